@@ -1,0 +1,19 @@
+// The audit trail of a device's lock commands, derived from its events: who asked, when,
+// through which channel, and how it ended. Pure; thread-compatible.
+#pragma once
+
+#include <vector>
+
+#include "actors/device/device_model.h"
+
+namespace gh::device {
+
+struct AuditEntry {
+  CommandRecord command;  // final (or current) record of the command
+  uint64_t requested_version = 0;  // stream version of the LockCommandRequested event
+};
+
+// One entry per LockCommandRequested in `events`, oldest first, with its outcome.
+std::vector<AuditEntry> audit(const std::vector<Envelope>& events);
+
+}  // namespace gh::device

@@ -1,0 +1,135 @@
+// The device entity as two pure functions: decide(state, command) -> events | rejection,
+// and apply(state, event). No CAF, no I/O, no clock: time is an argument. Shared by the
+// actor (live path and recovery), gatehousectl and the tests. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "events/event.pb.h"
+#include "events/status.h"
+
+namespace gh::device {
+
+using events::Envelope;
+using events::LockAction;
+using events::LockState;
+
+enum class CommandStatus { kRequested, kSent, kConfirmed, kFailed, kTimedOut };
+
+// One LOCK/UNLOCK command and its lifecycle: requested -> sent -> confirmed | failed |
+// timed out. A command for an offline device stays `kRequested` until it comes back.
+struct CommandRecord {
+  std::string id;
+  LockAction action = events::LOCK_ACTION_UNSPECIFIED;
+  CommandStatus status = CommandStatus::kRequested;
+  events::Cause requested_by;  // who asked and through which channel
+  int64_t requested_at_ms = 0;
+  int64_t sent_at_ms = 0;      // 0 until sent
+  int64_t finished_at_ms = 0;  // 0 while in flight
+  int64_t timeout_ms = 0;      // allowed between sending and confirmation
+  std::string reason;          // failure reason: "jammed", "superseded"
+
+  bool finished() const {
+    return status != CommandStatus::kRequested && status != CommandStatus::kSent;
+  }
+};
+
+struct Stranger {
+  std::string picture_id;
+  std::string alert_id;
+  std::string content_type;
+  uint64_t size_bytes = 0;
+  int64_t seen_at_ms = 0;
+};
+
+struct State {
+  std::string id;
+  bool registered = false;
+  bool provisioned = false;  // registered by an operator rather than by its own hello
+  std::string type, name, firmware;
+  int64_t registered_at_ms = 0;
+  bool online = false;
+  int64_t last_seen_ms = 0;  // time of the last event caused by the device itself
+  LockState desired = events::LOCK_STATE_UNKNOWN;
+  LockState reported = events::LOCK_STATE_UNKNOWN;
+  std::optional<CommandRecord> pending;  // the command in flight, if any
+  std::deque<CommandRecord> recent;      // finished commands, newest last, at most kRecent
+  uint64_t strangers_seen = 0;
+  std::optional<Stranger> last_stranger;
+  uint64_t version = 0;  // version of the last applied event
+  int64_t updated_at_ms = 0;
+
+  static constexpr size_t kRecent = 16;
+  // The command with this id, in flight or recent; nullptr if unknown here.
+  const CommandRecord* find_command(std::string_view command_id) const;
+};
+
+struct DeviceInfo {
+  std::string type, name, firmware;
+};
+
+// ---- commands ----
+struct Hello {
+  DeviceInfo info;
+  bool auto_register = true;  // configuration: register unknown devices on hello
+};
+struct Provision {
+  DeviceInfo info;
+};
+struct SetAvailability {
+  bool online = false;
+};
+struct ReportState {
+  LockState state = events::LOCK_STATE_UNKNOWN;
+};
+struct RequestLock {
+  LockAction action = events::LOCK;
+  std::string command_id;
+  int64_t timeout_ms = 10000;
+};
+// Issued by the actor's timer: fail the command if it is still unconfirmed past its deadline.
+struct ExpireCommand {
+  std::string command_id;
+};
+struct RecordStranger {
+  std::string picture_id;
+  std::string content_type;
+  uint64_t size_bytes = 0;
+  std::string alert_id;
+};
+using Command = std::variant<Hello, Provision, SetAvailability, ReportState, RequestLock,
+                             ExpireCommand, RecordStranger>;
+
+// The events `command` produces against `state` (possibly none: nothing changed), or a
+// rejection: kFailedPrecondition (not registered), kAlreadyExists (provision twice),
+// kInvalidArgument (bad lock state or action). `now_ms` stamps lifecycle fields.
+Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms);
+
+// Folds one stored event into `state`. Total: an event that does not concern devices is
+// ignored; never fails on replay.
+void apply(State& state, const Envelope& event);
+
+// The state after `events` from an empty state for device `id`.
+State replay(std::string_view id, const std::vector<Envelope>& events);
+
+// The deadline of the pending command (sent_at + timeout), or nullopt if none is waiting.
+std::optional<int64_t> pending_deadline(const State& state);
+
+// The lock state a command aims for: LOCK -> LOCKED, UNLOCK -> UNLOCKED.
+LockState target_of(LockAction action);
+
+std::string_view status_name(CommandStatus status);
+// "LOCKED", "UNLOCKED", ...; "UNKNOWN" for LOCK_STATE_UNKNOWN.
+std::string_view lock_state_name(LockState state);
+// Parses LOCKED, UNLOCKED, LOCKING, UNLOCKING, JAMMED (case-insensitive); nullopt otherwise.
+std::optional<LockState> parse_lock_state(std::string_view text);
+std::string_view action_name(LockAction action);  // "LOCK", "UNLOCK"
+std::optional<LockAction> parse_action(std::string_view text);  // lock/LOCK/unlock/UNLOCK
+
+}  // namespace gh::device

@@ -1,0 +1,390 @@
+#include "events/rocksdb_journal.h"
+
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <future>
+
+#include "events/keys.h"
+#include "events/stream_name.h"
+
+namespace gh {
+namespace {
+
+int64_t system_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string encode_command_record(const AppendResult& result) {
+  return keys::be64(result.first_version) + keys::be64(result.last_version) +
+         keys::be64(result.last_position);
+}
+
+std::optional<AppendResult> decode_command_record(std::string_view bytes) {
+  if (bytes.size() != 24) return std::nullopt;
+  AppendResult result;
+  result.first_version = *keys::read_be64(bytes);
+  result.last_version = *keys::read_be64(bytes.substr(8));
+  result.last_position = *keys::read_be64(bytes.substr(16));
+  result.duplicate = true;
+  return result;
+}
+
+std::string describe(std::string_view stream, uint64_t version) {
+  return std::string(stream) + " version " + std::to_string(version);
+}
+
+// Decodes one stored event and checks it is where its key says it is.
+Result<Envelope> decode_event(std::string_view key, std::string_view value) {
+  auto parsed = keys::parse_versioned(key);
+  if (!parsed) return data_loss("malformed event key of " + std::to_string(key.size()) + " bytes");
+  Envelope envelope;
+  if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size())))
+    return data_loss(describe(parsed->stream, parsed->version) + ": event does not decode");
+  if (envelope.stream() != parsed->stream || envelope.version() != parsed->version)
+    return data_loss(describe(parsed->stream, parsed->version) +
+                     ": stored envelope says " + describe(envelope.stream(), envelope.version()));
+  if (envelope.event_case() == Envelope::EVENT_NOT_SET)
+    return data_loss(describe(parsed->stream, parsed->version) + ": event of unknown type");
+  return envelope;
+}
+
+template <size_t N>
+size_t bucket_of(const std::array<double, N>& bounds, double value) {
+  size_t i = 0;
+  while (i < N && value > bounds[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
+Result<AppendResult> Journal::append_and_wait(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  auto future = promise.get_future();
+  append(std::move(request),
+         [&promise](Result<AppendResult> result) { promise.set_value(std::move(result)); });
+  return future.get();
+}
+
+RocksdbJournal::RocksdbJournal(Database* database, JournalOptions options)
+    : database_(database), options_(std::move(options)) {
+  if (!options_.clock) options_.clock = system_clock_ms;
+  last_position_ = read_last_position();
+  if (!database_->read_only()) writer_ = std::thread([this] { writer_loop(); });
+}
+
+RocksdbJournal::~RocksdbJournal() { shutdown(); }
+
+void RocksdbJournal::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void RocksdbJournal::append(AppendRequest request, AppendCallback done) {
+  if (database_->read_only()) {
+    done(failed_precondition("the store is open read-only; stop the server to write"));
+    return;
+  }
+  if (!is_valid_stream(request.stream)) {
+    done(invalid_argument("invalid stream name '" + request.stream + "'"));
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back({std::move(request), std::move(done), std::chrono::steady_clock::now()});
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(unavailable("the journal is shutting down"));
+}
+
+void RocksdbJournal::writer_loop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      size_t events = 0, bytes = 0;
+      while (!queue_.empty() && events < options_.max_batch_events &&
+             bytes < options_.max_batch_bytes) {
+        auto& next = queue_.front();
+        events += next.request.events.size();
+        for (const auto& blob : next.request.blobs) bytes += blob.bytes.size();
+        batch.push_back(std::move(next));
+        queue_.pop_front();
+      }
+    }
+    write_batch(batch);
+    batch.clear();
+  }
+}
+
+Result<uint64_t> RocksdbJournal::current_version(
+    const std::string& stream, const std::unordered_map<std::string, uint64_t>& in_batch) {
+  if (auto it = in_batch.find(stream); it != in_batch.end()) return it->second;
+  if (auto it = versions_.find(stream); it != versions_.end()) return it->second;
+  auto version = stream_version(stream);
+  if (!version) return version;
+  if (versions_.size() >= options_.version_cache_entries) versions_.clear();
+  versions_.emplace(stream, *version);
+  return version;
+}
+
+void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
+  rocksdb::WriteBatch write;
+  std::unordered_map<std::string, uint64_t> in_batch;     // stream -> version after batch
+  std::unordered_map<std::string, AppendResult> commands;  // in-batch command records
+  std::vector<std::optional<Result<AppendResult>>> outcomes(batch.size());
+  uint64_t position = last_position_.load();
+  uint64_t events_written = 0;
+  const int64_t now = options_.clock();
+  JournalStats local;
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& request = batch[i].request;
+    std::string command_key;
+    if (!request.command_id.empty()) {
+      command_key = keys::command(request.stream, request.command_id);
+      if (auto it = commands.find(command_key); it != commands.end()) {
+        outcomes[i] = it->second;
+        ++local.duplicates;
+        continue;
+      }
+      auto previous = find_command(request.stream, request.command_id);
+      if (previous) {
+        outcomes[i] = *previous;
+        ++local.duplicates;
+        continue;
+      }
+      if (previous.status().code() != Code::kNotFound) {
+        outcomes[i] = previous.status();
+        continue;
+      }
+    }
+    auto version = current_version(request.stream, in_batch);
+    if (!version) {
+      outcomes[i] = version.status();
+      continue;
+    }
+    if (*version != request.expected_version) {
+      outcomes[i] = conflict(request.stream + " is at version " + std::to_string(*version) +
+                             ", expected " + std::to_string(request.expected_version));
+      ++local.conflicts;
+      continue;
+    }
+    AppendResult result;
+    result.first_version = *version + 1;
+    result.last_version = *version;
+    result.last_position = position;
+    const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
+    for (auto& envelope : request.events) {
+      envelope.set_stream(request.stream);
+      envelope.set_version(++result.last_version);
+      envelope.set_position(++position);
+      envelope.set_time_unix_ms(time);
+      envelope.set_command_id(request.command_id);
+      *envelope.mutable_cause() = request.cause;
+      auto key = keys::versioned(request.stream, envelope.version());
+      write.Put(database_->events(), key, envelope.SerializeAsString());
+      write.Put(database_->positions(), keys::be64(envelope.position()), key);
+    }
+    result.last_position = position;
+    events_written += request.events.size();
+    for (const auto& blob : request.blobs) write.Put(database_->blobs(), blob.key, blob.bytes);
+    if (!command_key.empty()) {
+      write.Put(database_->commands(), command_key, encode_command_record(result));
+      AppendResult repeat = result;
+      repeat.duplicate = true;
+      commands.emplace(command_key, repeat);
+    }
+    in_batch[request.stream] = result.last_version;
+    outcomes[i] = result;
+  }
+
+  if (write.Count() > 0) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    auto status = database_->db()->Write(sync, &write);
+    if (!status.ok()) {
+      // Nothing of this batch is acknowledged; forget cached versions so the next batch
+      // reads the truth from disk.
+      auto error = from_rocksdb(status, "writing a batch of " + std::to_string(write.Count()) +
+                                            " records");
+      versions_.clear();
+      ++local.failures;
+      for (size_t i = 0; i < batch.size(); ++i)
+        if (outcomes[i] && outcomes[i]->is_ok() && !outcomes[i]->value().duplicate)
+          outcomes[i] = error;
+      events_written = 0;
+    } else {
+      for (auto& [stream, version] : in_batch) versions_[stream] = version;
+      last_position_ = position;
+      ++local.batches_synced;
+      local.batch_size_buckets[bucket_of(kBatchSizeBounds, double(events_written))]++;
+    }
+  }
+  local.events_appended = events_written;
+
+  const auto done_at = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    double ms = std::chrono::duration<double, std::milli>(done_at - batch[i].queued_at).count();
+    local.append_latency_buckets[bucket_of(kAppendLatencyBoundsMs, ms)]++;
+    local.append_latency_sum_ms += ms;
+  }
+  local.appends = batch.size();
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.events_appended += local.events_appended;
+    stats_.batches_synced += local.batches_synced;
+    stats_.appends += local.appends;
+    stats_.conflicts += local.conflicts;
+    stats_.duplicates += local.duplicates;
+    stats_.failures += local.failures;
+    stats_.append_latency_sum_ms += local.append_latency_sum_ms;
+    for (size_t b = 0; b < stats_.append_latency_buckets.size(); ++b)
+      stats_.append_latency_buckets[b] += local.append_latency_buckets[b];
+    for (size_t b = 0; b < stats_.batch_size_buckets.size(); ++b)
+      stats_.batch_size_buckets[b] += local.batch_size_buckets[b];
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*outcomes[i]));
+}
+
+JournalStats RocksdbJournal::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+uint64_t RocksdbJournal::read_last_position() const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db()->NewIterator(rocksdb::ReadOptions(), database_->positions()));
+  it->SeekToLast();
+  if (!it->Valid()) return 0;
+  return keys::read_be64(it->key().ToStringView()).value_or(0);
+}
+
+Result<std::vector<Envelope>> RocksdbJournal::read_stream(const std::string& stream,
+                                                          uint64_t from_version,
+                                                          size_t max) const {
+  std::vector<Envelope> out;
+  const auto prefix = keys::stream_prefix(stream);
+  rocksdb::ReadOptions read;
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read, database_->events()));
+  uint64_t expected = from_version == 0 ? 1 : from_version;
+  bool first = true;
+  for (it->Seek(keys::versioned(stream, expected)); it->Valid() && out.size() < max;
+       it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    auto envelope = decode_event(key, it->value().ToStringView());
+    if (!envelope) return envelope.status();
+    // The first event may be later than asked when the stream starts later (never, for
+    // streams written by this journal) -- any jump after the first is a gap.
+    if (envelope->version() != expected && !(first && from_version == 0))
+      return data_loss(describe(stream, expected) + ": missing (next stored is version " +
+                       std::to_string(envelope->version()) + ")");
+    if (first && from_version == 0 && envelope->version() != 1)
+      return data_loss(describe(stream, 1) + ": missing (stream starts at version " +
+                       std::to_string(envelope->version()) + ")");
+    first = false;
+    expected = envelope->version() + 1;
+    out.push_back(std::move(*envelope));
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "reading " + stream);
+  return out;
+}
+
+Status RocksdbJournal::read_all(uint64_t from_position,
+                                const std::function<bool(const Envelope&)>& visit) const {
+  rocksdb::ReadOptions read;
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db()->NewIterator(read, database_->positions()));
+  uint64_t previous = 0;
+  for (it->Seek(keys::be64(from_position)); it->Valid(); it->Next()) {
+    auto position = keys::read_be64(it->key().ToStringView()).value_or(0);
+    auto events_key = it->value().ToString();
+    auto parsed = keys::parse_versioned(events_key);
+    if (!parsed)
+      return data_loss("position " + std::to_string(position) + ": malformed index entry");
+    std::string value;
+    auto status = database_->db()->Get(read, database_->events(), events_key, &value);
+    if (status.IsNotFound())
+      return data_loss(describe(parsed->stream, parsed->version) + " (position " +
+                       std::to_string(position) + "): indexed but missing");
+    if (!status.ok())
+      return from_rocksdb(status, "reading " + describe(parsed->stream, parsed->version));
+    auto envelope = decode_event(events_key, value);
+    if (!envelope) return envelope.status();
+    if (envelope->position() != position || position <= previous)
+      return data_loss(describe(parsed->stream, parsed->version) + ": position " +
+                       std::to_string(envelope->position()) + " stored under " +
+                       std::to_string(position));
+    previous = position;
+    if (!visit(*envelope)) return Status::ok();
+  }
+  return from_rocksdb(it->status(), "reading the log by position");
+}
+
+Result<uint64_t> RocksdbJournal::stream_version(const std::string& stream) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db()->NewIterator(rocksdb::ReadOptions(), database_->events()));
+  it->SeekForPrev(keys::versioned(stream, UINT64_MAX));
+  if (!it->status().ok()) return from_rocksdb(it->status(), "reading " + stream);
+  if (!it->Valid()) return uint64_t{0};
+  auto parsed = keys::parse_versioned(it->key().ToStringView());
+  if (!parsed || parsed->stream != stream) return uint64_t{0};
+  return parsed->version;
+}
+
+Status RocksdbJournal::list_streams(
+    const std::string& prefix,
+    const std::function<bool(const std::string&, uint64_t)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db()->NewIterator(rocksdb::ReadOptions(), database_->events()));
+  it->Seek(prefix);
+  while (it->Valid()) {
+    auto parsed = keys::parse_versioned(it->key().ToStringView());
+    if (!parsed) return data_loss("malformed event key in the events family");
+    std::string stream(parsed->stream);
+    if (stream.compare(0, prefix.size(), prefix) != 0) break;
+    // Jump to the stream's last event, report it, then step into the next stream.
+    it->SeekForPrev(keys::versioned(stream, UINT64_MAX));
+    if (!it->Valid()) break;
+    auto last = keys::parse_versioned(it->key().ToStringView());
+    if (!visit(stream, last ? last->version : 0)) return Status::ok();
+    it->Seek(keys::versioned(stream, UINT64_MAX));
+    if (it->Valid() && keys::parse_versioned(it->key().ToStringView())->stream == stream)
+      it->Next();
+  }
+  return from_rocksdb(it->status(), "listing streams");
+}
+
+Result<std::string> RocksdbJournal::read_blob(const std::string& key) const {
+  std::string value;
+  auto status = database_->db()->Get(rocksdb::ReadOptions(), database_->blobs(), key, &value);
+  if (status.IsNotFound()) return not_found("no blob " + key);
+  if (!status.ok()) return from_rocksdb(status, "reading blob " + key);
+  return value;
+}
+
+Result<AppendResult> RocksdbJournal::find_command(const std::string& stream,
+                                                  const std::string& command_id) const {
+  std::string value;
+  auto status = database_->db()->Get(rocksdb::ReadOptions(), database_->commands(),
+                                     keys::command(stream, command_id), &value);
+  if (status.IsNotFound()) return not_found("command " + command_id + " not seen on " + stream);
+  if (!status.ok()) return from_rocksdb(status, "reading command " + command_id);
+  auto record = decode_command_record(value);
+  if (!record) return data_loss(stream + ": command record " + command_id + " does not decode");
+  return *record;
+}
+
+}  // namespace gh
