@@ -48,6 +48,7 @@ struct AppendResult {
   uint64_t last_version = 0;   // == expected_version when no events were given
   uint64_t last_position = 0;  // global position of the last event
   bool duplicate = false;      // answered from the command-id record, nothing written
+  std::vector<Envelope> events;  // the envelopes as written (empty for a duplicate)
 };
 
 using AppendCallback = std::function<void(Result<AppendResult>)>;

@@ -207,7 +207,8 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       commands.emplace(command_key, repeat);
     }
     in_batch[request.stream] = result.last_version;
-    outcomes[i] = result;
+    result.events = std::move(request.events);
+    outcomes[i] = std::move(result);
   }
 
   if (write.Count() > 0) {
