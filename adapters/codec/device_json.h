@@ -1,0 +1,34 @@
+// JSON views of the device model for the wire: the retained MQTT status topic and the HTTP
+// device routes share them, so both speak the same shapes (docs/protocol.md). Times are
+// ISO-8601 UTC with milliseconds, or null when not set; enums are their upper-case names
+// ("LOCKED", "LOCK"), command statuses lower case ("confirmed"). Pure; thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "actors/device/device_audit.h"
+#include "actors/device/device_model.h"
+#include "events/event.pb.h"
+
+namespace gh::codec {
+
+// {id, registered, provisioned, type, name, firmware, registered_at, online, last_seen,
+//  desired, reported, version, updated_at, pending (command or null), strangers_seen,
+//  last_stranger (stranger or null)}
+nlohmann::json to_json(const device::State& state);
+
+// {command_id, action, status, requested_by {kind,name,channel}, requested_at, sent_at,
+//  finished_at, timeout_ms, reason (string or null)}
+nlohmann::json to_json(const device::CommandRecord& command);
+
+// The command's fields plus requested_version.
+nlohmann::json to_json(const device::AuditEntry& entry);
+
+// {picture_id, alert_id, content_type, size_bytes, seen_at}
+nlohmann::json to_json(const device::Stranger& stranger);
+
+// {kind: "user"|"device"|"api_token"|"system"|"operator"|"action"|"unspecified", name,
+//  channel}
+nlohmann::json to_json(const events::Cause& cause);
+
+}  // namespace gh::codec
