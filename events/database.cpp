@@ -6,8 +6,14 @@
 namespace gh {
 namespace {
 
-const std::vector<std::string> kFamilies = {rocksdb::kDefaultColumnFamilyName, "events",
-                                            "positions", "commands", "blobs", "snapshots"};
+// A function, not a global: RocksDB::rocksdb is the static librocksdb.a, so a global copy
+// of rocksdb::kDefaultColumnFamilyName could be initialized before that string is (static
+// initialization order), giving "" and "Default column family not specified" on open.
+const std::vector<std::string>& families() {
+  static const std::vector<std::string> kFamilies = {
+      rocksdb::kDefaultColumnFamilyName, "events", "positions", "commands", "blobs", "snapshots"};
+  return kFamilies;
+}
 
 rocksdb::Options make_options() {
   rocksdb::Options options;
@@ -50,12 +56,12 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMo
   database->path_ = path;
   database->mode_ = mode;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : kFamilies) descriptors.emplace_back(name, family_options());
+  for (const auto& name : families()) descriptors.emplace_back(name, family_options());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
   if (mode == OpenMode::kReadOnly) {
-    status = rocksdb::DB::OpenForReadOnly(make_options(), path, descriptors,
-                                          &database->handles_, &raw);
+    status =
+        rocksdb::DB::OpenForReadOnly(make_options(), path, descriptors, &database->handles_, &raw);
   } else {
     status = rocksdb::DB::Open(make_options(), path, descriptors, &database->handles_, &raw);
   }

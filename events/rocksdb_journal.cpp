@@ -44,8 +44,8 @@ Result<Envelope> decode_event(std::string_view key, std::string_view value) {
   if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size())))
     return data_loss(describe(parsed->stream, parsed->version) + ": event does not decode");
   if (envelope.stream() != parsed->stream || envelope.version() != parsed->version)
-    return data_loss(describe(parsed->stream, parsed->version) +
-                     ": stored envelope says " + describe(envelope.stream(), envelope.version()));
+    return data_loss(describe(parsed->stream, parsed->version) + ": stored envelope says " +
+                     describe(envelope.stream(), envelope.version()));
   if (envelope.event_case() == Envelope::EVENT_NOT_SET)
     return data_loss(describe(parsed->stream, parsed->version) + ": event of unknown type");
   return envelope;
@@ -95,6 +95,14 @@ void RocksdbJournal::append(AppendRequest request, AppendCallback done) {
     done(invalid_argument("invalid stream name '" + request.stream + "'"));
     return;
   }
+  // An envelope without an event would be written, then refused as data loss by every
+  // reader of the stream: reject it before it reaches the log.
+  for (const auto& envelope : request.events) {
+    if (envelope.event_case() == Envelope::EVENT_NOT_SET) {
+      done(invalid_argument(request.stream + ": an appended envelope carries no event"));
+      return;
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -141,9 +149,11 @@ Result<uint64_t> RocksdbJournal::current_version(
 
 void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
   rocksdb::WriteBatch write;
-  std::unordered_map<std::string, uint64_t> in_batch;     // stream -> version after batch
+  std::unordered_map<std::string, uint64_t> in_batch;      // stream -> version after batch
   std::unordered_map<std::string, AppendResult> commands;  // in-batch command records
   std::vector<std::optional<Result<AppendResult>>> outcomes(batch.size());
+  // Answered from a command of this same batch: only true if the batch is written.
+  std::vector<bool> repeats_in_batch(batch.size(), false);
   uint64_t position = last_position_.load();
   uint64_t events_written = 0;
   const int64_t now = options_.clock();
@@ -156,6 +166,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       command_key = keys::command(request.stream, request.command_id);
       if (auto it = commands.find(command_key); it != commands.end()) {
         outcomes[i] = it->second;
+        repeats_in_batch[i] = true;
         ++local.duplicates;
         continue;
       }
@@ -218,12 +229,13 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     if (!status.ok()) {
       // Nothing of this batch is acknowledged; forget cached versions so the next batch
       // reads the truth from disk.
-      auto error = from_rocksdb(status, "writing a batch of " + std::to_string(write.Count()) +
-                                            " records");
+      auto error =
+          from_rocksdb(status, "writing a batch of " + std::to_string(write.Count()) + " records");
       versions_.clear();
       ++local.failures;
       for (size_t i = 0; i < batch.size(); ++i)
-        if (outcomes[i] && outcomes[i]->is_ok() && !outcomes[i]->value().duplicate)
+        if (outcomes[i] && outcomes[i]->is_ok() &&
+            (!outcomes[i]->value().duplicate || repeats_in_batch[i]))
           outcomes[i] = error;
       events_written = 0;
     } else {
@@ -273,16 +285,14 @@ uint64_t RocksdbJournal::read_last_position() const {
 }
 
 Result<std::vector<Envelope>> RocksdbJournal::read_stream(const std::string& stream,
-                                                          uint64_t from_version,
-                                                          size_t max) const {
+                                                          uint64_t from_version, size_t max) const {
   std::vector<Envelope> out;
   const auto prefix = keys::stream_prefix(stream);
   rocksdb::ReadOptions read;
   std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read, database_->events()));
   uint64_t expected = from_version == 0 ? 1 : from_version;
   bool first = true;
-  for (it->Seek(keys::versioned(stream, expected)); it->Valid() && out.size() < max;
-       it->Next()) {
+  for (it->Seek(keys::versioned(stream, expected)); it->Valid() && out.size() < max; it->Next()) {
     auto key = it->key().ToStringView();
     if (key.substr(0, prefix.size()) != prefix) break;
     auto envelope = decode_event(key, it->value().ToStringView());
@@ -306,8 +316,7 @@ Result<std::vector<Envelope>> RocksdbJournal::read_stream(const std::string& str
 Status RocksdbJournal::read_all(uint64_t from_position,
                                 const std::function<bool(const Envelope&)>& visit) const {
   rocksdb::ReadOptions read;
-  std::unique_ptr<rocksdb::Iterator> it(
-      database_->db()->NewIterator(read, database_->positions()));
+  std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read, database_->positions()));
   uint64_t previous = 0;
   for (it->Seek(keys::be64(from_position)); it->Valid(); it->Next()) {
     auto position = keys::read_be64(it->key().ToStringView()).value_or(0);

@@ -1,0 +1,324 @@
+// The RocksDB journal against a real store in a fresh directory per test.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "events/keys.h"
+#include "events/rocksdb_journal.h"
+#include "tests/events/temp_store.h"
+
+namespace gh {
+namespace {
+
+using testing::lock_reported;
+using testing::request_of;
+using testing::TempStore;
+
+std::vector<Envelope> read_all_events(const Journal& journal, uint64_t from = 0) {
+  std::vector<Envelope> out;
+  auto status = journal.read_all(from, [&](const Envelope& e) {
+    out.push_back(e);
+    return true;
+  });
+  EXPECT_TRUE(status.is_ok()) << status.to_string();
+  return out;
+}
+
+TEST(JournalTest, AppendThenReadBackEveryEnvelopeField) {
+  TempStore store;
+  AppendRequest request = request_of("device/d1", 0, 3, "cmd-1");
+  request.cause.set_kind(events::Cause::USER);
+  request.cause.set_name("alice");
+  request.cause.set_channel("http");
+  request.time_unix_ms = 1700000000123;
+  auto result = store.journal().append_and_wait(request);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(result->first_version, 1u);
+  EXPECT_EQ(result->last_version, 3u);
+  EXPECT_EQ(result->last_position, 3u);
+  EXPECT_FALSE(result->duplicate);
+
+  auto events = store.journal().read_stream("device/d1", 0);
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  ASSERT_EQ(events->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& e = (*events)[i];
+    EXPECT_EQ(e.stream(), "device/d1");
+    EXPECT_EQ(e.version(), i + 1);
+    EXPECT_EQ(e.position(), i + 1);
+    EXPECT_EQ(e.time_unix_ms(), 1700000000123);
+    EXPECT_EQ(e.command_id(), "cmd-1");
+    EXPECT_EQ(e.cause().name(), "alice");
+    EXPECT_EQ(e.cause().channel(), "http");
+    EXPECT_EQ(e.lock_state_reported().state(), i % 2 ? events::UNLOCKED : events::LOCKED);
+  }
+  EXPECT_EQ(*store.journal().stream_version("device/d1"), 3u);
+  EXPECT_EQ(*store.journal().stream_version("device/none"), 0u);
+  EXPECT_EQ(store.journal().last_position(), 3u);
+
+  auto from_two = store.journal().read_stream("device/d1", 2, 1);
+  ASSERT_TRUE(from_two.is_ok());
+  ASSERT_EQ(from_two->size(), 1u);
+  EXPECT_EQ((*from_two)[0].version(), 2u);
+  EXPECT_TRUE(store.journal().read_stream("device/d1", 4)->empty());
+}
+
+TEST(JournalTest, ClockStampsEventsWithoutExplicitTime) {
+  TempStore store;
+  store.close();
+  auto database = Database::open(store.path(), OpenMode::kReadWrite);
+  ASSERT_TRUE(database.is_ok());
+  JournalOptions options;
+  options.clock = [] { return int64_t{42}; };
+  RocksdbJournal rocksdb_journal(database->get(), options);
+  Journal& journal = rocksdb_journal;
+  ASSERT_TRUE(journal.append_and_wait(request_of("device/d1", 0)).is_ok());
+  EXPECT_EQ((*journal.read_stream("device/d1", 1))[0].time_unix_ms(), 42);
+}
+
+TEST(JournalTest, StaleExpectedVersionConflictsAndWritesNothing) {
+  TempStore store;
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
+  for (uint64_t stale : {0u, 1u, 3u}) {
+    auto result = store.journal().append_and_wait(request_of("device/d1", stale));
+    ASSERT_FALSE(result.is_ok());
+    EXPECT_EQ(result.status().code(), Code::kConflict) << result.status().to_string();
+    EXPECT_NE(result.status().message().find("device/d1"), std::string::npos);
+  }
+  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 2u);
+  EXPECT_EQ(store.journal().last_position(), 2u);
+  EXPECT_EQ(store.journal().stats().conflicts, 3u);
+}
+
+TEST(JournalTest, RepeatedCommandIdAnswersTheOriginalAndWritesNothing) {
+  TempStore store;
+  auto first = store.journal().append_and_wait(request_of("device/d1", 0, 2, "c1"));
+  ASSERT_TRUE(first.is_ok());
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 2, 1)).is_ok());
+  // The repeat carries a stale expected version: it is still answered, not a conflict.
+  auto repeat = store.journal().append_and_wait(request_of("device/d1", 0, 2, "c1"));
+  ASSERT_TRUE(repeat.is_ok()) << repeat.status().to_string();
+  EXPECT_TRUE(repeat->duplicate);
+  EXPECT_EQ(repeat->first_version, 1u);
+  EXPECT_EQ(repeat->last_version, 2u);
+  EXPECT_EQ(repeat->last_position, first->last_position);
+  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 3u);
+  auto found = store.journal().find_command("device/d1", "c1");
+  ASSERT_TRUE(found.is_ok());
+  EXPECT_EQ(found->last_version, 2u);
+  EXPECT_EQ(store.journal().find_command("device/d1", "nope").status().code(), Code::kNotFound);
+  // The same command id on another stream is another command.
+  auto other = store.journal().append_and_wait(request_of("device/d2", 0, 1, "c1"));
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_FALSE(other->duplicate);
+}
+
+TEST(JournalTest, RepeatedCommandIdInsideOneBatchIsWrittenOnce) {
+  TempStore store;
+  // Queue many appends without waiting so that some share a batch; whatever the batching,
+  // exactly one of them writes.
+  constexpr int kRepeats = 50;
+  std::mutex mutex;
+  std::vector<Result<AppendResult>> results;
+  std::atomic<int> done{0};
+  for (int i = 0; i < kRepeats; ++i) {
+    store.journal().append(request_of("device/d1", 0, 1, "same"), [&](Result<AppendResult> r) {
+      std::lock_guard lock(mutex);
+      results.push_back(std::move(r));
+      ++done;
+    });
+  }
+  store.rocksdb_journal().shutdown();  // drains the queue
+  ASSERT_EQ(done.load(), kRepeats);
+  int written = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->first_version, 1u);
+    EXPECT_EQ(r->last_version, 1u);
+    if (!r->duplicate) ++written;
+  }
+  EXPECT_EQ(written, 1);
+  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 1u);
+}
+
+TEST(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
+  TempStore store;
+  constexpr int kThreads = 64;
+  constexpr int kAppends = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string stream = "device/t" + std::to_string(t);
+      for (int i = 0; i < kAppends; ++i) {
+        auto r = store.journal().append_and_wait(request_of(stream, uint64_t(i)));
+        if (!r.is_ok() || r->last_version != uint64_t(i + 1)) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  auto stats = store.journal().stats();
+  EXPECT_EQ(stats.appends, uint64_t(kThreads * kAppends));
+  EXPECT_EQ(stats.events_appended, uint64_t(kThreads * kAppends));
+  // 64 threads waiting on fsync: the writer must have put several appends in one batch.
+  EXPECT_LT(stats.batches_synced, stats.appends);
+
+  std::set<uint64_t> positions;
+  for (int t = 0; t < kThreads; ++t) {
+    auto events = store.journal().read_stream("device/t" + std::to_string(t), 0);
+    ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+    ASSERT_EQ(events->size(), size_t(kAppends));
+    uint64_t previous_position = 0;
+    for (int i = 0; i < kAppends; ++i) {
+      EXPECT_EQ((*events)[i].version(), uint64_t(i + 1));
+      EXPECT_GT((*events)[i].position(), previous_position);  // appends of one thread in order
+      previous_position = (*events)[i].position();
+      EXPECT_TRUE(positions.insert(previous_position).second) << "position reused";
+    }
+  }
+  EXPECT_EQ(positions.size(), size_t(kThreads * kAppends));
+  EXPECT_EQ(*positions.begin(), 1u);
+  EXPECT_EQ(*positions.rbegin(), uint64_t(kThreads * kAppends));  // no holes
+  EXPECT_EQ(store.journal().last_position(), uint64_t(kThreads * kAppends));
+}
+
+TEST(JournalTest, ReadAllVisitsInPositionOrderFromAPositionAndStopsOnRequest) {
+  TempStore store;
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/b", 0, 2)).is_ok());
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/a", 0, 1)).is_ok());
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/b", 2, 1)).is_ok());
+  auto all = read_all_events(store.journal());
+  ASSERT_EQ(all.size(), 4u);
+  std::vector<std::pair<std::string, uint64_t>> order;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position(), i + 1);
+    order.emplace_back(all[i].stream(), all[i].version());
+  }
+  EXPECT_EQ(order, (std::vector<std::pair<std::string, uint64_t>>{
+                       {"device/b", 1}, {"device/b", 2}, {"device/a", 1}, {"device/b", 3}}));
+  auto tail = read_all_events(store.journal(), 3);
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0].position(), 3u);
+  int visited = 0;
+  ASSERT_TRUE(store.journal().read_all(0, [&](const Envelope&) { return ++visited < 2; }).is_ok());
+  EXPECT_EQ(visited, 2);
+}
+
+TEST(JournalTest, ReopenKeepsEventsCommandsAndLastPosition) {
+  TempStore store;
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 3, "c1")).is_ok());
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("user/bob", 0, 2)).is_ok());
+  store.reopen();
+  EXPECT_EQ(store.journal().last_position(), 5u);
+  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 3u);
+  auto repeat = store.journal().append_and_wait(request_of("device/d1", 0, 3, "c1"));
+  ASSERT_TRUE(repeat.is_ok());
+  EXPECT_TRUE(repeat->duplicate);
+  // Versions and positions continue where they were.
+  auto next = store.journal().append_and_wait(request_of("device/d1", 3));
+  ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+  EXPECT_EQ(next->last_version, 4u);
+  EXPECT_EQ(next->last_position, 6u);
+  EXPECT_EQ(store.journal().append_and_wait(request_of("device/d1", 3)).status().code(),
+            Code::kConflict);
+}
+
+TEST(JournalTest, ReadOnlyOpenSeesDataAndRefusesAppends) {
+  TempStore store;
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
+  store.reopen(OpenMode::kReadOnly);
+  EXPECT_TRUE(store.database().read_only());
+  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 2u);
+  EXPECT_EQ(store.journal().last_position(), 2u);
+  auto refused = store.journal().append_and_wait(request_of("device/d1", 2));
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("stop the server"), std::string::npos);
+}
+
+TEST(JournalTest, ReadOnlyOpenWorksWhileAWriterHoldsTheStore) {
+  TempStore store;
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
+  auto second_writer = Database::open(store.path(), OpenMode::kReadWrite);
+  ASSERT_FALSE(second_writer.is_ok());
+  EXPECT_EQ(second_writer.status().code(), Code::kUnavailable)
+      << second_writer.status().to_string();
+  auto reader = Database::open(store.path(), OpenMode::kReadOnly);
+  ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+  RocksdbJournal rocksdb_journal(reader->get());
+  const Journal& journal = rocksdb_journal;
+  EXPECT_EQ(journal.read_stream("device/d1", 0)->size(), 2u);
+}
+
+TEST(JournalTest, BlobsAreWrittenWithTheEventsAndReadBack) {
+  TempStore store;
+  AppendRequest request = request_of("device/d1", 0);
+  std::string picture("\xff\xd8\xff\x00jpeg", 8);
+  request.blobs.push_back({"pic-1", picture});
+  ASSERT_TRUE(store.journal().append_and_wait(request).is_ok());
+  auto blob = store.journal().read_blob("pic-1");
+  ASSERT_TRUE(blob.is_ok());
+  EXPECT_EQ(*blob, picture);
+  EXPECT_EQ(store.journal().read_blob("pic-2").status().code(), Code::kNotFound);
+  // A conflicting append does not write its blob either.
+  AppendRequest stale = request_of("device/d1", 0);
+  stale.blobs.push_back({"pic-3", "x"});
+  EXPECT_EQ(store.journal().append_and_wait(stale).status().code(), Code::kConflict);
+  EXPECT_EQ(store.journal().read_blob("pic-3").status().code(), Code::kNotFound);
+}
+
+TEST(JournalTest, ListStreamsByPrefixWithNamesThatPrefixEachOther) {
+  TempStore store;
+  for (auto [stream, count] : std::vector<std::pair<std::string, size_t>>{
+           {"device/a.b", 2}, {"device/a", 3}, {"device/ab", 1}, {"user/a", 4}, {"device/b", 5}})
+    ASSERT_TRUE(store.journal().append_and_wait(request_of(stream, 0, count)).is_ok());
+  auto list = [&](const std::string& prefix) {
+    std::map<std::string, uint64_t> out;
+    auto status = store.journal().list_streams(prefix, [&](const std::string& s, uint64_t v) {
+      out[s] = v;
+      return true;
+    });
+    EXPECT_TRUE(status.is_ok()) << status.to_string();
+    return out;
+  };
+  EXPECT_EQ(
+      list(""),
+      (std::map<std::string, uint64_t>{
+          {"device/a", 3}, {"device/a.b", 2}, {"device/ab", 1}, {"device/b", 5}, {"user/a", 4}}));
+  EXPECT_EQ(list("device/a"), (std::map<std::string, uint64_t>{
+                                  {"device/a", 3}, {"device/a.b", 2}, {"device/ab", 1}}));
+  EXPECT_EQ(list("user/"), (std::map<std::string, uint64_t>{{"user/a", 4}}));
+  EXPECT_TRUE(list("room/").empty());
+  EXPECT_EQ(*store.journal().stream_version("device/a"), 3u);
+  EXPECT_EQ(*store.journal().stream_version("device/a.b"), 2u);
+  EXPECT_EQ(store.journal().read_stream("device/a", 0)->size(), 3u);
+}
+
+TEST(JournalTest, InvalidRequestsAreRefusedWithoutWriting) {
+  TempStore store;
+  EXPECT_EQ(store.journal().append_and_wait(request_of("bogus/x", 0)).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(store.journal().append_and_wait(request_of("device/a b", 0)).status().code(),
+            Code::kInvalidArgument);
+  // An envelope without an event would poison the stream on replay: refused up front.
+  AppendRequest empty_event = request_of("device/d1", 0);
+  empty_event.events.push_back(Envelope());
+  EXPECT_EQ(store.journal().append_and_wait(empty_event).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(store.journal().last_position(), 0u);
+  EXPECT_EQ(*store.journal().stream_version("device/d1"), 0u);
+}
+
+TEST(JournalTest, AppendAfterShutdownIsUnavailable) {
+  TempStore store;
+  store.rocksdb_journal().shutdown();
+  EXPECT_EQ(store.journal().append_and_wait(request_of("device/d1", 0)).status().code(),
+            Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace gh
