@@ -1,0 +1,367 @@
+#include "actors/device/device_actor.h"
+
+#include <deque>
+#include <vector>
+
+#include "actors/directory.h"
+#include "events/stream_name.h"
+
+namespace gh::device {
+namespace {
+
+struct Recovered {
+  std::shared_ptr<Result<State>> result;
+};
+struct AppendDone {
+  std::shared_ptr<Result<AppendResult>> result;
+};
+struct ExpireTimer {
+  std::string command_id;
+};
+struct WaiterTimer {
+  uint64_t waiter = 0;
+};
+
+}  // namespace
+}  // namespace gh::device
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::Recovered)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::AppendDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::ExpireTimer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::WaiterTimer)
+
+namespace gh::device {
+
+struct Waiter {
+  uint64_t id = 0;
+  std::string command_id;
+  Callback<CommandRecord> done;
+};
+
+enum class Phase { kRecovering, kReady, kAppending, kBroken };
+
+struct DeviceActorState {
+  std::string id;
+  std::string stream;
+  caf::actor directory;
+  std::shared_ptr<DeviceContext> context;
+  Phase phase = Phase::kRecovering;
+  Status broken;  // why the stream cannot be served (kBroken)
+  State state;
+  uint64_t snapshot_version = 0;
+  std::deque<DeviceCall> queue;
+  std::optional<DeviceCall> in_flight;
+  bool reply_after_recovery = false;  // in_flight waits for a reload (duplicate command)
+  std::vector<WaitCall> early_waits;  // arrived before recovery finished
+  std::vector<Waiter> waiters;
+  uint64_t next_waiter = 1;
+  std::string expiry_armed;  // command id whose timeout timer is running
+  bool stop_requested = false;
+  static inline const char* name = "device";
+};
+
+namespace {
+
+using Self = caf::stateful_actor<DeviceActorState>;
+
+void pump(Self* self);
+
+void start_recovery(Self* self) {
+  auto& st = self->state;
+  st.phase = Phase::kRecovering;
+  auto handle = caf::actor_cast<caf::actor>(self);
+  auto context = st.context;
+  auto id = st.id;
+  bool queued = context->pool->submit([handle, context, id] {
+    auto result = std::make_shared<Result<State>>(context->load(id));
+    caf::anon_send(handle, Recovered{std::move(result)});
+  });
+  if (!queued) {
+    st.phase = Phase::kBroken;
+    st.broken = unavailable("too many devices recovering at once; retry");
+  }
+}
+
+void arm_expiry(Self* self) {
+  auto& st = self->state;
+  auto deadline = pending_deadline(st.state);
+  if (!deadline || st.expiry_armed == st.state.pending->id) return;
+  st.expiry_armed = st.state.pending->id;
+  auto delay = std::max<int64_t>(0, *deadline - st.context->clock());
+  self->delayed_send(self, std::chrono::milliseconds(delay + 1),
+                     ExpireTimer{st.state.pending->id});
+}
+
+void answer_waiters(Self* self) {
+  auto& st = self->state;
+  auto& waiters = st.waiters;
+  for (auto it = waiters.begin(); it != waiters.end();) {
+    const auto* record = st.state.find_command(it->command_id);
+    if (record && record->finished()) {
+      it->done(*record);
+      it = waiters.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void add_waiter(Self* self, WaitCall& call) {
+  auto& st = self->state;
+  const auto* record = st.state.find_command(call.command_id);
+  if (!record) {
+    call.done(not_found("no command " + call.command_id + " on device " + st.id));
+    return;
+  }
+  if (record->finished() || call.timeout.count() <= 0) {
+    call.done(*record);
+    return;
+  }
+  uint64_t waiter = st.next_waiter++;
+  st.waiters.push_back({waiter, call.command_id, std::move(call.done)});
+  self->delayed_send(self, call.timeout, WaiterTimer{waiter});
+}
+
+void run_effects(Self* self, const std::vector<Envelope>& written) {
+  auto& st = self->state;
+  auto* effects = st.context->effects;
+  if (!effects) return;
+  for (const auto& e : written) {
+    if (e.has_lock_command_sent()) {
+      const auto* record = st.state.find_command(e.lock_command_sent().command_id());
+      if (record) effects->send_command(st.id, record->action, record->id);
+    } else if (e.has_stranger_seen() && st.state.last_stranger) {
+      effects->stranger_alert(st.id, *st.state.last_stranger);
+    }
+  }
+  effects->publish_status(st.state);
+}
+
+void maybe_snapshot(Self* self) {
+  auto& st = self->state;
+  auto every = st.context->snapshot_every;
+  if (every == 0 || st.state.version < st.snapshot_version + every) return;
+  st.snapshot_version = st.state.version;
+  auto context = st.context;
+  (void)context->pool->submit([context, copy = st.state] { context->save_snapshot(copy); });
+}
+
+// Answers everything still queued with `status` (the actor is going away or is broken).
+void fail_queue(Self* self, const Status& status) {
+  auto& st = self->state;
+  for (auto& call : st.queue) call.done(status);
+  st.queue.clear();
+  for (auto& wait : st.early_waits) wait.done(status);
+  st.early_waits.clear();
+}
+
+void on_recovered(Self* self, Recovered& recovered) {
+  auto& st = self->state;
+  if (!recovered.result->is_ok()) {
+    st.phase = Phase::kBroken;
+    st.broken = recovered.result->status();
+    if (st.in_flight) {
+      st.in_flight->done(st.broken);
+      st.in_flight.reset();
+    }
+    fail_queue(self, st.broken);
+    pump(self);  // quits if a stop is pending
+    return;
+  }
+  st.state = std::move(recovered.result->value());
+  st.snapshot_version = st.state.version;
+  st.phase = Phase::kReady;
+  if (st.reply_after_recovery && st.in_flight) {
+    st.in_flight->done(st.state);
+    st.in_flight.reset();
+    st.reply_after_recovery = false;
+  }
+  auto early = std::move(st.early_waits);
+  st.early_waits.clear();
+  for (auto& wait : early) add_waiter(self, wait);
+  // A command sent before a restart may be past its deadline already.
+  if (auto deadline = pending_deadline(st.state);
+      deadline && *deadline <= st.context->clock()) {
+    DeviceCall expire;
+    expire.command = ExpireCommand{st.state.pending->id};
+    expire.cause.set_kind(events::Cause::SYSTEM);
+    expire.cause.set_channel("system");
+    expire.done = [](Result<State>) {};
+    st.queue.push_front(std::move(expire));
+  } else {
+    arm_expiry(self);
+  }
+  pump(self);
+}
+
+void on_appended(Self* self, AppendDone& done) {
+  auto& st = self->state;
+  auto call = std::move(*st.in_flight);
+  st.in_flight.reset();
+  auto& result = *done.result;
+  if (!result.is_ok()) {
+    // The log is the truth and we no longer know it: answer, then end; the next message
+    // spawns a fresh actor that recovers from the log.
+    ++st.context->rejections;
+    call.done(result.status());
+    auto restart = unavailable("device " + st.id + " is restarting after a failed write: " +
+                               result.status().message());
+    fail_queue(self, restart);
+    for (auto& waiter : st.waiters) waiter.done(restart);
+    st.waiters.clear();
+    self->quit(caf::sec::runtime_error);
+    return;
+  }
+  if (result->duplicate) {
+    // Written before, but not part of our state (it fell out of `recent`): reload.
+    st.in_flight = std::move(call);
+    st.reply_after_recovery = true;
+    start_recovery(self);
+    return;
+  }
+  for (const auto& e : result->events) apply(st.state, e);
+  st.phase = Phase::kReady;
+  call.done(st.state);
+  run_effects(self, result->events);
+  answer_waiters(self);
+  arm_expiry(self);
+  maybe_snapshot(self);
+  pump(self);
+}
+
+void start_append(Self* self, DeviceCall call, std::vector<Envelope> events) {
+  auto& st = self->state;
+  AppendRequest request;
+  request.stream = st.stream;
+  request.expected_version = st.state.version;
+  request.command_id = call.command_id;
+  request.cause = call.cause;
+  request.events = std::move(events);
+  request.blobs = std::move(call.blobs);
+  request.time_unix_ms = st.context->clock();
+  st.in_flight = std::move(call);
+  st.phase = Phase::kAppending;
+  auto handle = caf::actor_cast<caf::actor>(self);
+  st.context->journal->append(std::move(request), [handle](Result<AppendResult> result) {
+    caf::anon_send(handle, AppendDone{std::make_shared<Result<AppendResult>>(std::move(result))});
+  });
+}
+
+// Handles queued calls until one needs an append (or the queue is empty).
+void pump(Self* self) {
+  auto& st = self->state;
+  while (st.phase == Phase::kReady && !st.queue.empty()) {
+    auto call = std::move(st.queue.front());
+    st.queue.pop_front();
+    if (!call.command) {
+      if (st.state.registered)
+        call.done(st.state);
+      else
+        call.done(not_found("device " + st.id + " is not registered"));
+      continue;
+    }
+    ++st.context->commands;
+    auto events = decide(st.state, *call.command, st.context->clock());
+    if (!events) {
+      ++st.context->rejections;
+      call.done(events.status());
+      continue;
+    }
+    if (events->empty()) {
+      call.done(st.state);
+      continue;
+    }
+    start_append(self, std::move(call), std::move(*events));
+    return;
+  }
+  if (st.stop_requested && st.phase != Phase::kAppending && st.phase != Phase::kRecovering) {
+    fail_queue(self, unavailable("device " + st.id + " is shutting down"));
+    for (auto& waiter : st.waiters) {
+      const auto* record = st.state.find_command(waiter.command_id);
+      if (record) waiter.done(*record);
+      else waiter.done(unavailable("shutting down"));
+    }
+    st.waiters.clear();
+    self->quit();
+  }
+}
+
+bool idle(const DeviceActorState& st) {
+  return (st.phase == Phase::kReady || st.phase == Phase::kBroken) && st.queue.empty() &&
+         st.waiters.empty() && !pending_deadline(st.state);
+}
+
+caf::behavior device_actor(Self* self, std::string id, caf::actor directory,
+                           std::shared_ptr<DeviceContext> context) {
+  auto& st = self->state;
+  st.id = id;
+  st.stream = device_stream(id);
+  st.state.id = id;
+  st.directory = std::move(directory);
+  st.context = std::move(context);
+  start_recovery(self);
+  return {
+      [self](DeviceCall& call) {
+        auto& st = self->state;
+        if (st.phase == Phase::kBroken) {
+          call.done(st.broken);
+          return;
+        }
+        st.queue.push_back(std::move(call));
+        pump(self);
+      },
+      [self](WaitCall& call) {
+        auto& st = self->state;
+        if (st.phase == Phase::kBroken)
+          call.done(st.broken);
+        else if (st.phase == Phase::kRecovering)
+          st.early_waits.push_back(std::move(call));
+        else
+          add_waiter(self, call);
+      },
+      [self](Recovered& recovered) { on_recovered(self, recovered); },
+      [self](AppendDone& done) { on_appended(self, done); },
+      [self](ExpireTimer& timer) {
+        auto& st = self->state;
+        if (st.expiry_armed == timer.command_id) st.expiry_armed.clear();
+        if (st.phase == Phase::kBroken) return;
+        DeviceCall expire;
+        expire.command = ExpireCommand{timer.command_id};
+        expire.cause.set_kind(events::Cause::SYSTEM);
+        expire.cause.set_channel("system");
+        expire.done = [](Result<State>) {};
+        st.queue.push_back(std::move(expire));
+        pump(self);
+      },
+      [self](WaiterTimer& timer) {
+        auto& st = self->state;
+        for (auto it = st.waiters.begin(); it != st.waiters.end(); ++it) {
+          if (it->id != timer.waiter) continue;
+          const auto* record = st.state.find_command(it->command_id);
+          if (record)
+            it->done(*record);
+          else
+            it->done(not_found("command " + it->command_id + " is gone"));
+          st.waiters.erase(it);
+          return;
+        }
+      },
+      [self](stop_atom) {
+        self->state.stop_requested = true;
+        pump(self);
+      },
+      caf::after(self->state.context->idle_timeout) >>
+          [self] {
+            if (idle(self->state)) self->send(self->state.directory, idle_atom::value);
+          },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_device_actor(caf::local_actor* spawner, std::string id, caf::actor directory,
+                              std::shared_ptr<DeviceContext> context) {
+  return spawner->spawn(device_actor, std::move(id), std::move(directory), std::move(context));
+}
+
+}  // namespace gh::device

@@ -1,0 +1,62 @@
+// The CAF shell of one device: recover (snapshot + tail, on the blocking pool) before the
+// first command; then for each command decide -> append with the expected version ->
+// apply -> reply -> effects -> maybe snapshot. Commands that arrive while a command is
+// being appended wait in order. A failed append ends the actor: the directory spawns a
+// fresh one on the next message, which recovers the truth from the log.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actors/blocking_pool.h"
+#include "actors/device/device_service.h"
+#include "events/journal.h"
+
+namespace gh::device {
+
+// What every device actor shares. Owned by DeviceSystem, outlives its actors.
+struct DeviceContext {
+  Journal* journal = nullptr;
+  DeviceEffects* effects = nullptr;  // may be null: no effects
+  BlockingPool* pool = nullptr;
+  // Rebuilds the state of device `id` (snapshot + tail). Runs on the pool.
+  std::function<Result<State>(const std::string& id)> load;
+  // Writes a snapshot of `state`. Runs on the pool; failures only cost a longer recovery.
+  std::function<void(const State& state)> save_snapshot;
+  uint64_t snapshot_every = 100;  // 0: never
+  std::chrono::milliseconds idle_timeout{60000};
+  std::function<int64_t()> clock;  // unix ms
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> rejections{0};
+};
+
+// A command (or, without one, a read of the state) for one device.
+struct DeviceCall {
+  std::optional<Command> command;
+  events::Cause cause;
+  std::string command_id;  // journal idempotency key; may be empty
+  std::vector<Blob> blobs;  // written with the events (pictures)
+  Callback<State> done;     // the state after the command, once durable
+};
+
+// Wait until command `command_id` finishes, or `timeout` passes.
+struct WaitCall {
+  std::string command_id;
+  std::chrono::milliseconds timeout{0};
+  Callback<CommandRecord> done;
+};
+
+// Spawns the actor of device `id` from `spawner` (the directory), which it tells when idle.
+caf::actor spawn_device_actor(caf::local_actor* spawner, std::string id, caf::actor directory,
+                              std::shared_ptr<DeviceContext> context);
+
+}  // namespace gh::device
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::DeviceCall)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::WaitCall)

@@ -1,0 +1,31 @@
+#include "actors/device/device_audit.h"
+
+#include <unordered_map>
+
+namespace gh::device {
+
+std::vector<AuditEntry> audit(const std::vector<Envelope>& events) {
+  // Replaying is the one way to know how each command ended: the model already says when
+  // a command is confirmed, failed, superseded or timed out.
+  std::vector<AuditEntry> entries;
+  std::unordered_map<std::string, size_t> index;
+  State state;
+  auto sync_entry = [&](const std::string& id) {
+    auto it = index.find(id);
+    if (it == index.end()) return;
+    if (const auto* record = state.find_command(id)) entries[it->second].command = *record;
+  };
+  for (const auto& e : events) {
+    std::string before = state.pending ? state.pending->id : "";
+    apply(state, e);
+    if (e.event_case() == Envelope::kLockCommandRequested) {
+      index[e.command_id()] = entries.size();
+      entries.push_back({*state.pending, e.version()});
+    }
+    if (!before.empty()) sync_entry(before);
+    if (state.pending) sync_entry(state.pending->id);
+  }
+  return entries;
+}
+
+}  // namespace gh::device

@@ -1,0 +1,18 @@
+// Conversion between the device State and its snapshot message. Pure; thread-compatible.
+#pragma once
+
+#include <optional>
+
+#include "actors/device/device_model.h"
+#include "snapshots/snapshot.pb.h"
+
+namespace gh::device {
+
+// A snapshot of `state` for stream device/<id> at state.version.
+snapshots::Snapshot to_snapshot(const State& state, int64_t now_ms);
+
+// The state in `snapshot`, or nullopt when it is not a device snapshot or is inconsistent
+// (its state's version differs from the snapshot's version).
+std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot);
+
+}  // namespace gh::device

@@ -1,0 +1,280 @@
+#include "actors/device/device_system.h"
+
+#include <random>
+
+#include "actors/directory.h"
+#include "events/stream_name.h"
+
+namespace gh::device {
+namespace {
+
+int64_t system_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+events::Cause device_cause(const std::string& id) {
+  events::Cause cause;
+  cause.set_kind(events::Cause::DEVICE);
+  cause.set_name(id);
+  cause.set_channel("mqtt");
+  return cause;
+}
+
+// Narrows the State answer of a command to the part the caller asked about.
+template <class T, class Pick>
+Callback<State> narrow(Callback<T> done, Pick pick) {
+  return [done = std::move(done), pick = std::move(pick)](Result<State> result) {
+    if (!result) {
+      done(result.status());
+      return;
+    }
+    done(pick(*result));
+  };
+}
+
+}  // namespace
+
+std::string random_id() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  uint64_t parts[2] = {engine(), engine()};
+  for (int i = 0; i < 32; ++i) out[i] = kHex[(parts[i / 16] >> ((i % 16) * 4)) & 0xf];
+  return out;
+}
+
+DeviceStorage replay_only_storage(const Journal& journal) {
+  DeviceStorage storage;
+  storage.load = [&journal](const std::string& id) -> Result<State> {
+    auto events = journal.read_stream(device_stream(id), 1);
+    if (!events) return events.status();
+    return replay(id, *events);
+  };
+  storage.save_snapshot = [](const State&) {};
+  return storage;
+}
+
+DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceStorage storage,
+                           DeviceEffects* effects, DeviceSystemOptions options)
+    : system_(system), journal_(journal), options_(std::move(options)) {
+  if (!options_.clock) options_.clock = system_clock_ms;
+  pool_ = std::make_unique<BlockingPool>(options_.io_threads, options_.io_queue);
+  context_ = std::make_shared<DeviceContext>();
+  context_->journal = &journal_;
+  context_->effects = effects;
+  context_->pool = pool_.get();
+  context_->load = std::move(storage.load);
+  context_->save_snapshot = std::move(storage.save_snapshot);
+  context_->snapshot_every = options_.snapshot_every;
+  context_->idle_timeout = options_.idle_timeout;
+  context_->clock = options_.clock;
+  live_ = std::make_shared<std::atomic<size_t>>(0);
+  DirectoryOptions directory;
+  directory.max_live = options_.max_live_actors;
+  directory.live_count = live_;
+  auto context = context_;
+  directory.spawn = [context](caf::local_actor* spawner, const std::string& id,
+                              const caf::actor& dir) {
+    return spawn_device_actor(spawner, id, dir, context);
+  };
+  directory_ = spawn_directory(system_, std::move(directory));
+}
+
+DeviceSystem::~DeviceSystem() { shutdown(); }
+
+void DeviceSystem::shutdown() {
+  if (stopped_.exchange(true)) return;
+  caf::scoped_actor self{system_};
+  self->request(directory_, caf::infinite, shutdown_atom::value)
+      .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  // The pool drains queued recoveries and snapshot writes; their results go to dead actors.
+  pool_.reset();
+}
+
+void DeviceSystem::call(const std::string& id, DeviceCall call) {
+  if (auto status = validate_id(id, "device id"); !status.is_ok()) {
+    call.done(status);
+    return;
+  }
+  if (stopped_) {
+    call.done(unavailable("gatehouse is shutting down"));
+    return;
+  }
+  caf::anon_send(directory_, Route{id, caf::make_message(std::move(call))});
+}
+
+void DeviceSystem::hello(const std::string& id, DeviceInfo info, Callback<State> done) {
+  DeviceCall c;
+  c.command = Hello{std::move(info), options_.auto_register};
+  c.cause = device_cause(id);
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
+void DeviceSystem::set_availability(const std::string& id, bool online, Callback<State> done) {
+  DeviceCall c;
+  c.command = SetAvailability{online};
+  c.cause = device_cause(id);
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
+void DeviceSystem::report_state(const std::string& id, LockState state, Callback<State> done) {
+  DeviceCall c;
+  c.command = ReportState{state};
+  c.cause = device_cause(id);
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
+void DeviceSystem::report_stranger(const std::string& id, Picture picture,
+                                   Callback<Stranger> done) {
+  DeviceCall c;
+  RecordStranger record{picture.id, picture.content_type, picture.bytes.size(), random_id()};
+  c.command = record;
+  c.cause = device_cause(id);
+  c.blobs.push_back({picture_key(picture.id), std::move(picture.bytes)});
+  c.done = narrow<Stranger>(std::move(done), [alert = record.alert_id](const State& s) {
+    return s.last_stranger && s.last_stranger->alert_id == alert
+               ? Result<Stranger>(*s.last_stranger)
+               : Result<Stranger>(internal_error("stranger not recorded"));
+  });
+  call(id, std::move(c));
+}
+
+void DeviceSystem::provision(const std::string& id, DeviceInfo info, events::Cause cause,
+                             Callback<State> done) {
+  DeviceCall c;
+  c.command = Provision{std::move(info)};
+  c.cause = std::move(cause);
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
+void DeviceSystem::request_lock(const std::string& id, LockAction action, std::string command_id,
+                                events::Cause cause, Callback<CommandRecord> done) {
+  if (command_id.empty()) command_id = random_id();
+  if (auto status = validate_id(command_id, "command id"); !status.is_ok()) {
+    done(status);
+    return;
+  }
+  DeviceCall c;
+  c.command = RequestLock{action, command_id, options_.command_timeout.count()};
+  c.cause = std::move(cause);
+  c.command_id = command_id;
+  c.done = narrow<CommandRecord>(std::move(done), [command_id](const State& s) {
+    const auto* record = s.find_command(command_id);
+    return record ? Result<CommandRecord>(*record)
+                  : Result<CommandRecord>(conflict("command id " + command_id +
+                                                   " was used before for another request"));
+  });
+  call(id, std::move(c));
+}
+
+void DeviceSystem::wait_command(const std::string& id, const std::string& command_id,
+                                std::chrono::milliseconds timeout, Callback<CommandRecord> done) {
+  if (auto status = validate_id(id, "device id"); !status.is_ok()) {
+    done(status);
+    return;
+  }
+  if (stopped_) {
+    done(unavailable("gatehouse is shutting down"));
+    return;
+  }
+  caf::anon_send(directory_,
+                 Route{id, caf::make_message(WaitCall{command_id, timeout, std::move(done)})});
+}
+
+void DeviceSystem::get(const std::string& id, Callback<State> done) {
+  DeviceCall c;
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
+void DeviceSystem::request_lock_all(LockAction action, events::Cause cause,
+                                    Callback<std::vector<FanOut>> done) {
+  std::vector<std::string> ids;
+  auto status = journal_.list_streams("device/", [&ids](const std::string& stream, uint64_t) {
+    ids.push_back(stream.substr(7));
+    return true;
+  });
+  if (!status.is_ok()) {
+    done(status);
+    return;
+  }
+  struct Gather {
+    std::mutex mutex;
+    std::vector<FanOut> results;
+    size_t remaining = 0;
+    Callback<std::vector<FanOut>> done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->remaining = ids.size();
+  gather->done = std::move(done);
+  if (ids.empty()) {
+    gather->done(std::vector<FanOut>{});
+    return;
+  }
+  for (const auto& id : ids) {
+    request_lock(id, action, "", cause, [gather, id](Result<CommandRecord> result) {
+      std::unique_lock lock(gather->mutex);
+      gather->results.push_back({id, std::move(result)});
+      if (--gather->remaining > 0) return;
+      auto results = std::move(gather->results);
+      lock.unlock();
+      std::sort(results.begin(), results.end(),
+                [](const FanOut& a, const FanOut& b) { return a.device_id < b.device_id; });
+      gather->done(std::move(results));
+    });
+  }
+}
+
+Result<std::vector<std::string>> DeviceSystem::list(const std::string& after, size_t limit) {
+  std::vector<std::string> ids;
+  auto status =
+      journal_.list_streams("device/", [&](const std::string& stream, uint64_t) {
+        auto id = stream.substr(7);
+        if (!after.empty() && id <= after) return true;
+        ids.push_back(std::move(id));
+        return ids.size() < limit;
+      });
+  if (!status.is_ok()) return status;
+  return ids;
+}
+
+Result<std::vector<AuditEntry>> DeviceSystem::history(const std::string& id) {
+  GH_RETURN_IF_ERROR(validate_id(id, "device id"));
+  auto events = journal_.read_stream(device_stream(id), 1);
+  if (!events) return events.status();
+  if (events->empty()) return not_found("device " + id + " is not registered");
+  return audit(*events);
+}
+
+Result<State> DeviceSystem::state_at(const std::string& id, uint64_t version, int64_t at_ms) {
+  GH_RETURN_IF_ERROR(validate_id(id, "device id"));
+  auto events = journal_.read_stream(device_stream(id), 1);
+  if (!events) return events.status();
+  if (events->empty()) return not_found("device " + id + " is not registered");
+  if (version > events->size())
+    return not_found("device " + id + " has no version " + std::to_string(version) +
+                     " (latest is " + std::to_string(events->size()) + ")");
+  State state;
+  state.id = id;
+  for (const auto& e : *events) {
+    if (version != 0 && e.version() > version) break;
+    if (at_ms != 0 && e.time_unix_ms() > at_ms) break;
+    apply(state, e);
+  }
+  if (!state.registered)
+    return not_found("device " + id + " was not registered at that moment");
+  return state;
+}
+
+Result<std::string> DeviceSystem::picture(const std::string& picture_id) {
+  GH_RETURN_IF_ERROR(validate_id(picture_id, "picture id"));
+  return journal_.read_blob(picture_key(picture_id));
+}
+
+}  // namespace gh::device

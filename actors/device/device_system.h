@@ -1,0 +1,89 @@
+// DeviceSystem: the implementation of DeviceService on CAF actors. It owns the device
+// directory, the blocking pool for recovery and snapshot writes, and the shared context.
+// Construct after the journal, destroy (or shutdown()) before it.
+// Thread-safety: all DeviceService methods are safe from any thread.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "actors/blocking_pool.h"
+#include "actors/device/device_actor.h"
+#include "actors/device/device_service.h"
+#include "events/journal.h"
+
+namespace gh::device {
+
+// How device state is rebuilt and cached. `load` runs on the blocking pool.
+struct DeviceStorage {
+  std::function<Result<State>(const std::string& id)> load;
+  std::function<void(const State& state)> save_snapshot;
+};
+
+// Rebuilds by replaying the whole stream; writes no snapshots.
+DeviceStorage replay_only_storage(const Journal& journal);
+
+struct DeviceSystemOptions {
+  bool auto_register = true;  // register unknown devices on their first hello
+  std::chrono::milliseconds command_timeout{10000};  // sent -> confirmed, else timed out
+  uint64_t snapshot_every = 100;                     // events per stream between snapshots
+  size_t max_live_actors = 100000;
+  std::chrono::milliseconds idle_timeout{60000};  // passivate a device idle this long
+  size_t io_threads = 2;                          // blocking pool for recovery reads
+  size_t io_queue = 100000;
+  std::function<int64_t()> clock;  // unix ms; default: the system clock
+};
+
+class DeviceSystem final : public DeviceService {
+ public:
+  DeviceSystem(caf::actor_system& system, Journal& journal, DeviceStorage storage,
+               DeviceEffects* effects, DeviceSystemOptions options);
+  ~DeviceSystem() override;
+
+  // Lets every device actor finish what it has queued, then stops them; idempotent.
+  void shutdown();
+  size_t live_actors() const { return live_->load(); }
+  uint64_t commands() const { return context_->commands.load(); }
+  uint64_t rejections() const { return context_->rejections.load(); }
+
+  void hello(const std::string& id, DeviceInfo info, Callback<State> done) override;
+  void set_availability(const std::string& id, bool online, Callback<State> done) override;
+  void report_state(const std::string& id, LockState state, Callback<State> done) override;
+  void report_stranger(const std::string& id, Picture picture, Callback<Stranger> done) override;
+  void provision(const std::string& id, DeviceInfo info, events::Cause cause,
+                 Callback<State> done) override;
+  void request_lock(const std::string& id, LockAction action, std::string command_id,
+                    events::Cause cause, Callback<CommandRecord> done) override;
+  void wait_command(const std::string& id, const std::string& command_id,
+                    std::chrono::milliseconds timeout, Callback<CommandRecord> done) override;
+  void get(const std::string& id, Callback<State> done) override;
+  void request_lock_all(LockAction action, events::Cause cause,
+                        Callback<std::vector<FanOut>> done) override;
+  Result<std::vector<std::string>> list(const std::string& after, size_t limit) override;
+  Result<std::vector<AuditEntry>> history(const std::string& id) override;
+  Result<State> state_at(const std::string& id, uint64_t version, int64_t at_ms) override;
+  Result<std::string> picture(const std::string& picture_id) override;
+
+  // The blob key a picture is stored under.
+  static std::string picture_key(const std::string& picture_id) { return "picture/" + picture_id; }
+
+ private:
+  void call(const std::string& id, DeviceCall call);
+  caf::actor_system& system_;
+  Journal& journal_;
+  DeviceSystemOptions options_;
+  std::unique_ptr<BlockingPool> pool_;
+  std::shared_ptr<DeviceContext> context_;
+  std::shared_ptr<std::atomic<size_t>> live_;
+  caf::actor directory_;
+  std::atomic<bool> stopped_{false};
+};
+
+// A random 128-bit id in hex, for command and alert ids.
+std::string random_id();
+
+}  // namespace gh::device

@@ -1,0 +1,133 @@
+#include "actors/directory.h"
+
+#include <deque>
+#include <list>
+#include <unordered_map>
+
+namespace gh {
+namespace {
+
+struct Entry {
+  caf::actor actor;
+  bool stopping = false;               // stop sent; new messages wait in `waiting`
+  std::deque<caf::message> waiting;    // for the actor that replaces a stopping one
+  std::list<std::string>::iterator lru;  // position in DirectoryState::lru (live only)
+};
+
+struct DirectoryState {
+  DirectoryOptions options;
+  std::unordered_map<std::string, Entry> entries;
+  std::unordered_map<caf::actor_addr, std::string> ids;
+  std::list<std::string> lru;  // most recently used first; live, not stopping
+  size_t live = 0;
+  bool shutting_down = false;
+  caf::response_promise shutdown_done;
+  static inline const char* name = "directory";
+};
+
+using DirectoryActor = caf::stateful_actor<DirectoryState>;
+
+void publish_live(DirectoryState& st) {
+  if (st.options.live_count) st.options.live_count->store(st.live);
+}
+
+void stop_entry(DirectoryActor* self, Entry& entry) {
+  entry.stopping = true;
+  self->state.lru.erase(entry.lru);
+  self->send(entry.actor, stop_atom::value);
+}
+
+void start_entry(DirectoryActor* self, const std::string& id, Entry& entry) {
+  auto& st = self->state;
+  entry.actor = st.options.spawn(self, id, caf::actor_cast<caf::actor>(self));
+  entry.stopping = false;
+  self->monitor(entry.actor);
+  st.ids[entry.actor.address()] = id;
+  st.lru.push_front(id);
+  entry.lru = st.lru.begin();
+  ++st.live;
+  publish_live(st);
+  // Passivate the least recently used actor when over the cap; never the one just started.
+  if (st.live > st.options.max_live && st.lru.size() > 1) {
+    auto& victim = st.entries.at(st.lru.back());
+    stop_entry(self, victim);
+  }
+}
+
+void finish_shutdown_if_done(DirectoryActor* self) {
+  auto& st = self->state;
+  if (!st.shutting_down || st.live > 0) return;
+  st.shutdown_done.deliver(caf::ok_atom::value);
+  self->quit();
+}
+
+void route(DirectoryActor* self, Route& message) {
+  auto& st = self->state;
+  if (st.shutting_down) return;
+  auto [it, inserted] = st.entries.try_emplace(message.id);
+  auto& entry = it->second;
+  if (inserted) start_entry(self, message.id, entry);
+  if (entry.stopping) {
+    entry.waiting.push_back(std::move(message.payload));
+    return;
+  }
+  st.lru.splice(st.lru.begin(), st.lru, entry.lru);
+  self->send(entry.actor, std::move(message.payload));
+}
+
+void on_down(DirectoryActor* self, const caf::down_msg& down) {
+  auto& st = self->state;
+  auto id_it = st.ids.find(down.source);
+  if (id_it == st.ids.end()) return;
+  auto id = std::move(id_it->second);
+  st.ids.erase(id_it);
+  --st.live;
+  publish_live(st);
+  auto it = st.entries.find(id);
+  if (it == st.entries.end()) return;
+  auto& entry = it->second;
+  if (!entry.stopping) st.lru.erase(entry.lru);  // ended on its own (failure)
+  if (entry.waiting.empty() || st.shutting_down) {
+    st.entries.erase(it);
+    finish_shutdown_if_done(self);
+    return;
+  }
+  auto waiting = std::move(entry.waiting);
+  entry.waiting.clear();
+  start_entry(self, id, entry);
+  for (auto& payload : waiting) self->send(entry.actor, std::move(payload));
+}
+
+caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
+  self->state.options = std::move(options);
+  self->set_down_handler([self](caf::down_msg& down) { on_down(self, down); });
+  return {
+      [self](Route& message) { route(self, message); },
+      [self](idle_atom) {
+        auto& st = self->state;
+        auto id_it = st.ids.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+        if (id_it == st.ids.end()) return;
+        auto& entry = st.entries.at(id_it->second);
+        if (!entry.stopping) stop_entry(self, entry);
+      },
+      [self](live_atom) { return self->state.live; },
+      [self](shutdown_atom) {
+        auto& st = self->state;
+        st.shutting_down = true;
+        st.shutdown_done = self->make_response_promise();
+        for (auto& [id, entry] : st.entries)
+          if (!entry.stopping) stop_entry(self, entry);
+        finish_shutdown_if_done(self);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_directory(caf::actor_system& system, DirectoryOptions options) {
+  // The directory is on every request's path; a detached thread keeps it off the shared
+  // scheduler's queues so it is never starved by a fan-out.
+  return system.spawn<caf::detached>(directory, std::move(options));
+}
+
+}  // namespace gh

@@ -1,0 +1,262 @@
+// DeviceSystem on a real actor system and a real RocksDB journal in a temporary directory.
+#include "actors/device/device_system.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include "events/database.h"
+#include "events/rocksdb_journal.h"
+#include "events/stream_name.h"
+
+namespace gh::device {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Records effects so tests can wait for what the MQTT adapter would publish.
+class RecordedEffects : public DeviceEffects {
+ public:
+  void send_command(const std::string& device_id, LockAction action,
+                    const std::string& command_id) override {
+    std::lock_guard lock(mutex_);
+    commands_.push_back(device_id + " " + std::string(action_name(action)) + " " + command_id);
+    changed_.notify_all();
+  }
+  void publish_status(const State& state) override {
+    std::lock_guard lock(mutex_);
+    statuses_++;
+    last_version_[state.id] = state.version;
+  }
+  void stranger_alert(const std::string& device_id, const Stranger& s) override {
+    std::lock_guard lock(mutex_);
+    alerts_.push_back(device_id + " " + s.picture_id);
+  }
+  // Waits (generously: the machine may be slow) until `n` commands were sent.
+  std::vector<std::string> wait_commands(size_t n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(30), [&] { return commands_.size() >= n; });
+    return commands_;
+  }
+  std::vector<std::string> alerts() {
+    std::lock_guard lock(mutex_);
+    return alerts_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> commands_;
+  std::vector<std::string> alerts_;
+  size_t statuses_ = 0;
+  std::map<std::string, uint64_t> last_version_;
+};
+
+events::Cause operator_cause() {
+  events::Cause cause;
+  cause.set_kind(events::Cause::API_TOKEN);
+  cause.set_name("ops");
+  cause.set_channel("http");
+  return cause;
+}
+
+class DeviceSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("gh-devsys-" + std::to_string(::getpid()) + "-" + random_id().substr(0, 8));
+    open();
+  }
+  void TearDown() override {
+    close();
+    fs::remove_all(dir_);
+  }
+  void open(DeviceSystemOptions options = {}) {
+    auto database = Database::open(dir_.string(), OpenMode::kReadWrite);
+    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
+    database_ = std::move(database).value();
+    journal_ = std::make_unique<RocksdbJournal>(database_.get());
+    config_ = std::make_unique<caf::actor_system_config>();
+    system_ = std::make_unique<caf::actor_system>(*config_);
+    devices_ = std::make_unique<DeviceSystem>(*system_, *journal_,
+                                              replay_only_storage(*journal_), &effects_,
+                                              std::move(options));
+  }
+  void close() {
+    devices_.reset();
+    system_.reset();
+    config_.reset();
+    journal_.reset();
+    database_.reset();
+  }
+  void reopen(DeviceSystemOptions options = {}) {
+    close();
+    open(std::move(options));
+  }
+
+  Result<State> hello(const std::string& id) {
+    return wait_for<State>([&](auto done) { devices_->hello(id, {"lock", id, "1"}, done); });
+  }
+  Result<State> report(const std::string& id, LockState s) {
+    return wait_for<State>([&](auto done) { devices_->report_state(id, s, done); });
+  }
+  Result<CommandRecord> lock(const std::string& id, LockAction action, std::string cmd = "") {
+    return wait_for<CommandRecord>([&](auto done) {
+      devices_->request_lock(id, action, cmd, operator_cause(), done);
+    });
+  }
+  Result<State> get(const std::string& id) {
+    return wait_for<State>([&](auto done) { devices_->get(id, done); });
+  }
+
+  fs::path dir_;
+  RecordedEffects effects_;
+  std::unique_ptr<Database> database_;
+  std::unique_ptr<RocksdbJournal> journal_;
+  std::unique_ptr<caf::actor_system_config> config_;  // the system keeps a reference
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<DeviceSystem> devices_;
+};
+
+TEST_F(DeviceSystemTest, HelloLockConfirmRoundTrip) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto command = lock("door1", events::LOCK);
+  ASSERT_TRUE(command.is_ok()) << command.status().to_string();
+  EXPECT_EQ(command->status, CommandStatus::kSent);
+  auto sent = effects_.wait_commands(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], "door1 LOCK " + command->id);
+
+  auto waited = std::async(std::launch::async, [&] {
+    return wait_for<CommandRecord>([&](auto done) {
+      devices_->wait_command("door1", command->id, std::chrono::seconds(60), done);
+    });
+  });
+  ASSERT_TRUE(report("door1", events::LOCKED).is_ok());
+  auto outcome = waited.get();
+  ASSERT_TRUE(outcome.is_ok());
+  EXPECT_EQ(outcome->status, CommandStatus::kConfirmed);
+
+  auto history = devices_->history("door1");
+  ASSERT_TRUE(history.is_ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].command.requested_by.name(), "ops");
+  EXPECT_EQ((*history)[0].command.status, CommandStatus::kConfirmed);
+}
+
+TEST_F(DeviceSystemTest, RejectionsWriteNothing) {
+  EXPECT_EQ(report("ghost", events::LOCKED).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(lock("ghost", events::LOCK).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(hello("bad id!").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(get("ghost").status().code(), Code::kNotFound);
+  EXPECT_EQ(journal_->last_position(), 0u);
+}
+
+TEST_F(DeviceSystemTest, RepeatedCommandIdIsAnsweredNotRepeated) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto first = lock("door1", events::LOCK, "cmd-1");
+  ASSERT_TRUE(first.is_ok());
+  auto position = journal_->last_position();
+  auto again = lock("door1", events::LOCK, "cmd-1");
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->id, "cmd-1");
+  EXPECT_EQ(journal_->last_position(), position);
+  EXPECT_EQ(effects_.wait_commands(1).size(), 1u);
+}
+
+TEST_F(DeviceSystemTest, OfflineCommandIsDeliveredWhenTheDeviceReturns) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  ASSERT_TRUE(wait_for<State>([&](auto done) {
+                devices_->set_availability("door1", false, done);
+              }).is_ok());
+  auto command = lock("door1", events::UNLOCK);
+  ASSERT_TRUE(command.is_ok());
+  EXPECT_EQ(command->status, CommandStatus::kRequested);
+  // Restart in between: the pending command survives in the log.
+  reopen();
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto sent = effects_.wait_commands(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], "door1 UNLOCK " + command->id);
+}
+
+TEST_F(DeviceSystemTest, UnconfirmedCommandTimesOut) {
+  DeviceSystemOptions options;
+  options.command_timeout = std::chrono::milliseconds(50);
+  reopen(options);
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto command = lock("door1", events::LOCK);
+  ASSERT_TRUE(command.is_ok());
+  auto outcome = wait_for<CommandRecord>([&](auto done) {
+    devices_->wait_command("door1", command->id, std::chrono::seconds(60), done);
+  });
+  ASSERT_TRUE(outcome.is_ok());
+  EXPECT_EQ(outcome->status, CommandStatus::kTimedOut);
+}
+
+TEST_F(DeviceSystemTest, RestartKeepsState) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  ASSERT_TRUE(report("door1", events::UNLOCKED).is_ok());
+  auto before = get("door1");
+  reopen();
+  auto after = get("door1");
+  ASSERT_TRUE(after.is_ok());
+  EXPECT_EQ(after->reported, events::UNLOCKED);
+  EXPECT_EQ(after->version, before->version);
+}
+
+TEST_F(DeviceSystemTest, PassivatedDevicesComeBackOnTheNextCommand) {
+  DeviceSystemOptions options;
+  options.max_live_actors = 3;
+  reopen(options);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(hello("d" + std::to_string(i)).is_ok());
+  EXPECT_LE(devices_->live_actors(), 4u) << "the cap passivates least recently used actors";
+  for (int i = 0; i < 10; ++i) {
+    auto state = get("d" + std::to_string(i));
+    ASSERT_TRUE(state.is_ok());
+    EXPECT_TRUE(state->online);
+  }
+}
+
+TEST_F(DeviceSystemTest, IdleDevicesArePassivated) {
+  DeviceSystemOptions options;
+  options.idle_timeout = std::chrono::milliseconds(20);
+  reopen(options);
+  ASSERT_TRUE(hello("door1").is_ok());
+  for (int i = 0; i < 3000 && devices_->live_actors() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(devices_->live_actors(), 0u);
+  EXPECT_TRUE(lock("door1", events::LOCK).is_ok()) << "a passivated device just works";
+}
+
+TEST_F(DeviceSystemTest, StateAtVersionAndPictures) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  ASSERT_TRUE(report("door1", events::LOCKED).is_ok());
+  ASSERT_TRUE(report("door1", events::UNLOCKED).is_ok());
+  auto at3 = devices_->state_at("door1", 3, 0);
+  ASSERT_TRUE(at3.is_ok());
+  EXPECT_EQ(at3->reported, events::LOCKED);
+  EXPECT_EQ(devices_->state_at("door1", 99, 0).status().code(), Code::kNotFound);
+
+  auto stranger = wait_for<Stranger>([&](auto done) {
+    devices_->report_stranger("door1", Picture{"pic1", "image/png", "\x89PNG..."}, done);
+  });
+  ASSERT_TRUE(stranger.is_ok());
+  EXPECT_EQ(devices_->picture("pic1").value(), "\x89PNG...");
+}
+
+TEST_F(DeviceSystemTest, LockAllReachesEveryDevice) {
+  for (auto id : {"a", "b", "c"}) ASSERT_TRUE(hello(id).is_ok());
+  auto all = wait_for<std::vector<FanOut>>([&](auto done) {
+    devices_->request_lock_all(events::LOCK, operator_cause(), done);
+  });
+  ASSERT_TRUE(all.is_ok());
+  ASSERT_EQ(all->size(), 3u);
+  for (const auto& one : *all) EXPECT_TRUE(one.command.is_ok());
+  EXPECT_EQ(effects_.wait_commands(3).size(), 3u);
+}
+
+}  // namespace
+}  // namespace gh::device
