@@ -1,0 +1,27 @@
+// Where the MQTT broker is: "tcp://host:port" (also "mqtt://", or a bare "host:port").
+// Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "events/status.h"
+
+namespace gh::mqtt_adapter {
+
+inline constexpr uint16_t kDefaultMqttPort = 1883;
+
+struct BrokerAddress {
+  std::string host;
+  uint16_t port = kDefaultMqttPort;
+};
+
+// The host and port of `url`; the port defaults to 1883. kInvalidArgument for other schemes
+// (ssl://, ws://: not supported), an empty host or a port outside 1..65535.
+Result<BrokerAddress> parse_broker_url(std::string_view url);
+
+// "tcp://host:port", the form paho expects.
+std::string broker_url(const BrokerAddress& address);
+
+}  // namespace gh::mqtt_adapter

@@ -1,0 +1,126 @@
+// The device side of MQTT (docs/protocol.md "Devices"): one handler per topic family under
+// PREFIX/devices/{id}/ — hello, availability, state, stranger — each turning a message into a
+// DeviceService call; and the DeviceEffects that publish commands, the retained status and
+// stranger alerts once their events are durable.
+//
+// Bad input (unknown sub-topic, invalid id, oversized payload, bad JSON, unknown value,
+// non-image picture) and service rejections change nothing, are counted per reason, and
+// are answered with an error JSON on PREFIX/devices/{id}/error. A message whose id is invalid
+// is counted and dropped: there is no valid topic to answer on.
+//
+// Thread-safety: on_message() runs on paho's callback thread and never blocks (service
+// calls are asynchronous); the effects are called from actor threads and only publish.
+// All methods are safe from any thread. The service must outlive this object's use.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/device/device_service.h"
+#include "adapters/mqtt/publisher.h"
+#include "events/status.h"
+
+namespace gh::mqtt_adapter {
+
+struct DeviceTopicsOptions {
+  std::string prefix = "gatehouse";
+  size_t max_payload_bytes = 64 * 1024;        // hello, availability, state
+  size_t max_picture_bytes = 2 * 1024 * 1024;  // stranger
+  size_t max_info_length = 128;                // each of hello's type, name, firmware
+  int qos = 1;
+  // The URL under which a picture can be fetched (the HTTP adapter signs it). Unset: the
+  // alert carries "url": null.
+  std::function<std::string(const std::string& picture_id)> picture_url;
+};
+
+// The topic families we accept from devices.
+enum class DeviceTopic : size_t { kHello, kAvailability, kState, kStranger, kOther, kCount };
+
+// Why a message was refused; each is counted.
+enum class Rejection : size_t {
+  kUnknownTopic,     // PREFIX/devices/{id}/<word> with an unknown word, or a malformed topic
+  kInvalidId,        // {id} fails is_valid_id: counted and dropped
+  kTooLarge,         // payload over max_payload_bytes / max_picture_bytes
+  kBadJson,          // malformed JSON, or not an object where one is required
+  kBadValue,         // unknown lock state or availability, wrong field type, too long
+  kBadPicture,       // not a JPEG or PNG by content
+  kUnavailable,      // no service attached yet
+  kServiceRejected,  // the device service refused (e.g. unregistered, auto-register off)
+  kCount
+};
+
+std::string_view topic_family_name(DeviceTopic topic);  // "hello", ..., "other"
+std::string_view rejection_name(Rejection reason);      // "unknown_topic", "invalid_id", ...
+
+// For /metrics. Monotonic; read with relaxed loads.
+struct DeviceTopicsCounters {
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(DeviceTopic::kCount)> received{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Rejection::kCount)> rejected{};
+  std::atomic<uint64_t> accepted{0};            // the service applied the message
+  std::atomic<uint64_t> commands_sent{0};       // PREFIX/devices/{id}/command
+  std::atomic<uint64_t> statuses_published{0};  // PREFIX/devices/{id}/status
+  std::atomic<uint64_t> alerts_published{0};    // PREFIX/alerts/stranger
+  std::atomic<uint64_t> errors_published{0};    // PREFIX/devices/{id}/error
+
+  uint64_t received_of(DeviceTopic t) const { return received[static_cast<size_t>(t)].load(); }
+  uint64_t rejected_of(Rejection r) const { return rejected[static_cast<size_t>(r)].load(); }
+};
+
+class DeviceTopics final : public device::DeviceEffects {
+ public:
+  // `publisher` (usually the MqttConnection) must outlive this object.
+  DeviceTopics(Publisher& publisher, DeviceTopicsOptions options);
+
+  // Where device messages go. Until it is set, they are refused with kUnavailable; set it
+  // once the DeviceSystem exists (it needs this object as its effects first).
+  void set_service(device::DeviceService* service) { service_.store(service); }
+
+  // The filters to subscribe to: PREFIX/devices/+/{hello,availability,state,stranger}.
+  std::vector<std::string> subscriptions() const;
+
+  // Handles one message from the broker. Never blocks, never throws.
+  void on_message(const std::string& topic, const std::string& payload);
+
+  // ---- DeviceEffects ----
+  // "LOCK" | "UNLOCK" on PREFIX/devices/{id}/command, QoS 1, not retained.
+  void send_command(const std::string& device_id, device::LockAction action,
+                    const std::string& command_id) override;
+  // codec::to_json(state) on PREFIX/devices/{id}/status, QoS 1, retained.
+  void publish_status(const device::State& state) override;
+  // {alert_id, device, time, picture_id, content_type, url} on PREFIX/alerts/stranger, QoS 1.
+  void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
+
+  const DeviceTopicsCounters& counters() const { return counters_; }
+  const DeviceTopicsOptions& options() const { return options_; }
+
+  // Topic names, for tests and the docs.
+  std::string device_topic(const std::string& id, std::string_view word) const;
+  std::string alert_topic() const;
+
+ private:
+  void on_hello(const std::string& id, const std::string& payload);
+  void on_availability(const std::string& id, const std::string& payload);
+  void on_state(const std::string& id, const std::string& payload);
+  void on_stranger(const std::string& id, std::string payload);
+
+  // Counts `reason` and answers on PREFIX/devices/{id}/error with error_reply(status) plus
+  // the offending topic.
+  void reject(const std::string& id, std::string_view word, Rejection reason, const Status& status);
+  // The callback for a service call from `word` of device `id`.
+  template <class T>
+  device::Callback<T> answer(const std::string& id, std::string_view word);
+  device::DeviceService* service_or_reject(const std::string& id, std::string_view word);
+
+  Publisher& publisher_;
+  const DeviceTopicsOptions options_;
+  std::atomic<device::DeviceService*> service_{nullptr};
+  DeviceTopicsCounters counters_;
+};
+
+}  // namespace gh::mqtt_adapter

@@ -1,0 +1,260 @@
+#include "adapters/mqtt/mqtt_connection.h"
+
+#include <mqtt/async_client.h>
+
+#include <algorithm>
+#include <exception>
+#include <random>
+#include <shared_mutex>
+
+#include "adapters/mqtt/tcp_nodelay.h"
+#include "adapters/mqtt/topic_filter.h"
+
+namespace gh::mqtt_adapter {
+
+namespace {
+
+// Counts the asynchronous outcome of each publish. One instance serves every publish; it
+// only touches atomics, so it is safe on paho's thread.
+class PublishListener final : public mqtt::iaction_listener {
+ public:
+  explicit PublishListener(ConnectionCounters& counters) : counters_(counters) {}
+  void on_failure(const mqtt::token&) override { counters_.publish_failures.fetch_add(1); }
+  void on_success(const mqtt::token&) override { counters_.delivered.fetch_add(1); }
+
+ private:
+  ConnectionCounters& counters_;
+};
+
+// Queue publishes while disconnected, even before the first connect: effects raised during
+// a broker outage go out when it returns instead of being dropped.
+mqtt::create_options buffered_create_options(int max_buffered) {
+  mqtt::create_options opts(4 /* MQTT 3.1.1 */);
+  opts.set_send_while_disconnected(true, /*anyTime=*/true);
+  opts.set_max_buffered_messages(max_buffered);
+  return opts;
+}
+
+}  // namespace
+
+struct MqttConnection::Impl {
+  Impl(const std::string& url, const std::string& client_id, int max_buffered,
+       ConnectionCounters& counters)
+      : listener(counters),
+        // No client persistence: the broker keeps our session (clean_session=false); what
+        // is in flight in this process is lost with it, and effects are re-derivable.
+        client(url, client_id, buffered_create_options(max_buffered), nullptr) {}
+
+  PublishListener listener;  // declared first: outlives the client's pending tokens
+  mqtt::async_client client;
+  // Held shared while a handler runs, exclusively by stop(): no handler runs after stop().
+  std::shared_mutex dispatch_mu;
+  bool dispatching = true;      // guarded by dispatch_mu
+  bool ever_connected = false;  // only touched by our thread
+};
+
+Result<std::unique_ptr<MqttConnection>> MqttConnection::create(MqttConnectionOptions options) {
+  auto broker = parse_broker_url(options.url);
+  if (!broker) return broker.status();
+  if (options.client_id.empty() || options.client_id.size() > 256) {
+    return invalid_argument("mqtt client id must be 1-256 characters");
+  }
+  if (options.min_backoff.count() <= 0 || options.max_backoff < options.min_backoff) {
+    return invalid_argument("mqtt backoff must satisfy 0 < min <= max");
+  }
+  try {
+    return std::unique_ptr<MqttConnection>(new MqttConnection(std::move(options), *broker));
+  } catch (const std::exception& e) {
+    return invalid_argument(std::string("mqtt client: ") + e.what());
+  }
+}
+
+MqttConnection::MqttConnection(MqttConnectionOptions options, BrokerAddress broker)
+    : options_(std::move(options)), broker_(std::move(broker)) {
+  impl_ = std::make_unique<Impl>(broker_url(broker_), options_.client_id, options_.max_buffered,
+                                 counters_);
+}
+
+MqttConnection::~MqttConnection() { stop(); }
+
+Status MqttConnection::add_handler(std::vector<std::string> filters, int qos,
+                                   MessageHandler handler) {
+  std::lock_guard lock(mu_);
+  if (started_) return failed_precondition("handlers must be added before start()");
+  if (qos < 0 || qos > 2) return invalid_argument("qos must be 0, 1 or 2");
+  routes_.push_back(Route{std::move(filters), qos, std::move(handler)});
+  return Status::ok();
+}
+
+Status MqttConnection::start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return failed_precondition("mqtt connection already started");
+    started_ = true;
+  }
+  try {
+    impl_->client.set_message_callback([this](mqtt::const_message_ptr msg) {
+      if (msg) dispatch(msg->get_topic(), msg->get_payload_str());
+    });
+    impl_->client.set_connection_lost_handler([this](const std::string&) {
+      counters_.connected.store(false);
+      counters_.connection_lost.fetch_add(1);
+      std::lock_guard lock(mu_);
+      lost_ = true;
+      cv_.notify_all();
+    });
+  } catch (const std::exception& e) {
+    return internal_error(std::string("mqtt callbacks: ") + e.what());
+  }
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+bool MqttConnection::wait_connected(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return stopping_ || counters_.connected.load(); }) &&
+         counters_.connected.load();
+}
+
+std::chrono::milliseconds MqttConnection::jittered(std::chrono::milliseconds backoff) {
+  // Uniform in [backoff/2, backoff]: spreads a crowd of reconnecting servers apart while
+  // keeping the expected delay growing.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> pick(backoff.count() / 2, backoff.count());
+  return std::chrono::milliseconds(pick(rng));
+}
+
+void MqttConnection::run() {
+  auto backoff = options_.min_backoff;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lost_ = false;
+    lock.unlock();
+    bool ok = try_connect();
+    lock.lock();
+    if (ok) {
+      backoff = options_.min_backoff;
+      cv_.notify_all();  // wake wait_connected()
+      cv_.wait(lock, [this] { return stopping_ || lost_; });
+      continue;
+    }
+    counters_.connect_failures.fetch_add(1);
+    cv_.wait_for(lock, jittered(backoff), [this] { return stopping_; });
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+bool MqttConnection::try_connect() {
+  auto& client = impl_->client;
+  try {
+    mqtt::connect_options_builder builder;
+    builder.clean_session(options_.clean_session)
+        .keep_alive_interval(options_.keep_alive)
+        .connect_timeout(options_.connect_timeout)
+        .automatic_reconnect(false);
+    if (!options_.status_topic.empty()) {
+      builder.will(mqtt::will_options(options_.status_topic, options_.offline_payload, 1, true));
+    }
+    auto token = client.connect(builder.finalize());
+    // paho completes the token within connect_timeout; the margin covers its own delays.
+    if (!token->wait_for(options_.connect_timeout + std::chrono::seconds(2))) return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+
+  // Before anything is sent: otherwise the SUBSCRIBE itself already waits on Nagle.
+  if (auto n = set_nodelay_to_peer(broker_.host, broker_.port); n) {
+    counters_.nodelay_sockets.fetch_add(static_cast<uint64_t>(*n));
+  }
+
+  try {
+    for (const auto& route : routes_) {
+      for (const auto& filter : route.filters) {
+        auto token = client.subscribe(filter, route.qos);
+        if (!token->wait_for(options_.connect_timeout)) throw std::runtime_error("suback timeout");
+      }
+    }
+  } catch (const std::exception&) {
+    // A connection we cannot subscribe on is useless: drop it and retry with backoff.
+    try {
+      client.disconnect()->wait_for(options_.connect_timeout);
+    } catch (const std::exception&) {
+    }
+    return false;
+  }
+
+  if (!options_.status_topic.empty()) {
+    publish(options_.status_topic, options_.online_payload, 1, true);
+  }
+  counters_.connects.fetch_add(1);
+  if (impl_->ever_connected) counters_.reconnects.fetch_add(1);
+  impl_->ever_connected = true;
+  counters_.connected.store(true);
+  return true;
+}
+
+void MqttConnection::dispatch(const std::string& topic, const std::string& payload) {
+  std::shared_lock lock(impl_->dispatch_mu);
+  if (!impl_->dispatching) return;
+  counters_.received.fetch_add(1);
+  bool routed = false;
+  for (const auto& route : routes_) {
+    bool match = std::any_of(route.filters.begin(), route.filters.end(),
+                             [&](const std::string& f) { return topic_matches(f, topic); });
+    if (!match) continue;
+    routed = true;
+    // An exception must never unwind into paho's C thread.
+    try {
+      route.handler(topic, payload);
+    } catch (...) {
+      counters_.handler_exceptions.fetch_add(1);
+    }
+  }
+  if (!routed) counters_.unrouted.fetch_add(1);
+}
+
+void MqttConnection::publish(const std::string& topic, std::string payload, int qos, bool retain) {
+  try {
+    auto msg = mqtt::make_message(topic, std::move(payload), qos, retain);
+    impl_->client.publish(msg, nullptr, impl_->listener);
+    counters_.published.fetch_add(1);
+  } catch (const std::exception&) {
+    counters_.publish_failures.fetch_add(1);
+  }
+}
+
+void MqttConnection::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+    if (!started_) return;
+  }
+  if (thread_.joinable()) thread_.join();
+  {
+    std::unique_lock lock(impl_->dispatch_mu);
+    impl_->dispatching = false;
+  }
+  auto& client = impl_->client;
+  try {
+    if (client.is_connected()) {
+      // A clean disconnect does not fire the will, so say "offline" ourselves.
+      if (!options_.status_topic.empty()) {
+        client
+            .publish(options_.status_topic, options_.offline_payload.data(),
+                     options_.offline_payload.size(), 1, true)
+            ->wait_for(options_.connect_timeout);
+      }
+      client.disconnect()->wait_for(options_.connect_timeout);
+    }
+  } catch (const std::exception&) {
+  }
+  try {
+    client.disable_callbacks();
+  } catch (const std::exception&) {
+  }
+  counters_.connected.store(false);
+}
+
+}  // namespace gh::mqtt_adapter

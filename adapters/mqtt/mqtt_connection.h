@@ -1,0 +1,128 @@
+// gatehouse's connection to the MQTT broker, over paho.mqtt.cpp's async_client.
+//
+// - persistent session (clean_session=false by default) under a fixed client id, QoS 1;
+// - our own reconnect loop with jittered exponential backoff (paho's automatic reconnect
+//   has no jitter: many servers restarted together would retry in lockstep);
+// - after every successful (re)connect, in this order: TCP_NODELAY on our sockets to the
+//   broker (tcp_nodelay.h), subscribe every registered filter again (a broker restarted
+//   without persistence forgets them), publish the "online" birth message, then report
+//   connected();
+// - publish() is thread-safe and non-blocking; while disconnected, messages are buffered by
+//   paho (up to max_buffered) and sent after the reconnect;
+// - every paho exception is caught here: nothing escapes to callers or to paho's thread.
+//
+// Threads: paho's callback thread delivers messages to the handlers (which must not block);
+// one thread of ours runs connect/subscribe/backoff. Handlers must stay valid until stop().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/mqtt/broker_url.h"
+#include "adapters/mqtt/publisher.h"
+#include "events/status.h"
+
+namespace gh::mqtt_adapter {
+
+struct MqttConnectionOptions {
+  std::string url;  // "tcp://host:port"
+  std::string client_id = "gatehouse";
+  bool clean_session = false;
+  std::chrono::seconds keep_alive{30};
+  std::chrono::seconds connect_timeout{5};
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{10000};
+  int max_buffered = 10000;  // messages kept while disconnected
+  // Last will (retained) and its counterpart published retained on every connect; empty
+  // topic: none. Tells devices and operators whether the server is up.
+  std::string status_topic;
+  std::string online_payload = "online";
+  std::string offline_payload = "offline";
+};
+
+// For /healthz and /metrics. Monotonic counters; read with relaxed loads.
+struct ConnectionCounters {
+  std::atomic<bool> connected{false};
+  std::atomic<uint64_t> connects{0};          // successful connects, first one included
+  std::atomic<uint64_t> reconnects{0};        // successful connects after the first
+  std::atomic<uint64_t> connect_failures{0};  // failed attempts (each backs off)
+  std::atomic<uint64_t> connection_lost{0};
+  std::atomic<uint64_t> published{0};           // accepted by paho for sending
+  std::atomic<uint64_t> publish_failures{0};    // refused at once or failed later
+  std::atomic<uint64_t> delivered{0};           // acknowledged per QoS
+  std::atomic<uint64_t> received{0};            // messages from the broker
+  std::atomic<uint64_t> unrouted{0};            // matched no handler
+  std::atomic<uint64_t> handler_exceptions{0};  // a handler threw (a bug; swallowed)
+  std::atomic<uint64_t> nodelay_sockets{0};     // sockets TCP_NODELAY was set on, in total
+};
+
+// A handler gets the topic and the raw payload bytes.
+using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+
+class MqttConnection final : public Publisher {
+ public:
+  // kInvalidArgument for a bad url or client id; nothing connects until start().
+  static Result<std::unique_ptr<MqttConnection>> create(MqttConnectionOptions options);
+  ~MqttConnection() override;  // stop()
+  MqttConnection(const MqttConnection&) = delete;
+  MqttConnection& operator=(const MqttConnection&) = delete;
+
+  // Routes messages matching any of `filters` to `handler` and subscribes to them at `qos`
+  // on every connect. Call before start(); kFailedPrecondition after it.
+  Status add_handler(std::vector<std::string> filters, int qos, MessageHandler handler);
+
+  // Starts connecting in the background and returns at once; ok, or kFailedPrecondition
+  // when already started. Use wait_connected() to wait for the first connection.
+  Status start();
+
+  // True once connected (and subscribed) within `timeout`; false otherwise. May block.
+  bool wait_connected(std::chrono::milliseconds timeout);
+
+  // Disconnects (publishing nothing more) and joins our thread. Idempotent; blocks up to
+  // about connect_timeout. Handlers are not called after it returns.
+  void stop();
+
+  // Publisher: thread-safe, non-blocking, never throws; failures go to counters().
+  void publish(const std::string& topic, std::string payload, int qos, bool retain) override;
+
+  bool connected() const { return counters_.connected.load(); }
+  const ConnectionCounters& counters() const { return counters_; }
+  const BrokerAddress& broker() const { return broker_; }
+
+ private:
+  struct Impl;
+  MqttConnection(MqttConnectionOptions options, BrokerAddress broker);
+  void run();
+  bool try_connect();
+  void dispatch(const std::string& topic, const std::string& payload);
+  std::chrono::milliseconds jittered(std::chrono::milliseconds backoff);
+
+  struct Route {
+    std::vector<std::string> filters;
+    int qos = 1;
+    MessageHandler handler;
+  };
+
+  const MqttConnectionOptions options_;
+  const BrokerAddress broker_;
+  ConnectionCounters counters_;
+  std::unique_ptr<Impl> impl_;  // the paho client and its listener
+  std::vector<Route> routes_;   // fixed once started: read without a lock
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool lost_ = false;  // set by paho's connection-lost callback
+  std::thread thread_;
+};
+
+}  // namespace gh::mqtt_adapter
