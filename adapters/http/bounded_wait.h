@@ -1,0 +1,37 @@
+// Waiting for a DeviceService callback from an HTTP worker thread, with an upper bound.
+// device_service.h's wait_for() waits forever; an HTTP request must not (a stuck actor
+// would otherwise hold a worker thread for good). Blocks: never call from an actor thread.
+// Thread-safety: the callback may run on any thread, before or after the wait gave up.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "events/status.h"
+
+namespace gh::http {
+
+// Calls `start(callback)` and waits up to `limit` for the callback. kTimeout when it has
+// not been called by then (the operation may still complete later); kInternal when the
+// service dropped the callback without calling it.
+template <class T, class Start>
+Result<T> wait_bounded(std::chrono::milliseconds limit, Start&& start) {
+  // Shared with the callback, so a late answer after a timeout lands in a live promise.
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  auto future = promise->get_future();
+  start([promise](Result<T> result) { promise->set_value(std::move(result)); });
+  if (future.wait_for(limit) != std::future_status::ready) {
+    return timed_out("no answer from the device service within " + std::to_string(limit.count()) +
+                     " ms");
+  }
+  try {
+    return future.get();
+  } catch (const std::exception& e) {  // broken_promise: the callback was dropped
+    return internal_error(std::string("device service dropped the request: ") + e.what());
+  }
+}
+
+}  // namespace gh::http

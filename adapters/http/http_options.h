@@ -1,0 +1,58 @@
+// Configuration and injected dependencies of the HTTP adapter, filled in by server/main.
+// Value types; thread-compatible.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/http/http_server.h"
+#include "events/journal.h"
+
+namespace gh::http {
+
+// Inputs of GET /healthz. An empty function is "not checked": left out of the answer and
+// never makes the server unhealthy. Called on HTTP worker threads; must be quick.
+struct HealthProbes {
+  std::function<bool()> broker_connected;
+  std::function<bool()> journal_reachable;
+};
+
+// Inputs of GET /metrics; an empty function leaves its series out. Called on HTTP worker
+// threads for each scrape; must be quick and thread-safe.
+struct MetricsSources {
+  std::function<JournalStats()> journal;
+  std::function<size_t()> live_actors;
+  // Extra counters/gauges from other adapters (MQTT): ("gatehouse_mqtt_received_total", 12)
+  // or with labels ("gatehouse_mqtt_received_total{topic=\"hello\"}", 3), printed as given.
+  std::function<std::vector<std::pair<std::string, double>>()> extra;
+};
+
+struct HttpOptions {
+  // Listener: address, port (0: any, for tests), threads, queue, body limit, keep-alive,
+  // read/write timeouts.
+  ServerOptions server;
+  // Prefix of the absolute URLs made by signed_picture_url() (no trailing slash).
+  std::string public_base_url = "http://127.0.0.1:8080";
+  // Lifetime of a signed picture URL.
+  std::chrono::seconds picture_url_ttl{3600};
+  // Upper bound on any wait for the device service (the command timeout).
+  std::chrono::milliseconds call_timeout{10000};
+  // Largest ?wait=SECONDS accepted on lock/unlock.
+  std::chrono::seconds max_wait{60};
+  // Request JSON bodies: nesting limit (the byte limit is server.max_body_bytes).
+  size_t max_json_depth = 16;
+  // GET /devices page size: default and maximum.
+  size_t page_default = 50;
+  size_t page_max = 500;
+  // GET /metrics without a token from loopback addresses only; with a token from anywhere.
+  bool metrics_open_on_loopback = true;
+  // Unix milliseconds now; empty: the system clock. Injected for tests of URL expiry.
+  std::function<int64_t()> clock_ms;
+};
+
+}  // namespace gh::http

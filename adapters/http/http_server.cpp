@@ -1,0 +1,87 @@
+#include "adapters/http/http_server.h"
+
+#include <exception>
+
+#include "adapters/http/bounded_task_queue.h"
+#include "adapters/http/http_status.h"
+#include "adapters/http/reply.h"
+
+namespace gh::http {
+
+HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
+  server_.set_tcp_nodelay(true);
+  server_.set_keep_alive_max_count(options_.keep_alive_max_count);
+  server_.set_keep_alive_timeout(options_.keep_alive_timeout.count());
+  server_.set_read_timeout(options_.read_timeout);
+  server_.set_write_timeout(options_.write_timeout);
+  server_.set_payload_max_length(options_.max_body_bytes);
+  const size_t threads = options_.threads;
+  const size_t queued = options_.max_queued_connections;
+  // httplib owns and deletes the queue when listening ends.
+  server_.new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
+
+  server_.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        std::string what = "unexpected exception";
+        try {
+          if (error) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        res.headers.clear();
+        send_error(res, internal_error("request handler failed: " + what));
+      });
+
+  // httplib calls this for every status >= 400, including ours: a handler's JSON body is
+  // kept; only bodiless answers (no route, 413, parse errors) get one here.
+  server_.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        Code code = code_for_http_status(res.status);
+        std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
+                              : res.status == 413 ? "request body exceeds the size limit"
+                                                  : "request rejected by the HTTP layer";
+        int status = res.status;
+        send_error(res, Status(code, std::move(message)));
+        res.status = status;  // keep httplib's own status (405, 414, ...)
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<int> HttpServer::start() {
+  if (thread_.joinable()) return failed_precondition("HTTP server already started");
+  int port = 0;
+  if (options_.port == 0) {
+    port = server_.bind_to_any_port(options_.address);
+  } else if (server_.bind_to_port(options_.address, options_.port)) {
+    port = options_.port;
+  } else {
+    port = -1;
+  }
+  if (port <= 0) {
+    return unavailable("cannot listen on " + options_.address + ":" +
+                       std::to_string(options_.port));
+  }
+  port_ = port;
+  listen_returned_ = false;
+  thread_ = std::thread([this] {
+    server_.listen_after_bind();
+    listen_returned_ = true;
+  });
+  // httplib's stop() does nothing until the accept loop has marked itself running; waiting
+  // for that here means a stop() right after start() cannot leave the thread in accept().
+  while (!server_.is_running() && !listen_returned_)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return port;
+}
+
+void HttpServer::stop() {
+  if (!thread_.joinable()) return;
+  server_.stop();
+  thread_.join();
+}
+
+}  // namespace gh::http

@@ -1,0 +1,126 @@
+#include "adapters/http/metrics_text.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace gh::http {
+namespace {
+
+// Prometheus floats: shortest round-trip form, and its spellings of the specials.
+std::string number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  // Prefer the short form when it round-trips (most of our values are integers).
+  char shorter[32];
+  std::snprintf(shorter, sizeof shorter, "%g", value);
+  return std::strtod(shorter, nullptr) == value ? shorter : buffer;
+}
+
+// Label values escape backslash, double quote and newline.
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void sample(std::string& out, std::string_view name, double value) {
+  out.append(name).append(" ").append(number(value)).append("\n");
+}
+
+template <size_t kBounds, size_t kBuckets>
+void histogram(std::string& out, std::string_view name, std::string_view help,
+               const std::array<double, kBounds>& bounds,
+               const std::array<uint64_t, kBuckets>& buckets, double sum) {
+  static_assert(kBuckets == kBounds + 1, "one bucket above the last bound");
+  header(out, name, "histogram", help);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    cumulative += buckets[i];
+    std::string le = i < kBounds ? number(bounds[i]) : "+Inf";
+    out.append(name).append("_bucket{le=\"").append(le).append("\"} ");
+    out.append(std::to_string(cumulative)).append("\n");
+  }
+  sample(out, std::string(name) + "_sum", sum);
+  out.append(name).append("_count ").append(std::to_string(cumulative)).append("\n");
+}
+
+bool valid_metric_name(std::string_view series) {
+  std::string_view name = series.substr(0, series.find('{'));
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  if (series.find('\n') != std::string_view::npos) return false;
+  return name.size() == series.size() || series.back() == '}';
+}
+
+}  // namespace
+
+std::string render_metrics(const MetricsValues& values) {
+  std::string out;
+  header(out, "gatehouse_http_requests_total", "counter",
+         "HTTP requests answered, by route pattern and outcome (ok or error code).");
+  for (const auto& [key, count] : values.requests) {
+    out.append("gatehouse_http_requests_total{route=\"").append(label_value(key.first));
+    out.append("\",outcome=\"").append(label_value(key.second)).append("\"} ");
+    out.append(std::to_string(count)).append("\n");
+  }
+
+  if (values.journal) {
+    const JournalStats& j = *values.journal;
+    auto counter = [&out](std::string_view name, std::string_view help, uint64_t value) {
+      header(out, name, "counter", help);
+      out.append(name).append(" ").append(std::to_string(value)).append("\n");
+    };
+    counter("gatehouse_journal_events_appended_total", "Events durably appended.",
+            j.events_appended);
+    counter("gatehouse_journal_batches_synced_total", "Write batches synced to disk.",
+            j.batches_synced);
+    counter("gatehouse_journal_appends_total", "Append requests answered.", j.appends);
+    counter("gatehouse_journal_conflicts_total", "Appends refused for a stale version.",
+            j.conflicts);
+    counter("gatehouse_journal_duplicates_total", "Appends answered from a command id.",
+            j.duplicates);
+    counter("gatehouse_journal_failures_total", "Storage write failures.", j.failures);
+    // The journal keeps no separate sum of batch sizes; every appended event was in exactly
+    // one synced batch, so the sum is events_appended.
+    histogram(out, "gatehouse_journal_batch_size_events", "Events per synced write batch.",
+              kBatchSizeBounds, j.batch_size_buckets, static_cast<double>(j.events_appended));
+    histogram(out, "gatehouse_journal_append_latency_ms",
+              "Time from append() to durable, in milliseconds.", kAppendLatencyBoundsMs,
+              j.append_latency_buckets, j.append_latency_sum_ms);
+  }
+  if (values.live_actors) {
+    header(out, "gatehouse_live_actors", "gauge", "Entity actors currently in memory.");
+    sample(out, "gatehouse_live_actors", static_cast<double>(*values.live_actors));
+  }
+  if (values.broker_connected) {
+    header(out, "gatehouse_broker_connected", "gauge", "1 when connected to the MQTT broker.");
+    sample(out, "gatehouse_broker_connected", *values.broker_connected ? 1 : 0);
+  }
+  for (const auto& [series, value] : values.extra) {
+    if (valid_metric_name(series)) sample(out, series, value);
+  }
+  return out;
+}
+
+}  // namespace gh::http

@@ -1,0 +1,86 @@
+// The seed's Flask routes, kept for its clients, now authenticated (DESIGN.md "Security":
+// routes that change state need a bearer token). They answer JSON like every route.
+#include <algorithm>
+#include <cctype>
+
+#include "adapters/codec/device_json.h"
+#include "adapters/http/bounded_wait.h"
+#include "adapters/http/lock_reply.h"
+#include "adapters/http/reply.h"
+#include "adapters/http/routes.h"
+#include "events/stream_name.h"
+
+namespace gh::http {
+namespace {
+
+// LOCK/UNLOCK every device, or only ?device=ID, on behalf of API token `token`.
+Status lock_devices(RouteContext& context, const httplib::Request& req, httplib::Response& res,
+                    events::LockAction action, const std::string& token) {
+  const auto cause = token_cause(token);
+  const auto limit = context.options.call_timeout;
+  if (req.has_param("device")) {
+    std::string id = req.get_param_value("device");
+    GH_RETURN_IF_ERROR(validate_id(id, "device id"));
+    auto command = wait_bounded<device::CommandRecord>(limit, [&](auto done) {
+      context.devices.request_lock(id, action, "", cause, std::move(done));
+    });
+    if (!command) return command.status();
+    std::vector<device::FanOut> one;
+    one.push_back({id, std::move(command)});
+    send_ok(res, {{"results", fan_out_json(one)}}, 202);
+    return Status::ok();
+  }
+  auto results = wait_bounded<std::vector<device::FanOut>>(
+      limit, [&](auto done) { context.devices.request_lock_all(action, cause, std::move(done)); });
+  if (!results) return results.status();
+  send_ok(res, {{"results", fan_out_json(*results)}}, 202);
+  return Status::ok();
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+}  // namespace
+
+void register_legacy_routes(httplib::Server& server, RouteContext& context) {
+  add_route(server, context, Method::kGet, "/hello", "GET /hello",
+            [](const httplib::Request&, httplib::Response& res) {
+              send_ok(res, {{"message", "Hello World!"}, {"service", "gatehouse"}});
+              return Status::ok();
+            });
+  add_route(server, context, Method::kPost, "/lock", "POST /lock",
+            [&context](const httplib::Request& req, httplib::Response& res) {
+              auto token = require_token(context, req);
+              if (!token) return token.status();
+              return lock_devices(context, req, res, events::LOCK, *token);
+            });
+  add_route(server, context, Method::kPost, "/unlock", "POST /unlock",
+            [&context](const httplib::Request& req, httplib::Response& res) {
+              auto token = require_token(context, req);
+              if (!token) return token.status();
+              return lock_devices(context, req, res, events::UNLOCK, *token);
+            });
+  // The seed's /test: the body says "lock" or "unlock".
+  add_route(server, context, Method::kPost, "/test", "POST /test",
+            [&context](const httplib::Request& req, httplib::Response& res) {
+              auto token = require_token(context, req);
+              if (!token) return token.status();
+              auto action = device::parse_action(trim(req.body));
+              if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
+              return lock_devices(context, req, res, *action, *token);
+            });
+  add_route(server, context, Method::kGet, "/get_pic", "GET /get_pic",
+            [&context](const httplib::Request& req, httplib::Response& res) {
+              if (!req.has_param("id")) return invalid_argument("missing ?id=PICTURE_ID");
+              return serve_picture(context, req, res, req.get_param_value("id"));
+            });
+}
+
+}  // namespace gh::http
