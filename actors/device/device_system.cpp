@@ -45,17 +45,6 @@ std::string random_id() {
   return out;
 }
 
-DeviceStorage replay_only_storage(const Journal& journal) {
-  DeviceStorage storage;
-  storage.load = [&journal](const std::string& id) -> Result<State> {
-    auto events = journal.read_stream(device_stream(id), 1);
-    if (!events) return events.status();
-    return replay(id, *events);
-  };
-  storage.save_snapshot = [](const State&) {};
-  return storage;
-}
-
 DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceStorage storage,
                            DeviceEffects* effects, DeviceSystemOptions options)
     : system_(system), journal_(journal), options_(std::move(options)) {

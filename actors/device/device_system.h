@@ -14,18 +14,10 @@
 #include "actors/blocking_pool.h"
 #include "actors/device/device_actor.h"
 #include "actors/device/device_service.h"
+#include "actors/device/device_storage.h"
 #include "events/journal.h"
 
 namespace gh::device {
-
-// How device state is rebuilt and cached. `load` runs on the blocking pool.
-struct DeviceStorage {
-  std::function<Result<State>(const std::string& id)> load;
-  std::function<void(const State& state)> save_snapshot;
-};
-
-// Rebuilds by replaying the whole stream; writes no snapshots.
-DeviceStorage replay_only_storage(const Journal& journal);
 
 struct DeviceSystemOptions {
   bool auto_register = true;  // register unknown devices on their first hello

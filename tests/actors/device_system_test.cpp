@@ -80,14 +80,18 @@ class DeviceSystemTest : public ::testing::Test {
     journal_ = std::make_unique<RocksdbJournal>(database_.get());
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
-    devices_ = std::make_unique<DeviceSystem>(*system_, *journal_,
-                                              replay_only_storage(*journal_), &effects_,
-                                              std::move(options));
+    snapshots_ = std::make_unique<SnapshotStore>(database_.get());
+    // Snapshots every 3 events so that recovery in these tests goes through them.
+    options.snapshot_every = 3;
+    devices_ = std::make_unique<DeviceSystem>(
+        *system_, *journal_, snapshot_storage(*journal_, *snapshots_, [] { return int64_t{1}; }),
+        &effects_, std::move(options));
   }
   void close() {
     devices_.reset();
     system_.reset();
     config_.reset();
+    snapshots_.reset();
     journal_.reset();
     database_.reset();
   }
@@ -115,6 +119,7 @@ class DeviceSystemTest : public ::testing::Test {
   RecordedEffects effects_;
   std::unique_ptr<Database> database_;
   std::unique_ptr<RocksdbJournal> journal_;
+  std::unique_ptr<SnapshotStore> snapshots_;
   std::unique_ptr<caf::actor_system_config> config_;  // the system keeps a reference
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<DeviceSystem> devices_;
@@ -203,6 +208,9 @@ TEST_F(DeviceSystemTest, RestartKeepsState) {
   reopen();
   auto after = get("door1");
   ASSERT_TRUE(after.is_ok());
+  auto listing = snapshots_->list("device/door1");
+  ASSERT_TRUE(listing.is_ok());
+  EXPECT_FALSE(listing->valid.empty()) << "a snapshot was written every 3 events";
   EXPECT_EQ(after->reported, events::UNLOCKED);
   EXPECT_EQ(after->version, before->version);
 }

@@ -1,0 +1,47 @@
+#include "actors/device/device_storage.h"
+
+#include "actors/device/device_snapshot.h"
+#include "events/stream_name.h"
+#include "snapshots/recover.h"
+
+namespace gh::device {
+
+DeviceStorage replay_only_storage(const Journal& journal) {
+  DeviceStorage storage;
+  storage.load = [&journal](const std::string& id) -> Result<State> {
+    auto events = journal.read_stream(device_stream(id), 1);
+    if (!events) return events.status();
+    return replay(id, *events);
+  };
+  storage.save_snapshot = [](const State&) {};
+  return storage;
+}
+
+DeviceStorage snapshot_storage(const Journal& journal, SnapshotStore& store,
+                               std::function<int64_t()> clock) {
+  DeviceStorage storage;
+  storage.load = [&journal, &store](const std::string& id) -> Result<State> {
+    auto recovered = recover<State>(
+        journal, store, device_stream(id),
+        [&id](const snapshots::Snapshot& s) -> std::optional<State> {
+          auto state = from_snapshot(s);
+          if (state && state->id != id) return std::nullopt;
+          return state;
+        },
+        [](State& state, const Envelope& e) { apply(state, e); },
+        [&id] {
+          State state;
+          state.id = id;
+          return state;
+        });
+    if (!recovered) return recovered.status();
+    return std::move(recovered->state);
+  };
+  storage.save_snapshot = [&store, clock = std::move(clock)](const State& state) {
+    // A failed snapshot only makes the next recovery longer: snapshots are a cache.
+    (void)store.write(to_snapshot(state, clock()));
+  };
+  return storage;
+}
+
+}  // namespace gh::device
