@@ -1,0 +1,114 @@
+// Pure pieces of the HTTP adapter: the status table, parameter parsing, metrics text.
+#include <gtest/gtest.h>
+
+#include "adapters/http/http_status.h"
+#include "adapters/http/metrics_text.h"
+#include "adapters/http/params.h"
+
+namespace gh::http {
+namespace {
+
+TEST(HttpStatus, OneTableForEveryCode) {
+  EXPECT_EQ(http_status(Code::kOk), 200);
+  EXPECT_EQ(http_status(Code::kInvalidArgument), 400);
+  EXPECT_EQ(http_status(Code::kUnauthenticated), 401);
+  EXPECT_EQ(http_status(Code::kPermissionDenied), 403);
+  EXPECT_EQ(http_status(Code::kNotFound), 404);
+  EXPECT_EQ(http_status(Code::kAlreadyExists), 409);
+  EXPECT_EQ(http_status(Code::kConflict), 409);
+  EXPECT_EQ(http_status(Code::kFailedPrecondition), 409);
+  EXPECT_EQ(http_status(Code::kTooLarge), 413);
+  EXPECT_EQ(http_status(Code::kTimeout), 504);
+  EXPECT_EQ(http_status(Code::kUnavailable), 503);
+  EXPECT_EQ(http_status(Code::kDataLoss), 500);
+  EXPECT_EQ(http_status(Code::kInternal), 500);
+}
+
+TEST(HttpStatus, HttplibStatusesMapBackToCodes) {
+  EXPECT_EQ(code_for_http_status(404), Code::kNotFound);
+  EXPECT_EQ(code_for_http_status(413), Code::kTooLarge);
+  EXPECT_EQ(code_for_http_status(400), Code::kInvalidArgument);
+  EXPECT_EQ(code_for_http_status(500), Code::kInternal);
+}
+
+TEST(Params, Limit) {
+  EXPECT_EQ(*parse_limit("", 50, 500), 50u);
+  EXPECT_EQ(*parse_limit("7", 50, 500), 7u);
+  EXPECT_EQ(*parse_limit("100000", 50, 500), 500u);
+  EXPECT_EQ(parse_limit("0", 50, 500).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(parse_limit("-1", 50, 500).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(parse_limit("5x", 50, 500).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(parse_limit("99999999999999999999999", 50, 500).status().code(),
+            Code::kInvalidArgument);
+}
+
+TEST(Params, TimeAsUnixMillisOrIso8601) {
+  EXPECT_EQ(*parse_time_ms("1700000000123"), 1700000000123);
+  EXPECT_EQ(*parse_time_ms("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*parse_time_ms("2023-11-14T22:13:20Z"), 1700000000000);
+  EXPECT_EQ(*parse_time_ms("2023-11-14T22:13:20.123Z"), 1700000000123);
+  EXPECT_EQ(*parse_time_ms("2023-11-14T22:13:20.1Z"), 1700000000100);
+  EXPECT_EQ(*parse_time_ms("2023-11-14T22:13:20.123456789Z"), 1700000000123);
+  EXPECT_EQ(*parse_time_ms("2023-11-15T00:13:20+02:00"), 1700000000000);
+  EXPECT_EQ(*parse_time_ms("2023-11-14T20:13:20-02:00"), 1700000000000);
+  EXPECT_EQ(*parse_time_ms("2024-02-29T00:00:00Z"), 1709164800000);
+  for (const char* bad :
+       {"", "yesterday", "2023-11-14T22:13:20", "2023-11-14", "2023-02-30T00:00:00Z",
+        "2023-11-14T25:00:00Z", "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk",
+        "1969-12-31T23:59:59Z", "2023-11-14T22:13:20+2:00"}) {
+    EXPECT_EQ(parse_time_ms(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST(Params, WaitIsBounded) {
+  EXPECT_EQ(parse_wait("0", std::chrono::seconds(60))->count(), 0);
+  EXPECT_EQ(parse_wait("60", std::chrono::seconds(60))->count(), 60);
+  EXPECT_EQ(parse_wait("61", std::chrono::seconds(60)).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(parse_wait("1.5", std::chrono::seconds(60)).status().code(), Code::kInvalidArgument);
+}
+
+TEST(MetricsText, RendersCountersHistogramsAndExtras) {
+  MetricsValues values;
+  values.requests[{"POST /devices/{id}/lock", "ok"}] = 3;
+  values.requests[{"POST /devices/{id}/lock", "not_found"}] = 1;
+  JournalStats stats;
+  stats.events_appended = 10;
+  stats.batches_synced = 4;
+  stats.batch_size_buckets[0] = 2;  // <= 1
+  stats.batch_size_buckets[3] = 2;  // <= 8
+  stats.append_latency_buckets[4] = 5;
+  stats.append_latency_sum_ms = 7.5;
+  values.journal = stats;
+  values.live_actors = 12;
+  values.broker_connected = true;
+  values.extra = {{"gatehouse_mqtt_received_total{topic=\"hello\"}", 4},
+                  {"bad name", 1},
+                  {"gatehouse_mqtt_reconnects_total", 2}};
+  std::string text = render_metrics(values);
+  auto has = [&](const std::string& line) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\nin\n" << text;
+  };
+  has("# TYPE gatehouse_http_requests_total counter");
+  has("gatehouse_http_requests_total{route=\"POST /devices/{id}/lock\",outcome=\"ok\"} 3");
+  has("gatehouse_http_requests_total{route=\"POST /devices/{id}/lock\",outcome=\"not_found\"} 1");
+  has("gatehouse_journal_events_appended_total 10");
+  has("gatehouse_journal_batches_synced_total 4");
+  has("# TYPE gatehouse_journal_batch_size_events histogram");
+  has("gatehouse_journal_batch_size_events_bucket{le=\"1\"} 2");
+  has("gatehouse_journal_batch_size_events_bucket{le=\"4\"} 2");
+  has("gatehouse_journal_batch_size_events_bucket{le=\"8\"} 4");
+  has("gatehouse_journal_batch_size_events_bucket{le=\"+Inf\"} 4");
+  has("gatehouse_journal_batch_size_events_count 4");
+  has("gatehouse_journal_append_latency_ms_bucket{le=\"0.1\"} 0");
+  has("gatehouse_journal_append_latency_ms_bucket{le=\"2.5\"} 5");
+  has("gatehouse_journal_append_latency_ms_sum 7.5");
+  has("gatehouse_journal_append_latency_ms_count 5");
+  has("gatehouse_live_actors 12");
+  has("gatehouse_broker_connected 1");
+  has("gatehouse_mqtt_received_total{topic=\"hello\"} 4");
+  has("gatehouse_mqtt_reconnects_total 2");
+  EXPECT_EQ(text.find("bad name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gh::http
