@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -48,16 +49,37 @@ Result<uint16_t> free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-bool accepts_connections(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+// True when process `pid` owns a TCP socket listening on `port`. Merely connecting to the
+// port would be fooled by someone else listening there (mosquitto would then exit with
+// "address in use" right after we declared it ready), so we match the listening socket's
+// inode in /proc/net/tcp against the child's file descriptors.
+bool listens_on(pid_t pid, uint16_t port) {
+  std::vector<std::string> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      auto colon = local.rfind(':');
+      if (state != "0A" || colon == std::string::npos) continue;  // 0A: LISTEN
+      if (std::strtoul(local.c_str() + colon + 1, nullptr, 16) == port) inodes.push_back(inode);
+    }
+  }
+  if (inodes.empty()) return false;
+  std::error_code ec;
+  auto fd_dir = std::filesystem::path("/proc") / std::to_string(pid) / "fd";
+  for (const auto& entry : std::filesystem::directory_iterator(fd_dir, ec)) {
+    auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (ec) continue;
+    for (const auto& inode : inodes) {
+      if (target.string() == "socket:[" + inode + "]") return true;
+    }
+  }
+  return false;
 }
 
 std::string tail_of(const std::filesystem::path& path, size_t max_bytes = 2000) {
@@ -163,7 +185,7 @@ Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start(BrokerProcessOptions
                         " exited during startup; log: " + tail_of(log_path) + tail_of(out_path));
         break;
       }
-      if (accepts_connections(port)) return broker;
+      if (listens_on(pid, port)) return broker;
       if (Clock::now() >= deadline) {
         (void)broker->stop();
         return unavailable("mosquitto did not accept connections on port " + std::to_string(port) +

@@ -1,0 +1,125 @@
+// Test helpers for the MQTT tests: a temporary directory, a real mosquitto on a free port,
+// and a plain paho client playing the device that records what it receives.
+#pragma once
+
+#include <mqtt/async_client.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "adapters/mqtt/broker_process.h"
+
+namespace gh::mqtt_test {
+
+// Generous: the machine is shared and slow at times. Waits end as soon as the condition holds.
+inline constexpr auto kWait = std::chrono::seconds(30);
+
+inline std::filesystem::path temp_dir(const std::string& what) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  auto dir = std::filesystem::temp_directory_path() /
+             ("gh-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Polls `condition` until it holds or `timeout` passes; for counters without a signal.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = kWait) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+struct Message {
+  std::string topic;
+  std::string payload;
+  bool retained = false;
+};
+
+// A device (or any other client) built on paho directly, independent of our adapter.
+class TestClient {
+ public:
+  TestClient(const std::string& url, const std::string& client_id)
+      : client_(url, client_id, mqtt::create_options(4), nullptr) {
+    client_.set_message_callback([this](mqtt::const_message_ptr m) {
+      std::lock_guard lock(mu_);
+      messages_.push_back({m->get_topic(), m->get_payload_str(), m->is_retained()});
+      cv_.notify_all();
+    });
+  }
+  ~TestClient() {
+    try {
+      if (client_.is_connected()) client_.disconnect()->wait_for(std::chrono::seconds(5));
+    } catch (const std::exception&) {
+    }
+  }
+
+  bool connect() {
+    try {
+      auto opts = mqtt::connect_options_builder().clean_session(true).finalize();
+      return client_.connect(opts)->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  bool subscribe(const std::string& filter) {
+    try {
+      return client_.subscribe(filter, 1)->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  bool publish(const std::string& topic, const std::string& payload, bool retain = false) {
+    try {
+      return client_.publish(mqtt::make_message(topic, payload, 1, retain))->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  // The first message (in arrival order, from index `from`) on `topic` satisfying `pred`.
+  std::optional<Message> wait_for(const std::string& topic,
+                                  const std::function<bool(const Message&)>& pred = nullptr,
+                                  std::chrono::milliseconds timeout = kWait) {
+    std::unique_lock lock(mu_);
+    std::optional<Message> found;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const auto& m : messages_) {
+        if (m.topic == topic && (!pred || pred(m))) {
+          found = m;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  std::vector<Message> messages_on(const std::string& topic) {
+    std::lock_guard lock(mu_);
+    std::vector<Message> out;
+    for (const auto& m : messages_) {
+      if (m.topic == topic) out.push_back(m);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Message> messages_;
+  mqtt::async_client client_;  // last: its callbacks use the members above
+};
+
+}  // namespace gh::mqtt_test
