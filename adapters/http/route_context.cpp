@@ -29,7 +29,9 @@ void add_route(httplib::Server& server, RouteContext& context, Method method,
 }
 
 Result<std::string> require_token(const RouteContext& context, const httplib::Request& req) {
-  auto secret = bearer_secret(req.get_header_value("Authorization"));
+  // Named: bearer_secret() returns a view into it.
+  const std::string header = req.get_header_value("Authorization");
+  auto secret = bearer_secret(header);
   if (!secret) return unauthenticated("this route needs an Authorization: Bearer token");
   auto name = context.tokens.authenticate(*secret);
   if (!name) return unauthenticated("unknown or revoked API token");
