@@ -1,0 +1,22 @@
+// gatehousectl's command line: parses arguments, runs a verb, prints results on `out` and
+// errors and progress on `err`. `main` is a thin wrapper; tests call run() directly.
+// Thread-compatible.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace gh::ctl {
+
+// Exit codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // the verb failed, or verify found problems
+inline constexpr int kExitUsage = 2;   // bad arguments
+
+inline constexpr const char* kDefaultStore = "./var/store";
+
+// Runs gatehousectl with `args` (without the program name), e.g. {"--store", "/x", "verify"}.
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace gh::ctl

@@ -1,0 +1,26 @@
+#include "tools/ctl/store.h"
+
+#include <filesystem>
+
+namespace gh::ctl {
+
+Result<Store> open_store(const std::string& path, OpenMode mode) {
+  std::error_code error;
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", error))
+    return not_found("no gatehouse store at " + path + " (use --store PATH)");
+  auto database = Database::open(path, mode);
+  if (!database) {
+    if (mode == OpenMode::kReadWrite && database.status().code() == Code::kUnavailable)
+      return unavailable("the store at " + path +
+                         " is locked by a running gatehouse: this verb writes, stop the server "
+                         "first (read verbs work while it runs)");
+    return database.status();
+  }
+  Store store;
+  store.database = std::move(*database);
+  store.journal = std::make_unique<RocksdbJournal>(store.database.get());
+  store.snapshots = std::make_unique<SnapshotStore>(store.database.get());
+  return store;
+}
+
+}  // namespace gh::ctl

@@ -1,0 +1,27 @@
+// Opening the store for gatehousectl: read-only for read verbs (works while the server runs,
+// seeing the data as of the open), read-write for write verbs (needs the server stopped).
+// Thread-compatible.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "events/database.h"
+#include "events/rocksdb_journal.h"
+#include "events/status.h"
+#include "snapshots/snapshot_store.h"
+
+namespace gh::ctl {
+
+struct Store {
+  std::unique_ptr<Database> database;
+  std::unique_ptr<RocksdbJournal> journal;
+  std::unique_ptr<SnapshotStore> snapshots;
+};
+
+// The store at `path`. Never creates one: kNotFound when there is no store there (a typo
+// must not produce an empty store). Read-write while gatehouse holds the store fails with
+// kUnavailable saying to stop the server first.
+Result<Store> open_store(const std::string& path, OpenMode mode);
+
+}  // namespace gh::ctl

@@ -1,0 +1,202 @@
+#include "tools/ctl/verify.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <map>
+#include <memory>
+
+#include "actors/device/device_model.h"
+#include "actors/device/device_snapshot.h"
+#include "events/keys.h"
+
+namespace gh::ctl {
+namespace {
+
+constexpr uint64_t kProgressEvery = 100000;
+
+struct StreamProgress {
+  uint64_t next_version = 1;
+  uint64_t last_position = 0;
+};
+
+// Walks the events family in key order (stream, then version): decode, placement, gaps,
+// and the index entry of each event.
+void check_events(const Store& store, VerifyReport& report, std::ostream* progress) {
+  auto* db = store.database->db();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), store.database->events()));
+  std::string current;
+  StreamProgress stream;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    auto parsed = keys::parse_versioned(key);
+    if (!parsed) {
+      report.problems.push_back({"", 0, "malformed key in the events family"});
+      continue;
+    }
+    if (parsed->stream != current) {
+      current = std::string(parsed->stream);
+      stream = StreamProgress{};
+      ++report.streams;
+    }
+    ++report.events;
+    if (progress && report.events % kProgressEvery == 0)
+      *progress << "verify: " << report.events << " events checked\n" << std::flush;
+    if (parsed->version != stream.next_version) {
+      report.problems.push_back({current, stream.next_version,
+                                 parsed->version > stream.next_version
+                                     ? "missing (versions " + std::to_string(stream.next_version) +
+                                           ".." + std::to_string(parsed->version - 1) + " absent)"
+                                     : "unexpected version order"});
+    }
+    stream.next_version = parsed->version + 1;
+
+    Envelope envelope;
+    auto value = it->value();
+    if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      report.problems.push_back({current, parsed->version, "event does not decode"});
+      continue;
+    }
+    if (envelope.stream() != current || envelope.version() != parsed->version) {
+      report.problems.push_back({current, parsed->version,
+                                 "stored envelope says " + envelope.stream() + " version " +
+                                     std::to_string(envelope.version())});
+      continue;
+    }
+    if (envelope.event_case() == Envelope::EVENT_NOT_SET)
+      report.problems.push_back({current, parsed->version, "event of unknown type"});
+    if (envelope.position() <= stream.last_position)
+      report.problems.push_back({current, parsed->version,
+                                 "position " + std::to_string(envelope.position()) +
+                                     " not after the previous version's " +
+                                     std::to_string(stream.last_position)});
+    stream.last_position = envelope.position();
+    std::string indexed;
+    auto status = db->Get(rocksdb::ReadOptions(), store.database->positions(),
+                          keys::be64(envelope.position()), &indexed);
+    if (status.IsNotFound()) {
+      report.problems.push_back(
+          {current, parsed->version,
+           "position " + std::to_string(envelope.position()) + " is not in the position index"});
+    } else if (!status.ok()) {
+      report.problems.push_back({current, parsed->version, status.ToString()});
+    } else if (indexed != key) {
+      auto other = keys::parse_versioned(indexed);
+      report.problems.push_back(
+          {current, parsed->version,
+           "position " + std::to_string(envelope.position()) + " is indexed to " +
+               (other ? std::string(other->stream) + " version " + std::to_string(other->version)
+                      : std::string("a malformed key")) +
+               " (position used twice?)"});
+    }
+  }
+  if (!it->status().ok())
+    report.problems.push_back(
+        {current, 0, "reading the events family stopped: " + it->status().ToString()});
+}
+
+// Walks the position index: every entry must point at a stored event.
+void check_positions(const Store& store, VerifyReport& report, std::ostream* progress) {
+  auto* db = store.database->db();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), store.database->positions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++report.positions;
+    if (progress && report.positions % kProgressEvery == 0)
+      *progress << "verify: " << report.positions << " positions checked\n" << std::flush;
+    auto position = keys::read_be64(it->key().ToStringView());
+    auto parsed = keys::parse_versioned(it->value().ToStringView());
+    if (!position || it->key().size() != 8 || !parsed) {
+      report.problems.push_back({"", 0, "malformed entry in the position index"});
+      continue;
+    }
+    std::string value;
+    auto status = db->Get(rocksdb::ReadOptions(), store.database->events(), it->value(), &value);
+    if (status.IsNotFound())
+      report.problems.push_back(
+          {std::string(parsed->stream), parsed->version,
+           "indexed at position " + std::to_string(*position) + " but missing"});
+  }
+  if (!it->status().ok())
+    report.problems.push_back(
+        {"", 0, "reading the position index stopped: " + it->status().ToString()});
+}
+
+void check_device_snapshot(const Store& store, const snapshots::Snapshot& snapshot,
+                           VerifyReport& report) {
+  const std::string& stream = snapshot.stream();
+  auto decoded = device::from_snapshot(snapshot);
+  if (!decoded) {
+    report.problems.push_back(
+        {stream, snapshot.version(), "snapshot rejected by the device decoder"});
+    return;
+  }
+  auto events = store.journal->read_stream(stream, 1, snapshot.version());
+  if (!events) {
+    report.problems.push_back(
+        {stream, snapshot.version(), "snapshot cannot be checked: " + events.status().to_string()});
+    return;
+  }
+  if (events->size() != snapshot.version()) {
+    report.problems.push_back({stream, snapshot.version(),
+                               "snapshot is beyond the log's last version " +
+                                   std::to_string(events->size()) + ": events were lost"});
+    return;
+  }
+  auto replayed = device::replay(std::string_view(stream).substr(7), *events);
+  auto expected = device::to_snapshot(replayed, snapshot.taken_at_unix_ms());
+  google::protobuf::util::MessageDifferencer differ;
+  std::string diff;
+  differ.ReportDifferencesToString(&diff);
+  if (!differ.Compare(expected, snapshot)) {
+    while (!diff.empty() && diff.back() == '\n') diff.pop_back();
+    for (auto& c : diff)
+      if (c == '\n') c = ';';
+    report.problems.push_back(
+        {stream, snapshot.version(), "snapshot differs from a replay to its version: " + diff});
+  }
+}
+
+void check_snapshots(const Store& store, VerifyReport& report) {
+  std::vector<std::string> streams;
+  auto status = store.snapshots->list_streams("", [&](const std::string& s, uint64_t) {
+    streams.push_back(s);
+    return true;
+  });
+  if (!status.is_ok()) report.problems.push_back({"", 0, "snapshots: " + status.to_string()});
+  for (const auto& stream : streams) {
+    auto listing = store.snapshots->list(stream);
+    if (!listing) {
+      report.problems.push_back({stream, 0, "snapshots: " + listing.status().to_string()});
+      continue;
+    }
+    for (const auto& bad : listing->corrupt)
+      report.problems.push_back({stream, bad.version, "snapshot " + bad.reason});
+    for (const auto& snapshot : listing->valid) {
+      if (stream.starts_with("device/")) {
+        ++report.snapshots_checked;
+        check_device_snapshot(store, snapshot, report);
+      } else {
+        ++report.snapshots_unchecked;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string Problem::to_string() const {
+  std::string out = stream.empty() ? "store" : stream;
+  if (version != 0) out += " version " + std::to_string(version);
+  return out + ": " + what;
+}
+
+VerifyReport verify_store(const Store& store, std::ostream* progress) {
+  VerifyReport report;
+  check_events(store, report, progress);
+  check_positions(store, report, progress);
+  check_snapshots(store, report);
+  return report;
+}
+
+}  // namespace gh::ctl
