@@ -1,0 +1,58 @@
+// gatehouse's one configuration system: CAF's actor_system_config, so every option can be
+// given on the command line (--http.port=8081) or in the config file (caf-application.ini,
+// or --config-file=PATH). Defaults work on a laptop: an embedded store under ./var, a
+// private mosquitto on a free loopback port, HTTP on 127.0.0.1:8080.
+// Not thread-safe: filled once by parse() before anything starts.
+#pragma once
+
+#include <caf/actor_system_config.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "events/status.h"
+
+namespace gh::server {
+
+class Config : public caf::actor_system_config {
+ public:
+  Config();
+
+  // store
+  std::string store_path = "var/store";
+  std::string run_dir = "var/run";  // private broker's config and log, signing key
+  // mqtt
+  std::string broker_url;  // empty: start a private mosquitto
+  std::string mqtt_prefix = "gatehouse";
+  std::string mqtt_client_id = "gatehouse";
+  size_t mqtt_max_payload = 64 * 1024;
+  size_t mqtt_max_picture = 2 * 1024 * 1024;
+  // http
+  std::string http_address = "127.0.0.1";
+  uint16_t http_port = 8080;
+  size_t http_threads = 8;
+  size_t http_max_body = 64 * 1024;
+  std::string http_public_url;  // empty: http://<address>:<port>
+  size_t picture_url_ttl_s = 3600;
+  // auth
+  std::vector<std::string> api_tokens;  // "name:<sha256 hex of the secret>"
+  // "on": with no token at all, create "admin" and print it once. Switches are "on"/"off"
+  // strings because CAF 0.17 takes no value for a bool on the command line.
+  std::string bootstrap_token = "on";
+  // devices
+  std::string auto_register = "on";  // "on" | "off"
+  size_t command_timeout_ms = 10000;
+  size_t idle_timeout_ms = 60000;
+  size_t max_live_actors = 100000;
+  size_t snapshot_every = 100;
+};
+
+// True for "on", "true", "yes", "1".
+bool switch_on(const std::string& value);
+
+// Checks values that CAF's parser cannot (ranges, topic characters); kInvalidArgument
+// naming the option.
+Status validate(const Config& config);
+
+}  // namespace gh::server
