@@ -89,7 +89,7 @@ Status MqttConnection::add_handler(std::vector<std::string> filters, int qos,
 Status MqttConnection::start() {
   {
     std::lock_guard lock(mu_);
-    if (started_) return failed_precondition("mqtt connection already started");
+    if (started_ || stopping_) return failed_precondition("mqtt connection already started");
     started_ = true;
   }
   try {
@@ -138,6 +138,8 @@ void MqttConnection::run() {
       cv_.wait(lock, [this] { return stopping_ || lost_; });
       continue;
     }
+    // The connection may have been lost after connected() turned true, and be failing now.
+    counters_.connected.store(false);
     counters_.connect_failures.fetch_add(1);
     cv_.wait_for(lock, jittered(backoff), [this] { return stopping_; });
     backoff = std::min(backoff * 2, options_.max_backoff);

@@ -81,7 +81,7 @@ class MqttConnection final : public Publisher {
   Status add_handler(std::vector<std::string> filters, int qos, MessageHandler handler);
 
   // Starts connecting in the background and returns at once; ok, or kFailedPrecondition
-  // when already started. Use wait_connected() to wait for the first connection.
+  // when already started or stopped. Use wait_connected() to wait for the first connection.
   Status start();
 
   // True once connected (and subscribed) within `timeout`; false otherwise. May block.

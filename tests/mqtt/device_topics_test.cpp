@@ -10,7 +10,8 @@
 
 #include "actors/device/device_system.h"
 #include "adapters/codec/picture_id.h"
-#include "adapters/mqtt/mqtt_connection.h"
+#include "adapters/mqtt/mqtt_adapter.h"
+#include "adapters/mqtt/mqtt_metrics.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "tests/mqtt/test_support.h"
@@ -46,34 +47,25 @@ class DeviceTopicsTest : public ::testing::Test {
     database_ = std::move(database).value();
     journal_ = std::make_unique<RocksdbJournal>(database_.get());
 
-    MqttConnectionOptions conn_options;
-    conn_options.url = broker_->url();
-    conn_options.client_id = "gatehouse-test";
-    conn_options.status_topic = "gatehouse/server/status";
-    auto conn = MqttConnection::create(conn_options);
-    ASSERT_TRUE(conn.is_ok()) << conn.status().to_string();
-    conn_ = std::move(conn).value();
-
-    topic_options_.picture_url = [](const std::string& id) {
+    MqttAdapterOptions options;
+    options.broker_url = broker_->url();
+    options.connection.client_id = "gatehouse-test";
+    options.devices = topic_options_;
+    options.devices.picture_url = [](const std::string& id) {
       return "http://127.0.0.1:8080/pictures/" + id + "?sig=test";
     };
-    topics_ = std::make_unique<DeviceTopics>(*conn_, topic_options_);
-    ASSERT_TRUE(conn_
-                    ->add_handler(topics_->subscriptions(), 1,
-                                  [this](const std::string& topic, const std::string& payload) {
-                                    topics_->on_message(topic, payload);
-                                  })
-                    .is_ok());
+    auto adapter = MqttAdapter::create(std::move(options));
+    ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
+    adapter_ = std::move(adapter).value();
+    topics_ = &adapter_->devices();
 
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
-    devices_ = std::make_unique<device::DeviceSystem>(*system_, *journal_,
-                                                      device::replay_only_storage(*journal_),
-                                                      topics_.get(), std::move(system_options));
-    topics_->set_service(devices_.get());
-
-    ASSERT_TRUE(conn_->start().is_ok());
-    ASSERT_TRUE(conn_->wait_connected(kWait));
+    devices_ = std::make_unique<device::DeviceSystem>(
+        *system_, *journal_, device::replay_only_storage(*journal_), adapter_->effects(),
+        std::move(system_options));
+    ASSERT_TRUE(adapter_->start(devices_.get()).is_ok());
+    ASSERT_TRUE(adapter_->connection().wait_connected(kWait));
 
     device_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "door-client");
     ASSERT_TRUE(device_->connect());
@@ -81,12 +73,11 @@ class DeviceTopicsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (conn_) conn_->stop();  // no handler runs after this
-    devices_.reset();          // effects may still publish into the stopped connection
+    if (adapter_) adapter_->stop();  // no handler runs after this
+    devices_.reset();                // effects may still publish into the stopped connection
     system_.reset();
     config_.reset();
-    topics_.reset();
-    conn_.reset();
+    adapter_.reset();
     device_.reset();
     journal_.reset();
     database_.reset();
@@ -142,8 +133,8 @@ class DeviceTopicsTest : public ::testing::Test {
   std::unique_ptr<Database> database_;
   std::unique_ptr<RocksdbJournal> journal_;
   DeviceTopicsOptions topic_options_;
-  std::unique_ptr<MqttConnection> conn_;
-  std::unique_ptr<DeviceTopics> topics_;
+  std::unique_ptr<MqttAdapter> adapter_;
+  DeviceTopics* topics_ = nullptr;
   std::unique_ptr<caf::actor_system_config> config_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<device::DeviceSystem> devices_;
@@ -304,6 +295,54 @@ TEST_F(DeviceTopicsTest, UnknownSubTopicIsAnswered) {
   EXPECT_EQ(topics_->counters().rejected_of(Rejection::kUnknownTopic), 3u);
   EXPECT_EQ(topics_->counters().errors_published.load(), 1u);
   EXPECT_EQ(journal_->last_position(), 0u);
+}
+
+TEST_F(DeviceTopicsTest, MetricsCountWhatHappened) {
+  start();
+  hello("door1");
+  expect_error("door1", "state", "OPEN", "invalid_argument", "bad_value");
+  auto metrics = adapter_->metrics();
+  auto value = [&](const std::string& name) {
+    for (const auto& [n, v] : metrics) {
+      if (n == name) return v;
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(value("gatehouse_mqtt_connected"), 1);
+  EXPECT_EQ(value("gatehouse_mqtt_received_total{topic=\"hello\"}"), 1);
+  EXPECT_EQ(value("gatehouse_mqtt_received_total{topic=\"state\"}"), 1);
+  EXPECT_EQ(value("gatehouse_mqtt_rejected_total{reason=\"bad_value\"}"), 1);
+  EXPECT_EQ(value("gatehouse_mqtt_published_total{kind=\"error\"}"), 1);
+  EXPECT_GE(value("gatehouse_mqtt_published_total{kind=\"status\"}"), 1);
+  EXPECT_GE(value("gatehouse_mqtt_nodelay_sockets_total"), 1);
+}
+
+// Without a broker URL the adapter runs its own mosquitto.
+TEST(MqttAdapterTest, StartsAPrivateBrokerWhenNoUrlIsGiven) {
+  auto dir = mqtt_test::temp_dir("mqtt-private");
+  {
+    MqttAdapterOptions options;
+    options.broker_dir = dir / "broker";
+    options.connection.client_id = "gatehouse-private";
+    auto adapter = MqttAdapter::create(std::move(options));
+    ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
+    ASSERT_NE((*adapter)->private_broker(), nullptr);
+    EXPECT_EQ((*adapter)->broker_url(), (*adapter)->private_broker()->url());
+    // No service yet: device messages are refused as unavailable, nothing crashes.
+    ASSERT_TRUE((*adapter)->start(nullptr).is_ok());
+    ASSERT_TRUE((*adapter)->connection().wait_connected(kWait));
+
+    mqtt_test::TestClient device((*adapter)->broker_url(), "early-door");
+    ASSERT_TRUE(device.connect());
+    ASSERT_TRUE(device.subscribe("gatehouse/#"));
+    EXPECT_TRUE(device.wait_for("gatehouse/server/status",
+                                [](const Message& m) { return m.payload == "online"; }));
+    ASSERT_TRUE(device.publish("gatehouse/devices/d1/hello", "{}"));
+    auto error = device.wait_for("gatehouse/devices/d1/error");
+    ASSERT_TRUE(error);
+    EXPECT_EQ(parse(error->payload)["error"]["code"], "unavailable");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
