@@ -1,5 +1,6 @@
 #include "adapters/http/http_server.h"
 
+#include <cctype>
 #include <exception>
 
 #include "adapters/http/bounded_task_queue.h"
@@ -7,6 +8,26 @@
 #include "adapters/http/reply.h"
 
 namespace gh::http {
+namespace {
+
+// httplib 0.11 bounds a body by its Content-Length only: a chunked body, or a gzip/brotli
+// body that it inflates, could grow without limit. Such requests are refused before any
+// byte of their body is read (the pre-routing handler runs first). 0: acceptable.
+int refused_framing(const httplib::Request& req, std::string& why) {
+  if (req.has_header("Transfer-Encoding")) {
+    why = "request bodies must have a Content-Length (no Transfer-Encoding)";
+    return 411;
+  }
+  std::string encoding = req.get_header_value("Content-Encoding");
+  for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!encoding.empty() && encoding != "identity") {
+    why = "compressed request bodies are not accepted";
+    return 415;
+  }
+  return 0;
+}
+
+}  // namespace
 
 HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
   server_.set_tcp_nodelay(true);
@@ -19,6 +40,17 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
   const size_t queued = options_.max_queued_connections;
   // httplib owns and deletes the queue when listening ends.
   server_.new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
+
+  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    std::string why;
+    int status = refused_framing(req, why);
+    if (status == 0) return httplib::Server::HandlerResponse::Unhandled;
+    send_error(res, invalid_argument(std::move(why)));
+    res.status = status;
+    // The body was not read: the connection cannot carry another request.
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
 
   server_.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {

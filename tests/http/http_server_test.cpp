@@ -85,6 +85,37 @@ TEST_F(HttpServerTest, OversizedBodyIsJson413) {
   EXPECT_EQ(body["error"]["code"], "too_large");
 }
 
+TEST_F(HttpServerTest, UnboundedBodyFramingsAreRefusedBeforeReading) {
+  // Chunked: no Content-Length to check against the limit.
+  httplib::Client chunked("127.0.0.1", server_->port());
+  auto result = chunked.Post(
+      "/echo",
+      [](size_t offset, httplib::DataSink& sink) {
+        if (offset < 10000) {
+          std::string part(1000, 'x');
+          return sink.write(part.data(), part.size());
+        }
+        sink.done();
+        return true;
+      },
+      "text/plain");
+  if (result) {  // the server may close before the client finished sending
+    EXPECT_EQ(result->status, 411);
+    EXPECT_EQ(json(result)["error"]["code"], "invalid_argument");
+  }
+  // Compressed: httplib would inflate it past the limit.
+  httplib::Client gzip("127.0.0.1", server_->port());
+  gzip.set_compress(true);
+  auto inflated = gzip.Post("/echo", std::string(100000, 'x'), "text/plain");
+  ASSERT_TRUE(inflated);
+  EXPECT_EQ(inflated->status, 415);
+  EXPECT_EQ(json(inflated)["error"]["code"], "invalid_argument");
+  // The server still serves.
+  auto ok = client_->Get("/ok");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
 TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   // httplib 0.11 closes after 5 by default; we raised it. All must succeed either way, so
   // this checks that nothing breaks with the higher count.
