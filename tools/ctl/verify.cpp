@@ -116,6 +116,9 @@ void check_positions(const Store& store, VerifyReport& report, std::ostream* pro
       report.problems.push_back(
           {std::string(parsed->stream), parsed->version,
            "indexed at position " + std::to_string(*position) + " but missing"});
+    else if (!status.ok())  // e.g. a block checksum mismatch: names each event it hides
+      report.problems.push_back(
+          {std::string(parsed->stream), parsed->version, "unreadable: " + status.ToString()});
   }
   if (!it->status().ok())
     report.problems.push_back(
