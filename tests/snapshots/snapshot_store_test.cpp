@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "events/keys.h"
 #include "tests/events/temp_store.h"
 #include "tests/snapshots/counter_state.h"
@@ -45,6 +47,19 @@ TEST(SnapshotStoreTest, KeepsTheTwoNewestPerStreamNewestFirst) {
   ASSERT_TRUE(store.write(again).is_ok());
   EXPECT_EQ(store.list("device/d1")->valid[0].taken_at_unix_ms(), 99);
   EXPECT_EQ(versions_of(store, "device/d1"), (std::vector<uint64_t>{40, 30}));
+}
+
+TEST(SnapshotStoreTest, ConcurrentWritersStillLeaveOnlyTheTwoNewest) {
+  TempStore temp;
+  SnapshotStore store(&temp.database());
+  std::vector<std::thread> threads;
+  for (uint64_t t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 1; i <= 25; ++i)
+        EXPECT_TRUE(store.write(at("device/d1", i * 8 + t)).is_ok());
+    });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(versions_of(store, "device/d1"), (std::vector<uint64_t>{207, 206}));
 }
 
 TEST(SnapshotStoreTest, NamesThatPrefixEachOtherStaySeparate) {

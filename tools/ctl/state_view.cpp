@@ -72,8 +72,8 @@ Result<std::string> render_state(const Journal& journal, const std::string& stre
   auto events = journal.read_stream(stream, 1, query.at_version.value_or(SIZE_MAX));
   if (!events) return events.status();
   if (query.at_time_ms) {
-    // Times follow positions (one clock, one writer), so the events at or before T are a
-    // prefix of the stream.
+    // The stream as it stood at T: the events appended up to T are a prefix of it (one
+    // writer stamps them in order); the first event stamped later ends the prefix.
     size_t keep = 0;
     while (keep < events->size() && (*events)[keep].time_unix_ms() <= *query.at_time_ms) ++keep;
     events->resize(keep);
