@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "adapters/http/http_status.h"
 #include "adapters/http/reply.h"
 
 namespace gh::http {
@@ -19,7 +20,12 @@ void add_route(httplib::Server& server, RouteContext& context, Method method,
                      const httplib::Request& req, httplib::Response& res) {
     Status status = fn(req, res);
     if (!status.is_ok()) send_error(res, status);
-    context.counters.count(label, status.is_ok() ? "ok" : code_name(status.code()));
+    // A handler may answer an error status itself (an unhealthy /healthz is a 503 with a
+    // body of its own): count it by that status.
+    Code outcome = !status.is_ok()     ? status.code()
+                   : res.status >= 400 ? code_for_http_status(res.status)
+                                       : Code::kOk;
+    context.counters.count(label, outcome == Code::kOk ? "ok" : code_name(outcome));
   };
   if (method == Method::kGet) {
     server.Get(pattern, std::move(handler));

@@ -419,6 +419,7 @@ TEST_F(HttpRoutesTest, HealthzAndMetrics) {
   EXPECT_EQ(body(sick)["ok"], false);
   EXPECT_EQ(body(sick)["error"]["code"], "unavailable");
   EXPECT_EQ(body(sick)["checks"]["broker_connected"], false);
+  broker_up_ = true;
 
   provision("door1");
   expect_error(client_->Get("/devices/ghost", auth()), 404, "not_found");
@@ -433,7 +434,9 @@ TEST_F(HttpRoutesTest, HealthzAndMetrics) {
         "gatehouse_journal_events_appended_total ", "gatehouse_journal_batches_synced_total ",
         "gatehouse_journal_batch_size_events_bucket{le=\"+Inf\"} ",
         "gatehouse_journal_append_latency_ms_bucket{le=\"+Inf\"} ", "gatehouse_live_actors ",
-        "gatehouse_broker_connected 0", "gatehouse_mqtt_received_total 7"}) {
+        "gatehouse_http_requests_total{route=\"GET /healthz\",outcome=\"ok\"} 1",
+        "gatehouse_http_requests_total{route=\"GET /healthz\",outcome=\"unavailable\"} 1",
+        "gatehouse_broker_connected 1", "gatehouse_mqtt_received_total 7"}) {
     EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
   }
 }
