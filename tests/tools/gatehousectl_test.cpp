@@ -114,6 +114,20 @@ TEST_F(GatehousectlTest, EventsOfTheWholeLogInPositionOrder) {
   EXPECT_EQ(ctl({"events", "device/d1", "--from", "x"}).code, kExitUsage);
 }
 
+TEST_F(GatehousectlTest, EventsOfALongStreamArePrintedCompletelyInOrder) {
+  Envelope locked;
+  locked.mutable_lock_state_reported()->set_state(events::LOCKED);
+  for (int batch = 0; batch < 5; ++batch)
+    append("device/long", std::vector<Envelope>(500, locked), kT0 + batch);
+  auto all = ctl({"events", "device/long"});
+  ASSERT_EQ(all.code, kExitOk) << all.err;
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 2500);
+  EXPECT_TRUE(has(all.out, " v1000 ") && has(all.out, " v1001 ") && has(all.out, " v2500 "));
+  auto tail = ctl({"events", "device/long", "--from", "1001"});
+  EXPECT_EQ(std::count(tail.out.begin(), tail.out.end(), '\n'), 1500);
+  EXPECT_TRUE(tail.out.starts_with("p1001 device/long v1001 ")) << tail.out.substr(0, 80);
+}
+
 TEST_F(GatehousectlTest, StateAtVersionAndAtTime) {
   add_history();
   auto now = ctl({"state", "device/d1"});
@@ -232,6 +246,11 @@ TEST_F(GatehousectlTest, VerifyNamesEveryProblemWithStreamAndVersion) {
   auto events = ctl({"events", "device/d1"});
   EXPECT_EQ(events.code, kExitFailed);
   EXPECT_TRUE(has(events.err, "data_loss: device/d1 version 3")) << events.err;
+  EXPECT_TRUE(events.out.starts_with("p1 device/d1 v1 ")) << events.out;  // what precedes
+  EXPECT_EQ(std::count(events.out.begin(), events.out.end(), '\n'), 2) << events.out;
+  auto state = ctl({"state", "device/d1"});
+  EXPECT_EQ(state.code, kExitFailed);
+  EXPECT_TRUE(has(state.err, "data_loss: device/d1 version 3")) << state.err;
 }
 
 TEST_F(GatehousectlTest, VerifyReportsAFlippedByteInATableFile) {

@@ -1,5 +1,6 @@
 #include "tools/ctl/cli.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <functional>
@@ -157,10 +158,23 @@ int events_verb(Context& c, const std::vector<std::string>& args) {
     return status.is_ok() ? kExitOk : fail(c, status);
   }
   if (!is_valid_stream(*stream)) return usage(c, "events", "invalid stream '" + *stream + "'");
-  auto events = store->journal->read_stream(*stream, from, SIZE_MAX);
-  if (!events) return fail(c, events.status());
-  for (const auto& e : *events) print(e);
-  return kExitOk;
+  // Pages keep memory flat on long streams; when a page fails, its events are re-read one
+  // at a time so that everything before the damage is shown before the error naming it.
+  constexpr size_t kPage = 1000;
+  for (uint64_t next = std::max<uint64_t>(from, 1);;) {
+    auto page = store->journal->read_stream(*stream, next, kPage);
+    if (!page) {
+      for (;; ++next) {
+        auto one = store->journal->read_stream(*stream, next, 1);
+        if (!one) return fail(c, one.status());
+        if (one->empty()) return fail(c, page.status());
+        print(one->front());
+      }
+    }
+    for (const auto& e : *page) print(e);
+    if (page->size() < kPage) return kExitOk;
+    next = page->back().version() + 1;
+  }
 }
 
 int state_verb(Context& c, const std::vector<std::string>& args) {
