@@ -126,6 +126,8 @@ void RocksdbJournal::writer_loop() {
              bytes < options_.max_batch_bytes) {
         auto& next = queue_.front();
         events += next.request.events.size();
+        // Events count too: max_batch_bytes bounds the whole WriteBatch, not only pictures.
+        for (const auto& event : next.request.events) bytes += event.ByteSizeLong();
         for (const auto& blob : next.request.blobs) bytes += blob.bytes.size();
         batch.push_back(std::move(next));
         queue_.pop_front();
