@@ -1,6 +1,8 @@
 #include "tools/ctl/store.h"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace gh::ctl {
 
@@ -9,6 +11,14 @@ Result<Store> open_store(const std::string& path, OpenMode mode) {
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", error))
     return not_found("no gatehouse store at " + path + " (use --store PATH)");
   auto database = Database::open(path, mode);
+  // A read-only open races the running server: a file listed in the MANIFEST it read can be
+  // deleted by a compaction before it is opened. A fresh attempt reads the new MANIFEST.
+  for (int attempt = 1; attempt < 3 && mode == OpenMode::kReadOnly && !database &&
+                        database.status().code() != Code::kDataLoss;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    database = Database::open(path, mode);
+  }
   if (!database) {
     if (mode == OpenMode::kReadWrite && database.status().code() == Code::kUnavailable)
       return unavailable("the store at " + path +
