@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
 
 #include "events/keys.h"
@@ -158,6 +159,36 @@ TEST_F(RecoverFallbackTest, SnapshotBeyondTheLogIsIgnoredAndSaysEventsWereLost) 
   EXPECT_EQ(recovered->snapshot_version, 20u);
   ASSERT_EQ(recovered->skipped.size(), 1u);
   EXPECT_NE(recovered->skipped[0].find("events were lost"), std::string::npos);
+}
+
+TEST_F(RecoverFallbackTest, UnreadableSnapshotTableFallsBackToFullReplay) {
+  auto& database = temp_.database();
+  ASSERT_TRUE(database.db()->Flush(rocksdb::FlushOptions(), database.snapshots()).ok());
+  std::vector<rocksdb::LiveFileMetaData> files;
+  database.db()->GetLiveFilesMetaData(&files);
+  std::string table;
+  for (const auto& f : files)
+    if (f.column_family_name == "snapshots") table = f.db_path + "/" + f.name;
+  ASSERT_FALSE(table.empty());
+  temp_.close();
+  {
+    std::fstream file(table, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(20);
+    file.put('\x7e');
+    file.seekp(21);
+    file.put('\x7f');
+  }
+  auto reopened = Database::open(temp_.path(), OpenMode::kReadOnly);
+  if (!reopened) GTEST_SKIP() << "RocksDB refused the damaged table at open";
+  RocksdbJournal journal(reopened->get());
+  SnapshotStore store(reopened->get());
+  auto recovered = recover_counter(journal, store, kStream);
+  ASSERT_TRUE(recovered.is_ok()) << recovered.status().to_string();
+  EXPECT_EQ(recovered->state, expected_);
+  EXPECT_EQ(recovered->snapshot_version, 0u);
+  ASSERT_EQ(recovered->skipped.size(), 1u);
+  EXPECT_NE(recovered->skipped[0].find("snapshots unreadable"), std::string::npos)
+      << recovered->skipped[0];
 }
 
 TEST_F(RecoverFallbackTest, CorruptEventInTheTailRefusesTheStream) {
