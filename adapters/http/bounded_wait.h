@@ -19,10 +19,12 @@ namespace gh::http {
 // service dropped the callback without calling it.
 template <class T, class Start>
 Result<T> wait_bounded(std::chrono::milliseconds limit, Start&& start) {
-  // Shared with the callback, so a late answer after a timeout lands in a live promise.
+  // Owned by the callback alone: a late answer after a timeout lands in a live promise, and
+  // a callback dropped unanswered breaks the promise, which ends the wait at once.
   auto promise = std::make_shared<std::promise<Result<T>>>();
   auto future = promise->get_future();
-  start([promise](Result<T> result) { promise->set_value(std::move(result)); });
+  start(
+      [promise = std::move(promise)](Result<T> result) { promise->set_value(std::move(result)); });
   if (future.wait_for(limit) != std::future_status::ready) {
     return timed_out("no answer from the device service within " + std::to_string(limit.count()) +
                      " ms");

@@ -131,6 +131,11 @@ Status lock_device(RouteContext& context, const std::string& token, const httpli
     context.devices.request_lock(*id, *action, command_id, token_cause(token), std::move(done));
   });
   if (!command) return command.status();
+  if (command->action != *action) {
+    // A repeated key answers the original command, which did something else.
+    return conflict("Idempotency-Key " + command_id + " was used for " +
+                    std::string(device::action_name(command->action)));
+  }
   if (wait.count() > 0 && !command->finished()) {
     const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
     // The service answers by itself after `wait`; the bound only guards against it not

@@ -252,6 +252,12 @@ TEST_F(HttpRoutesTest, LockReturnsCommandIdAndHistoryRecordsWhoAsked) {
   EXPECT_EQ(body(again)["command_id"], "cmd-1");
   EXPECT_EQ(journal_->last_position(), position);
 
+  // The same key for the other action is a conflict, not a silent LOCK.
+  httplib::Headers reused = auth();
+  reused.emplace("Idempotency-Key", "cmd-1");
+  expect_error(client_->Post("/devices/door1/unlock", reused, "", "text/plain"), 409, "conflict");
+  EXPECT_EQ(journal_->last_position(), position);
+
   // Without a key the service names the command.
   auto unlock = client_->Post("/devices/door1/unlock", auth(), "", "text/plain");
   ASSERT_TRUE(unlock);
@@ -273,6 +279,36 @@ TEST_F(HttpRoutesTest, LockReturnsCommandIdAndHistoryRecordsWhoAsked) {
 
   expect_error(client_->Post("/devices/ghost/lock", auth(), "", "text/plain"), 409,
                "failed_precondition");
+}
+
+TEST_F(HttpRoutesTest, ConcurrentClientsAllGetAnswers) {
+  device_hello("door1");
+  constexpr int kClients = 4;
+  constexpr int kRequests = 25;
+  std::vector<std::future<int>> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.push_back(std::async(std::launch::async, [this, c] {
+      httplib::Client client("127.0.0.1", port_);
+      client.set_tcp_nodelay(true);
+      client.set_keep_alive(true);
+      client.set_read_timeout(std::chrono::seconds(120));
+      int accepted = 0;
+      for (int i = 0; i < kRequests; ++i) {
+        httplib::Headers headers = auth();
+        headers.emplace("Idempotency-Key", "c" + std::to_string(c) + "-" + std::to_string(i));
+        const char* path = i % 2 == 0 ? "/devices/door1/lock" : "/devices/door1/unlock";
+        auto result = client.Post(path, headers, "", "text/plain");
+        if (result && (result->status == 202 || result->status == 200)) ++accepted;
+      }
+      return accepted;
+    }));
+  }
+  int accepted = 0;
+  for (auto& client : clients) accepted += client.get();
+  EXPECT_EQ(accepted, kClients * kRequests);
+  auto history = client_->Get("/devices/door1/history", auth());
+  ASSERT_TRUE(history);
+  EXPECT_EQ(body(history)["history"].size(), static_cast<size_t>(kClients * kRequests));
 }
 
 TEST_F(HttpRoutesTest, LockWithWaitAnswersTheOutcome) {

@@ -1,6 +1,7 @@
 // Pure pieces of the HTTP adapter: the status table, parameter parsing, metrics text.
 #include <gtest/gtest.h>
 
+#include "adapters/http/bounded_wait.h"
 #include "adapters/http/http_status.h"
 #include "adapters/http/metrics_text.h"
 #include "adapters/http/params.h"
@@ -29,6 +30,22 @@ TEST(HttpStatus, HttplibStatusesMapBackToCodes) {
   EXPECT_EQ(code_for_http_status(413), Code::kTooLarge);
   EXPECT_EQ(code_for_http_status(400), Code::kInvalidArgument);
   EXPECT_EQ(code_for_http_status(500), Code::kInternal);
+}
+
+TEST(WaitBounded, AnswersTimesOutOrReportsADroppedCallback) {
+  auto answered = wait_bounded<int>(std::chrono::seconds(60), [](auto done) { done(7); });
+  EXPECT_EQ(*answered, 7);
+  auto failed =
+      wait_bounded<int>(std::chrono::seconds(60), [](auto done) { done(not_found("nothing")); });
+  EXPECT_EQ(failed.status().code(), Code::kNotFound);
+  // Never answered: the bound applies, and a late answer lands harmlessly.
+  std::function<void(Result<int>)> kept;
+  auto late = wait_bounded<int>(std::chrono::milliseconds(1), [&](auto done) { kept = done; });
+  EXPECT_EQ(late.status().code(), Code::kTimeout);
+  kept(1);
+  // Dropped without an answer.
+  auto dropped = wait_bounded<int>(std::chrono::seconds(60), [](auto) {});
+  EXPECT_EQ(dropped.status().code(), Code::kInternal);
 }
 
 TEST(Params, Limit) {
