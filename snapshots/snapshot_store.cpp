@@ -22,6 +22,8 @@ Status SnapshotStore::write(const snapshots::Snapshot& snapshot) {
     return invalid_argument("invalid stream name '" + snapshot.stream() + "'");
   if (snapshot.version() == 0)
     return invalid_argument(snapshot.stream() + ": a snapshot of version 0 holds nothing");
+  if (snapshot.state_case() == snapshots::Snapshot::STATE_NOT_SET)
+    return invalid_argument(snapshot.stream() + ": a snapshot without a state");
   if (database_->read_only())
     return failed_precondition("the store is open read-only; stop the server to write");
 

@@ -43,8 +43,8 @@ class SnapshotStore {
 
   // Stores `snapshot` under its stream and version, and deletes all but the kKept newest
   // of that stream in the same WriteBatch. Not fsync'd. kInvalidArgument for a bad stream
-  // name or version 0; kFailedPrecondition on a read-only database; RocksDB failures mapped
-  // by from_rocksdb().
+  // name, version 0 or no state; kFailedPrecondition on a read-only database; RocksDB failures
+  // mapped by from_rocksdb().
   Status write(const snapshots::Snapshot& snapshot);
 
   // The snapshots of `stream`, decoded ones in `valid` and undecodable or misplaced ones in

@@ -115,6 +115,9 @@ TEST(SnapshotStoreTest, RefusesBadSnapshotsAndWritesOnReadOnlyStores) {
   SnapshotStore store(&temp.database());
   EXPECT_EQ(store.write(at("nope/d1", 1)).code(), Code::kInvalidArgument);
   EXPECT_EQ(store.write(at("device/d1", 0)).code(), Code::kInvalidArgument);
+  auto stateless = at("device/d1", 2);
+  stateless.clear_device();
+  EXPECT_EQ(store.write(stateless).code(), Code::kInvalidArgument);
   ASSERT_TRUE(store.write(at("device/d1", 3)).is_ok());
   temp.reopen(OpenMode::kReadOnly);
   SnapshotStore read_only(&temp.database());

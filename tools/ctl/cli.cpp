@@ -308,7 +308,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       out << kUsage;
       return kExitOk;
     }
-    if (args[i] == "--store" && i + 1 < args.size()) {
+    if (args[i] == "--store") {
+      if (i + 1 == args.size()) {
+        err << "gatehousectl: --store needs a PATH\n";
+        return kExitUsage;
+      }
       c.store_path = args[++i];
     } else if (args[i].starts_with("--store=")) {
       c.store_path = args[i].substr(8);
