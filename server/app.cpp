@@ -193,8 +193,9 @@ Status App::Parts::start_mqtt() {
   auto* handler = device_topics.get();
   return step("subscribing device topics",
               connection->add_handler(device_topics->subscriptions(), 1,
-                                      [handler](const std::string& t, const std::string& p) {
-                                        handler->on_message(t, p);
+                                      [handler](const std::string& t, const std::string& p,
+                                                bool retained) {
+                                        handler->on_message(t, p, retained);
                                       }));
 }
 

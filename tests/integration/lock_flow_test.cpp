@@ -1,0 +1,215 @@
+// The whole server (App: store, journal, actors, MQTT, HTTP, a private mosquitto) against a
+// plain paho client playing the door and an HTTP client playing the caller.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <future>
+
+#include "server/app.h"
+#include "tests/mqtt/test_support.h"
+
+namespace gh::server {
+namespace {
+
+using mqtt_test::Message;
+using mqtt_test::TestClient;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr char kToken[] = "integration-secret";
+// SHA-256 of kToken, as `auth.tokens` carries it.
+std::string token_hash() {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(kToken), sizeof kToken - 1);
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+class LockFlow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mqtt_test::temp_dir("integration");
+    start();
+  }
+  void TearDown() override {
+    device_.reset();
+    app_.reset();
+    config_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void start() {
+    config_ = std::make_unique<Config>();
+    config_->store_path = (dir_ / "store").string();
+    config_->run_dir = (dir_ / "run").string();
+    config_->http_port = 0;
+    config_->http_threads = 4;
+    config_->command_timeout_ms = 30000;
+    config_->bootstrap_token = "off";
+    config_->api_tokens = {"ops:" + token_hash()};
+    auto app = App::start(*config_);
+    ASSERT_TRUE(app.is_ok()) << app.status().to_string();
+    app_ = std::move(*app);
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", app_->info().http_port);
+    http_->set_tcp_nodelay(true);
+    http_->set_read_timeout(60, 0);
+    device_ = std::make_unique<TestClient>(app_->info().broker_url, "door1-test");
+    ASSERT_TRUE(device_->connect());
+    ASSERT_TRUE(device_->subscribe("gatehouse/devices/door1/#"));
+    ASSERT_TRUE(device_->subscribe("gatehouse/alerts/#"));
+  }
+  void restart() {
+    device_.reset();
+    app_.reset();
+    config_.reset();
+    start();
+  }
+
+  httplib::Headers auth(const std::string& token = kToken) {
+    return {{"Authorization", "Bearer " + token}};
+  }
+  json get(const std::string& path) {
+    auto res = http_->Get(path.c_str(), auth());
+    EXPECT_TRUE(res) << path;
+    if (!res) return {};
+    EXPECT_EQ(res->status, 200) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+  json post(const std::string& path, int expected = 200) {
+    auto res = http_->Post(path.c_str(), auth(), "", "text/plain");
+    EXPECT_TRUE(res) << path;
+    if (!res) return {};
+    EXPECT_EQ(res->status, expected) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+  void hello() {
+    ASSERT_TRUE(device_->publish("gatehouse/devices/door1/hello", R"({"type":"lock"})"));
+    ASSERT_TRUE(device_->wait_for("gatehouse/devices/door1/status", [](const Message& m) {
+      return json::parse(m.payload, nullptr, false).value("online", false);
+    }));
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<App> app_;
+  std::unique_ptr<httplib::Client> http_;
+  std::unique_ptr<TestClient> device_;
+};
+
+TEST_F(LockFlow, HelloHttpLockDeviceConfirmsHistoryShowsIt) {
+  hello();
+  // ?wait holds the answer until the device confirms; the device answers from another
+  // thread as soon as it receives LOCK.
+  auto caller = std::async(std::launch::async,
+                           [&] { return post("/devices/door1/lock?wait=30"); });
+  auto command = device_->wait_for("gatehouse/devices/door1/command");
+  ASSERT_TRUE(command);
+  EXPECT_EQ(command->payload, "LOCK");
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/state", "LOCKED"));
+  auto answer = caller.get();
+  EXPECT_EQ(answer["command"]["status"], "confirmed") << answer.dump();
+
+  auto history = get("/devices/door1/history");
+  ASSERT_EQ(history["history"].size(), 1u) << history.dump();
+  EXPECT_EQ(history["history"][0]["status"], "confirmed");
+  EXPECT_EQ(history["history"][0]["requested_by"]["name"], "ops");
+  EXPECT_EQ(history["history"][0]["requested_by"]["channel"], "http");
+  EXPECT_EQ(get("/devices/door1")["device"]["reported"], "LOCKED");
+}
+
+TEST_F(LockFlow, CommandForOfflineDeviceIsDeliveredWhenItReturns) {
+  hello();
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/availability", "offline"));
+  ASSERT_TRUE(device_->wait_for("gatehouse/devices/door1/status", [](const Message& m) {
+    auto j = json::parse(m.payload, nullptr, false);
+    return j.is_object() && !j.value("online", true);
+  }));
+  auto queued = post("/devices/door1/unlock", 202);  // accepted, not yet done
+  EXPECT_EQ(queued["command"]["status"], "requested") << queued.dump();
+  EXPECT_FALSE(device_->wait_for("gatehouse/devices/door1/command", nullptr,
+                                 std::chrono::milliseconds(300)))
+      << "nothing is sent to an offline device";
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/availability", "online"));
+  auto command = device_->wait_for("gatehouse/devices/door1/command");
+  ASSERT_TRUE(command);
+  EXPECT_EQ(command->payload, "UNLOCK");
+}
+
+TEST_F(LockFlow, StrangerPictureRoundTripsByteForByte) {
+  hello();
+  std::string picture("\xFF\xD8\xFF\xE0", 4);
+  for (int i = 0; i < 5000; ++i) picture.push_back(static_cast<char>(i * 7919 % 256));
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/stranger", picture));
+  auto alert = device_->wait_for("gatehouse/alerts/stranger");
+  ASSERT_TRUE(alert);
+  auto body = json::parse(alert->payload, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << alert->payload;
+  EXPECT_EQ(body["device"], "door1");
+  std::string url = body["url"];
+  auto path = url.substr(url.find("/pictures/"));
+  // The signed link opens without a token, as a phone would open it.
+  auto res = http_->Get(path.c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "image/jpeg");
+  EXPECT_EQ(res->body, picture);
+  // The same picture through the seed's route, with a token.
+  auto seed = http_->Get(("/get_pic?id=" + body["picture_id"].get<std::string>()).c_str(), auth());
+  ASSERT_TRUE(seed);
+  EXPECT_EQ(seed->body, picture);
+}
+
+TEST_F(LockFlow, RestartKeepsAllState) {
+  hello();
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/state", "UNLOCKED"));
+  ASSERT_TRUE(device_->wait_for("gatehouse/devices/door1/status", [](const Message& m) {
+    return json::parse(m.payload, nullptr, false).value("reported", "") == "UNLOCKED";
+  }));
+  auto before = get("/devices/door1")["device"];
+  restart();
+  auto after = get("/devices/door1")["device"];
+  EXPECT_EQ(after["reported"], "UNLOCKED");
+  EXPECT_EQ(after["version"], before["version"]);
+  EXPECT_EQ(after["registered_at"], before["registered_at"]);
+}
+
+TEST_F(LockFlow, MissingOrWrongTokensAreRefusedAndWriteNothing) {
+  hello();
+  auto version_before = get("/devices/door1")["device"]["version"];
+  for (auto headers : {httplib::Headers{}, auth("wrong-token")}) {
+    auto res = http_->Post("/devices/door1/lock", headers, "", "text/plain");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401);
+    EXPECT_FALSE(res->get_header_value("WWW-Authenticate").empty());
+    auto seed = http_->Post("/lock", headers, "", "text/plain");
+    ASSERT_TRUE(seed);
+    EXPECT_EQ(seed->status, 401);
+  }
+  EXPECT_EQ(get("/devices/door1")["device"]["version"], version_before);
+  EXPECT_FALSE(device_->wait_for("gatehouse/devices/door1/command", nullptr,
+                                 std::chrono::milliseconds(300)));
+}
+
+TEST_F(LockFlow, BadDeviceInputGetsAnErrorAndChangesNothing) {
+  hello();
+  auto version_before = get("/devices/door1")["device"]["version"];
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/state", "OPEN_SESAME"));
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/stranger", "not a picture"));
+  ASSERT_TRUE(device_->publish("gatehouse/devices/door1/hello", "{not json"));
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] { return device_->messages_on("gatehouse/devices/door1/error").size() >= 3; }));
+  for (const auto& error : device_->messages_on("gatehouse/devices/door1/error")) {
+    auto body = json::parse(error.payload, nullptr, false);
+    EXPECT_EQ(body["ok"], false) << error.payload;
+    EXPECT_TRUE(body["error"]["code"].is_string()) << error.payload;
+  }
+  EXPECT_EQ(get("/devices/door1")["device"]["version"], version_before);
+}
+
+}  // namespace
+}  // namespace gh::server
