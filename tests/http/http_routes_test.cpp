@@ -1,8 +1,11 @@
 // The HTTP routes end to end: a real HttpAdapter on port 0, a real httplib::Client with
 // TCP_NODELAY, and the real DeviceSystem on a CAF actor system over a RocksDB journal in a
 // temporary directory. No timing assertions: waits are generous and event-driven.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -49,6 +52,22 @@ class RecordedEffects : public device::DeviceEffects {
   std::condition_variable changed_;
   std::vector<std::string> sent_;
 };
+
+// An IPv4 address of this machine that is not loopback, or "" if it has none.
+std::string non_loopback_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* it = list; it != nullptr && found.empty(); it = it->ifa_next) {
+    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    auto* address = reinterpret_cast<sockaddr_in*>(it->ifa_addr);
+    if (inet_ntop(AF_INET, &address->sin_addr, text, sizeof text) == nullptr) continue;
+    if (std::string(text).rfind("127.", 0) != 0) found = text;
+  }
+  freeifaddrs(list);
+  return found;
+}
 
 class HttpRoutesTest : public ::testing::Test {
  protected:
@@ -475,6 +494,30 @@ TEST_F(HttpRoutesTest, HealthzAndMetrics) {
         "gatehouse_broker_connected 1", "gatehouse_mqtt_received_total 7"}) {
     EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
   }
+}
+
+TEST_F(HttpRoutesTest, MetricsNeedATokenAwayFromLoopback) {
+  const std::string address = non_loopback_ipv4();
+  if (address.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  HttpOptions options;
+  options.server.address = "0.0.0.0";
+  options.server.port = 0;
+  options.server.threads = 2;
+  HttpAdapter wide(*devices_, tokens_, signer_, {}, {}, options);
+  auto port = wide.start();
+  ASSERT_TRUE(port.is_ok()) << port.status().to_string();
+
+  httplib::Client remote(address, *port);
+  remote.set_tcp_nodelay(true);
+  expect_error(remote.Get("/metrics"), 401, "unauthenticated");
+  auto with_token = remote.Get("/metrics", auth());
+  ASSERT_TRUE(with_token);
+  EXPECT_EQ(with_token->status, 200);
+  httplib::Client local("127.0.0.1", *port);
+  auto loopback = local.Get("/metrics");
+  ASSERT_TRUE(loopback);
+  EXPECT_EQ(loopback->status, 200);
+  wide.stop();
 }
 
 }  // namespace
