@@ -222,6 +222,9 @@ TEST_F(GatehousectlTest, VerifyNamesEveryProblemWithStreamAndVersion) {
       db->Put(write, database.events(), keys::versioned("device/d1", 3), std::string("\x0a\x7f", 2))
           .ok());
   ASSERT_TRUE(db->Delete(write, database.events(), keys::versioned("device/d3", 2)).ok());
+  ASSERT_TRUE(db->Put(write, database.commands(), keys::command("device/d2", "c9"),
+                      keys::be64(1) + keys::be64(7) + keys::be64(9))
+                  .ok());
   SnapshotStore snapshots(&database);
   device::State wrong = device::replay("d2", *store_->journal().read_stream("device/d2", 1));
   wrong.name = "Tampered";
@@ -240,7 +243,11 @@ TEST_F(GatehousectlTest, VerifyNamesEveryProblemWithStreamAndVersion) {
   EXPECT_TRUE(has(verify.out, "Tampered")) << verify.out;
   EXPECT_TRUE(has(verify.out, "PROBLEM device/d1 version 2: snapshot does not decode"))
       << verify.out;
-  EXPECT_TRUE(has(verify.out, ": 5 problems\n")) << verify.out;
+  EXPECT_TRUE(has(verify.out,
+                  "PROBLEM device/d2 version 7: command c9 records versions up to 7 "
+                  "but the stream ends at 1"))
+      << verify.out;
+  EXPECT_TRUE(has(verify.out, ": 6 problems\n")) << verify.out;
 
   // The refused stream, as an operator sees it.
   auto events = ctl({"events", "device/d1"});

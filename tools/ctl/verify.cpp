@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -125,6 +126,44 @@ void check_positions(const Store& store, VerifyReport& report, std::ostream* pro
         {"", 0, "reading the position index stopped: " + it->status().ToString()});
 }
 
+// Walks the command-id records (idempotency): each must decode and point inside its stream,
+// or a repeated command would be answered with versions that do not exist.
+void check_commands(const Store& store, VerifyReport& report) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.database->db()->NewIterator(rocksdb::ReadOptions(), store.database->commands()));
+  std::map<std::string, uint64_t> last_versions;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    auto separator = key.find('\0');
+    if (separator == std::string_view::npos) {
+      report.problems.push_back({"", 0, "malformed key in the command records"});
+      continue;
+    }
+    std::string stream(key.substr(0, separator));
+    std::string command_id(key.substr(separator + 1));
+    auto value = it->value().ToStringView();
+    auto first = keys::read_be64(value),
+         last = keys::read_be64(value.substr(std::min<size_t>(8, value.size())));
+    if (value.size() != 24 || !first || !last) {
+      report.problems.push_back({stream, 0, "command " + command_id + ": record does not decode"});
+      continue;
+    }
+    auto known = last_versions.find(stream);
+    if (known == last_versions.end()) {
+      auto version = store.journal->stream_version(stream);
+      known = last_versions.emplace(stream, version ? *version : 0).first;
+    }
+    if (*last > known->second)
+      report.problems.push_back({stream, *last,
+                                 "command " + command_id + " records versions up to " +
+                                     std::to_string(*last) + " but the stream ends at " +
+                                     std::to_string(known->second)});
+  }
+  if (!it->status().ok())
+    report.problems.push_back(
+        {"", 0, "reading the command records stopped: " + it->status().ToString()});
+}
+
 void check_device_snapshot(const Store& store, const snapshots::Snapshot& snapshot,
                            VerifyReport& report) {
   const std::string& stream = snapshot.stream();
@@ -198,6 +237,7 @@ VerifyReport verify_store(const Store& store, std::ostream* progress) {
   VerifyReport report;
   check_events(store, report, progress);
   check_positions(store, report, progress);
+  check_commands(store, report);
   check_snapshots(store, report);
   return report;
 }

@@ -3,6 +3,7 @@
 // - each stream's versions run 1, 2, ... without gaps, and positions grow with versions;
 // - the position index and the events agree both ways (every position unique, increasing
 //   by construction of the index's key order, pointing at an event that carries it);
+// - every command-id record decodes and points inside its stream;
 // - every snapshot decodes and equals a replay of its stream to its version (device/
 //   streams; other kinds are counted as unchecked).
 // Problems are collected, not fatal: one run names all of them. Thread-compatible.
