@@ -21,8 +21,8 @@ constexpr std::array<std::string_view, static_cast<size_t>(DeviceTopic::kCount)>
     "hello", "availability", "state", "stranger", "other"};
 
 constexpr std::array<std::string_view, static_cast<size_t>(Rejection::kCount)> kRejectionNames = {
-    "unknown_topic", "invalid_id",  "too_large",   "bad_json",
-    "bad_value",     "bad_picture", "unavailable", "service_rejected"};
+    "unknown_topic", "invalid_id",  "too_large",        "bad_json", "bad_value",
+    "bad_picture",   "unavailable", "service_rejected", "retained"};
 
 // Sub-topics we publish ourselves. A message on one of them (we do not subscribe to them,
 // but an operator's wildcard bridge might route one to us) is dropped without an answer:
@@ -91,7 +91,7 @@ std::string DeviceTopics::device_topic(const std::string& id, std::string_view w
 
 std::string DeviceTopics::alert_topic() const { return options_.prefix + "/alerts/stranger"; }
 
-void DeviceTopics::on_message(const std::string& topic, const std::string& payload) {
+void DeviceTopics::on_message(const std::string& topic, const std::string& payload, bool retained) {
   // PREFIX/devices/{id}/{word}: the prefix may itself contain '/', so match it as a string.
   std::string head = options_.prefix + "/devices/";
   if (!std::string_view(topic).starts_with(head)) {
@@ -127,6 +127,10 @@ void DeviceTopics::on_message(const std::string& topic, const std::string& paylo
     case DeviceTopic::kState:
       return on_state(id, payload);
     case DeviceTopic::kStranger:
+      if (retained) {
+        return reject(id, "stranger", Rejection::kRetained,
+                      invalid_argument("stranger pictures must not be published retained"));
+      }
       return on_stranger(id, payload);
     default:
       return;

@@ -52,6 +52,7 @@ enum class Rejection : size_t {
   kBadPicture,       // not a JPEG or PNG by content
   kUnavailable,      // no service attached yet
   kServiceRejected,  // the device service refused (e.g. unregistered, auto-register off)
+  kRetained,         // a retained stranger picture
   kCount
 };
 
@@ -84,8 +85,10 @@ class DeviceTopics final : public device::DeviceEffects {
   // The filters to subscribe to: PREFIX/devices/+/{hello,availability,state,stranger}.
   std::vector<std::string> subscriptions() const;
 
-  // Handles one message from the broker. Never blocks, never throws.
-  void on_message(const std::string& topic, const std::string& payload);
+  // Handles one message from the broker. Never blocks, never throws. A retained stranger
+  // picture is refused (kRetained): the broker would hand it to us again on every
+  // resubscribe, raising the same alert after each reconnect.
+  void on_message(const std::string& topic, const std::string& payload, bool retained = false);
 
   // ---- DeviceEffects ----
   // "LOCK" | "UNLOCK" on PREFIX/devices/{id}/command, QoS 1, not retained.

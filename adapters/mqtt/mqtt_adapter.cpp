@@ -27,8 +27,8 @@ Result<std::unique_ptr<MqttAdapter>> MqttAdapter::create(MqttAdapterOptions opti
   DeviceTopics* devices = adapter->devices_.get();
   GH_RETURN_IF_ERROR(adapter->connection_->add_handler(
       devices->subscriptions(), options.devices.qos,
-      [devices](const std::string& topic, const std::string& payload) {
-        devices->on_message(topic, payload);
+      [devices](const std::string& topic, const std::string& payload, bool retained) {
+        devices->on_message(topic, payload, retained);
       }));
   adapter->initial_connect_wait_ = options.initial_connect_wait;
   return adapter;

@@ -94,7 +94,7 @@ Status MqttConnection::start() {
   }
   try {
     impl_->client.set_message_callback([this](mqtt::const_message_ptr msg) {
-      if (msg) dispatch(msg->get_topic(), msg->get_payload_str());
+      if (msg) dispatch(msg->get_topic(), msg->get_payload_str(), msg->is_retained());
     });
     impl_->client.set_connection_lost_handler([this](const std::string&) {
       counters_.connected.store(false);
@@ -195,7 +195,7 @@ bool MqttConnection::try_connect() {
   return true;
 }
 
-void MqttConnection::dispatch(const std::string& topic, const std::string& payload) {
+void MqttConnection::dispatch(const std::string& topic, const std::string& payload, bool retained) {
   std::shared_lock lock(impl_->dispatch_mu);
   if (!impl_->dispatching) return;
   counters_.received.fetch_add(1);
@@ -207,7 +207,7 @@ void MqttConnection::dispatch(const std::string& topic, const std::string& paylo
     routed = true;
     // An exception must never unwind into paho's C thread.
     try {
-      route.handler(topic, payload);
+      route.handler(topic, payload, retained);
     } catch (...) {
       counters_.handler_exceptions.fetch_add(1);
     }

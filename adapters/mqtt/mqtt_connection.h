@@ -65,8 +65,10 @@ struct ConnectionCounters {
   std::atomic<uint64_t> nodelay_sockets{0};     // sockets TCP_NODELAY was set on, in total
 };
 
-// A handler gets the topic and the raw payload bytes.
-using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+// A handler gets the topic, the raw payload bytes, and whether the broker delivered a retained
+// message (sent again on every resubscribe, not new).
+using MessageHandler =
+    std::function<void(const std::string& topic, const std::string& payload, bool retained)>;
 
 class MqttConnection final : public Publisher {
  public:
@@ -103,7 +105,7 @@ class MqttConnection final : public Publisher {
   MqttConnection(MqttConnectionOptions options, BrokerAddress broker);
   void run();
   bool try_connect();
-  void dispatch(const std::string& topic, const std::string& payload);
+  void dispatch(const std::string& topic, const std::string& payload, bool retained);
   std::chrono::milliseconds jittered(std::chrono::milliseconds backoff);
 
   struct Route {

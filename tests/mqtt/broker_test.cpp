@@ -128,7 +128,7 @@ TEST_F(BrokerTest, ConnectionGetsNodelaySubscribesAndPublishes) {
   std::vector<std::string> got;
   ASSERT_TRUE((*conn)
                   ->add_handler({"t/in/+"}, 1,
-                                [&](const std::string& topic, const std::string& payload) {
+                                [&](const std::string& topic, const std::string& payload, bool) {
                                   std::lock_guard lock(mu);
                                   got.push_back(topic + "=" + payload);
                                 })
@@ -178,11 +178,11 @@ TEST_F(BrokerTest, ReconnectsAndResubscribesAfterABrokerRestart) {
   auto conn = MqttConnection::create(options);
   ASSERT_TRUE(conn.is_ok());
   std::atomic<int> received{0};
-  ASSERT_TRUE(
-      (*conn)
-          ->add_handler({"r/in"}, 1,
-                        [&](const std::string&, const std::string&) { received.fetch_add(1); })
-          .is_ok());
+  ASSERT_TRUE((*conn)
+                  ->add_handler(
+                      {"r/in"}, 1,
+                      [&](const std::string&, const std::string&, bool) { received.fetch_add(1); })
+                  .is_ok());
   ASSERT_TRUE((*conn)->start().is_ok());
   ASSERT_TRUE((*conn)->wait_connected(kWait));
 

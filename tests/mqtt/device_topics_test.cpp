@@ -237,6 +237,23 @@ TEST_F(DeviceTopicsTest, StrangerPictureRaisesAnAlertWithTheUrl) {
   }));
 }
 
+// A live retained publish reaches current subscribers as a normal message; the retained
+// flag marks the copies the broker replays on (re)subscribe, which must not re-alert.
+TEST_F(DeviceTopicsTest, RetainedStrangerPicturesAreRefused) {
+  {
+    mqtt_test::TestClient early(broker_->url(), "early-door");
+    ASSERT_TRUE(early.connect());
+    ASSERT_TRUE(early.publish(topic("door1", "stranger"), kJpeg, /*retain=*/true));
+  }
+  start();
+  // The error goes out before our test device subscribes, so watch the counter.
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return topics_->counters().rejected_of(Rejection::kRetained) == 1; }));
+  EXPECT_EQ(topics_->counters().errors_published.load(), 1u);
+  EXPECT_EQ(journal_->last_position(), 0u);
+  EXPECT_TRUE(device_->messages_on("gatehouse/alerts/stranger").empty());
+}
+
 TEST_F(DeviceTopicsTest, BadInputIsAnsweredOnTheErrorTopicAndWritesNothing) {
   topic_options_.max_payload_bytes = 1024;
   topic_options_.max_picture_bytes = 4096;
