@@ -43,12 +43,13 @@ void check_events(const Store& store, VerifyReport& report, std::ostream* progre
     ++report.events;
     if (progress && report.events % kProgressEvery == 0)
       *progress << "verify: " << report.events << " events checked\n" << std::flush;
-    if (parsed->version != stream.next_version) {
-      report.problems.push_back({current, stream.next_version,
-                                 parsed->version > stream.next_version
-                                     ? "missing (versions " + std::to_string(stream.next_version) +
-                                           ".." + std::to_string(parsed->version - 1) + " absent)"
-                                     : "unexpected version order"});
+    if (parsed->version > stream.next_version) {
+      const uint64_t last_missing = parsed->version - 1;
+      report.problems.push_back(
+          {current, stream.next_version,
+           last_missing == stream.next_version
+               ? std::string("missing")
+               : "missing, and so are the versions up to " + std::to_string(last_missing)});
     }
     stream.next_version = parsed->version + 1;
 
