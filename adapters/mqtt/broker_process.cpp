@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -122,6 +123,30 @@ bool signal_and_reap(pid_t pid, int signal, Clock::time_point deadline) {
   }
 }
 
+// A previous run that crashed (no destructor, no SIGTERM) leaves its mosquitto running. Its
+// pid is in `pid_path`; stop it if that process still runs our config file, so that brokers
+// do not pile up across crashes. Anything else with that pid (reused) is left alone.
+void stop_stale_broker(const std::filesystem::path& pid_path,
+                       const std::filesystem::path& config_path, std::chrono::milliseconds wait) {
+  std::ifstream in(pid_path);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) return;
+  std::ifstream cmdline_file("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
+                      std::istreambuf_iterator<char>());
+  if (cmdline.find("mosquitto") == std::string::npos ||
+      cmdline.find(config_path.string()) == std::string::npos) {
+    return;
+  }
+  ::kill(static_cast<pid_t>(pid), SIGTERM);
+  // Not our child: we cannot reap it, only watch it disappear.
+  auto deadline = Clock::now() + wait;
+  while (::kill(static_cast<pid_t>(pid), 0) == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  if (::kill(static_cast<pid_t>(pid), 0) == 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+}
+
 }  // namespace
 
 BrokerProcess::BrokerProcess(BrokerProcessOptions options, uint16_t port, pid_t pid)
@@ -142,6 +167,8 @@ Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start(BrokerProcessOptions
   auto config_path = options.work_dir / "mosquitto.conf";
   auto log_path = options.work_dir / "mosquitto.log";
   auto out_path = options.work_dir / "mosquitto.out";
+  auto pid_path = options.work_dir / "mosquitto.pid";
+  stop_stale_broker(pid_path, config_path, options.stop_timeout);
 
   Status last_error = unavailable("mosquitto did not start");
   int attempts = options.port == 0 ? kPortAttempts : 1;
@@ -174,6 +201,7 @@ Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start(BrokerProcessOptions
       return unavailable("cannot start " + exe + ": " + std::strerror(rc));
     }
     std::unique_ptr<BrokerProcess> broker(new BrokerProcess(options, port, pid));
+    std::ofstream(pid_path, std::ios::trunc) << pid << "\n";
 
     auto deadline = Clock::now() + options.start_timeout;
     for (;;) {
@@ -206,6 +234,8 @@ Status BrokerProcess::stop() {
     return internal_error("mosquitto pid " + std::to_string(pid) + " could not be reaped");
   }
   pid_ = 0;
+  std::error_code ec;
+  std::filesystem::remove(options_.work_dir / "mosquitto.pid", ec);
   return Status::ok();
 }
 

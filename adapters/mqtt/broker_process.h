@@ -20,7 +20,7 @@
 namespace gh::mqtt_adapter {
 
 struct BrokerProcessOptions {
-  std::filesystem::path work_dir;  // required: mosquitto.conf and mosquitto.log go here
+  std::filesystem::path work_dir;  // required: mosquitto.{conf,log,out,pid} go here
   std::string executable = "/usr/sbin/mosquitto";
   uint16_t port = 0;                               // 0: pick a free loopback port
   std::chrono::milliseconds start_timeout{10000};  // until it accepts connections
@@ -29,7 +29,9 @@ struct BrokerProcessOptions {
 
 class BrokerProcess {
  public:
-  // Writes the config, starts mosquitto and waits until it accepts TCP connections.
+  // Writes the config, starts mosquitto and waits until it listens on its port. A broker
+  // left running in `work_dir` by a crashed earlier run (mosquitto.pid, same config file) is
+  // stopped first.
   // kInvalidArgument: no work_dir; kUnavailable: the executable cannot be started, exited
   // early (the message quotes its log) or did not listen within start_timeout (it is then
   // killed). With port 0 a lost race for the chosen port is retried on another one.

@@ -94,6 +94,24 @@ TEST_F(BrokerTest, ReportsAnEarlyExitWithItsLog) {
   EXPECT_EQ(second.status().code(), Code::kUnavailable);
 }
 
+// A broker still running from an earlier (crashed) run in the same directory is stopped
+// before the new one starts. Here the "earlier run" is a live BrokerProcess of ours.
+TEST_F(BrokerTest, StopsAStaleBrokerOfTheSameDirectory) {
+  BrokerProcessOptions options;
+  options.work_dir = dir_;
+  options.stop_timeout = std::chrono::milliseconds(500);  // a zombie child never "exits"
+  auto first = BrokerProcess::start(options);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  uint16_t old_port = (*first)->port();
+  auto second = BrokerProcess::start(options);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_TRUE((*first)->stop().is_ok());  // reaps what the second start killed
+  EXPECT_EQ(connect_to(old_port), -1);
+  int fd = connect_to((*second)->port());
+  EXPECT_GE(fd, 0);
+  if (fd >= 0) ::close(fd);
+}
+
 TEST_F(BrokerTest, NodelayIsSetOnSocketsToThePeer) {
   auto broker = start_broker();
   ASSERT_TRUE(broker);
