@@ -52,7 +52,13 @@ Result<BackupResult> logical_copy(const Store& source, const std::string& dir,
     GH_RETURN_IF_ERROR(copy_family(from, (from.*f.handle)(), to, (to.*f.handle)(), f.name,
                                    result.records, progress));
   }
-  // Closing flushes every family to table files: the WAL was off for the copy.
+  // The WAL was off for the copy: only flushed table files hold it, so a failed flush
+  // is a failed backup (closing alone would ignore it).
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  for (auto* family : {to.events(), to.positions(), to.commands(), to.blobs(), to.snapshots()})
+    GH_RETURN_IF_ERROR(from_rocksdb(to.db()->Flush(flush, family), "flushing the backup"));
+  GH_RETURN_IF_ERROR(from_rocksdb(to.db()->SyncWAL(), "syncing the backup"));
   target->reset();
   return result;
 }
