@@ -71,11 +71,15 @@ bool listens_on(pid_t pid, uint16_t port) {
     }
   }
   if (inodes.empty()) return false;
+  // The error_code overloads throughout: the child may exit while we look, and a range-for
+  // over directory_iterator would throw from its increment.
   std::error_code ec;
   auto fd_dir = std::filesystem::path("/proc") / std::to_string(pid) / "fd";
-  for (const auto& entry : std::filesystem::directory_iterator(fd_dir, ec)) {
-    auto target = std::filesystem::read_symlink(entry.path(), ec);
-    if (ec) continue;
+  std::filesystem::directory_iterator it(fd_dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code link_ec;
+    auto target = std::filesystem::read_symlink(it->path(), link_ec);
+    if (link_ec) continue;
     for (const auto& inode : inodes) {
       if (target.string() == "socket:[" + inode + "]") return true;
     }
