@@ -160,9 +160,29 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
   uint64_t events_written = 0;
   const int64_t now = options_.clock();
   JournalStats local;
+  // The next position must be free. If the last position could not be read at open (a
+  // damaged index block reads as "empty"), writing would overwrite the index of old events:
+  // refuse every append instead. One point lookup per batch, next to an fsync.
+  Status position_guard;
+  {
+    std::string ignored;
+    auto probe = database_->db()->Get(rocksdb::ReadOptions(), database_->positions(),
+                                      keys::be64(position + 1), &ignored);
+    if (probe.ok())
+      position_guard = data_loss("position " + std::to_string(position + 1) +
+                                 " is already taken: the position index is ahead of the "
+                                 "journal; run gatehousectl verify");
+    else if (!probe.IsNotFound())
+      position_guard = from_rocksdb(probe, "checking the position index");
+  }
 
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& request = batch[i].request;
+    if (!position_guard.is_ok()) {
+      outcomes[i] = position_guard;
+      ++local.failures;
+      continue;
+    }
     std::string command_key;
     if (!request.command_id.empty()) {
       command_key = keys::command(request.stream, request.command_id);

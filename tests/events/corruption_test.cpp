@@ -145,5 +145,38 @@ TEST(CorruptionTest, FlippedByteInATableFileIsDetectedByTheBlockChecksum) {
   EXPECT_EQ(all.code(), Code::kDataLoss) << all.to_string();
 }
 
+// The journal learns its last position from the position index at open. If that read
+// fails, it must not start again from 1 and overwrite the index of existing events.
+TEST(CorruptionTest, DamagedPositionIndexRefusesAppendsInsteadOfReusingPositions) {
+  TempStore store;
+  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 3)).is_ok());
+  store.close();
+  {
+    // A journal that read "empty" from an index that is not: hide the entries while it
+    // opens, then put one back.
+    auto database = Database::open(store.path(), OpenMode::kReadWrite);
+    ASSERT_TRUE(database.is_ok());
+    auto* db = (*database)->db();
+    std::string saved;
+    ASSERT_TRUE(
+        db->Get(rocksdb::ReadOptions(), (*database)->positions(), keys::be64(1), &saved).ok());
+    for (uint64_t p = 1; p <= 3; ++p)
+      ASSERT_TRUE(
+          db->Delete(rocksdb::WriteOptions(), (*database)->positions(), keys::be64(p)).ok());
+    RocksdbJournal journal(database->get());  // reads last position 0
+    ASSERT_EQ(journal.last_position(), 0u);
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), (*database)->positions(), keys::be64(1), saved).ok());
+    auto result = journal.append_and_wait(request_of("device/d2", 0));
+    ASSERT_FALSE(result.is_ok());
+    EXPECT_EQ(result.status().code(), Code::kDataLoss) << result.status().to_string();
+    EXPECT_TRUE(mentions(result.status(), "position 1")) << result.status().to_string();
+    std::string still;
+    ASSERT_TRUE(
+        db->Get(rocksdb::ReadOptions(), (*database)->positions(), keys::be64(1), &still).ok());
+    EXPECT_EQ(still, saved);  // the old event's index entry was not overwritten
+  }
+}
+
 }  // namespace
 }  // namespace gh
