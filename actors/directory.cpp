@@ -1,16 +1,21 @@
 #include "actors/directory.h"
 
-#include <deque>
 #include <list>
 #include <unordered_map>
 
 namespace gh {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+
 struct Entry {
   caf::actor actor;
+  Clock::time_point last_used;
   bool stopping = false;               // stop sent; new messages wait in `waiting`
-  std::deque<caf::message> waiting;    // for the actor that replaces a stopping one
+  // For the actor that replaces a stopping one. A vector: an empty deque would cost every
+  // live entity 512 bytes.
+  std::vector<caf::message> waiting;
   std::list<std::string>::iterator lru;  // position in DirectoryState::lru (live only)
 };
 
@@ -45,6 +50,7 @@ void start_entry(DirectoryActor* self, const std::string& id, Entry& entry) {
   st.ids[entry.actor.address()] = id;
   st.lru.push_front(id);
   entry.lru = st.lru.begin();
+  entry.last_used = Clock::now();
   ++st.live;
   publish_live(st);
   // Passivate the least recently used actor when over the cap; never the one just started.
@@ -72,6 +78,7 @@ void route(DirectoryActor* self, Route& message) {
     return;
   }
   st.lru.splice(st.lru.begin(), st.lru, entry.lru);
+  entry.last_used = Clock::now();
   self->send(entry.actor, std::move(message.payload));
 }
 
@@ -98,10 +105,38 @@ void on_down(DirectoryActor* self, const caf::down_msg& down) {
   for (auto& payload : waiting) self->send(entry.actor, std::move(payload));
 }
 
+std::chrono::milliseconds sweep_interval(const DirectoryOptions& options) {
+  return std::max(std::chrono::milliseconds(5), options.idle_timeout / 4);
+}
+
+// Asks every entity unused for idle_timeout whether it is idle. The LRU list is ordered by
+// last use, so the sweep stops at the first entity used recently. Asked entities move to
+// the front: a busy one is asked again only after another idle period.
+void sweep(DirectoryActor* self) {
+  auto& st = self->state;
+  const auto cutoff = Clock::now() - st.options.idle_timeout;
+  const auto now = Clock::now();
+  size_t asked = 0;
+  const size_t limit = st.lru.size();
+  while (!st.lru.empty() && asked < limit) {
+    auto& entry = st.entries.at(st.lru.back());
+    if (entry.last_used > cutoff) break;
+    self->send(entry.actor, idle_check_atom::value);
+    entry.last_used = now;
+    st.lru.splice(st.lru.begin(), st.lru, entry.lru);
+    ++asked;
+  }
+  self->delayed_send(self, sweep_interval(st.options), sweep_atom::value);
+}
+
 caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
   self->state.options = std::move(options);
   self->set_down_handler([self](caf::down_msg& down) { on_down(self, down); });
+  self->delayed_send(self, sweep_interval(self->state.options), sweep_atom::value);
   return {
+      [self](sweep_atom) {
+        if (!self->state.shutting_down) sweep(self);
+      },
       [self](Route& message) { route(self, message); },
       [self](idle_atom) {
         auto& st = self->state;

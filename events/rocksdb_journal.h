@@ -40,7 +40,7 @@ class RocksdbJournal final : public Journal {
 
   void append(AppendRequest request, AppendCallback done) override;
   Result<std::vector<Envelope>> read_stream(const std::string& stream, uint64_t from_version,
-                                            size_t max) const override;
+                                            size_t max = SIZE_MAX) const override;
   Status read_all(uint64_t from_position,
                   const std::function<bool(const Envelope&)>& visit) const override;
   Result<uint64_t> stream_version(const std::string& stream) const override;

@@ -30,7 +30,6 @@ struct DeviceContext {
   // Writes a snapshot of `state`. Runs on the pool; failures only cost a longer recovery.
   std::function<void(const State& state)> save_snapshot;
   uint64_t snapshot_every = 100;  // 0: never
-  std::chrono::milliseconds idle_timeout{60000};
   std::function<int64_t()> clock;  // unix ms
   std::atomic<uint64_t> commands{0};
   std::atomic<uint64_t> rejections{0};

@@ -188,7 +188,8 @@ void finish_pending(State& state, CommandStatus status, int64_t at_ms, std::stri
   state.pending->reason = std::move(reason);
   state.recent.push_back(std::move(*state.pending));
   state.pending.reset();
-  while (state.recent.size() > State::kRecent) state.recent.pop_front();
+  if (state.recent.size() > State::kRecent)
+    state.recent.erase(state.recent.begin(), state.recent.end() - State::kRecent);
 }
 
 bool is_pending(const State& state, const std::string& command_id) {

@@ -57,11 +57,11 @@ DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceSt
   context_->load = std::move(storage.load);
   context_->save_snapshot = std::move(storage.save_snapshot);
   context_->snapshot_every = options_.snapshot_every;
-  context_->idle_timeout = options_.idle_timeout;
   context_->clock = options_.clock;
   live_ = std::make_shared<std::atomic<size_t>>(0);
   DirectoryOptions directory;
   directory.max_live = options_.max_live_actors;
+  directory.idle_timeout = options_.idle_timeout;
   directory.live_count = live_;
   auto context = context_;
   directory.spawn = [context](caf::local_actor* spawner, const std::string& id,

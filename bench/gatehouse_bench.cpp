@@ -1,0 +1,388 @@
+// gatehouse benchmarks: each figure is printed next to the ceiling it is measured against,
+// in the same run, on the same disk. Results and the command that produced them live in
+// docs/benchmarks.md.
+//
+//   gatehouse_bench [append|replay|cold|actors|roundtrip|all] [--dir DIR] [--quick]
+//
+// DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
+// every workload for a smoke run.
+#include <caf/all.hpp>
+#include <httplib.h>
+#include <mqtt/async_client.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "actors/device/device_system.h"
+#include "events/database.h"
+#include "events/rocksdb_journal.h"
+#include "events/stream_name.h"
+#include "adapters/mqtt/tcp_nodelay.h"
+#include "server/app.h"
+#include "snapshots/snapshot_store.h"
+
+namespace gh::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+bool quick = false;
+fs::path root;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+fs::path fresh(const std::string& name) {
+  auto dir = root / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Resident set size of this process in MiB, from /proc/self/status.
+double rss_mib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+Envelope device_event(int i) {
+  Envelope e;
+  if (i % 3 == 0) {
+    e.mutable_lock_state_reported()->set_state(i % 2 ? events::LOCKED : events::UNLOCKED);
+  } else if (i % 3 == 1) {
+    e.mutable_lock_command_requested()->set_action(events::LOCK);
+    e.mutable_lock_command_requested()->set_timeout_ms(10000);
+  } else {
+    e.mutable_lock_command_sent()->set_command_id("c" + std::to_string(i));
+  }
+  return e;
+}
+
+Envelope registered() {
+  Envelope e;
+  e.mutable_device_registered()->set_type("lock");
+  e.mutable_device_registered()->set_name("bench");
+  return e;
+}
+
+// ---- append: 64 concurrent streams through group commit vs. raw RocksDB batches of 64 ----
+
+double raw_rocksdb_batches_of_64(const fs::path& dir, int batches, size_t value_bytes) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(options, dir.string(), &raw).ok()) return 0;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value(value_bytes, 'x');
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  uint64_t key = 0;
+  auto start = Clock::now();
+  for (int b = 0; b < batches; ++b) {
+    rocksdb::WriteBatch batch;
+    for (int i = 0; i < 64; ++i) {
+      char k[8];
+      uint64_t v = key++;
+      for (int j = 7; j >= 0; --j, v >>= 8) k[j] = char(v & 0xff);
+      batch.Put(rocksdb::Slice(k, 8), value);
+    }
+    if (!db->Write(sync, &batch).ok()) return 0;
+  }
+  return 64.0 * batches / seconds_since(start);
+}
+
+// 64 writers, each appending to its own stream and waiting for durability before the next
+// append, as 64 busy device actors do.
+double journal_64_streams(const fs::path& dir, int per_stream, JournalStats* stats_out) {
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  if (!database) return 0;
+  RocksdbJournal journal(database->get());
+  std::atomic<int> done_streams{0};
+  std::mutex mutex;
+  std::condition_variable all_done;
+  struct Writer {
+    std::string stream;
+    uint64_t version = 0;
+    int left = 0;
+  };
+  std::vector<Writer> writers(64);
+  std::function<void(Writer&)> next = [&](Writer& w) {
+    if (w.left-- == 0) {
+      if (++done_streams == 64) all_done.notify_all();
+      return;
+    }
+    AppendRequest request;
+    request.stream = w.stream;
+    request.expected_version = w.version;
+    request.cause.set_kind(events::Cause::DEVICE);
+    request.events.push_back(w.version == 0 ? registered() : device_event(int(w.version)));
+    journal.append(std::move(request), [&w, &next](Result<AppendResult> r) {
+      if (!r) {
+        std::cerr << "append failed: " << r.status().to_string() << "\n";
+        std::abort();
+      }
+      w.version = r->last_version;
+      next(w);
+    });
+  };
+  auto start = Clock::now();
+  for (int i = 0; i < 64; ++i) {
+    writers[i].stream = "device/bench" + std::to_string(i);
+    writers[i].left = per_stream;
+    next(writers[i]);
+  }
+  std::unique_lock lock(mutex);
+  all_done.wait(lock, [&] { return done_streams == 64; });
+  double rate = 64.0 * per_stream / seconds_since(start);
+  *stats_out = journal.stats();
+  return rate;
+}
+
+void bench_append() {
+  const int per_stream = quick ? 200 : 3000;
+  const int raw_batches = quick ? 200 : 3000;
+  // Our envelopes are about 60-80 bytes; the raw ceiling writes values of the same size.
+  double raw = raw_rocksdb_batches_of_64(fresh("raw"), raw_batches, 72);
+  JournalStats stats;
+  double ours = journal_64_streams(fresh("append"), per_stream, &stats);
+  double mean_batch = stats.batches_synced ? double(stats.events_appended) / stats.batches_synced : 0;
+  std::printf("append: raw RocksDB sync WriteBatch-of-64   %9.0f events/s\n", raw);
+  std::printf("append: journal, 64 concurrent streams      %9.0f events/s  (%.0f%% of raw; "
+              "%llu fsync'd batches, mean %.1f events/batch, mean append latency %.2f ms)\n",
+              ours, 100.0 * ours / raw, (unsigned long long)stats.batches_synced, mean_batch,
+              stats.appends ? stats.append_latency_sum_ms / stats.appends : 0.0);
+}
+
+// ---- replay and cold start over 1M events in 10k streams ----
+
+// Writes `streams` device streams of `per_stream` events each, in big batches.
+void fill(const fs::path& dir, int streams, int per_stream) {
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  RocksdbJournal journal(database->get());
+  std::vector<std::future<Result<AppendResult>>> pending;
+  for (int s = 0; s < streams; ++s) {
+    AppendRequest request;
+    request.stream = "device/d" + std::to_string(s);
+    request.cause.set_kind(events::Cause::DEVICE);
+    request.events.push_back(registered());
+    for (int i = 1; i < per_stream; ++i) request.events.push_back(device_event(i));
+    auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
+    pending.push_back(promise->get_future());
+    journal.append(std::move(request),
+                   [promise](Result<AppendResult> r) { promise->set_value(std::move(r)); });
+    if (pending.size() >= 256) {
+      for (auto& f : pending) (void)f.get();
+      pending.clear();
+    }
+  }
+  for (auto& f : pending) (void)f.get();
+}
+
+void bench_replay_and_cold() {
+  const int streams = quick ? 1000 : 10000;
+  const int per_stream = 100;
+  auto dir = fresh("million");
+  auto fill_start = Clock::now();
+  fill(dir, streams, per_stream);
+  std::printf("setup: wrote %d events in %d streams in %.1f s\n", streams * per_stream, streams,
+              seconds_since(fill_start));
+
+  {
+    auto database = Database::open(dir.string(), OpenMode::kReadOnly);
+    RocksdbJournal journal(database->get());
+    // Replay by stream (what recovery does): read each stream and fold it into a state.
+    auto start = Clock::now();
+    uint64_t applied = 0;
+    for (int s = 0; s < streams; ++s) {
+      auto id = "d" + std::to_string(s);
+      auto events = journal.read_stream(device_stream(id), 1);
+      auto state = device::replay(id, *events);
+      applied += state.version;
+    }
+    double by_stream = double(applied) / seconds_since(start);
+    // Replay in global order (what gatehousectl and projections do).
+    start = Clock::now();
+    uint64_t seen = 0;
+    device::State sink;
+    (void)journal.read_all(1, [&](const Envelope& e) {
+      device::apply(sink, e);
+      ++seen;
+      return true;
+    });
+    double by_position = double(seen) / seconds_since(start);
+    std::printf("replay: by stream (decode + apply)          %9.0f events/s\n", by_stream);
+    std::printf("replay: by global position (decode + apply) %9.0f events/s\n", by_position);
+  }
+
+  // Cold start: open the store and be ready to serve, recovering nothing up front.
+  auto start = Clock::now();
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  RocksdbJournal journal(database->get());
+  SnapshotStore snapshots(database->get());
+  caf::actor_system_config config;
+  caf::actor_system system{config};
+  device::DeviceSystem devices(system, journal,
+                               device::snapshot_storage(journal, snapshots, [] { return 1; }),
+                               nullptr, {});
+  double ready_s = seconds_since(start);
+  // First command to each of a few cold devices: spawn, recover 100 events, answer.
+  std::vector<double> first_ms;
+  for (int s = 0; s < 20; ++s) {
+    auto id = "d" + std::to_string(s * (streams / 20));
+    auto t = Clock::now();
+    auto state = device::wait_for<device::State>([&](auto done) { devices.get(id, done); });
+    first_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    if (!state || state->version != uint64_t(per_stream)) std::abort();
+  }
+  std::sort(first_ms.begin(), first_ms.end());
+  std::printf("cold start: %d events / %d streams ready in %.3f s (lazy recovery)\n",
+              streams * per_stream, streams, ready_s);
+  std::printf("cold start: first command to a cold device   p50 %.2f ms  max %.2f ms "
+              "(20 devices, 100 events each, no snapshot)\n",
+              first_ms[first_ms.size() / 2], first_ms.back());
+}
+
+// ---- live actors: memory of 100k device actors ----
+
+void bench_actors() {
+  const int count = quick ? 10000 : 100000;
+  auto dir = fresh("actors");
+  fill(dir, count, 3);
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  RocksdbJournal journal(database->get());
+  SnapshotStore snapshots(database->get());
+  caf::actor_system_config config;
+  caf::actor_system system{config};
+  device::DeviceSystemOptions options;
+  options.max_live_actors = size_t(count) + 1;
+  options.idle_timeout = std::chrono::hours(1);
+  device::DeviceSystem devices(system, journal, device::replay_only_storage(journal), nullptr,
+                               options);
+  // Read every stream once first so the RocksDB caches are warm and not counted as actors.
+  for (int i = 0; i < count; ++i) (void)journal.read_stream("device/d" + std::to_string(i), 1);
+  double before = rss_mib();
+  auto start = Clock::now();
+  std::atomic<int> left{count};
+  std::promise<void> all;
+  for (int i = 0; i < count; ++i) {
+    devices.get("d" + std::to_string(i), [&](Result<device::State> r) {
+      if (!r) std::abort();
+      if (--left == 0) all.set_value();
+    });
+  }
+  all.get_future().wait();
+  double spawn_s = seconds_since(start);
+  double after = rss_mib();
+  std::printf("actors: %zu live device actors, RSS %.0f MiB -> %.0f MiB (+%.0f MiB, %.1f KiB "
+              "each), all recovered and answering in %.1f s\n",
+              devices.live_actors(), before, after, after - before,
+              (after - before) * 1024 / count, spawn_s);
+}
+
+// ---- lock round trip: HTTP lock -> device LOCK -> LOCKED -> confirmed ----
+
+void bench_roundtrip() {
+  const int rounds = quick ? 50 : 1000;
+  auto dir = fresh("roundtrip");
+  server::Config config;
+  config.store_path = (dir / "store").string();
+  config.run_dir = (dir / "run").string();
+  config.http_port = 0;
+  config.bootstrap_token = "off";
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  if (sodium_init() < 0) std::abort();
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>("bench"), 5);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  config.api_tokens = {std::string("bench:") + hex};
+  auto app = server::App::start(config);
+  if (!app) {
+    std::cerr << app.status().to_string() << "\n";
+    std::abort();
+  }
+  // The device: answers every LOCK/UNLOCK with the matching state at once.
+  mqtt::async_client device((*app)->info().broker_url, "bench-door", mqtt::create_options(4),
+                            nullptr);
+  device.set_message_callback([&device](mqtt::const_message_ptr m) {
+    auto state = m->get_payload_str() == "LOCK" ? "LOCKED" : "UNLOCKED";
+    device.publish(mqtt::make_message("gatehouse/devices/door/state", state, 1, false));
+  });
+  device.connect()->wait();
+  // Paho C has no TCP_NODELAY option: without it this measures delayed ACKs (DESIGN.md).
+  auto broker = (*app)->info().broker_url;
+  auto port = uint16_t(std::stoi(broker.substr(broker.rfind(':') + 1)));
+  (void)mqtt_adapter::set_nodelay_to_peer("127.0.0.1", port);
+  device.subscribe("gatehouse/devices/door/command", 1)->wait();
+  device.publish(mqtt::make_message("gatehouse/devices/door/hello", "{}", 1, false))->wait();
+  httplib::Client http("127.0.0.1", (*app)->info().http_port);
+  http.set_tcp_nodelay(true);
+  http.set_keep_alive(true);
+  httplib::Headers auth = {{"Authorization", "Bearer bench"}};
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the hello is applied
+  std::vector<double> ms;
+  for (int i = 0; i < rounds; ++i) {
+    auto path = std::string("/devices/door/") + (i % 2 ? "unlock" : "lock") + "?wait=10";
+    auto t = Clock::now();
+    auto res = http.Post(path.c_str(), auth, "", "text/plain");
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    if (!res || res->status != 200 || res->body.find("\"confirmed\"") == std::string::npos) {
+      std::cerr << "round " << i << " failed: " << (res ? res->body : "no answer") << "\n";
+      std::abort();
+    }
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("roundtrip: HTTP lock -> device LOCK -> LOCKED -> confirmed, %d rounds: p50 %.2f "
+              "ms  p99 %.2f ms  max %.2f ms\n",
+              rounds, ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back());
+  device.disconnect()->wait();
+  (*app)->stop();
+}
+
+}  // namespace
+}  // namespace gh::bench
+
+int main(int argc, char** argv) {
+  using namespace gh::bench;
+  std::string what = "all";
+  root = std::filesystem::temp_directory_path() / ("gatehouse-bench-" + std::to_string(getpid()));
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg == "--dir" && i + 1 < argc) {
+      root = argv[++i];
+    } else if (arg == "--help" || arg == "-h") {
+      std::puts("gatehouse_bench [append|replay|cold|actors|roundtrip|all] [--dir DIR] [--quick]");
+      return 0;
+    } else {
+      what = arg;
+    }
+  }
+  std::filesystem::create_directories(root);
+  std::printf("gatehouse_bench: %s on %u cores, stores under %s\n", what.c_str(),
+              std::thread::hardware_concurrency(), root.c_str());
+  if (what == "append" || what == "all") bench_append();
+  if (what == "replay" || what == "cold" || what == "all") bench_replay_and_cold();
+  if (what == "actors" || what == "all") bench_actors();
+  if (what == "roundtrip" || what == "all") bench_roundtrip();
+  std::filesystem::remove_all(root);
+  return 0;
+}
