@@ -337,32 +337,53 @@ Result<std::vector<Envelope>> RocksdbJournal::read_stream(const std::string& str
 
 Status RocksdbJournal::read_all(uint64_t from_position,
                                 const std::function<bool(const Envelope&)>& visit) const {
+  // The positions family only points at events: fetching them one Get at a time ran at a
+  // third of the by-stream speed, so each chunk of index entries is resolved with one
+  // MultiGet.
+  constexpr size_t kChunk = 512;
   rocksdb::ReadOptions read;
   std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(read, database_->positions()));
+  std::vector<uint64_t> positions;
+  std::vector<std::string> event_keys;
+  std::vector<rocksdb::Slice> slices;
+  std::vector<rocksdb::PinnableSlice> values(kChunk);
+  std::vector<rocksdb::Status> statuses(kChunk);
   uint64_t previous = 0;
-  for (it->Seek(keys::be64(from_position)); it->Valid(); it->Next()) {
-    auto position = keys::read_be64(it->key().ToStringView()).value_or(0);
-    auto events_key = it->value().ToString();
-    auto parsed = keys::parse_versioned(events_key);
-    if (!parsed)
-      return data_loss("position " + std::to_string(position) + ": malformed index entry");
-    std::string value;
-    auto status = database_->db()->Get(read, database_->events(), events_key, &value);
-    if (status.IsNotFound())
-      return data_loss(describe(parsed->stream, parsed->version) + " (position " +
-                       std::to_string(position) + "): indexed but missing");
-    if (!status.ok())
-      return from_rocksdb(status, "reading " + describe(parsed->stream, parsed->version));
-    auto envelope = decode_event(events_key, value);
-    if (!envelope) return envelope.status();
-    if (envelope->position() != position || position <= previous)
-      return data_loss(describe(parsed->stream, parsed->version) + ": position " +
-                       std::to_string(envelope->position()) + " stored under " +
-                       std::to_string(position));
-    previous = position;
-    if (!visit(*envelope)) return Status::ok();
+  it->Seek(keys::be64(from_position));
+  for (;;) {
+    positions.clear();
+    event_keys.clear();
+    for (; it->Valid() && positions.size() < kChunk; it->Next()) {
+      positions.push_back(keys::read_be64(it->key().ToStringView()).value_or(0));
+      event_keys.push_back(it->value().ToString());
+    }
+    if (!it->status().ok()) return from_rocksdb(it->status(), "reading the log by position");
+    if (positions.empty()) return Status::ok();
+    slices.assign(event_keys.begin(), event_keys.end());
+    for (auto& value : values) value.Reset();
+    database_->db()->MultiGet(read, database_->events(), slices.size(), slices.data(),
+                              values.data(), statuses.data());
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const auto position = positions[i];
+      auto parsed = keys::parse_versioned(event_keys[i]);
+      if (!parsed)
+        return data_loss("position " + std::to_string(position) + ": malformed index entry");
+      if (statuses[i].IsNotFound())
+        return data_loss(describe(parsed->stream, parsed->version) + " (position " +
+                         std::to_string(position) + "): indexed but missing");
+      if (!statuses[i].ok())
+        return from_rocksdb(statuses[i],
+                            "reading " + describe(parsed->stream, parsed->version));
+      auto envelope = decode_event(event_keys[i], values[i].ToStringView());
+      if (!envelope) return envelope.status();
+      if (envelope->position() != position || position <= previous)
+        return data_loss(describe(parsed->stream, parsed->version) + ": position " +
+                         std::to_string(envelope->position()) + " stored under " +
+                         std::to_string(position));
+      previous = position;
+      if (!visit(*envelope)) return Status::ok();
+    }
   }
-  return from_rocksdb(it->status(), "reading the log by position");
 }
 
 Result<uint64_t> RocksdbJournal::stream_version(const std::string& stream) const {
