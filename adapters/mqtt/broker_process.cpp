@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,6 +151,61 @@ void stop_stale_broker(const std::filesystem::path& pid_path,
   if (::kill(static_cast<pid_t>(pid), 0) == 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
 }
 
+// fork + exec rather than posix_spawn for one reason: PR_SET_PDEATHSIG, so that a server
+// (or test) that crashes does not leave its broker running. The process already runs
+// threads, so between fork and exec the child makes only async-signal-safe calls; an exec
+// failure comes back through a close-on-exec pipe.
+Result<pid_t> spawn_broker(const std::string& exe, const std::string& config,
+                           const std::string& out_path, bool stop_with_parent) {
+  std::string exe_arg = exe, flag = "-c", conf = config;
+  std::vector<char*> argv = {exe_arg.data(), flag.data(), conf.data(), nullptr};
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) {
+    return unavailable(std::string("pipe: ") + std::strerror(errno));
+  }
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int e = errno;
+    ::close(error_pipe[0]);
+    ::close(error_pipe[1]);
+    return unavailable(std::string("fork: ") + std::strerror(e));
+  }
+  if (pid == 0) {
+    ::close(error_pipe[0]);
+    if (stop_with_parent) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    }
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in >= 0) ::dup2(in, STDIN_FILENO);
+    if (out >= 0) {
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(out, STDERR_FILENO);
+    }
+    if (in > STDERR_FILENO) ::close(in);
+    if (out > STDERR_FILENO) ::close(out);
+    ::execve(exe.c_str(), argv.data(), environ);
+    int e = errno;
+    ssize_t ignored = ::write(error_pipe[1], &e, sizeof e);
+    (void)ignored;
+    ::_exit(127);
+  }
+  ::close(error_pipe[1]);
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(error_pipe[0], &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  ::close(error_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+    ::waitpid(pid, nullptr, 0);
+    return unavailable("cannot start " + exe + ": " + std::strerror(exec_errno));
+  }
+  return pid;
+}
+
 }  // namespace
 
 BrokerProcess::BrokerProcess(BrokerProcessOptions options, uint16_t port, pid_t pid)
@@ -189,21 +244,10 @@ Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start(BrokerProcessOptions
       if (!config.good()) return unavailable("cannot write " + config_path.string());
     }
 
-    // posix_spawn rather than fork: safe in a process that already runs threads.
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    std::string exe = options.executable, flag = "-c", conf = config_path.string();
-    std::vector<char*> argv = {exe.data(), flag.data(), conf.data(), nullptr};
-    pid_t pid = 0;
-    int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      return unavailable("cannot start " + exe + ": " + std::strerror(rc));
-    }
+    auto spawned = spawn_broker(options.executable, config_path.string(), out_path.string(),
+                                options.stop_with_parent);
+    if (!spawned) return spawned.status();
+    pid_t pid = *spawned;
     std::unique_ptr<BrokerProcess> broker(new BrokerProcess(options, port, pid));
     std::ofstream(pid_path, std::ios::trunc) << pid << "\n";
 

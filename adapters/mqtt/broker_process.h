@@ -25,6 +25,10 @@ struct BrokerProcessOptions {
   uint16_t port = 0;                               // 0: pick a free loopback port
   std::chrono::milliseconds start_timeout{10000};  // until it accepts connections
   std::chrono::milliseconds stop_timeout{5000};    // after SIGTERM, before SIGKILL
+  // The kernel sends the broker SIGTERM when the thread that started it ends (normally
+  // or by a crash), so no broker outlives a crashed server or test. Start it from a thread
+  // that lives as long as the broker (main), or turn this off.
+  bool stop_with_parent = true;
 };
 
 class BrokerProcess {

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "adapters/mqtt/broker_process.h"
 #include "adapters/mqtt/mqtt_connection.h"
@@ -110,6 +111,16 @@ TEST_F(BrokerTest, StopsAStaleBrokerOfTheSameDirectory) {
   int fd = connect_to((*second)->port());
   EXPECT_GE(fd, 0);
   if (fd >= 0) ::close(fd);
+}
+
+// PR_SET_PDEATHSIG: the broker goes when the thread that started it goes (here a short
+// thread; in the server, main), so a crash never leaves a broker behind.
+TEST_F(BrokerTest, StopsWithTheThreadThatStartedIt) {
+  std::unique_ptr<BrokerProcess> broker;
+  std::thread([&] { broker = start_broker(); }).join();
+  ASSERT_TRUE(broker);
+  EXPECT_TRUE(mqtt_test::eventually([&] { return connect_to(broker->port()) == -1; }));
+  EXPECT_TRUE(broker->stop().is_ok());
 }
 
 TEST_F(BrokerTest, NodelayIsSetOnSocketsToThePeer) {
