@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "events/database.h"
+#include "events/keys.h"
 #include "events/rocksdb_journal.h"
 #include "events/stream_name.h"
 
@@ -264,6 +265,33 @@ TEST_F(DeviceSystemTest, LockAllReachesEveryDevice) {
   ASSERT_EQ(all->size(), 3u);
   for (const auto& one : *all) EXPECT_TRUE(one.command.is_ok());
   EXPECT_EQ(effects_.wait_commands(3).size(), 3u);
+}
+
+TEST_F(DeviceSystemTest, CorruptStreamIsRefusedNotServedWrong) {
+  ASSERT_TRUE(hello("door1").is_ok());                    // versions 1-2
+  ASSERT_TRUE(report("door1", events::LOCKED).is_ok());    // 3 (snapshot every 3)
+  ASSERT_TRUE(report("door1", events::UNLOCKED).is_ok());  // 4: the tail after the snapshot
+  ASSERT_TRUE(hello("door2").is_ok());
+  close();
+  {
+    // Garbage where device/door1's last event was, behind the journal's back.
+    auto database = Database::open(dir_.string(), OpenMode::kReadWrite);
+    ASSERT_TRUE(database.is_ok());
+    ASSERT_TRUE((*database)
+                    ->db()
+                    ->Put(rocksdb::WriteOptions(), (*database)->events(),
+                          keys::versioned("device/door1", 4), "\xff\xfe not protobuf")
+                    .ok());
+  }
+  open();
+  auto state = get("door1");
+  ASSERT_FALSE(state.is_ok()) << "served state that cannot be rebuilt";
+  EXPECT_EQ(state.status().code(), Code::kDataLoss);
+  EXPECT_NE(state.status().message().find("device/door1 version 4"), std::string::npos)
+      << state.status().message();
+  EXPECT_EQ(lock("door1", events::LOCK).status().code(), Code::kDataLoss)
+      << "no command is decided on state that cannot be rebuilt";
+  EXPECT_TRUE(get("door2").is_ok()) << "other devices are unaffected";
 }
 
 }  // namespace
