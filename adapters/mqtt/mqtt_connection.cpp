@@ -170,10 +170,22 @@ bool MqttConnection::try_connect() {
   }
 
   try {
+    // One SUBSCRIBE for every filter: a reconnect costs one round trip, not one per filter.
+    auto filters = std::make_shared<mqtt::string_collection>();
+    mqtt::iasync_client::qos_collection qos;
     for (const auto& route : routes_) {
       for (const auto& filter : route.filters) {
-        auto token = client.subscribe(filter, route.qos);
-        if (!token->wait_for(options_.connect_timeout)) throw std::runtime_error("suback timeout");
+        filters->push_back(filter);
+        qos.push_back(route.qos);
+      }
+    }
+    if (!filters->empty()) {
+      auto token = client.subscribe(filters, qos);
+      if (!token->wait_for(options_.connect_timeout)) throw std::runtime_error("suback timeout");
+      // MQTT 3.1.1 grants each filter a QoS or refuses it with 0x80 (e.g. an ACL).
+      const auto response = token->get_subscribe_response();
+      for (auto code : response.get_reason_codes()) {
+        if (static_cast<int>(code) >= 0x80) throw std::runtime_error("subscription refused");
       }
     }
   } catch (const std::exception&) {
