@@ -96,7 +96,8 @@ class DeviceTopics final : public device::DeviceEffects {
                     const std::string& command_id) override;
   // codec::to_json(state) on PREFIX/devices/{id}/status, QoS 1, retained.
   void publish_status(const device::State& state) override;
-  // {alert_id, device, time, picture_id, content_type, url} on PREFIX/alerts/stranger, QoS 1.
+  // {alert_id, device, time, picture_id, content_type, size_bytes, url} on
+  // PREFIX/alerts/stranger, QoS 1, not retained.
   void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
 
   const DeviceTopicsCounters& counters() const { return counters_; }
