@@ -2,7 +2,7 @@
 // in the same run, on the same disk. Results and the command that produced them live in
 // docs/benchmarks.md.
 //
-//   gatehouse_bench [append|replay|cold|actors|roundtrip|all] [--dir DIR] [--quick]
+//   gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|all] [--dir DIR] [--quick]
 //
 // DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
 // every workload for a smoke run.
@@ -297,6 +297,44 @@ void bench_actors() {
               (after - before) * 1024 / count, spawn_s);
 }
 
+// ---- fan-out: lock every door, under each CAF scheduler policy ----
+
+// DESIGN.md: CAF 0.17's work-stealing scheduler sometimes took 10-240 s for large fan-outs
+// where `sharing` took 0.1-1.6 s. Lock-all spawns, recovers and commands every device.
+double lock_all_seconds(const fs::path& dir, const char* policy, size_t* ok_out) {
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  RocksdbJournal journal(database->get());
+  caf::actor_system_config config;
+  config.set("scheduler.policy",
+             std::string(policy) == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
+  caf::actor_system system{config};
+  device::DeviceSystem devices(system, journal, device::replay_only_storage(journal), nullptr,
+                               {});
+  events::Cause cause;
+  cause.set_kind(events::Cause::OPERATOR);
+  cause.set_name("bench");
+  auto start = Clock::now();
+  auto all = device::wait_for<std::vector<device::FanOut>>(
+      [&](auto done) { devices.request_lock_all(events::LOCK, cause, done); });
+  double seconds = seconds_since(start);
+  *ok_out = 0;
+  if (all)
+    for (const auto& one : *all) *ok_out += one.command.is_ok();
+  return seconds;
+}
+
+void bench_fanout() {
+  const int count = quick ? 2000 : 20000;
+  for (const char* policy : {"stealing", "sharing"}) {
+    auto dir = fresh(std::string("fanout-") + policy);
+    fill(dir, count, 2);
+    size_t ok = 0;
+    double seconds = lock_all_seconds(dir, policy, &ok);
+    std::printf("fanout: lock all %d doors (spawn, recover, decide, append), scheduler.policy=%s:"
+                " %.2f s, %zu commands accepted\n", count, policy, seconds, ok);
+  }
+}
+
 // ---- lock round trip: HTTP lock -> device LOCK -> LOCKED -> confirmed ----
 
 void bench_roundtrip() {
@@ -370,7 +408,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--dir" && i + 1 < argc) {
       root = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
-      std::puts("gatehouse_bench [append|replay|cold|actors|roundtrip|all] [--dir DIR] [--quick]");
+      std::puts("gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|all] [--dir DIR] [--quick]");
       return 0;
     } else {
       what = arg;
@@ -382,6 +420,7 @@ int main(int argc, char** argv) {
   if (what == "append" || what == "all") bench_append();
   if (what == "replay" || what == "cold" || what == "all") bench_replay_and_cold();
   if (what == "actors" || what == "all") bench_actors();
+  if (what == "fanout" || what == "all") bench_fanout();
   if (what == "roundtrip" || what == "all") bench_roundtrip();
   std::filesystem::remove_all(root);
   return 0;
