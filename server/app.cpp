@@ -14,6 +14,7 @@
 #include "adapters/mqtt/broker_process.h"
 #include "adapters/mqtt/device_topics.h"
 #include "adapters/mqtt/mqtt_connection.h"
+#include "adapters/mqtt/mqtt_metrics.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "snapshots/snapshot_store.h"
@@ -222,18 +223,7 @@ http::MetricsSources App::Parts::metrics() {
   sources.journal = [j] { return j->stats(); };
   sources.live_actors = [d] { return d->live_actors(); };
   sources.extra = [c, t, d] {
-    std::vector<std::pair<std::string, double>> out;
-    const auto& counters = c->counters();
-    out.emplace_back("gatehouse_broker_connected", counters.connected.load() ? 1 : 0);
-    out.emplace_back("gatehouse_mqtt_reconnects_total", double(counters.reconnects.load()));
-    out.emplace_back("gatehouse_mqtt_published_total", double(counters.published.load()));
-    out.emplace_back("gatehouse_mqtt_received_total", double(counters.received.load()));
-    for (size_t i = 0; i < size_t(mqtt_adapter::Rejection::kCount); ++i) {
-      auto reason = mqtt_adapter::Rejection(i);
-      out.emplace_back("gatehouse_mqtt_rejected_total{reason=\"" +
-                           std::string(mqtt_adapter::rejection_name(reason)) + "\"}",
-                       double(t->counters().rejected_of(reason)));
-    }
+    auto out = mqtt_adapter::mqtt_metrics(c->counters(), t->counters());
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     return out;
