@@ -1,4 +1,4 @@
-// The HTTP adapter: gatehouse's REST API over DeviceService (docs/protocol_http.md).
+// The HTTP adapter: gatehouse's REST API over DeviceService (docs/protocol.md "HTTP API").
 //
 // server/main builds one with the device service, the token table, the URL signer, health
 // probes, metrics sources and options, calls start() (which reports the bound port) and

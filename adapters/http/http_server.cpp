@@ -42,6 +42,12 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
   server_.new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
 
   server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    // RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has an empty
+    // body. httplib 0.11 instead reads such a POST "until close" and answers 400, which
+    // breaks `curl -X POST URL` and the seed's own clients. The request object is ours
+    // (httplib's local, not const); saying its length is 0 is what the RFC says it is.
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+      const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
     std::string why;
     int status = refused_framing(req, why);
     if (status == 0) return httplib::Server::HandlerResponse::Unhandled;

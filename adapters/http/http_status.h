@@ -9,7 +9,7 @@
 namespace gh::http {
 
 // 200 for kOk; 400, 401, 403, 404, 409, 413, 500, 503 or 504 for the failures (see the
-// table in http_status.cpp and docs/protocol_http.md).
+// table in http_status.cpp and docs/protocol.md "HTTP API").
 int http_status(Code code);
 
 // The Code whose HTTP status is `status` for statuses httplib answers without a handler:

@@ -1,4 +1,4 @@
-// The route families of the HTTP adapter, one file each (docs/protocol_http.md describes
+// The route families of the HTTP adapter, one file each (docs/protocol.md "HTTP API" describes
 // every route). Each register_* adds its routes to `server`; `context` must outlive it.
 // Internal to adapters/http.
 #pragma once

@@ -2,7 +2,11 @@
 // route, oversized bodies and throwing handlers; keep-alive beyond httplib's default of 5.
 #include "adapters/http/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -114,6 +118,26 @@ TEST_F(HttpServerTest, UnboundedBodyFramingsAreRefusedBeforeReading) {
   auto ok = client_->Get("/ok");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
+}
+
+// `curl -X POST URL` sends neither Content-Length nor Transfer-Encoding: an empty body
+// (RFC 9112 6.3), not a 400.
+TEST_F(HttpServerTest, PostWithoutContentLengthHasAnEmptyBody) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string request =
+      "POST /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+  std::string answer;
+  char buffer[1024];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) answer.append(buffer, n);
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
 }
 
 TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
