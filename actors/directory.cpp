@@ -12,7 +12,7 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 struct Entry {
   caf::actor actor;
   Clock::time_point last_used;
-  bool stopping = false;               // stop sent; new messages wait in `waiting`
+  bool stopping = false;  // stop sent; new messages wait in `waiting`
   // For the actor that replaces a stopping one. A vector: an empty deque would cost every
   // live entity 512 bytes.
   std::vector<caf::message> waiting;

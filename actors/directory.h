@@ -21,9 +21,8 @@
 // id spawns a fresh one, which recovers from the log.
 #pragma once
 
-#include <caf/all.hpp>
-
 #include <atomic>
+#include <caf/all.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>

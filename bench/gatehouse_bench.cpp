@@ -6,7 +6,6 @@
 //
 // DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
 // every workload for a smoke run.
-#include <caf/all.hpp>
 #include <httplib.h>
 #include <mqtt/async_client.h>
 #include <rocksdb/db.h>
@@ -15,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <caf/all.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -27,10 +27,10 @@
 #include <thread>
 
 #include "actors/device/device_system.h"
+#include "adapters/mqtt/tcp_nodelay.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "events/stream_name.h"
-#include "adapters/mqtt/tcp_nodelay.h"
 #include "server/app.h"
 #include "snapshots/snapshot_store.h"
 
@@ -163,12 +163,14 @@ void bench_append() {
   double raw = raw_rocksdb_batches_of_64(fresh("raw"), raw_batches, 72);
   JournalStats stats;
   double ours = journal_64_streams(fresh("append"), per_stream, &stats);
-  double mean_batch = stats.batches_synced ? double(stats.events_appended) / stats.batches_synced : 0;
+  double mean_batch =
+      stats.batches_synced ? double(stats.events_appended) / stats.batches_synced : 0;
   std::printf("append: raw RocksDB sync WriteBatch-of-64   %9.0f events/s\n", raw);
-  std::printf("append: journal, 64 concurrent streams      %9.0f events/s  (%.0f%% of raw; "
-              "%llu fsync'd batches, mean %.1f events/batch, mean append latency %.2f ms)\n",
-              ours, 100.0 * ours / raw, (unsigned long long)stats.batches_synced, mean_batch,
-              stats.appends ? stats.append_latency_sum_ms / stats.appends : 0.0);
+  std::printf(
+      "append: journal, 64 concurrent streams      %9.0f events/s  (%.0f%% of raw; "
+      "%llu fsync'd batches, mean %.1f events/batch, mean append latency %.2f ms)\n",
+      ours, 100.0 * ours / raw, (unsigned long long)stats.batches_synced, mean_batch,
+      stats.appends ? stats.append_latency_sum_ms / stats.appends : 0.0);
 }
 
 // ---- replay and cold start over 1M events in 10k streams ----
@@ -239,9 +241,8 @@ void bench_replay_and_cold() {
   SnapshotStore snapshots(database->get());
   caf::actor_system_config config;
   caf::actor_system system{config};
-  device::DeviceSystem devices(system, journal,
-                               device::snapshot_storage(journal, snapshots, [] { return 1; }),
-                               nullptr, {});
+  device::DeviceSystem devices(
+      system, journal, device::snapshot_storage(journal, snapshots, [] { return 1; }), nullptr, {});
   double ready_s = seconds_since(start);
   // First command to each of a few cold devices: spawn, recover 100 events, answer.
   std::vector<double> first_ms;
@@ -255,9 +256,10 @@ void bench_replay_and_cold() {
   std::sort(first_ms.begin(), first_ms.end());
   std::printf("cold start: %d events / %d streams ready in %.3f s (lazy recovery)\n",
               streams * per_stream, streams, ready_s);
-  std::printf("cold start: first command to a cold device   p50 %.2f ms  max %.2f ms "
-              "(20 devices, 100 events each, no snapshot)\n",
-              first_ms[first_ms.size() / 2], first_ms.back());
+  std::printf(
+      "cold start: first command to a cold device   p50 %.2f ms  max %.2f ms "
+      "(20 devices, 100 events each, no snapshot)\n",
+      first_ms[first_ms.size() / 2], first_ms.back());
 }
 
 // ---- live actors: memory of 100k device actors ----
@@ -291,10 +293,11 @@ void bench_actors() {
   all.get_future().wait();
   double spawn_s = seconds_since(start);
   double after = rss_mib();
-  std::printf("actors: %zu live device actors, RSS %.0f MiB -> %.0f MiB (+%.0f MiB, %.1f KiB "
-              "each), all recovered and answering in %.1f s\n",
-              devices.live_actors(), before, after, after - before,
-              (after - before) * 1024 / count, spawn_s);
+  std::printf(
+      "actors: %zu live device actors, RSS %.0f MiB -> %.0f MiB (+%.0f MiB, %.1f KiB "
+      "each), all recovered and answering in %.1f s\n",
+      devices.live_actors(), before, after, after - before, (after - before) * 1024 / count,
+      spawn_s);
 }
 
 // ---- fan-out: lock every door, under each CAF scheduler policy ----
@@ -308,8 +311,7 @@ double lock_all_seconds(const fs::path& dir, const char* policy, size_t* ok_out)
   config.set("scheduler.policy",
              std::string(policy) == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf::actor_system system{config};
-  device::DeviceSystem devices(system, journal, device::replay_only_storage(journal), nullptr,
-                               {});
+  device::DeviceSystem devices(system, journal, device::replay_only_storage(journal), nullptr, {});
   events::Cause cause;
   cause.set_kind(events::Cause::OPERATOR);
   cause.set_name("bench");
@@ -330,8 +332,10 @@ void bench_fanout() {
     fill(dir, count, 2);
     size_t ok = 0;
     double seconds = lock_all_seconds(dir, policy, &ok);
-    std::printf("fanout: lock all %d doors (spawn, recover, decide, append), scheduler.policy=%s:"
-                " %.2f s, %zu commands accepted\n", count, policy, seconds, ok);
+    std::printf(
+        "fanout: lock all %d doors (spawn, recover, decide, append), scheduler.policy=%s:"
+        " %.2f s, %zu commands accepted\n",
+        count, policy, seconds, ok);
   }
 }
 
@@ -387,9 +391,10 @@ void bench_roundtrip() {
     }
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("roundtrip: HTTP lock -> device LOCK -> LOCKED -> confirmed, %d rounds: p50 %.2f "
-              "ms  p99 %.2f ms  max %.2f ms\n",
-              rounds, ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back());
+  std::printf(
+      "roundtrip: HTTP lock -> device LOCK -> LOCKED -> confirmed, %d rounds: p50 %.2f "
+      "ms  p99 %.2f ms  max %.2f ms\n",
+      rounds, ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back());
   device.disconnect()->wait();
   (*app)->stop();
 }
@@ -408,7 +413,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--dir" && i + 1 < argc) {
       root = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
-      std::puts("gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|all] [--dir DIR] [--quick]");
+      std::puts(
+          "gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|all] [--dir DIR] [--quick]");
       return 0;
     } else {
       what = arg;

@@ -44,10 +44,10 @@ struct AppendRequest {
 };
 
 struct AppendResult {
-  uint64_t first_version = 0;  // version of the first event written (or originally written)
-  uint64_t last_version = 0;   // == expected_version when no events were given
-  uint64_t last_position = 0;  // global position of the last event
-  bool duplicate = false;      // answered from the command-id record, nothing written
+  uint64_t first_version = 0;    // version of the first event written (or originally written)
+  uint64_t last_version = 0;     // == expected_version when no events were given
+  uint64_t last_position = 0;    // global position of the last event
+  bool duplicate = false;        // answered from the command-id record, nothing written
   std::vector<Envelope> events;  // the envelopes as written (empty for a duplicate)
 };
 
@@ -55,8 +55,8 @@ using AppendCallback = std::function<void(Result<AppendResult>)>;
 
 // Upper bounds (milliseconds) of the append latency histogram buckets; one more bucket
 // counts everything above the last bound.
-inline constexpr std::array<double, 12> kAppendLatencyBoundsMs = {
-    0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};
+inline constexpr std::array<double, 12> kAppendLatencyBoundsMs = {0.1, 0.25, 0.5, 1,   2.5, 5,
+                                                                  10,  25,   50,  100, 250, 1000};
 // Upper bounds (events) of the synced batch size histogram buckets.
 inline constexpr std::array<double, 8> kBatchSizeBounds = {1, 2, 4, 8, 16, 64, 256, 1024};
 
@@ -98,9 +98,9 @@ class Journal {
   virtual Result<uint64_t> stream_version(const std::string& stream) const = 0;
 
   // Calls `visit(stream, last_version)` for every stream whose name starts with `prefix`.
-  virtual Status list_streams(const std::string& prefix,
-                              const std::function<bool(const std::string&, uint64_t)>& visit)
-      const = 0;
+  virtual Status list_streams(
+      const std::string& prefix,
+      const std::function<bool(const std::string&, uint64_t)>& visit) const = 0;
 
   // The bytes of a blob written with an append; kNotFound if absent.
   virtual Result<std::string> read_blob(const std::string& key) const = 0;

@@ -372,8 +372,7 @@ Status RocksdbJournal::read_all(uint64_t from_position,
         return data_loss(describe(parsed->stream, parsed->version) + " (position " +
                          std::to_string(position) + "): indexed but missing");
       if (!statuses[i].ok())
-        return from_rocksdb(statuses[i],
-                            "reading " + describe(parsed->stream, parsed->version));
+        return from_rocksdb(statuses[i], "reading " + describe(parsed->stream, parsed->version));
       auto envelope = decode_event(event_keys[i], values[i].ToStringView());
       if (!envelope) return envelope.status();
       if (envelope->position() != position || position <= previous)

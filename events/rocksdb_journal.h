@@ -25,10 +25,10 @@
 namespace gh {
 
 struct JournalOptions {
-  size_t max_batch_events = 4096;         // stop gathering a batch at this many events
-  size_t max_batch_bytes = 16 << 20;      // ... or this many bytes
-  size_t version_cache_entries = 1 << 20; // streams whose last version is kept in memory
-  std::function<int64_t()> clock;         // unix ms; defaults to the system clock
+  size_t max_batch_events = 4096;          // stop gathering a batch at this many events
+  size_t max_batch_bytes = 16 << 20;       // ... or this many bytes
+  size_t version_cache_entries = 1 << 20;  // streams whose last version is kept in memory
+  std::function<int64_t()> clock;          // unix ms; defaults to the system clock
 };
 
 class RocksdbJournal final : public Journal {
@@ -44,9 +44,9 @@ class RocksdbJournal final : public Journal {
   Status read_all(uint64_t from_position,
                   const std::function<bool(const Envelope&)>& visit) const override;
   Result<uint64_t> stream_version(const std::string& stream) const override;
-  Status list_streams(const std::string& prefix,
-                      const std::function<bool(const std::string&, uint64_t)>& visit)
-      const override;
+  Status list_streams(
+      const std::string& prefix,
+      const std::function<bool(const std::string&, uint64_t)>& visit) const override;
   Result<std::string> read_blob(const std::string& key) const override;
   Result<AppendResult> find_command(const std::string& stream,
                                     const std::string& command_id) const override;

@@ -71,7 +71,7 @@ inline Status timed_out(std::string m) { return {Code::kTimeout, std::move(m)}; 
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(value_).is_ok());
   }
@@ -97,8 +97,8 @@ class [[nodiscard]] Result {
 }  // namespace gh
 
 // Returns early from the enclosing function when `expr` is a non-ok Status.
-#define GH_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::gh::Status gh_status_ = (expr);       \
+#define GH_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::gh::Status gh_status_ = (expr);           \
     if (!gh_status_.is_ok()) return gh_status_; \
   } while (false)

@@ -1,8 +1,8 @@
 #include "server/app.h"
 
-#include <caf/all.hpp>
 #include <sodium.h>
 
+#include <caf/all.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -46,7 +46,8 @@ std::string hex(const unsigned char* bytes, size_t n) {
 Result<http::UrlSigner> load_signer(const fs::path& run_dir) {
   auto path = run_dir / "url-signing.key";
   std::string key;
-  if (std::ifstream in(path, std::ios::binary); in) key.assign(std::istreambuf_iterator<char>(in), {});
+  if (std::ifstream in(path, std::ios::binary); in)
+    key.assign(std::istreambuf_iterator<char>(in), {});
   if (key.size() != http::UrlSigner::kKeyBytes) {
     key.resize(http::UrlSigner::kKeyBytes);
     randombytes_buf(key.data(), key.size());
@@ -181,10 +182,9 @@ Status App::Parts::start_mqtt() {
   topics.prefix = config->mqtt_prefix;
   topics.max_payload_bytes = config->mqtt_max_payload;
   topics.max_picture_bytes = config->mqtt_max_picture;
-  const auto public_url = config->http_public_url.empty()
-                              ? "http://" + config->http_address + ":" +
-                                    std::to_string(config->http_port)
-                              : config->http_public_url;
+  const auto public_url = config->http_public_url.empty() ? "http://" + config->http_address + ":" +
+                                                                std::to_string(config->http_port)
+                                                          : config->http_public_url;
   const auto ttl_s = static_cast<int64_t>(config->picture_url_ttl_s);
   const auto* url_signer = &*signer;
   topics.picture_url = [public_url, ttl_s, url_signer](const std::string& picture_id) {
@@ -192,12 +192,12 @@ Status App::Parts::start_mqtt() {
   };
   device_topics = std::make_unique<mqtt_adapter::DeviceTopics>(*connection, topics);
   auto* handler = device_topics.get();
-  return step("subscribing device topics",
-              connection->add_handler(device_topics->subscriptions(), 1,
-                                      [handler](const std::string& t, const std::string& p,
-                                                bool retained) {
-                                        handler->on_message(t, p, retained);
-                                      }));
+  return step(
+      "subscribing device topics",
+      connection->add_handler(device_topics->subscriptions(), 1,
+                              [handler](const std::string& t, const std::string& p, bool retained) {
+                                handler->on_message(t, p, retained);
+                              }));
 }
 
 void App::Parts::start_devices() {
@@ -237,10 +237,10 @@ Status App::Parts::start_http() {
   options.server.port = config->http_port;
   options.server.threads = config->http_threads;
   options.server.max_body_bytes = config->http_max_body;
-  options.public_base_url = config->http_public_url.empty()
-                                ? "http://" + config->http_address + ":" +
-                                      std::to_string(config->http_port)
-                                : config->http_public_url;
+  options.public_base_url =
+      config->http_public_url.empty()
+          ? "http://" + config->http_address + ":" + std::to_string(config->http_port)
+          : config->http_public_url;
   options.picture_url_ttl = std::chrono::seconds(config->picture_url_ttl_s);
   options.call_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   http::HealthProbes health;
@@ -288,8 +288,8 @@ void App::stop() {
   p.stopped = true;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
   if (p.device_topics) p.device_topics->set_service(nullptr);  // no new device messages
-  if (p.devices) p.devices->shutdown();  // actors finish queued commands, durably
-  if (p.journal) p.journal->shutdown();  // drains any append still queued
+  if (p.devices) p.devices->shutdown();    // actors finish queued commands, durably
+  if (p.journal) p.journal->shutdown();    // drains any append still queued
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   if (p.broker) (void)p.broker->stop();
   p.http.reset();

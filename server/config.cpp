@@ -23,7 +23,8 @@ Config::Config() {
       .add(picture_url_ttl_s, "picture-url-ttl", "seconds a signed picture link stays valid");
   opt_group{custom_options_, "auth"}
       .add(api_tokens, "tokens", "API tokens as name:SHA256HEX (gatehousectl token create)")
-      .add(bootstrap_token, "bootstrap-token", "on|off: create and print an admin token if none exist");
+      .add(bootstrap_token, "bootstrap-token",
+           "on|off: create and print an admin token if none exist");
   opt_group{custom_options_, "devices"}
       .add(auto_register, "auto-register", "on|off: register unknown devices on their first hello")
       .add(command_timeout_ms, "command-timeout", "ms a sent command waits for confirmation")
@@ -57,8 +58,9 @@ Status validate(const Config& c) {
   if (!valid_switch(c.bootstrap_token)) return invalid_argument("auth.bootstrap-token: on|off");
   if (c.store_path.empty()) return invalid_argument("store.path must not be empty");
   if (!valid_prefix(c.mqtt_prefix))
-    return invalid_argument("mqtt.prefix must be 1-64 characters without / at either end, "
-                            "#, + or $");
+    return invalid_argument(
+        "mqtt.prefix must be 1-64 characters without / at either end, "
+        "#, + or $");
   if (c.mqtt_max_payload < 64 || c.mqtt_max_payload > 1 << 20)
     return invalid_argument("mqtt.max-payload must be between 64 and 1048576");
   if (c.mqtt_max_picture < 1024 || c.mqtt_max_picture > 64 << 20)

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <caf/actor_system_config.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>

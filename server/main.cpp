@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   std::cout << "gatehouse: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
-            << ": stopping (finishing in-flight writes)\n" << std::flush;
+            << ": stopping (finishing in-flight writes)\n"
+            << std::flush;
   (*app)->stop();
   std::cout << "gatehouse: stopped cleanly\n";
   return 0;

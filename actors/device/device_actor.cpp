@@ -49,10 +49,10 @@ struct DeviceActorState {
   Status broken;  // why the stream cannot be served (kBroken)
   State state;
   uint64_t snapshot_version = 0;
-  std::list<DeviceCall> queue;  // usually empty; a list allocates nothing then
+  std::list<DeviceCall> queue;            // usually empty; a list allocates nothing then
   std::unique_ptr<DeviceCall> in_flight;  // a pointer: 8 bytes while idle, not 250
-  bool reply_after_recovery = false;  // in_flight waits for a reload (duplicate command)
-  std::vector<WaitCall> early_waits;  // arrived before recovery finished
+  bool reply_after_recovery = false;      // in_flight waits for a reload (duplicate command)
+  std::vector<WaitCall> early_waits;      // arrived before recovery finished
   std::vector<Waiter> waiters;
   uint64_t next_waiter = 1;
   std::string expiry_armed;  // command id whose timeout timer is running
@@ -88,8 +88,7 @@ void arm_expiry(Self* self) {
   if (!deadline || st.expiry_armed == st.state.pending->id) return;
   st.expiry_armed = st.state.pending->id;
   auto delay = std::max<int64_t>(0, *deadline - st.context->clock());
-  self->delayed_send(self, std::chrono::milliseconds(delay + 1),
-                     ExpireTimer{st.state.pending->id});
+  self->delayed_send(self, std::chrono::milliseconds(delay + 1), ExpireTimer{st.state.pending->id});
 }
 
 void answer_waiters(Self* self) {
@@ -180,8 +179,7 @@ void on_recovered(Self* self, Recovered& recovered) {
   st.early_waits.clear();
   for (auto& wait : early) add_waiter(self, wait);
   // A command sent before a restart may be past its deadline already.
-  if (auto deadline = pending_deadline(st.state);
-      deadline && *deadline <= st.context->clock()) {
+  if (auto deadline = pending_deadline(st.state); deadline && *deadline <= st.context->clock()) {
     DeviceCall expire;
     expire.command = ExpireCommand{st.state.pending->id};
     expire.cause.set_kind(events::Cause::SYSTEM);
@@ -204,8 +202,8 @@ void on_appended(Self* self, AppendDone& done) {
     // spawns a fresh actor that recovers from the log.
     ++st.context->rejections;
     call.done(result.status());
-    auto restart = unavailable("device " + st.id + " is restarting after a failed write: " +
-                               result.status().message());
+    auto restart = unavailable("device " + st.id +
+                               " is restarting after a failed write: " + result.status().message());
     fail_queue(self, restart);
     for (auto& waiter : st.waiters) waiter.done(restart);
     st.waiters.clear();
@@ -278,8 +276,10 @@ void pump(Self* self) {
     fail_queue(self, unavailable("device " + st.id + " is shutting down"));
     for (auto& waiter : st.waiters) {
       const auto* record = st.state.find_command(waiter.command_id);
-      if (record) waiter.done(*record);
-      else waiter.done(unavailable("shutting down"));
+      if (record)
+        waiter.done(*record);
+      else
+        waiter.done(unavailable("shutting down"));
     }
     st.waiters.clear();
     self->quit();

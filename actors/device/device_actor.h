@@ -5,9 +5,8 @@
 // fresh one on the next message, which recovers the truth from the log.
 #pragma once
 
-#include <caf/all.hpp>
-
 #include <atomic>
+#include <caf/all.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -29,7 +28,7 @@ struct DeviceContext {
   std::function<Result<State>(const std::string& id)> load;
   // Writes a snapshot of `state`. Runs on the pool; failures only cost a longer recovery.
   std::function<void(const State& state)> save_snapshot;
-  uint64_t snapshot_every = 100;  // 0: never
+  uint64_t snapshot_every = 100;   // 0: never
   std::function<int64_t()> clock;  // unix ms
   std::atomic<uint64_t> commands{0};
   std::atomic<uint64_t> rejections{0};
@@ -39,7 +38,7 @@ struct DeviceContext {
 struct DeviceCall {
   std::optional<Command> command;
   events::Cause cause;
-  std::string command_id;  // journal idempotency key; may be empty
+  std::string command_id;   // journal idempotency key; may be empty
   std::vector<Blob> blobs;  // written with the events (pictures)
   Callback<State> done;     // the state after the command, once durable
 };

@@ -9,7 +9,7 @@
 namespace gh::device {
 
 struct AuditEntry {
-  CommandRecord command;  // final (or current) record of the command
+  CommandRecord command;           // final (or current) record of the command
   uint64_t requested_version = 0;  // stream version of the LockCommandRequested event
 };
 

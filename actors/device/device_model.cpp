@@ -86,8 +86,7 @@ bool same_info(const State& state, const DeviceInfo& info) {
 
 // A hello that omits a field keeps the registered value rather than erasing it.
 DeviceInfo merged(const State& state, const DeviceInfo& info) {
-  return {info.type.empty() ? state.type : info.type,
-          info.name.empty() ? state.name : info.name,
+  return {info.type.empty() ? state.type : info.type, info.name.empty() ? state.name : info.name,
           info.firmware.empty() ? state.firmware : info.firmware};
 }
 
@@ -293,8 +292,8 @@ void apply(State& state, const Envelope& e) {
     case Envelope::kStrangerSeen: {
       const auto& b = e.stranger_seen();
       state.strangers_seen++;
-      state.last_stranger = Stranger{b.picture_id(), b.alert_id(), b.content_type(),
-                                     b.size_bytes(), at};
+      state.last_stranger =
+          Stranger{b.picture_id(), b.alert_id(), b.content_type(), b.size_bytes(), at};
       break;
     }
     default:
@@ -323,23 +322,34 @@ LockState target_of(LockAction action) {
 
 std::string_view status_name(CommandStatus status) {
   switch (status) {
-    case CommandStatus::kRequested: return "requested";
-    case CommandStatus::kSent: return "sent";
-    case CommandStatus::kConfirmed: return "confirmed";
-    case CommandStatus::kFailed: return "failed";
-    case CommandStatus::kTimedOut: return "timed_out";
+    case CommandStatus::kRequested:
+      return "requested";
+    case CommandStatus::kSent:
+      return "sent";
+    case CommandStatus::kConfirmed:
+      return "confirmed";
+    case CommandStatus::kFailed:
+      return "failed";
+    case CommandStatus::kTimedOut:
+      return "timed_out";
   }
   return "requested";
 }
 
 std::string_view lock_state_name(LockState state) {
   switch (state) {
-    case events::LOCKED: return "LOCKED";
-    case events::UNLOCKED: return "UNLOCKED";
-    case events::LOCKING: return "LOCKING";
-    case events::UNLOCKING: return "UNLOCKING";
-    case events::JAMMED: return "JAMMED";
-    default: return "UNKNOWN";
+    case events::LOCKED:
+      return "LOCKED";
+    case events::UNLOCKED:
+      return "UNLOCKED";
+    case events::LOCKING:
+      return "LOCKING";
+    case events::UNLOCKING:
+      return "UNLOCKING";
+    case events::JAMMED:
+      return "JAMMED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -354,8 +364,8 @@ std::string upper(std::string_view text) {
 
 std::optional<LockState> parse_lock_state(std::string_view text) {
   auto word = upper(text);
-  for (auto state : {events::LOCKED, events::UNLOCKED, events::LOCKING, events::UNLOCKING,
-                     events::JAMMED})
+  for (auto state :
+       {events::LOCKED, events::UNLOCKED, events::LOCKING, events::UNLOCKING, events::JAMMED})
     if (word == lock_state_name(state)) return state;
   return std::nullopt;
 }

@@ -130,7 +130,7 @@ std::string_view status_name(CommandStatus status);
 std::string_view lock_state_name(LockState state);
 // Parses LOCKED, UNLOCKED, LOCKING, UNLOCKING, JAMMED (case-insensitive); nullopt otherwise.
 std::optional<LockState> parse_lock_state(std::string_view text);
-std::string_view action_name(LockAction action);  // "LOCK", "UNLOCK"
+std::string_view action_name(LockAction action);                // "LOCK", "UNLOCK"
 std::optional<LockAction> parse_action(std::string_view text);  // lock/LOCK/unlock/UNLOCK
 
 }  // namespace gh::device

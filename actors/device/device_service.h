@@ -45,8 +45,7 @@ class DeviceService {
   virtual void set_availability(const std::string& id, bool online, Callback<State> done) = 0;
   virtual void report_state(const std::string& id, LockState state, Callback<State> done) = 0;
   // Stores the picture with the event and raises the alert; answers with the stranger.
-  virtual void report_stranger(const std::string& id, Picture picture,
-                               Callback<Stranger> done) = 0;
+  virtual void report_stranger(const std::string& id, Picture picture, Callback<Stranger> done) = 0;
 
   // ---- from people and operators ----
   // kAlreadyExists when the device is registered.

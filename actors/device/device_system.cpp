@@ -222,13 +222,12 @@ void DeviceSystem::request_lock_all(LockAction action, events::Cause cause,
 
 Result<std::vector<std::string>> DeviceSystem::list(const std::string& after, size_t limit) {
   std::vector<std::string> ids;
-  auto status =
-      journal_.list_streams("device/", [&](const std::string& stream, uint64_t) {
-        auto id = stream.substr(7);
-        if (!after.empty() && id <= after) return true;
-        ids.push_back(std::move(id));
-        return ids.size() < limit;
-      });
+  auto status = journal_.list_streams("device/", [&](const std::string& stream, uint64_t) {
+    auto id = stream.substr(7);
+    if (!after.empty() && id <= after) return true;
+    ids.push_back(std::move(id));
+    return ids.size() < limit;
+  });
   if (!status.is_ok()) return status;
   return ids;
 }
@@ -256,8 +255,7 @@ Result<State> DeviceSystem::state_at(const std::string& id, uint64_t version, in
     if (at_ms != 0 && e.time_unix_ms() > at_ms) break;
     apply(state, e);
   }
-  if (!state.registered)
-    return not_found("device " + id + " was not registered at that moment");
+  if (!state.registered) return not_found("device " + id + " was not registered at that moment");
   return state;
 }
 

@@ -4,9 +4,8 @@
 // Thread-safety: all DeviceService methods are safe from any thread.
 #pragma once
 
-#include <caf/all.hpp>
-
 #include <atomic>
+#include <caf/all.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>

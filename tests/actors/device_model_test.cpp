@@ -1,10 +1,11 @@
 // Given (events) / when (command) / then (events or rejection) for the pure device model.
+#include "actors/device/device_model.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "actors/device/device_audit.h"
-#include "actors/device/device_model.h"
 #include "actors/device/device_snapshot.h"
 
 namespace gh::device {
@@ -204,15 +205,27 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   for (int i = 0; i < 400; ++i) {
     int64_t now = kNow + i * 1000;
     switch (random() % 7) {
-      case 0: (void)lock(events::LOCK, "c" + std::to_string(i), now); break;
-      case 1: (void)lock(events::UNLOCK, "c" + std::to_string(i), now); break;
-      case 2: (void)when(ReportState{events::LOCKED}, now); break;
-      case 3: (void)when(ReportState{events::JAMMED}, now); break;
-      case 4: (void)when(SetAvailability{random() % 2 == 0}, now); break;
+      case 0:
+        (void)lock(events::LOCK, "c" + std::to_string(i), now);
+        break;
+      case 1:
+        (void)lock(events::UNLOCK, "c" + std::to_string(i), now);
+        break;
+      case 2:
+        (void)when(ReportState{events::LOCKED}, now);
+        break;
+      case 3:
+        (void)when(ReportState{events::JAMMED}, now);
+        break;
+      case 4:
+        (void)when(SetAvailability{random() % 2 == 0}, now);
+        break;
       case 5:
         if (state_.pending) (void)when(ExpireCommand{state_.pending->id}, now + 100000);
         break;
-      case 6: (void)when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 9, "a"}, now); break;
+      case 6:
+        (void)when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 9, "a"}, now);
+        break;
     }
   }
   ASSERT_GT(history_.size(), 200u);

@@ -108,9 +108,8 @@ class DeviceSystemTest : public ::testing::Test {
     return wait_for<State>([&](auto done) { devices_->report_state(id, s, done); });
   }
   Result<CommandRecord> lock(const std::string& id, LockAction action, std::string cmd = "") {
-    return wait_for<CommandRecord>([&](auto done) {
-      devices_->request_lock(id, action, cmd, operator_cause(), done);
-    });
+    return wait_for<CommandRecord>(
+        [&](auto done) { devices_->request_lock(id, action, cmd, operator_cause(), done); });
   }
   Result<State> get(const std::string& id) {
     return wait_for<State>([&](auto done) { devices_->get(id, done); });
@@ -258,9 +257,8 @@ TEST_F(DeviceSystemTest, StateAtVersionAndPictures) {
 
 TEST_F(DeviceSystemTest, LockAllReachesEveryDevice) {
   for (auto id : {"a", "b", "c"}) ASSERT_TRUE(hello(id).is_ok());
-  auto all = wait_for<std::vector<FanOut>>([&](auto done) {
-    devices_->request_lock_all(events::LOCK, operator_cause(), done);
-  });
+  auto all = wait_for<std::vector<FanOut>>(
+      [&](auto done) { devices_->request_lock_all(events::LOCK, operator_cause(), done); });
   ASSERT_TRUE(all.is_ok());
   ASSERT_EQ(all->size(), 3u);
   for (const auto& one : *all) EXPECT_TRUE(one.command.is_ok());
@@ -268,7 +266,7 @@ TEST_F(DeviceSystemTest, LockAllReachesEveryDevice) {
 }
 
 TEST_F(DeviceSystemTest, CorruptStreamIsRefusedNotServedWrong) {
-  ASSERT_TRUE(hello("door1").is_ok());                    // versions 1-2
+  ASSERT_TRUE(hello("door1").is_ok());                     // versions 1-2
   ASSERT_TRUE(report("door1", events::LOCKED).is_ok());    // 3 (snapshot every 3)
   ASSERT_TRUE(report("door1", events::UNLOCKED).is_ok());  // 4: the tail after the snapshot
   ASSERT_TRUE(hello("door2").is_ok());

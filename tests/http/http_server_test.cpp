@@ -4,10 +4,10 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -130,8 +130,7 @@ TEST_F(HttpServerTest, PostWithoutContentLengthHasAnEmptyBody) {
   address.sin_port = htons(static_cast<uint16_t>(server_->port()));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const std::string request =
-      "POST /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string request = "POST /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   ASSERT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
   std::string answer;
   char buffer[1024];

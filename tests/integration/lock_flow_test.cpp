@@ -4,10 +4,9 @@
 #include <httplib.h>
 #include <sodium.h>
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <future>
+#include <nlohmann/json.hpp>
 
 #include "server/app.h"
 #include "tests/mqtt/test_support.h"
@@ -105,8 +104,7 @@ TEST_F(LockFlow, HelloHttpLockDeviceConfirmsHistoryShowsIt) {
   hello();
   // ?wait holds the answer until the device confirms; the device answers from another
   // thread as soon as it receives LOCK.
-  auto caller = std::async(std::launch::async,
-                           [&] { return post("/devices/door1/lock?wait=30"); });
+  auto caller = std::async(std::launch::async, [&] { return post("/devices/door1/lock?wait=30"); });
   auto command = device_->wait_for("gatehouse/devices/door1/command");
   ASSERT_TRUE(command);
   EXPECT_EQ(command->payload, "LOCK");
@@ -131,8 +129,8 @@ TEST_F(LockFlow, CommandForOfflineDeviceIsDeliveredWhenItReturns) {
   }));
   auto queued = post("/devices/door1/unlock", 202);  // accepted, not yet done
   EXPECT_EQ(queued["command"]["status"], "requested") << queued.dump();
-  EXPECT_FALSE(device_->wait_for("gatehouse/devices/door1/command", nullptr,
-                                 std::chrono::milliseconds(300)))
+  EXPECT_FALSE(
+      device_->wait_for("gatehouse/devices/door1/command", nullptr, std::chrono::milliseconds(300)))
       << "nothing is sent to an offline device";
   ASSERT_TRUE(device_->publish("gatehouse/devices/door1/availability", "online"));
   auto command = device_->wait_for("gatehouse/devices/door1/command");
