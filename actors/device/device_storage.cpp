@@ -1,5 +1,7 @@
 #include "actors/device/device_storage.h"
 
+#include <iostream>
+
 #include "actors/device/device_snapshot.h"
 #include "events/stream_name.h"
 #include "snapshots/recover.h"
@@ -35,6 +37,10 @@ DeviceStorage snapshot_storage(const Journal& journal, SnapshotStore& store,
           return state;
         });
     if (!recovered) return recovered.status();
+    // A skipped snapshot is a cache miss, not an error, but it can be the first sign of
+    // damage ("beyond the log's last version": events were lost). Operators must see it.
+    for (const auto& why : recovered->skipped)
+      std::cerr << "gatehouse: " << device_stream(id) << ": " << why << "\n";
     return std::move(recovered->state);
   };
   storage.save_snapshot = [&store, clock = std::move(clock)](const State& state) {
