@@ -1,0 +1,167 @@
+// The user entity (stream user/<name>) as two pure functions: decide(state, command) ->
+// events | rejection, and apply(state, event). No CAF, no I/O, no clock (time is an
+// argument) and no hashing: the actor hashes passwords and answers off the scheduler threads
+// and tells the model what it computed or verified. Shared by the actor, gatehousectl and
+// the tests. Thread-compatible.
+//
+// Login flow: the actor asks login_allowed() first (a locked account is refused without
+// spending a hash), verifies the password off-thread, then decides LoginSucceeded or
+// LoginFailed. Failed logins are limited per user: `max_failures` within `failure_window_ms`
+// lock the account for `first_lock_ms`, each further lock before a success lasting twice
+// as long up to `max_lock_ms`. After a lock the count starts afresh. The lock is decided once
+// and stored in the event, so a changed policy never rewrites history on replay.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "actors/user/user_rules.h"
+#include "events/event.pb.h"
+#include "events/status.h"
+
+namespace gh::user {
+
+using events::Envelope;
+
+inline constexpr size_t kTokenHashBytes = 32;                  // SHA-256
+inline constexpr size_t kMaxHashBytes = 512;                   // a crypto_pwhash_str string is ~100
+inline constexpr std::string_view kOperatorRole = "operator";  // may see and command devices
+// The roles GrantRole accepts: a typo in gatehousectl must not grant a role nobody checks.
+inline constexpr std::string_view kKnownRoles[] = {kOperatorRole};
+// The one answer to a wrong password, an unknown user and an erased user alike.
+inline constexpr std::string_view kBadCredentials = "wrong user name or password";
+inline constexpr std::string_view kReasonPassword = "password";
+inline constexpr std::string_view kReasonSecurityAnswer = "security_answer";
+
+// Configuration of decide(); apply() never needs it.
+struct UserPolicy {
+  uint32_t max_failures = 5;                        // failed logins within the window that lock
+  int64_t failure_window_ms = 15 * 60 * 1000;       // the window those are counted in
+  int64_t first_lock_ms = 60 * 1000;                // the first lock; doubles with each further
+  int64_t max_lock_ms = 15 * 60 * 1000;             // the longest lock
+  int64_t session_ttl_ms = 7 * 24 * 3600 * 1000LL;  // a session's longest life
+};
+
+struct Session {
+  std::string sha256;  // 32 bytes: SHA-256 of the token's text
+  int64_t expires_at_ms = 0;
+};
+
+struct State {
+  std::string name;  // the stream's name; validated by Register
+  bool registered = false;
+  int64_t registered_at_ms = 0;
+  std::string password_hash;  // crypto_pwhash_str output, as the actor computed it
+  std::set<std::string> roles;
+  // Unexpired sessions as of the last login, oldest first, at most kMaxSessions: a login
+  // beyond that ends the oldest one.
+  std::vector<Session> sessions;
+  // Times of failed logins since the last lock or success, oldest first, at most
+  // kMaxFailureTimes (older ones can no longer be inside any sensible window).
+  std::vector<int64_t> failure_times_ms;
+  int64_t locked_until_ms = 0;  // logins are refused while now < this
+  uint32_t locks_in_a_row = 0;  // locks since the last success or reset: the lock's growth
+  std::string question;         // empty: no security question set
+  std::string answer_hash;      // crypto_pwhash_str output of normalise_answer(answer)
+  bool erased = false;          // final: the name can never be registered again
+  int64_t last_login_ms = 0;
+  uint64_t version = 0;  // version of the last applied event
+  int64_t updated_at_ms = 0;
+
+  static constexpr size_t kMaxSessions = 16;
+  static constexpr size_t kMaxFailureTimes = 32;
+  // A live user: registered and not erased.
+  bool active() const { return registered && !erased; }
+};
+
+// ---- commands ----
+struct Register {
+  std::string password_hash;  // of a password that passed validate_password()
+};
+// The password was right. `expires_at_ms` 0 means now + policy.session_ttl_ms; a later time
+// than that is cut to it.
+struct LoginSucceeded {
+  std::string session_sha256;
+  int64_t expires_at_ms = 0;
+};
+// The password was wrong.
+struct LoginFailed {};
+struct Logout {
+  std::string session_sha256;
+};
+// The actor verified the current password first (a wrong one is a LoginFailed). Every
+// session but `keep_session_sha256` ends, so a stolen session dies with the old password
+// while the person who changed it stays logged in. Empty: every session ends.
+struct ChangePassword {
+  std::string new_hash;
+  std::string keep_session_sha256;
+};
+struct SetSecurityQuestion {
+  std::string question;     // passes validate_question()
+  std::string answer_hash;  // of normalise_answer(answer)
+};
+// The actor verified the answer off-thread: `answer_ok` is the outcome. A wrong answer
+// counts as a failed login; a reset ends every session.
+struct ResetPassword {
+  bool answer_ok = false;
+  std::string new_hash;
+};
+struct GrantRole {
+  std::string role;
+};
+struct RevokeRole {
+  std::string role;
+};
+struct Erase {};
+using Command = std::variant<Register, LoginSucceeded, LoginFailed, Logout, ChangePassword,
+                             SetSecurityQuestion, ResetPassword, GrantRole, RevokeRole, Erase>;
+
+// The events `command` produces against `state` at `now_ms` (none when nothing changes:
+// granting a held role, revoking a missing one, logging out an unknown session, erasing an
+// erased user), or a rejection:
+// - kInvalidArgument: bad user name (Register), empty or oversized hash, session hash not
+//   32 bytes, expiry not after now, bad question, a role not in kKnownRoles (GrantRole);
+// - kAlreadyExists: Register of a registered name;
+// - kFailedPrecondition: Register of an erased name; ResetPassword without a question;
+// - kUnauthenticated (message kBadCredentials): LoginSucceeded/LoginFailed for a user that
+//   is not active, so an unknown user reads like a wrong password;
+// - kPermissionDenied: a login, reset or password change while locked, the message naming
+//   the unlock time;
+// - kNotFound: any other command for a user that is not active.
+Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms,
+                                     const UserPolicy& policy = {});
+
+// Folds one stored event into `state`. Total: an event that does not concern users is
+// ignored; never fails on replay.
+void apply(State& state, const Envelope& event);
+
+// The state after `events` from an empty state for user `name`.
+State replay(std::string_view name, const std::vector<Envelope>& events);
+
+struct LockStatus {
+  bool locked = false;
+  int64_t until_ms = 0;  // when locked: the first time a login is allowed again
+};
+
+// Whether a login (or reset) may be tried at `now_ms`.
+LockStatus login_allowed(const State& state, int64_t now_ms);
+
+// True when the user is active and has a session with this hash that has not expired at
+// `now_ms`. Every session's hash is compared in full, so the time taken does not reveal how
+// much of a guess matched.
+bool session_valid(const State& state, std::string_view session_sha256, int64_t now_ms);
+
+// True when the user is active and holds `role`.
+bool has_role(const State& state, std::string_view role);
+
+// The security question, or kNotFound when the user is not active or has set none.
+Result<std::string> security_question(const State& state);
+
+// "user/<name>"; the caller has validated `name`.
+std::string user_stream(std::string_view name);
+
+}  // namespace gh::user
