@@ -323,6 +323,24 @@ HistoryPage history(const State& state, uint64_t before_id, size_t limit) {
   return page;
 }
 
+HistoryPage history_from_log(const State& state, const std::vector<Envelope>& log,
+                             uint64_t before_id, size_t limit) {
+  State older;
+  older.name = state.name;
+  older.max_messages = std::numeric_limits<size_t>::max();
+  // Messages below this id exist somewhere: if `log` holds none of them, the page says so.
+  older.next_message_id =
+      before_id == 0 ? state.next_message_id : std::min(before_id, state.next_message_id);
+  for (const auto& e : log) {
+    // Newer messages are what the state already answered; skipping them bounds the memory.
+    if (e.has_message_posted() && before_id != 0 && e.message_posted().message_id() >= before_id)
+      continue;
+    apply(older, e);
+  }
+  older.anonymised.insert(state.anonymised.begin(), state.anonymised.end());
+  return history(older, before_id, limit);
+}
+
 std::vector<std::string> members(const State& state) {
   return {state.members.begin(), state.members.end()};
 }

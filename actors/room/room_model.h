@@ -154,6 +154,16 @@ struct HistoryPage {
 // newest), newest first, from what the state holds.
 HistoryPage history(const State& state, uint64_t before_id, size_t limit);
 
+// The page history() could not fill from the state: up to `limit` (clamped as there)
+// messages with id < `before_id` (0: from the newest), newest first, folded from `log`, the
+// room's events in stream order as the actor read them from the journal (from version 1 for
+// a complete answer: likes and deletes of old messages come later in the log). Authors
+// erased since are shown as kErasedAuthor. needs_log is set only when `log` starts after
+// older messages. Cost: O(events in `log`), memory for the messages below `before_id`;
+// fine for the rare deep page, an index would be the next step.
+HistoryPage history_from_log(const State& state, const std::vector<Envelope>& log,
+                             uint64_t before_id, size_t limit);
+
 // The members, sorted by name. In the lobby only those who joined: everybody may post there
 // without joining.
 std::vector<std::string> members(const State& state);

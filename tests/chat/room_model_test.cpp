@@ -254,6 +254,37 @@ TEST_F(RoomGiven, StateKeepsTheNewestMessagesAndOlderPagesNeedTheLog) {
   EXPECT_EQ(post("alice", "new"), 121u);
 }
 
+TEST_F(RoomGiven, OlderPagesAreFoldedFromTheLog) {
+  state_.max_messages = 50;
+  created();
+  when(Join{"carol"});
+  for (int i = 0; i < 120; ++i) {
+    post(i % 2 ? "alice" : "carol", "m" + std::to_string(i + 1));
+    if (i + 1 == 30) when(Like{"bob", 30});
+    if (i + 1 == 31) when(LikeAnonymously{30});
+    if (i + 1 == 40) when(Delete{"carol", 39});
+  }
+  when(AnonymiseAuthor{"carol"});
+  auto page = history(state_, 0, 100);
+  ASSERT_TRUE(page.needs_log);
+  auto older = history_from_log(state_, history_, page.log_before_id, 40);
+  EXPECT_FALSE(older.needs_log);
+  ASSERT_EQ(older.messages.size(), 40u);
+  EXPECT_EQ(older.messages.front().id, 70u);
+  EXPECT_EQ(older.messages.back().id, 30u) << "39 was deleted and is skipped";
+  EXPECT_EQ(older.messages.back().like_count(), 2u);
+  EXPECT_EQ(older.messages.back().author, "alice");
+  EXPECT_EQ(older.messages[1].author, kErasedAuthor) << "69 was carol's";
+  EXPECT_EQ(older.next_before_id, 30u);
+  auto oldest = history_from_log(state_, history_, older.next_before_id, 100);
+  EXPECT_EQ(oldest.messages.size(), 29u);
+  EXPECT_EQ(oldest.messages.back().id, 1u);
+  EXPECT_EQ(oldest.next_before_id, 0u);
+  EXPECT_FALSE(oldest.needs_log);
+  std::vector<Envelope> tail(history_.begin() + 60, history_.end());
+  EXPECT_TRUE(history_from_log(state_, tail, 30, 10).needs_log) << "the log read starts late";
+}
+
 TEST_F(RoomGiven, AnErasedAuthorBecomesAPlaceholderEverywhere) {
   created();
   when(Join{"carol"});
