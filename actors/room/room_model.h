@@ -9,7 +9,7 @@
 //
 // Memory: the state holds only the newest `max_messages` messages (default 1000). Older ones
 // stay in the log, where the room actor reads them for history pages beyond the state (see
-// HistoryPage::needs_log). Messages no longer in the state cannot be liked, unliked or
+// HistoryPage::needs_log and history_from_log()). Messages no longer in the state cannot be liked, unliked or
 // deleted, and a retried post whose original has left the state is a new post.
 #pragma once
 

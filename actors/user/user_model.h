@@ -125,6 +125,7 @@ using Command = std::variant<Register, LoginSucceeded, LoginFailed, Logout, Chan
 // erased user), or a rejection:
 // - kInvalidArgument: bad user name (Register), empty or oversized hash, session hash not
 //   32 bytes, expiry not after now, bad question, a role not in kKnownRoles (GrantRole);
+// - kTooLarge: a security question longer than kMaxQuestionBytes;
 // - kAlreadyExists: Register of a registered name;
 // - kFailedPrecondition: Register of an erased name; ResetPassword without a question;
 // - kUnauthenticated (message kBadCredentials): LoginSucceeded/LoginFailed for a user that
