@@ -107,7 +107,10 @@ void RocksdbJournal::append(AppendRequest request, AppendCallback done) {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       queue_.push_back({std::move(request), std::move(done), std::chrono::steady_clock::now()});
-      wake_.notify_one();
+      // An idle writer needs the first append; a lingering one only the one that fills its
+      // batch. Waking it for every append cost a context switch each (64 per batch).
+      const bool wake = linger_target_ == 0 ? queue_.size() == 1 : queue_.size() >= linger_target_;
+      if (wake) wake_.notify_one();
       return;
     }
   }
@@ -116,11 +119,24 @@ void RocksdbJournal::append(AppendRequest request, AppendCallback done) {
 
 void RocksdbJournal::writer_loop() {
   std::vector<Pending> batch;
+  size_t previous_batch = 1;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
+      // Writers that were answered by the last batch come back one by one. Syncing as soon
+      // as the first is queued splits them into two half-size batches that each pay a full
+      // fsync (measured: 64 busy streams fell from 64 to 32 events per batch and lost half
+      // the throughput). So under load the writer lingers, at most max_linger, until as
+      // many appends are queued as the last batch held; under light load that batch was
+      // small and there is no wait.
+      if (queue_.size() < previous_batch && options_.max_linger.count() > 0) {
+        linger_target_ = previous_batch;
+        wake_.wait_until(lock, std::chrono::steady_clock::now() + options_.max_linger,
+                         [&] { return stopping_ || queue_.size() >= previous_batch; });
+        linger_target_ = 0;
+      }
       size_t events = 0, bytes = 0;
       while (!queue_.empty() && events < options_.max_batch_events &&
              bytes < options_.max_batch_bytes) {
@@ -133,6 +149,7 @@ void RocksdbJournal::writer_loop() {
         queue_.pop_front();
       }
     }
+    previous_batch = batch.size();
     write_batch(batch);
     batch.clear();
   }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -28,7 +29,10 @@ struct JournalOptions {
   size_t max_batch_events = 4096;          // stop gathering a batch at this many events
   size_t max_batch_bytes = 16 << 20;       // ... or this many bytes
   size_t version_cache_entries = 1 << 20;  // streams whose last version is kept in memory
-  std::function<int64_t()> clock;          // unix ms; defaults to the system clock
+  // Under load, how long the writer may wait for a batch to fill up to the size of the
+  // previous one before syncing (0: never wait). See writer_loop() in the .cpp.
+  std::chrono::microseconds max_linger{300};
+  std::function<int64_t()> clock;  // unix ms; defaults to the system clock
 };
 
 class RocksdbJournal final : public Journal {
@@ -77,6 +81,9 @@ class RocksdbJournal final : public Journal {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  // While the writer lingers, the queue size that ends the wait; 0 otherwise. append()
+  // wakes the writer only when it has something to do, not on every append.
+  size_t linger_target_ = 0;
 
   // Writer-thread only.
   std::unordered_map<std::string, uint64_t> versions_;
