@@ -8,9 +8,10 @@
 // an uncreated lobby as an empty created room.
 //
 // Memory: the state holds only the newest `max_messages` messages (default 1000). Older ones
-// stay in the log, where the room actor reads them for history pages beyond the state (see
-// HistoryPage::needs_log and history_from_log()). Messages no longer in the state cannot be liked, unliked or
-// deleted, and a retried post whose original has left the state is a new post.
+// stay in the log, where the room actor reads them for history pages beyond the state
+// (HistoryPage::needs_log, history_from_log()). Messages no longer in the state cannot be
+// liked, unliked or deleted, and a retried post whose original has left the state is a new
+// post.
 #pragma once
 
 #include <cstdint>
