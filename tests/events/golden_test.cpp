@@ -1,17 +1,22 @@
 // Golden files guard schema evolution (DESIGN.md): bytes written by an older build must keep
-// decoding to the same events. tests/data/v1/ holds a log with every event type of schema
-// v1 and a device snapshot, as the journal and the snapshot store wrote them, plus their
-// expected decoding as Protobuf text, and damaged copies that must read as data loss.
+// decoding to the same events. tests/data/v<N>/ holds, for schema version N, a log with every
+// event type new in that version and snapshots of the entity kinds new in it, as the journal
+// and the snapshot store wrote them, plus their expected decoding as Protobuf text, and
+// damaged copies that must read as data loss (tests/data/README.md).
+//   v1: devices and API tokens (events 100-110, 400-401), a device snapshot.
+//   v2: chat users and rooms (events 200-209, 300-308), a user and a room snapshot.
 //
 // Regenerate (only when adding a schema version, never to "fix" a failing test):
-//   GH_WRITE_GOLDEN=1 build/tests/events/events_test --gtest_filter=GoldenTest.Generate
-// writes tests/data/v1/; for a new schema version change kVersionDir and extend the log.
+//   GH_WRITE_GOLDEN=v2 build/tests/events/events_test --gtest_filter=GoldenTest.Generate
+// writes tests/data/v2/. For a new schema version add write_v<N>_log and v<N>_snapshots, a
+// row of golden_versions(), and tests mirroring the V2 ones.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "events/keys.h"
@@ -26,7 +31,8 @@ using testing::decode_records;
 using testing::read_file;
 
 const std::string kDataDir = std::string(GH_SOURCE_DIR) + "/tests/data";
-const std::string kVersionDir = kDataDir + "/v1";
+const std::string kV1Dir = kDataDir + "/v1";
+const std::string kV2Dir = kDataDir + "/v2";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -60,24 +66,41 @@ events::Cause cause(events::Cause::Kind kind, const std::string& name, const std
   return c;
 }
 
-// Every event type of schema v1, through the real journal.
-void write_v1_log(Journal& journal) {
-  const auto device = cause(events::Cause::DEVICE, "front-door", "mqtt");
-  const auto user = cause(events::Cause::USER, "alice", "http");
-  int64_t time = 1763884800000;  // 2025-11-23T08:00:00Z
-  auto append = [&](const std::string& stream, const events::Cause& by,
-                    const std::string& command_id, std::vector<Envelope> list,
-                    std::vector<Blob> blobs = {}) {
+// Appends through the real journal, each append one second after the previous one.
+class LogWriter {
+ public:
+  LogWriter(Journal& journal, int64_t start_unix_ms) : journal_(journal), time_(start_unix_ms) {}
+
+  void append(const std::string& stream, const events::Cause& by, const std::string& command_id,
+              std::vector<Envelope> list, std::vector<Blob> blobs = {}) {
     AppendRequest request;
     request.stream = stream;
-    request.expected_version = *journal.stream_version(stream);
+    request.expected_version = *journal_.stream_version(stream);
     request.command_id = command_id;
     request.cause = by;
     request.events = std::move(list);
     request.blobs = std::move(blobs);
-    request.time_unix_ms = (time += 1000);
-    auto result = journal.append_and_wait(std::move(request));
+    request.time_unix_ms = (time_ += 1000);
+    auto result = journal_.append_and_wait(std::move(request));
     ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  }
+
+ private:
+  Journal& journal_;
+  int64_t time_;
+};
+
+// ---- schema v1 ----
+
+// Every event type of schema v1, through the real journal.
+void write_v1_log(Journal& journal) {
+  const auto device = cause(events::Cause::DEVICE, "front-door", "mqtt");
+  const auto user = cause(events::Cause::USER, "alice", "http");
+  LogWriter log(journal, 1763884800000);  // 2025-11-23T08:00:00Z
+  auto append = [&](const std::string& stream, const events::Cause& by,
+                    const std::string& command_id, std::vector<Envelope> list,
+                    std::vector<Blob> blobs = {}) {
+    log.append(stream, by, command_id, std::move(list), std::move(blobs));
   };
   const std::string door = "device/front-door";
   Envelope e;
@@ -188,52 +211,352 @@ snapshots::Snapshot v1_snapshot() {
   return s;
 }
 
+std::vector<snapshots::Snapshot> v1_snapshots() { return {v1_snapshot()}; }
+
+// ---- schema v2 ----
+
+// crypto_pwhash_str-shaped strings, each one distinct so that a swapped field shows.
+const std::string kAliceHash = "$argon2id$v=19$m=65536,t=2,p=1$YWxpY2Utc2FsdA$YWxpY2UtMQ";
+const std::string kAliceChangedHash = "$argon2id$v=19$m=65536,t=2,p=1$YWxpY2Utc2FsdA$YWxpY2UtMg";
+const std::string kAliceResetHash = "$argon2id$v=19$m=65536,t=2,p=1$YWxpY2Utc2FsdA$YWxpY2UtMw";
+const std::string kAnswerHash = "$argon2id$v=19$m=65536,t=2,p=1$YW5zd2VyLXNhbHQ$cGVwcGVy";
+const std::string kBobHash = "$argon2id$v=19$m=65536,t=2,p=1$Ym9iLXNhbHQ$Ym9iLTE";
+const std::string kQuestion = "Name of your first cat?";
+const std::string kHello = "Grüße aus dem Garten!";  // UTF-8 beyond ASCII
+const std::string kTomatoes = "The tomatoes are ripe.";
+const std::string kBye = "Bye, and thanks for all the basil.";
+
+// A 32-byte SHA-256-sized value: first, first + 1, ..., so that byte order shows.
+std::string sha256_like(unsigned char first) {
+  std::string out;
+  for (int i = 0; i < 32; ++i) out.push_back(static_cast<char>(first + i));
+  return out;
+}
+
+// Every event type new in schema v2 (chat users and rooms), every field set, through the
+// real journal. Streams interleave as they would live: alice and bob register, alice creates
+// a room, they chat, bob leaves and is erased, and the room anonymises him.
+void write_v2_log(Journal& journal) {
+  const auto alice = cause(events::Cause::USER, "alice", "http");
+  const auto bob = cause(events::Cause::USER, "bob", "mqtt");
+  const auto root = cause(events::Cause::OPERATOR, "root", "tool");
+  LogWriter log(journal, 1763971200000);  // 2025-11-24T08:00:00Z
+  const std::string user_alice = "user/alice", user_bob = "user/bob", room = "room/garden";
+  Envelope e;
+  e.mutable_user_registered()->set_password_hash(kAliceHash);
+  log.append(user_alice, alice, "register-alice", {e});
+  e.Clear();
+  e.mutable_room_created()->set_creator("alice");
+  Envelope joined;
+  joined.mutable_room_member_joined()->set_user("alice");
+  log.append(room, alice, "create-garden", {e, joined});
+  e.Clear();
+  e.mutable_user_security_question_set()->set_question(kQuestion);
+  e.mutable_user_security_question_set()->set_answer_hash(kAnswerHash);
+  log.append(user_alice, alice, "question-1", {e});
+  e.Clear();
+  e.mutable_user_login_failed()->set_reason("password");
+  e.mutable_user_login_failed()->set_locked_until_unix_ms(1763971264000);
+  log.append(user_alice, cause(events::Cause::USER, "alice", "legacy"), "", {e});
+  e.Clear();
+  e.mutable_user_logged_in()->set_session_sha256(sha256_like(0xa0));
+  e.mutable_user_logged_in()->set_expires_at_unix_ms(1764576000000);
+  log.append(user_alice, alice, "login-1", {e});
+  e.Clear();
+  e.mutable_user_registered()->set_password_hash(kBobHash);
+  log.append(user_bob, bob, "register-bob", {e});
+  e.Clear();
+  e.mutable_room_member_joined()->set_user("bob");
+  log.append(room, bob, "join-bob", {e});
+  e.Clear();
+  e.mutable_message_posted()->set_message_id(1);
+  e.mutable_message_posted()->set_author("alice");
+  e.mutable_message_posted()->set_text(kHello);
+  e.mutable_message_posted()->set_client_msg_id("c-a11ce-1");
+  log.append(room, alice, "post-1", {e});
+  e.Clear();
+  e.mutable_message_posted()->set_message_id(2);
+  e.mutable_message_posted()->set_author("bob");
+  e.mutable_message_posted()->set_text(kTomatoes);
+  e.mutable_message_posted()->set_client_msg_id("c-b0b-2");
+  log.append(room, bob, "post-2", {e});
+  e.Clear();
+  e.mutable_message_posted()->set_message_id(3);
+  e.mutable_message_posted()->set_author("bob");
+  e.mutable_message_posted()->set_text(kBye);
+  e.mutable_message_posted()->set_client_msg_id("c-b0b-3");
+  log.append(room, bob, "post-3", {e});
+  e.Clear();
+  e.mutable_message_liked()->set_message_id(1);
+  e.mutable_message_liked()->set_user("bob");
+  log.append(room, bob, "like-1", {e});
+  e.Clear();
+  e.mutable_message_unliked()->set_message_id(1);
+  e.mutable_message_unliked()->set_user("bob");
+  log.append(room, bob, "unlike-1", {e});
+  e.Clear();
+  e.mutable_message_liked()->set_message_id(3);
+  e.mutable_message_liked()->set_user("alice");
+  log.append(room, alice, "like-3", {e});
+  e.Clear();
+  e.mutable_message_liked_anonymously()->set_message_id(1);
+  log.append(room, cause(events::Cause::KIND_UNSPECIFIED, "", "legacy"), "", {e});
+  e.Clear();
+  e.mutable_message_deleted()->set_message_id(2);
+  e.mutable_message_deleted()->set_deleted_by("bob");
+  log.append(room, bob, "delete-2", {e});
+  e.Clear();
+  e.mutable_user_password_changed()->set_password_hash(kAliceChangedHash);
+  e.mutable_user_password_changed()->set_kept_session_sha256(sha256_like(0xa0));
+  log.append(user_alice, alice, "password-1", {e});
+  e.Clear();
+  e.mutable_user_logged_out()->set_session_sha256(sha256_like(0xa0));
+  log.append(user_alice, alice, "logout-1", {e});
+  e.Clear();
+  e.mutable_user_password_reset()->set_password_hash(kAliceResetHash);
+  log.append(user_alice, alice, "reset-1", {e});
+  e.Clear();
+  e.mutable_user_role_granted()->set_role("operator");
+  log.append(user_alice, root, "grant-1", {e});
+  e.Clear();
+  e.mutable_user_role_revoked()->set_role("operator");
+  log.append(user_alice, root, "revoke-1", {e});
+  e.Clear();
+  e.mutable_room_member_left()->set_user("bob");
+  log.append(room, bob, "leave-bob", {e});
+  e.Clear();
+  e.mutable_user_erased();
+  log.append(user_bob, bob, "erase-bob", {e});
+  e.Clear();
+  e.mutable_room_author_anonymised()->set_user("bob");
+  log.append(room, cause(events::Cause::SYSTEM, "erase", "system"), "erase-bob", {e});
+}
+
+// A user snapshot with every field of schema v2 set. Not a reachable state (an erased user
+// keeps no hashes): its purpose is to pin the bytes of every field.
+snapshots::Snapshot v2_user_snapshot() {
+  snapshots::Snapshot s;
+  s.set_stream("user/alice");
+  s.set_version(9);
+  s.set_taken_at_unix_ms(1763971300000);
+  auto* u = s.mutable_user();
+  u->set_name("alice");
+  u->set_registered(true);
+  u->set_registered_at_ms(1763971201000);
+  u->set_password_hash(kAliceResetHash);
+  u->add_roles("operator");
+  auto* session = u->add_sessions();
+  session->set_sha256(sha256_like(0xb0));
+  session->set_expires_at_ms(1764576100000);
+  session = u->add_sessions();
+  session->set_sha256(sha256_like(0xc0));
+  session->set_expires_at_ms(1764576200000);
+  u->add_failure_times_ms(1763971204000);
+  u->add_failure_times_ms(1763971250000);
+  u->set_locked_until_ms(1763971264000);
+  u->set_locks_in_a_row(2);
+  u->set_question(kQuestion);
+  u->set_answer_hash(kAnswerHash);
+  u->set_erased(true);
+  u->set_last_login_ms(1763971205000);
+  u->set_version(9);
+  u->set_updated_at_ms(1763971220000);
+  return s;
+}
+
+// The room of write_v2_log() after its last event; together its messages set every field.
+snapshots::Snapshot v2_room_snapshot() {
+  snapshots::Snapshot s;
+  s.set_stream("room/garden");
+  s.set_version(13);
+  s.set_taken_at_unix_ms(1763971300001);
+  auto* r = s.mutable_room();
+  r->set_name("garden");
+  r->set_created(true);
+  r->set_creator("alice");
+  r->set_created_at_ms(1763971202000);
+  r->add_members("alice");
+  auto* m = r->add_messages();
+  m->set_id(1);
+  m->set_author("alice");
+  m->set_text(kHello);
+  m->set_posted_at_ms(1763971208000);
+  m->set_client_msg_id("c-a11ce-1");
+  m->set_anonymous_likes(1);
+  m = r->add_messages();
+  m->set_id(2);
+  m->set_author("[erased]");
+  m->set_posted_at_ms(1763971209000);
+  m->set_client_msg_id("c-b0b-2");
+  m->set_deleted(true);
+  m = r->add_messages();
+  m->set_id(3);
+  m->set_author("[erased]");
+  m->set_text(kBye);
+  m->set_posted_at_ms(1763971210000);
+  m->set_client_msg_id("c-b0b-3");
+  m->add_likes("alice");
+  r->set_next_message_id(4);
+  r->add_anonymised("bob");
+  r->set_version(13);
+  r->set_updated_at_ms(1763971223000);
+  return s;
+}
+
+std::vector<snapshots::Snapshot> v2_snapshots() { return {v2_user_snapshot(), v2_room_snapshot()}; }
+
+// ---- the versions ----
+
+struct GoldenVersion {
+  std::string name;  // its directory under tests/data
+  void (*write_log)(Journal&);
+  std::vector<snapshots::Snapshot> (*snapshots)();
+  // The generator checks that the log and the snapshots set every field of every message
+  // they contain (v1 predates the rule: its device snapshot is offline).
+  bool every_field_set;
+};
+
+const std::vector<GoldenVersion>& golden_versions() {
+  static const auto* versions = new std::vector<GoldenVersion>{
+      {"v1", write_v1_log, v1_snapshots, false},
+      {"v2", write_v2_log, v2_snapshots, true},
+  };
+  return *versions;
+}
+
+// Adds to `set` the full name of every field of `message`, and of the messages in it, that
+// holds a value, and to `known` every field that could: all fields of each message met except
+// the members of a oneof other than the one set.
+void collect_fields(const google::protobuf::Message& message, std::set<std::string>& set,
+                    std::set<std::string>& known) {
+  const auto* descriptor = message.GetDescriptor();
+  const auto* reflection = message.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* field = descriptor->field(i);
+    const bool has = field->is_repeated() ? reflection->FieldSize(message, field) > 0
+                                          : reflection->HasField(message, field);
+    if (field->real_containing_oneof() != nullptr && !has) continue;
+    known.insert(field->full_name());
+    if (!has) continue;
+    set.insert(field->full_name());
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!field->is_repeated()) {
+      collect_fields(reflection->GetMessage(message, field), set, known);
+      continue;
+    }
+    for (int j = 0; j < reflection->FieldSize(message, field); ++j)
+      collect_fields(reflection->GetRepeatedMessage(message, field, j), set, known);
+  }
+}
+
+// Fails naming every field that none of `messages` sets.
+template <typename M>
+void expect_every_field_set(const std::vector<M>& messages, const std::string& what) {
+  std::set<std::string> set, known;
+  for (const auto& m : messages) collect_fields(m, set, known);
+  for (const auto& name : known)
+    EXPECT_TRUE(set.count(name)) << what << ": no golden record sets " << name;
+}
+
 TEST(GoldenTest, Generate) {
-  if (std::getenv("GH_WRITE_GOLDEN") == nullptr)
-    GTEST_SKIP() << "set GH_WRITE_GOLDEN=1 to rewrite " << kVersionDir;
+  const char* which = std::getenv("GH_WRITE_GOLDEN");
+  if (which == nullptr)
+    GTEST_SKIP() << "set GH_WRITE_GOLDEN=v<N> to rewrite " << kDataDir << "/v<N>";
+  const GoldenVersion* version = nullptr;
+  for (const auto& v : golden_versions())
+    if (v.name == which) version = &v;
+  ASSERT_NE(version, nullptr) << "GH_WRITE_GOLDEN=" << which << " names no golden version";
+  const std::string dir = kDataDir + "/" + version->name;
   testing::TempStore store;
-  write_v1_log(store.journal());
+  ASSERT_NO_FATAL_FAILURE(version->write_log(store.journal()));
+  std::vector<Envelope> envelopes;
   std::vector<std::string> records;
   std::string text;
   ASSERT_TRUE(store.journal()
                   .read_all(0,
                             [&](const Envelope& e) {
+                              envelopes.push_back(e);
                               records.push_back(e.SerializeAsString());
                               text += one_line(e) + "\n";
                               return true;
                             })
                   .is_ok());
-  SnapshotStore snapshots(&store.database());
-  ASSERT_TRUE(snapshots.write(v1_snapshot()).is_ok());
-  auto listing = snapshots.list("device/front-door");
-  ASSERT_TRUE(listing.is_ok());
-  ASSERT_EQ(listing->valid.size(), 1u);
+  SnapshotStore snapshot_store(&store.database());
+  std::vector<snapshots::Snapshot> stored;
+  for (const auto& snapshot : version->snapshots()) {
+    ASSERT_TRUE(snapshot_store.write(snapshot).is_ok()) << snapshot.stream();
+    auto listing = snapshot_store.list(snapshot.stream());
+    ASSERT_TRUE(listing.is_ok());
+    ASSERT_EQ(listing->valid.size(), 1u) << snapshot.stream();
+    stored.push_back(listing->valid[0]);
+  }
+  if (version->every_field_set) {
+    expect_every_field_set(envelopes, version->name + " events");
+    expect_every_field_set(stored, version->name + " snapshots");
+    ASSERT_FALSE(HasFailure()) << "nothing written to " << dir;
+  }
 
-  std::filesystem::create_directories(kVersionDir);
+  std::filesystem::create_directories(dir);
   const std::string log = testing::encode_records(records);
-  ASSERT_TRUE(testing::write_file(kVersionDir + "/events.bin", log));
-  ASSERT_TRUE(testing::write_file(kVersionDir + "/events.txt", text));
+  ASSERT_TRUE(testing::write_file(dir + "/events.bin", log));
+  ASSERT_TRUE(testing::write_file(dir + "/events.txt", text));
+  std::vector<std::string> snapshot_records;
+  std::string snapshot_text;
+  for (const auto& s : stored) {
+    snapshot_records.push_back(s.SerializeAsString());
+    snapshot_text += one_line(s) + "\n";
+  }
   ASSERT_TRUE(
-      testing::write_file(kVersionDir + "/snapshot.bin",
-                          testing::encode_records({listing->valid[0].SerializeAsString()})));
-  ASSERT_TRUE(
-      testing::write_file(kVersionDir + "/snapshot.txt", one_line(listing->valid[0]) + "\n"));
+      testing::write_file(dir + "/snapshot.bin", testing::encode_records(snapshot_records)));
+  ASSERT_TRUE(testing::write_file(dir + "/snapshot.txt", snapshot_text));
   // Damaged copies: the last record cut short, and one byte of the third record's body flipped.
-  ASSERT_TRUE(
-      testing::write_file(kVersionDir + "/events_truncated.bin", log.substr(0, log.size() - 5)));
+  ASSERT_TRUE(testing::write_file(dir + "/events_truncated.bin", log.substr(0, log.size() - 5)));
   std::string flipped = log;
   size_t third = 0;
   for (int i = 0; i < 2; ++i) third += 8 + testing::get_be32(log, third);
   flipped[third + 8 + 3] = static_cast<char>(flipped[third + 8 + 3] ^ 0x01);
-  ASSERT_TRUE(testing::write_file(kVersionDir + "/events_flipped.bin", flipped));
+  ASSERT_TRUE(testing::write_file(dir + "/events_flipped.bin", flipped));
 }
 
-TEST(GoldenTest, V1EventsStillDecodeToTheSameFields) {
-  auto file = read_file(kVersionDir + "/events.bin");
+// ---- checks shared by the versions ----
+
+// The records of `dir`/`name`, or a failure.
+std::vector<std::string> records_of(const std::string& dir, const std::string& name) {
+  auto file = read_file(dir + "/" + name);
+  EXPECT_TRUE(file.is_ok()) << file.status().to_string();
+  if (!file.is_ok()) return {};
+  auto records = decode_records(*file);
+  EXPECT_TRUE(records.is_ok()) << dir << "/" << name << ": " << records.status().to_string();
+  if (!records.is_ok()) return {};
+  return *records;
+}
+
+std::vector<Envelope> envelopes_of(const std::string& dir) {
+  std::vector<Envelope> out;
+  for (const auto& r : records_of(dir, "events.bin")) {
+    out.emplace_back();
+    EXPECT_TRUE(out.back().ParseFromString(r)) << dir << " record " << out.size();
+  }
+  return out;
+}
+
+std::vector<snapshots::Snapshot> snapshots_of(const std::string& dir) {
+  std::vector<snapshots::Snapshot> out;
+  for (const auto& r : records_of(dir, "snapshot.bin")) {
+    out.emplace_back();
+    EXPECT_TRUE(out.back().ParseFromString(r)) << dir << " snapshot " << out.size();
+  }
+  return out;
+}
+
+// events.bin decodes, record by record, to the lines of events.txt, with positions 1, 2, ...
+// and gapless versions per stream.
+void expect_events_decode_as_written(const std::string& dir) {
+  auto file = read_file(dir + "/events.bin");
   ASSERT_TRUE(file.is_ok()) << file.status().to_string();
   auto records = decode_records(*file);
   ASSERT_TRUE(records.is_ok()) << records.status().to_string();
-  auto expected = read_file(kVersionDir + "/events.txt");
+  auto expected = read_file(dir + "/events.txt");
   ASSERT_TRUE(expected.is_ok());
   auto lines = lines_of(*expected);
   ASSERT_EQ(records->size(), lines.size());
@@ -250,10 +573,11 @@ TEST(GoldenTest, V1EventsStillDecodeToTheSameFields) {
   }
 }
 
-// The old bytes laid out as the journal lays them out (keys.h) read back through the
-// journal's own read path, with its placement and gap checks.
-TEST(GoldenTest, V1EventsReadBackThroughTheJournal) {
-  auto records = decode_records(*read_file(kVersionDir + "/events.bin"));
+// The old bytes of `dir`, laid out as the journal lays them out (keys.h), read back through
+// the journal's own read path, with its placement and gap checks; `streams` gives the
+// expected number of events of some streams.
+void expect_events_read_back(const std::string& dir, const std::map<std::string, size_t>& streams) {
+  auto records = decode_records(*read_file(dir + "/events.bin"));
   ASSERT_TRUE(records.is_ok());
   testing::TempStore store;
   auto* db = store.database().db();
@@ -277,13 +601,54 @@ TEST(GoldenTest, V1EventsReadBackThroughTheJournal) {
                   .is_ok());
   EXPECT_EQ(read_back, *records);
   EXPECT_EQ(store.journal().last_position(), records->size());
-  auto door = store.journal().read_stream("device/front-door", 0);
-  ASSERT_TRUE(door.is_ok()) << door.status().to_string();
-  EXPECT_EQ(door->size(), 13u);
+  for (const auto& [stream, size] : streams) {
+    auto events = store.journal().read_stream(stream, 0);
+    ASSERT_TRUE(events.is_ok()) << stream << ": " << events.status().to_string();
+    EXPECT_EQ(events->size(), size) << stream;
+    auto version = store.journal().stream_version(stream);
+    ASSERT_TRUE(version.is_ok());
+    EXPECT_EQ(*version, size) << stream;
+  }
+}
+
+// snapshot.bin decodes, record by record, to the lines of snapshot.txt.
+void expect_snapshots_decode_as_written(const std::string& dir, size_t count) {
+  auto records = decode_records(*read_file(dir + "/snapshot.bin"));
+  ASSERT_TRUE(records.is_ok()) << records.status().to_string();
+  auto lines = lines_of(*read_file(dir + "/snapshot.txt"));
+  ASSERT_EQ(records->size(), count);
+  ASSERT_EQ(lines.size(), count);
+  for (size_t i = 0; i < count; ++i) {
+    snapshots::Snapshot s;
+    ASSERT_TRUE(s.ParseFromString((*records)[i])) << "snapshot " << i + 1;
+    EXPECT_TRUE(s.GetReflection()->GetUnknownFields(s).empty()) << "snapshot " << i + 1;
+    EXPECT_NE(s.state_case(), snapshots::Snapshot::STATE_NOT_SET) << "snapshot " << i + 1;
+    EXPECT_EQ(one_line(s), lines[i]) << "snapshot " << i + 1;
+  }
+}
+
+void expect_damaged_copies_are_data_loss(const std::string& dir) {
+  auto truncated = decode_records(*read_file(dir + "/events_truncated.bin"));
+  ASSERT_FALSE(truncated.is_ok());
+  EXPECT_EQ(truncated.status().code(), Code::kDataLoss);
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos);
+  auto flipped = decode_records(*read_file(dir + "/events_flipped.bin"));
+  ASSERT_FALSE(flipped.is_ok());
+  EXPECT_EQ(flipped.status().code(), Code::kDataLoss);
+  EXPECT_EQ(flipped.status().message(), "record 3: checksum mismatch");
+}
+
+// ---- v1 ----
+
+TEST(GoldenTest, V1EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV1Dir); }
+
+TEST(GoldenTest, V1EventsReadBackThroughTheJournal) {
+  expect_events_read_back(
+      kV1Dir, {{"device/front-door", 13}, {"device/back-door", 1}, {"system/tokens", 2}});
 }
 
 TEST(GoldenTest, V1EventsSpotChecks) {
-  auto records = decode_records(*read_file(kVersionDir + "/events.bin"));
+  auto records = decode_records(*read_file(kV1Dir + "/events.bin"));
   ASSERT_TRUE(records.is_ok());
   ASSERT_GE(records->size(), 14u);
   Envelope first, stranger, token;
@@ -306,47 +671,138 @@ TEST(GoldenTest, V1EventsSpotChecks) {
 }
 
 TEST(GoldenTest, V1SnapshotStillDecodesToTheSameFields) {
-  auto records = decode_records(*read_file(kVersionDir + "/snapshot.bin"));
-  ASSERT_TRUE(records.is_ok()) << records.status().to_string();
-  ASSERT_EQ(records->size(), 1u);
-  snapshots::Snapshot s;
-  ASSERT_TRUE(s.ParseFromString((*records)[0]));
-  EXPECT_TRUE(s.GetReflection()->GetUnknownFields(s).empty());
-  EXPECT_EQ(one_line(s), lines_of(*read_file(kVersionDir + "/snapshot.txt")).at(0));
+  ASSERT_NO_FATAL_FAILURE(expect_snapshots_decode_as_written(kV1Dir, 1));
+  auto stored = snapshots_of(kV1Dir);
+  ASSERT_EQ(stored.size(), 1u);
+  const auto& s = stored[0];
+  ASSERT_TRUE(s.has_device());
   EXPECT_EQ(s.device().recent_size(), 2);
   EXPECT_EQ(s.device().pending().id(), "cmd-4");
   EXPECT_EQ(s.device().version(), s.version());
 }
 
-TEST(GoldenTest, DamagedGoldenFilesAreDataLoss) {
-  auto truncated = decode_records(*read_file(kVersionDir + "/events_truncated.bin"));
-  ASSERT_FALSE(truncated.is_ok());
-  EXPECT_EQ(truncated.status().code(), Code::kDataLoss);
-  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos);
-  auto flipped = decode_records(*read_file(kVersionDir + "/events_flipped.bin"));
-  ASSERT_FALSE(flipped.is_ok());
-  EXPECT_EQ(flipped.status().code(), Code::kDataLoss);
-  EXPECT_EQ(flipped.status().message(), "record 3: checksum mismatch");
+TEST(GoldenTest, DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV1Dir); }
+
+// ---- v2 ----
+
+TEST(GoldenTest, V2EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV2Dir); }
+
+TEST(GoldenTest, V2EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV2Dir, {{"user/alice", 9}, {"user/bob", 2}, {"room/garden", 13}});
+}
+
+TEST(GoldenTest, V2EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV2Dir);
+  ASSERT_EQ(envelopes.size(), 24u);
+  const Envelope& first = envelopes[0];
+  EXPECT_EQ(first.stream(), "user/alice");
+  EXPECT_EQ(first.version(), 1u);
+  EXPECT_EQ(first.command_id(), "register-alice");
+  EXPECT_EQ(first.cause().kind(), events::Cause::USER);
+  EXPECT_EQ(first.cause().name(), "alice");
+  EXPECT_EQ(first.time_unix_ms(), 1763971201000);
+  EXPECT_EQ(first.user_registered().password_hash(), kAliceHash);
+  std::map<int, Envelope> by_type;  // the last envelope of each event type
+  for (const auto& e : envelopes) by_type[e.event_case()] = e;
+  const auto& login = by_type[Envelope::kUserLoggedIn].user_logged_in();
+  EXPECT_EQ(login.session_sha256(), sha256_like(0xa0));
+  EXPECT_EQ(login.expires_at_unix_ms(), 1764576000000);
+  const auto& failed = by_type[Envelope::kUserLoginFailed];
+  EXPECT_EQ(failed.user_login_failed().reason(), "password");
+  EXPECT_EQ(failed.user_login_failed().locked_until_unix_ms(), 1763971264000);
+  EXPECT_EQ(failed.cause().channel(), "legacy");
+  EXPECT_EQ(by_type[Envelope::kUserSecurityQuestionSet].user_security_question_set().question(),
+            kQuestion);
+  EXPECT_EQ(by_type[Envelope::kUserPasswordChanged].user_password_changed().kept_session_sha256(),
+            sha256_like(0xa0));
+  const auto& erased = by_type[Envelope::kUserErased];
+  EXPECT_EQ(erased.stream(), "user/bob");
+  EXPECT_EQ(erased.command_id(), "erase-bob");
+  const auto& created = by_type[Envelope::kRoomCreated];
+  EXPECT_EQ(created.stream(), "room/garden");
+  EXPECT_EQ(created.room_created().creator(), "alice");
+  std::vector<std::string> texts;
+  for (const auto& e : envelopes)
+    if (e.has_message_posted()) texts.push_back(e.message_posted().text());
+  EXPECT_EQ(texts, (std::vector<std::string>{kHello, kTomatoes, kBye}));
+  const auto& anonymous = by_type[Envelope::kMessageLikedAnonymously];
+  EXPECT_EQ(anonymous.message_liked_anonymously().message_id(), 1u);
+  EXPECT_EQ(anonymous.cause().kind(), events::Cause::KIND_UNSPECIFIED);
+  EXPECT_EQ(by_type[Envelope::kMessageDeleted].message_deleted().deleted_by(), "bob");
+  const auto& anonymised = by_type[Envelope::kRoomAuthorAnonymised];
+  EXPECT_EQ(anonymised.room_author_anonymised().user(), "bob");
+  EXPECT_EQ(anonymised.cause().kind(), events::Cause::SYSTEM);
+}
+
+TEST(GoldenTest, V2SnapshotsStillDecodeToTheSameFields) {
+  ASSERT_NO_FATAL_FAILURE(expect_snapshots_decode_as_written(kV2Dir, 2));
+  auto stored = snapshots_of(kV2Dir);
+  ASSERT_EQ(stored.size(), 2u);
+  std::map<std::string, uint64_t> stream_versions;
+  for (const auto& e : envelopes_of(kV2Dir)) stream_versions[e.stream()] = e.version();
+  const auto& user = stored[0];
+  ASSERT_TRUE(user.has_user());
+  EXPECT_EQ(user.stream(), "user/alice");
+  EXPECT_EQ(user.version(), stream_versions["user/alice"]);
+  EXPECT_EQ(user.user().version(), user.version());
+  EXPECT_EQ(user.user().sessions_size(), 2);
+  EXPECT_EQ(user.user().sessions(1).sha256(), sha256_like(0xc0));
+  EXPECT_EQ(user.user().failure_times_ms_size(), 2);
+  EXPECT_TRUE(user.user().erased());
+  const auto& room = stored[1];
+  ASSERT_TRUE(room.has_room());
+  EXPECT_EQ(room.stream(), "room/garden");
+  EXPECT_EQ(room.version(), stream_versions["room/garden"]);
+  EXPECT_EQ(room.room().version(), room.version());
+  ASSERT_EQ(room.room().messages_size(), 3);
+  EXPECT_EQ(room.room().messages(0).text(), kHello);
+  EXPECT_TRUE(room.room().messages(1).deleted());
+  EXPECT_EQ(room.room().messages(2).likes_size(), 1);
+  EXPECT_EQ(room.room().next_message_id(), 4u);
+}
+
+TEST(GoldenTest, V2DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV2Dir); }
+
+// ---- all versions ----
+
+// Every directory of tests/data is a version the generator knows, and the other way round.
+TEST(GoldenTest, EveryGoldenDirectoryIsAKnownVersion) {
+  std::set<std::string> dirs, known;
+  for (const auto& entry : std::filesystem::directory_iterator(kDataDir))
+    if (entry.is_directory()) dirs.insert(entry.path().filename().string());
+  for (const auto& v : golden_versions()) known.insert(v.name);
+  EXPECT_EQ(dirs, known);
 }
 
 // A new event type needs golden bytes too: extend the generator and add tests/data/v<N+1>.
 TEST(GoldenTest, EveryEventTypeOfTheSchemaHasGoldenBytes) {
   std::set<int> covered;
-  for (const auto& dir : std::filesystem::directory_iterator(kDataDir)) {
-    auto file = read_file(dir.path().string() + "/events.bin");
-    if (!file.is_ok()) continue;
-    auto records = decode_records(*file);
-    ASSERT_TRUE(records.is_ok()) << dir.path() << ": " << records.status().to_string();
-    for (const auto& r : *records) {
-      Envelope e;
-      if (e.ParseFromString(r)) covered.insert(e.event_case());
-    }
+  for (const auto& version : golden_versions()) {
+    SCOPED_TRACE(version.name);
+    for (const auto& e : envelopes_of(kDataDir + "/" + version.name))
+      covered.insert(e.event_case());
   }
   const auto* oneof = Envelope::descriptor()->FindOneofByName("event");
   ASSERT_NE(oneof, nullptr);
   for (int i = 0; i < oneof->field_count(); ++i)
     EXPECT_TRUE(covered.count(oneof->field(i)->number()))
         << "event type " << oneof->field(i)->name() << " has no golden record in " << kDataDir;
+}
+
+// Likewise for every kind of snapshot state.
+TEST(GoldenTest, EverySnapshotStateOfTheSchemaHasGoldenBytes) {
+  std::set<int> covered;
+  for (const auto& version : golden_versions()) {
+    SCOPED_TRACE(version.name);
+    for (const auto& s : snapshots_of(kDataDir + "/" + version.name))
+      covered.insert(s.state_case());
+  }
+  const auto* oneof = snapshots::Snapshot::descriptor()->FindOneofByName("state");
+  ASSERT_NE(oneof, nullptr);
+  for (int i = 0; i < oneof->field_count(); ++i)
+    EXPECT_TRUE(covered.count(oneof->field(i)->number()))
+        << "snapshot state " << oneof->field(i)->name() << " has no golden snapshot in "
+        << kDataDir;
 }
 
 }  // namespace
