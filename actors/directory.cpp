@@ -16,14 +16,16 @@ struct Entry {
   // For the actor that replaces a stopping one. A vector: an empty deque would cost every
   // live entity 512 bytes.
   std::vector<caf::message> waiting;
-  std::list<std::string>::iterator lru;  // position in DirectoryState::lru (live only)
+  std::list<const std::string*>::iterator lru;  // position in DirectoryState::lru (live)
 };
 
 struct DirectoryState {
   DirectoryOptions options;
   std::unordered_map<std::string, Entry> entries;
-  std::unordered_map<caf::actor_addr, std::string> ids;
-  std::list<std::string> lru;  // most recently used first; live, not stopping
+  // The id strings live once, as keys of `entries` (stable in an unordered_map); the
+  // reverse index and the LRU list point at them.
+  std::unordered_map<caf::actor_addr, const std::string*> ids;
+  std::list<const std::string*> lru;  // most recently used first; live, not stopping
   size_t live = 0;
   bool shutting_down = false;
   caf::response_promise shutdown_done;
@@ -42,20 +44,21 @@ void stop_entry(DirectoryActor* self, Entry& entry) {
   self->send(entry.actor, stop_atom::value);
 }
 
+// `id` must be the key of `entry` in DirectoryState::entries.
 void start_entry(DirectoryActor* self, const std::string& id, Entry& entry) {
   auto& st = self->state;
   entry.actor = st.options.spawn(self, id, caf::actor_cast<caf::actor>(self));
   entry.stopping = false;
   self->monitor(entry.actor);
-  st.ids[entry.actor.address()] = id;
-  st.lru.push_front(id);
+  st.ids[entry.actor.address()] = &id;
+  st.lru.push_front(&id);
   entry.lru = st.lru.begin();
   entry.last_used = Clock::now();
   ++st.live;
   publish_live(st);
   // Passivate the least recently used actor when over the cap; never the one just started.
   if (st.live > st.options.max_live && st.lru.size() > 1) {
-    auto& victim = st.entries.at(st.lru.back());
+    auto& victim = st.entries.at(*st.lru.back());
     stop_entry(self, victim);
   }
 }
@@ -72,7 +75,7 @@ void route(DirectoryActor* self, Route& message) {
   if (st.shutting_down) return;
   auto [it, inserted] = st.entries.try_emplace(message.id);
   auto& entry = it->second;
-  if (inserted) start_entry(self, message.id, entry);
+  if (inserted) start_entry(self, it->first, entry);
   if (entry.stopping) {
     entry.waiting.push_back(std::move(message.payload));
     return;
@@ -86,7 +89,7 @@ void on_down(DirectoryActor* self, const caf::down_msg& down) {
   auto& st = self->state;
   auto id_it = st.ids.find(down.source);
   if (id_it == st.ids.end()) return;
-  auto id = std::move(id_it->second);
+  std::string id = *id_it->second;
   st.ids.erase(id_it);
   --st.live;
   publish_live(st);
@@ -101,7 +104,7 @@ void on_down(DirectoryActor* self, const caf::down_msg& down) {
   }
   auto waiting = std::move(entry.waiting);
   entry.waiting.clear();
-  start_entry(self, id, entry);
+  start_entry(self, it->first, entry);
   for (auto& payload : waiting) self->send(entry.actor, std::move(payload));
 }
 
@@ -119,7 +122,7 @@ void sweep(DirectoryActor* self) {
   size_t asked = 0;
   const size_t limit = st.lru.size();
   while (!st.lru.empty() && asked < limit) {
-    auto& entry = st.entries.at(st.lru.back());
+    auto& entry = st.entries.at(*st.lru.back());
     if (entry.last_used > cutoff) break;
     self->send(entry.actor, idle_check_atom::value);
     entry.last_used = now;
@@ -142,7 +145,7 @@ caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
         auto& st = self->state;
         auto id_it = st.ids.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
         if (id_it == st.ids.end()) return;
-        auto& entry = st.entries.at(id_it->second);
+        auto& entry = st.entries.at(*id_it->second);
         if (!entry.stopping) stop_entry(self, entry);
       },
       [self](live_atom) { return self->state.live; },

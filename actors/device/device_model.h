@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/boxed.h"
 #include "events/event.pb.h"
 #include "events/status.h"
 
@@ -57,12 +58,12 @@ struct State {
   int64_t last_seen_ms = 0;  // time of the last event caused by the device itself
   LockState desired = events::LOCK_STATE_UNKNOWN;
   LockState reported = events::LOCK_STATE_UNKNOWN;
-  std::optional<CommandRecord> pending;  // the command in flight, if any
+  Boxed<CommandRecord> pending;  // the command in flight, if any (boxed: usually none)
   // Finished commands, newest last, at most kRecent. A vector, not a deque: an empty
   // libstdc++ deque allocates 512 bytes, which 100k live devices would pay for nothing.
   std::vector<CommandRecord> recent;
   uint64_t strangers_seen = 0;
-  std::optional<Stranger> last_stranger;
+  Boxed<Stranger> last_stranger;
   uint64_t version = 0;  // version of the last applied event
   int64_t updated_at_ms = 0;
 
