@@ -2,7 +2,7 @@
 // in the same run, on the same disk. Results and the command that produced them live in
 // docs/benchmarks.md.
 //
-//   gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|all] [--dir DIR] [--quick]
+//   gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|all] [--dir DIR] [--quick]
 //
 // DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
 // every workload for a smoke run.
@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "actors/blocking_pool.h"
+#include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
 #include "adapters/mqtt/tcp_nodelay.h"
 #include "events/database.h"
@@ -177,6 +178,57 @@ double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
   return rate;
 }
 
+// The same load through the device actors: 64 registered devices, each with `outstanding`
+// report_state calls in flight (every answer sends the next). Each report is one event;
+// an actor decides it, appends it, and answers only after it is durable.
+double device_actors_64(const fs::path& dir, int per_device, int outstanding) {
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  if (!database) return 0;
+  RocksdbJournal journal(database->get());
+  caf::actor_system_config config;
+  caf::actor_system system{config};
+  device::DeviceSystemOptions options;
+  options.snapshot_every = 0;
+  device::DeviceSystem devices(system, journal, device::replay_only_storage(journal), nullptr,
+                               options);
+  for (int d = 0; d < 64; ++d) {
+    auto hello = device::wait_for<device::State>([&](auto done) {
+      devices.hello("bench" + std::to_string(d), {"lock", "bench", "1"}, done);
+    });
+    if (!hello) std::abort();
+  }
+  struct Device {
+    std::string id;
+    std::atomic<int> issued{0};
+  };
+  std::vector<Device> fleet(64);
+  std::atomic<int> answered{0};
+  std::promise<void> all;
+  const int total = 64 * per_device;
+  std::function<void(Device&)> next = [&](Device& d) {
+    int n = d.issued++;
+    if (n >= per_device) return;
+    auto state = n % 2 == 0 ? events::LOCKED : events::UNLOCKED;
+    devices.report_state(d.id, state, [&](Result<device::State> r) {
+      if (!r) {
+        std::cerr << "report failed: " << r.status().to_string() << "\n";
+        std::abort();
+      }
+      if (++answered == total) all.set_value();
+      next(d);
+    });
+  };
+  auto start = Clock::now();
+  for (int d = 0; d < 64; ++d) {
+    fleet[d].id = "bench" + std::to_string(d);
+    for (int k = 0; k < outstanding; ++k) next(fleet[d]);
+  }
+  all.get_future().wait();
+  double rate = total / seconds_since(start);
+  devices.shutdown();
+  return rate;
+}
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
@@ -188,7 +240,10 @@ void bench_append() {
   const int per_stream = quick ? 200 : 3000;
   const int raw_batches = quick ? 200 : 3000;
   std::vector<double> raw, one, four, one_batch, four_batch, one_latency, four_latency;
+  std::vector<double> actors_one, actors_eight;
   for (int round = 0; round < 3; ++round) {
+    actors_one.push_back(device_actors_64(fresh("actors-append"), per_stream, 1));
+    actors_eight.push_back(device_actors_64(fresh("actors-append"), per_stream, 8));
     // Our envelopes are about 60-80 bytes; the raw ceiling writes values of the same size.
     raw.push_back(raw_rocksdb_batches_of_64(fresh("raw"), raw_batches, 72));
     for (int in_flight : {1, 4}) {
@@ -212,6 +267,14 @@ void bench_append() {
       "append: journal, 64 streams x 4 in flight     %9.0f events/s  (%.0f%% of raw; "
       "mean %.1f events/batch, mean append latency %.2f ms)\n",
       median(four), 100 * median(four) / ceiling, median(four_batch), median(four_latency));
+  std::printf(
+      "append: device actors, 64 devices x 1 report outstanding %9.0f events/s  (%.0f%% of "
+      "raw)\n",
+      median(actors_one), 100 * median(actors_one) / ceiling);
+  std::printf(
+      "append: device actors, 64 devices x 8 reports outstanding %8.0f events/s  (%.0f%% of "
+      "raw)\n",
+      median(actors_eight), 100 * median(actors_eight) / ceiling);
 }
 
 // ---- replay and cold start over 1M events in 10k streams ----
@@ -440,6 +503,121 @@ void bench_roundtrip() {
   (*app)->stop();
 }
 
+// ---- chat: Argon2id throughput, and post latency while people log in ----
+
+// Hashes per second of `threads` hashing threads at the default (OWASP minimum) cost.
+double argon2_per_second(size_t threads, int count) {
+  chat::HasherOptions options;  // the defaults: ops 2, 19 MiB
+  options.threads = threads;
+  options.queue = size_t(count);
+  chat::PasswordHasher hasher(options);
+  if (!hasher.status().is_ok()) std::abort();
+  std::atomic<int> left{count};
+  std::promise<void> all;
+  auto start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    auto queued = hasher.submit([&] {
+      if (!hasher.hash("correct horse battery staple")) std::abort();
+      if (--left == 0) all.set_value();
+    });
+    if (!queued.is_ok()) std::abort();
+  }
+  all.get_future().wait();
+  return count / seconds_since(start);
+}
+
+void bench_chat() {
+  const int hashes = quick ? 20 : 200;
+  for (size_t threads : {size_t(1), size_t(2)})
+    std::printf("chat: Argon2id (ops 2, 19 MiB) on %zu hashing thread(s): %.1f hashes/s\n", threads,
+                argon2_per_second(threads, hashes));
+
+  // One user posts to the lobby sequentially, each post an authenticate + post as an adapter
+  // does it; first alone, then while a background thread starts 50 logins per second.
+  const int posts = quick ? 200 : 2000;
+  const int others = 50;
+  auto dir = fresh("chat");
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  RocksdbJournal journal(database->get());
+  SnapshotStore snapshots(database->get());
+  caf::actor_system_config config;
+  caf::actor_system system{config};
+  chat::ChatSystemOptions options;  // default cost, one hashing thread
+  chat::ChatSystem chat(system, journal, &snapshots, options);
+  auto ok = [](const auto& r, const char* what) {
+    if (!r) {
+      std::cerr << what << ": " << r.status().to_string() << "\n";
+      std::abort();
+    }
+  };
+  for (int u = 0; u <= others; ++u) {
+    auto name = "u" + std::to_string(u);
+    ok(device::wait_for<chat::UserView>(
+           [&](auto done) { chat.register_user(name, "password-" + name, done); }),
+       "register");
+  }
+  auto session = device::wait_for<chat::LoginResult>(
+      [&](auto done) { chat.login("u0", "password-u0", done); });
+  ok(session, "login");
+  const std::string token = session->token;
+
+  auto measure = [&](bool with_logins) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> logins_ok{0}, logins_refused{0}, logins_sent{0};
+    std::thread background;
+    if (with_logins) {
+      background = std::thread([&] {
+        auto next = Clock::now();
+        for (int i = 0; !stop; ++i) {
+          auto name = "u" + std::to_string(1 + i % others);
+          ++logins_sent;
+          chat.login(name, "password-" + name, [&](Result<chat::LoginResult> r) {
+            if (r)
+              ++logins_ok;
+            else
+              ++logins_refused;
+          });
+          next += std::chrono::milliseconds(20);
+          std::this_thread::sleep_until(next);
+        }
+      });
+    }
+    std::vector<double> ms;
+    for (int i = 0; i < posts; ++i) {
+      auto t = Clock::now();
+      auto who =
+          device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(token, done); });
+      ok(who, "authenticate");
+      auto posted = device::wait_for<chat::MessageView>(
+          [&](auto done) { chat.post(*who, "lobby", "message " + std::to_string(i), "", done); });
+      ok(posted, "post");
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    }
+    stop = true;
+    if (background.joinable()) background.join();
+    std::sort(ms.begin(), ms.end());
+    std::printf(
+        "chat: authenticate + post, %d sequential posts%s: p50 %.2f ms  p99 %.2f ms  max "
+        "%.2f ms\n",
+        posts, with_logins ? " with 50 logins/s in the background" : ", no logins",
+        ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back());
+    if (with_logins) {
+      // The callbacks use the counters: every login must be answered before they go. A
+      // hasher slower than 50/s has a backlog here, worked off at its own pace.
+      auto drain = Clock::now();
+      while (logins_ok + logins_refused < logins_sent)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::printf(
+          "chat: background logins: %d sent, %d ok, %d refused (queue full); backlog after the "
+          "posts took %.1f s to drain\n",
+          logins_sent.load(), logins_ok.load(), logins_refused.load(), seconds_since(drain));
+    }
+  };
+  measure(false);
+  measure(true);
+  chat.shutdown();
+}
+
 }  // namespace
 }  // namespace gh::bench
 
@@ -455,7 +633,8 @@ int main(int argc, char** argv) {
       root = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
       std::puts(
-          "gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|all] [--dir DIR] [--quick]");
+          "gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|all] [--dir DIR] "
+          "[--quick]");
       return 0;
     } else {
       what = arg;
@@ -469,6 +648,7 @@ int main(int argc, char** argv) {
   if (what == "actors" || what == "all") bench_actors();
   if (what == "fanout" || what == "all") bench_fanout();
   if (what == "roundtrip" || what == "all") bench_roundtrip();
+  if (what == "chat" || what == "all") bench_chat();
   std::filesystem::remove_all(root);
   return 0;
 }

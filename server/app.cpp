@@ -6,13 +6,20 @@
 #include <filesystem>
 #include <fstream>
 
+#include "actors/actions/action_runner.h"
+#include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
 #include "actors/system/token_model.h"
 #include "adapters/http/auth.h"
+#include "adapters/http/device_event_stream.h"
 #include "adapters/http/http_adapter.h"
 #include "adapters/http/url_signer.h"
+#include "adapters/mqtt/action_install.h"
+#include "adapters/mqtt/action_table.h"
 #include "adapters/mqtt/broker_process.h"
+#include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
+#include "adapters/mqtt/legacy_chat.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/mqtt_metrics.h"
 #include "events/database.h"
@@ -115,9 +122,18 @@ struct App::Parts {
   std::optional<http::UrlSigner> signer;
   std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
+  std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
+  std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
+  std::unique_ptr<mqtt_adapter::LegacyChat> legacy_chat;  // null unless `legacy` is on
+  // Device effects go to MQTT and, once HTTP is up, to its operators' event streams.
+  std::unique_ptr<http::DeviceEffectsTee> device_effects;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<device::DeviceSystem> devices;
+  std::unique_ptr<chat::ChatSystem> chat;
+  std::unique_ptr<actions::ActionRunner> actions;           // scripted actions
+  std::unique_ptr<mqtt_adapter::ActionTable> action_table;  // null unless `legacy` is on
+  std::unique_ptr<mqtt_adapter::RemoteInstall> remote_install;
   std::unique_ptr<http::HttpAdapter> http;
   bool stopped = false;
 
@@ -125,6 +141,8 @@ struct App::Parts {
   Status load_auth();
   Status start_mqtt();
   void start_devices();
+  Status start_chat();
+  Status start_actions();
   Status start_http();
   http::MetricsSources metrics();
 };
@@ -174,6 +192,7 @@ Status App::Parts::start_mqtt() {
   options.url = info.broker_url;
   options.client_id = config->mqtt_client_id;
   options.status_topic = config->mqtt_prefix + "/server/status";
+  options.mqtt_version = static_cast<int>(config->mqtt_version);
   auto created = mqtt_adapter::MqttConnection::create(options);
   if (!created) return step("configuring the MQTT connection", created.status());
   connection = std::move(*created);
@@ -187,9 +206,10 @@ Status App::Parts::start_mqtt() {
                                                           : config->http_public_url;
   const auto ttl_s = static_cast<int64_t>(config->picture_url_ttl_s);
   const auto* url_signer = &*signer;
-  topics.picture_url = [public_url, ttl_s, url_signer](const std::string& picture_id) {
+  picture_url = [public_url, ttl_s, url_signer](const std::string& picture_id) {
     return public_url + url_signer->sign_path(picture_id, now_ms() / 1000 + ttl_s);
   };
+  topics.picture_url = picture_url;
   device_topics = std::make_unique<mqtt_adapter::DeviceTopics>(*connection, topics);
   auto* handler = device_topics.get();
   return step(
@@ -208,10 +228,87 @@ void App::Parts::start_devices() {
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
   options.max_live_actors = config->max_live_actors;
   options.snapshot_every = config->snapshot_every;
+  device_effects = std::make_unique<http::DeviceEffectsTee>(device_topics.get());
   devices = std::make_unique<device::DeviceSystem>(
       *system, *journal, device::snapshot_storage(*journal, *snapshots, now_ms),
-      device_topics.get(), options);
+      device_effects.get(), options);
   device_topics->set_service(devices.get());
+}
+
+Status App::Parts::start_chat() {
+  chat::ChatSystemOptions options;
+  options.argon2_ops = config->argon2_ops;
+  options.argon2_mem_bytes = config->argon2_mem_kib * 1024;
+  options.hash_threads = config->hash_threads;
+  options.hash_queue = config->hash_queue;
+  options.max_text_bytes = config->chat_max_text;
+  options.policy.session_ttl_ms = int64_t(config->session_ttl_h) * 3600 * 1000;
+  options.max_live_actors = config->chat_max_live;
+  options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
+  options.snapshot_every = config->snapshot_every;
+  chat = std::make_unique<chat::ChatSystem>(*system, *journal, snapshots.get(), options);
+  GH_RETURN_IF_ERROR(step("starting chat", chat->status()));
+
+  // Subscribed before the connection starts; room updates go out after they are durable.
+  mqtt_adapter::ChatTopicsOptions topics;
+  topics.prefix = config->mqtt_prefix;
+  topics.max_payload_bytes = config->mqtt_max_payload;
+  chat_topics = std::make_unique<mqtt_adapter::ChatTopics>(*connection, *chat, topics);
+  GH_RETURN_IF_ERROR(step("subscribing chat topics", chat_topics->install(*connection)));
+  chat->add_listener(chat_topics.get());
+  if (switch_on(config->legacy)) {
+    mqtt_adapter::LegacyChatOptions legacy;
+    legacy.own_prefix = config->mqtt_prefix;
+    legacy.reserved_topics = config->action_topics;  // a returnTopic may not name them
+    legacy_chat = std::make_unique<mqtt_adapter::LegacyChat>(*connection, *chat, legacy);
+    GH_RETURN_IF_ERROR(step("subscribing legacy chat topics", legacy_chat->install(*connection)));
+  }
+  return Status::ok();
+}
+
+// The seed's action table (with `legacy`), scripted actions and their remote install.
+// Subscribed before the connection starts, like every topic family.
+Status App::Parts::start_actions() {
+  actions::ActionRunnerOptions options;
+  options.limits.max_instructions = config->action_max_instructions;
+  options.limits.max_memory_bytes = config->action_max_memory_kib * 1024;
+  options.limits.max_source_bytes = config->action_max_source;
+  options.failures.max_failures_in_a_row = static_cast<uint32_t>(config->action_max_failures);
+  options.threads = config->action_threads;
+  options.queue = config->action_queue;
+  options.prefix = config->mqtt_prefix;
+  auto* conn = connection.get();
+  auto runner = actions::ActionRunner::create(
+      *journal, *devices,
+      [conn](const std::string& topic, const std::string& payload) {
+        (void)conn->publish(topic, payload, 1, false);
+      },
+      options);
+  if (!runner) return step("loading actions (system/actions)", runner.status());
+  actions = std::move(*runner);
+
+  if (switch_on(config->legacy)) {
+    mqtt_adapter::ActionTableOptions table;
+    table.topics = config->action_topics;
+    table.max_picture_bytes = config->mqtt_max_picture;
+    table.picture_url = picture_url;
+    action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
+    action_table->set_devices(devices.get());
+    action_table->set_actions(actions.get());
+    GH_RETURN_IF_ERROR(step("subscribing the action table", action_table->install(*connection)));
+  }
+  mqtt_adapter::RemoteInstallOptions remote;
+  remote.prefix = config->mqtt_prefix;
+  remote.enabled = switch_on(config->remote_install);
+  // The operator routes' rule (an API token or an operator's session). HTTP is set up before
+  // the connection starts, so before any install request can arrive.
+  auto authenticate = [this](const std::string& token) -> Result<events::Cause> {
+    if (!http) return unavailable("gatehouse is starting");
+    return http->authenticate_operator(token);
+  };
+  remote_install =
+      std::make_unique<mqtt_adapter::RemoteInstall>(*connection, *actions, authenticate, remote);
+  return step("subscribing remote action installs", remote_install->install(*connection));
 }
 
 http::MetricsSources App::Parts::metrics() {
@@ -220,12 +317,29 @@ http::MetricsSources App::Parts::metrics() {
   auto* d = devices.get();
   auto* c = connection.get();
   auto* t = device_topics.get();
+  auto* ch = chat.get();
+  auto* parts = this;  // the HTTP adapter is made after these sources; read it when asked
   sources.journal = [j] { return j->stats(); };
-  sources.live_actors = [d] { return d->live_actors(); };
-  sources.extra = [c, t, d] {
+  sources.live_actors = [d, ch] { return d->live_actors() + ch->live_actors(); };
+  sources.extra = [c, t, d, ch, parts] {
     auto out = mqtt_adapter::mqtt_metrics(c->counters(), t->counters());
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
+    out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));
+    out.emplace_back("gatehouse_chat_live_rooms", double(ch->live_rooms()));
+    out.emplace_back("gatehouse_chat_logins_ok_total", double(ch->logins_ok()));
+    out.emplace_back("gatehouse_chat_logins_failed_total", double(ch->logins_failed()));
+    out.emplace_back("gatehouse_chat_password_hashes_total", double(ch->hashes()));
+    out.emplace_back("gatehouse_chat_hash_queue_depth", double(ch->hash_queue_depth()));
+    out.emplace_back("gatehouse_chat_hashes_refused_total", double(ch->hashes_refused()));
+    out.emplace_back("gatehouse_chat_posts_total", double(ch->posts()));
+    for (auto& m : parts->chat_topics->metrics()) out.push_back(std::move(m));
+    if (parts->legacy_chat)
+      for (auto& m : parts->legacy_chat->metrics()) out.push_back(std::move(m));
+    if (parts->action_table)
+      for (auto& m : parts->action_table->metrics()) out.push_back(std::move(m));
+    if (parts->http)
+      out.emplace_back("gatehouse_http_event_streams", double(parts->http->open_event_streams()));
     return out;
   };
   return sources;
@@ -243,6 +357,7 @@ Status App::Parts::start_http() {
           : config->http_public_url;
   options.picture_url_ttl = std::chrono::seconds(config->picture_url_ttl_s);
   options.call_timeout = std::chrono::milliseconds(config->command_timeout_ms);
+  options.max_event_streams = config->http_max_streams;
   http::HealthProbes health;
   auto* c = connection.get();
   auto* j = journal.get();
@@ -250,6 +365,10 @@ Status App::Parts::start_http() {
   health.journal_reachable = [j] { return j->stream_version("system/health").is_ok(); };
   http = std::make_unique<http::HttpAdapter>(*devices, api_tokens, *signer, health, metrics(),
                                              options);
+  http->set_chat(chat.get());
+  http->set_actions(actions.get());
+  chat->add_listener(&http->room_listener());
+  device_effects->set_second(&http->device_listener());
   auto port = http->start();
   if (!port) return step("starting HTTP on " + config->http_address, port.status());
   info.http_port = *port;
@@ -268,6 +387,8 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   GH_RETURN_IF_ERROR(p.load_auth());
   GH_RETURN_IF_ERROR(p.start_mqtt());
   p.start_devices();
+  GH_RETURN_IF_ERROR(p.start_chat());
+  GH_RETURN_IF_ERROR(p.start_actions());
   GH_RETURN_IF_ERROR(p.start_http());
   // Devices are reachable (service set) before the connection subscribes: no message from
   // the broker finds the adapter without a service.
@@ -288,10 +409,22 @@ void App::stop() {
   p.stopped = true;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
   if (p.device_topics) p.device_topics->set_service(nullptr);  // no new device messages
-  if (p.devices) p.devices->shutdown();    // actors finish queued commands, durably
-  if (p.journal) p.journal->shutdown();    // drains any append still queued
+  if (p.action_table) {                                        // nor actions from the table
+    p.action_table->set_devices(nullptr);
+    p.action_table->set_actions(nullptr);
+  }
+  if (p.devices) p.devices->shutdown();  // actors finish queued commands, durably
+  if (p.device_effects) p.device_effects->set_second(nullptr);  // before HTTP goes
+  if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
+  p.remote_install.reset();                // finishes queued installs (durable), then joins
+  p.actions.reset();                       // waits for calls in flight and their records
+  if (p.journal) p.journal->shutdown();    // drains any append still queued
   if (p.broker) (void)p.broker->stop();
+  p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
+  p.legacy_chat.reset();
+  p.chat_topics.reset();
+  p.action_table.reset();
   p.http.reset();
   p.devices.reset();
   p.system.reset();

@@ -12,6 +12,7 @@ Config::Config() {
       .add(broker_url, "broker", "broker URL (tcp://host:port); empty: start a private mosquitto")
       .add(mqtt_prefix, "prefix", "topic prefix of every gatehouse topic")
       .add(mqtt_client_id, "client-id", "MQTT client id (the persistent session's name)")
+      .add(mqtt_version, "version", "MQTT protocol of gatehouse's connection: 5, or 4 (3.1.1)")
       .add(mqtt_max_payload, "max-payload", "largest accepted payload in bytes (non-picture)")
       .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes");
   opt_group{custom_options_, "http"}
@@ -31,6 +32,28 @@ Config::Config() {
       .add(idle_timeout_ms, "idle-timeout", "ms after which an idle device actor is passivated")
       .add(max_live_actors, "max-live", "most device actors kept in memory")
       .add(snapshot_every, "snapshot-every", "events per stream between snapshots (0: never)");
+  opt_group{custom_options_, "chat"}
+      .add(argon2_ops, "argon2-ops", "Argon2id passes per password hash")
+      .add(argon2_mem_kib, "argon2-mem-kib", "Argon2id memory per password hash in KiB")
+      .add(hash_threads, "hash-threads", "threads hashing passwords (off the actor threads)")
+      .add(hash_queue, "hash-queue", "password hashes allowed to wait; beyond: 'retry'")
+      .add(chat_max_text, "max-text", "largest message text in bytes")
+      .add(session_ttl_h, "session-ttl", "hours a login session stays valid")
+      .add(chat_max_live, "max-live", "most user and room actors kept in memory");
+  opt_group{custom_options_, "http"}.add(http_max_streams, "max-streams",
+                                         "concurrent Server-Sent Event streams");
+  opt_group{custom_options_, "actions"}
+      .add(action_topics, "topics", "topics the action table listens on (with legacy on)")
+      .add(remote_install, "remote-install", "on|off: operators may install scripts over MQTT")
+      .add(action_max_instructions, "max-instructions", "Lua VM instructions per call")
+      .add(action_max_memory_kib, "max-memory-kib", "Lua memory per call in KiB")
+      .add(action_max_source, "max-source", "largest script in bytes")
+      .add(action_max_failures, "max-failures",
+           "failed calls in a row that disable an action (0: never)")
+      .add(action_threads, "threads", "threads running scripts (off the actor threads)")
+      .add(action_queue, "queue", "calls allowed to wait for a script thread");
+  opt_group{custom_options_, "global"}.add(legacy, "legacy",
+                                           "on|off: the seeds' own unauthenticated MQTT protocols");
 }
 
 namespace {
@@ -70,6 +93,29 @@ Status validate(const Config& c) {
   if (c.command_timeout_ms < 100) return invalid_argument("devices.command-timeout >= 100 ms");
   if (c.idle_timeout_ms < 100) return invalid_argument("devices.idle-timeout >= 100 ms");
   if (c.max_live_actors < 16) return invalid_argument("devices.max-live must be at least 16");
+  if (!valid_switch(c.legacy)) return invalid_argument("legacy: on|off");
+  if (!valid_switch(c.remote_install)) return invalid_argument("actions.remote-install: on|off");
+  if (c.action_topics.empty()) return invalid_argument("actions.topics must name a topic");
+  if (c.action_max_instructions < 1000)
+    return invalid_argument("actions.max-instructions must be at least 1000");
+  if (c.action_max_memory_kib < 64) return invalid_argument("actions.max-memory-kib >= 64");
+  if (c.action_threads < 1 || c.action_threads > 16)
+    return invalid_argument("actions.threads must be between 1 and 16");
+  if (c.action_queue < 1) return invalid_argument("actions.queue must be at least 1");
+  if (c.mqtt_version != 4 && c.mqtt_version != 5)
+    return invalid_argument("mqtt.version must be 5 or 4 (3.1.1)");
+  if (c.argon2_ops < 1 || c.argon2_ops > 64)
+    return invalid_argument("chat.argon2-ops must be between 1 and 64");
+  if (c.argon2_mem_kib < 8 || c.argon2_mem_kib > 4 * 1024 * 1024)
+    return invalid_argument("chat.argon2-mem-kib must be between 8 and 4194304");
+  if (c.hash_threads < 1 || c.hash_threads > 64)
+    return invalid_argument("chat.hash-threads must be between 1 and 64");
+  if (c.hash_queue < 1) return invalid_argument("chat.hash-queue must be at least 1");
+  if (c.chat_max_text < 1 || c.chat_max_text > 64 * 1024)
+    return invalid_argument("chat.max-text must be between 1 and 65536");
+  if (c.session_ttl_h < 1 || c.session_ttl_h > 24 * 365)
+    return invalid_argument("chat.session-ttl must be between 1 and 8760 hours");
+  if (c.chat_max_live < 16) return invalid_argument("chat.max-live must be at least 16");
   return Status::ok();
 }
 

@@ -25,6 +25,7 @@ class Config : public caf::actor_system_config {
   std::string broker_url;  // empty: start a private mosquitto
   std::string mqtt_prefix = "gatehouse";
   std::string mqtt_client_id = "gatehouse";
+  size_t mqtt_version = 5;  // 5, or 4 (3.1.1) for a broker without MQTT 5
   size_t mqtt_max_payload = 64 * 1024;
   size_t mqtt_max_picture = 2 * 1024 * 1024;
   // http
@@ -45,6 +46,26 @@ class Config : public caf::actor_system_config {
   size_t idle_timeout_ms = 60000;
   size_t max_live_actors = 100000;
   size_t snapshot_every = 100;
+  // chat
+  size_t argon2_ops = 2;              // Argon2id passes (OWASP minimum: 2 with 19 MiB)
+  size_t argon2_mem_kib = 19 * 1024;  // Argon2id memory per hash
+  size_t hash_threads = 1;            // threads that hash passwords (off the CAF scheduler)
+  size_t hash_queue = 256;            // hashes waiting beyond this are refused: "retry"
+  size_t chat_max_text = 4096;        // bytes of one message
+  size_t session_ttl_h = 7 * 24;      // hours a login session lives
+  size_t chat_max_live = 100000;      // most user and room actors kept in memory
+  size_t http_max_streams = 64;       // concurrent Server-Sent Event streams
+  // legacy: the seeds' own unauthenticated protocols (chat topics, action table)
+  std::string legacy = "off";
+  // actions (the seed's action table, and scripted Lua actions)
+  std::vector<std::string> action_topics = {"server"};  // the action table listens here
+  std::string remote_install = "off";        // install scripts over MQTT (operators only)
+  size_t action_max_instructions = 1000000;  // Lua VM instructions per call
+  size_t action_max_memory_kib = 4096;       // Lua memory per call
+  size_t action_max_source = 64 * 1024;      // bytes of one script
+  size_t action_max_failures = 5;            // failed calls in a row that disable (0: never)
+  size_t action_threads = 1;                 // threads running scripts
+  size_t action_queue = 64;                  // calls waiting beyond: refused
 };
 
 // True for "on", "true", "yes", "1".

@@ -7,5 +7,5 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  return gh::ctl::run(args, std::cout, std::cerr);
+  return gh::ctl::run(args, std::cin, std::cout, std::cerr);
 }

@@ -38,7 +38,12 @@ struct Waiter {
   Callback<CommandRecord> done;
 };
 
-enum class Phase { kRecovering, kReady, kAppending, kBroken };
+enum class Phase { kRecovering, kReady, kBroken };
+
+// Appends one device may have in flight. Each is decided on the state including the ones
+// before it; the journal's expected-version check makes that safe (if one fails, every
+// later one conflicts, and the actor restarts from the log).
+constexpr size_t kMaxInFlight = 16;
 
 struct DeviceActorState {
   std::string id;
@@ -46,13 +51,13 @@ struct DeviceActorState {
   caf::actor directory;
   std::shared_ptr<DeviceContext> context;
   Phase phase = Phase::kRecovering;
-  Status broken;  // why the stream cannot be served (kBroken)
-  State state;
+  Status broken;       // why the stream cannot be served (kBroken)
+  State state;         // durable: what replies, effects, waiters and snapshots see
+  Boxed<State> ahead;  // `state` plus the events in flight; only while appends are
   uint64_t snapshot_version = 0;
-  std::list<DeviceCall> queue;            // usually empty; a list allocates nothing then
-  std::unique_ptr<DeviceCall> in_flight;  // a pointer: 8 bytes while idle, not 250
-  bool reply_after_recovery = false;      // in_flight waits for a reload (duplicate command)
-  std::vector<WaitCall> early_waits;      // arrived before recovery finished
+  std::list<DeviceCall> queue;        // not yet decided; usually empty (a list allocates nothing)
+  std::list<DeviceCall> in_flight;    // appended, not yet durable, oldest first
+  std::vector<WaitCall> early_waits;  // arrived before recovery finished
   std::vector<Waiter> waiters;
   uint64_t next_waiter = 1;
   std::string expiry_armed;  // command id whose timeout timer is running
@@ -159,10 +164,6 @@ void on_recovered(Self* self, Recovered& recovered) {
   if (!recovered.result->is_ok()) {
     st.phase = Phase::kBroken;
     st.broken = recovered.result->status();
-    if (st.in_flight) {
-      st.in_flight->done(st.broken);
-      st.in_flight.reset();
-    }
     fail_queue(self, st.broken);
     pump(self);  // quits if a stop is pending
     return;
@@ -170,11 +171,6 @@ void on_recovered(Self* self, Recovered& recovered) {
   st.state = std::move(recovered.result->value());
   st.snapshot_version = st.state.version;
   st.phase = Phase::kReady;
-  if (st.reply_after_recovery && st.in_flight) {
-    st.in_flight->done(st.state);
-    st.in_flight.reset();
-    st.reply_after_recovery = false;
-  }
   auto early = std::move(st.early_waits);
   st.early_waits.clear();
   for (auto& wait : early) add_waiter(self, wait);
@@ -192,33 +188,45 @@ void on_recovered(Self* self, Recovered& recovered) {
   pump(self);
 }
 
+// Ends the actor after a failed or inconsistent append: every call not yet answered gets
+// `status`; the next message spawns a fresh actor that recovers the truth from the log.
+void restart(Self* self, const Status& status) {
+  auto& st = self->state;
+  for (auto& call : st.in_flight) call.done(status);
+  st.in_flight.clear();
+  fail_queue(self, status);
+  for (auto& waiter : st.waiters) waiter.done(status);
+  st.waiters.clear();
+  self->quit(caf::sec::runtime_error);
+}
+
 void on_appended(Self* self, AppendDone& done) {
   auto& st = self->state;
-  auto call = std::move(*st.in_flight);
-  st.in_flight.reset();
+  auto call = std::move(st.in_flight.front());
+  st.in_flight.pop_front();
   auto& result = *done.result;
   if (!result.is_ok()) {
-    // The log is the truth and we no longer know it: answer, then end; the next message
-    // spawns a fresh actor that recovers from the log.
+    // The log is the truth and we no longer know it: answer, then end.
     ++st.context->rejections;
     call.done(result.status());
-    auto restart = unavailable("device " + st.id +
-                               " is restarting after a failed write: " + result.status().message());
-    fail_queue(self, restart);
-    for (auto& waiter : st.waiters) waiter.done(restart);
-    st.waiters.clear();
-    self->quit(caf::sec::runtime_error);
+    restart(self, unavailable("device " + st.id +
+                              " is restarting after a failed write: " + result.status().message()));
     return;
   }
   if (result->duplicate) {
-    // Written before, but not part of our state (it fell out of `recent`): reload.
-    st.in_flight = std::make_unique<DeviceCall>(std::move(call));
-    st.reply_after_recovery = true;
-    start_recovery(self);
+    // Written before (the command fell out of `recent`): nothing new is durable. Appends
+    // decided after it assumed its events; they are void, so start again from the log.
+    call.done(st.state);
+    if (!st.in_flight.empty()) {
+      restart(self, unavailable("device " + st.id + " is reloading; retry"));
+      return;
+    }
+    st.ahead.reset();
+    pump(self);
     return;
   }
   for (const auto& e : result->events) apply(st.state, e);
-  st.phase = Phase::kReady;
+  if (st.in_flight.empty()) st.ahead.reset();
   call.done(st.state);
   run_effects(self, result->events);
   answer_waiters(self);
@@ -229,50 +237,68 @@ void on_appended(Self* self, AppendDone& done) {
 
 void start_append(Self* self, DeviceCall call, std::vector<Envelope> events) {
   auto& st = self->state;
+  if (!st.ahead) st.ahead = st.state;
   AppendRequest request;
   request.stream = st.stream;
-  request.expected_version = st.state.version;
+  request.expected_version = st.ahead->version;
   request.command_id = call.command_id;
   request.cause = call.cause;
+  request.time_unix_ms = st.context->clock();
+  // The speculative state sees the events as the journal will stamp them.
+  for (auto& e : events) {
+    e.set_stream(st.stream);
+    e.set_version(st.ahead->version + 1);
+    e.set_time_unix_ms(request.time_unix_ms);
+    e.set_command_id(call.command_id);
+    *e.mutable_cause() = call.cause;
+    apply(*st.ahead, e);
+  }
   request.events = std::move(events);
   request.blobs = std::move(call.blobs);
-  request.time_unix_ms = st.context->clock();
-  st.in_flight = std::make_unique<DeviceCall>(std::move(call));
-  st.phase = Phase::kAppending;
+  st.in_flight.push_back(std::move(call));
   auto handle = caf::actor_cast<caf::actor>(self);
   st.context->journal->append(std::move(request), [handle](Result<AppendResult> result) {
     caf::anon_send(handle, AppendDone{std::make_shared<Result<AppendResult>>(std::move(result))});
   });
 }
 
-// Handles queued calls until one needs an append (or the queue is empty).
+// Decides queued calls in order, appending each that produces events without waiting for
+// the ones before it (up to kMaxInFlight). A call answered without an append -- a read, a
+// retry that changes nothing, a rejection -- waits until nothing is in flight, so that
+// every answer shows durable state only.
 void pump(Self* self) {
   auto& st = self->state;
-  while (st.phase == Phase::kReady && !st.queue.empty()) {
-    auto call = std::move(st.queue.front());
-    st.queue.pop_front();
+  while (st.phase == Phase::kReady && !st.queue.empty() && st.in_flight.size() < kMaxInFlight) {
+    auto& call = st.queue.front();
     if (!call.command) {
+      if (!st.in_flight.empty()) return;
       if (st.state.registered)
         call.done(st.state);
       else
         call.done(not_found("device " + st.id + " is not registered"));
+      st.queue.pop_front();
+      continue;
+    }
+    const State& current = st.ahead ? *st.ahead : st.state;
+    auto events = decide(current, *call.command, st.context->clock());
+    if (!events || events->empty()) {
+      if (!st.in_flight.empty()) return;  // decided again once the state is durable
+      ++st.context->commands;
+      if (!events) {
+        ++st.context->rejections;
+        call.done(events.status());
+      } else {
+        call.done(st.state);
+      }
+      st.queue.pop_front();
       continue;
     }
     ++st.context->commands;
-    auto events = decide(st.state, *call.command, st.context->clock());
-    if (!events) {
-      ++st.context->rejections;
-      call.done(events.status());
-      continue;
-    }
-    if (events->empty()) {
-      call.done(st.state);
-      continue;
-    }
-    start_append(self, std::move(call), std::move(*events));
-    return;
+    auto next = std::move(call);
+    st.queue.pop_front();
+    start_append(self, std::move(next), std::move(*events));
   }
-  if (st.stop_requested && st.phase != Phase::kAppending && st.phase != Phase::kRecovering) {
+  if (st.stop_requested && st.in_flight.empty() && st.phase != Phase::kRecovering) {
     fail_queue(self, unavailable("device " + st.id + " is shutting down"));
     for (auto& waiter : st.waiters) {
       const auto* record = st.state.find_command(waiter.command_id);
@@ -288,7 +314,7 @@ void pump(Self* self) {
 
 bool idle(const DeviceActorState& st) {
   return (st.phase == Phase::kReady || st.phase == Phase::kBroken) && st.queue.empty() &&
-         st.waiters.empty() && !pending_deadline(st.state);
+         st.in_flight.empty() && st.waiters.empty() && !pending_deadline(st.state);
 }
 
 caf::behavior device_actor(Self* self, std::string id, caf::actor directory,

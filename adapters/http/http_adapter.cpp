@@ -1,11 +1,27 @@
 #include "adapters/http/http_adapter.h"
 
+#include <chrono>
+
+#include "adapters/http/device_event_stream.h"
+#include "adapters/http/event_stream.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/request_counters.h"
 #include "adapters/http/route_context.h"
 #include "adapters/http/routes.h"
 
 namespace gh::http {
+namespace {
+
+// Every event stream holds a worker thread for as long as it is open: the pool gets one
+// thread per allowed stream on top of the configured ones, so open streams can never
+// starve ordinary requests.
+ServerOptions with_stream_threads(const HttpOptions& options) {
+  ServerOptions server = options.server;
+  server.threads += options.max_event_streams + kMaxDeviceStreams;
+  return server;
+}
+
+}  // namespace
 
 struct HttpAdapter::Impl {
   Impl(device::DeviceService& devices, ApiTokens& tokens, const UrlSigner& signer,
@@ -13,12 +29,18 @@ struct HttpAdapter::Impl {
       : options(std::move(options_in)),
         health(std::move(health_in)),
         metrics(std::move(metrics_in)),
-        context{devices, tokens, signer, options, health, metrics, counters},
-        server(options.server) {
+        streams(options.max_event_streams, options.event_stream_buffer_bytes),
+        device_events(kMaxDeviceStreams, options.event_stream_buffer_bytes),
+        context{devices, tokens, signer, options, health, metrics, counters, nullptr, &streams},
+        server(with_stream_threads(options)) {
     register_legacy_routes(server.router(), context);
     register_device_routes(server.router(), context);
     register_picture_routes(server.router(), context);
     register_ops_routes(server.router(), context);
+    register_chat_routes(server.router(), context);
+    register_action_routes(server.router(), context);
+    register_web_routes(server.router(), context);
+    register_device_event_routes(server.router(), context, device_events);
   }
 
   // Declaration order matters: the context refers to the members above it, and the server
@@ -27,6 +49,8 @@ struct HttpAdapter::Impl {
   HealthProbes health;
   MetricsSources metrics;
   RequestCounters counters;
+  EventStreamHub streams;
+  DeviceEventHub device_events;
   RouteContext context;
   HttpServer server;
 };
@@ -40,7 +64,38 @@ HttpAdapter::~HttpAdapter() { stop(); }
 
 Result<int> HttpAdapter::start() { return impl_->server.start(); }
 
-void HttpAdapter::stop() { impl_->server.stop(); }
+void HttpAdapter::stop() {
+  // Streams first: the server's stop() waits for every worker, and a stream's worker would
+  // otherwise wait for its next heartbeat. The stopped hub also refuses new streams. Their
+  // workers then write the final `end` frame; httplib stops calling a stream's provider once
+  // the server is stopping, so the server stops only after that (or after a write timeout,
+  // which is as long as a stuck client can hold a write).
+  impl_->streams.stop();
+  impl_->device_events.stop();
+  const auto limit =
+      std::chrono::duration_cast<std::chrono::milliseconds>(impl_->options.server.write_timeout) +
+      std::chrono::seconds(1);
+  impl_->streams.wait_closed(limit);
+  impl_->device_events.wait_closed(limit);
+  impl_->server.stop();
+}
+
+void HttpAdapter::set_chat(chat::ChatService* chat) { impl_->context.chat = chat; }
+
+void HttpAdapter::set_actions(actions::ActionAdmin* actions) { impl_->context.actions = actions; }
+
+Result<events::Cause> HttpAdapter::authenticate_operator(const std::string& secret) const {
+  return operator_caller(impl_->context, secret);
+}
+
+chat::RoomListener& HttpAdapter::room_listener() { return impl_->streams; }
+
+device::DeviceEffects& HttpAdapter::device_listener() {
+  impl_->device_events.attach();
+  return impl_->device_events;
+}
+
+size_t HttpAdapter::open_event_streams() const { return impl_->streams.open_streams(); }
 
 std::string HttpAdapter::signed_picture_url(const std::string& picture_id) const {
   const int64_t expires = impl_->context.now_ms() / 1000 + impl_->options.picture_url_ttl.count();

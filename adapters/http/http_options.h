@@ -53,6 +53,23 @@ struct HttpOptions {
   bool metrics_open_on_loopback = true;
   // Unix milliseconds now; empty: the system clock. Injected for tests of URL expiry.
   std::function<int64_t()> clock_ms;
+
+  // ---- chat (/api/..., docs/protocol.md "Chat API") ----
+  // GET /api/rooms page size: default and maximum.
+  size_t rooms_page_default = 100;
+  size_t rooms_page_max = 500;
+  // GET /api/rooms/{room}/messages page size: default (the maximum is the service's, 100).
+  size_t history_page_default = 50;
+  // Server-Sent Events (GET /api/rooms/{room}/events). Each open stream holds one worker
+  // thread for as long as it lasts, so the adapter adds this many threads to server.threads:
+  // streams can never starve ordinary requests. Beyond it a new stream is 503. 0: no streams.
+  size_t max_event_streams = 64;
+  // Bytes of events queued for one stream that its client has not read yet; a client that
+  // falls further behind is dropped (its stream ends) rather than buffered without bound.
+  size_t event_stream_buffer_bytes = 256 * 1024;
+  // A comment line on an idle stream this often, so proxies and clients see it alive and a
+  // vanished client is noticed; the session is checked again at the same time.
+  std::chrono::milliseconds event_heartbeat{15000};
 };
 
 }  // namespace gh::http

@@ -2,10 +2,13 @@
 
 #include <chrono>
 
+#include "actors/user/user_model.h"
+#include "adapters/http/bounded_wait.h"
 #include "adapters/http/http_status.h"
 #include "adapters/http/reply.h"
 
 namespace gh::http {
+namespace {}  // namespace
 
 int64_t RouteContext::now_ms() const {
   if (options.clock_ms) return options.clock_ms();
@@ -27,10 +30,19 @@ void add_route(httplib::Server& server, RouteContext& context, Method method,
                                        : Code::kOk;
     context.counters.count(label, outcome == Code::kOk ? "ok" : code_name(outcome));
   };
-  if (method == Method::kGet) {
-    server.Get(pattern, std::move(handler));
-  } else {
-    server.Post(pattern, std::move(handler));
+  switch (method) {
+    case Method::kGet:
+      server.Get(pattern, std::move(handler));
+      break;
+    case Method::kPost:
+      server.Post(pattern, std::move(handler));
+      break;
+    case Method::kPut:
+      server.Put(pattern, std::move(handler));
+      break;
+    case Method::kDelete:
+      server.Delete(pattern, std::move(handler));
+      break;
   }
 }
 
@@ -50,6 +62,47 @@ events::Cause token_cause(const std::string& token_name) {
   cause.set_name(token_name);
   cause.set_channel("http");
   return cause;
+}
+
+events::Cause user_cause(const std::string& user) {
+  events::Cause cause;
+  cause.set_kind(events::Cause::USER);
+  cause.set_name(user);
+  cause.set_channel("http");
+  return cause;
+}
+
+Result<chat::Identity> authenticate_session(const RouteContext& context, const std::string& token) {
+  if (context.chat == nullptr) return unavailable("the chat service is not available");
+  if (token.empty()) return unauthenticated("this route needs a session token");
+  return wait_bounded<chat::Identity>(context.options.call_timeout, "chat service",
+                                      [&](auto done) { context.chat->authenticate(token, done); });
+}
+
+Result<events::Cause> require_operator_caller(const RouteContext& context,
+                                              const httplib::Request& req) {
+  const std::string header = req.get_header_value("Authorization");
+  auto secret = bearer_secret(header);
+  if (!secret) return unauthenticated("this route needs an Authorization: Bearer token");
+  return operator_caller(context, std::string(*secret));
+}
+
+Result<events::Cause> operator_caller(const RouteContext& context, const std::string& secret) {
+  // API tokens first: they are local and constant-time; a session costs a call to a user
+  // actor.
+  if (auto name = context.tokens.authenticate(secret)) return token_cause(*name);
+  if (context.chat == nullptr) return unauthenticated("unknown or revoked API token");
+  auto who = authenticate_session(context, secret);
+  if (!who) {
+    if (who.status().code() == Code::kUnauthenticated) {
+      return unauthenticated("unknown or revoked API token or session");
+    }
+    return who.status();
+  }
+  if (!who->has_role(user::kOperatorRole)) {
+    return permission_denied("user " + who->user + " is not an operator");
+  }
+  return user_cause(who->user);
 }
 
 }  // namespace gh::http

@@ -1,6 +1,7 @@
 // Shared plumbing of the route files (routes_*.cpp): what a handler can reach, how it is
 // registered (counted per route and outcome; a returned error becomes the JSON error
-// answer), and the bearer-token check. Internal to adapters/http.
+// answer), and the checks of who is calling: API tokens, chat sessions, operators.
+// Internal to adapters/http.
 // Thread-safety: a RouteContext is read-only after registration except the counters,
 // which are thread-safe; handlers run concurrently on the worker threads.
 #pragma once
@@ -12,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "actors/actions/action_service.h"
+#include "actors/chat/chat_service.h"
 #include "actors/device/device_service.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/http_options.h"
@@ -22,6 +25,8 @@
 
 namespace gh::http {
 
+class EventStreamHub;
+
 struct RouteContext {
   device::DeviceService& devices;
   const ApiTokens& tokens;
@@ -30,6 +35,14 @@ struct RouteContext {
   const HealthProbes& health;
   const MetricsSources& metrics;
   RequestCounters& counters;
+  // The chat service behind /api/... (HttpAdapter::set_chat(), before start()); null: the
+  // chat routes answer 503 and device routes accept API tokens only.
+  chat::ChatService* chat = nullptr;
+  // The Server-Sent Events subscribers (GET /api/rooms/{room}/events).
+  EventStreamHub* streams = nullptr;
+  // The scripted actions behind /api/actions (HttpAdapter::set_actions(), before start());
+  // null: those routes answer 503.
+  actions::ActionAdmin* actions = nullptr;
 
   // Unix milliseconds from the injected clock, or the system clock.
   int64_t now_ms() const;
@@ -39,7 +52,7 @@ struct RouteContext {
 // (which add_route() turns into the JSON error answer with its HTTP status).
 using RouteFn = std::function<Status(const httplib::Request&, httplib::Response&)>;
 
-enum class Method { kGet, kPost };
+enum class Method { kGet, kPost, kPut, kDelete };
 
 // Registers `fn` for `method` and the path regex `pattern`, counted in the metrics as
 // `label` ("POST /devices/{id}/lock").
@@ -52,5 +65,23 @@ Result<std::string> require_token(const RouteContext& context, const httplib::Re
 
 // {kind API_TOKEN, name = token, channel "http"}: who caused the events of a request.
 events::Cause token_cause(const std::string& token_name);
+// {kind USER, name = user, channel "http"}: a user's session caused them.
+events::Cause user_cause(const std::string& user);
+
+// The identity behind the chat session token `token` (options.call_timeout bounds the
+// wait). kUnavailable when no chat service is set; kUnauthenticated when the session is
+// unknown, expired or ended.
+Result<chat::Identity> authenticate_session(const RouteContext& context, const std::string& token);
+
+// Who may use an operator route (devices, pictures by token, the device event stream,
+// scripted actions): an API token, or the chat session of a user with the role `operator`.
+// Returns the cause the route's events carry. kUnauthenticated when the bearer is missing or
+// neither a token nor a live session; kPermissionDenied for the session of a user who is not
+// an operator.
+Result<events::Cause> require_operator_caller(const RouteContext& context,
+                                              const httplib::Request& req);
+// The same check for a bearer secret taken from elsewhere (an event stream's ?token=, the
+// MQTT remote install's token through HttpAdapter::authenticate_operator()).
+Result<events::Cause> operator_caller(const RouteContext& context, const std::string& secret);
 
 }  // namespace gh::http

@@ -1,6 +1,6 @@
-// The device routes. Every one needs a bearer token (door states and histories are
-// sensitive), validates ids, parameters and bodies before calling the service, and bounds
-// every wait for it (options.call_timeout).
+// The device routes. Every one needs a bearer API token or an operator's session (door
+// states and histories are sensitive), validates ids, parameters and bodies before calling the
+// service, and bounds every wait for it (options.call_timeout).
 #include <algorithm>
 
 #include "adapters/codec/device_json.h"
@@ -55,7 +55,7 @@ Status list_devices(RouteContext& context, const httplib::Request& req, httplib:
   return Status::ok();
 }
 
-Status provision(RouteContext& context, const std::string& token, const httplib::Request& req,
+Status provision(RouteContext& context, const events::Cause& cause, const httplib::Request& req,
                  httplib::Response& res) {
   auto body = codec::parse_json(req.body, context.options.server.max_body_bytes,
                                 context.options.max_json_depth);
@@ -70,7 +70,7 @@ Status provision(RouteContext& context, const std::string& token, const httplib:
   GH_RETURN_IF_ERROR(info_field(*body, "name", info.name));
   GH_RETURN_IF_ERROR(info_field(*body, "firmware", info.firmware));
   auto state = wait_bounded<device::State>(context.options.call_timeout, [&](auto done) {
-    context.devices.provision(id, std::move(info), token_cause(token), std::move(done));
+    context.devices.provision(id, std::move(info), cause, std::move(done));
   });
   if (!state) return state.status();
   res.set_header("Location", "/devices/" + id);
@@ -112,7 +112,7 @@ Status get_device(RouteContext& context, const httplib::Request& req, httplib::R
   return Status::ok();
 }
 
-Status lock_device(RouteContext& context, const std::string& token, const httplib::Request& req,
+Status lock_device(RouteContext& context, const events::Cause& cause, const httplib::Request& req,
                    httplib::Response& res) {
   auto id = path_id(req);
   if (!id) return id.status();
@@ -128,7 +128,7 @@ Status lock_device(RouteContext& context, const std::string& token, const httpli
   }
   const auto limit = context.options.call_timeout;
   auto command = wait_bounded<device::CommandRecord>(limit, [&](auto done) {
-    context.devices.request_lock(*id, *action, command_id, token_cause(token), std::move(done));
+    context.devices.request_lock(*id, *action, command_id, cause, std::move(done));
   });
   if (!command) return command.status();
   if (command->action != *action) {
@@ -164,23 +164,23 @@ Status history(RouteContext& context, const httplib::Request& req, httplib::Resp
   return Status::ok();
 }
 
-// Wraps a handler that needs the caller's token name.
+// Wraps a handler that needs to know who is calling (the cause of its events).
 RouteFn authenticated(RouteContext& context,
-                      Status (*fn)(RouteContext&, const std::string&, const httplib::Request&,
+                      Status (*fn)(RouteContext&, const events::Cause&, const httplib::Request&,
                                    httplib::Response&)) {
   return [&context, fn](const httplib::Request& req, httplib::Response& res) {
-    auto token = require_token(context, req);
-    if (!token) return token.status();
-    return fn(context, *token, req, res);
+    auto caller = require_operator_caller(context, req);
+    if (!caller) return caller.status();
+    return fn(context, *caller, req, res);
   };
 }
 
-// Wraps a read-only handler: the token is checked, its name is not needed.
+// Wraps a read-only handler: the caller is checked, who it is is not needed.
 RouteFn authenticated(RouteContext& context,
                       Status (*fn)(RouteContext&, const httplib::Request&, httplib::Response&)) {
   return [&context, fn](const httplib::Request& req, httplib::Response& res) {
-    auto token = require_token(context, req);
-    if (!token) return token.status();
+    auto caller = require_operator_caller(context, req);
+    if (!caller) return caller.status();
     return fn(context, req, res);
   };
 }

@@ -1,5 +1,6 @@
 // The seed's Flask routes, kept for its clients, now authenticated (DESIGN.md "Security":
-// routes that change state need a bearer token). They answer JSON like every route.
+// routes that change state need a bearer token, or an operator's session). They answer JSON like
+// every route.
 #include <algorithm>
 #include <cctype>
 
@@ -13,10 +14,10 @@
 namespace gh::http {
 namespace {
 
-// LOCK/UNLOCK every device, or only ?device=ID, on behalf of API token `token`.
+// LOCK/UNLOCK every device, or only ?device=ID, on behalf of `cause` (an API token or an
+// operator).
 Status lock_devices(RouteContext& context, const httplib::Request& req, httplib::Response& res,
-                    events::LockAction action, const std::string& token) {
-  const auto cause = token_cause(token);
+                    events::LockAction action, const events::Cause& cause) {
   const auto limit = context.options.call_timeout;
   if (req.has_param("device")) {
     std::string id = req.get_param_value("device");
@@ -57,24 +58,24 @@ void register_legacy_routes(httplib::Server& server, RouteContext& context) {
             });
   add_route(server, context, Method::kPost, "/lock", "POST /lock",
             [&context](const httplib::Request& req, httplib::Response& res) {
-              auto token = require_token(context, req);
-              if (!token) return token.status();
-              return lock_devices(context, req, res, events::LOCK, *token);
+              auto caller = require_operator_caller(context, req);
+              if (!caller) return caller.status();
+              return lock_devices(context, req, res, events::LOCK, *caller);
             });
   add_route(server, context, Method::kPost, "/unlock", "POST /unlock",
             [&context](const httplib::Request& req, httplib::Response& res) {
-              auto token = require_token(context, req);
-              if (!token) return token.status();
-              return lock_devices(context, req, res, events::UNLOCK, *token);
+              auto caller = require_operator_caller(context, req);
+              if (!caller) return caller.status();
+              return lock_devices(context, req, res, events::UNLOCK, *caller);
             });
   // The seed's /test: the body says "lock" or "unlock".
   add_route(server, context, Method::kPost, "/test", "POST /test",
             [&context](const httplib::Request& req, httplib::Response& res) {
-              auto token = require_token(context, req);
-              if (!token) return token.status();
+              auto caller = require_operator_caller(context, req);
+              if (!caller) return caller.status();
               auto action = device::parse_action(trim(req.body));
               if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
-              return lock_devices(context, req, res, *action, *token);
+              return lock_devices(context, req, res, *action, *caller);
             });
   add_route(server, context, Method::kGet, "/get_pic", "GET /get_pic",
             [&context](const httplib::Request& req, httplib::Response& res) {

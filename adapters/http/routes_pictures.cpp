@@ -26,16 +26,17 @@ bool etag_matches(std::string_view header, std::string_view etag) {
   return false;
 }
 
-// A signed URL (expires & sig) or a bearer token. A URL that carries a signature is judged
-// by it alone: a bad or expired one is 403 even if a token was sent too, so mistakes show.
+// A signed URL (expires & sig), a bearer token or an operator's session. A URL that carries a
+// signature is judged by it alone: a bad or expired one is 403 even if a token was sent too, so
+// mistakes show.
 Status authorize(const RouteContext& context, const httplib::Request& req,
                  const std::string& picture_id) {
   if (req.has_param("sig") || req.has_param("expires")) {
     return context.signer.verify(picture_id, req.get_param_value("expires"),
                                  req.get_param_value("sig"), context.now_ms() / 1000);
   }
-  auto token = require_token(context, req);
-  return token ? Status::ok() : token.status();
+  auto caller = require_operator_caller(context, req);
+  return caller ? Status::ok() : caller.status();
 }
 
 }  // namespace

@@ -173,6 +173,12 @@ Result<pid_t> spawn_broker(const std::string& exe, const std::string& config,
   }
   if (pid == 0) {
     ::close(error_pipe[0]);
+    // The child inherits the signal mask, and exec keeps it: gatehouse blocks SIGTERM and
+    // SIGINT in every thread to sigwait() for them, which would leave mosquitto deaf to
+    // the SIGTERM of stop() and of PR_SET_PDEATHSIG (then only SIGKILL ends it).
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (stop_with_parent) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect

@@ -3,6 +3,8 @@
 #include <mqtt/async_client.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <exception>
 #include <random>
 #include <shared_mutex>
@@ -28,8 +30,8 @@ class PublishListener final : public mqtt::iaction_listener {
 
 // Queue publishes while disconnected, even before the first connect: effects raised during
 // a broker outage go out when it returns instead of being dropped.
-mqtt::create_options buffered_create_options(int max_buffered) {
-  mqtt::create_options opts(4 /* MQTT 3.1.1 */);
+mqtt::create_options buffered_create_options(int mqtt_version, int max_buffered) {
+  mqtt::create_options opts(mqtt_version);
   opts.set_send_while_disconnected(true, /*anyTime=*/true);
   opts.set_max_buffered_messages(max_buffered);
   return opts;
@@ -38,12 +40,12 @@ mqtt::create_options buffered_create_options(int max_buffered) {
 }  // namespace
 
 struct MqttConnection::Impl {
-  Impl(const std::string& url, const std::string& client_id, int max_buffered,
+  Impl(const std::string& url, const std::string& client_id, int mqtt_version, int max_buffered,
        ConnectionCounters& counters)
       : listener(counters),
         // No client persistence: the broker keeps our session (clean_session=false); what
         // is in flight in this process is lost with it, and effects are re-derivable.
-        client(url, client_id, buffered_create_options(max_buffered), nullptr) {}
+        client(url, client_id, buffered_create_options(mqtt_version, max_buffered), nullptr) {}
 
   PublishListener listener;  // declared first: outlives the client's pending tokens
   mqtt::async_client client;
@@ -59,6 +61,9 @@ Result<std::unique_ptr<MqttConnection>> MqttConnection::create(MqttConnectionOpt
   if (options.client_id.empty() || options.client_id.size() > 256) {
     return invalid_argument("mqtt client id must be 1-256 characters");
   }
+  if (options.mqtt_version != 4 && options.mqtt_version != 5) {
+    return invalid_argument("mqtt version must be 4 (3.1.1) or 5");
+  }
   if (options.min_backoff.count() <= 0 || options.max_backoff < options.min_backoff) {
     return invalid_argument("mqtt backoff must satisfy 0 < min <= max");
   }
@@ -71,8 +76,8 @@ Result<std::unique_ptr<MqttConnection>> MqttConnection::create(MqttConnectionOpt
 
 MqttConnection::MqttConnection(MqttConnectionOptions options, BrokerAddress broker)
     : options_(std::move(options)), broker_(std::move(broker)) {
-  impl_ = std::make_unique<Impl>(broker_url(broker_), options_.client_id, options_.max_buffered,
-                                 counters_);
+  impl_ = std::make_unique<Impl>(broker_url(broker_), options_.client_id, options_.mqtt_version,
+                                 options_.max_buffered, counters_);
 }
 
 MqttConnection::~MqttConnection() { stop(); }
@@ -82,7 +87,16 @@ Status MqttConnection::add_handler(std::vector<std::string> filters, int qos,
   std::lock_guard lock(mu_);
   if (started_) return failed_precondition("handlers must be added before start()");
   if (qos < 0 || qos > 2) return invalid_argument("qos must be 0, 1 or 2");
-  routes_.push_back(Route{std::move(filters), qos, std::move(handler)});
+  routes_.push_back(Route{std::move(filters), qos, std::move(handler), nullptr});
+  return Status::ok();
+}
+
+Status MqttConnection::add_request_handler(std::vector<std::string> filters, int qos,
+                                           RequestHandler handler) {
+  std::lock_guard lock(mu_);
+  if (started_) return failed_precondition("handlers must be added before start()");
+  if (qos < 0 || qos > 2) return invalid_argument("qos must be 0, 1 or 2");
+  routes_.push_back(Route{std::move(filters), qos, nullptr, std::move(handler)});
   return Status::ok();
 }
 
@@ -94,7 +108,7 @@ Status MqttConnection::start() {
   }
   try {
     impl_->client.set_message_callback([this](mqtt::const_message_ptr msg) {
-      if (msg) dispatch(msg->get_topic(), msg->get_payload_str(), msg->is_retained());
+      if (msg) dispatch(*msg);
     });
     impl_->client.set_connection_lost_handler([this](const std::string&) {
       counters_.connected.store(false);
@@ -150,8 +164,20 @@ bool MqttConnection::try_connect() {
   auto& client = impl_->client;
   try {
     mqtt::connect_options_builder builder;
-    builder.clean_session(options_.clean_session)
-        .keep_alive_interval(options_.keep_alive)
+    // The version first: setting it resets the clean-session/clean-start flags.
+    builder.mqtt_version(options_.mqtt_version);
+    if (options_.mqtt_version >= 5) {
+      // 3.1.1's clean_session=false is MQTT 5's clean start off plus a session that outlives
+      // the connection; without the expiry interval the broker would drop our session (and
+      // the requests queued for us) at every disconnect.
+      builder.clean_start(options_.clean_session);
+      builder.properties(mqtt::properties{mqtt::property(
+          mqtt::property::SESSION_EXPIRY_INTERVAL,
+          options_.clean_session ? 0 : static_cast<int32_t>(UINT32_MAX) /* never */)});
+    } else {
+      builder.clean_session(options_.clean_session);
+    }
+    builder.keep_alive_interval(options_.keep_alive)
         .connect_timeout(options_.connect_timeout)
         .automatic_reconnect(false);
     if (!options_.status_topic.empty()) {
@@ -207,10 +233,13 @@ bool MqttConnection::try_connect() {
   return true;
 }
 
-void MqttConnection::dispatch(const std::string& topic, const std::string& payload, bool retained) {
+void MqttConnection::dispatch(const mqtt::message& message) {
   std::shared_lock lock(impl_->dispatch_mu);
   if (!impl_->dispatching) return;
   counters_.received.fetch_add(1);
+  const std::string& topic = message.get_topic();
+  const std::string& payload = message.get_payload_str();
+  const bool retained = message.is_retained();
   bool routed = false;
   for (const auto& route : routes_) {
     bool match = std::any_of(route.filters.begin(), route.filters.end(),
@@ -219,7 +248,26 @@ void MqttConnection::dispatch(const std::string& topic, const std::string& paylo
     routed = true;
     // An exception must never unwind into paho's C thread.
     try {
-      route.handler(topic, payload, retained);
+      if (route.handler) {
+        route.handler(topic, payload, retained);
+        continue;
+      }
+      InboundMessage in;
+      in.topic = topic;
+      in.payload = payload;
+      in.retained = retained;
+      const mqtt::properties& props = message.get_properties();
+      std::string response_topic, correlation;
+      if (props.contains(mqtt::property::RESPONSE_TOPIC)) {
+        response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+        in.response_topic = response_topic;
+      }
+      if (props.contains(mqtt::property::CORRELATION_DATA)) {
+        correlation = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+        in.has_correlation_data = true;
+        in.correlation_data = correlation;
+      }
+      route.request_handler(in);
     } catch (...) {
       counters_.handler_exceptions.fetch_add(1);
     }
@@ -230,6 +278,23 @@ void MqttConnection::dispatch(const std::string& topic, const std::string& paylo
 void MqttConnection::publish(const std::string& topic, std::string payload, int qos, bool retain) {
   try {
     auto msg = mqtt::make_message(topic, std::move(payload), qos, retain);
+    impl_->client.publish(msg, nullptr, impl_->listener);
+    counters_.published.fetch_add(1);
+  } catch (const std::exception&) {
+    counters_.publish_failures.fetch_add(1);
+  }
+}
+
+void MqttConnection::publish_response(const std::string& topic, std::string payload, int qos,
+                                      const std::optional<std::string>& correlation_data) {
+  if (options_.mqtt_version < 5 || !correlation_data) {
+    publish(topic, std::move(payload), qos, false);
+    return;
+  }
+  try {
+    auto msg = mqtt::message::create(
+        topic, std::move(payload), qos, false,
+        mqtt::properties{mqtt::property(mqtt::property::CORRELATION_DATA, *correlation_data)});
     impl_->client.publish(msg, nullptr, impl_->listener);
     counters_.published.fetch_add(1);
   } catch (const std::exception&) {

@@ -1,6 +1,10 @@
 // gatehouse's connection to the MQTT broker, over paho.mqtt.cpp's async_client.
 //
-// - persistent session (clean_session=false by default) under a fixed client id, QoS 1;
+// - MQTT 5 by default (4 = 3.1.1 for brokers without it): requests may carry a Response
+//   Topic and Correlation Data (add_request_handler, publish_response); devices and other
+//   clients may use either version, the broker translates;
+// - persistent session (clean_session=false by default; on MQTT 5: clean start off and a
+//   session that never expires, as 3.1.1's) under a fixed client id, QoS 1;
 // - our own reconnect loop with jittered exponential backoff (paho's automatic reconnect
 //   has no jitter: many servers restarted together would retry in lockstep);
 // - after every successful (re)connect, in this order: TCP_NODELAY on our sockets to the
@@ -24,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,11 +36,16 @@
 #include "adapters/mqtt/publisher.h"
 #include "events/status.h"
 
+namespace mqtt {
+class message;
+}
+
 namespace gh::mqtt_adapter {
 
 struct MqttConnectionOptions {
   std::string url;  // "tcp://host:port"
   std::string client_id = "gatehouse";
+  int mqtt_version = 5;  // 5, or 4 (3.1.1: no Response Topic or Correlation Data)
   bool clean_session = false;
   std::chrono::seconds keep_alive{30};
   std::chrono::seconds connect_timeout{5};
@@ -70,6 +80,19 @@ struct ConnectionCounters {
 using MessageHandler =
     std::function<void(const std::string& topic, const std::string& payload, bool retained)>;
 
+// What a request handler gets: the message and, on an MQTT 5 connection, the request's
+// Response Topic (empty when absent) and Correlation Data. Views into paho's message: valid
+// during the call only.
+struct InboundMessage {
+  std::string_view topic;
+  std::string_view payload;
+  bool retained = false;
+  std::string_view response_topic;
+  bool has_correlation_data = false;
+  std::string_view correlation_data;
+};
+using RequestHandler = std::function<void(const InboundMessage& message)>;
+
 class MqttConnection final : public Publisher {
  public:
   // kInvalidArgument for a bad url or client id; nothing connects until start().
@@ -81,6 +104,8 @@ class MqttConnection final : public Publisher {
   // Routes messages matching any of `filters` to `handler` and subscribes to them at `qos`
   // on every connect. Call before start(); kFailedPrecondition after it.
   Status add_handler(std::vector<std::string> filters, int qos, MessageHandler handler);
+  // The same for handlers that answer requests and need the MQTT 5 properties.
+  Status add_request_handler(std::vector<std::string> filters, int qos, RequestHandler handler);
 
   // Starts connecting in the background and returns at once; ok, or kFailedPrecondition
   // when already started or stopped. Use wait_connected() to wait for the first connection.
@@ -95,6 +120,9 @@ class MqttConnection final : public Publisher {
 
   // Publisher: thread-safe, non-blocking, never throws; failures go to counters().
   void publish(const std::string& topic, std::string payload, int qos, bool retain) override;
+  // Publisher: with the Correlation Data property on MQTT 5; a plain publish on 3.1.1.
+  void publish_response(const std::string& topic, std::string payload, int qos,
+                        const std::optional<std::string>& correlation_data) override;
 
   bool connected() const { return counters_.connected.load(); }
   const ConnectionCounters& counters() const { return counters_; }
@@ -105,13 +133,14 @@ class MqttConnection final : public Publisher {
   MqttConnection(MqttConnectionOptions options, BrokerAddress broker);
   void run();
   bool try_connect();
-  void dispatch(const std::string& topic, const std::string& payload, bool retained);
+  void dispatch(const mqtt::message& message);
   std::chrono::milliseconds jittered(std::chrono::milliseconds backoff);
 
   struct Route {
     std::vector<std::string> filters;
     int qos = 1;
-    MessageHandler handler;
+    MessageHandler handler;  // one of these two is set
+    RequestHandler request_handler;
   };
 
   const MqttConnectionOptions options_;

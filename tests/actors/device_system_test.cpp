@@ -265,6 +265,45 @@ TEST_F(DeviceSystemTest, LockAllReachesEveryDevice) {
   EXPECT_EQ(effects_.wait_commands(3).size(), 3u);
 }
 
+// Many reports to one device without waiting: the actor keeps several appends in flight,
+// yet every caller is answered in order, with its own version, after it is durable.
+TEST_F(DeviceSystemTest, PipelinedReportsAreAnsweredInOrderWithConsecutiveVersions) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  const uint64_t base = get("door1")->version;
+  constexpr int kReports = 200;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::vector<uint64_t> versions;
+  std::vector<std::pair<uint64_t, uint64_t>> reads;  // {expected, seen}
+  for (int i = 0; i < kReports; ++i) {
+    auto state = i % 2 == 0 ? events::LOCKED : events::UNLOCKED;
+    devices_->report_state("door1", state, [&](Result<State> r) {
+      std::lock_guard lock(mutex);
+      versions.push_back(r.is_ok() ? r->version : 0);
+      all_done.notify_all();
+    });
+    if (i % 50 == 25) {
+      // Queued after report i and before i+1: it sees exactly the first i+1 reports.
+      devices_->get("door1", [&, expected = base + i + 1](Result<State> r) {
+        std::lock_guard lock(mutex);
+        reads.emplace_back(expected, r.is_ok() ? r->version : 0);
+      });
+    }
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(all_done.wait_for(lock, std::chrono::seconds(60),
+                                [&] { return versions.size() == kReports; }));
+  for (int i = 0; i < kReports; ++i) EXPECT_EQ(versions[i], base + i + 1) << "report " << i;
+  ASSERT_EQ(reads.size(), 4u);
+  for (auto [expected, seen] : reads) EXPECT_EQ(seen, expected);
+  lock.unlock();
+  auto durable = journal_->read_stream("device/door1", 1, 100000);
+  ASSERT_TRUE(durable.is_ok());
+  ASSERT_EQ(durable->size(), base + kReports);
+  for (size_t i = 0; i < durable->size(); ++i) EXPECT_EQ((*durable)[i].version(), i + 1);
+  EXPECT_EQ(get("door1")->reported, events::UNLOCKED);
+}
+
 TEST_F(DeviceSystemTest, CorruptStreamIsRefusedNotServedWrong) {
   ASSERT_TRUE(hello("door1").is_ok());                     // versions 1-2
   ASSERT_TRUE(report("door1", events::LOCKED).is_ok());    // 3 (snapshot every 3)

@@ -5,6 +5,7 @@
 // damaged copies that must read as data loss (tests/data/README.md).
 //   v1: devices and API tokens (events 100-110, 400-401), a device snapshot.
 //   v2: chat users and rooms (events 200-209, 300-308), a user and a room snapshot.
+//   v3: scripted actions (events 450-454), no snapshot.
 //
 // Regenerate (only when adding a schema version, never to "fix" a failing test):
 //   GH_WRITE_GOLDEN=v2 build/tests/events/events_test --gtest_filter=GoldenTest.Generate
@@ -33,6 +34,7 @@ using testing::read_file;
 const std::string kDataDir = std::string(GH_SOURCE_DIR) + "/tests/data";
 const std::string kV1Dir = kDataDir + "/v1";
 const std::string kV2Dir = kDataDir + "/v2";
+const std::string kV3Dir = kDataDir + "/v3";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -405,6 +407,75 @@ snapshots::Snapshot v2_room_snapshot() {
 
 std::vector<snapshots::Snapshot> v2_snapshots() { return {v2_user_snapshot(), v2_room_snapshot()}; }
 
+// ---- schema v3 ----
+
+const std::string kGreetV1 = "function handle(msg)\n  return 'hello ' .. msg.args\nend\n";
+const std::string kGreetV2 =
+    "function handle(msg)\n  gh.lock(msg.args)\n  return 'locked ' .. msg.args\nend\n";
+
+// Every event type new in schema v3 (scripted actions), every field set, through the real
+// journal: an operator installs an action, it runs (a reply, then a failure), gatehouse
+// disables it, the operator replaces and enables it, and finally removes it.
+void write_v3_log(Journal& journal) {
+  const auto root = cause(events::Cause::OPERATOR, "root", "tool");
+  const auto alice = cause(events::Cause::USER, "alice", "http");
+  const auto by_gatehouse = cause(events::Cause::SYSTEM, "actions", "system");
+  const auto legacy = cause(events::Cause::KIND_UNSPECIFIED, "", "legacy");
+  LogWriter log(journal, 1764057600000);  // 2025-11-25T08:00:00Z
+  const std::string table = "system/actions", runs = "system/action-runs.greet";
+  Envelope e;
+  e.mutable_action_installed()->set_name("greet");
+  e.mutable_action_installed()->set_source(kGreetV1);
+  e.mutable_action_installed()->set_sha256(sha256_like(0x30));
+  log.append(table, root, "install-greet-1", {e});
+  e.Clear();
+  auto* run = e.mutable_action_invoked();
+  run->set_name("greet");
+  run->set_source_sha256(sha256_like(0x30));
+  run->set_topic("server");
+  run->set_input("greet bob");
+  run->set_outcome(events::ACTION_REPLIED);
+  run->set_output("hello bob");
+  run->set_instructions(12000);
+  run->set_peak_memory_bytes(23456);
+  run->add_effects("log said hello");
+  run->add_effects("publish actions/out/greetings (9 bytes)");
+  log.append(runs, legacy, "", {e});
+  e.Clear();
+  run = e.mutable_action_invoked();
+  run->set_name("greet");
+  run->set_source_sha256(sha256_like(0x30));
+  run->set_topic("server");
+  run->set_input(std::string("greet \xff\x00", 8));
+  run->set_outcome(events::ACTION_BUDGET_EXCEEDED);
+  run->set_error("instruction budget of 1000000 exceeded");
+  run->set_instructions(1000000);
+  run->set_peak_memory_bytes(34567);
+  log.append(runs, legacy, "", {e});
+  e.Clear();
+  e.mutable_action_disabled()->set_name("greet");
+  e.mutable_action_disabled()->set_reason(
+      "failed 5 calls in a row: instruction budget of 1000000 exceeded");
+  log.append(table, by_gatehouse, "", {e});
+  e.Clear();
+  e.mutable_action_installed()->set_name("greet");
+  e.mutable_action_installed()->set_source(kGreetV2);
+  e.mutable_action_installed()->set_sha256(sha256_like(0x50));
+  log.append(table, alice, "install-greet-2", {e});
+  e.Clear();
+  e.mutable_action_disabled()->set_name("greet");
+  e.mutable_action_disabled()->set_reason("operator");
+  log.append(table, root, "disable-greet", {e});
+  e.Clear();
+  e.mutable_action_enabled()->set_name("greet");
+  log.append(table, root, "enable-greet", {e});
+  e.Clear();
+  e.mutable_action_removed()->set_name("greet");
+  log.append(table, root, "remove-greet", {e});
+}
+
+std::vector<snapshots::Snapshot> v3_snapshots() { return {}; }
+
 // ---- the versions ----
 
 struct GoldenVersion {
@@ -420,6 +491,7 @@ const std::vector<GoldenVersion>& golden_versions() {
   static const auto* versions = new std::vector<GoldenVersion>{
       {"v1", write_v1_log, v1_snapshots, false},
       {"v2", write_v2_log, v2_snapshots, true},
+      {"v3", write_v3_log, v3_snapshots, true},
   };
   return *versions;
 }
@@ -762,6 +834,45 @@ TEST(GoldenTest, V2SnapshotsStillDecodeToTheSameFields) {
 }
 
 TEST(GoldenTest, V2DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV2Dir); }
+
+// ---- v3 ----
+
+TEST(GoldenTest, V3EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV3Dir); }
+
+TEST(GoldenTest, V3EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV3Dir, {{"system/actions", 6}, {"system/action-runs.greet", 2}});
+}
+
+TEST(GoldenTest, V3EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV3Dir);
+  ASSERT_EQ(envelopes.size(), 8u);
+  const Envelope& first = envelopes[0];
+  EXPECT_EQ(first.stream(), "system/actions");
+  EXPECT_EQ(first.command_id(), "install-greet-1");
+  EXPECT_EQ(first.cause().kind(), events::Cause::OPERATOR);
+  EXPECT_EQ(first.time_unix_ms(), 1764057601000);
+  EXPECT_EQ(first.action_installed().source(), kGreetV1);
+  EXPECT_EQ(first.action_installed().sha256(), sha256_like(0x30));
+  const Envelope& replied = envelopes[1];
+  EXPECT_EQ(replied.stream(), "system/action-runs.greet");
+  EXPECT_EQ(replied.action_invoked().outcome(), events::ACTION_REPLIED);
+  EXPECT_EQ(replied.action_invoked().output(), "hello bob");
+  EXPECT_EQ(replied.action_invoked().effects_size(), 2);
+  const Envelope& failed = envelopes[2];
+  EXPECT_EQ(failed.action_invoked().input(), std::string("greet \xff\x00", 8));
+  EXPECT_EQ(failed.action_invoked().outcome(), events::ACTION_BUDGET_EXCEEDED);
+  EXPECT_EQ(failed.action_invoked().instructions(), 1000000u);
+  EXPECT_EQ(envelopes[3].cause().kind(), events::Cause::SYSTEM);
+  EXPECT_EQ(envelopes[4].action_installed().source(), kGreetV2);
+  EXPECT_EQ(envelopes[4].cause().name(), "alice");
+  EXPECT_EQ(envelopes[5].action_disabled().reason(), "operator");
+  EXPECT_TRUE(envelopes[6].has_action_enabled());
+  EXPECT_EQ(envelopes[7].action_removed().name(), "greet");
+}
+
+TEST(GoldenTest, V3HasNoSnapshots) { expect_snapshots_decode_as_written(kV3Dir, 0); }
+
+TEST(GoldenTest, V3DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV3Dir); }
 
 // ---- all versions ----
 

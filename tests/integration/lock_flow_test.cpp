@@ -8,8 +8,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
-#include "server/app.h"
-#include "tests/mqtt/test_support.h"
+#include "tests/integration/app_fixture.h"
 
 namespace gh::server {
 namespace {
@@ -19,54 +18,28 @@ using mqtt_test::TestClient;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr char kToken[] = "integration-secret";
-// SHA-256 of kToken, as `auth.tokens` carries it.
-std::string token_hash() {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(kToken), sizeof kToken - 1);
-  char hex[sizeof digest * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
+constexpr const char* kToken = kApiToken;
 
-class LockFlow : public ::testing::Test {
+class LockFlow : public AppFixture {
  protected:
   void SetUp() override {
-    dir_ = mqtt_test::temp_dir("integration");
+    AppFixture::SetUp();
+    start_with_device();
+  }
+  void start_with_device() {
     start();
-  }
-  void TearDown() override {
-    device_.reset();
-    app_.reset();
-    config_.reset();
-    fs::remove_all(dir_);
-  }
-
-  void start() {
-    config_ = std::make_unique<Config>();
-    config_->store_path = (dir_ / "store").string();
-    config_->run_dir = (dir_ / "run").string();
-    config_->http_port = 0;
-    config_->http_threads = 4;
-    config_->command_timeout_ms = 30000;
-    config_->bootstrap_token = "off";
-    config_->api_tokens = {"ops:" + token_hash()};
-    auto app = App::start(*config_);
-    ASSERT_TRUE(app.is_ok()) << app.status().to_string();
-    app_ = std::move(*app);
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", app_->info().http_port);
-    http_->set_tcp_nodelay(true);
-    http_->set_read_timeout(60, 0);
     device_ = std::make_unique<TestClient>(app_->info().broker_url, "door1-test");
     ASSERT_TRUE(device_->connect());
     ASSERT_TRUE(device_->subscribe("gatehouse/devices/door1/#"));
     ASSERT_TRUE(device_->subscribe("gatehouse/alerts/#"));
   }
-  void restart() {
+  void stop() override {
     device_.reset();
-    app_.reset();
-    config_.reset();
-    start();
+    AppFixture::stop();
+  }
+  void restart() {
+    stop();
+    start_with_device();
   }
 
   httplib::Headers auth(const std::string& token = kToken) {
@@ -93,10 +66,6 @@ class LockFlow : public ::testing::Test {
     }));
   }
 
-  fs::path dir_;
-  std::unique_ptr<Config> config_;
-  std::unique_ptr<App> app_;
-  std::unique_ptr<httplib::Client> http_;
   std::unique_ptr<TestClient> device_;
 };
 

@@ -123,6 +123,25 @@ TEST_F(BrokerTest, StopsWithTheThreadThatStartedIt) {
   EXPECT_TRUE(broker->stop().is_ok());
 }
 
+// gatehouse blocks SIGTERM in every thread (main() sigwait()s for it). The broker must
+// still end on stop()'s SIGTERM, cleanly (it logs "terminating"), not by the SIGKILL that
+// follows a timeout.
+TEST_F(BrokerTest, StopsCleanlyWhenTheServerBlocksSigterm) {
+  sigset_t blocked, previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGINT);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &blocked, &previous), 0);
+  auto broker = start_broker();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ASSERT_TRUE(broker);
+  ASSERT_TRUE(broker->stop().is_ok());
+  std::ifstream log(broker->log_path());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("terminating"), std::string::npos) << text.str();
+}
+
 TEST_F(BrokerTest, NodelayIsSetOnSocketsToThePeer) {
   auto broker = start_broker();
   ASSERT_TRUE(broker);

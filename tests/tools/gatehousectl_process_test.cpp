@@ -46,6 +46,10 @@ TEST(GatehousectlProcessTest, ReadsWhileAnotherProcessHoldsTheStoreAndRefusesToW
   EXPECT_EQ(token.code, 1) << token.output;
   EXPECT_NE(token.output.find("stop the server first"), std::string::npos) << token.output;
 
+  auto grant = run_ctl(store + "user grant alice operator");
+  EXPECT_EQ(grant.code, 1) << grant.output;
+  EXPECT_NE(grant.output.find("stop the server first"), std::string::npos) << grant.output;
+
   server.close();  // the server stopped
   token = run_ctl(store + "token create ci");
   EXPECT_EQ(token.code, 0) << token.output;

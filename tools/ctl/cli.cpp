@@ -3,13 +3,19 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
+#include <sstream>
 
+#include "actors/room/room_model.h"
 #include "actors/system/token_model.h"
+#include "actors/user/user_model.h"
 #include "events/stream_name.h"
+#include "tools/ctl/action_admin.h"
 #include "tools/ctl/backup.h"
+#include "tools/ctl/chat_admin.h"
 #include "tools/ctl/render.h"
 #include "tools/ctl/snapshot_writer.h"
 #include "tools/ctl/state_view.h"
@@ -30,11 +36,17 @@ constexpr const char* kUsage =
     "  state STREAM [--at-version N | --at-time T]  state rebuilt from events\n"
     "  verify                                   check every event, index and snapshot\n"
     "  token list                               active API tokens\n"
+    "  users [--after NAME] [--limit N]         chat users, a page at a time\n"
+    "  rooms [--after NAME] [--limit N]         chat rooms, a page at a time\n"
+    "  user show NAME [--at-version N | --at-time T]  a user's state (state user/NAME)\n"
     "  backup DIR                               consistent copy of the store into DIR\n"
     "\n"
     "write verbs (need gatehouse stopped):\n"
     "  snapshot STREAM | --all                  write snapshots from a full replay\n"
     "  token create NAME | revoke NAME          API tokens (secret printed once)\n"
+    "  action list | show | runs | try | install | disable | enable | remove   scripted actions\n"
+    "  user grant|revoke NAME ROLE [--as OP]    a user's roles (audited in user/NAME)\n"
+    "  user erase NAME [--yes] [--as OP]        erase a user and anonymise their rooms\n"
     "\n"
     "gatehousectl VERB --help describes a verb.\n";
 
@@ -52,38 +64,77 @@ const std::map<std::string, std::string>& verb_help() {
        "A stream that cannot be read (corrupt record, gap) ends with an error naming the\n"
        "stream and version, and exit status 1.\n"},
       {"state",
-       "usage: gatehousectl state STREAM [--at-version N | --at-time T]\n"
-       "Rebuilds the state of a device/ stream or of system/tokens from its events with\n"
-       "the server's own model. --at-version N stops after version N; --at-time T after\n"
-       "the last event appended at or before T (unix milliseconds or ISO-8601 UTC such as\n"
-       "2026-11-23T09:00:00Z).\n"},
+       "usage: gatehousectl state STREAM [--at-version N | --at-time T] [--messages N]\n"
+       "Rebuilds the state of a device/, user/ or room/ stream or of system/tokens from its\n"
+       "events with the server's own model. --at-version N stops after version N; --at-time T\n"
+       "after the last event appended at or before T (unix milliseconds or ISO-8601 UTC such\n"
+       "as 2026-11-23T09:00:00Z). Users are shown without hashes; rooms with their newest\n"
+       "N messages (default 20) and who liked them, erased authors as [erased].\n"},
       {"verify",
        "usage: gatehousectl verify\n"
        "Decodes every event, checks that each stream's versions have no gaps, that the\n"
        "position index and the events agree (positions unique and increasing), and that\n"
-       "every device snapshot equals a replay to its version. Prints one line per problem\n"
+       "every device, user and room snapshot equals a replay to its version (user and room\n"
+       "differences name fields, never values). Prints one line per problem\n"
        "(PROBLEM stream version: what) and exits 1 if there is any. Progress on stderr.\n"},
       {"snapshot",
        "usage: gatehousectl snapshot STREAM | --all\n"
-       "Writes a snapshot of the stream (or of every device stream) at its current version,\n"
-       "from a full replay. Needs gatehouse stopped. Progress on stderr.\n"},
+       "Writes a snapshot of the stream (or of every device, user and room stream) at its\n"
+       "current version, from a full replay. Needs gatehouse stopped. Progress on stderr.\n"},
       {"backup",
        "usage: gatehousectl backup DIR\n"
        "Copies the store into DIR (which must not exist). With gatehouse stopped this is a\n"
        "RocksDB checkpoint; while it runs, a logical copy through a read-only open, as of the\n"
        "moment of opening. Restore: stop gatehouse, move the store aside, copy DIR in its\n"
        "place, run verify. Progress on stderr.\n"},
+      {"action",
+       "usage: gatehousectl action list\n"
+       "       gatehousectl action show NAME\n"
+       "       gatehousectl action runs NAME [--limit N]\n"
+       "       gatehousectl action try NAME FILE [--limit N]\n"
+       "       gatehousectl action install NAME FILE [--replace] [--as OPERATOR]\n"
+       "       gatehousectl action disable|enable|remove NAME [--as OPERATOR]\n"
+       "Scripted actions (Lua 5.4, docs/protocol.md): the table in system/actions, each\n"
+       "action's invocations in system/action-runs.NAME. install checks the script in the\n"
+       "sandbox first and records its SHA-256 and the operator ($USER, or --as). try runs FILE\n"
+       "against the recorded inputs of NAME (the newest --limit, default 20) and shows what it\n"
+       "would have answered beside what was answered; nothing is carried out or written.\n"
+       "list, show, runs and try work while gatehouse runs; the write verbs need it stopped.\n"},
       {"token",
        "usage: gatehousectl token create NAME | list | revoke NAME\n"
        "API tokens for the HTTP API (stream system/tokens). create prints the secret once;\n"
        "only its SHA-256 is stored. create and revoke need gatehouse stopped; restart it to\n"
        "load the change.\n"},
+      {"users",
+       "usage: gatehousectl users [--after NAME] [--limit N]\n"
+       "Lists chat users in name order, N per page (default 100, at most 10000), starting\n"
+       "after NAME. One line each: NAME vVERSION active|erased|unregistered roles=R,...\n"
+       "When more follow, stderr says how to ask for the next page.\n"},
+      {"rooms",
+       "usage: gatehousectl rooms [--after NAME] [--limit N]\n"
+       "Lists chat rooms in name order, N per page (default 100, at most 10000), starting\n"
+       "after NAME. One line each: NAME vVERSION members=M messages=P creator=C\n"
+       "When more follow, stderr says how to ask for the next page.\n"},
+      {"user",
+       "usage: gatehousectl user show NAME [--at-version N | --at-time T]\n"
+       "       gatehousectl user grant NAME ROLE [--as OPERATOR]\n"
+       "       gatehousectl user revoke NAME ROLE [--as OPERATOR]\n"
+       "       gatehousectl user erase NAME [--yes] [--as OPERATOR]\n"
+       "show prints the user's state (as `state user/NAME`; works while gatehouse runs).\n"
+       "grant and revoke change a role (known roles: operator); erase erases the user:\n"
+       "UserErased in user/NAME (hashes, sessions, question and roles gone, the name can never\n"
+       "be registered again), then RoomAuthorAnonymised in every room whose events name them\n"
+       "(their messages show [erased]). Events are never deleted: docs/operations.md says\n"
+       "what erase does and does not remove. erase asks to type the name unless --yes; a\n"
+       "re-run completes an interrupted erase. These write verbs need gatehouse stopped;\n"
+       "each event records the operator ($USER, or --as OPERATOR) as its cause.\n"},
   };
   return kHelp;
 }
 
 struct Context {
   std::string store_path = kDefaultStore;
+  std::istream& in;
   std::ostream& out;
   std::ostream& err;
 };
@@ -193,6 +244,10 @@ int state_verb(Context& c, const std::vector<std::string>& args) {
         if (!query.at_time_ms)
           return usage(c, "state", "--at-time needs unix ms or ISO-8601 UTC, not '" + value + "'");
       }
+    } else if (a == "--messages") {
+      auto n = i + 1 < args.size() ? parse_u64(args[++i]) : std::nullopt;
+      if (!n) return usage(c, "state", "--messages needs a number");
+      query.newest_messages = *n;
     } else if (!a.starts_with("--") && !stream) {
       stream = a;
     } else {
@@ -204,6 +259,7 @@ int state_verb(Context& c, const std::vector<std::string>& args) {
     return usage(c, "state", "give --at-version or --at-time, not both");
   auto store = open_store(c.store_path, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
+  query.now_ms = now_ms();
   auto text = render_state(*store->journal, *stream, query);
   if (!text) return fail(c, text.status());
   c.out << *text;
@@ -232,11 +288,13 @@ int snapshot_verb(Context& c, const std::vector<std::string>& args) {
   if (!store) return fail(c, store.status());
   std::vector<std::string> streams;
   if (args[0] == "--all") {
-    auto status = store->journal->list_streams("device/", [&](const std::string& s, uint64_t) {
-      streams.push_back(s);
-      return true;
-    });
-    if (!status.is_ok()) return fail(c, status);
+    for (const char* kind : kSnapshotKinds) {
+      auto status = store->journal->list_streams(kind, [&](const std::string& s, uint64_t) {
+        streams.push_back(s);
+        return true;
+      });
+      if (!status.is_ok()) return fail(c, status);
+    }
   } else if (is_valid_stream(args[0])) {
     streams.push_back(args[0]);
   } else {
@@ -298,10 +356,370 @@ int token_verb(Context& c, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// "'greet bob'" for a payload; non-printable bytes as \xNN, cut after `max` bytes.
+std::string quoted(const std::string& text, size_t max = 60) {
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    unsigned char ch = static_cast<unsigned char>(text[i]);
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[ch >> 4]);
+      out.push_back(kHex[ch & 15]);
+    }
+  }
+  out += text.size() > max ? "'..." : "'";
+  return out;
+}
+
+std::string hex_of(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char ch : bytes) {
+    out.push_back(kHex[ch >> 4]);
+    out.push_back(kHex[ch & 15]);
+  }
+  return out;
+}
+
+std::string answer_text(actions::Outcome outcome, const std::string& output,
+                        const std::string& error) {
+  std::string out(actions::outcome_name(outcome));
+  if (outcome == actions::Outcome::kReplied) out += " " + quoted(output);
+  if (actions::is_failure(outcome)) out += " (" + error + ")";
+  return out;
+}
+
+int action_verb(Context& c, const std::vector<std::string>& all) {
+  std::vector<std::string> args;
+  std::string as;
+  bool replace = false;
+  size_t limit = 20;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i] == "--replace") {
+      replace = true;
+    } else if (all[i] == "--as" && i + 1 < all.size()) {
+      as = all[++i];
+    } else if (all[i] == "--limit" && i + 1 < all.size()) {
+      auto n = parse_u64(all[++i]);
+      if (!n) return usage(c, "action", "--limit needs a number");
+      limit = static_cast<size_t>(*n);
+    } else if (all[i].starts_with("--")) {
+      return usage(c, "action", "unknown option '" + all[i] + "'");
+    } else {
+      args.push_back(all[i]);
+    }
+  }
+  if (args.empty()) return usage(c, "action", "give a subcommand");
+  const std::string sub = args[0];
+  auto need = [&](size_t n) { return args.size() == n; };
+  auto read_source = [&](const std::string& path) -> Result<std::string> {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return not_found("cannot read " + path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+  };
+  const actions::SandboxLimits limits;
+  if (sub == "list" || sub == "show" || sub == "runs" || sub == "try") {
+    if (sub == "list" ? !need(1) : sub == "try" ? !need(3) : !need(2))
+      return usage(c, "action", "wrong number of arguments for " + sub);
+    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    if (!store) return fail(c, store.status());
+    if (sub == "list" || sub == "show") {
+      auto state = actions::load_table(*store->journal);
+      if (!state) return fail(c, state.status());
+      for (const auto& [name, a] : state->actions) {
+        if (sub == "show" && name != args[1]) continue;
+        c.out << name << " r" << a.revision << " "
+              << (a.enabled ? "enabled" : "disabled (" + a.disabled_reason + ")") << " sha256 "
+              << hex_of(a.sha256) << " installed " << format_time(a.installed_at_ms) << " by "
+              << cause_text(a.installed_by) << "\n";
+        if (sub == "show") c.out << a.source << (a.source.ends_with("\n") ? "" : "\n");
+      }
+      if (sub == "show" && state->find(args[1]) == nullptr)
+        return fail(c, not_found("no action named " + args[1]));
+      return kExitOk;
+    }
+    if (sub == "runs") {
+      auto runs = actions::load_invocations(*store->journal, args[1], limit);
+      if (!runs) return fail(c, runs.status());
+      for (const auto& r : *runs) {
+        c.out << "v" << r.version << " " << format_time(r.time_ms) << " " << r.topic << " "
+              << quoted(r.input) << " -> " << answer_text(r.outcome, r.output, r.error)
+              << " instructions=" << r.instructions << " memory=" << r.peak_memory_bytes;
+        for (const auto& e : r.effects) c.out << " [" << e << "]";
+        c.out << "\n";
+      }
+      return kExitOk;
+    }
+    auto source = read_source(args[2]);
+    if (!source) return fail(c, source.status());
+    auto rows = try_action(*store->journal, args[1], *source, limit, limits);
+    if (!rows) return fail(c, rows.status());
+    size_t differ = 0;
+    for (const auto& row : *rows) {
+      const auto& r = row.recorded;
+      const std::string was = answer_text(r.outcome, r.output, r.error);
+      const std::string now = answer_text(row.now.outcome, row.now.reply, row.now.error);
+      const bool same = was == now;
+      if (!same) ++differ;
+      c.out << "v" << r.version << " " << quoted(r.input) << "\n  recorded: " << was
+            << "\n  new:      " << now;
+      for (const auto& e : row.now.effects) c.out << " [" << e.describe() << "]";
+      c.out << (same ? "\n  same\n" : "\n  DIFFERS\n");
+    }
+    c.err << rows->size() << " recorded inputs, " << differ << " answered differently\n";
+    return kExitOk;
+  }
+  if (sub != "install" && sub != "disable" && sub != "enable" && sub != "remove")
+    return usage(c, "action", "unknown subcommand '" + sub + "'");
+  if (sub == "install" ? !need(3) : !need(2))
+    return usage(c, "action", "wrong number of arguments for " + sub);
+  std::string source;
+  if (sub == "install") {
+    auto text = read_source(args[2]);
+    if (!text) return fail(c, text.status());
+    source = std::move(*text);
+  }
+  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  if (!store) return fail(c, store.status());
+  const auto by = operator_cause(as);
+  if (sub == "install") {
+    auto action = install_action(*store->journal, args[1], source, replace, limits, by);
+    if (!action) return fail(c, action.status());
+    c.err << "action " << action->name << " installed (revision " << action->revision << ", sha256 "
+          << hex_of(action->sha256) << "). Restart gatehouse to load it.\n";
+    return kExitOk;
+  }
+  actions::Command command = actions::Remove{args[1]};
+  if (sub == "disable") command = actions::Disable{args[1], "operator"};
+  if (sub == "enable") command = actions::Enable{args[1]};
+  auto status = change_action(*store->journal, command, by);
+  if (!status.is_ok()) return fail(c, status);
+  c.err << "action " << args[1] << " " << sub << "d. Restart gatehouse to apply.\n";
+  return kExitOk;
+}
+
+// --after NAME and --limit N of the list verbs.
+struct PageArgs {
+  std::string after;
+  size_t limit = 100;
+};
+
+std::optional<PageArgs> page_args(Context& c, const std::string& verb,
+                                  const std::vector<std::string>& args, int* code) {
+  PageArgs page;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if ((a == "--after" || a == "--limit") && i + 1 == args.size()) {
+      *code = usage(c, verb, a + " needs a value");
+      return std::nullopt;
+    }
+    if (a == "--after") {
+      page.after = args[++i];
+    } else if (a == "--limit") {
+      auto n = parse_u64(args[++i]);
+      if (!n || *n == 0 || *n > 10000) {
+        *code = usage(c, verb, "--limit needs a number from 1 to 10000");
+        return std::nullopt;
+      }
+      page.limit = *n;
+    } else {
+      *code = usage(c, verb, "unexpected argument '" + a + "'");
+      return std::nullopt;
+    }
+  }
+  return page;
+}
+
+// Lists one page of `prefix` streams, printing each entity with `line`.
+int list_verb(Context& c, const std::string& verb, const std::string& prefix,
+              const std::vector<std::string>& args,
+              const std::function<Result<std::string>(const Store&, const std::string&)>& line) {
+  int code = kExitUsage;
+  auto page = page_args(c, verb, args, &code);
+  if (!page) return code;
+  auto store = open_store(c.store_path, OpenMode::kReadOnly);
+  if (!store) return fail(c, store.status());
+  std::vector<std::string> names;
+  bool more = false;
+  auto status = list_page(
+      *store, prefix, page->after, page->limit,
+      [&](const std::string& stream, uint64_t) { names.push_back(stream.substr(prefix.size())); },
+      &more);
+  if (!status.is_ok()) return fail(c, status);
+  bool failed = false;
+  for (const auto& name : names) {
+    auto text = line(*store, name);
+    if (!text) {
+      c.err << "gatehousectl: " << prefix << name << ": " << text.status().to_string() << "\n";
+      failed = true;
+      continue;
+    }
+    c.out << *text << "\n";
+  }
+  if (more)
+    c.err << "more: gatehousectl " << verb << " --after " << names.back() << " --limit "
+          << page->limit << "\n";
+  return failed ? kExitFailed : kExitOk;
+}
+
+int users_verb(Context& c, const std::vector<std::string>& args) {
+  return list_verb(c, "users", "user/", args,
+                   [](const Store& store, const std::string& name) -> Result<std::string> {
+                     auto user = load_user(store, name);
+                     if (!user) return user.status();
+                     std::string roles;
+                     for (const auto& role : user->roles)
+                       roles += (roles.empty() ? "" : ",") + role;
+                     return name + " v" + std::to_string(user->version) + " " +
+                            (user->erased       ? "erased"
+                             : user->registered ? "active"
+                                                : "unregistered") +
+                            " roles=" + (roles.empty() ? "-" : roles);
+                   });
+}
+
+int rooms_verb(Context& c, const std::vector<std::string>& args) {
+  return list_verb(
+      c, "rooms", "room/", args,
+      [](const Store& store, const std::string& name) -> Result<std::string> {
+        auto room = load_room(store, name);
+        if (!room) return room.status();
+        return name + " v" + std::to_string(room->version) +
+               " members=" + std::to_string(room->members.size()) +
+               " messages=" + std::to_string(room->next_message_id - 1) + " creator=" +
+               (room->creator.empty() ? "-" : room::shown_author(*room, room->creator));
+      });
+}
+
+bool known_role(const std::string& role) {
+  for (auto known : user::kKnownRoles)
+    if (known == role) return true;
+  return false;
+}
+
+std::string known_roles() {
+  std::string out;
+  for (auto known : user::kKnownRoles) out += (out.empty() ? "" : ", ") + std::string(known);
+  return out;
+}
+
+// Asks for the user's name on `in`; true when it was typed.
+bool confirmed(Context& c, const std::string& name, const user::State& state) {
+  c.err << "This erases user " << name << " (registered " << format_time(state.registered_at_ms)
+        << (state.erased ? ", already erased: completing the rooms" : "")
+        << "): their hashes, sessions and roles go, the name can never be registered again,\n"
+        << "and their messages show [erased] in every room. It cannot be undone.\n"
+        << "Type the user's name to confirm: " << std::flush;
+  std::string answer;
+  if (!std::getline(c.in, answer)) answer.clear();
+  while (!answer.empty() && (answer.back() == '\r' || answer.back() == ' ')) answer.pop_back();
+  return answer == name;
+}
+
+int user_erase(Context& c, const std::string& name, bool yes, const events::Cause& by) {
+  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  if (!store) return fail(c, store.status());
+  auto state = load_user(*store, name);
+  if (!state) return fail(c, state.status());
+  if (!state->registered) return fail(c, not_found("no user named " + name));
+  if (!yes && !confirmed(c, name, *state)) {
+    c.err << "gatehousectl: not confirmed; nothing written\n";
+    return kExitFailed;
+  }
+  auto report = erase_user(*store, name, by, now_ms(), &c.err);
+  if (!report) return fail(c, report.status());
+  c.out << "user " << name << ": " << (report->user_erased_now ? "erased" : "was already erased")
+        << "\n";
+  for (const auto& room : report->anonymised) c.out << "anonymised in " << room << "\n";
+  c.out << "erase: " << report->rooms_scanned << " rooms scanned, " << report->anonymised.size()
+        << " anonymised now, " << report->already_anonymised << " done before, "
+        << report->snapshots_replaced << " streams re-snapshotted";
+  if (!report->complete()) {
+    c.out << ", " << report->failed.size() << " failed\n";
+    for (const auto& failure : report->failed) c.err << "gatehousectl: " << failure << "\n";
+    c.err << "gatehousectl: erase of " << name
+          << " is incomplete; fix the rooms above (gatehousectl verify) and run it again\n";
+    return kExitFailed;
+  }
+  c.out << "\n";
+  return kExitOk;
+}
+
+int user_verb(Context& c, const std::vector<std::string>& args) {
+  if (args.empty()) return usage(c, "user", "give show, grant, revoke or erase");
+  const auto& sub = args[0];
+  if (sub != "show" && sub != "grant" && sub != "revoke" && sub != "erase")
+    return usage(c, "user", "unknown subcommand '" + sub + "'");
+  if (sub == "show") {
+    // `state user/NAME` with the same options (--at-version, --at-time).
+    if (args.size() < 2 || args[1].starts_with("--")) return usage(c, "user", "show needs NAME");
+    if (auto valid = user::validate_user_name(args[1]); !valid.is_ok())
+      return usage(c, "user", valid.message());
+    std::vector<std::string> state_args{user::user_stream(args[1])};
+    state_args.insert(state_args.end(), args.begin() + 2, args.end());
+    return state_verb(c, state_args);
+  }
+  std::vector<std::string> positional;
+  std::string as;
+  bool yes = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--as") {
+      if (i + 1 == args.size()) return usage(c, "user", "--as needs an OPERATOR name");
+      as = args[++i];
+      if (!is_valid_id(as))
+        return usage(c, "user", "--as needs 1-64 characters of A-Z a-z 0-9 . _ -");
+    } else if (a == "--yes" && sub == "erase") {
+      yes = true;
+    } else if (a.starts_with("--")) {
+      return usage(c, "user", "unexpected argument '" + a + "'");
+    } else {
+      positional.push_back(a);
+    }
+  }
+  const size_t wanted = sub == "erase" ? 1 : 2;
+  if (positional.size() != wanted)
+    return usage(c, "user", sub + (wanted == 2 ? " needs NAME and ROLE" : " needs NAME"));
+  const auto& name = positional[0];
+  if (auto valid = user::validate_user_name(name); !valid.is_ok())
+    return usage(c, "user", valid.message());
+  const auto by = operator_cause(as);
+  if (sub == "erase") return user_erase(c, name, yes, by);
+  const auto& role = positional[1];
+  if (sub == "grant" && !known_role(role))
+    return usage(c, "user", "unknown role '" + role + "' (known roles: " + known_roles() + ")");
+  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  if (!store) return fail(c, store.status());
+  auto change = change_role(*store, name, role, sub == "grant", by, now_ms());
+  if (!change) {
+    if (change.status().code() == Code::kInvalidArgument)
+      c.err << "gatehousectl: known roles: " << known_roles() << "\n";
+    return fail(c, change.status());
+  }
+  if (!change->written)
+    c.out << "user " << name << (sub == "grant" ? " already has role " : " does not have role ")
+          << role << "; nothing written\n";
+  else
+    c.out << "user " << name << ": role " << role << (sub == "grant" ? " granted" : " revoked")
+          << " (user/" << name << " version " << change->version << ")\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Context c{kDefaultStore, out, err};
+  std::istringstream nothing;
+  return run(args, nothing, out, err);
+}
+
+int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err) {
+  Context c{kDefaultStore, in, out, err};
   size_t i = 0;
   for (; i < args.size() && args[i].starts_with("--"); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
@@ -339,7 +757,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   static const std::map<std::string, Verb> kVerbs = {
       {"streams", streams_verb}, {"events", events_verb},     {"state", state_verb},
       {"verify", verify_verb},   {"snapshot", snapshot_verb}, {"backup", backup_verb},
-      {"token", token_verb}};
+      {"token", token_verb},     {"users", users_verb},       {"rooms", rooms_verb},
+      {"user", user_verb},       {"action", action_verb}};
   auto it = kVerbs.find(verb);
   if (it == kVerbs.end()) {
     err << "gatehousectl: unknown verb '" << verb << "'\n" << kUsage;

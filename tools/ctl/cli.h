@@ -3,6 +3,7 @@
 // Thread-compatible.
 #pragma once
 
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -17,6 +18,11 @@ inline constexpr int kExitUsage = 2;   // bad arguments
 inline constexpr const char* kDefaultStore = "./var/store";
 
 // Runs gatehousectl with `args` (without the program name), e.g. {"--store", "/x", "verify"}.
+// Confirmations (user erase without --yes) are read from `in`.
+int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err);
+
+// As above with nothing to read: a confirmation is refused.
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace gh::ctl

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <ctime>
+#include <memory>
+#include <vector>
 
 namespace gh::ctl {
 namespace {
@@ -109,31 +111,89 @@ std::string cause_text(const events::Cause& cause) {
   return out;
 }
 
+namespace {
+
+// Credentials' verifiers: password and answer hashes (Argon2id strings an attacker could
+// try passwords against offline), and session and token SHA-256s. The log keeps them; the
+// tool never shows them. By name, so a new field named like them is hidden from the start.
+bool is_secret(const google::protobuf::FieldDescriptor* field) {
+  const std::string& name = field->name();
+  return !field->is_repeated() &&
+         field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING &&
+         (name.ends_with("_hash") || name.find("sha256") != std::string::npos);
+}
+
+struct Event {
+  const google::protobuf::FieldDescriptor* field = nullptr;  // the oneof member; null: none
+  std::unique_ptr<google::protobuf::Message> body;           // a copy, secrets cleared
+  std::vector<std::string> redacted;                         // the cleared fields' names
+};
+
+Event redacted_event(const events::Envelope& envelope) {
+  Event out;
+  const auto* reflection = envelope.GetReflection();
+  const auto* oneof = events::Envelope::descriptor()->FindOneofByName("event");
+  out.field = reflection->GetOneofFieldDescriptor(envelope, oneof);
+  if (out.field == nullptr) return out;
+  const auto& original = reflection->GetMessage(envelope, out.field);
+  out.body.reset(original.New());
+  out.body->CopyFrom(original);
+  const auto* descriptor = out.body->GetDescriptor();
+  const auto* body_reflection = out.body->GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* f = descriptor->field(i);
+    if (!is_secret(f) || body_reflection->GetString(*out.body, f).empty()) continue;
+    body_reflection->ClearField(out.body.get(), f);
+    out.redacted.push_back(f->name());
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string event_line(const events::Envelope& envelope) {
   std::string line = "p" + std::to_string(envelope.position()) + " " + envelope.stream() + " v" +
                      std::to_string(envelope.version()) + " " +
                      format_time(envelope.time_unix_ms());
   if (!envelope.command_id().empty()) line += " cmd=" + envelope.command_id();
   line += " by=" + cause_text(envelope.cause());
-  // The event itself: its oneof field name and its fields in Protobuf text format.
-  const auto* reflection = envelope.GetReflection();
-  const auto* oneof = events::Envelope::descriptor()->FindOneofByName("event");
-  const auto* field = reflection->GetOneofFieldDescriptor(envelope, oneof);
-  if (field == nullptr) return line + " <no event>";
+  // The event itself: its oneof field name and its fields in Protobuf text format, UTF-8
+  // text as it is (chat messages are read by people).
+  auto event = redacted_event(envelope);
+  if (event.field == nullptr) return line + " <no event>";
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
+  printer.SetUseUtf8StringEscaping(true);
   std::string body;
-  printer.PrintToString(reflection->GetMessage(envelope, field), &body);
+  printer.PrintToString(*event.body, &body);
   while (!body.empty() && body.back() == ' ') body.pop_back();
-  return line + " " + field->name() + " {" + (body.empty() ? "" : " " + body) + " }";
+  for (const auto& name : event.redacted)
+    body += (body.empty() ? "" : " ") + name + ": " + std::string(kRedacted);
+  return line + " " + event.field->name() + " {" + (body.empty() ? "" : " " + body) + " }";
 }
 
 std::string event_json(const events::Envelope& envelope) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string out;
-  (void)google::protobuf::util::MessageToJsonString(envelope, &out, options);
-  return out;
+  auto event = redacted_event(envelope);
+  if (event.redacted.empty()) {
+    (void)google::protobuf::util::MessageToJsonString(envelope, &out, options);
+    return out;
+  }
+  // The envelope without its event, then the event with its secrets cleared, then the
+  // cleared fields as "[redacted]" strings (a bytes field cannot hold a marker in JSON: it
+  // would be printed as base64).
+  events::Envelope head = envelope;
+  head.GetReflection()->ClearField(&head, event.field);
+  std::string body;
+  (void)google::protobuf::util::MessageToJsonString(head, &out, options);
+  (void)google::protobuf::util::MessageToJsonString(*event.body, &body, options);
+  body.pop_back();  // '}'
+  for (const auto& name : event.redacted)
+    body += (body.size() == 1 ? "\"" : ",\"") + name + "\":\"" + std::string(kRedacted) + "\"";
+  out.pop_back();  // '}'
+  return out + (out.size() == 1 ? "\"" : ",\"") + event.field->name() + "\":" + body + "}}";
 }
 
 }  // namespace gh::ctl

@@ -19,13 +19,18 @@ std::string format_time(int64_t unix_ms);
 // "Z" is optional, other offsets are refused. nullopt when it is neither.
 std::optional<int64_t> parse_time(std::string_view text);
 
-// One line per event for people:
+// What is printed instead of a secret: the value of every field of an event named *_hash or
+// *sha256* (password and security-answer hashes, session and API token SHA-256s), in
+// event_line() and event_json() alike.
+inline constexpr std::string_view kRedacted = "[redacted]";
+
+// One line per event for people (secrets redacted, UTF-8 text as it is):
 // "p17 device/d1 v3 2026-11-23T09:00:00.000Z cmd=c1 by=user:alice/http lock_state_reported { state:
 // LOCKED }"
 std::string event_line(const events::Envelope& envelope);
 
 // One line of JSON per event (Protobuf's JSON mapping: bytes as base64, 64-bit ints as
-// strings), for scripts.
+// strings), for scripts. Secret fields are the string "[redacted]".
 std::string event_json(const events::Envelope& envelope);
 
 // "user:alice/http"; "-" when the cause is empty.

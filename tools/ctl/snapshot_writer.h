@@ -1,6 +1,6 @@
 // gatehousectl snapshot: writes a snapshot of streams now, from a full replay (the truth),
 // so that the next recovery starts there. Needs the store open read-write (server stopped).
-// Only device/ streams have a snapshot model in this build; other kinds are skipped.
+// device/, user/ and room/ streams have a snapshot model; other kinds are skipped.
 // Thread-compatible.
 #pragma once
 
@@ -9,11 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "events/database.h"
 #include "events/journal.h"
 #include "events/status.h"
 #include "snapshots/snapshot_store.h"
 
 namespace gh::ctl {
+
+// The stream prefixes `snapshot --all` covers: every kind with a snapshot model.
+inline constexpr const char* kSnapshotKinds[] = {"device/", "user/", "room/"};
 
 struct SnapshotRun {
   uint64_t written = 0;
@@ -25,5 +29,13 @@ struct SnapshotRun {
 Result<SnapshotRun> snapshot_streams(const Journal& journal, SnapshotStore& store,
                                      const std::vector<std::string>& streams, int64_t now_ms,
                                      std::ostream* progress);
+
+// Writes a snapshot of `stream` from a full replay and deletes every other snapshot of it,
+// so that no older copy of the state stays in the snapshots family (used after an erase:
+// older snapshots still hold the hashes and names the erase removed from the state).
+// kNotFound for a stream without events; the replay's or RocksDB's failure otherwise.
+// RocksDB drops the deleted bytes from its files only when it compacts them.
+Status replace_snapshots(const Journal& journal, SnapshotStore& store, Database& database,
+                         const std::string& stream, int64_t now_ms);
 
 }  // namespace gh::ctl

@@ -20,11 +20,11 @@ Status append_one(Journal& journal, const tokens::State& state, events::Envelope
 
 }  // namespace
 
-events::Cause operator_cause() {
+events::Cause operator_cause(const std::string& name) {
   events::Cause cause;
   cause.set_kind(events::Cause::OPERATOR);
   const char* user = std::getenv("USER");
-  cause.set_name(user != nullptr && *user != '\0' ? user : "operator");
+  cause.set_name(!name.empty() ? name : user != nullptr && *user != '\0' ? user : "operator");
   cause.set_channel("tool");
   return cause;
 }

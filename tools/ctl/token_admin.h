@@ -28,7 +28,8 @@ Result<CreatedToken> create_token(Journal& journal, const std::string& name,
 // Revokes token `name`: kNotFound when there is no such active token.
 Status revoke_token(Journal& journal, const std::string& name, const events::Cause& by);
 
-// The cause recorded for operator actions: OPERATOR, $USER (or "operator"), channel "tool".
-events::Cause operator_cause();
+// The cause recorded for operator actions: OPERATOR, `name` when given (--as), else $USER
+// (or "operator"), channel "tool".
+events::Cause operator_cause(const std::string& name = "");
 
 }  // namespace gh::ctl

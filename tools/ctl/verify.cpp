@@ -8,7 +8,10 @@
 
 #include "actors/device/device_model.h"
 #include "actors/device/device_snapshot.h"
+#include "actors/room/room_snapshot.h"
+#include "actors/user/user_snapshot.h"
 #include "events/keys.h"
+#include "tools/ctl/replay.h"
 
 namespace gh::ctl {
 namespace {
@@ -165,33 +168,118 @@ void check_commands(const Store& store, VerifyReport& report) {
         {"", 0, "reading the command records stopped: " + it->status().ToString()});
 }
 
-void check_device_snapshot(const Store& store, const snapshots::Snapshot& snapshot,
-                           VerifyReport& report) {
+// Names the fields two snapshots differ in, without their values: user snapshots hold
+// password and answer hashes, room snapshots people's messages, and neither belongs in a
+// report that ends up in tickets.
+class FieldsOnly : public google::protobuf::util::MessageDifferencer::Reporter {
+ public:
+  using Path = std::vector<google::protobuf::util::MessageDifferencer::SpecificField>;
+  void ReportAdded(const google::protobuf::Message&, const google::protobuf::Message&,
+                   const Path& path) override {
+    add("added", path);
+  }
+  void ReportDeleted(const google::protobuf::Message&, const google::protobuf::Message&,
+                     const Path& path) override {
+    add("deleted", path);
+  }
+  void ReportModified(const google::protobuf::Message&, const google::protobuf::Message&,
+                      const Path& path) override {
+    // A modified message is also reported for each field modified inside it: keep the leaves.
+    const auto* field = path.empty() ? nullptr : path.back().field;
+    if (field && field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) return;
+    add("modified", path);
+  }
+  std::string text() const {
+    std::string out;
+    for (const auto& line : lines_) out += (out.empty() ? "" : "; ") + line;
+    if (dropped_ > 0) out += "; and " + std::to_string(dropped_) + " more";
+    return out;
+  }
+
+ private:
+  static constexpr size_t kMaxLines = 8;
+  void add(const char* what, const Path& path) {
+    std::string line = std::string(what) + ": ";
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (i > 0) line += ".";
+      line += path[i].field ? path[i].field->name() : std::to_string(path[i].unknown_field_number);
+      if (path[i].index >= 0) line += "[" + std::to_string(path[i].index) + "]";
+    }
+    if (lines_.size() < kMaxLines)
+      lines_.push_back(std::move(line));
+    else
+      ++dropped_;
+  }
+  std::vector<std::string> lines_;
+  size_t dropped_ = 0;
+};
+
+bool decodes(ModelKind kind, const snapshots::Snapshot& snapshot) {
+  switch (kind) {
+    case ModelKind::kDevice:
+      return device::from_snapshot(snapshot).has_value();
+    case ModelKind::kUser:
+      return user::from_snapshot(snapshot).has_value();
+    case ModelKind::kRoom:
+      return room::from_snapshot(snapshot, SIZE_MAX).has_value();
+    case ModelKind::kNone:
+      break;
+  }
+  return false;
+}
+
+const char* kind_name(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::kDevice:
+      return "device";
+    case ModelKind::kUser:
+      return "user";
+    case ModelKind::kRoom:
+      return "room";
+    case ModelKind::kNone:
+      break;
+  }
+  return "unknown";
+}
+
+void check_model_snapshot(const Store& store, ModelKind kind, const snapshots::Snapshot& snapshot,
+                          VerifyReport& report) {
   const std::string& stream = snapshot.stream();
-  auto decoded = device::from_snapshot(snapshot);
-  if (!decoded) {
+  if (!decodes(kind, snapshot)) {
     report.problems.push_back(
-        {stream, snapshot.version(), "snapshot rejected by the device decoder"});
+        {stream, snapshot.version(),
+         std::string("snapshot rejected by the ") + kind_name(kind) + " decoder"});
     return;
   }
-  auto events = store.journal->read_stream(stream, 1, snapshot.version());
-  if (!events) {
-    report.problems.push_back(
-        {stream, snapshot.version(), "snapshot cannot be checked: " + events.status().to_string()});
-    return;
-  }
-  if (events->size() != snapshot.version()) {
+  // A room keeps only its newest messages, as many as the server's chat window. The window
+  // is configuration, not history, so the replay keeps as many as the snapshot holds: the
+  // newest N messages of a room are the same whatever larger window they were kept in.
+  size_t window = room::kDefaultMaxMessages;
+  if (kind == ModelKind::kRoom && snapshot.room().messages_size() > 0)
+    window = static_cast<size_t>(snapshot.room().messages_size());
+  auto replayed = replay_snapshot(*store.journal, stream, snapshot.taken_at_unix_ms(),
+                                  snapshot.version(), window);
+  if (!replayed && replayed.status().code() != Code::kNotFound) {
     report.problems.push_back({stream, snapshot.version(),
-                               "snapshot is beyond the log's last version " +
-                                   std::to_string(events->size()) + ": events were lost"});
+                               "snapshot cannot be checked: " + replayed.status().to_string()});
     return;
   }
-  auto replayed = device::replay(std::string_view(stream).substr(7), *events);
-  auto expected = device::to_snapshot(replayed, snapshot.taken_at_unix_ms());
+  const uint64_t last = replayed ? replayed->last_version : 0;
+  if (last != snapshot.version()) {
+    report.problems.push_back({stream, snapshot.version(),
+                               "snapshot is beyond the log's last version " + std::to_string(last) +
+                                   ": events were lost"});
+    return;
+  }
   google::protobuf::util::MessageDifferencer differ;
   std::string diff;
-  differ.ReportDifferencesToString(&diff);
-  if (!differ.Compare(expected, snapshot)) {
+  FieldsOnly fields;
+  if (kind == ModelKind::kDevice)
+    differ.ReportDifferencesToString(&diff);
+  else
+    differ.ReportDifferencesTo(&fields);
+  if (!differ.Compare(replayed->snapshot, snapshot)) {
+    if (kind != ModelKind::kDevice) diff = fields.text();
     while (!diff.empty() && diff.back() == '\n') diff.pop_back();
     for (auto& c : diff)
       if (c == '\n') c = ';';
@@ -216,9 +304,9 @@ void check_snapshots(const Store& store, VerifyReport& report) {
     for (const auto& bad : listing->corrupt)
       report.problems.push_back({stream, bad.version, "snapshot " + bad.reason});
     for (const auto& snapshot : listing->valid) {
-      if (stream.starts_with("device/")) {
+      if (auto kind = model_kind(stream); kind != ModelKind::kNone) {
         ++report.snapshots_checked;
-        check_device_snapshot(store, snapshot, report);
+        check_model_snapshot(store, kind, snapshot, report);
       } else {
         ++report.snapshots_unchecked;
       }

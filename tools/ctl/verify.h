@@ -4,8 +4,9 @@
 // - the position index and the events agree both ways (every position unique, increasing
 //   by construction of the index's key order, pointing at an event that carries it);
 // - every command-id record decodes and points inside its stream;
-// - every snapshot decodes and equals a replay of its stream to its version (device/
-//   streams; other kinds are counted as unchecked).
+// - every snapshot decodes and equals a replay of its stream to its version (device/, user/
+//   and room/ streams; other kinds are counted as unchecked). User and room differences
+//   name the fields only, never their values (hashes, people's messages).
 // Problems are collected, not fatal: one run names all of them. Thread-compatible.
 #pragma once
 

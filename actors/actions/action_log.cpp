@@ -1,0 +1,36 @@
+#include "actors/actions/action_log.h"
+
+#include <sodium.h>
+
+namespace gh::actions {
+
+Result<State> load_table(const Journal& journal) {
+  auto events = journal.read_stream(std::string(kStream), 1);
+  if (!events) return events.status();
+  return replay(*events);
+}
+
+Result<std::vector<Invocation>> load_invocations(const Journal& journal, const std::string& name,
+                                                 size_t limit) {
+  GH_RETURN_IF_ERROR(validate_name(name));
+  const std::string stream = runs_stream(name);
+  auto last = journal.stream_version(stream);
+  if (!last) return last.status();
+  uint64_t from = 1;
+  if (limit > 0 && *last > limit) from = *last - limit + 1;
+  auto events = journal.read_stream(stream, from);
+  if (!events) return events.status();
+  std::vector<Invocation> out;
+  for (const auto& e : *events)
+    if (auto run = run_of(e)) out.push_back(std::move(*run));
+  return out;
+}
+
+std::string sha256_of(const std::string& text) {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  return digest;
+}
+
+}  // namespace gh::actions

@@ -1,0 +1,28 @@
+// Reading the scripted actions back from the journal: the table ("system/actions") and the
+// recorded invocations ("system/action-runs.<name>"), and the SHA-256 an install records.
+// Shared by the action runner (server) and gatehousectl, so both read the log the same way.
+// Thread-safety: stateless; the journal's own rules apply.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "actors/actions/action_model.h"
+#include "events/journal.h"
+#include "events/status.h"
+
+namespace gh::actions {
+
+// The current table: the replay of "system/actions"; the journal's error otherwise.
+Result<State> load_table(const Journal& journal);
+
+// The recorded invocations of action `name`, oldest first, at most the newest `limit`
+// (0: all). kInvalidArgument for a bad name; an empty list for an action never called.
+Result<std::vector<Invocation>> load_invocations(const Journal& journal, const std::string& name,
+                                                 size_t limit);
+
+// SHA-256 of `text`, 32 raw bytes (what ActionInstalled records).
+std::string sha256_of(const std::string& text);
+
+}  // namespace gh::actions

@@ -1,0 +1,204 @@
+#include "actors/actions/action_runner.h"
+
+#include <sodium.h>
+
+#include "actors/actions/action_log.h"
+
+namespace gh::actions {
+
+namespace {
+
+events::Cause cause_of_action(const std::string& name) {
+  events::Cause cause;
+  cause.set_kind(events::Cause::ACTION);
+  cause.set_name(name);
+  cause.set_channel("system");
+  return cause;
+}
+
+events::Cause gatehouse_cause() {
+  events::Cause cause;
+  cause.set_kind(events::Cause::SYSTEM);
+  cause.set_name("actions");
+  cause.set_channel("system");
+  return cause;
+}
+
+// The answer of a failed call, as ActionService documents.
+Status failure_status(const RunResult& result) {
+  switch (result.outcome) {
+    case Outcome::kBudgetExceeded:
+      return timed_out(result.error);
+    case Outcome::kMemoryExceeded:
+      return too_large(result.error);
+    default:
+      return internal_error(result.error);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ActionRunner>> ActionRunner::create(Journal& journal,
+                                                           device::DeviceService& devices,
+                                                           PublishFn publish,
+                                                           ActionRunnerOptions options) {
+  if (sodium_init() < 0) return internal_error("libsodium failed to initialize");
+  auto table = load_table(journal);
+  if (!table) return table.status();
+  return std::unique_ptr<ActionRunner>(new ActionRunner(journal, devices, std::move(publish),
+                                                        std::move(options), std::move(*table)));
+}
+
+ActionRunner::ActionRunner(Journal& journal, device::DeviceService& devices, PublishFn publish,
+                           ActionRunnerOptions options, State table)
+    : journal_(journal),
+      devices_(devices),
+      publish_(std::move(publish)),
+      options_(std::move(options)),
+      table_(std::move(table)),
+      pool_(std::make_unique<SandboxPool>(options_.threads, options_.queue)) {}
+
+ActionRunner::~ActionRunner() { pool_.reset(); }
+
+bool ActionRunner::has(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Action* action = table_.find(name);
+  return action != nullptr;
+}
+
+State ActionRunner::table() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_;
+}
+
+Result<std::vector<Invocation>> ActionRunner::runs(const std::string& name, size_t limit) const {
+  return load_invocations(journal_, name, limit);
+}
+
+Status ActionRunner::append_table(std::vector<Envelope> events, const events::Cause& by) {
+  if (events.empty()) return Status::ok();
+  AppendRequest request;
+  request.stream = std::string(kStream);
+  request.expected_version = table_.version;
+  request.cause = by;
+  request.events = std::move(events);
+  auto result = journal_.append_and_wait(std::move(request));
+  if (!result) return result.status();
+  for (const auto& e : result->events) apply(table_, e);
+  return Status::ok();
+}
+
+Result<Action> ActionRunner::install(const std::string& name, const std::string& source,
+                                     bool replace, const events::Cause& by) {
+  GH_RETURN_IF_ERROR(validate_name(name));
+  GH_RETURN_IF_ERROR(check(source, options_.limits));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto events = decide(table_, Install{name, source, sha256_of(source), replace},
+                       Limits{options_.limits.max_source_bytes});
+  if (!events) return events.status();
+  GH_RETURN_IF_ERROR(append_table(std::move(*events), by));
+  return *table_.find(name);
+}
+
+Status ActionRunner::change(const Command& command, const events::Cause& by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto events = decide(table_, command);
+  if (!events) return events.status();
+  return append_table(std::move(*events), by);
+}
+
+void ActionRunner::invoke(const std::string& name, const std::string& topic,
+                          const std::string& payload,
+                          std::function<void(Result<std::optional<std::string>>)> done) {
+  Action action;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Action* found = table_.find(name);
+    if (found == nullptr) return done(not_found("no action named " + name));
+    if (!found->enabled)
+      return done(
+          failed_precondition("action " + name + " is disabled: " + found->disabled_reason));
+    action = *found;
+  }
+  Host host;
+  host.device = [this](const std::string& id) -> std::optional<DeviceView> {
+    // On a sandbox thread: waiting is allowed there.
+    auto state = device::wait_for<device::State>(
+        [&](device::Callback<device::State> cb) { devices_.get(id, std::move(cb)); });
+    if (!state || !state->registered) return std::nullopt;
+    return DeviceView{id,
+                      true,
+                      state->online,
+                      std::string(device::lock_state_name(state->reported)),
+                      std::string(device::lock_state_name(state->desired)),
+                      state->name,
+                      state->type};
+  };
+  Message message{topic, payload};
+  auto source = action.source;
+  auto status = pool_->submit(
+      std::move(source), message, std::move(host), options_.limits,
+      [this, action, message, done](RunResult result) { finish(action, message, result, done); });
+  if (!status.is_ok()) done(status);
+}
+
+void ActionRunner::finish(const Action& action, const Message& message, RunResult result,
+                          const std::function<void(Result<std::optional<std::string>>)>& done) {
+  const std::string stream = runs_stream(action.name);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = runs_.try_emplace(action.name);
+    if (fresh) {
+      auto last = journal_.stream_version(stream);
+      if (last.is_ok() && *last > 0) {
+        uint64_t from = *last > Invocations::kRecent ? *last - Invocations::kRecent + 1 : 1;
+        auto old = journal_.read_stream(stream, from);
+        if (old.is_ok())
+          for (const auto& e : *old) apply(it->second, e);
+        it->second.version = *last;
+      }
+    }
+    AppendRequest request;
+    request.stream = stream;
+    request.expected_version = it->second.version;
+    request.cause = cause_of_action(action.name);
+    request.events.push_back(record(to_invocation(action, message, result)));
+    auto appended = journal_.append_and_wait(std::move(request));
+    if (!appended) {
+      // Not recorded: nothing is carried out, and the next call re-reads the stream.
+      runs_.erase(action.name);
+      return done(
+          unavailable("the invocation could not be recorded: " + appended.status().message()));
+    }
+    for (const auto& e : appended->events) apply(it->second, e);
+    const Action* current = table_.find(action.name);
+    if (current != nullptr && is_failure(result.outcome)) {
+      if (auto disabled = disable_if_failing(*current, it->second, options_.failures)) {
+        // Best effort: a failed append leaves it enabled; the next failure tries again.
+        (void)append_table({*disabled}, gatehouse_cause());
+      }
+    }
+  }
+  if (is_failure(result.outcome)) return done(failure_status(result));
+  for (const auto& effect : result.effects) {
+    switch (effect.kind) {
+      case Effect::Kind::kLock:
+      case Effect::Kind::kUnlock:
+        devices_.request_lock(effect.target,
+                              effect.kind == Effect::Kind::kLock ? device::LockAction::LOCK
+                                                                 : device::LockAction::UNLOCK,
+                              "", cause_of_action(action.name),
+                              [](Result<device::CommandRecord>) {});
+        break;
+      case Effect::Kind::kPublish:
+        if (publish_) publish_(options_.prefix + "/actions/out/" + effect.target, effect.payload);
+        break;
+      case Effect::Kind::kLog:
+        break;  // recorded with the invocation
+    }
+  }
+  if (result.outcome == Outcome::kReplied) return done(std::optional<std::string>(result.reply));
+  done(std::optional<std::string>());
+}
+
+}  // namespace gh::actions

@@ -1,0 +1,84 @@
+// The ActionService the MQTT action table calls: runs installed scripted actions in the Lua
+// sandbox on the sandbox's own threads, records every invocation durably in
+// "system/action-runs.<name>", then carries out the call's effects (LOCK/UNLOCK through the
+// DeviceService with the cause {ACTION, name}, publishes under PREFIX/actions/out/) and
+// answers. An action that keeps failing is disabled (ActionDisabled, cause SYSTEM).
+// Also the operators' way to change the table while the server runs (HTTP routes, remote
+// install): install, disable, enable, remove, each an event in "system/actions".
+//
+// No CAF: blocking journal appends and device reads happen on the sandbox threads or on the
+// caller's (HTTP worker) thread, never on a CAF scheduler thread.
+// Thread-safety: every method is safe from any thread. The journal, the device service and
+// `publish` must outlive the runner; the destructor waits for the calls in flight.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/actions/action_model.h"
+#include "actors/actions/action_service.h"
+#include "actors/actions/lua_sandbox.h"
+#include "actors/device/device_service.h"
+#include "events/journal.h"
+#include "events/status.h"
+
+namespace gh::actions {
+
+struct ActionRunnerOptions {
+  SandboxLimits limits;
+  FailurePolicy failures;
+  size_t threads = 1;
+  size_t queue = 64;
+  std::string prefix = "gatehouse";  // gh.publish goes to PREFIX/actions/out/<sub>
+};
+
+// Publishes `payload` on `topic` (QoS 1, not retained); must not block.
+using PublishFn = std::function<void(const std::string& topic, const std::string& payload)>;
+
+class ActionRunner final : public ActionService, public ActionAdmin {
+ public:
+  // Replays "system/actions"; the journal's error when it cannot be read.
+  static Result<std::unique_ptr<ActionRunner>> create(Journal& journal,
+                                                      device::DeviceService& devices,
+                                                      PublishFn publish,
+                                                      ActionRunnerOptions options);
+  ~ActionRunner() override;
+
+  bool has(const std::string& name) override;
+  void invoke(const std::string& name, const std::string& topic, const std::string& payload,
+              std::function<void(Result<std::optional<std::string>>)> done) override;
+
+  // Operator changes; block until durable (call from HTTP workers, never from an actor).
+  // install: kInvalidArgument (bad name, script refused by the sandbox), kTooLarge,
+  // kAlreadyExists (without replace); change: kNotFound.
+  Result<Action> install(const std::string& name, const std::string& source, bool replace,
+                         const events::Cause& by) override;
+  Status change(const Command& command, const events::Cause& by) override;
+  State table() const override;
+  Result<std::vector<Invocation>> runs(const std::string& name, size_t limit) const override;
+
+ private:
+  ActionRunner(Journal& journal, device::DeviceService& devices, PublishFn publish,
+               ActionRunnerOptions options, State table);
+  // Appends `events` to the table at its version and applies them; the caller holds mu_.
+  Status append_table(std::vector<Envelope> events, const events::Cause& by);
+  // Records the invocation, applies the failure rule, carries out effects, answers.
+  void finish(const Action& action, const Message& message, RunResult result,
+              const std::function<void(Result<std::optional<std::string>>)>& done);
+
+  Journal& journal_;
+  device::DeviceService& devices_;
+  const PublishFn publish_;
+  const ActionRunnerOptions options_;
+  mutable std::mutex mu_;
+  State table_;
+  std::map<std::string, Invocations> runs_;  // loaded on an action's first call
+  std::unique_ptr<SandboxPool> pool_;        // last: its threads use the members above
+};
+
+}  // namespace gh::actions

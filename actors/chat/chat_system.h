@@ -1,0 +1,146 @@
+// ChatSystem: the implementation of ChatService on CAF actors. It owns a directory of user
+// actors and one of room actors (actors/directory.h: spawned on first use, passivated when
+// idle or over the cap), the blocking pool for recovery, history and snapshot I/O, and the
+// password hasher's threads. Construct after the journal, destroy (or shutdown()) before
+// it and before the actor system.
+//
+// Session tokens are "<user>.<64 hex digits>" (256 random bits from libsodium): the user's
+// name lets authenticate() reach that user's actor without a global index; only the
+// SHA-256 of the whole token is stored (UserLoggedIn). Passwords and normalised security
+// answers are stored as Argon2id crypto_pwhash_str strings.
+//
+// Thread-safety: all ChatService methods and the counters are safe from any thread;
+// add_listener() before the first call.
+#pragma once
+
+#include <atomic>
+#include <caf/all.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "actors/blocking_pool.h"
+#include "actors/chat/chat_service.h"
+#include "actors/chat/password_hasher.h"
+#include "actors/room/room_actor.h"
+#include "actors/user/user_actor.h"
+#include "events/journal.h"
+#include "snapshots/snapshot_store.h"
+
+namespace gh::chat {
+
+struct ChatSystemOptions {
+  unsigned long long argon2_ops = 2;    // Argon2id passes (OWASP minimum: 2)
+  size_t argon2_mem_bytes = 19u << 20;  // Argon2id memory in bytes (OWASP minimum: 19 MiB)
+  size_t hash_threads = 1;              // password hashing threads (each ~40 hashes/s)
+  size_t hash_queue = 256;  // hashing jobs waiting; beyond: kUnavailable "too many logins"
+  user::UserPolicy policy;  // failed-login limits, session lifetime
+  size_t max_text_bytes = room::kDefaultMaxTextBytes;         // one message's text
+  size_t max_messages_in_memory = room::kDefaultMaxMessages;  // per live room; older: log
+  uint64_t snapshot_every = 100;                  // events per stream between snapshots (0: never)
+  size_t max_live_actors = 100000;                // per kind (users, rooms)
+  std::chrono::milliseconds idle_timeout{60000};  // passivate an actor idle this long
+  size_t io_threads = 2;                          // recovery, history and snapshot I/O
+  size_t io_queue = 100000;
+  std::function<int64_t()> clock;  // unix ms; default: the system clock
+
+  // The minimum Argon2id cost libsodium allows: fast tests, useless against attackers.
+  static ChatSystemOptions for_tests();
+};
+
+class ChatSystem final : public ChatService {
+ public:
+  // `snapshots` may be null: streams are then replayed in full and no snapshots written.
+  ChatSystem(caf::actor_system& system, Journal& journal, SnapshotStore* snapshots,
+             ChatSystemOptions options);
+  ~ChatSystem() override;
+
+  // ok, or why passwords cannot be hashed (Argon2 cost out of range); then every call that
+  // hashes answers with this status.
+  const Status& status() const { return hasher_->status(); }
+
+  // Receives every room update after it is durable, in each room's order. Call before the
+  // first use; `listener` must outlive the system (or its shutdown()).
+  void add_listener(RoomListener* listener);
+
+  // Lets every user and room actor finish what it has queued, then stops them, the hashing
+  // threads and the I/O pool; idempotent. Later calls answer kUnavailable.
+  void shutdown();
+
+  // The hashing threads, for tests that need to hold them busy.
+  PasswordHasher& hasher() { return *hasher_; }
+
+  // ---- counters for /metrics ----
+  size_t live_actors() const { return live_users_->load() + live_rooms_->load(); }
+  size_t live_users() const { return live_users_->load(); }
+  size_t live_rooms() const { return live_rooms_->load(); }
+  uint64_t logins_ok() const { return users_->logins_ok.load(); }
+  uint64_t logins_failed() const { return users_->logins_failed.load(); }
+  uint64_t hashes() const { return hasher_->hashes(); }  // Argon2id computations done
+  size_t hash_queue_depth() const { return hasher_->queue_depth(); }
+  uint64_t hashes_refused() const { return hasher_->refused(); }  // queue full
+  uint64_t posts() const { return rooms_->posts.load(); }
+  uint64_t history_log_reads() const { return rooms_->history_log_reads.load(); }
+
+  // ---- ChatService ----
+  void register_user(const std::string& name, const std::string& password,
+                     Callback<UserView> done) override;
+  void login(const std::string& name, const std::string& password,
+             Callback<LoginResult> done) override;
+  void authenticate(const std::string& token, Callback<Identity> done) override;
+  void logout(const std::string& token, Callback<Ack> done) override;
+  void change_password(const std::string& token, const std::string& old_password,
+                       const std::string& new_password, Callback<Ack> done) override;
+  void set_security_question(const std::string& user, const std::string& question,
+                             const std::string& answer, bool only_if_unset,
+                             Callback<Ack> done) override;
+  void security_question(const std::string& user, Callback<std::string> done) override;
+  void reset_password(const std::string& user, const std::string& answer,
+                      const std::string& new_password, Callback<Ack> done) override;
+  void get_user(const std::string& name, Callback<UserView> done) override;
+  Result<uint64_t> user_number(const std::string& name) override;
+
+  void create_room(const Identity& who, const std::string& room, Callback<RoomView> done) override;
+  Result<std::vector<std::string>> list_rooms(const std::string& after, size_t limit) override;
+  void get_room(const std::string& room, Callback<RoomView> done) override;
+  void join(const Identity& who, const std::string& room, Callback<RoomView> done) override;
+  void leave(const Identity& who, const std::string& room, Callback<RoomView> done) override;
+  void post(const Identity& who, const std::string& room, const std::string& text,
+            const std::string& client_msg_id, Callback<MessageView> done) override;
+  void history(const Identity& who, const std::string& room, uint64_t before_id, size_t limit,
+               Callback<HistoryView> done) override;
+  void like(const Identity& who, const std::string& room, uint64_t message_id,
+            Callback<MessageView> done) override;
+  void unlike(const Identity& who, const std::string& room, uint64_t message_id,
+              Callback<MessageView> done) override;
+  void like_anonymously(const std::string& room, uint64_t message_id,
+                        Callback<MessageView> done) override;
+  void delete_message(const Identity& who, const std::string& room, uint64_t message_id,
+                      Callback<Ack> done) override;
+
+ private:
+  void call_user(const std::string& name, user::UserCall call);
+  void call_room(const std::string& name, room::RoomCall call);
+  void room_command(const Identity& who, const std::string& room, room::Command command,
+                    std::function<void(Result<room::RoomReply>)> done);
+  void publish(const room::State& state, const std::vector<Envelope>& written);
+
+  caf::actor_system& system_;
+  Journal& journal_;
+  ChatSystemOptions options_;
+  std::unique_ptr<BlockingPool> pool_;
+  std::unique_ptr<PasswordHasher> hasher_;
+  std::shared_ptr<user::UserContext> users_;
+  std::shared_ptr<room::RoomContext> rooms_;
+  std::shared_ptr<std::atomic<size_t>> live_users_;
+  std::shared_ptr<std::atomic<size_t>> live_rooms_;
+  caf::actor user_directory_;
+  caf::actor room_directory_;
+  std::mutex listeners_mutex_;
+  std::vector<RoomListener*> listeners_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace gh::chat

@@ -1,0 +1,203 @@
+// Users and sessions: register, log in and out, who am I, change the password, the security
+// question and the password reset it allows. Register, login, the question and the reset
+// are open (they are how one gets a session); the rest need the session.
+//
+// Statuses beyond the one table: a wrong password at login or a wrong answer at a reset is
+// 401 (bad credentials, as the service says); a wrong current password when changing it is
+// 403, because the session itself is fine and a 401 would tell the client to drop it. A
+// locked account is 403 everywhere, its message naming when it unlocks.
+#include "actors/user/user_rules.h"
+#include "adapters/codec/chat_json.h"
+#include "adapters/codec/iso_time.h"
+#include "adapters/http/reply.h"
+#include "adapters/http/routes_chat.h"
+
+namespace gh::http {
+namespace {
+
+Status register_user(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto body = object_body(context, req);
+  if (!body) return body.status();
+  auto name = string_member(*body, "name");
+  if (!name) return name.status();
+  auto password = string_member(*body, "password");
+  if (!password) return password.status();
+  auto user = call_chat<chat::UserView>(
+      context, [&](auto done) { chat.register_user(*name, *password, std::move(done)); });
+  if (!user) return user.status();
+  send_ok(res, {{"user", codec::to_json(*user)}}, 201);
+  return Status::ok();
+}
+
+Status login(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
+             httplib::Response& res) {
+  auto body = object_body(context, req);
+  if (!body) return body.status();
+  auto name = string_member(*body, "name");
+  if (!name) return name.status();
+  auto password = string_member(*body, "password");
+  if (!password) return password.status();
+  auto session = call_chat<chat::LoginResult>(
+      context, [&](auto done) { chat.login(*name, *password, std::move(done)); });
+  if (!session) return session.status();
+  res.set_header("Cache-Control", "no-store");  // the answer holds a credential
+  send_ok(res,
+          {{"user", session->user},
+           {"token", session->token},
+           {"expires_at", codec::iso8601_or_null(session->expires_at_ms)},
+           {"roles", session->roles}},
+          201);
+  return Status::ok();
+}
+
+Status logout(RouteContext& context, chat::ChatService& chat, const Session& session,
+              const httplib::Request&, httplib::Response& res) {
+  auto ack = call_chat<chat::Ack>(context,
+                                  [&](auto done) { chat.logout(session.token, std::move(done)); });
+  if (!ack) return ack.status();
+  send_ok(res);
+  return Status::ok();
+}
+
+Status me(RouteContext& context, chat::ChatService& chat, const Session& session,
+          const httplib::Request&, httplib::Response& res) {
+  auto user = call_chat<chat::UserView>(
+      context, [&](auto done) { chat.get_user(session.who.user, std::move(done)); });
+  if (!user) return user.status();
+  send_ok(res, {{"user", codec::to_json(*user)},
+                {"session",
+                 {{"expires_at", codec::iso8601_or_null(session.who.session_expires_at_ms)}}}});
+  return Status::ok();
+}
+
+Status change_password(RouteContext& context, chat::ChatService& chat, const Session& session,
+                       const httplib::Request& req, httplib::Response& res) {
+  auto body = object_body(context, req);
+  if (!body) return body.status();
+  auto old_password = string_member(*body, "old_password");
+  if (!old_password) return old_password.status();
+  auto new_password = string_member(*body, "new_password");
+  if (!new_password) return new_password.status();
+  auto ack = call_chat<chat::Ack>(context, [&](auto done) {
+    chat.change_password(session.token, *old_password, *new_password, std::move(done));
+  });
+  if (!ack) {
+    if (ack.status().code() == Code::kUnauthenticated) {
+      return permission_denied("the current password is wrong");
+    }
+    return ack.status();
+  }
+  send_ok(res);
+  return Status::ok();
+}
+
+// Setting the question needs the password too: the question opens a password reset, so a
+// stolen session alone must not be able to set one and take the account over.
+Status set_security_question(RouteContext& context, chat::ChatService& chat, const Session& session,
+                             const httplib::Request& req, httplib::Response& res) {
+  auto body = object_body(context, req);
+  if (!body) return body.status();
+  auto question = string_member(*body, "question");
+  if (!question) return question.status();
+  auto answer = string_member(*body, "answer");
+  if (!answer) return answer.status();
+  auto password = string_member(*body, "password");
+  if (!password) return password.status();
+  // The service's own checks, first: a question it would refuse must not cost a login.
+  GH_RETURN_IF_ERROR(user::validate_question(*question));
+  if (answer->size() > user::kMaxAnswerBytes) {
+    return too_large("a security answer must be at most " + std::to_string(user::kMaxAnswerBytes) +
+                     " bytes");
+  }
+  if (user::normalise_answer(*answer).empty()) {
+    return invalid_argument("a security answer must not be empty");
+  }
+  // The service has no "verify password": a login does it (a wrong password counts as a
+  // failed login and can lock the account, as it should), and its session ends at once.
+  auto check = call_chat<chat::LoginResult>(
+      context, [&](auto done) { chat.login(session.who.user, *password, std::move(done)); });
+  if (!check) {
+    if (check.status().code() == Code::kUnauthenticated) {
+      return permission_denied("the password is wrong");
+    }
+    return check.status();
+  }
+  // Best effort: an unended check session is unknown to anyone and expires by itself.
+  (void)call_chat<chat::Ack>(context,
+                             [&](auto done) { chat.logout(check->token, std::move(done)); });
+  auto ack = call_chat<chat::Ack>(context, [&](auto done) {
+    chat.set_security_question(session.who.user, *question, *answer, /*only_if_unset=*/false,
+                               std::move(done));
+  });
+  if (!ack) return ack.status();
+  send_ok(res);
+  return Status::ok();
+}
+
+Status security_question(RouteContext& context, chat::ChatService& chat,
+                         const httplib::Request& req, httplib::Response& res) {
+  auto name = path_name(req, 1, "user name");
+  if (!name) return name.status();
+  auto question = call_chat<std::string>(
+      context, [&](auto done) { chat.security_question(*name, std::move(done)); });
+  if (!question) return question.status();
+  send_ok(res, {{"user", *name}, {"question", *question}});
+  return Status::ok();
+}
+
+Status reset_password(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
+                      httplib::Response& res) {
+  auto name = path_name(req, 1, "user name");
+  if (!name) return name.status();
+  auto body = object_body(context, req);
+  if (!body) return body.status();
+  auto answer = string_member(*body, "answer");
+  if (!answer) return answer.status();
+  auto new_password = string_member(*body, "new_password");
+  if (!new_password) return new_password.status();
+  auto ack = call_chat<chat::Ack>(context, [&](auto done) {
+    chat.reset_password(*name, *answer, *new_password, std::move(done));
+  });
+  if (!ack) return ack.status();
+  send_ok(res);
+  return Status::ok();
+}
+
+// Binds a handler to the context.
+template <class Fn>
+auto open(RouteContext& context, Fn fn) {
+  return open_chat_route(
+      context, [&context, fn](chat::ChatService& chat, const httplib::Request& req,
+                              httplib::Response& res) { return fn(context, chat, req, res); });
+}
+
+template <class Fn>
+auto with_session(RouteContext& context, Fn fn) {
+  return session_chat_route(
+      context,
+      [&context, fn](chat::ChatService& chat, const Session& session, const httplib::Request& req,
+                     httplib::Response& res) { return fn(context, chat, session, req, res); });
+}
+
+}  // namespace
+
+void register_chat_user_routes(httplib::Server& server, RouteContext& context) {
+  add_route(server, context, Method::kPost, "/api/users", "POST /api/users",
+            open(context, register_user));
+  add_route(server, context, Method::kPost, "/api/sessions", "POST /api/sessions",
+            open(context, login));
+  add_route(server, context, Method::kDelete, "/api/sessions/current",
+            "DELETE /api/sessions/current", with_session(context, logout));
+  add_route(server, context, Method::kGet, "/api/me", "GET /api/me", with_session(context, me));
+  add_route(server, context, Method::kPost, "/api/me/password", "POST /api/me/password",
+            with_session(context, change_password));
+  add_route(server, context, Method::kPut, "/api/me/security-question",
+            "PUT /api/me/security-question", with_session(context, set_security_question));
+  add_route(server, context, Method::kGet, "/api/users/([^/]+)/security-question",
+            "GET /api/users/{name}/security-question", open(context, security_question));
+  add_route(server, context, Method::kPost, "/api/users/([^/]+)/password-reset",
+            "POST /api/users/{name}/password-reset", open(context, reset_password));
+}
+
+}  // namespace gh::http

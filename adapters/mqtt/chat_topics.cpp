@@ -1,0 +1,582 @@
+#include "adapters/mqtt/chat_topics.h"
+
+#include <exception>
+
+#include "actors/user/user_rules.h"
+#include "adapters/codec/chat_json.h"
+#include "adapters/codec/iso_time.h"
+#include "adapters/codec/json_reply.h"
+#include "adapters/mqtt/mqtt_adapter.h"
+#include "events/stream_name.h"
+
+namespace gh::mqtt_adapter {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::string_view, static_cast<size_t>(ChatOp::kCount)> kOpNames = {
+    "register",
+    "login",
+    "logout",
+    "change_password",
+    "set_security_question",
+    "security_question",
+    "reset_password",
+    "whoami",
+    "rooms",
+    "create_room",
+    "join",
+    "leave",
+    "members",
+    "post",
+    "history",
+    "like",
+    "unlike",
+    "delete",
+    "other"};
+
+constexpr std::array<std::string_view, static_cast<size_t>(ChatRejection::kCount)> kRejectionNames =
+    {"too_large",   "bad_json",     "unknown_op",      "bad_field",       "retained",
+     "no_reply_to", "bad_reply_to", "unauthenticated", "service_rejected"};
+
+constexpr size_t kMaxJsonDepth = 32;
+
+// The ops one may call without a session: they are how one gets (back) a session.
+bool is_open(ChatOp op) {
+  return op == ChatOp::kRegister || op == ChatOp::kLogin || op == ChatOp::kSecurityQuestion ||
+         op == ChatOp::kResetPassword;
+}
+
+ChatOp op_of(std::string_view word) {
+  for (size_t i = 0; i + 1 < kOpNames.size(); ++i) {
+    if (kOpNames[i] == word) return static_cast<ChatOp>(i);
+  }
+  return ChatOp::kOther;
+}
+
+// Echoing input in an error: short and printable.
+std::string excerpt(std::string_view text) {
+  constexpr size_t kMax = 40;
+  std::string out = "'";
+  for (char c : text.substr(0, kMax)) out += (c >= 0x20 && c < 0x7F) ? c : '?';
+  if (text.size() > kMax) out += "...";
+  return out + "'";
+}
+
+// ---- fields ----
+
+Result<std::string> string_field(const json& request, const char* name, bool required = true) {
+  auto it = request.find(name);
+  if (it == request.end() || it->is_null()) {
+    if (!required) return std::string();
+    return invalid_argument(std::string("missing field '") + name + "'");
+  }
+  if (!it->is_string())
+    return invalid_argument(std::string("field '") + name + "' must be a string");
+  return it->get<std::string>();
+}
+
+// A non-negative JSON integer; `fallback` when absent and not required.
+Result<uint64_t> uint_field(const json& request, const char* name, bool required,
+                            uint64_t fallback = 0) {
+  auto it = request.find(name);
+  if (it == request.end() || it->is_null()) {
+    if (!required) return fallback;
+    return invalid_argument(std::string("missing field '") + name + "'");
+  }
+  if (it->is_number_unsigned()) return it->get<uint64_t>();
+  if (it->is_number_integer() && it->get<int64_t>() >= 0) {
+    return static_cast<uint64_t>(it->get<int64_t>());
+  }
+  return invalid_argument(std::string("field '") + name + "' must be a non-negative integer");
+}
+
+Result<uint64_t> limit_field(const json& request, const char* name, uint64_t fallback,
+                             uint64_t max) {
+  auto value = uint_field(request, name, false, fallback);
+  if (!value) return value;
+  if (*value < 1 || *value > max) {
+    return invalid_argument(std::string("field '") + name + "' must be 1.." + std::to_string(max));
+  }
+  return value;
+}
+
+// ---- recovering where to answer a payload that does not parse ----
+
+// Collects the top-level "id" and "reply_to" of a JSON object as the SAX parser meets them,
+// so that they survive a syntax error (or a cut) further on. Stops below kMaxJsonDepth.
+class Sniffer final : public json::json_sax_t {
+ public:
+  json id;
+  std::string reply_to;
+
+  bool null() override { return scalar(nullptr); }
+  bool boolean(bool) override { return scalar(nullptr); }
+  bool number_integer(number_integer_t v) override { return scalar(v); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(v); }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(v); }
+  bool string(string_t& v) override {
+    if (depth_ == 1 && key_ == "reply_to") reply_to = v;
+    return scalar(v);
+  }
+  bool binary(binary_t&) override { return scalar(nullptr); }
+  bool start_object(std::size_t) override { return enter(); }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool scalar(json value) {
+    if (depth_ == 1 && key_ == "id" && (value.is_string() || value.is_number())) id = value;
+    key_.clear();
+    return true;
+  }
+  bool enter() {
+    key_.clear();
+    return ++depth_ <= kMaxJsonDepth;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+  size_t depth_ = 0;
+  std::string key_;
+};
+
+void sniff(std::string_view payload, size_t max_bytes, json& id, std::string& reply_to) {
+  Sniffer sniffer;
+  try {
+    auto text = payload.substr(0, max_bytes);
+    (void)json::sax_parse(text.begin(), text.end(), &sniffer, json::input_format_t::json,
+                          /*strict=*/true);
+  } catch (const std::exception&) {
+  }
+  id = std::move(sniffer.id);
+  reply_to = std::move(sniffer.reply_to);
+}
+
+}  // namespace
+
+std::string_view chat_op_name(ChatOp op) {
+  return kOpNames[std::min(static_cast<size_t>(op), kOpNames.size() - 1)];
+}
+
+std::string_view chat_rejection_name(ChatRejection r) {
+  auto i = static_cast<size_t>(r);
+  return i < kRejectionNames.size() ? kRejectionNames[i] : "unknown";
+}
+
+ChatTopics::ChatTopics(Publisher& publisher, chat::ChatService& service, ChatTopicsOptions options)
+    : publisher_(publisher),
+      service_(service),
+      options_(std::move(options)),
+      log_(options_.log, options_.log_interval) {}
+
+std::vector<std::string> ChatTopics::subscriptions() const { return {options_.prefix + "/chat/+"}; }
+
+std::string ChatTopics::request_topic(std::string_view op) const {
+  return options_.prefix + "/chat/" + std::string(op);
+}
+
+std::string ChatTopics::room_events_topic(const std::string& room) const {
+  return options_.prefix + "/rooms/" + room + "/events";
+}
+
+Status ChatTopics::install(MqttConnection& connection) {
+  return connection.add_request_handler(subscriptions(), options_.qos,
+                                        [this](const InboundMessage& m) { on_message(m); });
+}
+
+Status ChatTopics::install(MqttAdapter& adapter) { return install(adapter.connection()); }
+
+// ---- answering ----
+
+void ChatTopics::send_ok(const Reply& reply, json fields) {
+  json body = codec::ok_reply(std::move(fields));
+  body["id"] = reply.id;
+  body["op"] = std::string(chat_op_name(reply.op));
+  // Counted first: once the answer is out, a reader of the counters must see it.
+  counters_.replies_ok.fetch_add(1);
+  publisher_.publish_response(reply.topic, codec::to_wire(body), options_.qos, reply.correlation);
+}
+
+void ChatTopics::send_error(const Reply& reply, ChatRejection reason, const Status& status) {
+  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  json body = codec::error_reply(status);
+  body["id"] = reply.id;
+  body["op"] = std::string(chat_op_name(reply.op));
+  counters_.replies_error.fetch_add(1);
+  publisher_.publish_response(reply.topic, codec::to_wire(body), options_.qos, reply.correlation);
+}
+
+void ChatTopics::refuse_without_reply(ChatOp op, ChatRejection reason, const std::string& why,
+                                      const Reply* fallback) {
+  if (fallback != nullptr && !fallback->topic.empty()) {
+    log_.log("mqtt chat/" + std::string(chat_op_name(op)) + ": " + why + "; error sent to " +
+             fallback->topic);
+    send_error(*fallback, reason, invalid_argument(why));
+    return;
+  }
+  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.dropped.fetch_add(1);
+  log_.log("mqtt chat/" + std::string(chat_op_name(op)) + ": " + why + "; dropped (" +
+           std::string(chat_rejection_name(reason)) + ")");
+}
+
+template <class T, class F>
+chat::Callback<T> ChatTopics::answer(const Reply& reply, F to_fields) {
+  // Runs on an actor or hashing thread: only builds JSON and publishes.
+  return [this, reply, to_fields = std::move(to_fields)](Result<T> result) {
+    if (!result) return send_error(reply, ChatRejection::kServiceRejected, result.status());
+    send_ok(reply, to_fields(*result));
+  };
+}
+
+// ---- requests ----
+
+void ChatTopics::on_message(const InboundMessage& message) {
+  const std::string head = options_.prefix + "/chat/";
+  std::string_view word;
+  if (message.topic.starts_with(head)) word = message.topic.substr(head.size());
+  const ChatOp op = op_of(word);
+  counters_.received[static_cast<size_t>(op)].fetch_add(1);
+
+  Reply reply;
+  reply.op = op;
+  if (message.has_correlation_data) reply.correlation = std::string(message.correlation_data);
+  const std::string response_topic(message.response_topic);
+
+  // A payload we will not parse: answer only if we can tell where.
+  auto refuse_payload = [&](ChatRejection reason, const Status& status) {
+    std::string reply_to = response_topic;
+    json id;
+    std::string sniffed;
+    sniff(message.payload, options_.max_payload_bytes, id, sniffed);
+    if (reply_to.empty()) reply_to = sniffed;
+    reply.id = id;
+    if (reply_to.empty()) {
+      return refuse_without_reply(op, reason, status.message() + " and no reply_to", nullptr);
+    }
+    if (auto v = validate_reply_to(reply_to, options_.prefix, options_.max_reply_topic_bytes);
+        !v.is_ok()) {
+      Reply fallback = reply;
+      fallback.topic = inbox_error_topic(reply_to, options_.prefix);
+      return refuse_without_reply(op, ChatRejection::kBadReplyTo, v.message(), &fallback);
+    }
+    reply.topic = reply_to;
+    send_error(reply, reason, status);
+  };
+
+  if (message.payload.size() > options_.max_payload_bytes) {
+    return refuse_payload(
+        ChatRejection::kTooLarge,
+        too_large("request of " + std::to_string(message.payload.size()) +
+                  " bytes exceeds the limit of " + std::to_string(options_.max_payload_bytes)));
+  }
+  auto parsed = codec::parse_json(message.payload, options_.max_payload_bytes, kMaxJsonDepth);
+  if (!parsed) {
+    return refuse_payload(parsed.status().code() == Code::kTooLarge ? ChatRejection::kTooLarge
+                                                                    : ChatRejection::kBadJson,
+                          parsed.status());
+  }
+  if (!parsed->is_object()) {
+    return refuse_payload(ChatRejection::kBadJson,
+                          invalid_argument("a request must be a JSON object"));
+  }
+  const json& request = *parsed;
+
+  // Where to answer.
+  std::string reply_to = response_topic;
+  if (reply_to.empty()) {
+    auto it = request.find("reply_to");
+    if (it != request.end() && it->is_string()) reply_to = it->get<std::string>();
+  }
+  bool id_ok = true;
+  if (auto it = request.find("id"); it != request.end() && !it->is_null()) {
+    if (it->is_number() ||
+        (it->is_string() && it->get_ref<const std::string&>().size() <= options_.max_id_bytes)) {
+      reply.id = *it;
+    } else {
+      id_ok = false;
+    }
+  }
+  if (reply_to.empty()) {
+    return refuse_without_reply(op, ChatRejection::kNoReplyTo,
+                                "request without reply_to or Response Topic", nullptr);
+  }
+  if (auto v = validate_reply_to(reply_to, options_.prefix, options_.max_reply_topic_bytes);
+      !v.is_ok()) {
+    Reply fallback = reply;
+    fallback.topic = inbox_error_topic(reply_to, options_.prefix);
+    return refuse_without_reply(op, ChatRejection::kBadReplyTo, v.message(), &fallback);
+  }
+  reply.topic = std::move(reply_to);
+
+  if (!id_ok) {
+    return send_error(reply, ChatRejection::kBadField,
+                      invalid_argument("field 'id' must be a number or a string of at most " +
+                                       std::to_string(options_.max_id_bytes) + " bytes"));
+  }
+  if (message.retained) {
+    return send_error(reply, ChatRejection::kRetained,
+                      invalid_argument("requests must not be published retained"));
+  }
+  if (op == ChatOp::kOther) {
+    return send_error(
+        reply, ChatRejection::kUnknownOp,
+        invalid_argument("unknown op " + excerpt(word) + " in topic " + excerpt(message.topic)));
+  }
+  if (is_open(op)) return run_open(op, request, reply);
+
+  auto token = string_field(request, "token", false);
+  if (!token) return send_error(reply, ChatRejection::kBadField, token.status());
+  if (token->empty()) {
+    return send_error(reply, ChatRejection::kUnauthenticated,
+                      unauthenticated("this op needs a session: log in and pass its \"token\""));
+  }
+  service_.authenticate(*token,
+                        [this, op, request, token = *token, reply](Result<chat::Identity> who) {
+                          if (!who)
+                            return send_error(reply, ChatRejection::kUnauthenticated, who.status());
+                          run_with_session(op, request, token, *who, reply);
+                        });
+}
+
+void ChatTopics::run_open(ChatOp op, const json& request, const Reply& reply) {
+  auto bad = [&](const Status& s) { send_error(reply, ChatRejection::kBadField, s); };
+  auto name = string_field(request, "name");
+  if (!name) return bad(name.status());
+  switch (op) {
+    case ChatOp::kRegister: {
+      auto password = string_field(request, "password");
+      if (!password) return bad(password.status());
+      return service_.register_user(*name, *password,
+                                    answer<chat::UserView>(reply, [](const chat::UserView& user) {
+                                      return json{{"user", codec::to_json(user)}};
+                                    }));
+    }
+    case ChatOp::kLogin: {
+      auto password = string_field(request, "password");
+      if (!password) return bad(password.status());
+      return service_.login(*name, *password,
+                            answer<chat::LoginResult>(reply, [](const chat::LoginResult& session) {
+                              return codec::to_json(session);
+                            }));
+    }
+    case ChatOp::kSecurityQuestion:
+      return service_.security_question(
+          *name, answer<std::string>(reply, [user = *name](const std::string& question) {
+            return json{{"user", user}, {"question", question}};
+          }));
+    case ChatOp::kResetPassword: {
+      auto answer_text = string_field(request, "answer");
+      if (!answer_text) return bad(answer_text.status());
+      auto password = string_field(request, "new_password");
+      if (!password) return bad(password.status());
+      return service_.reset_password(
+          *name, *answer_text, *password,
+          answer<chat::Ack>(reply, [](const chat::Ack&) { return json::object(); }));
+    }
+    default:
+      return send_error(reply, ChatRejection::kUnknownOp, internal_error("not an open op"));
+  }
+}
+
+void ChatTopics::run_with_session(ChatOp op, const json& request, const std::string& token,
+                                  const chat::Identity& who, const Reply& reply) {
+  auto bad = [&](const Status& s) { send_error(reply, ChatRejection::kBadField, s); };
+  auto room_reply = [](const chat::RoomView& room) { return json{{"room", codec::to_json(room)}}; };
+  auto message_reply = [](const chat::MessageView& m) {
+    return json{{"message", codec::to_json(m)}};
+  };
+  auto empty_reply = [](const chat::Ack&) { return json::object(); };
+
+  switch (op) {
+    case ChatOp::kLogout:
+      return service_.logout(token, answer<chat::Ack>(reply, empty_reply));
+
+    case ChatOp::kChangePassword: {
+      auto old_password = string_field(request, "old_password");
+      if (!old_password) return bad(old_password.status());
+      auto new_password = string_field(request, "new_password");
+      if (!new_password) return bad(new_password.status());
+      // The session is fine (authenticate said so): a kUnauthenticated now is the old
+      // password, and must not tell the client to drop its session.
+      return service_.change_password(token, *old_password, *new_password,
+                                      [this, reply](Result<chat::Ack> ack) {
+                                        if (ack) return send_ok(reply, json::object());
+                                        Status s = ack.status();
+                                        if (s.code() == Code::kUnauthenticated) {
+                                          s = permission_denied("the current password is wrong");
+                                        }
+                                        send_error(reply, ChatRejection::kServiceRejected, s);
+                                      });
+    }
+
+    case ChatOp::kSetSecurityQuestion: {
+      auto question = string_field(request, "question");
+      if (!question) return bad(question.status());
+      auto answer_text = string_field(request, "answer");
+      if (!answer_text) return bad(answer_text.status());
+      auto password = string_field(request, "password");
+      if (!password) return bad(password.status());
+      // The service's own checks first: a question it would refuse must not cost a login
+      // (nor write its events).
+      Status valid = user::validate_question(*question);
+      if (valid.is_ok() && answer_text->size() > user::kMaxAnswerBytes) {
+        valid = too_large("a security answer must be at most " +
+                          std::to_string(user::kMaxAnswerBytes) + " bytes");
+      }
+      if (valid.is_ok() &&
+          (!user::is_valid_utf8(*answer_text) || user::normalise_answer(*answer_text).empty())) {
+        valid = invalid_argument("a security answer must be non-empty UTF-8 text");
+      }
+      if (!valid.is_ok()) return bad(valid);
+      // The question opens a password reset: a stolen session alone must not be able to set
+      // one. The service has no "verify password", so a login checks it (a wrong one counts
+      // as a failed login, as it should) and its session is ended at once.
+      return service_.login(
+          who.user, *password,
+          [this, reply, user = who.user, question = *question,
+           answer_text = *answer_text](Result<chat::LoginResult> check) {
+            if (!check) {
+              Status s = check.status();
+              if (s.code() == Code::kUnauthenticated)
+                s = permission_denied("the password is wrong");
+              return send_error(reply, ChatRejection::kServiceRejected, s);
+            }
+            service_.logout(check->token, [](Result<chat::Ack>) {});
+            service_.set_security_question(
+                user, question, answer_text, /*only_if_unset=*/false,
+                answer<chat::Ack>(reply, [](const chat::Ack&) { return json::object(); }));
+          });
+    }
+
+    case ChatOp::kWhoami:
+      return service_.get_user(
+          who.user, answer<chat::UserView>(reply, [expires = who.session_expires_at_ms](
+                                                      const chat::UserView& user) {
+            return json{{"user", codec::to_json(user)},
+                        {"session", {{"expires_at", codec::iso8601_or_null(expires)}}}};
+          }));
+
+    case ChatOp::kRooms: {
+      auto after = string_field(request, "after", false);
+      if (!after) return bad(after.status());
+      if (!after->empty() && !is_valid_id(*after)) {
+        return bad(invalid_argument("field 'after' must be a room name"));
+      }
+      auto limit =
+          limit_field(request, "limit", options_.rooms_page_default, options_.rooms_page_max);
+      if (!limit) return bad(limit.status());
+      // One more than asked tells whether another page exists.
+      auto rooms = service_.list_rooms(*after, *limit + 1);
+      if (!rooms) return send_error(reply, ChatRejection::kServiceRejected, rooms.status());
+      json next = nullptr;
+      if (rooms->size() > *limit) {
+        rooms->resize(*limit);
+        next = rooms->back();
+      }
+      return send_ok(reply, {{"rooms", *rooms}, {"next", next}});
+    }
+
+    default:
+      break;
+  }
+
+  // Everything else names a room.
+  auto room = string_field(request, "room");
+  if (!room) return bad(room.status());
+  switch (op) {
+    case ChatOp::kCreateRoom:
+      return service_.create_room(who, *room, answer<chat::RoomView>(reply, room_reply));
+    case ChatOp::kJoin:
+      return service_.join(who, *room, answer<chat::RoomView>(reply, room_reply));
+    case ChatOp::kLeave:
+      return service_.leave(who, *room, answer<chat::RoomView>(reply, room_reply));
+    case ChatOp::kMembers:
+      return service_.get_room(*room, answer<chat::RoomView>(reply, room_reply));
+    case ChatOp::kPost: {
+      auto text = string_field(request, "text");
+      if (!text) return bad(text.status());
+      auto client_msg_id = string_field(request, "client_msg_id", false);
+      if (!client_msg_id) return bad(client_msg_id.status());
+      return service_.post(who, *room, *text, *client_msg_id,
+                           answer<chat::MessageView>(reply, message_reply));
+    }
+    case ChatOp::kHistory: {
+      auto before = uint_field(request, "before", false);
+      if (!before) return bad(before.status());
+      // The service's largest page (room_model.h kMaxPageSize).
+      auto limit = limit_field(request, "limit", options_.history_page_default, 100);
+      if (!limit) return bad(limit.status());
+      return service_.history(
+          who, *room, *before, *limit,
+          answer<chat::HistoryView>(reply, [name = *room](const chat::HistoryView& page) {
+            json fields = codec::to_json(page);
+            fields["room"] = name;
+            return fields;
+          }));
+    }
+    default:
+      break;
+  }
+
+  auto message_id = uint_field(request, "message_id", true);
+  if (!message_id) return bad(message_id.status());
+  switch (op) {
+    case ChatOp::kLike:
+      return service_.like(who, *room, *message_id,
+                           answer<chat::MessageView>(reply, message_reply));
+    case ChatOp::kUnlike:
+      return service_.unlike(who, *room, *message_id,
+                             answer<chat::MessageView>(reply, message_reply));
+    case ChatOp::kDelete:
+      return service_.delete_message(who, *room, *message_id,
+                                     answer<chat::Ack>(reply, empty_reply));
+    default:
+      return send_error(reply, ChatRejection::kUnknownOp, internal_error("not a session op"));
+  }
+}
+
+// ---- room updates ----
+
+void ChatTopics::on_room_update(const chat::RoomUpdate& update) {
+  // Room names reach us validated; checked again because they become a topic level.
+  if (!is_valid_id(update.room)) return;
+  counters_.updates_published.fetch_add(1);
+  publisher_.publish(room_events_topic(update.room), codec::to_wire(codec::to_json(update)),
+                     options_.qos, false);
+}
+
+std::vector<std::pair<std::string, double>> ChatTopics::metrics() const {
+  std::vector<std::pair<std::string, double>> out;
+  auto add = [&out](std::string name, uint64_t value) {
+    out.emplace_back(std::move(name), static_cast<double>(value));
+  };
+  for (size_t i = 0; i < static_cast<size_t>(ChatOp::kCount); ++i) {
+    add("gatehouse_mqtt_chat_received_total{op=\"" +
+            std::string(chat_op_name(static_cast<ChatOp>(i))) + "\"}",
+        counters_.received[i].load());
+  }
+  for (size_t i = 0; i < static_cast<size_t>(ChatRejection::kCount); ++i) {
+    add("gatehouse_mqtt_chat_rejected_total{reason=\"" +
+            std::string(chat_rejection_name(static_cast<ChatRejection>(i))) + "\"}",
+        counters_.rejected[i].load());
+  }
+  add("gatehouse_mqtt_chat_replies_total{result=\"ok\"}", counters_.replies_ok.load());
+  add("gatehouse_mqtt_chat_replies_total{result=\"error\"}", counters_.replies_error.load());
+  add("gatehouse_mqtt_chat_dropped_total", counters_.dropped.load());
+  add("gatehouse_mqtt_chat_updates_published_total", counters_.updates_published.load());
+  return out;
+}
+
+}  // namespace gh::mqtt_adapter

@@ -1,0 +1,212 @@
+// The action runner on a real RocksDB journal with a stand-in DeviceService: installed
+// actions survive a restart, calls are recorded (input, output, outcome), effects are carried
+// out after a successful call only, and an action that keeps failing is disabled.
+#include "actors/actions/action_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "tests/events/temp_store.h"
+
+namespace gh::actions {
+namespace {
+
+using gh::testing::TempStore;
+
+// Knows one device, door1 (LOCKED, online); records lock requests.
+class FakeDevices : public device::DeviceService {
+ public:
+  void hello(const std::string&, device::DeviceInfo, device::Callback<device::State> d) override {
+    d(unavailable("fake"));
+  }
+  void set_availability(const std::string&, bool, device::Callback<device::State> d) override {
+    d(unavailable("fake"));
+  }
+  void report_state(const std::string&, device::LockState,
+                    device::Callback<device::State> d) override {
+    d(unavailable("fake"));
+  }
+  void report_stranger(const std::string&, device::Picture,
+                       device::Callback<device::Stranger> d) override {
+    d(unavailable("fake"));
+  }
+  void provision(const std::string&, device::DeviceInfo, events::Cause,
+                 device::Callback<device::State> d) override {
+    d(unavailable("fake"));
+  }
+  void request_lock(const std::string& id, device::LockAction action, std::string,
+                    events::Cause cause, device::Callback<device::CommandRecord> d) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      requests.push_back(std::string(device::action_name(action)) + " " + id + " by " +
+                         cause.name());
+    }
+    d(device::CommandRecord{});
+  }
+  void wait_command(const std::string&, const std::string&, std::chrono::milliseconds,
+                    device::Callback<device::CommandRecord> d) override {
+    d(unavailable("fake"));
+  }
+  void get(const std::string& id, device::Callback<device::State> d) override {
+    if (id != "door1") return d(not_found("no device " + id));
+    device::State s;
+    s.id = id;
+    s.registered = true;
+    s.online = true;
+    s.reported = events::LOCKED;
+    s.name = "Front";
+    d(s);
+  }
+  void request_lock_all(device::LockAction, events::Cause,
+                        device::Callback<std::vector<device::FanOut>> d) override {
+    d(unavailable("fake"));
+  }
+  Result<std::vector<std::string>> list(const std::string&, size_t) override {
+    return unavailable("fake");
+  }
+  Result<std::vector<device::AuditEntry>> history(const std::string&) override {
+    return unavailable("fake");
+  }
+  Result<device::State> state_at(const std::string&, uint64_t, int64_t) override {
+    return unavailable("fake");
+  }
+  Result<std::string> picture(const std::string&) override { return unavailable("fake"); }
+
+  std::vector<std::string> seen() {
+    std::lock_guard<std::mutex> lock(mu);
+    return requests;
+  }
+  std::mutex mu;
+  std::vector<std::string> requests;
+};
+
+events::Cause op() {
+  events::Cause c;
+  c.set_kind(events::Cause::OPERATOR);
+  c.set_name("root");
+  c.set_channel("http");
+  return c;
+}
+
+class ActionRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+
+  void start() {
+    ActionRunnerOptions options;
+    options.failures.max_failures_in_a_row = 2;
+    options.limits.max_instructions = 100'000;
+    auto runner = ActionRunner::create(
+        store_.journal(), devices_,
+        [this](const std::string& topic, const std::string& payload) {
+          std::lock_guard<std::mutex> lock(mu_);
+          published_.push_back(topic + " " + payload);
+        },
+        options);
+    ASSERT_TRUE(runner.is_ok()) << runner.status().to_string();
+    runner_ = std::move(runner).value();
+  }
+
+  Result<std::optional<std::string>> call(const std::string& name, const std::string& payload) {
+    std::promise<Result<std::optional<std::string>>> promise;
+    auto future = promise.get_future();
+    runner_->invoke(name, "server", payload,
+                    [&](Result<std::optional<std::string>> r) { promise.set_value(std::move(r)); });
+    return future.get();
+  }
+
+  std::vector<Invocation> recorded(const std::string& name) {
+    auto events = store_.journal().read_stream(runs_stream(name), 1);
+    EXPECT_TRUE(events.is_ok());
+    std::vector<Invocation> out;
+    for (const auto& e : *events)
+      if (auto run = run_of(e)) out.push_back(*run);
+    return out;
+  }
+
+  TempStore store_;
+  FakeDevices devices_;
+  std::mutex mu_;
+  std::vector<std::string> published_;
+  std::unique_ptr<ActionRunner> runner_;
+};
+
+TEST_F(ActionRunnerTest, InstallRunRecordAndSurviveARestart) {
+  auto installed = runner_->install("night", R"(
+    function handle(msg)
+      local d = gh.device(msg.args)
+      if d == nil then return 'unknown ' .. msg.args end
+      gh.unlock(d.id)
+      gh.publish('night/' .. d.id, d.reported)
+      return 'night ' .. d.name
+    end)",
+                                    false, op());
+  ASSERT_TRUE(installed.is_ok()) << installed.status().to_string();
+  EXPECT_TRUE(runner_->has("night"));
+  EXPECT_FALSE(runner_->has("day"));
+
+  auto reply = call("night", "night door1");
+  ASSERT_TRUE(reply.is_ok()) << reply.status().to_string();
+  EXPECT_EQ(**reply, "night Front");
+  EXPECT_EQ(devices_.seen(), std::vector<std::string>{"UNLOCK door1 by night"});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(published_, std::vector<std::string>{"gatehouse/actions/out/night/door1 LOCKED"});
+  }
+  EXPECT_EQ(**call("night", "night ghost"), "unknown ghost");
+  auto runs = recorded("night");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].input, "night door1");
+  EXPECT_EQ(runs[0].output, "night Front");
+  EXPECT_EQ(runs[0].effects.size(), 2u);
+  EXPECT_EQ(runs[1].output, "unknown ghost");
+
+  // A restart: the table is replayed from the log.
+  runner_.reset();
+  start();
+  EXPECT_TRUE(runner_->has("night"));
+  EXPECT_EQ(**call("night", "night door1"), "night Front");
+  EXPECT_EQ(recorded("night").size(), 3u);
+  EXPECT_EQ(call("day", "day").status().code(), Code::kNotFound);
+  // The sandbox refuses at install: nothing written.
+  auto refused = runner_->install("evil", "io.open('x')\nfunction handle() end", false, op());
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(runner_->has("evil"));
+}
+
+TEST_F(ActionRunnerTest, FailuresAnswerWithErrorsActNotAndDisable) {
+  ASSERT_TRUE(runner_
+                  ->install("flaky",
+                            "function handle(msg)\n gh.lock('door1')\n if msg.args == 'loop' then "
+                            "while true do end end\n error('boom')\nend",
+                            false, op())
+                  .is_ok());
+  auto looped = call("flaky", "flaky loop");
+  EXPECT_EQ(looped.status().code(), Code::kTimeout);
+  EXPECT_EQ(looped.status().message(), "instruction budget of 100000 exceeded");
+  auto failed = call("flaky", "flaky x");
+  EXPECT_EQ(failed.status().code(), Code::kInternal);
+  EXPECT_NE(failed.status().message().find("boom"), std::string::npos);
+  EXPECT_TRUE(devices_.seen().empty()) << "a failed call acted";
+  // Two failures in a row: disabled, and it says why.
+  auto table = runner_->table();
+  ASSERT_NE(table.find("flaky"), nullptr);
+  EXPECT_FALSE(table.find("flaky")->enabled);
+  EXPECT_NE(table.find("flaky")->disabled_reason.find("failed 2 calls in a row"),
+            std::string::npos);
+  auto disabled = call("flaky", "flaky x");
+  EXPECT_EQ(disabled.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(disabled.status().message().find("disabled: failed 2 calls in a row"),
+            std::string::npos);
+  EXPECT_EQ(recorded("flaky").size(), 2u);
+  // An operator enables it again.
+  ASSERT_TRUE(runner_->change(Enable{"flaky"}, op()).is_ok());
+  EXPECT_EQ(call("flaky", "flaky x").status().code(), Code::kInternal);
+  EXPECT_TRUE(runner_->table().find("flaky")->enabled);
+  ASSERT_TRUE(runner_->change(Remove{"flaky"}, op()).is_ok());
+  EXPECT_FALSE(runner_->has("flaky"));
+}
+
+}  // namespace
+}  // namespace gh::actions

@@ -1,0 +1,265 @@
+// The seed's action table end to end: plain MQTT clients publish "<word> <args>" on `server`
+// through a real mosquitto to our MqttConnection + ActionTable, backed by the real
+// DeviceSystem on a real RocksDB journal, and read the answer on the topic named by the word.
+#include "adapters/mqtt/action_table.h"
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/device/device_system.h"
+#include "adapters/mqtt/mqtt_adapter.h"
+#include "events/database.h"
+#include "events/rocksdb_journal.h"
+#include "tests/mqtt/test_support.h"
+
+namespace gh::mqtt_adapter {
+namespace {
+
+using mqtt_test::kWait;
+using mqtt_test::Message;
+using nlohmann::json;
+
+const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + std::string(1000, 'j');
+
+json parse(const std::string& text) { return json::parse(text, nullptr, false); }
+
+std::string base64(const std::string& bytes) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(n >> s) & 63]);
+  }
+  if (i < bytes.size()) {
+    uint32_t n = uint8_t(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= uint8_t(bytes[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// A stand-in for the action runner: "greet" answers, "quiet" answers nothing, "broken" fails.
+class FakeActions : public actions::ActionService {
+ public:
+  bool has(const std::string& name) override {
+    return name == "greet" || name == "quiet" || name == "broken";
+  }
+  void invoke(const std::string& name, const std::string& topic, const std::string& payload,
+              std::function<void(Result<std::optional<std::string>>)> done) override {
+    seen.push_back(topic + "|" + payload);
+    if (name == "greet") return done(std::optional<std::string>("hello " + payload.substr(6)));
+    if (name == "quiet") return done(std::optional<std::string>());
+    done(internal_error("action:2: boom"));
+  }
+  std::vector<std::string> seen;
+};
+
+class ActionTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mqtt_test::temp_dir("mqtt-actions");
+    BrokerProcessOptions broker_options;
+    broker_options.work_dir = dir_ / "broker";
+    auto broker = BrokerProcess::start(broker_options);
+    ASSERT_TRUE(broker.is_ok()) << broker.status().to_string();
+    broker_ = std::move(broker).value();
+    auto database = Database::open((dir_ / "db").string(), OpenMode::kReadWrite);
+    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
+    database_ = std::move(database).value();
+    journal_ = std::make_unique<RocksdbJournal>(database_.get());
+
+    MqttAdapterOptions options;
+    options.broker_url = broker_->url();
+    options.connection.client_id = "gatehouse-test";
+    auto adapter = MqttAdapter::create(std::move(options));
+    ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
+    adapter_ = std::move(adapter).value();
+    ActionTableOptions table_options;
+    table_options.picture_url = [](const std::string& id) {
+      return "http://127.0.0.1:8080/pictures/" + id + "?sig=test";
+    };
+    table_ = std::make_unique<ActionTable>(adapter_->connection(), table_options);
+    ASSERT_TRUE(table_->install(adapter_->connection()).is_ok());
+
+    config_ = std::make_unique<caf::actor_system_config>();
+    system_ = std::make_unique<caf::actor_system>(*config_);
+    devices_ = std::make_unique<device::DeviceSystem>(
+        *system_, *journal_, device::replay_only_storage(*journal_), adapter_->effects(),
+        device::DeviceSystemOptions{});
+    table_->set_devices(devices_.get());
+    table_->set_actions(&actions_);
+    ASSERT_TRUE(adapter_->start(devices_.get()).is_ok());
+    ASSERT_TRUE(adapter_->connection().wait_connected(kWait));
+
+    client_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "seed-client");
+    ASSERT_TRUE(client_->connect());
+    ASSERT_TRUE(client_->subscribe("#"));
+  }
+
+  void TearDown() override {
+    if (adapter_) adapter_->stop();
+    devices_.reset();
+    system_.reset();
+    config_.reset();
+    table_.reset();
+    adapter_.reset();
+    client_.reset();
+    journal_.reset();
+    database_.reset();
+    broker_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Publishes `payload` on `server` and waits for the next answer on `word`.
+  json ask(const std::string& word, const std::string& payload) {
+    size_t n = client_->messages_on(word).size();
+    EXPECT_TRUE(client_->publish("server", payload));
+    std::optional<std::string> reply;
+    EXPECT_TRUE(mqtt_test::eventually([&] {
+      auto replies = client_->messages_on(word);
+      if (replies.size() <= n) return false;
+      reply = replies[n].payload;
+      return true;
+    })) << payload.substr(0, 60);
+    return reply ? parse(*reply) : json();
+  }
+
+  json expect_error(const std::string& word, const std::string& payload, const std::string& code) {
+    auto before = journal_->last_position();
+    json reply = ask(word, payload);
+    EXPECT_EQ(reply["ok"], false) << reply.dump();
+    EXPECT_EQ(reply["error"]["code"], code) << reply.dump();
+    EXPECT_EQ(reply["action"], word);
+    EXPECT_EQ(journal_->last_position(), before) << "a refused action wrote an event";
+    return reply;
+  }
+
+  std::vector<events::Envelope> stream(const std::string& name) {
+    auto events = journal_->read_stream(name, 0);
+    EXPECT_TRUE(events.is_ok());
+    return events.is_ok() ? *events : std::vector<events::Envelope>{};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<BrokerProcess> broker_;
+  std::unique_ptr<Database> database_;
+  std::unique_ptr<RocksdbJournal> journal_;
+  std::unique_ptr<MqttAdapter> adapter_;
+  std::unique_ptr<ActionTable> table_;
+  FakeActions actions_;
+  std::unique_ptr<caf::actor_system_config> config_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<device::DeviceSystem> devices_;
+  std::unique_ptr<mqtt_test::TestClient> client_;
+};
+
+TEST_F(ActionTableTest, HandShakeLockUnlockFindStranger) {
+  json hello = ask("hand_shake", "hand_shake door1");
+  ASSERT_EQ(hello["ok"], true) << hello.dump();
+  EXPECT_EQ(hello["device"]["id"], "door1");
+  EXPECT_EQ(hello["device"]["registered"], true);
+  EXPECT_EQ(ask("hand_shake", "  hand_shake   door2 ")["ok"], true);
+  EXPECT_FALSE(stream("device/door1").empty());
+
+  // One device: the command goes out to it, and the log says who asked.
+  json locked = ask("lock", "lock door1");
+  ASSERT_EQ(locked["ok"], true) << locked.dump();
+  EXPECT_EQ(locked["device"], "door1");
+  EXPECT_FALSE(locked["command"].value("command_id", "").empty());
+  EXPECT_TRUE(client_->wait_for("gatehouse/devices/door1/command",
+                                [](const Message& m) { return m.payload == "LOCK"; }));
+  bool audited = false;
+  for (const auto& e : stream("device/door1"))
+    if (e.has_lock_command_requested()) audited = e.cause().channel() == "legacy";
+  EXPECT_TRUE(audited);
+
+  // No device named: all of them.
+  json all = ask("unlock", "unlock");
+  ASSERT_EQ(all["ok"], true) << all.dump();
+  ASSERT_EQ(all["devices"].size(), 2u) << all.dump();
+  for (const auto& one : all["devices"]) EXPECT_EQ(one["ok"], true) << one.dump();
+  EXPECT_TRUE(client_->wait_for("gatehouse/devices/door2/command",
+                                [](const Message& m) { return m.payload == "UNLOCK"; }));
+
+  // A stranger: stored, alerted, answered with the picture's link.
+  json stranger = ask("find_stranger", "find_stranger door1 " + base64(kJpeg));
+  ASSERT_EQ(stranger["ok"], true) << stranger.dump();
+  const std::string picture = stranger["stranger"].value("picture_id", "");
+  EXPECT_EQ(stranger["url"], "http://127.0.0.1:8080/pictures/" + picture + "?sig=test");
+  EXPECT_TRUE(client_->wait_for("gatehouse/alerts/stranger"));
+  auto bytes = devices_->picture(picture);
+  ASSERT_TRUE(bytes.is_ok());
+  EXPECT_EQ(*bytes, kJpeg);
+  EXPECT_EQ(table_->counters().received_of(ActionWord::kFindStranger), 1u);
+}
+
+TEST_F(ActionTableTest, BadRequestsAreAnsweredAndStoreNothing) {
+  json unknown = expect_error("dance", "dance now", "not_found");
+  EXPECT_NE(unknown["error"]["message"].get<std::string>().find("unknown action 'dance'"),
+            std::string::npos);
+  expect_error("hand_shake", "hand_shake", "invalid_argument");
+  expect_error("hand_shake", "hand_shake a b", "invalid_argument");
+  expect_error("hand_shake", "hand_shake bad!id", "invalid_argument");
+  expect_error("lock", "lock bad!id", "invalid_argument");
+  expect_error("lock", "lock ghost", "failed_precondition");
+  expect_error("find_stranger", "find_stranger door1", "invalid_argument");
+  expect_error("find_stranger", "find_stranger door1 ***", "invalid_argument");
+  expect_error("find_stranger", "find_stranger door1 " + base64("not a picture"),
+               "invalid_argument");
+  EXPECT_EQ(table_->counters().errors.load(), 9u);
+}
+
+TEST_F(ActionTableTest, UnsafeWordsAndRetainedAreDropped) {
+  ASSERT_TRUE(client_->publish("server", "server loop"));  // would answer on itself
+  ASSERT_TRUE(client_->publish("server", "a/b x"));        // not a plain topic
+  ASSERT_TRUE(client_->publish("server", "# x"));          // a wildcard
+  ASSERT_TRUE(client_->publish("server", "   "));          // no word
+  // A retained request (the broker hands it over again on every resubscribe).
+  table_->on_message("server", "lock door1", true);
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    return table_->counters().dropped_of(ActionDrop::kUnsafeWord) == 4 &&
+           table_->counters().dropped_of(ActionDrop::kRetained) == 1;
+  })) << table_->counters().dropped_of(ActionDrop::kUnsafeWord);
+  // Still serving.
+  EXPECT_EQ(ask("hand_shake", "hand_shake door9")["ok"], true);
+  EXPECT_TRUE(client_->messages_on("a/b").empty());
+  EXPECT_EQ(client_->messages_on("server").size(), 5u);  // ours only: no answer came back here
+  EXPECT_TRUE(client_->messages_on("lock").empty());
+}
+
+TEST_F(ActionTableTest, ScriptedActionsAnswerOnTheirWord) {
+  ASSERT_TRUE(client_->publish("server", "greet bob"));
+  auto reply = client_->wait_for("greet");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->payload, "hello bob");
+  ASSERT_TRUE(client_->publish("server", "quiet please"));
+  json failed = ask("broken", "broken x");
+  EXPECT_EQ(failed["ok"], false);
+  EXPECT_EQ(failed["error"]["code"], "internal");
+  EXPECT_EQ(failed["error"]["message"], "action:2: boom");
+  EXPECT_TRUE(client_->messages_on("quiet").empty());
+  EXPECT_EQ(actions_.seen.size(), 3u);
+  EXPECT_EQ(actions_.seen[0], "server|greet bob");
+  EXPECT_EQ(table_->counters().received_of(ActionWord::kScripted), 3u);
+}
+
+TEST(ActionTableUnitTest, DecodeBase64) {
+  EXPECT_EQ(ActionTable::decode_base64("aGVsbG8="), "hello");
+  EXPECT_EQ(ActionTable::decode_base64("aGVsbG8"), "hello");
+  EXPECT_EQ(ActionTable::decode_base64("aGVs\nbG8h"), "hello!");
+  EXPECT_EQ(ActionTable::decode_base64(""), "");
+  EXPECT_EQ(ActionTable::decode_base64(base64(kJpeg)), kJpeg);
+  EXPECT_FALSE(ActionTable::decode_base64("aGVs*G8="));
+  EXPECT_FALSE(ActionTable::decode_base64("aGVsbG8=x"));
+  EXPECT_FALSE(ActionTable::decode_base64("a"));
+  EXPECT_FALSE(ActionTable::decode_base64("aGVsbG8==="));
+}
+
+}  // namespace
+}  // namespace gh::mqtt_adapter

@@ -1,0 +1,321 @@
+// The legacy chat topics end to end, as the seed's clients speak them (MQTT 3.1.1, str(dict)
+// payloads, returnTopic): a plain paho client through a real mosquitto to our LegacyChat on
+// the real ChatSystem. Replies are read back with the safe literal parser; the seed's own
+// Python classes are run against the server in legacy_seed_clients_test.cpp.
+#include "adapters/mqtt/legacy_chat.h"
+
+#include <gtest/gtest.h>
+
+#include "adapters/codec/py_literal.h"
+#include "tests/mqtt/chat_test_support.h"
+
+namespace gh::mqtt_adapter {
+namespace {
+
+using mqtt_test::eventually;
+using mqtt_test::kWait;
+using mqtt_test::Message;
+using mqtt_test::TestClient;
+using nlohmann::json;
+
+json literal(const std::string& text) {
+  auto parsed = codec::parse_py_literal(text);
+  EXPECT_TRUE(parsed.is_ok()) << text << ": " << parsed.status().to_string();
+  return parsed ? *parsed : json();
+}
+
+class LegacyChatTest : public mqtt_test::ChatServerFixture {
+ protected:
+  void start() {
+    ChatServerFixture::start(/*chat_topics=*/false, /*legacy=*/true);
+    c_ = std::make_unique<TestClient>(broker_->url(), "seed-like");
+    ASSERT_TRUE(c_->connect());
+  }
+  void TearDown() override {
+    c_.reset();
+    ChatServerFixture::TearDown();
+  }
+
+  // Publishes `payload` on `topic` and returns the n-th reply (0-based) on `reply_topic`,
+  // as the value the seed's eval() would see.
+  json ask_raw(const std::string& topic, const std::string& payload,
+               const std::string& reply_topic) {
+    if (!subscribed_.count(reply_topic)) {
+      EXPECT_TRUE(c_->subscribe(reply_topic));
+      subscribed_.insert(reply_topic);
+    }
+    size_t n = c_->messages_on(reply_topic).size();
+    EXPECT_TRUE(c_->publish(topic, payload));
+    std::optional<Message> reply;
+    EXPECT_TRUE(eventually([&] {
+      auto all = c_->messages_on(reply_topic);
+      if (all.size() <= n) return false;
+      reply = all[n];
+      return true;
+    })) << topic
+        << " " << payload;
+    return reply ? literal(reply->payload) : json();
+  }
+  json ask(const std::string& topic, json fields, const std::string& reply_topic) {
+    fields["returnTopic"] = reply_topic;
+    return ask_raw(topic, codec::to_py_literal(fields), reply_topic);
+  }
+
+  void register_user(const std::string& name, const std::string& password = "pass-word-1") {
+    auto r = ask("register", {{"userName", name}, {"userPwd", password}}, name + "register");
+    ASSERT_EQ(r["code"], 1) << r.dump();
+  }
+
+  uint64_t rejected(LegacyRejection r) { return legacy_->counters().rejected_of(r); }
+
+  std::unique_ptr<TestClient> c_;
+  std::set<std::string> subscribed_;
+};
+
+TEST_F(LegacyChatTest, RegisterAndLoginAnswerAsTheSeedServer) {
+  start();
+  // Exactly the bytes the seed's Register client sends.
+  auto r = ask_raw(
+      "register", "{'userName': 'alice', 'userPwd': 'pass-word-1', 'returnTopic': 'aliceregister'}",
+      "aliceregister");
+  EXPECT_EQ(r, json({{"code", 1}, {"message", "用户添加成功!"}}));
+  r = ask("register", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "aliceregister");
+  EXPECT_EQ(r, json({{"code", 0}, {"message", "用户添加失败,用户存在"}}));
+  r = ask("register", {{"userName", "bob"}, {"userPwd", "1234"}}, "bobregister");
+  EXPECT_EQ(r["code"], 0);  // our passwords are at least 8 characters: the message says so
+  EXPECT_NE(r["message"].get<std::string>().find("8"), std::string::npos) << r.dump();
+
+  r = ask("login", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "alicelogin");
+  EXPECT_EQ(r, json({{"code", 1}, {"message", "验证通过,欢迎回来alice"}}));
+  EXPECT_FALSE(r.contains("token"));  // a returnTopic anyone can read gets no credential
+  r = ask("login", {{"userName", "alice"}, {"userPwd", "wrong"}}, "alicelogin");
+  EXPECT_EQ(r, json({{"code", 0}, {"message", "账号或密码错误"}}));
+  r = ask("login", {{"userName", "nobody"}, {"userPwd", "pass-word-1"}}, "alicelogin");
+  EXPECT_EQ(r, json({{"code", 0}, {"message", "账号或密码错误"}}));
+  // JSON is accepted too.
+  r = ask_raw("login",
+              R"({"userName": "alice", "userPwd": "pass-word-1", "returnTopic": "alicelogin"})",
+              "alicelogin");
+  EXPECT_EQ(r["code"], 1);
+}
+
+TEST_F(LegacyChatTest, LockedAccountSaysSo) {
+  start();
+  register_user("alice");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "wrong"}}, "al")["code"], 0);
+  }
+  auto r = ask("login", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "al");
+  EXPECT_EQ(r["code"], 0);
+  EXPECT_NE(r["message"].get<std::string>().find("locked"), std::string::npos) << r.dump();
+}
+
+TEST_F(LegacyChatTest, ChatsendChatallAndLike) {
+  legacy_options_.chatall_max_messages = 120;
+  start();
+  register_user("alice");
+  register_user("bob");
+  const std::string text = "it's \"quoted\" \\ 中文 😀\nline two\x01";
+  auto sent = ask("chatsend", {{"userName", "alice"}, {"message", text}}, "alicechatsend");
+  EXPECT_EQ(sent, json({{"code", 1}, {"message", "消息发送成功"}}));
+  sent = ask("chatsend", {{"userName", "bob"}, {"message", 1234}}, "bobchatsend");
+  EXPECT_EQ(sent["code"], 1);
+  sent = ask("chatsend", {{"userName", "mallory"}, {"message", "hi"}}, "mchatsend");
+  EXPECT_EQ(sent, json({{"code", 0}, {"message", "消息发送失败,找不到用户"}}));
+  sent = ask("chatsend", {{"userName", "alice"}, {"message", std::string(5000, 'x')}}, "a");
+  EXPECT_EQ(sent["code"], 0);  // too long
+
+  auto all =
+      ask_raw("chatall", "{'userName': 'alice', 'returnTopic': 'alicechatall'}", "alicechatall");
+  ASSERT_TRUE(all.is_array()) << all.dump();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["id"], 1);
+  EXPECT_EQ(all[0]["message"], text);
+  EXPECT_EQ(all[0]["senderName"], "alice");
+  EXPECT_EQ(all[1]["message"], "1234");
+  EXPECT_EQ(all[1]["senderName"], "bob");
+  auto alice_number = chat_->user_number("alice");
+  ASSERT_TRUE(alice_number.is_ok());
+  EXPECT_EQ(all[0]["senderId"], *alice_number);
+  EXPECT_NE(all[0]["senderId"], all[1]["senderId"]);
+  // str(datetime): "YYYY-MM-DD HH:MM:SS.ffffff"
+  const std::string time = all[0]["time"];
+  ASSERT_EQ(time.size(), 26u) << time;
+  EXPECT_EQ(time[10], ' ');
+  EXPECT_EQ(time[19], '.');
+  EXPECT_EQ(all[0].size(), 5u);  // exactly the seed's keys
+
+  auto liked = ask_raw("like", "{'message_id': 1, 'returnTopic': 'likes'}", "likes");
+  EXPECT_EQ(liked, json({{"code", 1}, {"like_count", 1}}));
+  liked = ask("like", {{"message_id", "1"}}, "likes");
+  EXPECT_EQ(liked, json({{"code", 1}, {"like_count", 2}}));
+  liked = ask("like", {{"message_id", 99}}, "likes");
+  EXPECT_EQ(liked, json({{"code", 0}, {"message", "点赞失败"}}));
+  liked = ask("like", {{"message_id", "abc"}}, "likes");
+  EXPECT_EQ(liked["code"], 0);
+
+  // The seed's Like client sends no returnTopic: the like counts, nothing is answered.
+  const auto replies = legacy_->counters().replies.load();
+  ASSERT_TRUE(c_->publish("like", "{'message_id': 1}"));
+  EXPECT_TRUE(eventually([&] { return legacy_->counters().unanswered.load() == 1; }));
+  EXPECT_EQ(legacy_->counters().replies.load(), replies);
+  auto page = mqtt_test::call<chat::HistoryView>(
+      [&](auto done) { chat_->history(chat::Identity{}, "lobby", 0, 10, done); });
+  ASSERT_TRUE(page.is_ok());
+  ASSERT_EQ(page->messages.size(), 2u);
+  EXPECT_EQ(page->messages[1].like_count, 3u);
+
+  // chatall pages through the history, keeps the newest chatall_max_messages, oldest first.
+  for (int i = 0; i < 130; ++i) {
+    chat::Identity bob;
+    bob.user = "bob";
+    auto posted = mqtt_test::call<chat::MessageView>(
+        [&](auto done) { chat_->post(bob, "lobby", "m" + std::to_string(i), "", done); });
+    ASSERT_TRUE(posted.is_ok()) << posted.status().to_string();
+  }
+  all = ask("chatall", {{"userName", "alice"}}, "alicechatall");
+  ASSERT_EQ(all.size(), 120u);
+  EXPECT_EQ(all[0]["id"], 13);
+  EXPECT_EQ(all[119]["id"], 132);
+  EXPECT_EQ(all[119]["message"], "m129");
+}
+
+TEST_F(LegacyChatTest, SecurityQuestionFlow) {
+  start();
+  register_user("alice");
+  auto r = ask("request_security_question", {{"userName", "alice"}}, "alicesecurity");
+  EXPECT_EQ(r["action"], "request_question");
+  EXPECT_EQ(r["code"], 0);
+  EXPECT_EQ(r["question"], nullptr);
+
+  r = ask(
+      "set_security_question",
+      {{"action", "set_question"}, {"userName", "alice"}, {"question", "Pet?"}, {"answer", "Rex"}},
+      "alicesecurity");
+  EXPECT_EQ(r, json({{"action", "set_question"}, {"code", 1}}));
+  // Without sessions, only a first question may be set.
+  r = ask("set_security_question", {{"userName", "alice"}, {"question", "Other?"}, {"answer", "x"}},
+          "alicesecurity");
+  EXPECT_EQ(r["action"], "set_question");
+  EXPECT_EQ(r["code"], 0);
+
+  r = ask("request_security_question", {{"userName", "alice"}}, "alicesecurity");
+  EXPECT_EQ(r, json({{"action", "request_question"}, {"code", 1}, {"question", "Pet?"}}));
+
+  r = ask("verify_security_answer",
+          {{"userName", "alice"}, {"answer", "Tom"}, {"newPassword", "new-pass-1"}},
+          "alicesecurity");
+  EXPECT_EQ(r["action"], "verify_security_answer");
+  EXPECT_EQ(r["code"], 0);
+  // The seed's client sends newPassword, its server read new_password: both work.
+  r = ask("verify_security_answer",
+          {{"userName", "alice"}, {"answer", "rex"}, {"newPassword", "new-pass-1"}},
+          "alicesecurity");
+  EXPECT_EQ(r, json({{"action", "verify_security_answer"}, {"code", 1}}));
+  EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "new-pass-1"}}, "al")["code"], 1);
+  r = ask("verify_security_answer",
+          {{"userName", "alice"}, {"answer", "rex"}, {"new_password", "new-pass-2"}},
+          "alicesecurity");
+  EXPECT_EQ(r["code"], 1);
+  EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "new-pass-2"}}, "al")["code"], 1);
+  r = ask("verify_security_answer", {{"userName", "alice"}, {"answer", "rex"}}, "alicesecurity");
+  EXPECT_EQ(r["code"], 0);
+  EXPECT_GE(rejected(LegacyRejection::kBadField), 1u);
+}
+
+TEST_F(LegacyChatTest, HostilePayloadsAreDroppedUnevaluated) {
+  legacy_options_.max_payload_bytes = 4096;
+  start();
+  auto spy = std::make_unique<TestClient>(broker_->url(), "spy");
+  ASSERT_TRUE(spy->connect());
+  ASSERT_TRUE(spy->subscribe("#"));
+  const auto marker = dir_ / "pwned";
+  const std::vector<std::string> hostile = {
+      "__import__('os').system('touch " + marker.string() + "')",
+      "{'userName': __import__('os').system('touch " + marker.string() + "'), 'returnTopic': 'x'}",
+      "{'userName': 'a', 'returnTopic': 'x'} or exec('1')",
+      "{'userName': 'a' 'returnTopic': 'x'}",
+      "{'userName': 'a",
+      "[1, 2, 3]",
+      "'just a string'",
+      "",
+      "\xff\xfe",
+      std::string(200, '[') + std::string(200, ']'),
+      "{'a': " + std::string(20, '[') + std::string(20, ']') + ", 'returnTopic': 'x'}",
+      "{'message_id': 1" + std::string(5000, ' ') + ", 'returnTopic': 'x'}",
+      "{'message_id': 99999999999999999999999999, 'returnTopic': 'x'}"};
+  for (const auto& payload : hostile) ASSERT_TRUE(c_->publish("like", payload));
+  EXPECT_TRUE(eventually([&] { return legacy_->counters().dropped.load() == hostile.size(); }));
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_EQ(legacy_->counters().replies.load(), 0u);
+  EXPECT_GE(rejected(LegacyRejection::kTooLarge), 3u);
+  EXPECT_GE(rejected(LegacyRejection::kBadPayload), 8u);
+  // Nothing but the requests went through the broker.
+  register_user("alice");
+  for (const auto& m : spy->messages_on("x")) ADD_FAILURE() << "replied on x: " << m.payload;
+  auto lines = log_lines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("names are not allowed: '__import__'"), std::string::npos) << lines[0];
+}
+
+TEST_F(LegacyChatTest, BadReturnTopicsDropTheRequest) {
+  legacy_options_.reserved_topics = {"hand_shake"};
+  start();
+  auto spy = std::make_unique<TestClient>(broker_->url(), "spy");
+  ASSERT_TRUE(spy->connect());
+  ASSERT_TRUE(spy->subscribe("#"));
+  const std::vector<json> refused = {
+      "#",          "+",         "alice/#",     "a/+/b",    "$SYS/x",
+      "",           "gatehouse", "gatehouse/x", "register", "chatall",
+      "hand_shake", "a//b",      "/a",          42,         std::string(300, 'a')};
+  for (const auto& topic : refused) {
+    json request = {{"userName", "mallory"}, {"userPwd", "pass-word-1"}, {"returnTopic", topic}};
+    ASSERT_TRUE(c_->publish("register", codec::to_py_literal(request)));
+  }
+  EXPECT_TRUE(eventually([&] {
+    return rejected(LegacyRejection::kBadReturnTopic) == refused.size() &&
+           legacy_->counters().dropped.load() == refused.size();
+  }));
+  // Dropped means not carried out either.
+  auto r = ask("login", {{"userName", "mallory"}, {"userPwd", "pass-word-1"}}, "ml");
+  EXPECT_EQ(r["code"], 0);
+  for (const auto& m : spy->messages_on("gatehouse/x")) ADD_FAILURE() << m.payload;
+  for (const auto& m : spy->messages_on("register")) {
+    EXPECT_NE(m.payload.find("userPwd"), std::string::npos) << "a reply looped into register";
+  }
+  EXPECT_EQ(legacy_->counters().received_of(LegacyTopic::kRegister), refused.size());
+}
+
+TEST_F(LegacyChatTest, RetainedRequestsAreDropped) {
+  auto early = std::make_unique<TestClient>(broker_->url(), "early");
+  ASSERT_TRUE(early->connect());
+  ASSERT_TRUE(early->publish(
+      "register", "{'userName': 'alice', 'userPwd': 'pass-word-1', 'returnTopic': 'ar'}", true));
+  start();  // the broker hands the retained request to our new subscription
+  EXPECT_TRUE(eventually([&] { return rejected(LegacyRejection::kRetained) == 1; }));
+  EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "al")["code"], 0);
+}
+
+TEST_F(LegacyChatTest, MetricsNameEveryTopicAndReason) {
+  start();
+  register_user("alice");
+  auto metrics = legacy_->metrics();
+  auto value = [&](const std::string& name) {
+    for (const auto& [n, v] : metrics)
+      if (n == name) return v;
+    return -1.0;
+  };
+  EXPECT_EQ(value("gatehouse_mqtt_legacy_chat_received_total{topic=\"register\"}"), 1);
+  EXPECT_EQ(value("gatehouse_mqtt_legacy_chat_received_total{topic=\"chatall\"}"), 0);
+  EXPECT_EQ(value("gatehouse_mqtt_legacy_chat_rejected_total{reason=\"bad_return_topic\"}"), 0);
+  EXPECT_EQ(value("gatehouse_mqtt_legacy_chat_replies_total"), 1);
+  EXPECT_EQ(value("gatehouse_mqtt_legacy_chat_dropped_total"), 0);
+}
+
+TEST(LegacyTimeTest, LooksLikeStrOfADatetime) {
+  EXPECT_EQ(LegacyChat::legacy_time(1'700'000'000'123), "2023-11-14 22:13:20.123000");
+  EXPECT_EQ(LegacyChat::topics().size(), 8u);
+}
+
+}  // namespace
+}  // namespace gh::mqtt_adapter

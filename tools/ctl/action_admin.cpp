@@ -1,0 +1,83 @@
+#include "tools/ctl/action_admin.h"
+
+#include "actors/device/device_model.h"
+#include "events/stream_name.h"
+
+namespace gh::ctl {
+
+namespace {
+
+Status append_all(Journal& journal, uint64_t expected_version, std::vector<events::Envelope> list,
+                  const events::Cause& by) {
+  if (list.empty()) return Status::ok();
+  AppendRequest request;
+  request.stream = std::string(actions::kStream);
+  request.expected_version = expected_version;
+  request.cause = by;
+  request.events = std::move(list);
+  auto result = journal.append_and_wait(std::move(request));
+  return result.is_ok() ? Status::ok() : result.status();
+}
+
+}  // namespace
+
+Result<actions::Action> install_action(Journal& journal, const std::string& name,
+                                       const std::string& source, bool replace,
+                                       const actions::SandboxLimits& limits,
+                                       const events::Cause& by) {
+  GH_RETURN_IF_ERROR(actions::validate_name(name));
+  GH_RETURN_IF_ERROR(actions::check(source, limits));
+  auto state = actions::load_table(journal);
+  if (!state) return state.status();
+  auto events =
+      actions::decide(*state, actions::Install{name, source, actions::sha256_of(source), replace},
+                      actions::Limits{limits.max_source_bytes});
+  if (!events) return events.status();
+  GH_RETURN_IF_ERROR(append_all(journal, state->version, *events, by));
+  auto after = actions::load_table(journal);
+  if (!after) return after.status();
+  const auto* action = after->find(name);
+  if (action == nullptr) return internal_error("action " + name + " vanished after install");
+  return *action;
+}
+
+Status change_action(Journal& journal, const actions::Command& command, const events::Cause& by) {
+  auto state = actions::load_table(journal);
+  if (!state) return state.status();
+  auto events = actions::decide(*state, command);
+  if (!events) return events.status();
+  return append_all(journal, state->version, std::move(*events), by);
+}
+
+Result<std::vector<TryRow>> try_action(const Journal& journal, const std::string& name,
+                                       const std::string& source, size_t limit,
+                                       const actions::SandboxLimits& limits) {
+  auto status = actions::check(source, limits);
+  if (!status.is_ok()) return status;
+  auto recorded = actions::load_invocations(journal, name, limit);
+  if (!recorded) return recorded.status();
+  actions::Host host;
+  host.device = [&journal](const std::string& id) -> std::optional<actions::DeviceView> {
+    auto events = journal.read_stream(device_stream(id), 1);
+    if (!events || events->empty()) return std::nullopt;
+    auto state = device::replay(id, *events);
+    if (!state.registered) return std::nullopt;
+    return actions::DeviceView{id,
+                               true,
+                               state.online,
+                               std::string(device::lock_state_name(state.reported)),
+                               std::string(device::lock_state_name(state.desired)),
+                               state.name,
+                               state.type};
+  };
+  std::vector<TryRow> rows;
+  for (auto& run : *recorded) {
+    TryRow row;
+    row.now = actions::run(source, actions::Message{run.topic, run.input}, host, limits);
+    row.recorded = std::move(run);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace gh::ctl
