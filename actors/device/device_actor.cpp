@@ -4,17 +4,12 @@
 #include <vector>
 
 #include "actors/directory.h"
+#include "actors/entity_steps.h"
 #include "events/stream_name.h"
 
 namespace gh::device {
 namespace {
 
-struct Recovered {
-  std::shared_ptr<Result<State>> result;
-};
-struct AppendDone {
-  std::shared_ptr<Result<AppendResult>> result;
-};
 struct ExpireTimer {
   std::string command_id;
 };
@@ -25,12 +20,14 @@ struct WaiterTimer {
 }  // namespace
 }  // namespace gh::device
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::Recovered)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::AppendDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::entity::Recovered<gh::device::State>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::ExpireTimer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::WaiterTimer)
 
 namespace gh::device {
+
+using Recovered = entity::Recovered<State>;
+using entity::AppendDone;
 
 struct Waiter {
   uint64_t id = 0;
@@ -74,13 +71,7 @@ void pump(Self* self);
 void start_recovery(Self* self) {
   auto& st = self->state;
   st.phase = Phase::kRecovering;
-  auto handle = caf::actor_cast<caf::actor>(self);
-  auto context = st.context;
-  auto id = st.id;
-  bool queued = context->pool->submit([handle, context, id] {
-    auto result = std::make_shared<Result<State>>(context->load(id));
-    caf::anon_send(handle, Recovered{std::move(result)});
-  });
+  bool queued = entity::start_loading<State>(caf::actor_cast<caf::actor>(self), st.context, st.id);
   if (!queued) {
     st.phase = Phase::kBroken;
     st.broken = unavailable("too many devices recovering at once; retry");
@@ -143,11 +134,7 @@ void run_effects(Self* self, const std::vector<Envelope>& written) {
 
 void maybe_snapshot(Self* self) {
   auto& st = self->state;
-  auto every = st.context->snapshot_every;
-  if (every == 0 || st.state.version < st.snapshot_version + every) return;
-  st.snapshot_version = st.state.version;
-  auto context = st.context;
-  (void)context->pool->submit([context, copy = st.state] { context->save_snapshot(copy); });
+  entity::maybe_snapshot(st.context, st.state, st.snapshot_version);
 }
 
 // Answers everything still queued with `status` (the actor is going away or is broken).
@@ -256,10 +243,8 @@ void start_append(Self* self, DeviceCall call, std::vector<Envelope> events) {
   request.events = std::move(events);
   request.blobs = std::move(call.blobs);
   st.in_flight.push_back(std::move(call));
-  auto handle = caf::actor_cast<caf::actor>(self);
-  st.context->journal->append(std::move(request), [handle](Result<AppendResult> result) {
-    caf::anon_send(handle, AppendDone{std::make_shared<Result<AppendResult>>(std::move(result))});
-  });
+  entity::append_then_tell(*st.context->journal, caf::actor_cast<caf::actor>(self),
+                           std::move(request));
 }
 
 // Decides queued calls in order, appending each that produces events without waiting for

@@ -3,24 +3,14 @@
 #include <list>
 
 #include "actors/directory.h"
+#include "actors/entity_steps.h"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::entity::Recovered<gh::room::State>)
 
 namespace gh::room {
-namespace {
 
-struct Recovered {
-  std::shared_ptr<Result<State>> result;
-};
-struct AppendDone {
-  std::shared_ptr<Result<AppendResult>> result;
-};
-
-}  // namespace
-}  // namespace gh::room
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::room::Recovered)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::room::AppendDone)
-
-namespace gh::room {
+using Recovered = entity::Recovered<State>;
+using entity::AppendDone;
 
 enum class Phase { kRecovering, kReady, kBroken };
 
@@ -48,12 +38,8 @@ void pump(Self* self);
 
 void start_recovery(Self* self) {
   auto& st = self->state;
-  auto handle = caf::actor_cast<caf::actor>(self);
-  auto context = st.context;
-  auto name = st.room;
-  bool queued = context->pool->submit([handle, context, name] {
-    caf::anon_send(handle, Recovered{std::make_shared<Result<State>>(context->load(name))});
-  });
+  bool queued =
+      entity::start_loading<State>(caf::actor_cast<caf::actor>(self), st.context, st.room);
   if (!queued) {
     st.phase = Phase::kBroken;
     st.broken = unavailable("too many rooms recovering at once; retry");
@@ -62,11 +48,7 @@ void start_recovery(Self* self) {
 
 void maybe_snapshot(Self* self) {
   auto& st = self->state;
-  auto every = st.context->snapshot_every;
-  if (every == 0 || st.state.version < st.snapshot_version + every) return;
-  st.snapshot_version = st.state.version;
-  auto context = st.context;
-  (void)context->pool->submit([context, copy = st.state] { context->save_snapshot(copy); });
+  entity::maybe_snapshot(st.context, st.state, st.snapshot_version);
 }
 
 void reply_read(Self* self, RoomCall& call) {
@@ -185,10 +167,8 @@ void start_append(Self* self, RoomCall call, std::vector<Envelope> events) {
   request.time_unix_ms = st.context->clock();
   request.events = std::move(events);
   st.in_flight = std::move(call);
-  auto handle = caf::actor_cast<caf::actor>(self);
-  st.context->journal->append(std::move(request), [handle](Result<AppendResult> result) {
-    caf::anon_send(handle, AppendDone{std::make_shared<Result<AppendResult>>(std::move(result))});
-  });
+  entity::append_then_tell(*st.context->journal, caf::actor_cast<caf::actor>(self),
+                           std::move(request));
 }
 
 void pump(Self* self) {

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "actors/directory.h"
+#include "actors/entity_steps.h"
 
 namespace gh::user {
 namespace {
@@ -17,12 +18,6 @@ struct HashOutcome {
   Status error;          // hashing failed (out of memory)
 };
 
-struct Recovered {
-  std::shared_ptr<Result<State>> result;
-};
-struct AppendDone {
-  std::shared_ptr<Result<AppendResult>> result;
-};
 struct HashDone {
   uint64_t call = 0;
   std::shared_ptr<HashOutcome> outcome;
@@ -31,11 +26,13 @@ struct HashDone {
 }  // namespace
 }  // namespace gh::user
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::user::Recovered)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::user::AppendDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::entity::Recovered<gh::user::State>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::user::HashDone)
 
 namespace gh::user {
+
+using Recovered = entity::Recovered<State>;
+using entity::AppendDone;
 
 enum class Phase { kRecovering, kReady, kBroken };
 
@@ -95,12 +92,8 @@ void reply_state(Self* self, Pending& pending) {
 
 void start_recovery(Self* self) {
   auto& st = self->state;
-  auto handle = caf::actor_cast<caf::actor>(self);
-  auto context = st.context;
-  auto name = st.user;
-  bool queued = context->pool->submit([handle, context, name] {
-    caf::anon_send(handle, Recovered{std::make_shared<Result<State>>(context->load(name))});
-  });
+  bool queued =
+      entity::start_loading<State>(caf::actor_cast<caf::actor>(self), st.context, st.user);
   if (!queued) {
     st.phase = Phase::kBroken;
     st.broken = unavailable("too many users recovering at once; retry");
@@ -109,11 +102,7 @@ void start_recovery(Self* self) {
 
 void maybe_snapshot(Self* self) {
   auto& st = self->state;
-  auto every = st.context->snapshot_every;
-  if (every == 0 || st.state.version < st.snapshot_version + every) return;
-  st.snapshot_version = st.state.version;
-  auto context = st.context;
-  (void)context->pool->submit([context, copy = st.state] { context->save_snapshot(copy); });
+  entity::maybe_snapshot(st.context, st.state, st.snapshot_version);
 }
 
 // Runs `job` (which fills an outcome) on a hashing thread; the outcome comes back as a
@@ -414,10 +403,8 @@ void start_append(Self* self, Pending pending, std::vector<Envelope> events) {
   request.time_unix_ms = st.context->clock();
   request.events = std::move(events);
   st.in_flight = std::move(pending);
-  auto handle = caf::actor_cast<caf::actor>(self);
-  st.context->journal->append(std::move(request), [handle](Result<AppendResult> result) {
-    caf::anon_send(handle, AppendDone{std::make_shared<Result<AppendResult>>(std::move(result))});
-  });
+  entity::append_then_tell(*st.context->journal, caf::actor_cast<caf::actor>(self),
+                           std::move(request));
 }
 
 bool busy(const UserActorState& st) {
