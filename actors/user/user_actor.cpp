@@ -18,6 +18,15 @@ struct HashOutcome {
   Status error;          // hashing failed (out of memory)
 };
 
+// Hashes `secret` into out.new_hash, or records why it could not.
+void hash_into(chat::PasswordHasher& hasher, const std::string& secret, HashOutcome& out) {
+  auto hash = hasher.hash(secret);
+  if (!hash)
+    out.error = hash.status();
+  else
+    out.new_hash = std::move(*hash);
+}
+
 struct HashDone {
   uint64_t call = 0;
   std::shared_ptr<HashOutcome> outcome;
@@ -165,11 +174,7 @@ void prepare(Self* self, Pending pending) {
           } else {
             hash_then_decide(self, std::move(pending),
                              [password = op.password](chat::PasswordHasher& h, HashOutcome& out) {
-                               auto hash = h.hash(password);
-                               if (!hash)
-                                 out.error = hash.status();
-                               else
-                                 out.new_hash = std::move(*hash);
+                               hash_into(h, password, out);
                              });
           }
         } else if constexpr (std::is_same_v<T, LoginOp>) {
@@ -200,11 +205,7 @@ void prepare(Self* self, Pending pending) {
                                out.checked = stored;
                                out.ok = h.verify(stored, old);
                                if (!out.ok) return;
-                               auto hash = h.hash(fresh);
-                               if (!hash)
-                                 out.error = hash.status();
-                               else
-                                 out.new_hash = std::move(*hash);
+                               hash_into(h, fresh, out);
                              });
           }
         } else if constexpr (std::is_same_v<T, SetQuestionOp>) {
@@ -215,11 +216,7 @@ void prepare(Self* self, Pending pending) {
           } else {
             hash_then_decide(self, std::move(pending),
                              [answer = op.answer](chat::PasswordHasher& h, HashOutcome& out) {
-                               auto hash = h.hash(answer);
-                               if (!hash)
-                                 out.error = hash.status();
-                               else
-                                 out.new_hash = std::move(*hash);
+                               hash_into(h, answer, out);
                              });
           }
         } else if constexpr (std::is_same_v<T, ResetOp>) {
@@ -236,11 +233,7 @@ void prepare(Self* self, Pending pending) {
                                out.checked = stored;
                                out.ok = h.verify(stored, answer);
                                if (!out.ok) return;
-                               auto hash = h.hash(fresh);
-                               if (!hash)
-                                 out.error = hash.status();
-                               else
-                                 out.new_hash = std::move(*hash);
+                               hash_into(h, fresh, out);
                              });
           }
         }

@@ -15,16 +15,29 @@
 namespace gh::http {
 namespace {
 
-Status register_user(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
-                     httplib::Response& res) {
+// {"name","password"} of a registration or login body.
+struct Credentials {
+  std::string name;
+  std::string password;
+};
+
+Result<Credentials> credentials(const RouteContext& context, const httplib::Request& req) {
   auto body = object_body(context, req);
   if (!body) return body.status();
   auto name = string_member(*body, "name");
   if (!name) return name.status();
   auto password = string_member(*body, "password");
   if (!password) return password.status();
-  auto user = call_chat<chat::UserView>(
-      context, [&](auto done) { chat.register_user(*name, *password, std::move(done)); });
+  return Credentials{std::move(*name), std::move(*password)};
+}
+
+Status register_user(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto given = credentials(context, req);
+  if (!given) return given.status();
+  auto user = call_chat<chat::UserView>(context, [&](auto done) {
+    chat.register_user(given->name, given->password, std::move(done));
+  });
   if (!user) return user.status();
   send_ok(res, {{"user", codec::to_json(*user)}}, 201);
   return Status::ok();
@@ -32,14 +45,10 @@ Status register_user(RouteContext& context, chat::ChatService& chat, const httpl
 
 Status login(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
              httplib::Response& res) {
-  auto body = object_body(context, req);
-  if (!body) return body.status();
-  auto name = string_member(*body, "name");
-  if (!name) return name.status();
-  auto password = string_member(*body, "password");
-  if (!password) return password.status();
+  auto given = credentials(context, req);
+  if (!given) return given.status();
   auto session = call_chat<chat::LoginResult>(
-      context, [&](auto done) { chat.login(*name, *password, std::move(done)); });
+      context, [&](auto done) { chat.login(given->name, given->password, std::move(done)); });
   if (!session) return session.status();
   res.set_header("Cache-Control", "no-store");  // the answer holds a credential
   send_ok(res,
