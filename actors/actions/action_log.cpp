@@ -10,20 +10,52 @@ Result<State> load_table(const Journal& journal) {
   return replay(*events);
 }
 
-Result<std::vector<Invocation>> load_invocations(const Journal& journal, const std::string& name,
-                                                 size_t limit) {
+namespace {
+
+// The newest `limit` events of action `name`'s runs stream (0: all), oldest first.
+Result<std::vector<Envelope>> newest_runs(const Journal& journal, const std::string& name,
+                                          size_t limit) {
   GH_RETURN_IF_ERROR(validate_name(name));
   const std::string stream = runs_stream(name);
   auto last = journal.stream_version(stream);
   if (!last) return last.status();
   uint64_t from = 1;
   if (limit > 0 && *last > limit) from = *last - limit + 1;
-  auto events = journal.read_stream(stream, from);
+  return journal.read_stream(stream, from);
+}
+
+}  // namespace
+
+Result<std::vector<Invocation>> load_invocations(const Journal& journal, const std::string& name,
+                                                 size_t limit) {
+  auto events = newest_runs(journal, name, limit);
   if (!events) return events.status();
   std::vector<Invocation> out;
   for (const auto& e : *events)
     if (auto run = run_of(e)) out.push_back(std::move(*run));
   return out;
+}
+
+Result<Invocations> load_recent_runs(const Journal& journal, const std::string& name) {
+  auto events = newest_runs(journal, name, Invocations::kRecent);
+  if (!events) return events.status();
+  Invocations runs;
+  for (const auto& e : *events) apply(runs, e);
+  return runs;
+}
+
+Status append_to_table(Journal& journal, State& state, std::vector<Envelope> events,
+                       const events::Cause& by) {
+  if (events.empty()) return Status::ok();
+  AppendRequest request;
+  request.stream = std::string(kStream);
+  request.expected_version = state.version;
+  request.cause = by;
+  request.events = std::move(events);
+  auto result = journal.append_and_wait(std::move(request));
+  if (!result) return result.status();
+  for (const auto& e : result->events) apply(state, e);
+  return Status::ok();
 }
 
 std::string sha256_of(const std::string& text) {

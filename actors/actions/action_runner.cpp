@@ -75,19 +75,6 @@ Result<std::vector<Invocation>> ActionRunner::runs(const std::string& name, size
   return load_invocations(journal_, name, limit);
 }
 
-Status ActionRunner::append_table(std::vector<Envelope> events, const events::Cause& by) {
-  if (events.empty()) return Status::ok();
-  AppendRequest request;
-  request.stream = std::string(kStream);
-  request.expected_version = table_.version;
-  request.cause = by;
-  request.events = std::move(events);
-  auto result = journal_.append_and_wait(std::move(request));
-  if (!result) return result.status();
-  for (const auto& e : result->events) apply(table_, e);
-  return Status::ok();
-}
-
 Result<Action> ActionRunner::install(const std::string& name, const std::string& source,
                                      bool replace, const events::Cause& by) {
   GH_RETURN_IF_ERROR(validate_name(name));
@@ -96,7 +83,7 @@ Result<Action> ActionRunner::install(const std::string& name, const std::string&
   auto events = decide(table_, Install{name, source, sha256_of(source), replace},
                        Limits{options_.limits.max_source_bytes});
   if (!events) return events.status();
-  GH_RETURN_IF_ERROR(append_table(std::move(*events), by));
+  GH_RETURN_IF_ERROR(append_to_table(journal_, table_, std::move(*events), by));
   return *table_.find(name);
 }
 
@@ -104,7 +91,7 @@ Status ActionRunner::change(const Command& command, const events::Cause& by) {
   std::lock_guard<std::mutex> lock(mu_);
   auto events = decide(table_, command);
   if (!events) return events.status();
-  return append_table(std::move(*events), by);
+  return append_to_table(journal_, table_, std::move(*events), by);
 }
 
 void ActionRunner::invoke(const std::string& name, const std::string& topic,
@@ -144,22 +131,18 @@ void ActionRunner::invoke(const std::string& name, const std::string& topic,
 
 void ActionRunner::finish(const Action& action, const Message& message, RunResult result,
                           const std::function<void(Result<std::optional<std::string>>)>& done) {
-  const std::string stream = runs_stream(action.name);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto [it, fresh] = runs_.try_emplace(action.name);
-    if (fresh) {
-      auto last = journal_.stream_version(stream);
-      if (last.is_ok() && *last > 0) {
-        uint64_t from = *last > Invocations::kRecent ? *last - Invocations::kRecent + 1 : 1;
-        auto old = journal_.read_stream(stream, from);
-        if (old.is_ok())
-          for (const auto& e : *old) apply(it->second, e);
-        it->second.version = *last;
-      }
+    auto it = runs_.find(action.name);
+    if (it == runs_.end()) {
+      auto loaded = load_recent_runs(journal_, action.name);
+      if (!loaded)
+        return done(
+            unavailable("the invocation could not be recorded: " + loaded.status().message()));
+      it = runs_.emplace(action.name, std::move(*loaded)).first;
     }
     AppendRequest request;
-    request.stream = stream;
+    request.stream = runs_stream(action.name);
     request.expected_version = it->second.version;
     request.cause = cause_of_action(action.name);
     request.events.push_back(record(to_invocation(action, message, result)));
@@ -175,7 +158,7 @@ void ActionRunner::finish(const Action& action, const Message& message, RunResul
     if (current != nullptr && is_failure(result.outcome)) {
       if (auto disabled = disable_if_failing(*current, it->second, options_.failures)) {
         // Best effort: a failed append leaves it enabled; the next failure tries again.
-        (void)append_table({*disabled}, gatehouse_cause());
+        (void)append_to_table(journal_, table_, {*disabled}, gatehouse_cause());
       }
     }
   }

@@ -65,8 +65,6 @@ class ActionRunner final : public ActionService, public ActionAdmin {
  private:
   ActionRunner(Journal& journal, device::DeviceService& devices, PublishFn publish,
                ActionRunnerOptions options, State table);
-  // Appends `events` to the table at its version and applies them; the caller holds mu_.
-  Status append_table(std::vector<Envelope> events, const events::Cause& by);
   // Records the invocation, applies the failure rule, carries out effects, answers.
   void finish(const Action& action, const Message& message, RunResult result,
               const std::function<void(Result<std::optional<std::string>>)>& done);

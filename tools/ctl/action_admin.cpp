@@ -5,22 +5,6 @@
 
 namespace gh::ctl {
 
-namespace {
-
-Status append_all(Journal& journal, uint64_t expected_version, std::vector<events::Envelope> list,
-                  const events::Cause& by) {
-  if (list.empty()) return Status::ok();
-  AppendRequest request;
-  request.stream = std::string(actions::kStream);
-  request.expected_version = expected_version;
-  request.cause = by;
-  request.events = std::move(list);
-  auto result = journal.append_and_wait(std::move(request));
-  return result.is_ok() ? Status::ok() : result.status();
-}
-
-}  // namespace
-
 Result<actions::Action> install_action(Journal& journal, const std::string& name,
                                        const std::string& source, bool replace,
                                        const actions::SandboxLimits& limits,
@@ -33,12 +17,8 @@ Result<actions::Action> install_action(Journal& journal, const std::string& name
       actions::decide(*state, actions::Install{name, source, actions::sha256_of(source), replace},
                       actions::Limits{limits.max_source_bytes});
   if (!events) return events.status();
-  GH_RETURN_IF_ERROR(append_all(journal, state->version, *events, by));
-  auto after = actions::load_table(journal);
-  if (!after) return after.status();
-  const auto* action = after->find(name);
-  if (action == nullptr) return internal_error("action " + name + " vanished after install");
-  return *action;
+  GH_RETURN_IF_ERROR(actions::append_to_table(journal, *state, std::move(*events), by));
+  return *state->find(name);
 }
 
 Status change_action(Journal& journal, const actions::Command& command, const events::Cause& by) {
@@ -46,7 +26,7 @@ Status change_action(Journal& journal, const actions::Command& command, const ev
   if (!state) return state.status();
   auto events = actions::decide(*state, command);
   if (!events) return events.status();
-  return append_all(journal, state->version, std::move(*events), by);
+  return actions::append_to_table(journal, *state, std::move(*events), by);
 }
 
 Result<std::vector<TryRow>> try_action(const Journal& journal, const std::string& name,
