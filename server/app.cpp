@@ -9,6 +9,7 @@
 #include "actors/actions/action_runner.h"
 #include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
+#include "actors/system/credential_registry.h"
 #include "actors/system/token_model.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/device_event_stream.h"
@@ -22,6 +23,7 @@
 #include "adapters/mqtt/legacy_chat.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/mqtt_metrics.h"
+#include "adapters/mqtt/provision_topics.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "snapshots/snapshot_store.h"
@@ -118,6 +120,9 @@ struct App::Parts {
   std::unique_ptr<Database> database;
   std::unique_ptr<RocksdbJournal> journal;
   std::unique_ptr<SnapshotStore> snapshots;
+  // Doors' broker credentials and provisioning keys; the HTTP routes and the provisioning
+  // topics use it, the broker's authentication mirrors it through its listeners.
+  std::unique_ptr<credentials::CredentialRegistry> credentials;
   http::ApiTokens api_tokens;
   std::optional<http::UrlSigner> signer;
   std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
@@ -126,6 +131,8 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
   std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
   std::unique_ptr<mqtt_adapter::LegacyChat> legacy_chat;  // null unless `legacy` is on
+  // PREFIX/provision/+/+: doors with a provisioning key.
+  std::unique_ptr<mqtt_adapter::ProvisionTopics> provision_topics;
   // Device effects go to MQTT and, once HTTP is up, to its operators' event streams.
   std::unique_ptr<http::DeviceEffectsTee> device_effects;
   std::unique_ptr<caf::actor_system> system;
@@ -141,6 +148,7 @@ struct App::Parts {
   Status load_auth();
   Status start_mqtt();
   void start_devices();
+  Status start_provisioning();
   Status start_chat();
   Status start_actions();
   Status start_http();
@@ -157,6 +165,9 @@ Status App::Parts::open_store() {
   journal = std::make_unique<RocksdbJournal>(database.get());
   snapshots = std::make_unique<SnapshotStore>(database.get());
   info.store_path = fs::absolute(config->store_path).string();
+  auto registry = credentials::CredentialRegistry::open(*journal);
+  if (!registry) return step("loading door credentials and provisioning keys", registry.status());
+  credentials = std::move(*registry);
   return Status::ok();
 }
 
@@ -233,6 +244,18 @@ void App::Parts::start_devices() {
       *system, *journal, device::snapshot_storage(*journal, *snapshots, now_ms),
       device_effects.get(), options);
   device_topics->set_service(devices.get());
+}
+
+// Doors with a provisioning key ask for their credential; subscribed before the connection
+// starts, like every topic family.
+Status App::Parts::start_provisioning() {
+  mqtt_adapter::ProvisionTopicsOptions options;
+  options.prefix = config->mqtt_prefix;
+  options.max_payload_bytes = config->mqtt_max_payload;
+  provision_topics =
+      std::make_unique<mqtt_adapter::ProvisionTopics>(*connection, *credentials, options);
+  provision_topics->set_service(devices.get());
+  return step("subscribing provisioning topics", provision_topics->install(*connection));
 }
 
 Status App::Parts::start_chat() {
@@ -338,6 +361,7 @@ http::MetricsSources App::Parts::metrics() {
       for (auto& m : parts->legacy_chat->metrics()) out.push_back(std::move(m));
     if (parts->action_table)
       for (auto& m : parts->action_table->metrics()) out.push_back(std::move(m));
+    for (auto& m : parts->provision_topics->metrics()) out.push_back(std::move(m));
     if (parts->http)
       out.emplace_back("gatehouse_http_event_streams", double(parts->http->open_event_streams()));
     return out;
@@ -367,6 +391,7 @@ Status App::Parts::start_http() {
                                              options);
   http->set_chat(chat.get());
   http->set_actions(actions.get());
+  http->set_credentials(credentials.get());
   chat->add_listener(&http->room_listener());
   device_effects->set_second(&http->device_listener());
   auto port = http->start();
@@ -387,6 +412,7 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   GH_RETURN_IF_ERROR(p.load_auth());
   GH_RETURN_IF_ERROR(p.start_mqtt());
   p.start_devices();
+  GH_RETURN_IF_ERROR(p.start_provisioning());
   GH_RETURN_IF_ERROR(p.start_chat());
   GH_RETURN_IF_ERROR(p.start_actions());
   GH_RETURN_IF_ERROR(p.start_http());
@@ -403,6 +429,8 @@ App::~App() { stop(); }
 
 const AppInfo& App::info() const { return parts_->info; }
 
+credentials::CredentialRegistry& App::credentials() { return *parts_->credentials; }
+
 void App::stop() {
   auto& p = *parts_;
   if (p.stopped) return;
@@ -413,12 +441,15 @@ void App::stop() {
     p.action_table->set_devices(nullptr);
     p.action_table->set_actions(nullptr);
   }
+  // Nor provisioning requests.
+  if (p.provision_topics) p.provision_topics->set_service(nullptr);
   if (p.devices) p.devices->shutdown();  // actors finish queued commands, durably
   if (p.device_effects) p.device_effects->set_second(nullptr);  // before HTTP goes
   if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   p.remote_install.reset();                // finishes queued installs (durable), then joins
   p.actions.reset();                       // waits for calls in flight and their records
+  p.credentials.reset();                   // answers queued credential issues (durable)
   if (p.journal) p.journal->shutdown();    // drains any append still queued
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
@@ -429,6 +460,7 @@ void App::stop() {
   p.devices.reset();
   p.system.reset();
   p.device_topics.reset();
+  p.provision_topics.reset();  // after the registry: its queued answers call this object
   p.connection.reset();
   p.broker.reset();
   p.snapshots.reset();

@@ -10,6 +10,10 @@
 #include "events/status.h"
 #include "server/config.h"
 
+namespace gh::credentials {
+class CredentialRegistry;
+}
+
 namespace gh::server {
 
 // What an operator needs to know once the server is up.
@@ -36,6 +40,10 @@ class App {
   // stop the private broker, close the store. Idempotent.
   void stop();
   const AppInfo& info() const;
+  // The doors' broker credentials and the provisioning keys (system/door-credentials,
+  // system/provisioning-keys), open from start() until stop(). Listeners may be added at any
+  // time (actors/system/credential_registry.h says how to mirror the tables).
+  credentials::CredentialRegistry& credentials();
 
  private:
   struct Parts;

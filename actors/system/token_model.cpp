@@ -1,7 +1,6 @@
 #include "actors/system/token_model.h"
 
-#include <algorithm>
-
+#include "actors/system/secret.h"
 #include "events/stream_name.h"
 
 namespace gh::tokens {
@@ -50,12 +49,8 @@ State replay(const std::vector<events::Envelope>& events) {
 
 std::optional<std::string> find_by_hash(const State& state, std::string_view sha256) {
   std::optional<std::string> found;
-  for (const auto& [name, token] : state.active) {
-    unsigned char diff = token.sha256.size() == sha256.size() ? 0 : 1;
-    const size_t n = std::min(token.sha256.size(), sha256.size());
-    for (size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(token.sha256[i] ^ sha256[i]);
-    if (diff == 0) found = name;
-  }
+  for (const auto& [name, token] : state.active)
+    if (secrets::equal_hashes(token.sha256, sha256)) found = name;
   return found;
 }
 

@@ -24,6 +24,8 @@ std::string kind_name(events::Cause::Kind kind) {
       return "operator";
     case events::Cause::ACTION:
       return "action";
+    case events::Cause::PROVISIONING_KEY:
+      return "provisioning_key";
     default:
       return "unspecified";
   }

@@ -27,8 +27,8 @@ nlohmann::json to_json(const device::AuditEntry& entry);
 // {picture_id, alert_id, content_type, size_bytes, seen_at}
 nlohmann::json to_json(const device::Stranger& stranger);
 
-// {kind: "user"|"device"|"api_token"|"system"|"operator"|"action"|"unspecified", name,
-//  channel}
+// {kind: "user"|"device"|"api_token"|"system"|"operator"|"action"|"provisioning_key"|
+//  "unspecified", name, channel}
 nlohmann::json to_json(const events::Cause& cause);
 
 }  // namespace gh::codec

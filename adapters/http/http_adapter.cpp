@@ -39,6 +39,7 @@ struct HttpAdapter::Impl {
     register_ops_routes(server.router(), context);
     register_chat_routes(server.router(), context);
     register_action_routes(server.router(), context);
+    register_credential_routes(server.router(), context);
     register_web_routes(server.router(), context);
     register_device_event_routes(server.router(), context, device_events);
   }
@@ -83,6 +84,10 @@ void HttpAdapter::stop() {
 void HttpAdapter::set_chat(chat::ChatService* chat) { impl_->context.chat = chat; }
 
 void HttpAdapter::set_actions(actions::ActionAdmin* actions) { impl_->context.actions = actions; }
+
+void HttpAdapter::set_credentials(credentials::CredentialRegistry* registry) {
+  impl_->context.credentials = registry;
+}
 
 Result<events::Cause> HttpAdapter::authenticate_operator(const std::string& secret) const {
   return operator_caller(impl_->context, secret);

@@ -21,6 +21,7 @@
 #include "actors/actions/action_service.h"
 #include "actors/chat/chat_service.h"
 #include "actors/device/device_service.h"
+#include "actors/system/credential_registry.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/http_options.h"
 #include "adapters/http/url_signer.h"
@@ -49,6 +50,11 @@ class HttpAdapter {
   // The scripted actions behind /api/actions...; call before start(). Without one (the
   // default) those routes answer 503.
   void set_actions(actions::ActionAdmin* actions);
+  // The doors' broker credentials and provisioning keys behind POST /devices (which then
+  // issues the new door's credential), /devices/{id}/credential and /api/provisioning-keys;
+  // call before start(). Without one (the default) POST /devices issues no credential and
+  // the credential routes answer 503. Must outlive the adapter.
+  void set_credentials(credentials::CredentialRegistry* registry);
   // Who `secret` is, by the rule of the operator routes: an API token, or the session of a
   // user with the role `operator` (the cause has channel "http"; the caller may change it).
   // kUnauthenticated or kPermissionDenied otherwise. Blocks at most the call timeout on the

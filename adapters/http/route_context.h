@@ -16,6 +16,7 @@
 #include "actors/actions/action_service.h"
 #include "actors/chat/chat_service.h"
 #include "actors/device/device_service.h"
+#include "actors/system/credential_registry.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/http_options.h"
 #include "adapters/http/request_counters.h"
@@ -43,6 +44,9 @@ struct RouteContext {
   // The scripted actions behind /api/actions (HttpAdapter::set_actions(), before start());
   // null: those routes answer 503.
   actions::ActionAdmin* actions = nullptr;
+  // The doors' broker credentials and the provisioning keys (HttpAdapter::set_credentials(),
+  // before start()); null: the credential routes answer 503 and POST /devices issues none.
+  credentials::CredentialRegistry* credentials = nullptr;
 
   // Unix milliseconds from the injected clock, or the system clock.
   int64_t now_ms() const;

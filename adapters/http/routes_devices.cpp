@@ -73,8 +73,21 @@ Status provision(RouteContext& context, const events::Cause& cause, const httpli
     context.devices.provision(id, std::move(info), cause, std::move(done));
   });
   if (!state) return state.status();
+  nlohmann::json answer = {{"device", codec::to_json(*state)}};
+  if (context.credentials != nullptr) {
+    // After the device is registered, so that provisioning an existing device never rotates
+    // its credential.
+    auto secret = context.credentials->issue_door(id, cause);
+    if (!secret) {
+      return Status(secret.status().code(), "device " + id +
+                                                " was registered but no credential was issued (" +
+                                                secret.status().message() + "); POST /devices/" +
+                                                id + "/credential issues one");
+    }
+    answer["credential"] = issued_credential_json(id, *secret);
+  }
   res.set_header("Location", "/devices/" + id);
-  send_ok(res, {{"device", codec::to_json(*state)}}, 201);
+  send_ok(res, std::move(answer), 201);
   return Status::ok();
 }
 
@@ -89,7 +102,8 @@ Status get_device(RouteContext& context, const httplib::Request& req, httplib::R
       context.devices.get(*id, std::move(done));
     });
     if (!state) return state.status();
-    send_ok(res, {{"device", codec::to_json(*state)}});
+    send_ok(res, {{"device", codec::to_json(*state)},
+                  {"credential", door_credential_json(context, *id)}});
     return Status::ok();
   }
   uint64_t version = 0;

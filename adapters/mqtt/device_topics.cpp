@@ -8,6 +8,7 @@
 #include "adapters/codec/iso_time.h"
 #include "adapters/codec/json_reply.h"
 #include "adapters/codec/picture_id.h"
+#include "adapters/mqtt/device_info_payload.h"
 #include "adapters/mqtt/topic_filter.h"
 #include "events/stream_name.h"
 
@@ -171,40 +172,15 @@ device::Callback<T> DeviceTopics::answer(const std::string& id, std::string_view
 
 void DeviceTopics::on_hello(const std::string& id, const std::string& payload) {
   constexpr std::string_view kWord = "hello";
-  if (payload.size() > options_.max_payload_bytes) {
-    return reject(id, kWord, Rejection::kTooLarge,
-                  too_large("hello payload exceeds " + std::to_string(options_.max_payload_bytes) +
-                            " bytes"));
+  auto parsed =
+      parse_device_info(payload, kWord, options_.max_payload_bytes, options_.max_info_length);
+  if (parsed.problem != InfoProblem::kNone) {
+    const auto reason = parsed.problem == InfoProblem::kTooLarge  ? Rejection::kTooLarge
+                        : parsed.problem == InfoProblem::kBadJson ? Rejection::kBadJson
+                                                                  : Rejection::kBadValue;
+    return reject(id, kWord, reason, parsed.status);
   }
-  device::DeviceInfo info;
-  if (!trim(payload).empty()) {
-    auto parsed = codec::parse_json(payload, options_.max_payload_bytes);
-    if (!parsed) {
-      auto reason =
-          parsed.status().code() == Code::kTooLarge ? Rejection::kTooLarge : Rejection::kBadJson;
-      return reject(id, kWord, reason, parsed.status());
-    }
-    if (!parsed->is_object()) {
-      return reject(id, kWord, Rejection::kBadJson,
-                    invalid_argument("hello payload must be a JSON object"));
-    }
-    for (auto [field, target] : {std::pair{"type", &info.type}, std::pair{"name", &info.name},
-                                 std::pair{"firmware", &info.firmware}}) {
-      auto it = parsed->find(field);
-      if (it == parsed->end() || it->is_null()) continue;
-      if (!it->is_string()) {
-        return reject(
-            id, kWord, Rejection::kBadValue,
-            invalid_argument(std::string("hello field '") + field + "' must be a string"));
-      }
-      *target = it->get<std::string>();
-      if (target->size() > options_.max_info_length) {
-        return reject(id, kWord, Rejection::kBadValue,
-                      invalid_argument(std::string("hello field '") + field + "' is longer than " +
-                                       std::to_string(options_.max_info_length) + " bytes"));
-      }
-    }
-  }
+  device::DeviceInfo info = std::move(parsed.info);
   if (auto* service = service_or_reject(id, kWord)) {
     service->hello(id, std::move(info), answer<device::State>(id, kWord));
   }

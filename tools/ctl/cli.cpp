@@ -10,12 +10,14 @@
 #include <sstream>
 
 #include "actors/room/room_model.h"
+#include "actors/system/credential_registry.h"
 #include "actors/system/token_model.h"
 #include "actors/user/user_model.h"
 #include "events/stream_name.h"
 #include "tools/ctl/action_admin.h"
 #include "tools/ctl/backup.h"
 #include "tools/ctl/chat_admin.h"
+#include "tools/ctl/credential_admin.h"
 #include "tools/ctl/render.h"
 #include "tools/ctl/snapshot_writer.h"
 #include "tools/ctl/state_view.h"
@@ -36,6 +38,8 @@ constexpr const char* kUsage =
     "  state STREAM [--at-version N | --at-time T]  state rebuilt from events\n"
     "  verify                                   check every event, index and snapshot\n"
     "  token list                               active API tokens\n"
+    "  device credentials                       doors with a broker credential\n"
+    "  provisioning-key list                    active provisioning keys\n"
     "  users [--after NAME] [--limit N]         chat users, a page at a time\n"
     "  rooms [--after NAME] [--limit N]         chat rooms, a page at a time\n"
     "  user show NAME [--at-version N | --at-time T]  a user's state (state user/NAME)\n"
@@ -44,6 +48,9 @@ constexpr const char* kUsage =
     "write verbs (need gatehouse stopped):\n"
     "  snapshot STREAM | --all                  write snapshots from a full replay\n"
     "  token create NAME | revoke NAME          API tokens (secret printed once)\n"
+    "  device add ID [--name N] [--type T]      register a door and print its secret once\n"
+    "  device rotate ID | revoke ID             a door's broker credential\n"
+    "  provisioning-key create NAME | revoke NAME   keys new doors provision with\n"
     "  action list | show | runs | try | install | disable | enable | remove   scripted actions\n"
     "  user grant|revoke NAME ROLE [--as OP]    a user's roles (audited in user/NAME)\n"
     "  user erase NAME [--yes] [--as OP]        erase a user and anonymise their rooms\n"
@@ -65,7 +72,8 @@ const std::map<std::string, std::string>& verb_help() {
        "stream and version, and exit status 1.\n"},
       {"state",
        "usage: gatehousectl state STREAM [--at-version N | --at-time T] [--messages N]\n"
-       "Rebuilds the state of a device/, user/ or room/ stream or of system/tokens from its\n"
+       "Rebuilds the state of a device/, user/ or room/ stream or of system/tokens,\n"
+       "system/door-credentials or system/provisioning-keys from its\n"
        "events with the server's own model. --at-version N stops after version N; --at-time T\n"
        "after the last event appended at or before T (unix milliseconds or ISO-8601 UTC such\n"
        "as 2026-11-23T09:00:00Z). Users are shown without hashes; rooms with their newest\n"
@@ -105,6 +113,28 @@ const std::map<std::string, std::string>& verb_help() {
        "API tokens for the HTTP API (stream system/tokens). create prints the secret once;\n"
        "only its SHA-256 is stored. create and revoke need gatehouse stopped; restart it to\n"
        "load the change.\n"},
+      {"device",
+       "usage: gatehousectl device add ID [--name N] [--type T] [--as OPERATOR]\n"
+       "       gatehousectl device rotate ID [--as OPERATOR]\n"
+       "       gatehousectl device revoke ID [--as OPERATOR]\n"
+       "       gatehousectl device credentials\n"
+       "A door's broker credential (stream system/door-credentials): the door connects with\n"
+       "username = its device id and password = its secret. add registers the device (as\n"
+       "POST /devices) and issues its credential; rotate issues a registered device a new\n"
+       "secret (the old one stops working); revoke removes it. add and rotate print the secret\n"
+       "once: only its SHA-256 is stored. credentials lists ID issued=TIME by=CAUSE (works\n"
+       "while gatehouse runs); the write verbs need it stopped and record the operator ($USER,\n"
+       "or --as OPERATOR) as their cause.\n"},
+      {"provisioning-key",
+       "usage: gatehousectl provisioning-key create NAME [--as OPERATOR]\n"
+       "       gatehousectl provisioning-key revoke NAME [--as OPERATOR]\n"
+       "       gatehousectl provisioning-key list\n"
+       "Provisioning keys (stream system/provisioning-keys): a new door connects with username\n"
+       "= its device id and password = the key's text pk.NAME.SECRET, and may only ask for its\n"
+       "own credential on PREFIX/provision/NAME/ID (docs/protocol.md). create prints the text\n"
+       "once (only SHA-256 of SECRET is stored); revoke stops it for doors not yet provisioned.\n"
+       "list prints NAME created=TIME by=CAUSE (works while gatehouse runs); create and revoke\n"
+       "need it stopped.\n"},
       {"users",
        "usage: gatehousectl users [--after NAME] [--limit N]\n"
        "Lists chat users in name order, N per page (default 100, at most 10000), starting\n"
@@ -353,6 +383,133 @@ int token_verb(Context& c, const std::vector<std::string>& args) {
   auto status = revoke_token(*store->journal, args[1], operator_cause());
   if (!status.is_ok()) return fail(c, status);
   c.err << "token " << args[1] << " revoked. Restart gatehouse to apply.\n";
+  return kExitOk;
+}
+
+// The positional arguments of a credential verb and its options (--as, and --name/--type
+// when `info` is given); nullopt after printing the usage problem into `code`.
+std::optional<std::vector<std::string>> credential_args(Context& c, const std::string& verb,
+                                                        const std::vector<std::string>& args,
+                                                        std::string& as, device::DeviceInfo* info,
+                                                        int* code) {
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    const bool info_option = info != nullptr && (a == "--name" || a == "--type");
+    if (a == "--as" || info_option) {
+      if (i + 1 == args.size()) {
+        *code = usage(c, verb, a + " needs a value");
+        return std::nullopt;
+      }
+      const auto& value = args[++i];
+      if (a == "--as") {
+        if (!is_valid_id(value)) {
+          *code = usage(c, verb, "--as needs 1-64 characters of A-Z a-z 0-9 . _ -");
+          return std::nullopt;
+        }
+        as = value;
+      } else {
+        (a == "--name" ? info->name : info->type) = value;
+      }
+    } else if (a.starts_with("--")) {
+      *code = usage(c, verb, "unexpected argument '" + a + "'");
+      return std::nullopt;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  return positional;
+}
+
+int device_verb(Context& c, const std::vector<std::string>& args) {
+  if (args.empty()) return usage(c, "device", "give add, rotate, revoke or credentials");
+  const auto& sub = args[0];
+  if (sub != "add" && sub != "rotate" && sub != "revoke" && sub != "credentials")
+    return usage(c, "device", "unknown subcommand '" + sub + "'");
+  std::string as;
+  device::DeviceInfo info;
+  int code = kExitUsage;
+  auto positional = credential_args(c, "device", {args.begin() + 1, args.end()}, as,
+                                    sub == "add" ? &info : nullptr, &code);
+  if (!positional) return code;
+  if (sub == "credentials") {
+    if (!positional->empty() || !as.empty())
+      return usage(c, "device", "credentials takes no arguments");
+    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    if (!store) return fail(c, store.status());
+    auto registry = credentials::CredentialRegistry::open(*store->journal);
+    if (!registry) return fail(c, registry.status());
+    for (const auto& [id, door] : (*registry)->door_list())
+      c.out << id << " issued=" << format_time(door.issued_at_ms)
+            << " by=" << cause_text(door.issued_by) << "\n";
+    return kExitOk;
+  }
+  if (positional->size() != 1) return usage(c, "device", sub + " needs ID");
+  const auto& id = (*positional)[0];
+  if (!is_valid_id(id))
+    return usage(c, "device", "ID must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  if (!store) return fail(c, store.status());
+  const auto by = operator_cause(as);
+  if (sub == "revoke") {
+    auto registry = credentials::CredentialRegistry::open(*store->journal);
+    if (!registry) return fail(c, registry.status());
+    auto status = (*registry)->revoke_door(id, by);
+    if (!status.is_ok()) return fail(c, status);
+    c.err << "device " << id << ": credential revoked; the door can no longer connect.\n";
+    return kExitOk;
+  }
+  auto secret = sub == "add" ? add_device(*store->journal, id, info, by, now_ms())
+                             : rotate_device_credential(*store->journal, id, by);
+  if (!secret) return fail(c, secret.status());
+  c.out << *secret << "\n";
+  c.err << "device " << id << (sub == "add" ? " registered" : ": credential rotated")
+        << "; it connects with username " << id
+        << " and the secret above, shown only once. Restart gatehouse to load it.\n";
+  return kExitOk;
+}
+
+int provisioning_key_verb(Context& c, const std::vector<std::string>& args) {
+  constexpr const char* kVerb = "provisioning-key";
+  if (args.empty()) return usage(c, kVerb, "give create NAME, revoke NAME or list");
+  const auto& sub = args[0];
+  if (sub != "create" && sub != "revoke" && sub != "list")
+    return usage(c, kVerb, "unknown subcommand '" + sub + "'");
+  std::string as;
+  int code = kExitUsage;
+  auto positional = credential_args(c, kVerb, {args.begin() + 1, args.end()}, as, nullptr, &code);
+  if (!positional) return code;
+  if (sub == "list") {
+    if (!positional->empty() || !as.empty()) return usage(c, kVerb, "list takes no arguments");
+    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    if (!store) return fail(c, store.status());
+    auto registry = credentials::CredentialRegistry::open(*store->journal);
+    if (!registry) return fail(c, registry.status());
+    for (const auto& key : (*registry)->provisioning_key_list())
+      c.out << key.name << " created=" << format_time(key.created_at_ms)
+            << " by=" << cause_text(key.created_by) << "\n";
+    return kExitOk;
+  }
+  if (positional->size() != 1) return usage(c, kVerb, sub + " needs NAME");
+  const auto& name = (*positional)[0];
+  if (!is_valid_id(name))
+    return usage(c, kVerb, "NAME must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  if (!store) return fail(c, store.status());
+  auto registry = credentials::CredentialRegistry::open(*store->journal);
+  if (!registry) return fail(c, registry.status());
+  const auto by = operator_cause(as);
+  if (sub == "create") {
+    auto text = (*registry)->create_provisioning_key(name, by);
+    if (!text) return fail(c, text.status());
+    c.out << *text << "\n";
+    c.err << "provisioning key " << name
+          << " created; the key above is shown only once. Restart gatehouse to load it.\n";
+    return kExitOk;
+  }
+  auto status = (*registry)->revoke_provisioning_key(name, by);
+  if (!status.is_ok()) return fail(c, status);
+  c.err << "provisioning key " << name << " revoked. Restart gatehouse to apply.\n";
   return kExitOk;
 }
 
@@ -754,11 +911,19 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     }
   }
   using Verb = int (*)(Context&, const std::vector<std::string>&);
-  static const std::map<std::string, Verb> kVerbs = {
-      {"streams", streams_verb}, {"events", events_verb},     {"state", state_verb},
-      {"verify", verify_verb},   {"snapshot", snapshot_verb}, {"backup", backup_verb},
-      {"token", token_verb},     {"users", users_verb},       {"rooms", rooms_verb},
-      {"user", user_verb},       {"action", action_verb}};
+  static const std::map<std::string, Verb> kVerbs = {{"streams", streams_verb},
+                                                     {"events", events_verb},
+                                                     {"state", state_verb},
+                                                     {"verify", verify_verb},
+                                                     {"snapshot", snapshot_verb},
+                                                     {"backup", backup_verb},
+                                                     {"token", token_verb},
+                                                     {"users", users_verb},
+                                                     {"rooms", rooms_verb},
+                                                     {"user", user_verb},
+                                                     {"action", action_verb},
+                                                     {"device", device_verb},
+                                                     {"provisioning-key", provisioning_key_verb}};
   auto it = kVerbs.find(verb);
   if (it == kVerbs.end()) {
     err << "gatehousectl: unknown verb '" << verb << "'\n" << kUsage;

@@ -7,6 +7,8 @@
 
 #include "actors/device/device_model.h"
 #include "actors/room/room_model.h"
+#include "actors/system/door_credential_model.h"
+#include "actors/system/provisioning_key_model.h"
 #include "actors/system/token_model.h"
 #include "actors/user/user_model.h"
 #include "events/stream_name.h"
@@ -62,6 +64,25 @@ std::string render_tokens(const tokens::State& s) {
   for (const auto& [name, token] : s.active)
     out << "token: " << name << " created=" << time_or_dash(token.created_at_ms)
         << " by=" << cause_text(token.created_by) << "\n";
+  return out.str();
+}
+
+// Never the hashes.
+std::string render_door_credentials(const door_credentials::State& s) {
+  std::ostringstream out;
+  out << "version: " << s.version << "\n";
+  for (const auto& [id, door] : s.doors)
+    out << "door: " << id << " issued=" << time_or_dash(door.issued_at_ms)
+        << " by=" << cause_text(door.issued_by) << " version=" << door.version << "\n";
+  return out.str();
+}
+
+std::string render_provisioning_keys(const provisioning_keys::State& s) {
+  std::ostringstream out;
+  out << "version: " << s.version << "\n";
+  for (const auto& [name, key] : s.active)
+    out << "key: " << name << " created=" << time_or_dash(key.created_at_ms)
+        << " by=" << cause_text(key.created_by) << "\n";
   return out.str();
 }
 
@@ -160,7 +181,8 @@ Result<std::string> render_state(const Journal& journal, const std::string& stre
                                  const StateQuery& query) {
   if (!is_valid_stream(stream)) return invalid_argument("invalid stream name '" + stream + "'");
   const auto kind = model_kind(stream);
-  const bool is_tokens = stream == tokens::kStream;
+  const bool is_tokens = stream == tokens::kStream || stream == door_credentials::kStream ||
+                         stream == provisioning_keys::kStream;
   if (kind == ModelKind::kNone && !is_tokens)
     return failed_precondition("no model for " + stream + " in gatehousectl yet; use `events " +
                                stream + "`");
@@ -212,6 +234,10 @@ Result<std::string> render_state(const Journal& journal, const std::string& stre
     case ModelKind::kNone:
       break;
   }
+  if (stream == door_credentials::kStream)
+    return render_door_credentials(door_credentials::replay(tokens));
+  if (stream == provisioning_keys::kStream)
+    return render_provisioning_keys(provisioning_keys::replay(tokens));
   return render_tokens(tokens::replay(tokens));
 }
 

@@ -1,8 +1,8 @@
 #include "tools/ctl/token_admin.h"
 
-#include <sodium.h>
-
 #include <cstdlib>
+
+#include "actors/system/secret.h"
 
 namespace gh::ctl {
 namespace {
@@ -37,22 +37,13 @@ Result<tokens::State> load_tokens(const Journal& journal) {
 
 Result<CreatedToken> create_token(Journal& journal, const std::string& name,
                                   const events::Cause& by) {
-  if (sodium_init() < 0) return internal_error("libsodium failed to initialize");
   auto state = load_tokens(journal);
   if (!state) return state.status();
-  unsigned char secret[16];
-  randombytes_buf(secret, sizeof secret);
-  char hex[2 * sizeof secret + 1];
-  sodium_bin2hex(hex, sizeof hex, secret, sizeof secret);
-  sodium_memzero(secret, sizeof secret);
-  // The server hashes the bearer text it is given, so the hash is of the hex text.
-  std::string digest(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
-                     reinterpret_cast<const unsigned char*>(hex), 2 * sizeof secret);
-  auto event = tokens::create(*state, name, digest);
+  auto secret = secrets::new_secret();
+  auto event = tokens::create(*state, name, secret.sha256);
   if (!event) return event.status();
   GH_RETURN_IF_ERROR(append_one(journal, *state, std::move(*event), by));
-  return CreatedToken{name, std::string(hex, 2 * sizeof secret)};
+  return CreatedToken{name, std::move(secret.hex)};
 }
 
 Status revoke_token(Journal& journal, const std::string& name, const events::Cause& by) {

@@ -1,0 +1,219 @@
+#include "actors/system/credential_registry.h"
+
+#include "actors/system/secret.h"
+#include "events/stream_name.h"
+
+namespace gh::credentials {
+
+Result<std::unique_ptr<CredentialRegistry>> CredentialRegistry::open(
+    Journal& journal, CredentialRegistryOptions options) {
+  auto doors = journal.read_stream(std::string(door_credentials::kStream), 1);
+  if (!doors) return doors.status();
+  auto keys = journal.read_stream(std::string(provisioning_keys::kStream), 1);
+  if (!keys) return keys.status();
+  std::unique_ptr<CredentialRegistry> registry(new CredentialRegistry(journal, options));
+  registry->doors_ = door_credentials::replay(*doors);
+  registry->keys_ = provisioning_keys::replay(*keys);
+  return registry;
+}
+
+CredentialRegistry::CredentialRegistry(Journal& journal, CredentialRegistryOptions options)
+    : journal_(journal), options_(options), worker_([this] { work(); }) {}
+
+CredentialRegistry::~CredentialRegistry() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+void CredentialRegistry::add_listener(CredentialListener* listener) {
+  std::lock_guard lock(write_mu_);
+  listeners_.push_back(listener);
+}
+
+void CredentialRegistry::work() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(queue_mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained: every queued call was answered
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+Result<Envelope> CredentialRegistry::append(std::string_view stream, uint64_t expected,
+                                            Envelope event, const events::Cause& cause) {
+  AppendRequest request;
+  request.stream = std::string(stream);
+  request.expected_version = expected;
+  request.cause = cause;
+  request.events.push_back(std::move(event));
+  auto result = journal_.append_and_wait(std::move(request));
+  if (!result) {
+    reload(stream);
+    return result.status();
+  }
+  if (result->events.size() != 1) return internal_error("the journal wrote no event");
+  return std::move(result->events.front());
+}
+
+void CredentialRegistry::reload(std::string_view stream) {
+  auto events = journal_.read_stream(std::string(stream), 1);
+  if (!events) return;  // keep what we had; the next append's version check protects the log
+  std::unique_lock lock(state_mu_);
+  if (stream == door_credentials::kStream)
+    doors_ = door_credentials::replay(*events);
+  else
+    keys_ = provisioning_keys::replay(*events);
+}
+
+Result<std::string> CredentialRegistry::issue_door(const std::string& device_id,
+                                                   const events::Cause& cause,
+                                                   door_credentials::Issue mode) {
+  std::lock_guard write(write_mu_);
+  auto secret = secrets::new_secret();
+  // Only this thread writes doors_ while write_mu_ is held: reading it unlocked is safe.
+  auto event = door_credentials::issue(doors_, device_id, secret.sha256, mode);
+  if (!event) return event.status();
+  auto written = append(door_credentials::kStream, doors_.version, std::move(*event), cause);
+  if (!written) return written.status();
+  {
+    std::unique_lock lock(state_mu_);
+    door_credentials::apply(doors_, *written);
+  }
+  for (auto* listener : listeners_) listener->on_door_credential(device_id, secret.sha256);
+  return std::move(secret.hex);
+}
+
+Status CredentialRegistry::revoke_door(const std::string& device_id, const events::Cause& cause) {
+  std::lock_guard write(write_mu_);
+  auto event = door_credentials::revoke(doors_, device_id);
+  if (!event) return event.status();
+  auto written = append(door_credentials::kStream, doors_.version, std::move(*event), cause);
+  if (!written) return written.status();
+  {
+    std::unique_lock lock(state_mu_);
+    door_credentials::apply(doors_, *written);
+  }
+  for (auto* listener : listeners_) listener->on_door_credential(device_id, std::nullopt);
+  return Status::ok();
+}
+
+Result<std::string> CredentialRegistry::create_provisioning_key(const std::string& name,
+                                                                const events::Cause& cause) {
+  std::lock_guard write(write_mu_);
+  auto secret = secrets::new_secret();
+  auto event = provisioning_keys::create(keys_, name, secret.sha256);
+  if (!event) return event.status();
+  auto written = append(provisioning_keys::kStream, keys_.version, std::move(*event), cause);
+  if (!written) return written.status();
+  {
+    std::unique_lock lock(state_mu_);
+    provisioning_keys::apply(keys_, *written);
+  }
+  for (auto* listener : listeners_) listener->on_provisioning_key(name, secret.sha256);
+  return provisioning_keys::provisioning_secret_text(name, secret.hex);
+}
+
+Status CredentialRegistry::revoke_provisioning_key(const std::string& name,
+                                                   const events::Cause& cause) {
+  std::lock_guard write(write_mu_);
+  auto event = provisioning_keys::revoke(keys_, name);
+  if (!event) return event.status();
+  auto written = append(provisioning_keys::kStream, keys_.version, std::move(*event), cause);
+  if (!written) return written.status();
+  {
+    std::unique_lock lock(state_mu_);
+    provisioning_keys::apply(keys_, *written);
+  }
+  for (auto* listener : listeners_) listener->on_provisioning_key(name, std::nullopt);
+  return Status::ok();
+}
+
+void CredentialRegistry::issue_door_async(const std::string& device_id, const events::Cause& cause,
+                                          door_credentials::Issue mode, SecretCallback done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_ && queue_.size() < options_.max_queue) {
+      queue_.push_back(
+          [this, device_id, cause, mode, done] { done(issue_door(device_id, cause, mode)); });
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(unavailable("the credential registry is busy; try again"));
+}
+
+std::vector<std::pair<std::string, std::string>> CredentialRegistry::doors() const {
+  std::shared_lock lock(state_mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(doors_.doors.size());
+  for (const auto& [id, credential] : doors_.doors) out.emplace_back(id, credential.sha256);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> CredentialRegistry::provisioning_keys() const {
+  std::shared_lock lock(state_mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(keys_.active.size());
+  for (const auto& [name, key] : keys_.active) out.emplace_back(name, key.sha256);
+  return out;
+}
+
+bool CredentialRegistry::has_door(const std::string& device_id) const {
+  std::shared_lock lock(state_mu_);
+  return doors_.doors.count(device_id) > 0;
+}
+
+std::optional<DoorCredentialInfo> CredentialRegistry::door(const std::string& device_id) const {
+  std::shared_lock lock(state_mu_);
+  auto it = doors_.doors.find(device_id);
+  if (it == doors_.doors.end()) return std::nullopt;
+  return DoorCredentialInfo{it->second.issued_at_ms, it->second.issued_by, it->second.version};
+}
+
+std::vector<std::pair<std::string, DoorCredentialInfo>> CredentialRegistry::door_list() const {
+  std::shared_lock lock(state_mu_);
+  std::vector<std::pair<std::string, DoorCredentialInfo>> out;
+  out.reserve(doors_.doors.size());
+  for (const auto& [id, c] : doors_.doors)
+    out.emplace_back(id, DoorCredentialInfo{c.issued_at_ms, c.issued_by, c.version});
+  return out;
+}
+
+bool CredentialRegistry::door_secret_valid(const std::string& device_id,
+                                           const std::string& secret) const {
+  const std::string hash = secrets::sha256_of(secret);  // outside the lock: it costs the most
+  std::shared_lock lock(state_mu_);
+  return door_credentials::matches(doors_, device_id, hash);
+}
+
+bool CredentialRegistry::has_provisioning_key(const std::string& name) const {
+  std::shared_lock lock(state_mu_);
+  return keys_.active.count(name) > 0;
+}
+
+std::vector<ProvisioningKeyInfo> CredentialRegistry::provisioning_key_list() const {
+  std::shared_lock lock(state_mu_);
+  std::vector<ProvisioningKeyInfo> out;
+  out.reserve(keys_.active.size());
+  for (const auto& [name, key] : keys_.active)
+    out.push_back(ProvisioningKeyInfo{name, key.created_at_ms, key.created_by});
+  return out;
+}
+
+bool CredentialRegistry::provisioning_key_valid(const std::string& name,
+                                                const std::string& secret) const {
+  const std::string hash = secrets::sha256_of(secret);
+  std::shared_lock lock(state_mu_);
+  return provisioning_keys::matches(keys_, name, hash);
+}
+
+}  // namespace gh::credentials

@@ -1,0 +1,29 @@
+// gatehousectl device add/rotate/revoke/credentials and provisioning-key create/revoke/list:
+// the doors' broker credentials ("system/door-credentials") and the provisioning keys
+// ("system/provisioning-keys") through the server's own CredentialRegistry over the store's
+// journal (write verbs need the store open read-write, i.e. the server stopped). Secrets
+// are printed once; only their SHA-256 is stored. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "actors/device/device_model.h"
+#include "events/journal.h"
+#include "events/status.h"
+
+namespace gh::ctl {
+
+// Registers device `id` as POST /devices does (DeviceRegistered, provisioned, in
+// device/<id>), then issues its credential; returns the secret. kInvalidArgument (bad id),
+// kAlreadyExists (the device is registered: nothing written), or the journal's failure.
+Result<std::string> add_device(Journal& journal, const std::string& id,
+                               const device::DeviceInfo& info, const events::Cause& by,
+                               int64_t now_ms);
+
+// Issues registered device `id` a new secret (its first, or a rotation) and returns it.
+// kNotFound when the device is not registered.
+Result<std::string> rotate_device_credential(Journal& journal, const std::string& id,
+                                             const events::Cause& by);
+
+}  // namespace gh::ctl
