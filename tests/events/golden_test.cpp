@@ -6,6 +6,8 @@
 //   v1: devices and API tokens (events 100-110, 400-401), a device snapshot.
 //   v2: chat users and rooms (events 200-209, 300-308), a user and a room snapshot.
 //   v3: scripted actions (events 450-454), no snapshot.
+//   v4: door credentials and provisioning keys (events 500-503, Cause PROVISIONING_KEY), no
+//       snapshot.
 //
 // Regenerate (only when adding a schema version, never to "fix" a failing test):
 //   GH_WRITE_GOLDEN=v2 build/tests/events/events_test --gtest_filter=GoldenTest.Generate
@@ -35,6 +37,7 @@ const std::string kDataDir = std::string(GH_SOURCE_DIR) + "/tests/data";
 const std::string kV1Dir = kDataDir + "/v1";
 const std::string kV2Dir = kDataDir + "/v2";
 const std::string kV3Dir = kDataDir + "/v3";
+const std::string kV4Dir = kDataDir + "/v4";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -476,6 +479,48 @@ void write_v3_log(Journal& journal) {
 
 std::vector<snapshots::Snapshot> v3_snapshots() { return {}; }
 
+// ---- schema v4 ----
+
+// Every event type new in schema v4 (door credentials and provisioning keys), every field
+// set, through the real journal: an operator creates a provisioning key and gives a door its
+// credential, a second door provisions itself with the key, the first door's credential is
+// rotated, the second's revoked, and the key revoked.
+void write_v4_log(Journal& journal) {
+  const auto root = cause(events::Cause::OPERATOR, "root", "tool");
+  const auto ops = cause(events::Cause::API_TOKEN, "ops", "http");
+  const auto by_key = cause(events::Cause::PROVISIONING_KEY, "factory-1", "mqtt");
+  LogWriter log(journal, 1764144000000);  // 2025-11-26T08:00:00Z
+  const std::string doors = "system/door-credentials", keys = "system/provisioning-keys";
+  Envelope e;
+  e.mutable_provisioning_key_created()->set_name("factory-1");
+  e.mutable_provisioning_key_created()->set_secret_sha256(sha256_like(0x60));
+  log.append(keys, ops, "create-key-factory-1", {e});
+  e.Clear();
+  auto* issued = e.mutable_door_credential_issued();
+  issued->set_device_id("front-door");
+  issued->set_secret_sha256(sha256_like(0x70));
+  log.append(doors, root, "", {e});
+  e.Clear();
+  issued = e.mutable_door_credential_issued();
+  issued->set_device_id("back-door");
+  issued->set_secret_sha256(sha256_like(0x80));
+  log.append(doors, by_key, "", {e});
+  e.Clear();
+  issued = e.mutable_door_credential_issued();
+  issued->set_device_id("front-door");
+  issued->set_secret_sha256(sha256_like(0x90));
+  issued->set_replaced(true);
+  log.append(doors, ops, "rotate-front-door", {e});
+  e.Clear();
+  e.mutable_door_credential_revoked()->set_device_id("back-door");
+  log.append(doors, ops, "", {e});
+  e.Clear();
+  e.mutable_provisioning_key_revoked()->set_name("factory-1");
+  log.append(keys, root, "", {e});
+}
+
+std::vector<snapshots::Snapshot> v4_snapshots() { return {}; }
+
 // ---- the versions ----
 
 struct GoldenVersion {
@@ -492,6 +537,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v1", write_v1_log, v1_snapshots, false},
       {"v2", write_v2_log, v2_snapshots, true},
       {"v3", write_v3_log, v3_snapshots, true},
+      {"v4", write_v4_log, v4_snapshots, true},
   };
   return *versions;
 }
@@ -873,6 +919,47 @@ TEST(GoldenTest, V3EventsSpotChecks) {
 TEST(GoldenTest, V3HasNoSnapshots) { expect_snapshots_decode_as_written(kV3Dir, 0); }
 
 TEST(GoldenTest, V3DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV3Dir); }
+
+// ---- v4 ----
+
+TEST(GoldenTest, V4EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV4Dir); }
+
+TEST(GoldenTest, V4EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV4Dir,
+                          {{"system/door-credentials", 4}, {"system/provisioning-keys", 2}});
+}
+
+TEST(GoldenTest, V4EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV4Dir);
+  ASSERT_EQ(envelopes.size(), 6u);
+  const Envelope& key = envelopes[0];
+  EXPECT_EQ(key.stream(), "system/provisioning-keys");
+  EXPECT_EQ(key.command_id(), "create-key-factory-1");
+  EXPECT_EQ(key.time_unix_ms(), 1764144001000);
+  EXPECT_EQ(key.provisioning_key_created().name(), "factory-1");
+  EXPECT_EQ(key.provisioning_key_created().secret_sha256(), sha256_like(0x60));
+  const Envelope& first = envelopes[1];
+  EXPECT_EQ(first.stream(), "system/door-credentials");
+  EXPECT_EQ(first.version(), 1u);
+  EXPECT_EQ(first.door_credential_issued().device_id(), "front-door");
+  EXPECT_FALSE(first.door_credential_issued().replaced());
+  const Envelope& provisioned = envelopes[2];
+  EXPECT_EQ(provisioned.cause().kind(), events::Cause::PROVISIONING_KEY);
+  EXPECT_EQ(provisioned.cause().name(), "factory-1");
+  EXPECT_EQ(provisioned.cause().channel(), "mqtt");
+  EXPECT_EQ(provisioned.door_credential_issued().secret_sha256(), sha256_like(0x80));
+  const Envelope& rotated = envelopes[3];
+  EXPECT_TRUE(rotated.door_credential_issued().replaced());
+  EXPECT_EQ(rotated.door_credential_issued().secret_sha256(), sha256_like(0x90));
+  EXPECT_EQ(envelopes[4].door_credential_revoked().device_id(), "back-door");
+  EXPECT_EQ(envelopes[4].version(), 4u);
+  EXPECT_EQ(envelopes[5].provisioning_key_revoked().name(), "factory-1");
+  EXPECT_EQ(envelopes[5].version(), 2u);
+}
+
+TEST(GoldenTest, V4HasNoSnapshots) { expect_snapshots_decode_as_written(kV4Dir, 0); }
+
+TEST(GoldenTest, V4DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV4Dir); }
 
 // ---- all versions ----
 
