@@ -1,7 +1,6 @@
 #include "actors/system/credential_registry.h"
 
 #include "actors/system/secret.h"
-#include "events/stream_name.h"
 
 namespace gh::credentials {
 
