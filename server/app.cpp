@@ -126,7 +126,9 @@ struct App::Parts {
   std::optional<http::UrlSigner> signer;
   std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
-  std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;       // the broker's identity table
+  std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
+  std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
+  std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
   std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
   std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
@@ -295,6 +297,13 @@ Status App::Parts::start_mqtt() {
     return identities->all(now_ms());
   });
   GH_RETURN_IF_ERROR(load_identities());
+  auto* sync = broker_sync.get();
+  GH_RETURN_IF_ERROR(
+      step("subscribing the broker plugin's answers",
+           connection->add_handler({std::string(mqtt_adapter::BrokerSync::kResponseTopic)}, 1,
+                                   [sync](const std::string&, const std::string& payload, bool) {
+                                     sync->on_response(payload);
+                                   })));
 
   mqtt_adapter::DeviceTopicsOptions topics;
   topics.prefix = config->mqtt_prefix;
@@ -422,6 +431,7 @@ http::MetricsSources App::Parts::metrics() {
   sources.live_actors = [d, ch] { return d->live_actors() + ch->live_actors(); };
   sources.extra = [c, t, d, ch, parts] {
     auto out = mqtt_adapter::mqtt_metrics(c->counters(), t->counters());
+    for (auto& m : parts->broker_sync->metrics()) out.push_back(std::move(m));
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));
