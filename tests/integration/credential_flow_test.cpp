@@ -1,7 +1,9 @@
 // Door credentials through the whole server: an operator creates a provisioning key over
-// HTTP, a new door provisions itself over MQTT through the private mosquitto, the credential
-// is shown by GET /devices/{id}, reported to the registry's listeners, counted in /metrics,
-// kept across a restart and listed by gatehousectl.
+// HTTP, a new door connects to the private mosquitto (with gatehouse's access plugin) with
+// that key and provisions itself, then connects with its own credential and says hello; the
+// credential is shown by GET /devices/{id}, reported to the registry's listeners, counted in
+// /metrics, enforced by the broker after rotation, kept across a restart and listed by
+// gatehousectl.
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -41,7 +43,13 @@ class Mirror : public credentials::CredentialListener {
 
 class CredentialFlowTest : public AppFixture {
  protected:
+  // True when the broker accepts `username` and `password` (a fresh client each time).
+  bool can_connect(const std::string& username, const std::string& password) {
+    mqtt_test::TestClient client(app_->info().broker_url, "probe-" + std::to_string(++probes_));
+    return client.connect(username, password);
+  }
   Mirror mirror_;
+  int probes_ = 0;
 };
 
 TEST_F(CredentialFlowTest, ADoorProvisionsItselfWithAKeyAndKeepsItsCredential) {
@@ -51,17 +59,30 @@ TEST_F(CredentialFlowTest, ADoorProvisionsItselfWithAKeyAndKeepsItsCredential) {
   ASSERT_EQ(key.status, 201) << key.body.dump();
   ASSERT_TRUE(key.body["key"]["secret"].get<std::string>().starts_with("pk.batch-7."));
 
-  mqtt_test::TestClient door(app_->info().broker_url, "door9");
-  ASSERT_TRUE(door.connect());
-  ASSERT_TRUE(door.subscribe("gatehouse/provision/batch-7/door9/reply"));
-  ASSERT_TRUE(door.publish("gatehouse/provision/batch-7/door9", R"({"type":"lock"})"));
-  auto reply = door.wait_for("gatehouse/provision/batch-7/door9/reply");
+  const std::string key_text = key.body["key"]["secret"];
+
+  mqtt_test::TestClient provisioner(app_->info().broker_url, "door9");
+  ASSERT_TRUE(provisioner.connect("door9", key_text));
+  ASSERT_TRUE(provisioner.subscribe("gatehouse/provision/batch-7/door9/reply"));
+  ASSERT_TRUE(provisioner.publish("gatehouse/provision/batch-7/door9", R"({"type":"lock"})"));
+  auto reply = provisioner.wait_for("gatehouse/provision/batch-7/door9/reply");
   ASSERT_TRUE(reply);
   auto answer = json::parse(reply->payload, nullptr, false);
   ASSERT_EQ(answer["ok"], true) << reply->payload;
+  EXPECT_EQ(answer["username"], "door9");
   const std::string secret = answer["secret"];
   EXPECT_TRUE(app_->credentials().door_secret_valid("door9", secret));
   EXPECT_EQ(mirror_.door("door9"), secrets::sha256_of(secret));
+
+  // The door now connects as itself and speaks the device topics.
+  mqtt_test::TestClient door(app_->info().broker_url, "door9-main");
+  ASSERT_TRUE(door.connect("door9", secret));
+  ASSERT_TRUE(door.subscribe("gatehouse/devices/door9/status"));
+  ASSERT_TRUE(door.publish("gatehouse/devices/door9/hello", R"({"name":"Side door"})"));
+  ASSERT_TRUE(door.wait_for("gatehouse/devices/door9/status", [](const mqtt_test::Message& m) {
+    return json::parse(m.payload, nullptr, false)["name"] == "Side door";
+  }));
+  EXPECT_FALSE(can_connect("door9", std::string(32, '0')));
 
   auto got = call("GET", "/devices/door9", bearer(kApiToken));
   ASSERT_EQ(got.status, 200);
@@ -78,6 +99,8 @@ TEST_F(CredentialFlowTest, ADoorProvisionsItselfWithAKeyAndKeepsItsCredential) {
   ASSERT_EQ(rotated.status, 200) << rotated.body.dump();
   const std::string second = rotated.body["credential"]["secret"];
   EXPECT_EQ(mirror_.door("door9"), secrets::sha256_of(second));
+  EXPECT_TRUE(mqtt_test::eventually([&] { return !can_connect("door9", secret); }));
+  EXPECT_TRUE(mqtt_test::eventually([&] { return can_connect("door9", second); }));
 
   restart();
   EXPECT_TRUE(app_->credentials().door_secret_valid("door9", second));
