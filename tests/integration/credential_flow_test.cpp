@@ -66,6 +66,11 @@ TEST_F(CredentialFlowTest, ADoorProvisionsItselfWithAKeyAndKeepsItsCredential) {
   ASSERT_TRUE(provisioner.subscribe("gatehouse/provision/batch-7/door9/reply"));
   ASSERT_TRUE(provisioner.publish("gatehouse/provision/batch-7/door9", R"({"type":"lock"})"));
   auto reply = provisioner.wait_for("gatehouse/provision/batch-7/door9/reply");
+  if (!reply) {
+    std::ifstream log(app_->info().broker_log);
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    ADD_FAILURE() << "has door9: " << app_->credentials().has_door("door9") << "\n" << text;
+  }
   ASSERT_TRUE(reply);
   auto answer = json::parse(reply->payload, nullptr, false);
   ASSERT_EQ(answer["ok"], true) << reply->payload;

@@ -212,8 +212,14 @@ TEST_F(BrokerAccessTest, AProvisioningKeyOnlyAsksForANewDoorsCredential) {
   p->publish("gatehouse/provision/batch1/d7", "marker");
   ASSERT_TRUE(server_received("gatehouse/provision/batch1/d7", "marker"));
   EXPECT_EQ(server_count("gatehouse/devices/d7/hello"), 0u);
-  // Once d7 has its credential, the provisioning connection ends.
+  // Once d7 has its credential, the provisioning connection stays to read its reply (which
+  // gatehouse publishes after the credential is recorded), but no new one is let in; when
+  // the key is revoked, it ends.
   sync_->set("door", "d7", broker::sha256_of("d7-secret"));
+  EXPECT_TRUE(
+      mqtt_test::eventually([&] { return !client("p3")->connect("d7", "pk.batch1.keysecret"); }));
+  EXPECT_TRUE(p->connected());
+  sync_->remove("key", "batch1");
   EXPECT_TRUE(mqtt_test::eventually([&] { return !p->connected(); }));
 }
 

@@ -68,7 +68,8 @@ class IdentityTable {
   Status apply(std::string_view json, bool* live_changed, std::string* op = nullptr);
 
   // False when `who` (authenticated earlier) would no longer be accepted: its credential was
-  // rotated, revoked or, for a provisioner, its door got a credential meanwhile.
+  // rotated or revoked (for a provisioner: its key). A provisioner whose door got a
+  // credential meanwhile stays: it has yet to read the reply that carries it.
   bool still_valid(const Authenticated& who, int64_t now_ms) const;
 
   bool ready() const { return ready_; }
