@@ -277,6 +277,10 @@ Status App::Parts::start_actions() {
   options.threads = config->action_threads;
   options.queue = config->action_queue;
   options.prefix = config->mqtt_prefix;
+  options.limits.max_call_ms = config->action_max_call_ms;
+  options.max_input_bytes = config->action_max_input;
+  options.runs_excerpt_bytes = config->action_runs_excerpt;
+  options.sandbox_helper = config->action_sandbox_helper;
   auto* conn = connection.get();
   auto runner = actions::ActionRunner::create(
       *journal, *devices,
@@ -291,6 +295,7 @@ Status App::Parts::start_actions() {
     mqtt_adapter::ActionTableOptions table;
     table.topics = config->action_topics;
     table.max_picture_bytes = config->mqtt_max_picture;
+    table.max_script_input_bytes = config->action_max_input;
     table.picture_url = picture_url;
     action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
     action_table->set_devices(devices.get());
