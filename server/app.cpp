@@ -423,8 +423,8 @@ void App::stop() {
   if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   p.remote_install.reset();                // finishes queued installs (durable), then joins
-  p.actions.reset();                       // waits for calls in flight and their records
-  if (p.journal) p.journal->shutdown();    // drains any append still queued
+  p.actions.reset();  // kills calls in flight, answers queued ones unavailable, joins
+  if (p.journal) p.journal->shutdown();  // drains any append still queued
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
   p.legacy_chat.reset();
