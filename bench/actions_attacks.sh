@@ -52,7 +52,6 @@ echo "   answers: $(sed 's/.*"code":"\([a-z_]*\)".*/\1/' "$DIR/echo.txt" | sort 
 echo "   action: $(curl -s -H "$AUTH" "$HTTP/api/actions/echo" | sed 's/.*"enabled":\([a-z]*\).*/enabled=\1/')"
 
 echo "4. twenty calls of 1.4 MiB, then twenty of 16000 bytes (the most accepted)"
-du -sk "$DIR/store" | sed 's/^/   store before (KiB): /'
 head -c 1468000 /dev/zero | tr '\0' 'x' | sed 's/^/echo /' > "$DIR/mid"
 head -c 15990 /dev/zero | tr '\0' 'y' | sed 's/^/echo /' > "$DIR/max"
 for _ in $(seq 1 20); do mosquitto_pub -p "$PORT" -t server -f "$DIR/mid" -q 1; done
@@ -60,7 +59,6 @@ for _ in $(seq 1 20); do mosquitto_pub -p "$PORT" -t server -f "$DIR/max" -q 1; 
 sleep 2
 RUNS=$(curl -s -H "$AUTH" "$HTTP/api/actions/echo/runs?limit=500")
 echo "   recorded runs of echo: $(echo "$RUNS" | grep -o '"version"' | wc -l), response $(echo "$RUNS" | wc -c) bytes"
-du -sk "$DIR/store" | sed 's/^/   store after (KiB): /'
 
 echo "5. SIGTERM with a wedging call in flight"
 mosquitto_pub -p "$PORT" -t server -m "slow wedge" -q 1
@@ -70,3 +68,8 @@ T0=$(now_ms)
 kill -TERM $GH
 wait $GH || true
 echo "   gatehouse exited $(( $(now_ms) - T0 )) ms after SIGTERM"
+
+echo "6. what the log holds of echo's runs (gatehousectl, server stopped)"
+"$BUILD/tools/gatehousectl" --store "$DIR/store" events system/action-runs.echo --json \
+  > "$DIR/runs.json"
+echo "   $(wc -l < "$DIR/runs.json") records, $(wc -c < "$DIR/runs.json") bytes as JSON"
