@@ -47,6 +47,7 @@ Result<std::unique_ptr<ActionRunner>> ActionRunner::create(Journal& journal,
                                                            PublishFn publish,
                                                            ActionRunnerOptions options) {
   if (sodium_init() < 0) return internal_error("libsodium failed to initialize");
+  GH_RETURN_IF_ERROR(helper_available(options.sandbox_helper));
   auto table = load_table(journal);
   if (!table) return table.status();
   return std::unique_ptr<ActionRunner>(new ActionRunner(journal, devices, std::move(publish),

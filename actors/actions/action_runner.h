@@ -53,7 +53,8 @@ using PublishFn = std::function<void(const std::string& topic, const std::string
 
 class ActionRunner final : public ActionService, public ActionAdmin {
  public:
-  // Replays "system/actions"; the journal's error when it cannot be read.
+  // Replays "system/actions"; the journal's error when it cannot be read, kFailedPrecondition
+  // when the sandbox helper (options.sandbox_helper) cannot be run.
   static Result<std::unique_ptr<ActionRunner>> create(Journal& journal,
                                                       device::DeviceService& devices,
                                                       PublishFn publish,

@@ -58,6 +58,16 @@ std::string default_helper_path() {
 #endif
 }
 
+Status helper_available(const std::string& helper) {
+  const std::string path = helper.empty() ? default_helper_path() : helper;
+  if (::access(path.c_str(), X_OK) != 0)
+    return failed_precondition("the Lua sandbox helper " + path + " cannot be run (" +
+                               errno_text() +
+                               "); install gatehouse-lua-sandbox next to gatehouse or set "
+                               "actions.sandbox-helper");
+  return Status::ok();
+}
+
 // One call's traffic with the child, against one deadline.
 struct ProcessSandbox::Exchange {
   enum class Wait { kReady, kTimeout, kCancelled, kClosed };

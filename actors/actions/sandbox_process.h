@@ -39,6 +39,10 @@ namespace gh::actions {
 // where the build put it.
 std::string default_helper_path();
 
+// ok when `helper` (empty: default_helper_path()) can be executed; kFailedPrecondition
+// naming the path otherwise. For a clear error at start rather than at the first call.
+Status helper_available(const std::string& helper);
+
 class ProcessSandbox {
  public:
   // `helper`: the path of gatehouse-lua-sandbox; empty: default_helper_path().

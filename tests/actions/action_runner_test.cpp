@@ -296,5 +296,16 @@ TEST_F(ActionRunnerTest, RunsKeepAnExcerptWithSizeAndHash) {
   for (const auto& e : events.value()) EXPECT_LT(e.ByteSizeLong(), 1024u) << "a record grew";
 }
 
+// Without its sandbox helper the runner refuses to start, naming the path.
+TEST_F(ActionRunnerTest, AMissingSandboxHelperIsAClearErrorAtStart) {
+  ActionRunnerOptions options;
+  options.sandbox_helper = "/nonexistent/gatehouse-lua-sandbox";
+  auto runner = ActionRunner::create(
+      store_.journal(), devices_, [](const std::string&, const std::string&) {}, options);
+  EXPECT_EQ(runner.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(runner.status().message().find("/nonexistent/gatehouse-lua-sandbox"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gh::actions
