@@ -408,6 +408,10 @@ Status App::Parts::start_actions() {
   options.threads = config->action_threads;
   options.queue = config->action_queue;
   options.prefix = config->mqtt_prefix;
+  options.limits.max_call_ms = config->action_max_call_ms;
+  options.max_input_bytes = config->action_max_input;
+  options.runs_excerpt_bytes = config->action_runs_excerpt;
+  options.sandbox_helper = config->action_sandbox_helper;
   auto* conn = connection.get();
   auto runner = actions::ActionRunner::create(
       *journal, *devices,
@@ -422,6 +426,7 @@ Status App::Parts::start_actions() {
     mqtt_adapter::ActionTableOptions table;
     table.topics = config->action_topics;
     table.max_picture_bytes = config->mqtt_max_picture;
+    table.max_script_input_bytes = config->action_max_input;
     table.picture_url = picture_url;
     action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
     action_table->set_devices(devices.get());
@@ -557,9 +562,9 @@ void App::stop() {
   if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   p.remote_install.reset();                // finishes queued installs (durable), then joins
-  p.actions.reset();                       // waits for calls in flight and their records
-  p.credentials.reset();                   // answers queued credential issues (durable)
-  if (p.journal) p.journal->shutdown();    // drains any append still queued
+  p.actions.reset();      // kills calls in flight, answers queued ones unavailable, joins
+  p.credentials.reset();  // answers queued credential issues (durable)
+  if (p.journal) p.journal->shutdown();  // drains any append still queued
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
   p.legacy_chat.reset();
