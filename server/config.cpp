@@ -14,7 +14,19 @@ Config::Config() {
       .add(mqtt_client_id, "client-id", "MQTT client id (the persistent session's name)")
       .add(mqtt_version, "version", "MQTT protocol of gatehouse's connection: 5, or 4 (3.1.1)")
       .add(mqtt_max_payload, "max-payload", "largest accepted payload in bytes (non-picture)")
-      .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes");
+      .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes")
+      .add(mqtt_port, "port", "loopback port of the private broker (0: any free port)")
+      .add(mqtt_anonymous, "anonymous",
+           "on|local|off: clients without credentials (local: from this machine)")
+      .add(mqtt_listen, "listen", "ADDRESS:PORT of a network listener of the private broker")
+      .add(mqtt_tls_cert, "tls-cert", "PEM certificate of the network listener")
+      .add(mqtt_tls_key, "tls-key", "PEM private key of the network listener")
+      .add(mqtt_tls_client_ca, "tls-client-ca", "CA file: doors must present a certificate")
+      .add(mqtt_insecure, "insecure", "on|off: allow mqtt.listen without TLS (never in production)")
+      .add(mqtt_plugin, "plugin", "path of gatehouse_auth.so (default: the one built)")
+      .add(mqtt_username, "username", "gatehouse's own user name on the broker")
+      .add(mqtt_password_file, "password-file",
+           "gatehouse's broker password; empty: RUN-DIR/mqtt-server.secret");
   opt_group{custom_options_, "http"}
       .add(http_address, "address", "address to listen on")
       .add(http_port, "port", "port to listen on")
@@ -84,6 +96,34 @@ bool valid_switch(const std::string& value) {
 }
 }  // namespace
 
+namespace {
+// A network listener needs TLS (certificate and key) unless told `insecure` explicitly.
+Status validate_listener(const Config& c) {
+  if (c.mqtt_anonymous != "local" && !valid_switch(c.mqtt_anonymous))
+    return invalid_argument("mqtt.anonymous: on|local|off");
+  if (!valid_switch(c.mqtt_insecure)) return invalid_argument("mqtt.insecure: on|off");
+  if (c.mqtt_listen.empty()) {
+    if (!c.mqtt_tls_cert.empty() || !c.mqtt_tls_key.empty())
+      return invalid_argument("mqtt.tls-cert and mqtt.tls-key need mqtt.listen=ADDRESS:PORT");
+    return Status::ok();
+  }
+  if (!c.broker_url.empty())
+    return invalid_argument("mqtt.listen configures the private broker; not with mqtt.broker");
+  auto colon = c.mqtt_listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == c.mqtt_listen.size())
+    return invalid_argument("mqtt.listen must be ADDRESS:PORT, e.g. 0.0.0.0:8883");
+  if (c.mqtt_tls_cert.empty() != c.mqtt_tls_key.empty())
+    return invalid_argument("mqtt.tls-cert and mqtt.tls-key go together");
+  if (c.mqtt_tls_cert.empty() && !switch_on(c.mqtt_insecure))
+    return invalid_argument(
+        "mqtt.listen opens the broker to the network: give mqtt.tls-cert and mqtt.tls-key, or "
+        "mqtt.insecure=on to send credentials in clear (never in production)");
+  if (!c.mqtt_tls_client_ca.empty() && c.mqtt_tls_cert.empty())
+    return invalid_argument("mqtt.tls-client-ca needs TLS (mqtt.tls-cert, mqtt.tls-key)");
+  return Status::ok();
+}
+}  // namespace
+
 Status validate(const Config& c) {
   if (!valid_switch(c.auto_register)) return invalid_argument("devices.auto-register: on|off");
   if (!valid_switch(c.bootstrap_token)) return invalid_argument("auth.bootstrap-token: on|off");
@@ -131,6 +171,7 @@ Status validate(const Config& c) {
   if (c.session_ttl_h < 1 || c.session_ttl_h > 24 * 365)
     return invalid_argument("chat.session-ttl must be between 1 and 8760 hours");
   if (c.chat_max_live < 16) return invalid_argument("chat.max-live must be at least 16");
+  GH_RETURN_IF_ERROR(validate_listener(c));
   return Status::ok();
 }
 

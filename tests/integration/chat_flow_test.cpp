@@ -119,7 +119,8 @@ TEST_F(ChatFlow, MqttChatAnswersInTheInboxAndPublishesRoomEvents) {
   register_user("alice");
   auto alice = login("alice");
   mqtt_test::TestClient client(app_->info().broker_url, "alice-phone");
-  ASSERT_TRUE(client.connect());
+  // The session token is alice's MQTT password: anonymous clients may only log in.
+  ASSERT_TRUE(client.connect("alice", alice));
   ASSERT_TRUE(client.subscribe("gatehouse/inbox/alice-phone/#"));
   ASSERT_TRUE(client.subscribe("gatehouse/rooms/lobby/events"));
   ASSERT_TRUE(client.subscribe("legacy-reply"));
