@@ -126,7 +126,9 @@ struct App::Parts {
   std::optional<http::UrlSigner> signer;
   std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
-  std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;       // the broker's identity table
+  std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
+  std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
+  std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
   std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
   std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
@@ -295,6 +297,13 @@ Status App::Parts::start_mqtt() {
     return identities->all(now_ms());
   });
   GH_RETURN_IF_ERROR(load_identities());
+  auto* sync = broker_sync.get();
+  GH_RETURN_IF_ERROR(
+      step("subscribing the broker plugin's answers",
+           connection->add_handler({std::string(mqtt_adapter::BrokerSync::kResponseTopic)}, 1,
+                                   [sync](const std::string&, const std::string& payload, bool) {
+                                     sync->on_response(payload);
+                                   })));
 
   mqtt_adapter::DeviceTopicsOptions topics;
   topics.prefix = config->mqtt_prefix;
@@ -380,6 +389,10 @@ Status App::Parts::start_actions() {
   options.threads = config->action_threads;
   options.queue = config->action_queue;
   options.prefix = config->mqtt_prefix;
+  options.limits.max_call_ms = config->action_max_call_ms;
+  options.max_input_bytes = config->action_max_input;
+  options.runs_excerpt_bytes = config->action_runs_excerpt;
+  options.sandbox_helper = config->action_sandbox_helper;
   auto* conn = connection.get();
   auto runner = actions::ActionRunner::create(
       *journal, *devices,
@@ -394,6 +407,7 @@ Status App::Parts::start_actions() {
     mqtt_adapter::ActionTableOptions table;
     table.topics = config->action_topics;
     table.max_picture_bytes = config->mqtt_max_picture;
+    table.max_script_input_bytes = config->action_max_input;
     table.picture_url = picture_url;
     action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
     action_table->set_devices(devices.get());
@@ -426,6 +440,7 @@ http::MetricsSources App::Parts::metrics() {
   sources.live_actors = [d, ch] { return d->live_actors() + ch->live_actors(); };
   sources.extra = [c, t, d, ch, parts] {
     auto out = mqtt_adapter::mqtt_metrics(c->counters(), t->counters());
+    for (auto& m : parts->broker_sync->metrics()) out.push_back(std::move(m));
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));
@@ -521,8 +536,8 @@ void App::stop() {
   if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   p.remote_install.reset();                // finishes queued installs (durable), then joins
-  p.actions.reset();                       // waits for calls in flight and their records
-  if (p.journal) p.journal->shutdown();    // drains any append still queued
+  p.actions.reset();  // kills calls in flight, answers queued ones unavailable, joins
+  if (p.journal) p.journal->shutdown();  // drains any append still queued
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
   p.legacy_chat.reset();

@@ -71,7 +71,14 @@ Config::Config() {
       .add(action_max_failures, "max-failures",
            "failed calls in a row that disable an action (0: never)")
       .add(action_threads, "threads", "threads running scripts (off the actor threads)")
-      .add(action_queue, "queue", "calls allowed to wait for a script thread");
+      .add(action_queue, "queue", "calls allowed to wait for a script thread")
+      .add(action_max_call_ms, "max-call-ms",
+           "wall-clock limit of one script call (install check included) in ms")
+      .add(action_max_input, "max-input", "largest payload a scripted action accepts in bytes")
+      .add(action_runs_excerpt, "runs-excerpt",
+           "bytes of input, output and error a recorded run keeps")
+      .add(action_sandbox_helper, "sandbox-helper",
+           "path of gatehouse-lua-sandbox (default: next to the gatehouse executable)");
   opt_group{custom_options_, "global"}.add(legacy, "legacy",
                                            "on|off: the seeds' own unauthenticated MQTT protocols");
 }
@@ -157,6 +164,13 @@ Status validate(const Config& c) {
   if (c.action_threads < 1 || c.action_threads > 16)
     return invalid_argument("actions.threads must be between 1 and 16");
   if (c.action_queue < 1) return invalid_argument("actions.queue must be at least 1");
+  if (c.action_max_call_ms < 10 || c.action_max_call_ms > 60000)
+    return invalid_argument("actions.max-call-ms must be between 10 and 60000");
+  // Far below the memory cap: the payload is in the Lua state twice (payload and args).
+  if (c.action_max_input < 64 || c.action_max_input > c.action_max_memory_kib * 1024 / 8)
+    return invalid_argument("actions.max-input must be between 64 and max-memory-kib*1024/8");
+  if (c.action_runs_excerpt < 16 || c.action_runs_excerpt > 64 * 1024)
+    return invalid_argument("actions.runs-excerpt must be between 16 and 65536");
   if (c.mqtt_version != 4 && c.mqtt_version != 5)
     return invalid_argument("mqtt.version must be 5 or 4 (3.1.1)");
   if (c.argon2_ops < 1 || c.argon2_ops > 64)

@@ -83,6 +83,10 @@ class Config : public caf::actor_system_config {
   size_t action_max_failures = 5;            // failed calls in a row that disable (0: never)
   size_t action_threads = 1;                 // threads running scripts
   size_t action_queue = 64;                  // calls waiting beyond: refused
+  size_t action_max_call_ms = 250;           // wall-clock limit of one call (process killed)
+  size_t action_max_input = 16 * 1024;       // bytes of a scripted action's payload
+  size_t action_runs_excerpt = 256;          // bytes of input/output/error a run record keeps
+  std::string action_sandbox_helper;         // gatehouse-lua-sandbox; "": next to gatehouse
 };
 
 // True for "on", "true", "yes", "1".

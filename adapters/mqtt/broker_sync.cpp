@@ -67,6 +67,48 @@ void BrokerSync::remove(std::string_view kind, const std::string& name, std::str
   send(message.dump());
 }
 
+void BrokerSync::on_response(std::string_view payload) {
+  json answer = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!answer.is_object() || !answer.contains("op") || !answer["op"].is_string()) return;
+  auto number = [&](const char* key) {
+    auto it = answer.find(key);
+    return it != answer.end() && it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t{0};
+  };
+  std::lock_guard lock(report_mu_);
+  const auto op = answer["op"].get<std::string>();
+  if (op == "commit") {
+    ++report_.commits;
+    report_.doors = number("doors");
+    report_.tokens = number("tokens");
+    report_.keys = number("keys");
+    report_.sessions = number("sessions");
+  } else if (op == "stats") {
+    report_.connects_refused = number("connects_refused");
+    report_.publishes_denied = number("publishes_denied");
+    report_.subscribes_denied = number("subscribes_denied");
+    report_.disconnected = number("disconnected");
+  }
+}
+
+BrokerReport BrokerSync::report() const {
+  std::lock_guard lock(report_mu_);
+  return report_;
+}
+
+std::vector<std::pair<std::string, double>> BrokerSync::metrics() const {
+  const auto r = report();
+  return {{"gatehouse_broker_syncs_total", double(full_syncs())},
+          {"gatehouse_broker_syncs_confirmed_total", double(r.commits)},
+          {"gatehouse_broker_identities{kind=\"door\"}", double(r.doors)},
+          {"gatehouse_broker_identities{kind=\"token\"}", double(r.tokens)},
+          {"gatehouse_broker_identities{kind=\"key\"}", double(r.keys)},
+          {"gatehouse_broker_identities{kind=\"session\"}", double(r.sessions)},
+          {"gatehouse_broker_connects_refused_total", double(r.connects_refused)},
+          {"gatehouse_broker_denied_total{access=\"publish\"}", double(r.publishes_denied)},
+          {"gatehouse_broker_denied_total{access=\"subscribe\"}", double(r.subscribes_denied)},
+          {"gatehouse_broker_disconnected_total", double(r.disconnected)}};
+}
+
 uint64_t BrokerSync::full_syncs() const {
   std::lock_guard lock(mu_);
   return full_syncs_;

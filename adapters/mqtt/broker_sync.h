@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/mqtt/publisher.h"
@@ -32,9 +33,20 @@ struct BrokerIdentities {
   std::vector<Entry> doors, tokens, keys, sessions;
 };
 
+// What the broker's plugin reported last (its counters are monotonic since it started).
+struct BrokerReport {
+  uint64_t commits = 0;                                    // full copies the plugin confirmed
+  uint64_t doors = 0, tokens = 0, keys = 0, sessions = 0;  // identities at the last commit
+  uint64_t connects_refused = 0;
+  uint64_t publishes_denied = 0;
+  uint64_t subscribes_denied = 0;
+  uint64_t disconnected = 0;  // connections ended because their credential ended
+};
+
 class BrokerSync {
  public:
   static constexpr std::string_view kTopic = "$CONTROL/gatehouse/v1";
+  static constexpr std::string_view kResponseTopic = "$CONTROL/gatehouse/v1/response";
   using Source = std::function<BrokerIdentities()>;
 
   // `source` is read at every full sync; `publisher` must outlive this object.
@@ -51,6 +63,13 @@ class BrokerSync {
 
   uint64_t full_syncs() const;
 
+  // Takes one answer of the plugin (on kResponseTopic): a commit's identity counts or its
+  // refusal counters. Anything else is ignored.
+  void on_response(std::string_view payload);
+  BrokerReport report() const;
+  // For MetricsSources::extra.
+  std::vector<std::pair<std::string, double>> metrics() const;
+
  private:
   void send(std::string payload);
 
@@ -59,6 +78,8 @@ class BrokerSync {
   const size_t chunk_;
   mutable std::mutex mu_;
   uint64_t full_syncs_ = 0;
+  mutable std::mutex report_mu_;
+  BrokerReport report_;
 };
 
 }  // namespace gh::mqtt_adapter

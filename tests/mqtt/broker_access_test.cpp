@@ -63,6 +63,7 @@ class BrokerAccessTest : public ::testing::Test {
                                    "gatehouse/provision/+/+", "$CONTROL/gatehouse/v1/response"},
                                   1,
                                   [this](const std::string& t, const std::string& p, bool) {
+                                    if (t == BrokerSync::kResponseTopic) sync_->on_response(p);
                                     std::lock_guard lock(mu_);
                                     received_.push_back({t, p});
                                   })
@@ -117,6 +118,11 @@ TEST_F(BrokerAccessTest, ADoorWithItsCredentialReachesGatehouseAndNothingElse) {
   ASSERT_TRUE(server_received("gatehouse/devices/d1/hello", "marker"));
   EXPECT_EQ(server_count("gatehouse/devices/d2/state"), 0u);
   EXPECT_EQ(server_count("gatehouse/devices/d1/state"), 0u);
+  // Counted: the plugin reports its refusals to gatehouse (for /metrics).
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    auto r = sync_->report();
+    return r.publishes_denied >= 2 && r.subscribes_denied >= 2 && r.doors == 2;
+  }));
   // Commands reach the door from gatehouse only.
   server_->publish("gatehouse/devices/d1/command", "LOCK", 1, false);
   EXPECT_TRUE(door->wait_for("gatehouse/devices/d1/command").has_value());

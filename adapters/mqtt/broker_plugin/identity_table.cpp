@@ -31,11 +31,12 @@ Result<std::string> hash_from_hex(const json& value) {
   return raw;
 }
 
-// A provisioning key presented as a password: "pk.<name>.<secret>".
+// A provisioning key presented as a password: "pk.<name>.<secret>". The name may hold dots,
+// the secret (hex) never does.
 std::optional<std::pair<std::string_view, std::string_view>> split_key(std::string_view password) {
   if (!password.starts_with(kKeyPrefix)) return std::nullopt;
   auto rest = password.substr(kKeyPrefix.size());
-  auto dot = rest.find('.');
+  auto dot = rest.rfind('.');
   if (dot == std::string_view::npos) return std::nullopt;
   return std::pair{rest.substr(0, dot), rest.substr(dot + 1)};
 }

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,8 +43,19 @@ constexpr const char* kControlTopic = "$CONTROL/gatehouse/v1";
 constexpr const char* kResponseTopic = "$CONTROL/gatehouse/v1/response";
 constexpr time_t kExpirySweepSeconds = 5;
 
+// What the plugin refused, reported to gatehouse for /metrics (monotonic).
+struct Counters {
+  uint64_t connects_refused = 0;
+  uint64_t publishes_denied = 0;
+  uint64_t subscribes_denied = 0;
+  uint64_t disconnected = 0;  // connections ended because their credential ended
+  bool operator==(const Counters&) const = default;
+};
+
 struct Plugin {
   mosquitto_plugin_id_t* id = nullptr;
+  Counters counters;
+  Counters reported;
   RuleOptions rules;
   std::unique_ptr<IdentityTable> table;
   ConnectedClients clients;
@@ -84,6 +96,7 @@ void kick_invalid(Plugin& plugin) {
   for (const auto& client_id : plugin.clients.invalid(*plugin.table, now_ms())) {
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "gatehouse: disconnecting %s: credential no longer valid",
                          client_id.c_str());
+    ++plugin.counters.disconnected;
     mosquitto_kick_client_by_clientid(client_id.c_str(), false);
   }
 }
@@ -101,6 +114,7 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "gatehouse: refused %s (user %s) from %s: %s",
                          client_id.c_str(), event->username ? event->username : "-",
                          address ? address : "?", taken.message().c_str());
+    ++plugin.counters.connects_refused;
     return MOSQ_ERR_AUTH;
   }
   plugin.clients.add(event->client, std::move(client_id), std::move(*who));
@@ -132,11 +146,13 @@ int on_acl_check(int, void* event_data, void* userdata) {
   bool ok = gh::broker::allowed(plugin.rules, who->identity, client_id ? client_id : "",
                                 event->topic, access, event->retain);
   if (!ok && access != Access::kRead) {
-    mosquitto_log_printf(MOSQ_LOG_NOTICE, "gatehouse: denied %s %s to %s %s '%s'",
+    ++(access == Access::kWrite ? plugin.counters.publishes_denied
+                                : plugin.counters.subscribes_denied);
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "gatehouse: denied %s%s of '%s' to %s (%s)",
                          access == Access::kWrite ? "publish" : "subscribe",
-                         event->retain ? "(retained)" : "", client_id ? client_id : "?",
-                         std::string(gh::broker::kind_name(who->identity.kind)).c_str(),
-                         event->topic);
+                         event->retain ? " (retained)" : "", event->topic,
+                         client_id ? client_id : "?",
+                         std::string(gh::broker::kind_name(who->identity.kind)).c_str());
   }
   return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 }
@@ -185,10 +201,22 @@ int on_disconnect(int, void* event_data, void* userdata) {
 
 int on_tick(int, void* event_data, void* userdata) {
   auto& plugin = *static_cast<Plugin*>(userdata);
-  auto now = static_cast<mosquitto_evt_tick*>(event_data)->now_s;
+  // mosquitto 2.0.11 passes the tick's times zeroed (a FIXME in its plugin.c): read the clock.
+  (void)event_data;
+  const time_t now = std::time(nullptr);
   if (now >= plugin.next_sweep) {
     plugin.next_sweep = now + kExpirySweepSeconds;
     kick_invalid(plugin);
+    if (!(plugin.counters == plugin.reported) && plugin.table->ready()) {
+      const auto& c = plugin.counters;
+      respond(plugin, {{"ok", true},
+                       {"op", "stats"},
+                       {"connects_refused", c.connects_refused},
+                       {"publishes_denied", c.publishes_denied},
+                       {"subscribes_denied", c.subscribes_denied},
+                       {"disconnected", c.disconnected}});
+      plugin.reported = c;
+    }
   }
   return MOSQ_ERR_SUCCESS;
 }
