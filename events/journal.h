@@ -9,6 +9,10 @@
 // - The callback runs only after the events are durable (fsync'd); it runs on the
 //   journal's writer thread and must not block.
 // - Corrupt or undecodable records are reported as kDataLoss naming stream and version.
+// - Blobs are attachments, not history: an append may write blobs (`blobs`) and delete
+//   blobs (`delete_blobs`) in the same atomic, fsync'd write as its events, so a blob is
+//   never deleted without the event that records why, and never outlives a failed append's
+//   event. Deleting an absent key is not an error. Events themselves are never deleted.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -40,6 +44,9 @@ struct AppendRequest {
   // Only the `event` oneof of each envelope is read; the journal fills the rest.
   std::vector<Envelope> events;
   std::vector<Blob> blobs;
+  // Blob keys to delete, in the same write as the events, after `blobs` are written (a key
+  // in both ends up deleted). Only done if the append succeeds.
+  std::vector<std::string> delete_blobs;
   int64_t time_unix_ms = 0;  // 0: the journal's clock
 };
 
@@ -102,7 +109,7 @@ class Journal {
       const std::string& prefix,
       const std::function<bool(const std::string&, uint64_t)>& visit) const = 0;
 
-  // The bytes of a blob written with an append; kNotFound if absent.
+  // The bytes of a blob written with an append; kNotFound if absent or deleted since.
   virtual Result<std::string> read_blob(const std::string& key) const = 0;
 
   // The original result of `command_id` on `stream`, kNotFound if never seen.

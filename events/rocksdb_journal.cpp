@@ -250,6 +250,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     result.last_position = position;
     events_written += request.events.size();
     for (const auto& blob : request.blobs) write.Put(database_->blobs(), blob.key, blob.bytes);
+    for (const auto& key : request.delete_blobs) write.Delete(database_->blobs(), key);
     if (!command_key.empty()) {
       write.Put(database_->commands(), command_key, encode_command_record(result));
       AppendResult repeat = result;

@@ -347,6 +347,10 @@ void App::Parts::start_devices() {
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
   options.max_live_actors = config->max_live_actors;
   options.snapshot_every = config->snapshot_every;
+  options.pictures.max_count = config->pictures_per_door;
+  options.pictures.max_bytes = config->picture_bytes_per_door;
+  options.pictures.retention_ms = static_cast<int64_t>(config->picture_retention_h) * 3600 * 1000;
+  options.pictures.max_per_minute = config->max_pictures_per_minute;
   device_effects = std::make_unique<http::DeviceEffectsTee>(device_topics.get());
   devices = std::make_unique<device::DeviceSystem>(
       *system, *journal, device::snapshot_storage(*journal, *snapshots, now_ms),

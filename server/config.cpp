@@ -43,7 +43,15 @@ Config::Config() {
       .add(command_timeout_ms, "command-timeout", "ms a sent command waits for confirmation")
       .add(idle_timeout_ms, "idle-timeout", "ms after which an idle device actor is passivated")
       .add(max_live_actors, "max-live", "most device actors kept in memory")
-      .add(snapshot_every, "snapshot-every", "events per stream between snapshots (0: never)");
+      .add(snapshot_every, "snapshot-every", "events per stream between snapshots (0: never)")
+      .add(pictures_per_door, "pictures-per-door",
+           "stranger pictures kept per door; older ones are deleted (0: no limit)")
+      .add(picture_bytes_per_door, "picture-bytes-per-door",
+           "bytes of stranger pictures kept per door; older ones are deleted (0: no limit)")
+      .add(picture_retention_h, "picture-retention",
+           "hours a stranger picture is kept (0: no limit)")
+      .add(max_pictures_per_minute, "max-pictures-per-minute",
+           "stranger pictures accepted per door in any minute, at most 64 (0: no limit)");
   opt_group{custom_options_, "chat"}
       .add(argon2_ops, "argon2-ops", "Argon2id passes per password hash")
       .add(argon2_mem_kib, "argon2-mem-kib", "Argon2id memory per password hash in KiB")
@@ -140,6 +148,13 @@ Status validate(const Config& c) {
   if (c.command_timeout_ms < 100) return invalid_argument("devices.command-timeout >= 100 ms");
   if (c.idle_timeout_ms < 100) return invalid_argument("devices.idle-timeout >= 100 ms");
   if (c.max_live_actors < 16) return invalid_argument("devices.max-live must be at least 16");
+  if (c.max_pictures_per_minute > 64)
+    return invalid_argument("devices.max-pictures-per-minute must be at most 64");
+  if (c.picture_bytes_per_door != 0 && c.picture_bytes_per_door < c.mqtt_max_picture)
+    return invalid_argument(
+        "devices.picture-bytes-per-door must be 0 or at least mqtt.max-picture");
+  if (c.picture_retention_h > 100 * 365 * 24)
+    return invalid_argument("devices.picture-retention must be at most 876000 hours");
   if (!valid_switch(c.legacy)) return invalid_argument("legacy: on|off");
   if (!valid_switch(c.remote_install)) return invalid_argument("actions.remote-install: on|off");
   if (c.action_topics.empty()) return invalid_argument("actions.topics must name a topic");

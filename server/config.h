@@ -59,6 +59,10 @@ class Config : public caf::actor_system_config {
   size_t idle_timeout_ms = 60000;
   size_t max_live_actors = 100000;
   size_t snapshot_every = 100;
+  size_t pictures_per_door = 20;                // stranger pictures kept per door (0: no limit)
+  size_t picture_bytes_per_door = 20ull << 20;  // bytes of pictures kept per door (0: no limit)
+  size_t picture_retention_h = 30 * 24;         // hours a picture is kept (0: no limit)
+  size_t max_pictures_per_minute = 6;           // accepted per door in any 60 s (0: no limit)
   // chat
   size_t argon2_ops = 2;              // Argon2id passes (OWASP minimum: 2 with 19 MiB)
   size_t argon2_mem_kib = 19 * 1024;  // Argon2id memory per hash

@@ -127,6 +127,11 @@ void run_effects(Self* self, const std::vector<Envelope>& written) {
       if (record) effects->send_command(st.id, record->action, record->id);
     } else if (e.has_stranger_seen() && st.state.last_stranger) {
       effects->stranger_alert(st.id, *st.state.last_stranger);
+    } else if (e.has_lock_state_unexpected()) {
+      UnexpectedReport report{e.lock_state_unexpected().reported(),
+                              e.lock_state_unexpected().desired_at_the_time(), e.time_unix_ms(),
+                              e.version()};
+      effects->unexpected_report(st.id, report);
     }
   }
   effects->publish_status(st.state);
@@ -240,6 +245,9 @@ void start_append(Self* self, DeviceCall call, std::vector<Envelope> events) {
     *e.mutable_cause() = call.cause;
     apply(*st.ahead, e);
   }
+  // Dropped pictures lose their bytes in the same write as the event that says why.
+  for (const auto& id : dropped_pictures(*st.ahead, events))
+    request.delete_blobs.push_back(picture_key(id));
   request.events = std::move(events);
   request.blobs = std::move(call.blobs);
   st.in_flight.push_back(std::move(call));

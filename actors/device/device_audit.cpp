@@ -20,7 +20,16 @@ std::vector<AuditEntry> audit(const std::vector<Envelope>& events) {
     apply(state, e);
     if (e.event_case() == Envelope::kLockCommandRequested) {
       index[e.command_id()] = entries.size();
-      entries.push_back({*state.pending, e.version()});
+      AuditEntry entry;
+      entry.command = *state.pending;
+      entry.requested_version = e.version();
+      entries.push_back(std::move(entry));
+    }
+    if (e.event_case() == Envelope::kLockStateUnexpected && state.unexpected) {
+      AuditEntry entry;
+      entry.kind = AuditKind::kUnexpected;
+      entry.unexpected = *state.unexpected;
+      entries.push_back(std::move(entry));
     }
     if (!before.empty()) sync_entry(before);
     if (state.pending) sync_entry(state.pending->id);

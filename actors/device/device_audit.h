@@ -1,5 +1,6 @@
 // The audit trail of a device's lock commands, derived from its events: who asked, when,
-// through which channel, and how it ended. Pure; thread-compatible.
+// through which channel, and how it ended; and the reports no command explained (kind
+// `unexpected`), in stream order with the commands. Pure; thread-compatible.
 #pragma once
 
 #include <vector>
@@ -8,12 +9,17 @@
 
 namespace gh::device {
 
+enum class AuditKind { kCommand, kUnexpected };
+
 struct AuditEntry {
-  CommandRecord command;           // final (or current) record of the command
-  uint64_t requested_version = 0;  // stream version of the LockCommandRequested event
+  CommandRecord command;           // kCommand: final (or current) record of the command
+  uint64_t requested_version = 0;  // kCommand: stream version of the LockCommandRequested
+  AuditKind kind = AuditKind::kCommand;
+  UnexpectedReport unexpected;  // kUnexpected: what the door reported, and when
 };
 
-// One entry per LockCommandRequested in `events`, oldest first, with its outcome.
+// One entry per LockCommandRequested (with its outcome) and per LockStateUnexpected in
+// `events`, oldest first.
 std::vector<AuditEntry> audit(const std::vector<Envelope>& events);
 
 }  // namespace gh::device

@@ -124,6 +124,19 @@ Result<std::vector<Envelope>> decide_availability(const State& state, bool onlin
   return out;
 }
 
+Envelope unexpected(LockState lock_state, LockState desired) {
+  Envelope e;
+  auto* body = e.mutable_lock_state_unexpected();
+  body->set_reported(lock_state);
+  body->set_desired_at_the_time(desired);
+  return e;
+}
+
+// The state a door passes through on its way to the target of `action`.
+LockState intermediate_of(LockAction action) {
+  return action == events::UNLOCK ? events::UNLOCKING : events::LOCKING;
+}
+
 Result<std::vector<Envelope>> decide_report(const State& state, LockState lock_state) {
   if (!state.registered) return not_registered(state);
   if (lock_state == events::LOCK_STATE_UNKNOWN || !events::LockState_IsValid(lock_state))
@@ -131,7 +144,10 @@ Result<std::vector<Envelope>> decide_report(const State& state, LockState lock_s
   std::vector<Envelope> out;
   // A report is a sign of life even when the device skipped its availability message.
   if (!state.online) out.push_back(came_online());
-  if (lock_state != state.reported) out.push_back(reported(lock_state));
+  if (!explained(state, lock_state))
+    out.push_back(unexpected(lock_state, state.desired));
+  else if (lock_state != state.reported)
+    out.push_back(reported(lock_state));
   if (const auto& p = state.pending; p && p->status == CommandStatus::kSent) {
     if (lock_state == target_of(p->action))
       out.push_back(confirmed(p->id, lock_state));
@@ -164,17 +180,83 @@ Result<std::vector<Envelope>> decide_expire(const State& state, const ExpireComm
   return out;
 }
 
-Result<std::vector<Envelope>> decide_stranger(const State& state, const RecordStranger& s) {
+Envelope dropped(const std::vector<std::string>& ids, const char* reason) {
+  Envelope e;
+  auto* body = e.mutable_stranger_pictures_dropped();
+  for (const auto& id : ids) body->add_picture_ids(id);
+  body->set_reason(reason);
+  return e;
+}
+
+// Appends the StrangerPicturesDropped events that bring `kept` (oldest first) within
+// `limits` at `now_ms`; the last `protect` pictures are never dropped for the quota.
+void drop_pictures(std::vector<KeptPicture> kept, const PictureLimits& limits, int64_t now_ms,
+                   size_t protect, std::vector<Envelope>& out) {
+  std::vector<std::string> old;
+  if (limits.retention_ms > 0) {
+    while (kept.size() > protect && kept.front().seen_at_ms < now_ms - limits.retention_ms) {
+      old.push_back(kept.front().picture_id);
+      kept.erase(kept.begin());
+    }
+  }
+  if (!old.empty()) out.push_back(dropped(old, "retention"));
+  uint64_t bytes = 0;
+  for (const auto& p : kept) bytes += p.size_bytes;
+  std::vector<std::string> over;
+  auto over_quota = [&] {
+    return (limits.max_count > 0 && kept.size() > limits.max_count) ||
+           (limits.max_bytes > 0 && bytes > limits.max_bytes);
+  };
+  while (kept.size() > protect && over_quota()) {
+    over.push_back(kept.front().picture_id);
+    bytes -= kept.front().size_bytes;
+    kept.erase(kept.begin());
+  }
+  if (!over.empty()) out.push_back(dropped(over, "quota"));
+}
+
+// The kept pictures once `picture` is seen: a re-sent picture (same id) moves to the end.
+std::vector<KeptPicture> with_picture(const State& state, KeptPicture picture) {
+  std::vector<KeptPicture> kept;
+  kept.reserve(state.pictures.size() + 1);
+  for (const auto& p : state.pictures)
+    if (p.picture_id != picture.picture_id) kept.push_back(p);
+  kept.push_back(std::move(picture));
+  return kept;
+}
+
+size_t pictures_in_last_minute(const State& state, int64_t now_ms) {
+  return static_cast<size_t>(std::count_if(state.picture_times.begin(), state.picture_times.end(),
+                                           [&](int64_t t) { return t > now_ms - 60000; }));
+}
+
+Result<std::vector<Envelope>> decide_stranger(const State& state, const RecordStranger& s,
+                                              int64_t now_ms) {
   if (!state.registered) return not_registered(state);
   if (s.picture_id.empty() || s.alert_id.empty())
     return invalid_argument("a stranger needs a picture id and an alert id");
+  const size_t per_minute = std::min(s.limits.max_per_minute, State::kPictureTimes);
+  if (per_minute > 0 && pictures_in_last_minute(state, now_ms) >= per_minute)
+    return too_large("rate limit: device " + state.id + " may send at most " +
+                     std::to_string(per_minute) + " pictures per minute; this one was not stored");
   Envelope e;
   auto* body = e.mutable_stranger_seen();
   body->set_picture_id(s.picture_id);
   body->set_content_type(s.content_type);
   body->set_size_bytes(s.size_bytes);
   body->set_alert_id(s.alert_id);
-  return std::vector<Envelope>{std::move(e)};
+  std::vector<Envelope> out{std::move(e)};
+  drop_pictures(with_picture(state, {s.picture_id, s.size_bytes, now_ms}), s.limits, now_ms, 1,
+                out);
+  return out;
+}
+
+Result<std::vector<Envelope>> decide_prune(const State& state, const PrunePictures& prune,
+                                           int64_t now_ms) {
+  std::vector<Envelope> out;
+  if (!state.registered) return out;
+  drop_pictures(state.pictures, prune.limits, now_ms, 0, out);
+  return out;
 }
 
 CommandStatus& pending_status(State& state) { return state.pending->status; }
@@ -223,8 +305,10 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
           return decide_lock(state, c);
         } else if constexpr (std::is_same_v<T, ExpireCommand>) {
           return decide_expire(state, c, now_ms);
+        } else if constexpr (std::is_same_v<T, RecordStranger>) {
+          return decide_stranger(state, c, now_ms);
         } else {
-          return decide_stranger(state, c);
+          return decide_prune(state, c, now_ms);
         }
       },
       command);
@@ -258,7 +342,14 @@ void apply(State& state, const Envelope& e) {
       break;
     case Envelope::kLockStateReported:
       state.reported = e.lock_state_reported().state();
+      if (state.reported == state.desired) state.unexpected.reset();
       break;
+    case Envelope::kLockStateUnexpected: {
+      const auto& b = e.lock_state_unexpected();
+      state.reported = b.reported();
+      state.unexpected = UnexpectedReport{b.reported(), b.desired_at_the_time(), at, e.version()};
+      break;
+    }
     case Envelope::kLockCommandRequested: {
       const auto& b = e.lock_command_requested();
       CommandRecord record;
@@ -278,8 +369,10 @@ void apply(State& state, const Envelope& e) {
       }
       break;
     case Envelope::kLockCommandConfirmed:
-      if (is_pending(state, e.lock_command_confirmed().command_id()))
+      if (is_pending(state, e.lock_command_confirmed().command_id())) {
         finish_pending(state, CommandStatus::kConfirmed, at, "");
+        state.unexpected.reset();
+      }
       break;
     case Envelope::kLockCommandFailed:
       if (is_pending(state, e.lock_command_failed().command_id()))
@@ -294,6 +387,17 @@ void apply(State& state, const Envelope& e) {
       state.strangers_seen++;
       state.last_stranger =
           Stranger{b.picture_id(), b.alert_id(), b.content_type(), b.size_bytes(), at};
+      state.pictures = with_picture(state, {b.picture_id(), b.size_bytes(), at});
+      state.picture_times.push_back(at);
+      if (state.picture_times.size() > State::kPictureTimes)
+        state.picture_times.erase(state.picture_times.begin());
+      break;
+    }
+    case Envelope::kStrangerPicturesDropped: {
+      const auto& ids = e.stranger_pictures_dropped().picture_ids();
+      std::erase_if(state.pictures, [&](const KeptPicture& p) {
+        return std::find(ids.begin(), ids.end(), p.picture_id) != ids.end();
+      });
       break;
     }
     default:
@@ -309,6 +413,33 @@ State replay(std::string_view id, const std::vector<Envelope>& events) {
   state.id = std::string(id);
   for (const auto& e : events) apply(state, e);
   return state;
+}
+
+bool explained(const State& state, LockState report) {
+  if (report == state.reported) return true;                      // a repeat
+  if (state.reported == events::LOCK_STATE_UNKNOWN) return true;  // the door's first report
+  if (const auto& p = state.pending; p && p->status == CommandStatus::kSent) {
+    if (report == target_of(p->action) || report == intermediate_of(p->action)) return true;
+    if (report == events::JAMMED) return true;  // the command fails
+  }
+  return state.desired != events::LOCK_STATE_UNKNOWN && report == state.desired;
+}
+
+std::vector<std::string> dropped_pictures(const State& after, const std::vector<Envelope>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) {
+    if (e.event_case() != Envelope::kStrangerPicturesDropped) continue;
+    for (const auto& id : e.stranger_pictures_dropped().picture_ids()) {
+      bool kept = std::any_of(after.pictures.begin(), after.pictures.end(),
+                              [&](const KeptPicture& p) { return p.picture_id == id; });
+      if (!kept && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    }
+  }
+  return out;
+}
+
+std::string picture_key(std::string_view picture_id) {
+  return "picture/" + std::string(picture_id);
 }
 
 std::optional<int64_t> pending_deadline(const State& state) {

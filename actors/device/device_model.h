@@ -48,6 +48,30 @@ struct Stranger {
   int64_t seen_at_ms = 0;
 };
 
+// A lock state report that no command explained (see decide() on ReportState).
+struct UnexpectedReport {
+  LockState reported = events::LOCK_STATE_UNKNOWN;  // what the door said
+  LockState desired = events::LOCK_STATE_UNKNOWN;   // what gatehouse wanted at that moment
+  int64_t at_ms = 0;
+  uint64_t version = 0;  // stream version of the LockStateUnexpected event
+};
+
+// A stranger picture whose bytes are still stored.
+struct KeptPicture {
+  std::string picture_id;
+  uint64_t size_bytes = 0;
+  int64_t seen_at_ms = 0;
+};
+
+// How many stranger pictures a door may keep and send (configuration, passed in commands).
+// 0 for a count, byte or age limit means "no limit".
+struct PictureLimits {
+  size_t max_count = 20;                           // pictures kept per door
+  uint64_t max_bytes = 20ull << 20;                // bytes kept per door
+  int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // older pictures are dropped
+  size_t max_per_minute = 6;                       // accepted per door in any 60 s
+};
+
 struct State {
   std::string id;
   bool registered = false;
@@ -64,10 +88,16 @@ struct State {
   std::vector<CommandRecord> recent;
   uint64_t strangers_seen = 0;
   Boxed<Stranger> last_stranger;
-  uint64_t version = 0;  // version of the last applied event
+  // The last unexplained report, until a confirmed command or a report of the desired state
+  // explains it.
+  Boxed<UnexpectedReport> unexpected;
+  std::vector<KeptPicture> pictures;   // pictures whose bytes are stored, oldest first
+  std::vector<int64_t> picture_times;  // times of the last kPictureTimes pictures accepted
+  uint64_t version = 0;                // version of the last applied event
   int64_t updated_at_ms = 0;
 
   static constexpr size_t kRecent = 16;
+  static constexpr size_t kPictureTimes = 64;  // bounds PictureLimits::max_per_minute
   // The command with this id, in flight or recent; nullptr if unknown here.
   const CommandRecord* find_command(std::string_view command_id) const;
 };
@@ -104,13 +134,32 @@ struct RecordStranger {
   std::string content_type;
   uint64_t size_bytes = 0;
   std::string alert_id;
+  PictureLimits limits;
+};
+// Drops the pictures of the door that are past the retention or over the quota.
+struct PrunePictures {
+  PictureLimits limits;
 };
 using Command = std::variant<Hello, Provision, SetAvailability, ReportState, RequestLock,
-                             ExpireCommand, RecordStranger>;
+                             ExpireCommand, RecordStranger, PrunePictures>;
 
 // The events `command` produces against `state` (possibly none: nothing changed), or a
 // rejection: kFailedPrecondition (not registered), kAlreadyExists (provision twice),
-// kInvalidArgument (bad lock state or action). `now_ms` stamps lifecycle fields.
+// kInvalidArgument (bad lock state or action), kTooLarge (a picture over the door's rate
+// limit: nothing is written). `now_ms` stamps lifecycle fields.
+//
+// ReportState: a report is *explained* when it repeats the current reported state, is the
+// first report of the door (reported UNKNOWN), is the goal of the command sent to the door
+// or the intermediate state towards it (LOCKING for LOCK, UNLOCKING for UNLOCK), is JAMMED
+// while a command is sent (the command fails), or is the desired state (the door is back
+// where it should be). An explained report gives LockStateReported (if it changes the state);
+// any other report gives LockStateUnexpected {reported, desired_at_the_time} and leaves
+// `desired` unchanged.
+//
+// RecordStranger / PrunePictures: StrangerSeen (RecordStranger only), then
+// StrangerPicturesDropped "retention" for kept pictures older than limits.retention_ms, then
+// StrangerPicturesDropped "quota" for the oldest pictures while more than max_count or
+// max_bytes are kept (never the one just seen).
 Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms);
 
 // Folds one stored event into `state`. Total: an event that does not concern devices is
@@ -119,6 +168,16 @@ void apply(State& state, const Envelope& event);
 
 // The state after `events` from an empty state for device `id`.
 State replay(std::string_view id, const std::vector<Envelope>& events);
+
+// True when `report` is explained on `state` (see decide() on ReportState).
+bool explained(const State& state, LockState report);
+
+// Picture ids whose bytes may be deleted once `events` (decided on a state, now applied to
+// `after`) are durable: those dropped by StrangerPicturesDropped and not kept in `after`.
+std::vector<std::string> dropped_pictures(const State& after, const std::vector<Envelope>& events);
+
+// The blob key of a stored picture: "picture/<id>".
+std::string picture_key(std::string_view picture_id);
 
 // The deadline of the pending command (sent_at + timeout), or nullopt if none is waiting.
 std::optional<int64_t> pending_deadline(const State& state);

@@ -71,7 +71,8 @@ class DeviceService {
   virtual Result<std::vector<AuditEntry>> history(const std::string& id) = 0;
   // The state as it was after `version` (0: latest) or at time `at_ms` (0: ignore).
   virtual Result<State> state_at(const std::string& id, uint64_t version, int64_t at_ms) = 0;
-  // The bytes of a stored picture; kNotFound if unknown.
+  // The bytes of a stored picture; kNotFound if unknown, or dropped (over its door's quota
+  // or past the retention: the message says so).
   virtual Result<std::string> picture(const std::string& picture_id) = 0;
 };
 
@@ -97,6 +98,12 @@ class DeviceEffects {
   virtual void publish_status(const State& state) = 0;
   // A stranger was seen: raise the alert.
   virtual void stranger_alert(const std::string& device_id, const Stranger& stranger) = 0;
+  // A lock state report no command explained was recorded: raise the alert. Listeners that
+  // raise no alerts (the browser's event stream) may keep this default, which does nothing.
+  virtual void unexpected_report(const std::string& device_id, const UnexpectedReport& report) {
+    (void)device_id;
+    (void)report;
+  }
 };
 
 }  // namespace gh::device

@@ -5,6 +5,9 @@
 namespace gh::device {
 namespace {
 
+// DeviceState.device_format written by this version (snapshot.proto).
+constexpr uint32_t kDeviceFormat = 1;
+
 void write_command(const CommandRecord& in, snapshots::CommandRecord* out) {
   out->set_id(in.id);
   out->set_action(in.action);
@@ -65,13 +68,29 @@ snapshots::Snapshot to_snapshot(const State& state, int64_t now_ms) {
   }
   d->set_version(state.version);
   d->set_updated_at_ms(state.updated_at_ms);
+  if (state.unexpected) {
+    auto* u = d->mutable_unexpected();
+    u->set_reported(state.unexpected->reported);
+    u->set_desired(state.unexpected->desired);
+    u->set_at_ms(state.unexpected->at_ms);
+    u->set_version(state.unexpected->version);
+  }
+  for (const auto& picture : state.pictures) {
+    auto* p = d->add_pictures();
+    p->set_picture_id(picture.picture_id);
+    p->set_size_bytes(picture.size_bytes);
+    p->set_seen_at_ms(picture.seen_at_ms);
+  }
+  for (int64_t t : state.picture_times) d->add_picture_times(t);
+  d->set_device_format(kDeviceFormat);
   return snapshot;
 }
 
 std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
   if (!snapshot.has_device()) return std::nullopt;
   const auto& d = snapshot.device();
-  if (d.version() != snapshot.version() || device_stream(d.id()) != snapshot.stream())
+  if (d.version() != snapshot.version() || device_stream(d.id()) != snapshot.stream() ||
+      d.device_format() != kDeviceFormat)
     return std::nullopt;
   State state;
   state.id = d.id();
@@ -101,6 +120,13 @@ std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
     state.last_stranger =
         Stranger{s.picture_id(), s.alert_id(), s.content_type(), s.size_bytes(), s.seen_at_ms()};
   }
+  if (d.has_unexpected()) {
+    const auto& u = d.unexpected();
+    state.unexpected = UnexpectedReport{u.reported(), u.desired(), u.at_ms(), u.version()};
+  }
+  for (const auto& p : d.pictures())
+    state.pictures.push_back({p.picture_id(), p.size_bytes(), p.seen_at_ms()});
+  state.picture_times.assign(d.picture_times().begin(), d.picture_times().end());
   state.version = d.version();
   state.updated_at_ms = d.updated_at_ms();
   return state;

@@ -11,8 +11,10 @@ namespace gh::device {
 // A snapshot of `state` for stream device/<id> at state.version.
 snapshots::Snapshot to_snapshot(const State& state, int64_t now_ms);
 
-// The state in `snapshot`, or nullopt when it is not a device snapshot or is inconsistent
-// (its state's version differs from the snapshot's version).
+// The state in `snapshot`, or nullopt when it is not a device snapshot, is inconsistent
+// (its state's version differs from the snapshot's version), or predates schema v4 (no
+// device_format: it lacks the kept pictures and the unexpected report, so the stream is
+// replayed instead).
 std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot);
 
 }  // namespace gh::device

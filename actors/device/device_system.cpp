@@ -69,12 +69,29 @@ DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceSt
     return spawn_device_actor(spawner, id, dir, context);
   };
   directory_ = spawn_directory(system_, std::move(directory));
+  if (options_.picture_sweep_interval.count() > 0) sweeper_ = std::thread([this] { sweep_loop(); });
 }
 
 DeviceSystem::~DeviceSystem() { shutdown(); }
 
+void DeviceSystem::sweep_loop() {
+  std::unique_lock lock(sweep_mutex_);
+  while (!sweep_wake_.wait_for(lock, options_.picture_sweep_interval,
+                               [this] { return stopped_.load(); })) {
+    lock.unlock();
+    // Fire and forget: the sweep's outcome is in the log (StrangerPicturesDropped).
+    prune_pictures([](Result<size_t>) {});
+    lock.lock();
+  }
+}
+
 void DeviceSystem::shutdown() {
-  if (stopped_.exchange(true)) return;
+  {
+    std::lock_guard lock(sweep_mutex_);
+    if (stopped_.exchange(true)) return;
+  }
+  sweep_wake_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
   caf::scoped_actor self{system_};
   self->request(directory_, caf::infinite, shutdown_atom::value)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
@@ -121,7 +138,8 @@ void DeviceSystem::report_state(const std::string& id, LockState state, Callback
 void DeviceSystem::report_stranger(const std::string& id, Picture picture,
                                    Callback<Stranger> done) {
   DeviceCall c;
-  RecordStranger record{picture.id, picture.content_type, picture.bytes.size(), random_id()};
+  RecordStranger record{picture.id, picture.content_type, picture.bytes.size(), random_id(),
+                        options_.pictures};
   c.command = record;
   c.cause = device_cause(id);
   c.blobs.push_back({picture_key(picture.id), std::move(picture.bytes)});
@@ -261,7 +279,47 @@ Result<State> DeviceSystem::state_at(const std::string& id, uint64_t version, in
 
 Result<std::string> DeviceSystem::picture(const std::string& picture_id) {
   GH_RETURN_IF_ERROR(validate_id(picture_id, "picture id"));
-  return journal_.read_blob(picture_key(picture_id));
+  auto bytes = journal_.read_blob(picture_key(picture_id));
+  if (!bytes && bytes.status().code() == Code::kNotFound)
+    return not_found("picture " + picture_id +
+                     " is not stored: unknown, or dropped (its door's picture quota or the "
+                     "picture retention)");
+  return bytes;
+}
+
+void DeviceSystem::prune_pictures(Callback<size_t> done) {
+  std::vector<std::string> ids;
+  auto status = journal_.list_streams("device/", [&ids](const std::string& stream, uint64_t) {
+    ids.push_back(stream.substr(7));
+    return true;
+  });
+  if (!status.is_ok()) {
+    done(status);
+    return;
+  }
+  struct Gather {
+    std::atomic<size_t> remaining{0};
+    std::atomic<size_t> ok{0};
+    Callback<size_t> done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->remaining = ids.size();
+  gather->done = std::move(done);
+  if (ids.empty()) {
+    gather->done(size_t{0});
+    return;
+  }
+  for (const auto& id : ids) {
+    DeviceCall c;
+    c.command = PrunePictures{options_.pictures};
+    c.cause.set_kind(events::Cause::SYSTEM);
+    c.cause.set_channel("system");
+    c.done = [gather](Result<State> result) {
+      if (result) gather->ok.fetch_add(1);
+      if (gather->remaining.fetch_sub(1) == 1) gather->done(gather->ok.load());
+    };
+    call(id, std::move(c));
+  }
 }
 
 }  // namespace gh::device

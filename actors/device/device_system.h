@@ -7,8 +7,11 @@
 #include <atomic>
 #include <caf/all.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "actors/blocking_pool.h"
 #include "actors/device/device_actor.h"
@@ -26,6 +29,10 @@ struct DeviceSystemOptions {
   std::chrono::milliseconds idle_timeout{60000};  // passivate a device idle this long
   size_t io_threads = 2;                          // blocking pool for recovery reads
   size_t io_queue = 100000;
+  PictureLimits pictures;  // stranger pictures kept and accepted per door
+  // How often every device drops pictures past the retention (prune_pictures()); 0: never.
+  // Pictures are also pruned whenever their door sends a new one.
+  std::chrono::milliseconds picture_sweep_interval{3600 * 1000};
   std::function<int64_t()> clock;  // unix ms; default: the system clock
 };
 
@@ -59,11 +66,20 @@ class DeviceSystem final : public DeviceService {
   Result<State> state_at(const std::string& id, uint64_t version, int64_t at_ms) override;
   Result<std::string> picture(const std::string& picture_id) override;
 
+  // Asks every registered device to drop the pictures past the retention or over its quota
+  // (PrunePictures); `done` gets the number of devices that answered without error. Spawns
+  // each device's actor (they passivate again when idle). The sweep thread calls it every
+  // picture_sweep_interval.
+  void prune_pictures(Callback<size_t> done);
+
   // The blob key a picture is stored under.
-  static std::string picture_key(const std::string& picture_id) { return "picture/" + picture_id; }
+  static std::string picture_key(const std::string& picture_id) {
+    return device::picture_key(picture_id);
+  }
 
  private:
   void call(const std::string& id, DeviceCall call);
+  void sweep_loop();
   caf::actor_system& system_;
   Journal& journal_;
   DeviceSystemOptions options_;
@@ -72,6 +88,9 @@ class DeviceSystem final : public DeviceService {
   std::shared_ptr<std::atomic<size_t>> live_;
   caf::actor directory_;
   std::atomic<bool> stopped_{false};
+  std::mutex sweep_mutex_;
+  std::condition_variable sweep_wake_;
+  std::thread sweeper_;
 };
 
 // A random 128-bit id in hex, for command and alert ids.

@@ -55,8 +55,21 @@ json to_json(const device::CommandRecord& command) {
               {"reason", string_or_null(command.reason)}};
 }
 
+json to_json(const device::UnexpectedReport& report) {
+  return json{{"reported", std::string(device::lock_state_name(report.reported))},
+              {"desired", std::string(device::lock_state_name(report.desired))},
+              {"at", iso8601_or_null(report.at_ms)},
+              {"version", report.version}};
+}
+
 json to_json(const device::AuditEntry& entry) {
+  if (entry.kind == device::AuditKind::kUnexpected) {
+    json out = to_json(entry.unexpected);
+    out["kind"] = "unexpected";
+    return out;
+  }
   json out = to_json(entry.command);
+  out["kind"] = "command";
   out["requested_version"] = entry.requested_version;
   return out;
 }
@@ -87,6 +100,8 @@ json to_json(const device::State& state) {
       {"pending", state.pending ? to_json(*state.pending) : json(nullptr)},
       {"strangers_seen", state.strangers_seen},
       {"last_stranger", state.last_stranger ? to_json(*state.last_stranger) : json(nullptr)},
+      {"unexpected", state.unexpected ? to_json(*state.unexpected) : json(nullptr)},
+      {"pictures_kept", state.pictures.size()},
   };
 }
 

@@ -14,15 +14,20 @@ namespace gh::codec {
 
 // {id, registered, provisioned, type, name, firmware, registered_at, online, last_seen,
 //  desired, reported, version, updated_at, pending (command or null), strangers_seen,
-//  last_stranger (stranger or null)}
+//  last_stranger (stranger or null), unexpected (unexpected report or null, until a
+//  confirmed command or a report of the desired state explains it), pictures_kept}
 nlohmann::json to_json(const device::State& state);
 
 // {command_id, action, status, requested_by {kind,name,channel}, requested_at, sent_at,
 //  finished_at, timeout_ms, reason (string or null)}
 nlohmann::json to_json(const device::CommandRecord& command);
 
-// The command's fields plus requested_version.
+// Commands: {kind: "command", the command's fields, requested_version}.
+// Unexpected reports: {kind: "unexpected", reported, desired, at, version}.
 nlohmann::json to_json(const device::AuditEntry& entry);
+
+// {reported, desired, at, version}: a report no command explained.
+nlohmann::json to_json(const device::UnexpectedReport& report);
 
 // {picture_id, alert_id, content_type, size_bytes, seen_at}
 nlohmann::json to_json(const device::Stranger& stranger);

@@ -38,6 +38,12 @@ void DeviceEffectsTee::stranger_alert(const std::string& device_id,
   if (auto* second = second_.load()) second->stranger_alert(device_id, stranger);
 }
 
+void DeviceEffectsTee::unexpected_report(const std::string& device_id,
+                                         const device::UnexpectedReport& report) {
+  if (first_ != nullptr) first_->unexpected_report(device_id, report);
+  if (auto* second = second_.load()) second->unexpected_report(device_id, report);
+}
+
 namespace {
 
 // Who may watch: whoever may use the device routes (an API token, or the live session of

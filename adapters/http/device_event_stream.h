@@ -85,6 +85,8 @@ class DeviceEffectsTee : public device::DeviceEffects {
                     const std::string& command_id) override;
   void publish_status(const device::State& state) override;
   void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
+  void unexpected_report(const std::string& device_id,
+                         const device::UnexpectedReport& report) override;
 
  private:
   device::DeviceEffects* const first_;

@@ -1,5 +1,7 @@
 // Stranger pictures. The bytes are immutable and named by their content hash, so the id is
 // a strong ETag and clients may cache them for good; If-None-Match saves the transfer.
+// A picture dropped by its door's quota or the retention answers 404 not_found, with or
+// without If-None-Match: the store is asked first.
 #include <string_view>
 
 #include "adapters/codec/image_type.h"
@@ -45,14 +47,14 @@ Status serve_picture(const RouteContext& context, const httplib::Request& req,
                      httplib::Response& res, const std::string& picture_id) {
   GH_RETURN_IF_ERROR(validate_id(picture_id, "picture id"));
   GH_RETURN_IF_ERROR(authorize(context, req, picture_id));
+  auto bytes = context.devices.picture(picture_id);
+  if (!bytes) return bytes.status();
   const std::string etag = "\"" + picture_id + "\"";
   if (etag_matches(req.get_header_value("If-None-Match"), etag)) {
     res.status = 304;
     res.set_header("ETag", etag);
     return Status::ok();
   }
-  auto bytes = context.devices.picture(picture_id);
-  if (!bytes) return bytes.status();
   auto type = codec::detect_image_type(*bytes);
   res.status = 200;
   res.set_header("ETag", etag);

@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(DeviceTopic::kCount)>
 
 constexpr std::array<std::string_view, static_cast<size_t>(Rejection::kCount)> kRejectionNames = {
     "unknown_topic", "invalid_id",  "too_large",        "bad_json", "bad_value",
-    "bad_picture",   "unavailable", "service_rejected", "retained"};
+    "bad_picture",   "unavailable", "service_rejected", "retained", "rate_limited"};
 
 // Sub-topics we publish ourselves. A message on one of them (we do not subscribe to them,
 // but an operator's wildcard bridge might route one to us) is dropped without an answer:
@@ -92,6 +92,10 @@ std::string DeviceTopics::device_topic(const std::string& id, std::string_view w
 
 std::string DeviceTopics::alert_topic() const { return options_.prefix + "/alerts/stranger"; }
 
+std::string DeviceTopics::unexpected_topic() const {
+  return options_.prefix + "/alerts/unexpected";
+}
+
 void DeviceTopics::on_message(const std::string& topic, const std::string& payload, bool retained) {
   // PREFIX/devices/{id}/{word}: the prefix may itself contain '/', so match it as a string.
   std::string head = options_.prefix + "/devices/";
@@ -120,6 +124,14 @@ void DeviceTopics::on_message(const std::string& topic, const std::string& paylo
                             "; expected hello, availability, state or stranger"));
     return;
   }
+  if (retained) {
+    // The broker hands a retained message to us again on every (re)subscribe: a stale or
+    // planted "UNLOCKED" would overwrite the door's real report after each reconnect.
+    std::string word(topic_family_name(family));
+    return reject(id, word, Rejection::kRetained,
+                  invalid_argument("device messages must not be published retained (" + word +
+                                   "): the broker would replay them on every reconnect"));
+  }
   switch (family) {
     case DeviceTopic::kHello:
       return on_hello(id, payload);
@@ -128,10 +140,6 @@ void DeviceTopics::on_message(const std::string& topic, const std::string& paylo
     case DeviceTopic::kState:
       return on_state(id, payload);
     case DeviceTopic::kStranger:
-      if (retained) {
-        return reject(id, "stranger", Rejection::kRetained,
-                      invalid_argument("stranger pictures must not be published retained"));
-      }
       return on_stranger(id, payload);
     default:
       return;
@@ -166,7 +174,11 @@ device::Callback<T> DeviceTopics::answer(const std::string& id, std::string_view
       counters_.accepted.fetch_add(1);
       return;
     }
-    reject(id, word, Rejection::kServiceRejected, result.status());
+    // Sizes are checked here before the service sees a picture: a picture the service finds
+    // too large is one over its door's rate limit.
+    bool rate_limited = word == "stranger" && result.status().code() == Code::kTooLarge;
+    reject(id, word, rate_limited ? Rejection::kRateLimited : Rejection::kServiceRejected,
+           result.status());
   };
 }
 
@@ -300,6 +312,15 @@ void DeviceTopics::stranger_alert(const std::string& device_id, const device::St
                 {"url", url}};
   publisher_.publish(alert_topic(), codec::to_wire(alert), options_.qos, false);
   counters_.alerts_published.fetch_add(1);
+}
+
+void DeviceTopics::unexpected_report(const std::string& device_id,
+                                     const device::UnexpectedReport& report) {
+  json alert = codec::to_json(report);
+  alert["device"] = device_id;
+  alert["time"] = alert["at"];
+  publisher_.publish(unexpected_topic(), codec::to_wire(alert), options_.qos, false);
+  counters_.unexpected_published.fetch_add(1);
 }
 
 }  // namespace gh::mqtt_adapter

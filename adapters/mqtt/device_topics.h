@@ -52,7 +52,8 @@ enum class Rejection : size_t {
   kBadPicture,       // not a JPEG or PNG by content
   kUnavailable,      // no service attached yet
   kServiceRejected,  // the device service refused (e.g. unregistered, auto-register off)
-  kRetained,         // a retained stranger picture
+  kRetained,         // a retained message on any device input topic
+  kRateLimited,      // a picture over its door's devices.max-pictures-per-minute
   kCount
 };
 
@@ -63,11 +64,12 @@ std::string_view rejection_name(Rejection reason);      // "unknown_topic", "inv
 struct DeviceTopicsCounters {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DeviceTopic::kCount)> received{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Rejection::kCount)> rejected{};
-  std::atomic<uint64_t> accepted{0};            // the service applied the message
-  std::atomic<uint64_t> commands_sent{0};       // PREFIX/devices/{id}/command
-  std::atomic<uint64_t> statuses_published{0};  // PREFIX/devices/{id}/status
-  std::atomic<uint64_t> alerts_published{0};    // PREFIX/alerts/stranger
-  std::atomic<uint64_t> errors_published{0};    // PREFIX/devices/{id}/error
+  std::atomic<uint64_t> accepted{0};              // the service applied the message
+  std::atomic<uint64_t> commands_sent{0};         // PREFIX/devices/{id}/command
+  std::atomic<uint64_t> statuses_published{0};    // PREFIX/devices/{id}/status
+  std::atomic<uint64_t> alerts_published{0};      // PREFIX/alerts/stranger
+  std::atomic<uint64_t> unexpected_published{0};  // PREFIX/alerts/unexpected
+  std::atomic<uint64_t> errors_published{0};      // PREFIX/devices/{id}/error
 
   uint64_t received_of(DeviceTopic t) const { return received[static_cast<size_t>(t)].load(); }
   uint64_t rejected_of(Rejection r) const { return rejected[static_cast<size_t>(r)].load(); }
@@ -85,9 +87,10 @@ class DeviceTopics final : public device::DeviceEffects {
   // The filters to subscribe to: PREFIX/devices/+/{hello,availability,state,stranger}.
   std::vector<std::string> subscriptions() const;
 
-  // Handles one message from the broker. Never blocks, never throws. A retained stranger
-  // picture is refused (kRetained): the broker would hand it to us again on every
-  // resubscribe, raising the same alert after each reconnect.
+  // Handles one message from the broker. Never blocks, never throws. A retained message on
+  // any device input topic is refused (kRetained): the broker would hand it to us again on
+  // every resubscribe, and a planted or stale retained "UNLOCKED" would overwrite the door's
+  // real report (or a picture raise the same alert) after each reconnect.
   void on_message(const std::string& topic, const std::string& payload, bool retained = false);
 
   // ---- DeviceEffects ----
@@ -99,6 +102,10 @@ class DeviceTopics final : public device::DeviceEffects {
   // {alert_id, device, time, picture_id, content_type, size_bytes, url} on
   // PREFIX/alerts/stranger, QoS 1, not retained.
   void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
+  // {device, reported, desired, at, time, version} on PREFIX/alerts/unexpected, QoS 1, not
+  // retained.
+  void unexpected_report(const std::string& device_id,
+                         const device::UnexpectedReport& report) override;
 
   const DeviceTopicsCounters& counters() const { return counters_; }
   const DeviceTopicsOptions& options() const { return options_; }
@@ -106,6 +113,7 @@ class DeviceTopics final : public device::DeviceEffects {
   // Topic names, for tests and the docs.
   std::string device_topic(const std::string& id, std::string_view word) const;
   std::string alert_topic() const;
+  std::string unexpected_topic() const;  // PREFIX/alerts/unexpected
 
  private:
   void on_hello(const std::string& id, const std::string& payload);

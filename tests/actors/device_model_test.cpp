@@ -167,11 +167,175 @@ TEST_F(DeviceGiven, RepeatedCommandIdStartsNothing) {
 
 TEST_F(DeviceGiven, StrangerIsRecorded) {
   when(Hello{{}, true});
-  when(RecordStranger{"abc", "image/png", 42, "alert1"});
+  when(RecordStranger{"abc", "image/png", 42, "alert1", {}});
   EXPECT_EQ(state_.strangers_seen, 1u);
   ASSERT_TRUE(state_.last_stranger);
   EXPECT_EQ(state_.last_stranger->picture_id, "abc");
-  EXPECT_EQ(rejected(RecordStranger{"", "image/png", 1, "a"}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(rejected(RecordStranger{"", "image/png", 1, "a", {}}).code(), Code::kInvalidArgument);
+}
+
+// ---- item 4 of issue 9: a report no command explains is recorded as such ----
+
+TEST_F(DeviceGiven, DoorUnlockingItselfIsRecordedAsUnexpected) {
+  when(Hello{{}, true});
+  lock(events::LOCK, "c1");
+  when(ReportState{events::LOCKED});  // confirms c1
+  ASSERT_EQ(state_.desired, events::LOCKED);
+
+  auto events = when(ReportState{events::UNLOCKED}, kNow + 1000);
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_TRUE(events[0].has_lock_state_unexpected());
+  EXPECT_EQ(events[0].lock_state_unexpected().reported(), events::UNLOCKED);
+  EXPECT_EQ(events[0].lock_state_unexpected().desired_at_the_time(), events::LOCKED);
+  EXPECT_EQ(state_.desired, events::LOCKED) << "desired must not follow an unexplained report";
+  EXPECT_EQ(state_.reported, events::UNLOCKED);
+  ASSERT_TRUE(state_.unexpected);
+  EXPECT_EQ(state_.unexpected->reported, events::UNLOCKED);
+  EXPECT_EQ(state_.unexpected->at_ms, kNow + 1000);
+
+  EXPECT_TRUE(when(ReportState{events::UNLOCKED}).empty()) << "a repeat is explained";
+  EXPECT_TRUE(state_.unexpected) << "still unexplained";
+
+  events = when(ReportState{events::LOCKED});  // back where it should be
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].has_lock_state_reported());
+  EXPECT_FALSE(state_.unexpected);
+}
+
+TEST_F(DeviceGiven, ReportsTowardsTheSentCommandAreExplained) {
+  when(Hello{{}, true});
+  EXPECT_TRUE(when(ReportState{events::UNLOCKED})[0].has_lock_state_reported())
+      << "the first report of a new door";
+  lock(events::LOCK, "c1");
+  EXPECT_TRUE(when(ReportState{events::LOCKING})[0].has_lock_state_reported());
+  auto events = when(ReportState{events::LOCKED});
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[0].has_lock_state_reported());
+  EXPECT_TRUE(events[1].has_lock_command_confirmed());
+  lock(events::UNLOCK, "c2");
+  events = when(ReportState{events::JAMMED});
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[0].has_lock_state_reported());
+  EXPECT_TRUE(events[1].has_lock_command_failed());
+  EXPECT_FALSE(state_.unexpected);
+}
+
+TEST_F(DeviceGiven, ReportsNoCommandExplainsAreUnexpected) {
+  when(Hello{{}, true});
+  when(ReportState{events::LOCKED});
+  // Never commanded (desired UNKNOWN): opened by hand.
+  EXPECT_TRUE(when(ReportState{events::UNLOCKING})[0].has_lock_state_unexpected());
+  // A LOCK towards the other way does not explain UNLOCKED.
+  lock(events::LOCK, "c1");
+  EXPECT_TRUE(when(ReportState{events::UNLOCKED})[0].has_lock_state_unexpected());
+  // JAMMED without a command in flight.
+  when(ReportState{events::LOCKED});  // confirms c1
+  EXPECT_TRUE(when(ReportState{events::JAMMED})[0].has_lock_state_unexpected());
+  // A command the door was never sent (it was offline) explains nothing.
+  when(SetAvailability{false});
+  lock(events::LOCK, "c2");
+  ASSERT_EQ(state_.pending->status, CommandStatus::kRequested);
+  auto events = when(ReportState{events::LOCKING});
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[0].has_device_came_online());
+  EXPECT_TRUE(events[1].has_lock_state_unexpected());
+  EXPECT_EQ(events[1].lock_state_unexpected().desired_at_the_time(), events::LOCKED);
+}
+
+TEST_F(DeviceGiven, ConfirmedCommandClearsTheUnexpectedReport) {
+  when(Hello{{}, true});
+  when(ReportState{events::LOCKED});
+  when(ReportState{events::UNLOCKED});
+  ASSERT_TRUE(state_.unexpected);
+  lock(events::LOCK, "c1");
+  EXPECT_TRUE(state_.unexpected);
+  when(ReportState{events::LOCKED});
+  EXPECT_FALSE(state_.unexpected);
+  auto entries = audit(history_);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].kind, AuditKind::kUnexpected);
+  EXPECT_EQ(entries[0].unexpected.reported, events::UNLOCKED);
+  EXPECT_EQ(entries[0].unexpected.version, 4u);
+  EXPECT_EQ(entries[1].kind, AuditKind::kCommand);
+  EXPECT_EQ(entries[1].command.status, CommandStatus::kConfirmed);
+}
+
+// ---- pictures: quota, retention, rate limit ----
+
+std::vector<std::string> dropped_ids(const std::vector<Envelope>& events, const char* reason) {
+  std::vector<std::string> out;
+  for (const auto& e : events)
+    if (e.has_stranger_pictures_dropped() && e.stranger_pictures_dropped().reason() == reason)
+      for (const auto& id : e.stranger_pictures_dropped().picture_ids()) out.push_back(id);
+  return out;
+}
+
+TEST_F(DeviceGiven, PicturesOverTheCountQuotaDropTheOldest) {
+  when(Hello{{}, true});
+  PictureLimits limits{3, 0, 0, 0};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 10, "a", limits}).size(),
+              1u);
+  auto events = when(RecordStranger{"p3", "image/jpeg", 10, "a", limits});
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[0].has_stranger_seen());
+  EXPECT_EQ(dropped_ids(events, "quota"), std::vector<std::string>{"p0"});
+  EXPECT_EQ(dropped_pictures(state_, events), std::vector<std::string>{"p0"});
+  ASSERT_EQ(state_.pictures.size(), 3u);
+  EXPECT_EQ(state_.pictures.front().picture_id, "p1");
+  EXPECT_EQ(state_.strangers_seen, 4u) << "the StrangerSeen events stay";
+}
+
+TEST_F(DeviceGiven, PicturesOverTheByteQuotaDropTheOldestButNeverTheNewOne) {
+  when(Hello{{}, true});
+  PictureLimits limits{0, 100, 0, 0};
+  when(RecordStranger{"a", "image/jpeg", 40, "x", limits});
+  when(RecordStranger{"b", "image/jpeg", 40, "x", limits});
+  auto events = when(RecordStranger{"c", "image/jpeg", 40, "x", limits});
+  EXPECT_EQ(dropped_ids(events, "quota"), std::vector<std::string>{"a"});
+  events = when(RecordStranger{"huge", "image/jpeg", 500, "x", limits});
+  EXPECT_EQ(dropped_ids(events, "quota"), (std::vector<std::string>{"b", "c"}));
+  ASSERT_EQ(state_.pictures.size(), 1u);
+  EXPECT_EQ(state_.pictures[0].picture_id, "huge");
+}
+
+TEST_F(DeviceGiven, AResentPictureIsKeptOnceAndItsBytesAreNotDeleted) {
+  when(Hello{{}, true});
+  PictureLimits limits{2, 0, 0, 0};
+  when(RecordStranger{"a", "image/jpeg", 1, "x", limits});
+  when(RecordStranger{"b", "image/jpeg", 1, "x", limits});
+  auto events = when(RecordStranger{"a", "image/jpeg", 1, "x", limits});
+  EXPECT_TRUE(dropped_ids(events, "quota").empty());
+  ASSERT_EQ(state_.pictures.size(), 2u);
+  EXPECT_EQ(state_.pictures[1].picture_id, "a") << "moved to the newest place";
+  events = when(RecordStranger{"c", "image/jpeg", 1, "x", limits});
+  EXPECT_EQ(dropped_ids(events, "quota"), std::vector<std::string>{"b"});
+}
+
+TEST_F(DeviceGiven, PicturesPastTheRetentionAreDropped) {
+  when(Hello{{}, true});
+  PictureLimits limits{0, 0, 1000, 0};
+  when(RecordStranger{"old", "image/jpeg", 1, "x", limits}, kNow);
+  when(RecordStranger{"new", "image/jpeg", 1, "x", limits}, kNow + 500);
+  EXPECT_TRUE(when(PrunePictures{limits}, kNow + 1000).empty()) << "not older than 1000 ms yet";
+  auto events = when(PrunePictures{limits}, kNow + 1001, events::Cause::SYSTEM);
+  EXPECT_EQ(dropped_ids(events, "retention"), std::vector<std::string>{"old"});
+  events = when(RecordStranger{"newest", "image/jpeg", 1, "x", limits}, kNow + 5000);
+  EXPECT_EQ(dropped_ids(events, "retention"), std::vector<std::string>{"new"});
+  ASSERT_EQ(state_.pictures.size(), 1u);
+  EXPECT_TRUE(when(PrunePictures{limits}, kNow + 5000).empty());
+}
+
+TEST_F(DeviceGiven, PicturesOverTheRateLimitAreRefused) {
+  when(Hello{{}, true});
+  PictureLimits limits{0, 0, 0, 6};
+  for (int i = 0; i < 6; ++i)
+    when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 1, "x", limits}, kNow + i * 1000);
+  auto refused = decide(state_, RecordStranger{"p6", "image/jpeg", 1, "x", limits}, kNow + 59999);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), Code::kTooLarge);
+  // A minute after the first, one more is allowed.
+  EXPECT_EQ(when(RecordStranger{"p6", "image/jpeg", 1, "x", limits}, kNow + 60000).size(), 1u);
 }
 
 TEST_F(DeviceGiven, AuditShowsWhoAskedAndTheOutcome) {
@@ -201,10 +365,11 @@ TEST(DeviceModel, ParsesLockStatesAndActions) {
 // survives encode/decode.
 TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   std::mt19937 random(7);
+  const PictureLimits limits{4, 30, 40000, 0};
   when(Hello{{"lock", "front", "1"}, true});
   for (int i = 0; i < 400; ++i) {
     int64_t now = kNow + i * 1000;
-    switch (random() % 7) {
+    switch (random() % 8) {
       case 0:
         (void)lock(events::LOCK, "c" + std::to_string(i), now);
         break;
@@ -212,7 +377,7 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
         (void)lock(events::UNLOCK, "c" + std::to_string(i), now);
         break;
       case 2:
-        (void)when(ReportState{events::LOCKED}, now);
+        (void)when(ReportState{random() % 2 == 0 ? events::LOCKED : events::UNLOCKED}, now);
         break;
       case 3:
         (void)when(ReportState{events::JAMMED}, now);
@@ -224,7 +389,10 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
         if (state_.pending) (void)when(ExpireCommand{state_.pending->id}, now + 100000);
         break;
       case 6:
-        (void)when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 9, "a"}, now);
+        (void)when(RecordStranger{"p" + std::to_string(i % 50), "image/jpeg", 9, "a", limits}, now);
+        break;
+      case 7:
+        (void)when(PrunePictures{limits}, now);
         break;
     }
   }
@@ -253,6 +421,18 @@ TEST(DeviceSnapshot, InconsistentSnapshotIsRejected) {
   EXPECT_FALSE(from_snapshot(snapshot));
   snapshots::Snapshot empty;
   EXPECT_FALSE(from_snapshot(empty));
+}
+
+// A snapshot written before schema v4 lacks the kept pictures: replaying is the only way to
+// know which picture bytes are still stored.
+TEST(DeviceSnapshot, SnapshotWithoutDeviceFormatIsIgnored) {
+  State state;
+  state.id = "d1";
+  state.version = 4;
+  auto snapshot = to_snapshot(state, kNow);
+  EXPECT_TRUE(from_snapshot(snapshot));
+  snapshot.mutable_device()->clear_device_format();
+  EXPECT_FALSE(from_snapshot(snapshot));
 }
 
 }  // namespace

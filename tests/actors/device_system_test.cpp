@@ -35,6 +35,18 @@ class RecordedEffects : public DeviceEffects {
     std::lock_guard lock(mutex_);
     alerts_.push_back(device_id + " " + s.picture_id);
   }
+  void unexpected_report(const std::string& device_id, const UnexpectedReport& r) override {
+    std::lock_guard lock(mutex_);
+    unexpected_.push_back(device_id + " " + std::string(lock_state_name(r.reported)) + " " +
+                          std::string(lock_state_name(r.desired)));
+    changed_.notify_all();
+  }
+  // Effects run after the caller is answered: wait (generously) for `n` alerts.
+  std::vector<std::string> wait_unexpected(size_t n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(30), [&] { return unexpected_.size() >= n; });
+    return unexpected_;
+  }
   // Waits (generously: the machine may be slow) until `n` commands were sent.
   std::vector<std::string> wait_commands(size_t n) {
     std::unique_lock lock(mutex_);
@@ -51,6 +63,7 @@ class RecordedEffects : public DeviceEffects {
   std::condition_variable changed_;
   std::vector<std::string> commands_;
   std::vector<std::string> alerts_;
+  std::vector<std::string> unexpected_;
   size_t statuses_ = 0;
   std::map<std::string, uint64_t> last_version_;
 };
@@ -253,6 +266,144 @@ TEST_F(DeviceSystemTest, StateAtVersionAndPictures) {
   });
   ASSERT_TRUE(stranger.is_ok());
   EXPECT_EQ(devices_->picture("pic1").value(), "\x89PNG...");
+}
+
+// Issue 9 item 4: a door that unlocks with no command asking for it is recorded as such,
+// alerted, audited, kept through a restart, and does not move `desired`.
+TEST_F(DeviceSystemTest, UnexplainedReportIsRecordedAlertedAndAudited) {
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto command = lock("door1", events::LOCK);
+  ASSERT_TRUE(command.is_ok());
+  ASSERT_TRUE(report("door1", events::LOCKED).is_ok());
+  auto state = report("door1", events::UNLOCKED);
+  ASSERT_TRUE(state.is_ok());
+  EXPECT_EQ(state->desired, events::LOCKED);
+  EXPECT_EQ(state->reported, events::UNLOCKED);
+  ASSERT_TRUE(state->unexpected);
+  EXPECT_EQ(state->unexpected->reported, events::UNLOCKED);
+  EXPECT_EQ(effects_.wait_unexpected(1), std::vector<std::string>{"door1 UNLOCKED LOCKED"});
+
+  auto log = journal_->read_stream(device_stream("door1"), 1);
+  ASSERT_TRUE(log.is_ok());
+  ASSERT_TRUE(log->back().has_lock_state_unexpected());
+  EXPECT_EQ(log->back().cause().name(), "door1");
+  EXPECT_EQ(log->back().lock_state_unexpected().desired_at_the_time(), events::LOCKED);
+
+  auto history = devices_->history("door1");
+  ASSERT_TRUE(history.is_ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].kind, AuditKind::kCommand);
+  EXPECT_EQ((*history)[1].kind, AuditKind::kUnexpected);
+  EXPECT_EQ((*history)[1].unexpected.version, log->back().version());
+
+  reopen();  // through a snapshot (every 3 events)
+  auto after = get("door1");
+  ASSERT_TRUE(after.is_ok());
+  ASSERT_TRUE(after->unexpected);
+  EXPECT_EQ(after->desired, events::LOCKED);
+  EXPECT_EQ(after->unexpected->version, log->back().version());
+}
+
+// Issue 9 item 3: 25 pictures of 2 MiB from one door. Before: all 25 kept (50 MiB). After:
+// the quota (20 pictures, 20 MiB: here 10 pictures) is kept, the oldest are gone from
+// RocksDB and fetching them is kNotFound; the StrangerSeen events stay. The clock moves 11 s
+// per picture so the rate limit (6 a minute) lets them all in.
+TEST_F(DeviceSystemTest, TwentyFivePicturesKeepTheQuotaAndDropTheOldest) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
+  auto options = [now] {
+    DeviceSystemOptions o;
+    o.clock = [now] { return now->load(); };
+    o.pictures = PictureLimits{20, 20u << 20, 30LL * 24 * 3600 * 1000, 6};
+    return o;
+  };
+  reopen(options());
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto picture = [](int i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "pic%02d", i);
+    return Picture{id, "image/jpeg", std::string(2 << 20, static_cast<char>('a' + i))};
+  };
+  for (int i = 0; i < 25; ++i) {
+    *now += 11000;
+    auto stranger = wait_for<Stranger>(
+        [&](auto done) { devices_->report_stranger("door1", picture(i), done); });
+    ASSERT_TRUE(stranger.is_ok()) << i << ": " << stranger.status().to_string();
+  }
+  auto state = get("door1");
+  ASSERT_TRUE(state.is_ok());
+  EXPECT_EQ(state->strangers_seen, 25u) << "the events stay";
+  ASSERT_EQ(state->pictures.size(), 10u);
+  EXPECT_EQ(state->pictures.front().picture_id, "pic15");
+  for (int i = 0; i < 25; ++i) {
+    auto bytes = devices_->picture(picture(i).id);
+    if (i < 15) {
+      ASSERT_FALSE(bytes.is_ok()) << i;
+      EXPECT_EQ(bytes.status().code(), Code::kNotFound);
+      EXPECT_NE(bytes.status().message().find("dropped"), std::string::npos);
+      EXPECT_EQ(journal_->read_blob(DeviceSystem::picture_key(picture(i).id)).status().code(),
+                Code::kNotFound);
+    } else {
+      ASSERT_TRUE(bytes.is_ok()) << i;
+      EXPECT_EQ(*bytes, picture(i).bytes);
+    }
+  }
+  // After a restart (recovery through a snapshot) the quota still counts the kept ones.
+  reopen(options());
+  *now += 11000;
+  ASSERT_TRUE(wait_for<Stranger>([&](auto done) {
+                devices_->report_stranger("door1", picture(25), done);
+              }).is_ok());
+  EXPECT_EQ(devices_->picture("pic15").status().code(), Code::kNotFound);
+  EXPECT_TRUE(devices_->picture("pic16").is_ok());
+  EXPECT_EQ(get("door1")->pictures.size(), 10u);
+}
+
+TEST_F(DeviceSystemTest, PicturesOverTheRateLimitAreRefusedAndWriteNothing) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
+  DeviceSystemOptions options;
+  options.clock = [now] { return now->load(); };
+  reopen(options);
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto send = [&](int i) {
+    return wait_for<Stranger>([&](auto done) {
+      devices_->report_stranger("door1", Picture{"p" + std::to_string(i), "image/png", "x"}, done);
+    });
+  };
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(send(i).is_ok()) << i;
+  const auto before = journal_->last_position();
+  auto refused = send(6);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), Code::kTooLarge);
+  EXPECT_EQ(journal_->last_position(), before) << "a refused picture wrote something";
+  EXPECT_EQ(devices_->picture("p6").status().code(), Code::kNotFound);
+  *now += 60001;
+  EXPECT_TRUE(send(7).is_ok());
+}
+
+TEST_F(DeviceSystemTest, PicturesPastTheRetentionAreDroppedBySweep) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
+  DeviceSystemOptions options;
+  options.clock = [now] { return now->load(); };
+  options.picture_sweep_interval = std::chrono::milliseconds(0);  // swept by hand below
+  reopen(options);
+  ASSERT_TRUE(hello("door1").is_ok());
+  ASSERT_TRUE(hello("door2").is_ok());
+  ASSERT_TRUE(wait_for<Stranger>([&](auto done) {
+                devices_->report_stranger("door1", Picture{"old", "image/png", "o"}, done);
+              }).is_ok());
+  *now += 30LL * 24 * 3600 * 1000;  // exactly the retention: still kept
+  auto swept = wait_for<size_t>([&](auto done) { devices_->prune_pictures(done); });
+  ASSERT_TRUE(swept.is_ok());
+  EXPECT_EQ(*swept, 2u);
+  EXPECT_TRUE(devices_->picture("old").is_ok());
+  *now += 1;
+  ASSERT_TRUE(wait_for<size_t>([&](auto done) { devices_->prune_pictures(done); }).is_ok());
+  EXPECT_EQ(devices_->picture("old").status().code(), Code::kNotFound);
+  auto log = journal_->read_stream(device_stream("door1"), 1);
+  ASSERT_TRUE(log.is_ok());
+  ASSERT_TRUE(log->back().has_stranger_pictures_dropped());
+  EXPECT_EQ(log->back().stranger_pictures_dropped().reason(), "retention");
+  EXPECT_EQ(log->back().cause().kind(), events::Cause::SYSTEM);
 }
 
 TEST_F(DeviceSystemTest, LockAllReachesEveryDevice) {

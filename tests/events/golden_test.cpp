@@ -8,6 +8,8 @@
 //   v3: scripted actions (events 450-454), no snapshot.
 //   v4: door credentials and provisioning keys (events 500-503, Cause PROVISIONING_KEY), no
 //       snapshot.
+//   v5: unexpected lock reports and dropped pictures (events 111-112), a device snapshot with
+//       the kept pictures and the unexpected report.
 //
 // Regenerate (only when adding a schema version, never to "fix" a failing test):
 //   GH_WRITE_GOLDEN=v2 build/tests/events/events_test --gtest_filter=GoldenTest.Generate
@@ -38,6 +40,7 @@ const std::string kV1Dir = kDataDir + "/v1";
 const std::string kV2Dir = kDataDir + "/v2";
 const std::string kV3Dir = kDataDir + "/v3";
 const std::string kV4Dir = kDataDir + "/v4";
+const std::string kV5Dir = kDataDir + "/v5";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -520,6 +523,57 @@ void write_v4_log(Journal& journal) {
 }
 
 std::vector<snapshots::Snapshot> v4_snapshots() { return {}; }
+// Every event type new in schema v5, every field set, through the real journal: the back
+// door unlocks with nobody asking (a hand, a key or a fake), then its oldest pictures go over
+// the quota and, later, past the retention.
+void write_v5_log(Journal& journal) {
+  const auto door = cause(events::Cause::DEVICE, "back-door", "mqtt");
+  const auto by_gatehouse = cause(events::Cause::SYSTEM, "pictures", "system");
+  LogWriter log(journal, 1764144000000);  // 2025-11-26T08:00:00Z
+  const std::string stream = "device/back-door";
+  Envelope e;
+  e.mutable_lock_state_unexpected()->set_reported(events::UNLOCKED);
+  e.mutable_lock_state_unexpected()->set_desired_at_the_time(events::LOCKED);
+  log.append(stream, door, "report-17", {e});
+  e.Clear();
+  e.mutable_stranger_pictures_dropped()->add_picture_ids("0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+  e.mutable_stranger_pictures_dropped()->add_picture_ids("1a1b2c3d4e5f60718293a4b5c6d7e8f9");
+  e.mutable_stranger_pictures_dropped()->set_reason("quota");
+  log.append(stream, door, "", {e});
+  e.Clear();
+  e.mutable_stranger_pictures_dropped()->add_picture_ids("2a1b2c3d4e5f60718293a4b5c6d7e8f9");
+  e.mutable_stranger_pictures_dropped()->set_reason("retention");
+  log.append(stream, by_gatehouse, "", {e});
+}
+
+// A device snapshot with every field of schema v5 set (the kept pictures, the picture times,
+// the unexpected report and the format marker are new).
+std::vector<snapshots::Snapshot> v5_snapshots() {
+  snapshots::Snapshot s = v1_snapshot();
+  s.set_stream("device/back-door");
+  s.set_version(21);
+  s.set_taken_at_unix_ms(1764144100000);
+  auto* d = s.mutable_device();
+  d->set_id("back-door");
+  d->set_online(true);
+  d->set_version(21);
+  d->set_desired(events::LOCKED);
+  d->set_reported(events::UNLOCKED);
+  auto* u = d->mutable_unexpected();
+  u->set_reported(events::UNLOCKED);
+  u->set_desired(events::LOCKED);
+  u->set_at_ms(1764144001000);
+  u->set_version(19);
+  for (int i = 0; i < 2; ++i) {
+    auto* p = d->add_pictures();
+    p->set_picture_id(std::to_string(3 + i) + "a1b2c3d4e5f60718293a4b5c6d7e8f9");
+    p->set_size_bytes(2097152 - i);
+    p->set_seen_at_ms(1764144002000 + i * 1000);
+    d->add_picture_times(1764144002000 + i * 1000);
+  }
+  d->set_device_format(1);
+  return {s};
+}
 
 // ---- the versions ----
 
@@ -538,6 +592,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v2", write_v2_log, v2_snapshots, true},
       {"v3", write_v3_log, v3_snapshots, true},
       {"v4", write_v4_log, v4_snapshots, true},
+      {"v5", write_v5_log, v5_snapshots, true},
   };
   return *versions;
 }
@@ -960,6 +1015,46 @@ TEST(GoldenTest, V4EventsSpotChecks) {
 TEST(GoldenTest, V4HasNoSnapshots) { expect_snapshots_decode_as_written(kV4Dir, 0); }
 
 TEST(GoldenTest, V4DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV4Dir); }
+
+// ---- v5 ----
+
+TEST(GoldenTest, V5EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV5Dir); }
+
+TEST(GoldenTest, V5EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV5Dir, {{"device/back-door", 3}});
+}
+
+TEST(GoldenTest, V5EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV5Dir);
+  ASSERT_EQ(envelopes.size(), 3u);
+  const Envelope& unexpected = envelopes[0];
+  EXPECT_EQ(unexpected.stream(), "device/back-door");
+  EXPECT_EQ(unexpected.command_id(), "report-17");
+  EXPECT_EQ(unexpected.cause().kind(), events::Cause::DEVICE);
+  EXPECT_EQ(unexpected.time_unix_ms(), 1764144001000);
+  EXPECT_EQ(unexpected.lock_state_unexpected().reported(), events::UNLOCKED);
+  EXPECT_EQ(unexpected.lock_state_unexpected().desired_at_the_time(), events::LOCKED);
+  EXPECT_EQ(envelopes[1].stranger_pictures_dropped().picture_ids_size(), 2);
+  EXPECT_EQ(envelopes[1].stranger_pictures_dropped().reason(), "quota");
+  EXPECT_EQ(envelopes[2].stranger_pictures_dropped().picture_ids(0),
+            "2a1b2c3d4e5f60718293a4b5c6d7e8f9");
+  EXPECT_EQ(envelopes[2].stranger_pictures_dropped().reason(), "retention");
+  EXPECT_EQ(envelopes[2].cause().kind(), events::Cause::SYSTEM);
+}
+
+TEST(GoldenTest, V5SnapshotsStillDecodeToTheSameFields) {
+  expect_snapshots_decode_as_written(kV5Dir, 1);
+  auto snapshots = snapshots_of(kV5Dir);
+  ASSERT_EQ(snapshots.size(), 1u);
+  const auto& d = snapshots[0].device();
+  EXPECT_EQ(d.unexpected().reported(), events::UNLOCKED);
+  EXPECT_EQ(d.pictures_size(), 2);
+  EXPECT_EQ(d.pictures(1).size_bytes(), 2097151u);
+  EXPECT_EQ(d.picture_times_size(), 2);
+  EXPECT_EQ(d.device_format(), 1u);
+}
+
+TEST(GoldenTest, V5DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV5Dir); }
 
 // ---- all versions ----
 

@@ -272,6 +272,29 @@ TEST(JournalTest, BlobsAreWrittenWithTheEventsAndReadBack) {
   EXPECT_EQ(store.journal().read_blob("pic-3").status().code(), Code::kNotFound);
 }
 
+// Blob deletion rides on an append: deleted only with the events that say why, never by a
+// failed append; an absent key is no error; events stay.
+TEST(JournalTest, BlobsAreDeletedWithTheEventsThatRecordWhy) {
+  TempStore store;
+  AppendRequest first = request_of("device/d1", 0);
+  first.blobs.push_back({"pic-1", "one"});
+  first.blobs.push_back({"pic-2", "two"});
+  ASSERT_TRUE(store.journal().append_and_wait(first).is_ok());
+  // A conflicting append deletes nothing.
+  AppendRequest stale = request_of("device/d1", 0);
+  stale.delete_blobs = {"pic-1"};
+  EXPECT_EQ(store.journal().append_and_wait(stale).status().code(), Code::kConflict);
+  EXPECT_TRUE(store.journal().read_blob("pic-1").is_ok());
+  AppendRequest drop = request_of("device/d1", 1);
+  drop.delete_blobs = {"pic-1", "never-written"};
+  drop.blobs.push_back({"pic-3", "three"});
+  ASSERT_TRUE(store.journal().append_and_wait(drop).is_ok());
+  EXPECT_EQ(store.journal().read_blob("pic-1").status().code(), Code::kNotFound);
+  EXPECT_EQ(*store.journal().read_blob("pic-2"), "two");
+  EXPECT_EQ(*store.journal().read_blob("pic-3"), "three");
+  EXPECT_EQ(store.journal().read_stream("device/d1", 1)->size(), 2u);
+}
+
 TEST(JournalTest, ListStreamsByPrefixWithNamesThatPrefixEachOther) {
   TempStore store;
   for (auto [stream, count] : std::vector<std::pair<std::string, size_t>>{

@@ -438,6 +438,39 @@ TEST_F(HttpRoutesTest, PicturesByTokenOrSignedUrlWithEtag) {
   expect_error(client_->Get("/pictures/bad%20id", auth()), 400, "invalid_argument");
 }
 
+// A picture its door's quota or the retention dropped (issue 9 item 3) is 404 not_found on
+// both routes, with a message saying it may have been dropped, even to a client that cached
+// it (If-None-Match). The drop is written as the device actor writes it: the
+// StrangerPicturesDropped event and the blob deletion in one append.
+TEST_F(HttpRoutesTest, DroppedPictureIsNotFound) {
+  device_hello("door1");
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "dropped-bytes";
+  const std::string id = codec::picture_id(png);
+  ASSERT_TRUE(device::wait_for<device::Stranger>([&](auto done) {
+                devices_->report_stranger("door1", device::Picture{id, "image/png", png}, done);
+              }).is_ok());
+  ASSERT_EQ(client_->Get(("/pictures/" + id).c_str(), auth())->status, 200);
+
+  AppendRequest drop;
+  drop.stream = "device/door1";
+  drop.expected_version = *journal_->stream_version("device/door1");
+  drop.cause.set_kind(events::Cause::SYSTEM);
+  Envelope e;
+  e.mutable_stranger_pictures_dropped()->add_picture_ids(id);
+  e.mutable_stranger_pictures_dropped()->set_reason("quota");
+  drop.events.push_back(e);
+  drop.delete_blobs.push_back(device::picture_key(id));
+  ASSERT_TRUE(journal_->append_and_wait(std::move(drop)).is_ok());
+
+  auto gone = client_->Get(("/pictures/" + id).c_str(), auth());
+  expect_error(gone, 404, "not_found");
+  EXPECT_NE(body(gone)["error"]["message"].get<std::string>().find("dropped"), std::string::npos);
+  httplib::Headers conditional = auth();
+  conditional.emplace("If-None-Match", "\"" + id + "\"");
+  expect_error(client_->Get(("/pictures/" + id).c_str(), conditional), 404, "not_found");
+  expect_error(client_->Get(("/get_pic?id=" + id).c_str(), auth()), 404, "not_found");
+}
+
 TEST_F(HttpRoutesTest, LegacyRoutesLockEveryDevice) {
   auto hello = client_->Get("/hello");
   ASSERT_TRUE(hello);

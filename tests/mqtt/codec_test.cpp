@@ -179,10 +179,28 @@ TEST(DeviceJson, StateShape) {
 }
 
 TEST(DeviceJson, AuditEntryFlattensCommand) {
-  device::AuditEntry e{sample_command(), 3};
+  device::AuditEntry e;
+  e.command = sample_command();
+  e.requested_version = 3;
   json j = codec::to_json(e);
+  EXPECT_EQ(j["kind"], "command");
   EXPECT_EQ(j["command_id"], "cmd-1");
   EXPECT_EQ(j["requested_version"], 3);
+}
+
+TEST(DeviceJson, UnexpectedReportInStatusAndAudit) {
+  device::State s;
+  s.id = "d1";
+  EXPECT_TRUE(codec::to_json(s)["unexpected"].is_null());
+  s.unexpected = device::UnexpectedReport{events::UNLOCKED, events::LOCKED, 5000, 7};
+  json expected = json::parse(
+      R"({"reported":"UNLOCKED","desired":"LOCKED","at":"1970-01-01T00:00:05.000Z","version":7})");
+  EXPECT_EQ(codec::to_json(s)["unexpected"], expected);
+  device::AuditEntry e;
+  e.kind = device::AuditKind::kUnexpected;
+  e.unexpected = *s.unexpected;
+  expected["kind"] = "unexpected";
+  EXPECT_EQ(codec::to_json(e), expected);
 }
 
 TEST(BrokerUrl, Parses) {

@@ -238,20 +238,84 @@ TEST_F(DeviceTopicsTest, StrangerPictureRaisesAnAlertWithTheUrl) {
 }
 
 // A live retained publish reaches current subscribers as a normal message; the retained
-// flag marks the copies the broker replays on (re)subscribe, which must not re-alert.
-TEST_F(DeviceTopicsTest, RetainedStrangerPicturesAreRefused) {
+// flag marks the copies the broker replays on (re)subscribe. Planted before gatehouse
+// connects, they are exactly what every reconnect of gatehouse would see again: a retained
+// "UNLOCKED" would overwrite the door's real report each time. Every input topic refuses
+// them (issue 9 item 2).
+TEST_F(DeviceTopicsTest, RetainedMessagesOnEveryDeviceTopicAreRefused) {
   {
-    mqtt_test::TestClient early(broker_->url(), "early-door");
-    ASSERT_TRUE(early.connect());
-    ASSERT_TRUE(early.publish(topic("door1", "stranger"), kJpeg, /*retain=*/true));
+    mqtt_test::TestClient fake(broker_->url(), "fake-door");
+    ASSERT_TRUE(fake.connect());
+    ASSERT_TRUE(fake.publish(topic("door1", "hello"), "{}", /*retain=*/true));
+    ASSERT_TRUE(fake.publish(topic("door1", "availability"), "online", /*retain=*/true));
+    ASSERT_TRUE(fake.publish(topic("door1", "state"), "UNLOCKED", /*retain=*/true));
+    ASSERT_TRUE(fake.publish(topic("door1", "stranger"), kJpeg, /*retain=*/true));
   }
   start();
-  // The error goes out before our test device subscribes, so watch the counter.
+  // The errors go out before our test device subscribes, so watch the counter.
   EXPECT_TRUE(mqtt_test::eventually(
-      [&] { return topics_->counters().rejected_of(Rejection::kRetained) == 1; }));
-  EXPECT_EQ(topics_->counters().errors_published.load(), 1u);
-  EXPECT_EQ(journal_->last_position(), 0u);
+      [&] { return topics_->counters().rejected_of(Rejection::kRetained) == 4; }));
+  EXPECT_EQ(topics_->counters().errors_published.load(), 4u);
+  EXPECT_EQ(journal_->last_position(), 0u) << "a retained message wrote an event";
   EXPECT_TRUE(device_->messages_on("gatehouse/alerts/stranger").empty());
+  // The real door then speaks for itself; its retained fake stays refused.
+  hello("door1");
+  ASSERT_TRUE(device_->publish(topic("door1", "state"), "LOCKED"));
+  EXPECT_TRUE(wait_status("door1", [](const json& j) { return j["reported"] == "LOCKED"; }));
+  EXPECT_EQ(topics_->counters().rejected_of(Rejection::kRetained), 4u);
+}
+
+// Issue 9 item 4: a report no command explains is recorded, shown in the status and alerted.
+TEST_F(DeviceTopicsTest, UnexplainedReportRaisesAnUnexpectedAlert) {
+  start();
+  hello("door1");
+  events::Cause cause;
+  cause.set_kind(events::Cause::API_TOKEN);
+  cause.set_name("ops");
+  cause.set_channel("http");
+  auto command = wait_for<device::CommandRecord>(
+      [&](auto done) { devices_->request_lock("door1", events::LOCK, "", cause, done); });
+  ASSERT_TRUE(command.is_ok());
+  ASSERT_TRUE(device_->publish(topic("door1", "state"), "LOCKED"));
+  ASSERT_TRUE(wait_status(
+      "door1", [](const json& j) { return j["reported"] == "LOCKED" && j["pending"].is_null(); }));
+
+  ASSERT_TRUE(device_->publish(topic("door1", "state"), "UNLOCKED"));  // nobody asked
+  auto alert = device_->wait_for("gatehouse/alerts/unexpected");
+  ASSERT_TRUE(alert);
+  EXPECT_FALSE(alert->retained);
+  json j = parse(alert->payload);
+  EXPECT_EQ(j["device"], "door1");
+  EXPECT_EQ(j["reported"], "UNLOCKED");
+  EXPECT_EQ(j["desired"], "LOCKED");
+  EXPECT_TRUE(j["at"].is_string());
+  auto status = wait_status("door1", [](const json& s) { return !s["unexpected"].is_null(); });
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["desired"], "LOCKED");
+  EXPECT_EQ((*status)["reported"], "UNLOCKED");
+  EXPECT_EQ((*status)["unexpected"]["reported"], "UNLOCKED");
+  EXPECT_EQ(topics_->counters().unexpected_published.load(), 1u);
+
+  // Back to the desired state: explained, the status clears it, no new alert.
+  ASSERT_TRUE(device_->publish(topic("door1", "state"), "LOCKED"));
+  EXPECT_TRUE(wait_status("door1", [](const json& s) {
+    return s["reported"] == "LOCKED" && s["unexpected"].is_null();
+  }));
+  EXPECT_EQ(device_->messages_on("gatehouse/alerts/unexpected").size(), 1u);
+}
+
+TEST_F(DeviceTopicsTest, PicturesOverTheRateLimitAreAnsweredAndWriteNothing) {
+  device::DeviceSystemOptions options;
+  options.pictures.max_per_minute = 2;
+  start(options);
+  hello("door1");
+  ASSERT_TRUE(device_->publish(topic("door1", "stranger"), kJpeg));
+  ASSERT_TRUE(device_->publish(topic("door1", "stranger"), kPng));
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] { return device_->messages_on("gatehouse/alerts/stranger").size() == 2; }));
+  expect_error("door1", "stranger", kJpeg + "x", "too_large", "rate_limited");
+  EXPECT_EQ(topics_->counters().rejected_of(Rejection::kRateLimited), 1u);
+  EXPECT_EQ(device_->messages_on("gatehouse/alerts/stranger").size(), 2u);
 }
 
 TEST_F(DeviceTopicsTest, BadInputIsAnsweredOnTheErrorTopicAndWritesNothing) {

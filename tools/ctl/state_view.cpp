@@ -54,6 +54,13 @@ std::string render_device(const device::State& s) {
         << " " << s.last_stranger->size_bytes << " bytes at "
         << time_or_dash(s.last_stranger->seen_at_ms) << " alert=" << s.last_stranger->alert_id
         << "\n";
+  out << "pictures_kept: " << s.pictures.size() << "\n";
+  if (s.unexpected)
+    out << "unexpected: " << device::lock_state_name(s.unexpected->reported) << " (desired "
+        << device::lock_state_name(s.unexpected->desired) << ") at "
+        << time_or_dash(s.unexpected->at_ms) << " v" << s.unexpected->version << "\n";
+  else
+    out << "unexpected: -\n";
   out << "updated_at: " << time_or_dash(s.updated_at_ms) << "\n";
   return out.str();
 }
