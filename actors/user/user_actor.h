@@ -38,7 +38,7 @@ struct UserContext {
   std::function<int64_t()> clock;  // unix ms
   UserPolicy policy;
   std::atomic<uint64_t> logins_ok{0};
-  std::atomic<uint64_t> logins_failed{0};  // wrong password or answer, unknown user, locked
+  std::atomic<uint64_t> logins_failed{0};  // wrong password, unknown user, hashing refused
 };
 
 // ---- calls (the raw secrets travel only to the hashing thread, never into events) ----
@@ -60,10 +60,11 @@ struct ChangePasswordOp {
   std::string old_password;
   std::string new_password;  // passed validate_password()
 };
+// Over the legacy topics (the call's cause has channel kLegacyChannel) the model allows
+// only a first question for a user registered there (may_set_question()).
 struct SetQuestionOp {
   std::string question;  // passed validate_question()
   std::string answer;    // normalised, non-empty
-  bool only_if_unset = false;
 };
 struct ResetOp {
   std::string answer;        // normalised

@@ -189,8 +189,9 @@ class ChatServerFixture : public ::testing::Test {
     snapshots_ = std::make_unique<SnapshotStore>(database_.get());
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
+    if (before_chat_) before_chat_();
     chat_ = std::make_unique<chat::ChatSystem>(*system_, *journal_, snapshots_.get(),
-                                               chat::ChatSystemOptions::for_tests());
+                                               chat_system_options_);
     ASSERT_TRUE(chat_->status().is_ok()) << chat_->status().to_string();
 
     mqtt_adapter::MqttConnectionOptions options;
@@ -255,6 +256,8 @@ class ChatServerFixture : public ::testing::Test {
   int mqtt_version_ = 5;
   mqtt_adapter::ChatTopicsOptions chat_options_;
   mqtt_adapter::LegacyChatOptions legacy_options_;
+  chat::ChatSystemOptions chat_system_options_ = chat::ChatSystemOptions::for_tests();
+  std::function<void()> before_chat_;  // runs on the fresh journal before the ChatSystem
   std::unique_ptr<mqtt_adapter::MqttConnection> connection_;
   std::unique_ptr<mqtt_adapter::ChatTopics> topics_;
   std::unique_ptr<mqtt_adapter::LegacyChat> legacy_;
