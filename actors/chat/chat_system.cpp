@@ -336,8 +336,7 @@ void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
 
 Status ChatSystem::admit(const std::string& account, const Caller& caller) {
   const std::string source = source_key(caller);
-  const int64_t wait =
-      throttle_->admit({account, source, shared_source(caller)}, options_.clock());
+  const int64_t wait = throttle_->admit({account, source, shared_source(caller)}, options_.clock());
   if (wait == 0) return Status::ok();
   users_->logins_failed++;
   return throttled(wait);
@@ -367,8 +366,8 @@ void ChatSystem::register_user(const std::string& name, const std::string& passw
                    }});
 }
 
-void ChatSystem::login(const std::string& name, const std::string& password,
-                       const Caller& caller, Callback<LoginResult> done) {
+void ChatSystem::login(const std::string& name, const std::string& password, const Caller& caller,
+                       Callback<LoginResult> done) {
   // A name that can never be registered is refused without a hash: it is known to be
   // nobody's, so the time taken tells nothing.
   if (!user::validate_user_name(name).is_ok()) {
@@ -454,14 +453,13 @@ void ChatSystem::set_security_question(const std::string& user, const std::strin
 
 void ChatSystem::security_question(const std::string& user, Callback<std::string> done) {
   if (!user::validate_user_name(user).is_ok()) return done(user::no_question());
-  call_user(user, {user::ReadOp{}, user_cause(user),
-                   [done = std::move(done)](Result<user::UserReply> r) {
-                     // An unknown user reads as one without a question.
-                     if (!r && r.status().code() == Code::kNotFound)
-                       return done(user::no_question());
-                     if (!r) return done(r.status());
-                     done(user::security_question(*r->state));
-                   }});
+  call_user(user,
+            {user::ReadOp{}, user_cause(user), [done = std::move(done)](Result<user::UserReply> r) {
+               // An unknown user reads as one without a question.
+               if (!r && r.status().code() == Code::kNotFound) return done(user::no_question());
+               if (!r) return done(r.status());
+               done(user::security_question(*r->state));
+             }});
 }
 
 void ChatSystem::reset_password(const std::string& user, const std::string& answer,

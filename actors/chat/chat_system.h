@@ -36,8 +36,8 @@ struct ChatSystemOptions {
   unsigned long long argon2_ops = 2;    // Argon2id passes (OWASP minimum: 2)
   size_t argon2_mem_bytes = 19u << 20;  // Argon2id memory in bytes (OWASP minimum: 19 MiB)
   size_t hash_threads = 1;              // password hashing threads (each ~40 hashes/s)
-  size_t hash_queue = 256;  // hashing jobs waiting; beyond: kUnavailable "too many logins"
-  user::UserPolicy policy;  // session lifetime
+  size_t hash_queue = 256;   // hashing jobs waiting; beyond: kUnavailable "too many logins"
+  user::UserPolicy policy;   // session lifetime
   ThrottleOptions throttle;  // guessing limits per source, account and (account, source)
   size_t max_text_bytes = room::kDefaultMaxTextBytes;         // one message's text
   size_t max_messages_in_memory = room::kDefaultMaxMessages;  // per live room; older: log
@@ -83,7 +83,7 @@ class ChatSystem final : public ChatService {
   uint64_t logins_failed() const { return users_->logins_failed.load(); }
   uint64_t hashes() const { return hasher_->hashes(); }  // Argon2id computations done
   size_t hash_queue_depth() const { return hasher_->queue_depth(); }
-  uint64_t hashes_refused() const { return hasher_->refused(); }  // queue full
+  uint64_t hashes_refused() const { return hasher_->refused(); }        // queue full
   uint64_t attempts_throttled() const { return throttle_->refused(); }  // refused before a hash
   uint64_t posts() const { return rooms_->posts.load(); }
   uint64_t history_log_reads() const { return rooms_->history_log_reads.load(); }

@@ -23,7 +23,8 @@ double refilled(double tokens, int64_t at_ms, double per_minute, double burst, i
 int64_t ms_until_one(double tokens, double per_minute) {
   if (tokens >= 1.0) return 0;
   if (per_minute <= 0) return 60000;
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens) * 60000.0 / per_minute)));
+  return std::max<int64_t>(1,
+                           static_cast<int64_t>(std::ceil((1.0 - tokens) * 60000.0 / per_minute)));
 }
 
 }  // namespace
@@ -78,8 +79,8 @@ int64_t LoginThrottle::admit(const Attempt& attempt, int64_t now_ms) {
   const std::string account(attempt.account);
   make_room(sources_, options_.source_per_minute, options_.source_burst, now_ms);
   make_room(accounts_, options_.account_per_minute, options_.account_burst, now_ms);
-  wait = std::max(wait, wait_for(sources_, source, options_.source_per_minute,
-                                 options_.source_burst, now_ms));
+  wait = std::max(
+      wait, wait_for(sources_, source, options_.source_per_minute, options_.source_burst, now_ms));
   if (attempt.shared) {
     if (!shared_started_) shared_ = Bucket{options_.shared_burst, now_ms};
     shared_started_ = true;

@@ -34,16 +34,16 @@
 namespace gh::chat {
 
 struct ThrottleOptions {
-  double source_per_minute = 30;  // attempts per source, sustained
-  double source_burst = 10;       // attempts per source at once
+  double source_per_minute = 30;   // attempts per source, sustained
+  double source_burst = 10;        // attempts per source at once
   double shared_per_minute = 600;  // all MQTT and legacy attempts together, sustained
   double shared_burst = 60;
   double account_per_minute = 60;  // attempts per account from all sources, sustained
   double account_burst = 20;
-  uint32_t backoff_after = 3;                 // failures in a row that start the back-off
-  int64_t backoff_first_ms = 1000;            // the first delay; doubles with each failure
-  int64_t backoff_max_ms = 15 * 60 * 1000;    // the longest delay
-  size_t max_keys = 100000;                   // entries per table
+  uint32_t backoff_after = 3;               // failures in a row that start the back-off
+  int64_t backoff_first_ms = 1000;          // the first delay; doubles with each failure
+  int64_t backoff_max_ms = 15 * 60 * 1000;  // the longest delay
+  size_t max_keys = 100000;                 // entries per table
 
   // Limits no test reaches by accident (for tests of other things).
   static ThrottleOptions unlimited();
@@ -76,8 +76,8 @@ class LoginThrottle {
     int64_t at_ms = 0;
   };
   struct Backoff {
-    uint32_t failures = 0;      // in a row
-    int64_t until_ms = 0;       // no attempt before this
+    uint32_t failures = 0;  // in a row
+    int64_t until_ms = 0;   // no attempt before this
     int64_t last_failure_ms = 0;
   };
   using Buckets = std::unordered_map<std::string, Bucket>;

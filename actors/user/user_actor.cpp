@@ -213,19 +213,18 @@ void prepare(Self* self, Pending pending) {
         } else if constexpr (std::is_same_v<T, ResetOp>) {
           // An unknown user or one without a question spends a verification too, and
           // decide() answers it like a wrong answer: neither time nor answer tells them apart.
-          hash_then_decide(
-              self, std::move(pending),
-              [stored = s.active() ? s.answer_hash : std::string(), answer = op.answer,
-               fresh = op.new_password](chat::PasswordHasher& h, HashOutcome& out) {
-                out.checked = stored;
-                if (stored.empty()) {
-                  h.verify_dummy(answer);
-                  return;
-                }
-                out.ok = h.verify(stored, answer);
-                if (!out.ok) return;
-                hash_into(h, fresh, out);
-              });
+          hash_then_decide(self, std::move(pending),
+                           [stored = s.active() ? s.answer_hash : std::string(), answer = op.answer,
+                            fresh = op.new_password](chat::PasswordHasher& h, HashOutcome& out) {
+                             out.checked = stored;
+                             if (stored.empty()) {
+                               h.verify_dummy(answer);
+                               return;
+                             }
+                             out.ok = h.verify(stored, answer);
+                             if (!out.ok) return;
+                             hash_into(h, fresh, out);
+                           });
         }
       },
       pending.call.op);

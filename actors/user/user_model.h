@@ -79,9 +79,9 @@ struct State {
   // The UserRegistered event's cause had channel kLegacyChannel. False for users registered
   // before the channel was recorded.
   bool registered_via_legacy = false;
-  std::string question;         // empty: no security question set
-  std::string answer_hash;      // crypto_pwhash_str output of normalise_answer(answer)
-  bool erased = false;          // final: the name can never be registered again
+  std::string question;     // empty: no security question set
+  std::string answer_hash;  // crypto_pwhash_str output of normalise_answer(answer)
+  bool erased = false;      // final: the name can never be registered again
   int64_t last_login_ms = 0;
   uint64_t version = 0;  // version of the last applied event
   int64_t updated_at_ms = 0;

@@ -52,9 +52,7 @@ LegacyTopic topic_of(std::string_view topic) {
 // Who is calling: channel "legacy" (recorded when a user registers: that makes a legacy
 // user), and the returnTopic as the source the service throttles by (with one shared
 // bucket for all of MQTT, since topics are free to choose).
-chat::Caller legacy_caller(const std::string& reply_to) {
-  return chat::Caller{"legacy", reply_to};
-}
+chat::Caller legacy_caller(const std::string& reply_to) { return chat::Caller{"legacy", reply_to}; }
 
 json code_message(int code, const std::string& message) {
   return {{"code", code}, {"message", message}};
@@ -205,18 +203,18 @@ void LegacyChat::on_register(const json& request, const std::string& reply_to) {
     return reply(reply_to, code_message(0, std::string(kRegisterServerError) + " " +
                                                password.status().message()));
   }
-  service_.register_user(*name, *password, legacy_caller(reply_to), [this, reply_to](
-                                                                        Result<chat::UserView> user) {
-    if (user) return reply(reply_to, code_message(1, kRegistered));
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
-    const Status& s = user.status();
-    if (s.code() == Code::kAlreadyExists) return reply(reply_to, code_message(0, kUserExists));
-    if (s.code() == Code::kInvalidArgument || s.code() == Code::kTooLarge) {
-      // Our rules are stricter than the seed's (names, 8-character passwords): say which.
-      return reply(reply_to, code_message(0, "用户添加失败: " + s.message()));
-    }
-    reply(reply_to, code_message(0, kRegisterServerError));
-  });
+  service_.register_user(
+      *name, *password, legacy_caller(reply_to), [this, reply_to](Result<chat::UserView> user) {
+        if (user) return reply(reply_to, code_message(1, kRegistered));
+        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+        const Status& s = user.status();
+        if (s.code() == Code::kAlreadyExists) return reply(reply_to, code_message(0, kUserExists));
+        if (s.code() == Code::kInvalidArgument || s.code() == Code::kTooLarge) {
+          // Our rules are stricter than the seed's (names, 8-character passwords): say which.
+          return reply(reply_to, code_message(0, "用户添加失败: " + s.message()));
+        }
+        reply(reply_to, code_message(0, kRegisterServerError));
+      });
 }
 
 void LegacyChat::on_login(const json& request, const std::string& reply_to) {
@@ -226,20 +224,21 @@ void LegacyChat::on_login(const json& request, const std::string& reply_to) {
     counters_.rejected[static_cast<size_t>(LegacyRejection::kBadField)].fetch_add(1);
     return reply(reply_to, code_message(0, kBadCredentials));
   }
-  service_.login(*name, *password, legacy_caller(reply_to),
-                 [this, reply_to, user = *name](Result<chat::LoginResult> r) {
-    if (r) {
-      // The seed has no sessions; leave none behind (a user has a bounded number of them,
-      // and legacy logins must not push out the web console's).
-      service_.logout(r->token, [](Result<chat::Ack>) {});
-      return reply(reply_to, code_message(1, kWelcomeBack + user));
-    }
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
-    if (r.status().code() == Code::kUnauthenticated) {
-      return reply(reply_to, code_message(0, kBadCredentials));
-    }
-    reply(reply_to, code_message(0, r.status().message()));  // throttled (retry in ...), busy
-  });
+  service_.login(
+      *name, *password, legacy_caller(reply_to),
+      [this, reply_to, user = *name](Result<chat::LoginResult> r) {
+        if (r) {
+          // The seed has no sessions; leave none behind (a user has a bounded number of them,
+          // and legacy logins must not push out the web console's).
+          service_.logout(r->token, [](Result<chat::Ack>) {});
+          return reply(reply_to, code_message(1, kWelcomeBack + user));
+        }
+        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+        if (r.status().code() == Code::kUnauthenticated) {
+          return reply(reply_to, code_message(0, kBadCredentials));
+        }
+        reply(reply_to, code_message(0, r.status().message()));  // throttled (retry in ...), busy
+      });
 }
 
 // ---- the lobby ----

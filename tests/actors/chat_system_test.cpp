@@ -151,9 +151,8 @@ class ChatSystemTest : public ::testing::Test {
   }
   Result<Ack> change_password(const std::string& token, const std::string& old_password,
                               const std::string& new_password) {
-    return wait<Ack>([&](auto done) {
-      chat_->change_password(token, old_password, new_password, kHome, done);
-    });
+    return wait<Ack>(
+        [&](auto done) { chat_->change_password(token, old_password, new_password, kHome, done); });
   }
   Result<Ack> set_question(const std::string& user, const std::string& question,
                            const std::string& answer, const Caller& caller = kHome) {

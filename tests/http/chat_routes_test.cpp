@@ -1,6 +1,7 @@
 // The chat API's routes end to end (users, sessions, rooms, messages, likes) and every
 // rejection: bad JSON, oversized bodies, missing/wrong/expired sessions, not a member, too
-// long text, the throttle's back-off and one answer whether a user exists. Real ChatSystem, real sockets (chat_fixture.h).
+// long text, the throttle's back-off and one answer whether a user exists. Real ChatSystem, real
+// sockets (chat_fixture.h).
 #include "tests/http/chat_fixture.h"
 
 namespace gh::http::testing {
@@ -136,9 +137,12 @@ TEST_F(ChatRoutesTest, BadBodiesAreRejectedAndWriteNothing) {
   EXPECT_EQ(journal_->last_position(), before);
 }
 
+// The chat with the throttle's default limits, started by each test.
+class ChatThrottleTest : public ChatHttpTest {};
+
 // Issue 9: five wrong passwords locked anyone out, operators included. Now a source that
 // guesses waits (back-off per account and address); the owner elsewhere logs in.
-TEST_F(ChatRoutesTest, WrongPasswordsBackOffTheirAddressNeverTheOwner) {
+TEST_F(ChatThrottleTest, WrongPasswordsBackOffTheirAddressNeverTheOwner) {
   auto options = chat::ChatSystemOptions::for_tests();
   options.throttle = chat::ThrottleOptions{};  // the defaults: 3 free failures, then 1 s, 2 s...
   ASSERT_NO_FATAL_FAILURE(use_chat_options(options));
@@ -147,8 +151,8 @@ TEST_F(ChatRoutesTest, WrongPasswordsBackOffTheirAddressNeverTheOwner) {
   const json wrong = {{"name", "alice"}, {"password", "wrong-password"}};
   for (int i = 0; i < 3; ++i) EXPECT_EQ(post_from("127.0.0.2", "/api/sessions", wrong).status, 401);
   // The guessing address must wait, even with the right password: 429 and Retry-After.
-  auto refused = post_from("127.0.0.2", "/api/sessions",
-                           {{"name", "alice"}, {"password", "alice-password"}});
+  auto refused =
+      post_from("127.0.0.2", "/api/sessions", {{"name", "alice"}, {"password", "alice-password"}});
   EXPECT_EQ(refused.status, 429);
   EXPECT_EQ(refused.retry_after, "1");
   EXPECT_EQ(refused.body["error"]["code"], "unavailable") << refused.body.dump();
@@ -168,7 +172,7 @@ TEST_F(ChatRoutesTest, WrongPasswordsBackOffTheirAddressNeverTheOwner) {
 
 // Issue 9: 400 parallel logins from one address delayed a real one by 18.9 s (and a flood
 // over MQTT filled the hash queue: 504). The flood is refused before hashing now.
-TEST_F(ChatRoutesTest, ALoginFloodFromOneAddressDoesNotDelayAnother) {
+TEST_F(ChatThrottleTest, ALoginFloodFromOneAddressDoesNotDelayAnother) {
   auto options = chat::ChatSystemOptions::for_tests();
   options.throttle = chat::ThrottleOptions{};  // the defaults: a burst of 10 per address
   ASSERT_NO_FATAL_FAILURE(use_chat_options(options));
@@ -209,12 +213,11 @@ TEST_F(ChatRoutesTest, ALoginFloodFromOneAddressDoesNotDelayAnother) {
 // Issue 9: a locked account was 403 only for existing users, a reset 404 vs 409, the
 // question's messages differed. One answer for all now.
 TEST_F(ChatRoutesTest, AnswersDoNotTellWhetherAUserExists) {
-  start();
   register_user("alice", "alice-password");  // no question
   const std::string bob = user_session("bob");
-  auto set = put("/api/me/security-question",
-                 {{"question", "Pet?"}, {"answer", "rex"}, {"password", "bob-password"}},
-                 bearer(bob));
+  auto set =
+      put("/api/me/security-question",
+          {{"question", "Pet?"}, {"answer", "rex"}, {"password", "bob-password"}}, bearer(bob));
   ASSERT_TRUE(set);
   ASSERT_EQ(set->status, 200) << set->body;
 

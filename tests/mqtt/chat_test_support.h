@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/chat/chat_system.h"
@@ -107,6 +108,27 @@ class ChatClient {
     try {
       auto msg = mqtt::message::create(topic, payload, 1, retain, props);
       return client_.publish(msg)->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  // Publishes every (topic, payload) at QoS 1, up to `window` in flight at once: a flood
+  // without a round trip per message. False when one was not acknowledged.
+  bool publish_all(const std::vector<std::pair<std::string, std::string>>& messages,
+                   size_t window = 10) {
+    try {
+      std::vector<mqtt::delivery_token_ptr> pending;
+      for (const auto& [topic, payload] : messages) {
+        pending.push_back(client_.publish(mqtt::message::create(topic, payload, 1, false)));
+        if (pending.size() < window) continue;
+        for (auto& token : pending)
+          if (!token->wait_for(kWait)) return false;
+        pending.clear();
+      }
+      for (auto& token : pending)
+        if (!token->wait_for(kWait)) return false;
+      return true;
     } catch (const std::exception&) {
       return false;
     }

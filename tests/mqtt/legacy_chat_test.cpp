@@ -160,9 +160,9 @@ TEST_F(LegacyChatTest, SetQuestionOnlyForUsersRegisteredHereNeverOthers) {
   EXPECT_EQ(refused["code"], 0) << refused.dump();
   EXPECT_EQ(set("root"), refused) << "an operator, though registered here";
   EXPECT_EQ(set("nobody"), refused) << "one answer whatever the reason";
-  auto reset = ask("verify_security_answer",
-                   {{"userName", "bob"}, {"answer", "attacker"}, {"newPassword", "taken-over"}},
-                   "evil");
+  auto reset =
+      ask("verify_security_answer",
+          {{"userName", "bob"}, {"answer", "attacker"}, {"newPassword", "taken-over"}}, "evil");
   EXPECT_EQ(reset["code"], 0);
   auto login = modern->request("login", {{"name", "bob"}, {"password", "bob-password"}});
   EXPECT_EQ(login["ok"], true) << "bob keeps his account: " << login.dump();
@@ -181,9 +181,10 @@ TEST_F(LegacyChatTest, AnswersDoNotTellWhetherAUserExists) {
   start();
   register_user("alice");
   register_user("carol");
-  ASSERT_EQ(ask("set_security_question",
-                {{"userName", "carol"}, {"question", "Pet?"}, {"answer", "rex"}}, "carolsec")["code"],
-            1);
+  ASSERT_EQ(
+      ask("set_security_question", {{"userName", "carol"}, {"question", "Pet?"}, {"answer", "rex"}},
+          "carolsec")["code"],
+      1);
   auto asked = [&](const std::string& name) {
     return ask("request_security_question", {{"userName", name}}, "sec");
   };
