@@ -4,7 +4,8 @@
 // directory; password hashing runs on its own bounded pool. Callbacks run on an actor's or a
 // hashing thread and must not block.
 //
-// Every call that changes state answers only after its events are durable. Rejections use
+// Every call that changes state answers only after its events are durable (a wrong password
+// or answer excepted: its audit event may still be in flight, user_actor.h). Rejections use
 // the codes of events/status.h: kInvalidArgument (bad name, text, id), kTooLarge,
 // kAlreadyExists, kNotFound, kUnauthenticated (bad credentials or session: one message for
 // an unknown user and a wrong password), kPermissionDenied (not a member, not the author,

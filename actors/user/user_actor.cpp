@@ -231,6 +231,15 @@ void prepare(Self* self, Pending pending) {
   pump(self);
 }
 
+// Answers a wrong password or security answer at once, before its UserLoginFailed is
+// durable, and leaves nothing to answer once it is. The event is an audit record that
+// changes no decision; waiting for its fsync would make a wrong password for an existing
+// user answer later than one for an unknown user (no event), and so tell them apart.
+void answer_before_durable(Pending& pending, Status status) {
+  reply(pending, std::move(status));
+  pending.call.done = [](Result<UserReply>) {};
+}
+
 // The model command of a hashed call, decided against the durable state now. Returns the
 // events to append, or answers the call itself (no events, or a rejection) and returns
 // nothing; returns true in `again` when the verification is stale and must be redone.
@@ -283,8 +292,9 @@ Decision decide_call(Self* self, Pending& pending) {
             return rejected(bad_credentials());
           }
           if (!out.ok) {
+            ++ctx.logins_failed;
             auto decided = run(LoginFailed{});
-            if (d.answered) ++ctx.logins_failed;
+            if (!d.answered) answer_before_durable(pending, bad_credentials());
             return decided;
           }
           pending.token = new_session_token(st.user);
@@ -307,7 +317,9 @@ Decision decide_call(Self* self, Pending& pending) {
             d.again = true;
             return d;
           }
-          return run(ResetPassword{out.ok, out.new_hash});
+          auto decided = run(ResetPassword{out.ok, out.new_hash});
+          if (!out.ok && !d.answered) answer_before_durable(pending, bad_answer());
+          return decided;
         } else {
           return rejected(internal_error("a read reached the decide stage"));
         }
@@ -324,11 +336,7 @@ void answer_durable(Self* self, Pending& pending, const std::vector<Envelope>& w
   UserReply r;
   r.state = &s;
   if (std::holds_alternative<LoginOp>(pending.call.op)) {
-    if (failed) {
-      ++st.context->logins_failed;
-      reply(pending, bad_credentials());
-      return;
-    }
+    if (failed) return;  // answered before the append (answer_before_durable)
     ++st.context->logins_ok;
     r.token = pending.token;
     r.expires_at_ms = session_expiry(s, chat::sha256(pending.token));
@@ -336,8 +344,7 @@ void answer_durable(Self* self, Pending& pending, const std::vector<Envelope>& w
     reply(pending, unauthenticated("wrong password"));
     return;
   } else if (failed && std::holds_alternative<ResetOp>(pending.call.op)) {
-    reply(pending, bad_answer());
-    return;
+    return;  // answered before the append (answer_before_durable)
   }
   reply(pending, r);
 }

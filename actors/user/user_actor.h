@@ -6,6 +6,11 @@
 // kUnavailable and the directory spawns a fresh one on the next message, which recovers the
 // truth from the log.
 //
+// One exception to "answer once durable": a wrong password or security answer is answered as
+// soon as it is verified, while its UserLoginFailed (an audit record that changes no decision)
+// is still being appended, so that it takes as long as an unknown user's answer, which
+// writes nothing.
+//
 // Hashing does not hold the queue: while one login's password is verified, other calls for
 // the user go on. A verification is only used if the hash it checked is still the user's
 // when the outcome comes back; otherwise it is done again.
