@@ -542,7 +542,8 @@ void bench_chat() {
   SnapshotStore snapshots(database->get());
   caf::actor_system_config config;
   caf::actor_system system{config};
-  chat::ChatSystemOptions options;  // default cost, one hashing thread
+  chat::ChatSystemOptions options;                        // default cost, one hashing thread
+  options.throttle = chat::ThrottleOptions::unlimited();  // measures hashing, not the throttle
   chat::ChatSystem chat(system, journal, &snapshots, options);
   auto ok = [](const auto& r, const char* what) {
     if (!r) {
@@ -552,12 +553,14 @@ void bench_chat() {
   };
   for (int u = 0; u <= others; ++u) {
     auto name = "u" + std::to_string(u);
-    ok(device::wait_for<chat::UserView>(
-           [&](auto done) { chat.register_user(name, "password-" + name, done); }),
+    ok(device::wait_for<chat::UserView>([&](auto done) {
+         chat.register_user(name, "password-" + name, chat::Caller{"tool", "bench"}, done);
+       }),
        "register");
   }
-  auto session = device::wait_for<chat::LoginResult>(
-      [&](auto done) { chat.login("u0", "password-u0", done); });
+  auto session = device::wait_for<chat::LoginResult>([&](auto done) {
+    chat.login("u0", "password-u0", chat::Caller{"tool", "bench"}, done);
+  });
   ok(session, "login");
   const std::string token = session->token;
 
@@ -571,12 +574,13 @@ void bench_chat() {
         for (int i = 0; !stop; ++i) {
           auto name = "u" + std::to_string(1 + i % others);
           ++logins_sent;
-          chat.login(name, "password-" + name, [&](Result<chat::LoginResult> r) {
-            if (r)
-              ++logins_ok;
-            else
-              ++logins_refused;
-          });
+          chat.login(name, "password-" + name, chat::Caller{"tool", "bench"},
+                     [&](Result<chat::LoginResult> r) {
+                       if (r)
+                         ++logins_ok;
+                       else
+                         ++logins_refused;
+                     });
           next += std::chrono::milliseconds(20);
           std::this_thread::sleep_until(next);
         }

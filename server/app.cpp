@@ -379,6 +379,15 @@ Status App::Parts::start_chat() {
   options.max_text_bytes = config->chat_max_text;
   options.policy.session_ttl_ms = int64_t(config->session_ttl_h) * 3600 * 1000;
   options.max_live_actors = config->chat_max_live;
+  options.throttle.source_per_minute = double(config->login_rate_per_source);
+  options.throttle.source_burst = double(config->login_burst_per_source);
+  options.throttle.shared_per_minute = double(config->login_rate_mqtt);
+  options.throttle.shared_burst = double(config->login_burst_mqtt);
+  options.throttle.account_per_minute = double(config->login_rate_per_account);
+  options.throttle.account_burst = double(config->login_burst_per_account);
+  options.throttle.backoff_after = static_cast<uint32_t>(config->backoff_after);
+  options.throttle.backoff_first_ms = int64_t(config->backoff_first_ms);
+  options.throttle.backoff_max_ms = int64_t(config->backoff_max_ms);
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
   options.snapshot_every = config->snapshot_every;
   chat = std::make_unique<chat::ChatSystem>(*system, *journal, snapshots.get(), options);
@@ -473,6 +482,7 @@ http::MetricsSources App::Parts::metrics() {
     out.emplace_back("gatehouse_chat_password_hashes_total", double(ch->hashes()));
     out.emplace_back("gatehouse_chat_hash_queue_depth", double(ch->hash_queue_depth()));
     out.emplace_back("gatehouse_chat_hashes_refused_total", double(ch->hashes_refused()));
+    out.emplace_back("gatehouse_chat_attempts_throttled_total", double(ch->attempts_throttled()));
     out.emplace_back("gatehouse_chat_posts_total", double(ch->posts()));
     for (auto& m : parts->chat_topics->metrics()) out.push_back(std::move(m));
     if (parts->legacy_chat)

@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include <caf/config_option_adder.hpp>
+#include <utility>
 
 namespace gh::server {
 
@@ -59,7 +60,20 @@ Config::Config() {
       .add(hash_queue, "hash-queue", "password hashes allowed to wait; beyond: 'retry'")
       .add(chat_max_text, "max-text", "largest message text in bytes")
       .add(session_ttl_h, "session-ttl", "hours a login session stays valid")
-      .add(chat_max_live, "max-live", "most user and room actors kept in memory");
+      .add(chat_max_live, "max-live", "most user and room actors kept in memory")
+      .add(login_rate_per_source, "login-rate-per-source",
+           "login/reset attempts per minute per HTTP address or MQTT client")
+      .add(login_burst_per_source, "login-burst-per-source", "attempts at once per source")
+      .add(login_rate_mqtt, "login-rate-mqtt",
+           "login/reset attempts per minute over MQTT and legacy together")
+      .add(login_burst_mqtt, "login-burst-mqtt", "attempts at once over MQTT and legacy together")
+      .add(login_rate_per_account, "login-rate-per-account",
+           "login/reset attempts per minute per account, all sources")
+      .add(login_burst_per_account, "login-burst-per-account", "attempts at once per account")
+      .add(backoff_after, "backoff-after",
+           "failures in a row per (account, source) before that source must wait")
+      .add(backoff_first_ms, "backoff-first-ms", "the first wait in ms; doubles per failure")
+      .add(backoff_max_ms, "backoff-max-ms", "the longest wait in ms");
   opt_group{custom_options_, "http"}.add(http_max_streams, "max-streams",
                                          "concurrent Server-Sent Event streams");
   opt_group{custom_options_, "actions"}
@@ -186,6 +200,18 @@ Status validate(const Config& c) {
     return invalid_argument("chat.session-ttl must be between 1 and 8760 hours");
   if (c.chat_max_live < 16) return invalid_argument("chat.max-live must be at least 16");
   GH_RETURN_IF_ERROR(validate_listener(c));
+  for (auto [value, name] : {std::pair{c.login_rate_per_source, "login-rate-per-source"},
+                             std::pair{c.login_burst_per_source, "login-burst-per-source"},
+                             std::pair{c.login_rate_mqtt, "login-rate-mqtt"},
+                             std::pair{c.login_burst_mqtt, "login-burst-mqtt"},
+                             std::pair{c.login_rate_per_account, "login-rate-per-account"},
+                             std::pair{c.login_burst_per_account, "login-burst-per-account"}})
+    if (value < 1 || value > 1000000)
+      return invalid_argument(std::string("chat.") + name + " must be between 1 and 1000000");
+  if (c.backoff_first_ms < 1 || c.backoff_max_ms < c.backoff_first_ms ||
+      c.backoff_max_ms > 24 * 3600 * 1000)
+    return invalid_argument(
+        "chat.backoff-first-ms must be at least 1 and at most chat.backoff-max-ms (<= 1 day)");
   return Status::ok();
 }
 

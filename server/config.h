@@ -71,7 +71,17 @@ class Config : public caf::actor_system_config {
   size_t chat_max_text = 4096;        // bytes of one message
   size_t session_ttl_h = 7 * 24;      // hours a login session lives
   size_t chat_max_live = 100000;      // most user and room actors kept in memory
-  size_t http_max_streams = 64;       // concurrent Server-Sent Event streams
+  // guessing limits, checked before any hash (actors/chat/login_throttle.h)
+  size_t login_rate_per_source = 30;    // attempts per minute per HTTP address / MQTT client
+  size_t login_burst_per_source = 10;   // attempts at once per source
+  size_t login_rate_mqtt = 600;         // attempts per minute over MQTT and legacy together
+  size_t login_burst_mqtt = 60;         // attempts at once over MQTT and legacy together
+  size_t login_rate_per_account = 60;   // attempts per minute per account, all sources
+  size_t login_burst_per_account = 20;  // attempts at once per account
+  size_t backoff_after = 3;             // failures in a row per (account, source) that start delays
+  size_t backoff_first_ms = 1000;       // the first delay; doubles with each further failure
+  size_t backoff_max_ms = 15 * 60 * 1000;  // the longest delay
+  size_t http_max_streams = 64;            // concurrent Server-Sent Event streams
   // legacy: the seeds' own unauthenticated protocols (chat topics, action table)
   std::string legacy = "off";
   // actions (the seed's action table, and scripted Lua actions)

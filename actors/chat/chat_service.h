@@ -4,15 +4,19 @@
 // directory; password hashing runs on its own bounded pool. Callbacks run on an actor's or a
 // hashing thread and must not block.
 //
-// Every call that changes state answers only after its events are durable. Rejections use
+// Every call that changes state answers only after its events are durable (a wrong password
+// or answer excepted: its audit event may still be in flight, user_actor.h). Rejections use
 // the codes of events/status.h: kInvalidArgument (bad name, text, id), kTooLarge,
 // kAlreadyExists, kNotFound, kUnauthenticated (bad credentials or session: one message for
-// an unknown user and a wrong password), kPermissionDenied (locked account, not a member,
-// not the author, not an operator), kUnavailable (hashing queue full, shutting down: retry).
+// an unknown user and a wrong password), kPermissionDenied (not a member, not the author,
+// not an operator), kUnavailable (too many attempts: throttled(), with the time to wait;
+// hashing queue full, shutting down: retry).
 //
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,6 +42,35 @@ struct Identity {
     return false;
   }
 };
+
+// Where a call came from. The channel is recorded in the events' cause (a user registered
+// over "legacy" is a legacy user); the source is what guessing is throttled by
+// (login_throttle.h): HTTP the peer address, MQTT the requester's inbox client id, legacy
+// the returnTopic.
+struct Caller {
+  std::string channel;  // "http", "mqtt", "legacy", "tool"
+  std::string source;
+};
+
+// The answer to an attempt refused by the throttle: kUnavailable "too many attempts; retry
+// in N s" (N >= 1, rounded up).
+inline Status throttled(int64_t retry_after_ms) {
+  const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
+  return unavailable("too many attempts; retry in " + std::to_string(seconds) + " s");
+}
+
+// N of a throttled() status; 0 for any other status.
+inline int64_t retry_after_seconds(const Status& status) {
+  constexpr std::string_view kHead = "too many attempts; retry in ";
+  if (status.code() != Code::kUnavailable) return 0;
+  std::string_view m = status.message();
+  if (m.substr(0, kHead.size()) != kHead) return 0;
+  m.remove_prefix(kHead.size());
+  int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(m.data(), m.data() + m.size(), seconds);
+  if (ec != std::errc() || std::string_view(end, m.data() + m.size() - end) != " s") return 0;
+  return seconds;
+}
 
 struct Ack {
   uint64_t version = 0;  // the stream's version after the call
@@ -118,29 +151,36 @@ class ChatService {
 
   // ---- users ----
   // Name rules of user_rules.h, password of at least 8 characters. kAlreadyExists if taken.
+  // The caller's channel is recorded: "legacy" makes a legacy user.
   virtual void register_user(const std::string& name, const std::string& password,
-                             Callback<UserView> done) = 0;
-  // kUnauthenticated with the same message and about the same time for an unknown user and
-  // a wrong password; kPermissionDenied (naming the unlock time) while locked.
-  virtual void login(const std::string& name, const std::string& password,
+                             const Caller& caller, Callback<UserView> done) = 0;
+  // kUnauthenticated with the same message and about the same time (one hash) for an
+  // unknown user and a wrong password; throttled() before any hash when the caller's
+  // source, the account or (account, source) has tried too much.
+  virtual void login(const std::string& name, const std::string& password, const Caller& caller,
                      Callback<LoginResult> done) = 0;
   // The identity behind a session token; kUnauthenticated if unknown, expired or ended.
   virtual void authenticate(const std::string& token, Callback<Identity> done) = 0;
   virtual void logout(const std::string& token, Callback<Ack> done) = 0;
-  // Verifies `old_password` (a wrong one counts as a failed login); every other session of
-  // the user ends, the one in `token` stays.
+  // Verifies `old_password` (throttled like a login; a wrong one is a failed login); every
+  // other session of the user ends, the one in `token` stays.
   virtual void change_password(const std::string& token, const std::string& old_password,
-                               const std::string& new_password, Callback<Ack> done) = 0;
-  // `only_if_unset`: refuse (kAlreadyExists) when a question is set already; the legacy
-  // protocol, which has no sessions, may only set a first question.
+                               const std::string& new_password, const Caller& caller,
+                               Callback<Ack> done) = 0;
+  // The caller has proven the session and the password, except over the "legacy" channel,
+  // where the user model allows only a first question for a user registered over legacy
+  // and never for an operator (kPermissionDenied, one message whatever the reason).
   virtual void set_security_question(const std::string& user, const std::string& question,
-                                     const std::string& answer, bool only_if_unset,
+                                     const std::string& answer, const Caller& caller,
                                      Callback<Ack> done) = 0;
-  // kNotFound when the user is unknown or has no question.
+  // kNotFound with one message when the user is unknown or has no question.
   virtual void security_question(const std::string& user, Callback<std::string> done) = 0;
-  // A wrong answer counts as a failed login; a reset ends every session of the user.
+  // Throttled like a login. kUnauthenticated with one message (user_model.h kBadAnswer) and
+  // one hash for an unknown user, a user without a question and a wrong answer; a wrong
+  // answer is recorded as a failed login; a reset ends every session of the user.
   virtual void reset_password(const std::string& user, const std::string& answer,
-                              const std::string& new_password, Callback<Ack> done) = 0;
+                              const std::string& new_password, const Caller& caller,
+                              Callback<Ack> done) = 0;
   // kNotFound for an unknown or erased user.
   virtual void get_user(const std::string& name, Callback<UserView> done) = 0;
   // A stable positive number per registered user (the seed's senderId): the global

@@ -25,12 +25,20 @@ int64_t system_clock_ms() {
       .count();
 }
 
-events::Cause user_cause(const std::string& name) {
+events::Cause user_cause(const std::string& name, const std::string& channel = {}) {
   events::Cause cause;
   cause.set_kind(events::Cause::USER);
   cause.set_name(name);
+  if (!channel.empty()) cause.set_channel(channel);
   return cause;
 }
+
+// The throttle's key of a caller's source: the channel keeps an HTTP address and an MQTT
+// client id of the same text apart.
+std::string source_key(const Caller& caller) { return caller.channel + ":" + caller.source; }
+
+// MQTT client ids and legacy topics are chosen by the caller: one shared bucket bounds them.
+bool shared_source(const Caller& caller) { return caller.channel != "http"; }
 
 // Every callback is called exactly once: a call the actors never answer (routed after the
 // directory shut down, or sent to an actor that ended before it was read) is dropped by
@@ -129,12 +137,16 @@ ChatSystemOptions ChatSystemOptions::for_tests() {
   ChatSystemOptions options;
   options.argon2_ops = crypto_pwhash_OPSLIMIT_MIN;
   options.argon2_mem_bytes = crypto_pwhash_MEMLIMIT_MIN;
+  options.throttle = ThrottleOptions::unlimited();
   return options;
 }
 
 ChatSystem::ChatSystem(caf::actor_system& system, Journal& journal, SnapshotStore* snapshots,
                        ChatSystemOptions options)
-    : system_(system), journal_(journal), options_(std::move(options)) {
+    : system_(system),
+      journal_(journal),
+      options_(std::move(options)),
+      throttle_(std::make_shared<LoginThrottle>(options_.throttle)) {
   if (!options_.clock) options_.clock = system_clock_ms;
   pool_ = std::make_unique<BlockingPool>(options_.io_threads, options_.io_queue);
   hasher_ = std::make_unique<PasswordHasher>(HasherOptions{
@@ -322,18 +334,39 @@ void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
 
 // ---- users ----
 
+Status ChatSystem::admit(const std::string& account, const Caller& caller) {
+  const std::string source = source_key(caller);
+  const int64_t wait = throttle_->admit({account, source, shared_source(caller)}, options_.clock());
+  if (wait == 0) return Status::ok();
+  users_->logins_failed++;
+  return throttled(wait);
+}
+
+template <class T>
+Callback<T> ChatSystem::report_to_throttle(const std::string& account, const Caller& caller,
+                                           Callback<T> done) {
+  return [throttle = throttle_, clock = options_.clock, account, source = source_key(caller),
+          done = std::move(done)](Result<T> r) {
+    if (r.is_ok())
+      throttle->succeeded(account, source);
+    else if (r.status().code() == Code::kUnauthenticated)
+      throttle->failed(account, source, clock());
+    done(std::move(r));
+  };
+}
+
 void ChatSystem::register_user(const std::string& name, const std::string& password,
-                               Callback<UserView> done) {
+                               const Caller& caller, Callback<UserView> done) {
   if (auto s = user::validate_user_name(name); !s.is_ok()) return done(s);
   if (auto s = user::validate_password(password); !s.is_ok()) return done(s);
-  call_user(name, {user::RegisterOp{password}, user_cause(name),
+  call_user(name, {user::RegisterOp{password}, user_cause(name, caller.channel),
                    [done = std::move(done)](Result<user::UserReply> r) {
                      if (!r) return done(r.status());
                      done(user_view(*r->state));
                    }});
 }
 
-void ChatSystem::login(const std::string& name, const std::string& password,
+void ChatSystem::login(const std::string& name, const std::string& password, const Caller& caller,
                        Callback<LoginResult> done) {
   // A name that can never be registered is refused without a hash: it is known to be
   // nobody's, so the time taken tells nothing.
@@ -344,7 +377,10 @@ void ChatSystem::login(const std::string& name, const std::string& password,
   if (password.size() > user::kMaxPasswordBytes)
     return done(too_large("a password must be at most " + std::to_string(user::kMaxPasswordBytes) +
                           " bytes"));
-  call_user(name, {user::LoginOp{password}, user_cause(name),
+  // Before the hash, whether the user exists or not: the answer tells nothing either way.
+  if (auto s = admit(name, caller); !s.is_ok()) return done(s);
+  done = report_to_throttle(name, caller, std::move(done));
+  call_user(name, {user::LoginOp{password}, user_cause(name, caller.channel),
                    [done = std::move(done)](Result<user::UserReply> r) {
                      if (!r) return done(r.status());
                      LoginResult result;
@@ -388,7 +424,8 @@ void ChatSystem::logout(const std::string& token, Callback<Ack> done) {
 }
 
 void ChatSystem::change_password(const std::string& token, const std::string& old_password,
-                                 const std::string& new_password, Callback<Ack> done) {
+                                 const std::string& new_password, const Caller& caller,
+                                 Callback<Ack> done) {
   auto name = user::token_user(token);
   if (token.size() > kMaxTokenBytes || !user::validate_user_name(name).is_ok())
     return done(bad_session());
@@ -396,39 +433,46 @@ void ChatSystem::change_password(const std::string& token, const std::string& ol
     return done(too_large("a password must be at most " + std::to_string(user::kMaxPasswordBytes) +
                           " bytes"));
   if (auto s = user::validate_password(new_password); !s.is_ok()) return done(s);
+  if (auto s = admit(name, caller); !s.is_ok()) return done(s);
+  done = report_to_throttle(name, caller, std::move(done));
   call_user(name, {user::ChangePasswordOp{sha256(token), old_password, new_password},
-                   user_cause(name), ack(std::move(done))});
+                   user_cause(name, caller.channel), ack(std::move(done))});
 }
 
 void ChatSystem::set_security_question(const std::string& user, const std::string& question,
-                                       const std::string& answer, bool only_if_unset,
+                                       const std::string& answer, const Caller& caller,
                                        Callback<Ack> done) {
   if (auto s = user::validate_user_name(user); !s.is_ok()) return done(s);
   if (auto s = user::validate_question(question); !s.is_ok()) return done(s);
   auto normal = normalised_answer(answer);
   if (!normal) return done(normal.status());
-  call_user(user, {user::SetQuestionOp{question, std::move(*normal), only_if_unset},
-                   user_cause(user), ack(std::move(done))});
+  // The channel goes into the cause: the user model decides what "legacy" may do.
+  call_user(user, {user::SetQuestionOp{question, std::move(*normal)},
+                   user_cause(user, caller.channel), ack(std::move(done))});
 }
 
 void ChatSystem::security_question(const std::string& user, Callback<std::string> done) {
-  if (!user::validate_user_name(user).is_ok())
-    return done(not_found("user " + user + " has no security question"));
+  if (!user::validate_user_name(user).is_ok()) return done(user::no_question());
   call_user(user,
             {user::ReadOp{}, user_cause(user), [done = std::move(done)](Result<user::UserReply> r) {
+               // An unknown user reads as one without a question.
+               if (!r && r.status().code() == Code::kNotFound) return done(user::no_question());
                if (!r) return done(r.status());
                done(user::security_question(*r->state));
              }});
 }
 
 void ChatSystem::reset_password(const std::string& user, const std::string& answer,
-                                const std::string& new_password, Callback<Ack> done) {
+                                const std::string& new_password, const Caller& caller,
+                                Callback<Ack> done) {
   if (auto s = user::validate_user_name(user); !s.is_ok()) return done(s);
   if (auto s = user::validate_password(new_password); !s.is_ok()) return done(s);
   auto normal = normalised_answer(answer);
   if (!normal) return done(normal.status());
-  call_user(user, {user::ResetOp{std::move(*normal), new_password}, user_cause(user),
-                   ack(std::move(done))});
+  if (auto s = admit(user, caller); !s.is_ok()) return done(s);
+  done = report_to_throttle(user, caller, std::move(done));
+  call_user(user, {user::ResetOp{std::move(*normal), new_password},
+                   user_cause(user, caller.channel), ack(std::move(done))});
 }
 
 void ChatSystem::get_user(const std::string& name, Callback<UserView> done) {

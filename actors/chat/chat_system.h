@@ -23,6 +23,7 @@
 
 #include "actors/blocking_pool.h"
 #include "actors/chat/chat_service.h"
+#include "actors/chat/login_throttle.h"
 #include "actors/chat/password_hasher.h"
 #include "actors/room/room_actor.h"
 #include "actors/user/user_actor.h"
@@ -35,8 +36,9 @@ struct ChatSystemOptions {
   unsigned long long argon2_ops = 2;    // Argon2id passes (OWASP minimum: 2)
   size_t argon2_mem_bytes = 19u << 20;  // Argon2id memory in bytes (OWASP minimum: 19 MiB)
   size_t hash_threads = 1;              // password hashing threads (each ~40 hashes/s)
-  size_t hash_queue = 256;  // hashing jobs waiting; beyond: kUnavailable "too many logins"
-  user::UserPolicy policy;  // failed-login limits, session lifetime
+  size_t hash_queue = 256;   // hashing jobs waiting; beyond: kUnavailable "too many logins"
+  user::UserPolicy policy;   // session lifetime
+  ThrottleOptions throttle;  // guessing limits per source, account and (account, source)
   size_t max_text_bytes = room::kDefaultMaxTextBytes;         // one message's text
   size_t max_messages_in_memory = room::kDefaultMaxMessages;  // per live room; older: log
   uint64_t snapshot_every = 100;                  // events per stream between snapshots (0: never)
@@ -46,7 +48,8 @@ struct ChatSystemOptions {
   size_t io_queue = 100000;
   std::function<int64_t()> clock;  // unix ms; default: the system clock
 
-  // The minimum Argon2id cost libsodium allows: fast tests, useless against attackers.
+  // The minimum Argon2id cost libsodium allows and ThrottleOptions::unlimited(): fast tests,
+  // useless against attackers.
   static ChatSystemOptions for_tests();
 };
 
@@ -80,25 +83,28 @@ class ChatSystem final : public ChatService {
   uint64_t logins_failed() const { return users_->logins_failed.load(); }
   uint64_t hashes() const { return hasher_->hashes(); }  // Argon2id computations done
   size_t hash_queue_depth() const { return hasher_->queue_depth(); }
-  uint64_t hashes_refused() const { return hasher_->refused(); }  // queue full
+  uint64_t hashes_refused() const { return hasher_->refused(); }        // queue full
+  uint64_t attempts_throttled() const { return throttle_->refused(); }  // refused before a hash
   uint64_t posts() const { return rooms_->posts.load(); }
   uint64_t history_log_reads() const { return rooms_->history_log_reads.load(); }
 
   // ---- ChatService ----
-  void register_user(const std::string& name, const std::string& password,
+  void register_user(const std::string& name, const std::string& password, const Caller& caller,
                      Callback<UserView> done) override;
-  void login(const std::string& name, const std::string& password,
+  void login(const std::string& name, const std::string& password, const Caller& caller,
              Callback<LoginResult> done) override;
   void authenticate(const std::string& token, Callback<Identity> done) override;
   void logout(const std::string& token, Callback<Ack> done) override;
   void change_password(const std::string& token, const std::string& old_password,
-                       const std::string& new_password, Callback<Ack> done) override;
+                       const std::string& new_password, const Caller& caller,
+                       Callback<Ack> done) override;
   void set_security_question(const std::string& user, const std::string& question,
-                             const std::string& answer, bool only_if_unset,
+                             const std::string& answer, const Caller& caller,
                              Callback<Ack> done) override;
   void security_question(const std::string& user, Callback<std::string> done) override;
   void reset_password(const std::string& user, const std::string& answer,
-                      const std::string& new_password, Callback<Ack> done) override;
+                      const std::string& new_password, const Caller& caller,
+                      Callback<Ack> done) override;
   void get_user(const std::string& name, Callback<UserView> done) override;
   Result<uint64_t> user_number(const std::string& name) override;
 
@@ -122,6 +128,13 @@ class ChatSystem final : public ChatService {
 
  private:
   void call_user(const std::string& name, user::UserCall call);
+  // Asks the throttle about an attempt by `caller` to prove a secret of `account`. ok, or
+  // throttled() (counted as a failed login). `done` wraps a secret-proving call's callback:
+  // it tells the throttle the outcome (kUnauthenticated: a failure; ok: a success).
+  Status admit(const std::string& account, const Caller& caller);
+  template <class T>
+  Callback<T> report_to_throttle(const std::string& account, const Caller& caller,
+                                 Callback<T> done);
   void call_room(const std::string& name, room::RoomCall call);
   void room_command(const Identity& who, const std::string& room, room::Command command,
                     std::function<void(Result<room::RoomReply>)> done);
@@ -132,6 +145,8 @@ class ChatSystem final : public ChatService {
   ChatSystemOptions options_;
   std::unique_ptr<BlockingPool> pool_;
   std::unique_ptr<PasswordHasher> hasher_;
+  // Shared with the callbacks that report outcomes, which may outlive a call's routing.
+  std::shared_ptr<LoginThrottle> throttle_;
   std::shared_ptr<user::UserContext> users_;
   std::shared_ptr<room::RoomContext> rooms_;
   std::shared_ptr<std::atomic<size_t>> live_users_;

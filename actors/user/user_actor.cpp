@@ -80,10 +80,9 @@ void prepare(Self* self, Pending pending);
 
 Status bad_credentials() { return unauthenticated(std::string(kBadCredentials)); }
 
-Status locked_status(const LockStatus& lock) {
-  return permission_denied("too many failed logins: locked until " + std::to_string(lock.until_ms) +
-                           " (unix ms)");
-}
+Status bad_answer() { return unauthenticated(std::string(kBadAnswer)); }
+
+bool via_legacy(const UserCall& call) { return call.cause.channel() == kLegacyChannel; }
 
 int64_t session_expiry(const State& state, const std::string& sha256) {
   for (const auto& s : state.sessions)
@@ -178,11 +177,6 @@ void prepare(Self* self, Pending pending) {
                              });
           }
         } else if constexpr (std::is_same_v<T, LoginOp>) {
-          if (auto lock = login_allowed(s, now); s.active() && lock.locked) {
-            ++st.context->logins_failed;
-            reply(pending, locked_status(lock));
-            return;
-          }
           // An unknown user spends one verification too: the answer takes as long.
           hash_then_decide(self, std::move(pending),
                            [stored = s.active() ? s.password_hash : std::string(),
@@ -196,8 +190,6 @@ void prepare(Self* self, Pending pending) {
         } else if constexpr (std::is_same_v<T, ChangePasswordOp>) {
           if (!session_valid(s, op.session_sha256, now)) {
             reply(pending, unauthenticated("unknown, expired or ended session"));
-          } else if (auto lock = login_allowed(s, now); lock.locked) {
-            reply(pending, locked_status(lock));
           } else {
             hash_then_decide(self, std::move(pending),
                              [stored = s.password_hash, old = op.old_password,
@@ -209,10 +201,9 @@ void prepare(Self* self, Pending pending) {
                              });
           }
         } else if constexpr (std::is_same_v<T, SetQuestionOp>) {
-          if (!s.active()) {
-            reply(pending, not_found("no user named " + st.user));
-          } else if (op.only_if_unset && !s.question.empty()) {
-            reply(pending, already_exists("user " + st.user + " has a security question already"));
+          // Refused without spending a hash; decide() asks again once hashed.
+          if (auto allowed = may_set_question(s, via_legacy(pending.call)); !allowed.is_ok()) {
+            reply(pending, allowed);
           } else {
             hash_then_decide(self, std::move(pending),
                              [answer = op.answer](chat::PasswordHasher& h, HashOutcome& out) {
@@ -220,26 +211,33 @@ void prepare(Self* self, Pending pending) {
                              });
           }
         } else if constexpr (std::is_same_v<T, ResetOp>) {
-          if (!s.active()) {
-            reply(pending, not_found("no user named " + st.user));
-          } else if (s.question.empty()) {
-            reply(pending, failed_precondition("user " + st.user + " has no security question"));
-          } else if (auto lock = login_allowed(s, now); lock.locked) {
-            reply(pending, locked_status(lock));
-          } else {
-            hash_then_decide(self, std::move(pending),
-                             [stored = s.answer_hash, answer = op.answer, fresh = op.new_password](
-                                 chat::PasswordHasher& h, HashOutcome& out) {
-                               out.checked = stored;
-                               out.ok = h.verify(stored, answer);
-                               if (!out.ok) return;
-                               hash_into(h, fresh, out);
-                             });
-          }
+          // An unknown user or one without a question spends a verification too, and
+          // decide() answers it like a wrong answer: neither time nor answer tells them apart.
+          hash_then_decide(self, std::move(pending),
+                           [stored = s.active() ? s.answer_hash : std::string(), answer = op.answer,
+                            fresh = op.new_password](chat::PasswordHasher& h, HashOutcome& out) {
+                             out.checked = stored;
+                             if (stored.empty()) {
+                               h.verify_dummy(answer);
+                               return;
+                             }
+                             out.ok = h.verify(stored, answer);
+                             if (!out.ok) return;
+                             hash_into(h, fresh, out);
+                           });
         }
       },
       pending.call.op);
   pump(self);
+}
+
+// Answers a wrong password or security answer at once, before its UserLoginFailed is
+// durable, and leaves nothing to answer once it is. The event is an audit record that
+// changes no decision; waiting for its fsync would make a wrong password for an existing
+// user answer later than one for an unknown user (no event), and so tell them apart.
+void answer_before_durable(Pending& pending, Status status) {
+  reply(pending, std::move(status));
+  pending.call.done = [](Result<UserReply>) {};
 }
 
 // The model command of a hashed call, decided against the durable state now. Returns the
@@ -294,8 +292,9 @@ Decision decide_call(Self* self, Pending& pending) {
             return rejected(bad_credentials());
           }
           if (!out.ok) {
+            ++ctx.logins_failed;
             auto decided = run(LoginFailed{});
-            if (d.answered) ++ctx.logins_failed;
+            if (!d.answered) answer_before_durable(pending, bad_credentials());
             return decided;
           }
           pending.token = new_session_token(st.user);
@@ -312,15 +311,15 @@ Decision decide_call(Self* self, Pending& pending) {
           if (!out.ok) return run(LoginFailed{});
           return run(ChangePassword{out.new_hash, op.session_sha256});
         } else if constexpr (std::is_same_v<T, SetQuestionOp>) {
-          if (op.only_if_unset && !s.question.empty())
-            return rejected(already_exists("user " + st.user + " has a security question already"));
-          return run(SetSecurityQuestion{op.question, out.new_hash});
+          return run(SetSecurityQuestion{op.question, out.new_hash, via_legacy(pending.call)});
         } else if constexpr (std::is_same_v<T, ResetOp>) {
-          if (out.checked != s.answer_hash) {
+          if (out.checked != (s.active() ? s.answer_hash : std::string())) {
             d.again = true;
             return d;
           }
-          return run(ResetPassword{out.ok, out.new_hash});
+          auto decided = run(ResetPassword{out.ok, out.new_hash});
+          if (!out.ok && !d.answered) answer_before_durable(pending, bad_answer());
+          return decided;
         } else {
           return rejected(internal_error("a read reached the decide stage"));
         }
@@ -337,11 +336,7 @@ void answer_durable(Self* self, Pending& pending, const std::vector<Envelope>& w
   UserReply r;
   r.state = &s;
   if (std::holds_alternative<LoginOp>(pending.call.op)) {
-    if (failed) {
-      ++st.context->logins_failed;
-      reply(pending, bad_credentials());
-      return;
-    }
+    if (failed) return;  // answered before the append (answer_before_durable)
     ++st.context->logins_ok;
     r.token = pending.token;
     r.expires_at_ms = session_expiry(s, chat::sha256(pending.token));
@@ -349,8 +344,7 @@ void answer_durable(Self* self, Pending& pending, const std::vector<Envelope>& w
     reply(pending, unauthenticated("wrong password"));
     return;
   } else if (failed && std::holds_alternative<ResetOp>(pending.call.op)) {
-    reply(pending, unauthenticated("wrong answer to the security question"));
-    return;
+    return;  // answered before the append (answer_before_durable)
   }
   reply(pending, r);
 }

@@ -6,6 +6,11 @@
 // kUnavailable and the directory spawns a fresh one on the next message, which recovers the
 // truth from the log.
 //
+// One exception to "answer once durable": a wrong password or security answer is answered as
+// soon as it is verified, while its UserLoginFailed (an audit record that changes no decision)
+// is still being appended, so that it takes as long as an unknown user's answer, which
+// writes nothing.
+//
 // Hashing does not hold the queue: while one login's password is verified, other calls for
 // the user go on. A verification is only used if the hash it checked is still the user's
 // when the outcome comes back; otherwise it is done again.
@@ -38,7 +43,7 @@ struct UserContext {
   std::function<int64_t()> clock;  // unix ms
   UserPolicy policy;
   std::atomic<uint64_t> logins_ok{0};
-  std::atomic<uint64_t> logins_failed{0};  // wrong password or answer, unknown user, locked
+  std::atomic<uint64_t> logins_failed{0};  // wrong password, unknown user, hashing refused
 };
 
 // ---- calls (the raw secrets travel only to the hashing thread, never into events) ----
@@ -60,10 +65,11 @@ struct ChangePasswordOp {
   std::string old_password;
   std::string new_password;  // passed validate_password()
 };
+// Over the legacy topics (the call's cause has channel kLegacyChannel) the model allows
+// only a first question for a user registered there (may_set_question()).
 struct SetQuestionOp {
   std::string question;  // passed validate_question()
   std::string answer;    // normalised, non-empty
-  bool only_if_unset = false;
 };
 struct ResetOp {
   std::string answer;        // normalised

@@ -39,35 +39,14 @@ bool equal_in_constant_time(std::string_view a, std::string_view b) {
 
 Status not_active(const State& state) { return not_found("no user named " + state.name); }
 
-Status locked(const LockStatus& lock) {
-  return permission_denied("too many failed logins: locked until " + std::to_string(lock.until_ms) +
-                           " (unix ms)");
-}
-
 bool known_role(std::string_view role) {
   return std::find(std::begin(kKnownRoles), std::end(kKnownRoles), role) != std::end(kKnownRoles);
 }
 
-// The lock this failure starts, or 0. The failures counted are those still inside the window
-// ending now, this one included; apply() forgets them all when a lock starts, so each lock
-// takes a fresh run of max_failures.
-int64_t lock_after_failure(const State& state, int64_t now_ms, const UserPolicy& policy) {
-  const int64_t window_start = now_ms - policy.failure_window_ms;
-  const auto recent = std::count_if(state.failure_times_ms.begin(), state.failure_times_ms.end(),
-                                    [&](int64_t t) { return t > window_start; });
-  if (static_cast<uint64_t>(recent) + 1 < policy.max_failures) return 0;
-  // Doubling by a loop, not a shift: no overflow however many locks came before.
-  int64_t lock_ms = policy.first_lock_ms;
-  for (uint32_t i = 0; i < state.locks_in_a_row && lock_ms < policy.max_lock_ms; ++i) lock_ms *= 2;
-  return now_ms + std::min(lock_ms, policy.max_lock_ms);
-}
-
-Envelope login_failed(const State& state, std::string_view reason, int64_t now_ms,
-                      const UserPolicy& policy) {
+// Recorded for the audit; never a lock (locked_until_unix_ms stays 0).
+Envelope login_failed(std::string_view reason) {
   Envelope e;
-  auto* body = e.mutable_user_login_failed();
-  body->set_reason(std::string(reason));
-  body->set_locked_until_unix_ms(lock_after_failure(state, now_ms, policy));
+  e.mutable_user_login_failed()->set_reason(std::string(reason));
   return e;
 }
 
@@ -83,15 +62,14 @@ Result<Events> decide_register(const State& state, const Register& c) {
 }
 
 // Shared by both outcomes of a login: neither may reveal whether the user exists.
-Status check_login(const State& state, int64_t now_ms) {
+Status check_login(const State& state) {
   if (!state.active()) return unauthenticated(std::string(kBadCredentials));
-  if (auto lock = login_allowed(state, now_ms); lock.locked) return locked(lock);
   return Status::ok();
 }
 
 Result<Events> decide_login(const State& state, const LoginSucceeded& c, int64_t now_ms,
                             const UserPolicy& policy) {
-  GH_RETURN_IF_ERROR(check_login(state, now_ms));
+  GH_RETURN_IF_ERROR(check_login(state));
   GH_RETURN_IF_ERROR(validate_session_hash(c.session_sha256));
   const int64_t longest = now_ms + policy.session_ttl_ms;
   const int64_t expires = c.expires_at_ms == 0 ? longest : std::min(c.expires_at_ms, longest);
@@ -120,7 +98,6 @@ Result<Events> decide_logout(const State& state, const Logout& c) {
 
 Result<Events> decide_change(const State& state, const ChangePassword& c, int64_t now_ms) {
   if (!state.active()) return not_active(state);
-  if (auto lock = login_allowed(state, now_ms); lock.locked) return locked(lock);
   GH_RETURN_IF_ERROR(validate_hash(c.new_hash, "password hash"));
   Envelope e;
   auto* body = e.mutable_user_password_changed();
@@ -132,7 +109,7 @@ Result<Events> decide_change(const State& state, const ChangePassword& c, int64_
 }
 
 Result<Events> decide_question(const State& state, const SetSecurityQuestion& c) {
-  if (!state.active()) return not_active(state);
+  GH_RETURN_IF_ERROR(may_set_question(state, c.via_legacy));
   GH_RETURN_IF_ERROR(validate_question(c.question));
   GH_RETURN_IF_ERROR(validate_hash(c.answer_hash, "answer hash"));
   Envelope e;
@@ -142,14 +119,11 @@ Result<Events> decide_question(const State& state, const SetSecurityQuestion& c)
   return one(std::move(e));
 }
 
-Result<Events> decide_reset(const State& state, const ResetPassword& c, int64_t now_ms,
-                            const UserPolicy& policy) {
-  if (!state.active()) return not_active(state);
-  if (state.question.empty())
-    return failed_precondition("user " + state.name + " has no security question");
-  // The answer is a second password: guessing it is limited like guessing the first.
-  if (auto lock = login_allowed(state, now_ms); lock.locked) return locked(lock);
-  if (!c.answer_ok) return one(login_failed(state, kReasonSecurityAnswer, now_ms, policy));
+Result<Events> decide_reset(const State& state, const ResetPassword& c) {
+  // An unknown user, one without a question and a wrong answer read alike.
+  if (!state.active() || state.question.empty()) return unauthenticated(std::string(kBadAnswer));
+  // The answer is a second password: a wrong one is recorded like a wrong password.
+  if (!c.answer_ok) return one(login_failed(kReasonSecurityAnswer));
   GH_RETURN_IF_ERROR(validate_hash(c.new_hash, "password hash"));
   Envelope e;
   e.mutable_user_password_reset()->set_password_hash(c.new_hash);
@@ -231,8 +205,8 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
         } else if constexpr (std::is_same_v<T, LoginSucceeded>) {
           return decide_login(state, c, now_ms, policy);
         } else if constexpr (std::is_same_v<T, LoginFailed>) {
-          GH_RETURN_IF_ERROR(check_login(state, now_ms));
-          return one(login_failed(state, kReasonPassword, now_ms, policy));
+          GH_RETURN_IF_ERROR(check_login(state));
+          return one(login_failed(kReasonPassword));
         } else if constexpr (std::is_same_v<T, Logout>) {
           return decide_logout(state, c);
         } else if constexpr (std::is_same_v<T, ChangePassword>) {
@@ -240,7 +214,7 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
         } else if constexpr (std::is_same_v<T, SetSecurityQuestion>) {
           return decide_question(state, c);
         } else if constexpr (std::is_same_v<T, ResetPassword>) {
-          return decide_reset(state, c, now_ms, policy);
+          return decide_reset(state, c);
         } else if constexpr (std::is_same_v<T, GrantRole>) {
           return decide_grant(state, c);
         } else if constexpr (std::is_same_v<T, RevokeRole>) {
@@ -259,6 +233,7 @@ void apply(State& state, const Envelope& e) {
       state.registered = true;
       state.registered_at_ms = at;
       state.password_hash = e.user_registered().password_hash();
+      state.registered_via_legacy = e.cause().channel() == kLegacyChannel;
       break;
     case Envelope::kUserLoggedIn: {
       const auto& b = e.user_logged_in();
@@ -315,9 +290,12 @@ State replay(std::string_view name, const std::vector<Envelope>& events) {
   return state;
 }
 
-LockStatus login_allowed(const State& state, int64_t now_ms) {
-  if (now_ms < state.locked_until_ms) return {true, state.locked_until_ms};
-  return {};
+Status may_set_question(const State& state, bool via_legacy) {
+  if (!via_legacy) return state.active() ? Status::ok() : not_active(state);
+  if (!state.active() || !state.registered_via_legacy || !state.question.empty() ||
+      state.roles.count(std::string(kOperatorRole)) > 0)
+    return permission_denied(std::string(kLegacyQuestionRefused));
+  return Status::ok();
 }
 
 bool session_valid(const State& state, std::string_view session_sha256, int64_t now_ms) {
@@ -331,10 +309,11 @@ bool has_role(const State& state, std::string_view role) {
 }
 
 Result<std::string> security_question(const State& state) {
-  if (!state.active() || state.question.empty())
-    return not_found("user " + state.name + " has no security question");
+  if (!state.active() || state.question.empty()) return no_question();
   return state.question;
 }
+
+Status no_question() { return not_found("no security question is set for this user name"); }
 
 std::string user_stream(std::string_view name) { return "user/" + std::string(name); }
 

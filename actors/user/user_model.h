@@ -4,12 +4,18 @@
 // and tells the model what it computed or verified. Shared by the actor, gatehousectl and
 // the tests. Thread-compatible.
 //
-// Login flow: the actor asks login_allowed() first (a locked account is refused without
-// spending a hash), verifies the password off-thread, then decides LoginSucceeded or
-// LoginFailed. Failed logins are limited per user: `max_failures` within `failure_window_ms`
-// lock the account for `first_lock_ms`, each further lock before a success lasting twice
-// as long up to `max_lock_ms`. After a lock the count starts afresh. The lock is decided once
-// and stored in the event, so a changed policy never rewrites history on replay.
+// Login flow: the actor verifies the password off-thread (an unknown user costs a dummy
+// verification, so the time taken does not tell), then decides LoginSucceeded or
+// LoginFailed. There is no account lock: a lock that anyone can trigger with five wrong
+// passwords is a weapon against the account's owner. Guessing is limited before any hash is
+// spent, per source and per account, with back-off per (account, source)
+// (actors/chat/login_throttle.h); failures are still recorded here (UserLoginFailed) for
+// the audit. Locks written by older versions (locked_until_unix_ms) replay into the state
+// for the record but no longer refuse anything.
+//
+// Origin: a user registered over the legacy topics (the UserRegistered envelope's cause has
+// channel kLegacyChannel) may set a first security question over the same topics, which
+// have no session and no password; nobody else may ever have a question set that way.
 #pragma once
 
 #include <cstdint>
@@ -34,15 +40,19 @@ inline constexpr std::string_view kOperatorRole = "operator";  // may see and co
 inline constexpr std::string_view kKnownRoles[] = {kOperatorRole};
 // The one answer to a wrong password, an unknown user and an erased user alike.
 inline constexpr std::string_view kBadCredentials = "wrong user name or password";
+// The one answer to a password reset that fails: unknown user, no question, wrong answer.
+inline constexpr std::string_view kBadAnswer = "wrong user name or security answer";
+// The one answer to a legacy set_security_question that is not allowed, whatever the reason
+// (unknown user, not registered over the legacy topics, a question already set, operator).
+inline constexpr std::string_view kLegacyQuestionRefused =
+    "a security question can be set here only once, for a user registered on these topics";
+// Cause.channel of the legacy (seed) protocol: users registered with it are legacy users.
+inline constexpr std::string_view kLegacyChannel = "legacy";
 inline constexpr std::string_view kReasonPassword = "password";
 inline constexpr std::string_view kReasonSecurityAnswer = "security_answer";
 
 // Configuration of decide(); apply() never needs it.
 struct UserPolicy {
-  uint32_t max_failures = 5;                        // failed logins within the window that lock
-  int64_t failure_window_ms = 15 * 60 * 1000;       // the window those are counted in
-  int64_t first_lock_ms = 60 * 1000;                // the first lock; doubles with each further
-  int64_t max_lock_ms = 15 * 60 * 1000;             // the longest lock
   int64_t session_ttl_ms = 7 * 24 * 3600 * 1000LL;  // a session's longest life
 };
 
@@ -60,14 +70,18 @@ struct State {
   // Unexpired sessions as of the last login, oldest first, at most kMaxSessions: a login
   // beyond that ends the oldest one.
   std::vector<Session> sessions;
-  // Times of failed logins since the last lock or success, oldest first, at most
-  // kMaxFailureTimes (older ones can no longer be inside any sensible window).
+  // For the record (gatehousectl): times of failed logins since the last lock or success,
+  // oldest first, at most kMaxFailureTimes; and the lock of older versions, which no longer
+  // refuses anything.
   std::vector<int64_t> failure_times_ms;
-  int64_t locked_until_ms = 0;  // logins are refused while now < this
-  uint32_t locks_in_a_row = 0;  // locks since the last success or reset: the lock's growth
-  std::string question;         // empty: no security question set
-  std::string answer_hash;      // crypto_pwhash_str output of normalise_answer(answer)
-  bool erased = false;          // final: the name can never be registered again
+  int64_t locked_until_ms = 0;
+  uint32_t locks_in_a_row = 0;
+  // The UserRegistered event's cause had channel kLegacyChannel. False for users registered
+  // before the channel was recorded.
+  bool registered_via_legacy = false;
+  std::string question;     // empty: no security question set
+  std::string answer_hash;  // crypto_pwhash_str output of normalise_answer(answer)
+  bool erased = false;      // final: the name can never be registered again
   int64_t last_login_ms = 0;
   uint64_t version = 0;  // version of the last applied event
   int64_t updated_at_ms = 0;
@@ -103,9 +117,12 @@ struct ChangePassword {
 struct SetSecurityQuestion {
   std::string question;     // passes validate_question()
   std::string answer_hash;  // of normalise_answer(answer)
+  // Asked over the legacy topics (no session, no password): see may_set_question().
+  bool via_legacy = false;
 };
-// The actor verified the answer off-thread: `answer_ok` is the outcome. A wrong answer
-// counts as a failed login; a reset ends every session.
+// The actor verified the answer off-thread (a dummy verification when the user is unknown
+// or has no question): `answer_ok` is the outcome. A wrong answer is recorded as a failed
+// login; a reset ends every session.
 struct ResetPassword {
   bool answer_ok = false;
   std::string new_hash;
@@ -127,11 +144,13 @@ using Command = std::variant<Register, LoginSucceeded, LoginFailed, Logout, Chan
 //   32 bytes, expiry not after now, bad question, a role not in kKnownRoles (GrantRole);
 // - kTooLarge: a security question longer than kMaxQuestionBytes;
 // - kAlreadyExists: Register of a registered name;
-// - kFailedPrecondition: Register of an erased name; ResetPassword without a question;
+// - kFailedPrecondition: Register of an erased name;
 // - kUnauthenticated (message kBadCredentials): LoginSucceeded/LoginFailed for a user that
-//   is not active, so an unknown user reads like a wrong password;
-// - kPermissionDenied: a login, reset or password change while locked, the message naming
-//   the unlock time;
+//   is not active, so an unknown user reads like a wrong password; (message kBadAnswer)
+//   ResetPassword for a user that is not active or has no question, so those read like a
+//   wrong answer;
+// - kPermissionDenied (message kLegacyQuestionRefused): SetSecurityQuestion via_legacy
+//   refused by may_set_question();
 // - kNotFound: any other command for a user that is not active.
 Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms,
                                      const UserPolicy& policy = {});
@@ -143,13 +162,13 @@ void apply(State& state, const Envelope& event);
 // The state after `events` from an empty state for user `name`.
 State replay(std::string_view name, const std::vector<Envelope>& events);
 
-struct LockStatus {
-  bool locked = false;
-  int64_t until_ms = 0;  // when locked: the first time a login is allowed again
-};
-
-// Whether a login (or reset) may be tried at `now_ms`.
-LockStatus login_allowed(const State& state, int64_t now_ms);
+// Whether a security question may be set now. Over the legacy topics (`via_legacy`), which
+// have no session and no password, only for an active user registered over them
+// (registered_via_legacy), without a question yet and without the operator role:
+// otherwise kPermissionDenied with kLegacyQuestionRefused, one answer whatever the reason.
+// Otherwise (the caller proved the session and the password) for any active user, else
+// kNotFound. The actor asks this before hashing the answer; decide() asks it again.
+Status may_set_question(const State& state, bool via_legacy);
 
 // True when the user is active and has a session with this hash that has not expired at
 // `now_ms`. Every session's hash is compared in full, so the time taken does not reveal how
@@ -159,8 +178,11 @@ bool session_valid(const State& state, std::string_view session_sha256, int64_t 
 // True when the user is active and holds `role`.
 bool has_role(const State& state, std::string_view role);
 
-// The security question, or kNotFound when the user is not active or has set none.
+// The security question, or no_question() when the user is not active or has set none: the
+// two cannot be told apart.
 Result<std::string> security_question(const State& state);
+// kNotFound with one message for unknown and question-less users alike.
+Status no_question();
 
 // "user/<name>"; the caller has validated `name`.
 std::string user_stream(std::string_view name);

@@ -27,6 +27,7 @@ snapshots::Snapshot to_snapshot(const State& state, int64_t now_ms) {
   u->set_last_login_ms(state.last_login_ms);
   u->set_version(state.version);
   u->set_updated_at_ms(state.updated_at_ms);
+  u->set_registered_via_legacy(state.registered_via_legacy);
   return snapshot;
 }
 
@@ -56,6 +57,7 @@ std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
   state.last_login_ms = u.last_login_ms();
   state.version = u.version();
   state.updated_at_ms = u.updated_at_ms();
+  state.registered_via_legacy = u.registered_via_legacy();
   return state;
 }
 

@@ -47,6 +47,7 @@ Code code_for_http_status(int status) {
       return Code::kNotFound;
     case 413:
       return Code::kTooLarge;
+    case 429:  // the chat throttle: too many attempts
     case 503:
       return Code::kUnavailable;
     case 504:

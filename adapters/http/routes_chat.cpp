@@ -6,16 +6,23 @@
 
 #include "adapters/codec/json_reply.h"
 #include "adapters/http/params.h"
+#include "adapters/http/reply.h"
 #include "adapters/http/routes.h"
 #include "events/stream_name.h"
 
 namespace gh::http {
 namespace {
 
-// A busy or missing service is worth retrying soon: say when.
+// A busy or missing service is worth retrying soon: say when. An attempt the throttle
+// refused is 429 Too Many Requests with the throttle's own wait (written here, since the one
+// Status table maps kUnavailable to 503).
 Status with_retry_after(Status status, httplib::Response& res) {
-  if (status.code() == Code::kUnavailable) res.set_header("Retry-After", "1");
-  return status;
+  if (status.code() != Code::kUnavailable) return status;
+  const int64_t seconds = chat::retry_after_seconds(status);
+  res.set_header("Retry-After", std::to_string(seconds > 0 ? seconds : 1));
+  if (seconds == 0) return status;
+  send_json(res, 429, codec::error_reply(status));
+  return Status::ok();
 }
 
 }  // namespace

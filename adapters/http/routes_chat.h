@@ -32,10 +32,16 @@ using SessionChatFn = std::function<Status(chat::ChatService&, const Session&,
                                            const httplib::Request&, httplib::Response&)>;
 
 // A route that needs no session (register, login, password reset): 503 without a chat
-// service; a 503 answer carries Retry-After.
+// service; a 503 answer carries Retry-After; an attempt the throttle refused
+// (chat::throttled()) is 429 with Retry-After in whole seconds.
 RouteFn open_chat_route(RouteContext& context, OpenChatFn fn);
 // A route that needs `Authorization: Bearer <session token>`: 401 without a live session.
 RouteFn session_chat_route(RouteContext& context, SessionChatFn fn);
+
+// Who is calling, for the chat service's throttle: channel "http", the peer's address.
+inline chat::Caller http_caller(const httplib::Request& req) {
+  return chat::Caller{"http", req.remote_addr};
+}
 
 // Calls the chat service and waits for its answer, at most options.call_timeout.
 template <class T, class Start>

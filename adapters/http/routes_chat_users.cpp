@@ -3,9 +3,11 @@
 // are open (they are how one gets a session); the rest need the session.
 //
 // Statuses beyond the one table: a wrong password at login or a wrong answer at a reset is
-// 401 (bad credentials, as the service says); a wrong current password when changing it is
-// 403, because the session itself is fine and a 401 would tell the client to drop it. A
-// locked account is 403 everywhere, its message naming when it unlocks.
+// 401 (bad credentials, as the service says: the same answer for an unknown user, and for a
+// reset also for a user without a question); a wrong current password when changing it is
+// 403, because the session itself is fine and a 401 would tell the client to drop it. An
+// attempt refused by the throttle (per address, per account, back-off per both) is 429
+// with Retry-After. There is no locked account.
 #include "actors/user/user_rules.h"
 #include "adapters/codec/chat_json.h"
 #include "adapters/codec/iso_time.h"
@@ -36,7 +38,7 @@ Status register_user(RouteContext& context, chat::ChatService& chat, const httpl
   auto given = credentials(context, req);
   if (!given) return given.status();
   auto user = call_chat<chat::UserView>(context, [&](auto done) {
-    chat.register_user(given->name, given->password, std::move(done));
+    chat.register_user(given->name, given->password, http_caller(req), std::move(done));
   });
   if (!user) return user.status();
   send_ok(res, {{"user", codec::to_json(*user)}}, 201);
@@ -47,8 +49,9 @@ Status login(RouteContext& context, chat::ChatService& chat, const httplib::Requ
              httplib::Response& res) {
   auto given = credentials(context, req);
   if (!given) return given.status();
-  auto session = call_chat<chat::LoginResult>(
-      context, [&](auto done) { chat.login(given->name, given->password, std::move(done)); });
+  auto session = call_chat<chat::LoginResult>(context, [&](auto done) {
+    chat.login(given->name, given->password, http_caller(req), std::move(done));
+  });
   if (!session) return session.status();
   res.set_header("Cache-Control", "no-store");  // the answer holds a credential
   send_ok(res,
@@ -89,7 +92,8 @@ Status change_password(RouteContext& context, chat::ChatService& chat, const Ses
   auto new_password = string_member(*body, "new_password");
   if (!new_password) return new_password.status();
   auto ack = call_chat<chat::Ack>(context, [&](auto done) {
-    chat.change_password(session.token, *old_password, *new_password, std::move(done));
+    chat.change_password(session.token, *old_password, *new_password, http_caller(req),
+                         std::move(done));
   });
   if (!ack) {
     if (ack.status().code() == Code::kUnauthenticated) {
@@ -122,10 +126,11 @@ Status set_security_question(RouteContext& context, chat::ChatService& chat, con
   if (user::normalise_answer(*answer).empty()) {
     return invalid_argument("a security answer must not be empty");
   }
-  // The service has no "verify password": a login does it (a wrong password counts as a
-  // failed login and can lock the account, as it should), and its session ends at once.
-  auto check = call_chat<chat::LoginResult>(
-      context, [&](auto done) { chat.login(session.who.user, *password, std::move(done)); });
+  // The service has no "verify password": a login does it (throttled, and a wrong password
+  // is a failed login, as it should be), and its session ends at once.
+  auto check = call_chat<chat::LoginResult>(context, [&](auto done) {
+    chat.login(session.who.user, *password, http_caller(req), std::move(done));
+  });
   if (!check) {
     if (check.status().code() == Code::kUnauthenticated) {
       return permission_denied("the password is wrong");
@@ -136,7 +141,7 @@ Status set_security_question(RouteContext& context, chat::ChatService& chat, con
   (void)call_chat<chat::Ack>(context,
                              [&](auto done) { chat.logout(check->token, std::move(done)); });
   auto ack = call_chat<chat::Ack>(context, [&](auto done) {
-    chat.set_security_question(session.who.user, *question, *answer, /*only_if_unset=*/false,
+    chat.set_security_question(session.who.user, *question, *answer, http_caller(req),
                                std::move(done));
   });
   if (!ack) return ack.status();
@@ -166,7 +171,7 @@ Status reset_password(RouteContext& context, chat::ChatService& chat, const http
   auto new_password = string_member(*body, "new_password");
   if (!new_password) return new_password.status();
   auto ack = call_chat<chat::Ack>(context, [&](auto done) {
-    chat.reset_password(*name, *answer, *new_password, std::move(done));
+    chat.reset_password(*name, *answer, *new_password, http_caller(req), std::move(done));
   });
   if (!ack) return ack.status();
   send_ok(res);

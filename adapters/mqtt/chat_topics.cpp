@@ -55,6 +55,15 @@ ChatOp op_of(std::string_view word) {
   return ChatOp::kOther;
 }
 
+// The {client} of a validated reply topic PREFIX/inbox/{client}[/...]: the requester, as far
+// as the broker's inbox rule tells (only {client} may read there). Empty when there is none.
+std::string inbox_client(std::string_view topic, std::string_view prefix) {
+  const std::string head = std::string(prefix) + "/inbox/";
+  if (topic.substr(0, head.size()) != head) return {};
+  topic.remove_prefix(head.size());
+  return std::string(topic.substr(0, topic.find('/')));
+}
+
 // Echoing input in an error: short and printable.
 std::string excerpt(std::string_view text) {
   constexpr size_t kMax = 40;
@@ -211,6 +220,9 @@ void ChatTopics::send_ok(const Reply& reply, json fields) {
 void ChatTopics::send_error(const Reply& reply, ChatRejection reason, const Status& status) {
   counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
   json body = codec::error_reply(status);
+  // A throttled attempt says when to try again, as HTTP's Retry-After does.
+  if (int64_t seconds = chat::retry_after_seconds(status); seconds > 0)
+    body["error"]["retry_after"] = seconds;
   body["id"] = reply.id;
   body["op"] = std::string(chat_op_name(reply.op));
   counters_.replies_error.fetch_add(1);
@@ -350,6 +362,10 @@ void ChatTopics::on_message(const InboundMessage& message) {
                         });
 }
 
+chat::Caller ChatTopics::caller(const Reply& reply) const {
+  return chat::Caller{"mqtt", inbox_client(reply.topic, options_.prefix)};
+}
+
 void ChatTopics::run_open(ChatOp op, const json& request, const Reply& reply) {
   auto bad = [&](const Status& s) { send_error(reply, ChatRejection::kBadField, s); };
   auto name = string_field(request, "name");
@@ -358,7 +374,7 @@ void ChatTopics::run_open(ChatOp op, const json& request, const Reply& reply) {
     case ChatOp::kRegister: {
       auto password = string_field(request, "password");
       if (!password) return bad(password.status());
-      return service_.register_user(*name, *password,
+      return service_.register_user(*name, *password, caller(reply),
                                     answer<chat::UserView>(reply, [](const chat::UserView& user) {
                                       return json{{"user", codec::to_json(user)}};
                                     }));
@@ -366,7 +382,7 @@ void ChatTopics::run_open(ChatOp op, const json& request, const Reply& reply) {
     case ChatOp::kLogin: {
       auto password = string_field(request, "password");
       if (!password) return bad(password.status());
-      return service_.login(*name, *password,
+      return service_.login(*name, *password, caller(reply),
                             answer<chat::LoginResult>(reply, [](const chat::LoginResult& session) {
                               return codec::to_json(session);
                             }));
@@ -382,7 +398,7 @@ void ChatTopics::run_open(ChatOp op, const json& request, const Reply& reply) {
       auto password = string_field(request, "new_password");
       if (!password) return bad(password.status());
       return service_.reset_password(
-          *name, *answer_text, *password,
+          *name, *answer_text, *password, caller(reply),
           answer<chat::Ack>(reply, [](const chat::Ack&) { return json::object(); }));
     }
     default:
@@ -410,7 +426,7 @@ void ChatTopics::run_with_session(ChatOp op, const json& request, const std::str
       if (!new_password) return bad(new_password.status());
       // The session is fine (authenticate said so): a kUnauthenticated now is the old
       // password, and must not tell the client to drop its session.
-      return service_.change_password(token, *old_password, *new_password,
+      return service_.change_password(token, *old_password, *new_password, caller(reply),
                                       [this, reply](Result<chat::Ack> ack) {
                                         if (ack) return send_ok(reply, json::object());
                                         Status s = ack.status();
@@ -441,10 +457,10 @@ void ChatTopics::run_with_session(ChatOp op, const json& request, const std::str
       }
       if (!valid.is_ok()) return bad(valid);
       // The question opens a password reset: a stolen session alone must not be able to set
-      // one. The service has no "verify password", so a login checks it (a wrong one counts
-      // as a failed login, as it should) and its session is ended at once.
+      // one. The service has no "verify password", so a login checks it (throttled; a wrong
+      // one is a failed login, as it should be) and its session is ended at once.
       return service_.login(
-          who.user, *password,
+          who.user, *password, caller(reply),
           [this, reply, user = who.user, question = *question,
            answer_text = *answer_text](Result<chat::LoginResult> check) {
             if (!check) {
@@ -455,7 +471,7 @@ void ChatTopics::run_with_session(ChatOp op, const json& request, const std::str
             }
             service_.logout(check->token, [](Result<chat::Ack>) {});
             service_.set_security_question(
-                user, question, answer_text, /*only_if_unset=*/false,
+                user, question, answer_text, caller(reply),
                 answer<chat::Ack>(reply, [](const chat::Ack&) { return json::object(); }));
           });
     }

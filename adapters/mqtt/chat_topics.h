@@ -162,6 +162,10 @@ class ChatTopics final : public chat::RoomListener {
   void run_with_session(ChatOp op, const nlohmann::json& request, const std::string& token,
                         const chat::Identity& who, const Reply& reply);
 
+  // channel "mqtt", source the {client} of the reply topic's PREFIX/inbox/{client}: what
+  // the service throttles guessing by (with one shared bucket for all of MQTT, since client
+  // ids are free to choose).
+  chat::Caller caller(const Reply& reply) const;
   void send_ok(const Reply& reply, nlohmann::json fields);
   void send_error(const Reply& reply, ChatRejection reason, const Status& status);
   // Counts `reason`, logs, and answers on `fallback` when it is not empty; else drops.

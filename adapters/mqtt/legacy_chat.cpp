@@ -49,6 +49,11 @@ LegacyTopic topic_of(std::string_view topic) {
   return LegacyTopic::kOther;
 }
 
+// Who is calling: channel "legacy" (recorded when a user registers: that makes a legacy
+// user), and the returnTopic as the source the service throttles by (with one shared
+// bucket for all of MQTT, since topics are free to choose).
+chat::Caller legacy_caller(const std::string& reply_to) { return chat::Caller{"legacy", reply_to}; }
+
 json code_message(int code, const std::string& message) {
   return {{"code", code}, {"message", message}};
 }
@@ -198,17 +203,18 @@ void LegacyChat::on_register(const json& request, const std::string& reply_to) {
     return reply(reply_to, code_message(0, std::string(kRegisterServerError) + " " +
                                                password.status().message()));
   }
-  service_.register_user(*name, *password, [this, reply_to](Result<chat::UserView> user) {
-    if (user) return reply(reply_to, code_message(1, kRegistered));
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
-    const Status& s = user.status();
-    if (s.code() == Code::kAlreadyExists) return reply(reply_to, code_message(0, kUserExists));
-    if (s.code() == Code::kInvalidArgument || s.code() == Code::kTooLarge) {
-      // Our rules are stricter than the seed's (names, 8-character passwords): say which.
-      return reply(reply_to, code_message(0, "用户添加失败: " + s.message()));
-    }
-    reply(reply_to, code_message(0, kRegisterServerError));
-  });
+  service_.register_user(
+      *name, *password, legacy_caller(reply_to), [this, reply_to](Result<chat::UserView> user) {
+        if (user) return reply(reply_to, code_message(1, kRegistered));
+        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+        const Status& s = user.status();
+        if (s.code() == Code::kAlreadyExists) return reply(reply_to, code_message(0, kUserExists));
+        if (s.code() == Code::kInvalidArgument || s.code() == Code::kTooLarge) {
+          // Our rules are stricter than the seed's (names, 8-character passwords): say which.
+          return reply(reply_to, code_message(0, "用户添加失败: " + s.message()));
+        }
+        reply(reply_to, code_message(0, kRegisterServerError));
+      });
 }
 
 void LegacyChat::on_login(const json& request, const std::string& reply_to) {
@@ -218,19 +224,21 @@ void LegacyChat::on_login(const json& request, const std::string& reply_to) {
     counters_.rejected[static_cast<size_t>(LegacyRejection::kBadField)].fetch_add(1);
     return reply(reply_to, code_message(0, kBadCredentials));
   }
-  service_.login(*name, *password, [this, reply_to, user = *name](Result<chat::LoginResult> r) {
-    if (r) {
-      // The seed has no sessions; leave none behind (a user has a bounded number of them,
-      // and legacy logins must not push out the web console's).
-      service_.logout(r->token, [](Result<chat::Ack>) {});
-      return reply(reply_to, code_message(1, kWelcomeBack + user));
-    }
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
-    if (r.status().code() == Code::kUnauthenticated) {
-      return reply(reply_to, code_message(0, kBadCredentials));
-    }
-    reply(reply_to, code_message(0, r.status().message()));  // locked (until ...), busy
-  });
+  service_.login(
+      *name, *password, legacy_caller(reply_to),
+      [this, reply_to, user = *name](Result<chat::LoginResult> r) {
+        if (r) {
+          // The seed has no sessions; leave none behind (a user has a bounded number of them,
+          // and legacy logins must not push out the web console's).
+          service_.logout(r->token, [](Result<chat::Ack>) {});
+          return reply(reply_to, code_message(1, kWelcomeBack + user));
+        }
+        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+        if (r.status().code() == Code::kUnauthenticated) {
+          return reply(reply_to, code_message(0, kBadCredentials));
+        }
+        reply(reply_to, code_message(0, r.status().message()));  // throttled (retry in ...), busy
+      });
 }
 
 // ---- the lobby ----
@@ -360,9 +368,10 @@ void LegacyChat::on_set_question(const json& request, const std::string& reply_t
   auto question = name ? text_field(request, "question") : name;
   auto answer = question ? text_field(request, "answer") : question;
   if (!answer) return failed(LegacyRejection::kBadField, answer.status());
-  // only_if_unset: without sessions anyone could name any user here; a first question is
-  // all the seed's flow needs, and replacing one needs a session (chat/set_security_question).
-  service_.set_security_question(*name, *question, *answer, /*only_if_unset=*/true,
+  // Without sessions anyone could name any user here: the user model allows only a first
+  // question, only for a user registered over these topics, never for an operator (the
+  // seed's own flow); anything else needs a session and the password.
+  service_.set_security_question(*name, *question, *answer, legacy_caller(reply_to),
                                  [this, reply_to, failed](Result<chat::Ack> ack) {
                                    if (!ack) {
                                      return failed(LegacyRejection::kServiceRejected, ack.status());
@@ -401,7 +410,7 @@ void LegacyChat::on_verify_answer(const json& request, const std::string& reply_
   if (!password) {
     return failed(LegacyRejection::kBadField, invalid_argument("missing 'newPassword'"));
   }
-  service_.reset_password(*name, *answer, *password,
+  service_.reset_password(*name, *answer, *password, legacy_caller(reply_to),
                           [this, reply_to, failed](Result<chat::Ack> ack) {
                             if (!ack)
                               return failed(LegacyRejection::kServiceRejected, ack.status());

@@ -6,8 +6,11 @@
 //
 // Off unless configured on: the seed had no authentication. What it cannot have, it does not
 // get: chatsend posts to the lobby as the named (registered) user, like counts anonymously,
-// and set_security_question only sets a *first* question (only_if_unset): with no session,
-// anyone could otherwise replace a user's question and then reset the password with it.
+// and set_security_question only sets a *first* question for a user registered over these
+// topics, never an operator (the user model decides, from the channel "legacy" recorded at
+// registration): with no session, anyone could otherwise set a question for any user and
+// then reset the password with it. Logins and resets are throttled by returnTopic and
+// together with all of MQTT (chat_service.h Caller).
 //
 // Payloads go through codec::parse_legacy_payload (never eval); replies through
 // codec::to_py_literal (eval of them can only yield a literal). A returnTopic must pass

@@ -36,7 +36,7 @@ class UserGiven : public ::testing::Test {
       e.set_time_unix_ms(now);
       e.mutable_cause()->set_kind(kind);
       e.mutable_cause()->set_name(kind == events::Cause::OPERATOR ? "root" : state_.name);
-      e.mutable_cause()->set_channel(kind == events::Cause::OPERATOR ? "tool" : "mqtt");
+      e.mutable_cause()->set_channel(kind == events::Cause::OPERATOR ? "tool" : channel_);
       apply(state_, e);
       history_.push_back(e);
     }
@@ -63,8 +63,11 @@ class UserGiven : public ::testing::Test {
 
   State state_;
   UserPolicy policy_;
+  std::string channel_ = "mqtt";  // the channel of the user's own commands
   std::vector<Envelope> history_;
 };
+
+Status no_question_of_unknown() { return no_question(); }
 
 TEST_F(UserGiven, RegisterStoresTheHashItWasGiven) {
   auto events = when(Register{kHash});
@@ -120,56 +123,33 @@ TEST_F(UserGiven, UnknownUserReadsExactlyLikeAWrongPassword) {
   EXPECT_TRUE(history_.empty()) << "nothing is written for a user that does not exist";
 }
 
-TEST_F(UserGiven, FiveFailuresWithinTheWindowLockForOneMinute) {
+TEST_F(UserGiven, FailuresAreRecordedButNeverLock) {
   registered();
-  EXPECT_EQ(fail(4), 0);
-  EXPECT_FALSE(login_allowed(state_, kNow).locked);
-  EXPECT_EQ(fail(1), kNow + kMinute);
-  auto lock = login_allowed(state_, kNow);
-  EXPECT_TRUE(lock.locked);
-  EXPECT_EQ(lock.until_ms, kNow + kMinute);
-  auto refused = rejected(LoginSucceeded{token(1), 0}, kNow + kMinute - 1);
-  EXPECT_EQ(refused.code(), Code::kPermissionDenied);
-  EXPECT_NE(refused.message().find(std::to_string(kNow + kMinute)), std::string::npos)
-      << "the answer names the unlock time: " << refused.message();
-  EXPECT_EQ(rejected(LoginFailed{}, kNow + 1).code(), Code::kPermissionDenied)
-      << "a locked account does not count attempts it never tried";
-  EXPECT_FALSE(login_allowed(state_, kNow + kMinute).locked);
-  when(LoginSucceeded{token(1), 0}, kNow + kMinute);
-}
-
-TEST_F(UserGiven, FailuresOutsideTheWindowDoNotCount) {
-  registered();
-  fail(4, kNow);
-  EXPECT_EQ(fail(1, kNow + policy_.failure_window_ms), 0) << "the first four are out of the window";
-  EXPECT_EQ(fail(3, kNow + policy_.failure_window_ms + 1), 0);
-  EXPECT_NE(fail(1, kNow + policy_.failure_window_ms + 2), 0);
-}
-
-TEST_F(UserGiven, TheLockGrowsFromOneToFifteenMinutes) {
-  registered();
-  int64_t now = kNow;
-  for (int64_t minutes : {1, 2, 4, 8, 15, 15}) {
-    fail(4, now);
-    EXPECT_EQ(fail(1, now), now + minutes * kMinute) << minutes;
-    now += minutes * kMinute;
+  for (int i = 0; i < 40; ++i) {
+    auto events = when(LoginFailed{}, kNow + i);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].user_login_failed().reason(), kReasonPassword);
+    EXPECT_EQ(events[0].user_login_failed().locked_until_unix_ms(), 0) << "no lock, ever";
   }
-  EXPECT_EQ(state_.locks_in_a_row, 6u);
-  when(LoginSucceeded{token(1), 0}, now);
-  EXPECT_EQ(state_.locks_in_a_row, 0u) << "a success starts the growth afresh";
+  EXPECT_EQ(state_.failure_times_ms.size(), State::kMaxFailureTimes) << "bounded";
+  EXPECT_EQ(state_.locked_until_ms, 0);
+  // Forty wrong passwords (from anyone) do not keep the owner out.
+  ASSERT_EQ(when(LoginSucceeded{token(1), 0}, kNow + 40).size(), 1u);
   EXPECT_TRUE(state_.failure_times_ms.empty());
-  fail(4, now);
-  EXPECT_EQ(fail(1, now), now + kMinute);
 }
 
-TEST_F(UserGiven, PolicyIsConfigurable) {
-  policy_.max_failures = 2;
-  policy_.first_lock_ms = 1000;
-  policy_.max_lock_ms = 3000;
+TEST_F(UserGiven, LocksOfOlderVersionsReplayButRefuseNothing) {
   registered();
-  EXPECT_EQ(fail(2), kNow + 1000);
-  EXPECT_EQ(fail(2, kNow + 1000), kNow + 3000);
-  EXPECT_EQ(fail(2, kNow + 3000), kNow + 6000) << "capped at max_lock_ms";
+  Envelope old;  // as written before the lock was replaced by the throttle's back-off
+  old.set_version(2);
+  old.set_time_unix_ms(kNow);
+  old.mutable_user_login_failed()->set_reason("password");
+  old.mutable_user_login_failed()->set_locked_until_unix_ms(kNow + kMinute);
+  apply(state_, old);
+  EXPECT_EQ(state_.locked_until_ms, kNow + kMinute) << "kept for the record";
+  EXPECT_EQ(state_.locks_in_a_row, 1u);
+  ASSERT_EQ(when(LoginSucceeded{token(1), 0}, kNow + 1).size(), 1u);
+  EXPECT_EQ(state_.locks_in_a_row, 0u);
 }
 
 TEST_F(UserGiven, LogoutEndsOneSession) {
@@ -231,9 +211,16 @@ TEST_F(UserGiven, SecurityQuestionIsSetAndAskedFor) {
       Code::kTooLarge);
 }
 
-TEST_F(UserGiven, ResetWithoutAQuestionIsRefused) {
+TEST_F(UserGiven, ResetWithoutAQuestionReadsLikeAWrongAnswerOrAnUnknownUser) {
+  const Status unknown = rejected(ResetPassword{false, kHash});
   registered();
-  EXPECT_EQ(rejected(ResetPassword{true, kHash}).code(), Code::kFailedPrecondition);
+  const Status without = rejected(ResetPassword{true, kHash});
+  EXPECT_EQ(without.code(), Code::kUnauthenticated);
+  EXPECT_EQ(without.message(), kBadAnswer);
+  EXPECT_EQ(unknown, without) << "the same code and message";
+  EXPECT_EQ(rejected(ResetPassword{false, kHash}), without);
+  EXPECT_EQ(history_.size(), 1u) << "only the registration: nothing to record";
+  EXPECT_EQ(security_question(state_).status(), no_question_of_unknown());
 }
 
 TEST_F(UserGiven, ResetWithTheRightAnswerEndsEverySession) {
@@ -252,22 +239,71 @@ TEST_F(UserGiven, ResetWithTheRightAnswerEndsEverySession) {
   EXPECT_EQ(rejected(ResetPassword{true, ""}).code(), Code::kInvalidArgument);
 }
 
-TEST_F(UserGiven, WrongAnswersCountAsFailedLoginsAndLock) {
+TEST_F(UserGiven, WrongAnswersAreRecordedAsFailedLoginsWithoutALock) {
   registered();
   when(SetSecurityQuestion{"First pet?", kAnswerHash});
   fail(2);
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 6; ++i) {
     auto events = when(ResetPassword{false, kHash});
     ASSERT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0].user_login_failed().reason(), kReasonSecurityAnswer);
     EXPECT_EQ(events[0].user_login_failed().locked_until_unix_ms(), 0);
   }
-  auto events = when(ResetPassword{false, kHash});
-  EXPECT_EQ(events[0].user_login_failed().locked_until_unix_ms(), kNow + kMinute)
-      << "passwords and answers share one limit";
-  EXPECT_EQ(rejected(ResetPassword{true, kHash}).code(), Code::kPermissionDenied);
-  EXPECT_EQ(rejected(LoginSucceeded{token(1), 0}).code(), Code::kPermissionDenied);
   EXPECT_EQ(state_.password_hash, kHash);
+  ASSERT_EQ(when(ResetPassword{true, "$argon2id$reset"}).size(), 1u);
+  EXPECT_EQ(state_.password_hash, "$argon2id$reset");
+}
+
+// ---- the security question over the legacy topics (no session, no password) ----
+
+TEST_F(UserGiven, LegacyUserMaySetAFirstQuestionOverLegacyOnly) {
+  channel_ = "legacy";
+  registered();
+  EXPECT_TRUE(state_.registered_via_legacy);
+  EXPECT_TRUE(may_set_question(state_, true).is_ok());
+  auto events = when(SetSecurityQuestion{"First pet?", kAnswerHash, /*via_legacy=*/true});
+  ASSERT_EQ(events.size(), 1u);
+  const Status again = rejected(SetSecurityQuestion{"Other?", kAnswerHash, true});
+  EXPECT_EQ(again.code(), Code::kPermissionDenied);
+  EXPECT_EQ(again.message(), kLegacyQuestionRefused);
+  EXPECT_EQ(state_.question, "First pet?");
+  // With a session and the password (not via legacy) it may be replaced.
+  ASSERT_EQ(when(SetSecurityQuestion{"Other?", kAnswerHash}).size(), 1u);
+}
+
+TEST_F(UserGiven, LegacyQuestionIsRefusedAlikeForEveryoneElse) {
+  const Status unknown = rejected(SetSecurityQuestion{"Pet?", kAnswerHash, true});
+  EXPECT_EQ(unknown.code(), Code::kPermissionDenied);
+  EXPECT_EQ(unknown.message(), kLegacyQuestionRefused);
+  registered();  // over MQTT
+  EXPECT_FALSE(state_.registered_via_legacy);
+  EXPECT_EQ(rejected(SetSecurityQuestion{"Pet?", kAnswerHash, true}), unknown)
+      << "a user registered over MQTT or HTTP";
+
+  State op;
+  op.name = "root";
+  std::swap(state_, op);
+  channel_ = "legacy";
+  registered();
+  when(GrantRole{"operator"}, kNow, events::Cause::OPERATOR);
+  EXPECT_EQ(rejected(SetSecurityQuestion{"Pet?", kAnswerHash, true}), unknown)
+      << "an operator, even one registered over legacy";
+  EXPECT_TRUE(state_.question.empty());
+}
+
+TEST_F(UserGiven, UsersOfOlderLogsAreNotLegacyUnlessTheirCauseSaysSo) {
+  Envelope registered_event;  // the cause of older chat events had no channel
+  registered_event.set_version(1);
+  registered_event.mutable_cause()->set_kind(events::Cause::USER);
+  registered_event.mutable_cause()->set_name("alice");
+  registered_event.mutable_user_registered()->set_password_hash(kHash);
+  EXPECT_FALSE(replay("alice", {registered_event}).registered_via_legacy);
+  registered_event.mutable_cause()->set_channel("legacy");
+  EXPECT_TRUE(replay("alice", {registered_event}).registered_via_legacy);
+  // And the snapshot keeps it.
+  auto restored = from_snapshot(to_snapshot(replay("alice", {registered_event}), kNow));
+  ASSERT_TRUE(restored);
+  EXPECT_TRUE(restored->registered_via_legacy);
 }
 
 TEST_F(UserGiven, RolesAreGrantedAndRevokedByOperatorsAndAudited) {
@@ -289,7 +325,7 @@ TEST_F(UserGiven, CommandsForAnUnknownUserAreNotFound) {
   EXPECT_EQ(rejected(Logout{token(1)}).code(), Code::kNotFound);
   EXPECT_EQ(rejected(ChangePassword{kHash, ""}).code(), Code::kNotFound);
   EXPECT_EQ(rejected(SetSecurityQuestion{"Q?", kAnswerHash}).code(), Code::kNotFound);
-  EXPECT_EQ(rejected(ResetPassword{true, kHash}).code(), Code::kNotFound);
+  EXPECT_EQ(rejected(ResetPassword{true, kHash}).code(), Code::kUnauthenticated);
   EXPECT_EQ(rejected(GrantRole{"operator"}).code(), Code::kNotFound);
   EXPECT_EQ(rejected(Erase{}).code(), Code::kNotFound);
 }
@@ -332,13 +368,12 @@ TEST_F(UserGiven, ApplyIgnoresOtherEvents) {
 // event survive encode/decode unchanged.
 TEST_F(UserGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   std::mt19937 random(11);
-  policy_.max_failures = 3;
+  channel_ = "legacy";  // registered_via_legacy must survive snapshots too
   registered();
+  channel_ = "mqtt";
   int64_t now = kNow;
   for (int i = 0; i < 600; ++i) {
     now += (random() % 5) * 20'000;
-    auto lock = login_allowed(state_, now);
-    if (lock.locked) now = lock.until_ms;
     const int s = static_cast<int>(random() % 40);
     switch (random() % 9) {
       case 0:

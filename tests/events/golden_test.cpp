@@ -41,6 +41,7 @@ const std::string kV2Dir = kDataDir + "/v2";
 const std::string kV3Dir = kDataDir + "/v3";
 const std::string kV4Dir = kDataDir + "/v4";
 const std::string kV5Dir = kDataDir + "/v5";
+const std::string kV6Dir = kDataDir + "/v6";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -575,6 +576,36 @@ std::vector<snapshots::Snapshot> v5_snapshots() {
   return {s};
 }
 
+// Schema v6 adds no event type: the user's origin is the cause's channel of UserRegistered
+// ("legacy": a legacy user, who alone may set a first question over the legacy topics),
+// and UserState keeps it (registered_via_legacy). Three users register over the legacy
+// topics, one over HTTP.
+void write_v6_log(Journal& journal) {
+  LogWriter log(journal, 1764921600000);  // 2025-12-05T08:00:00Z
+  const std::pair<const char*, const char*> users[] = {
+      {"lee", "legacy"}, {"lin", "legacy"}, {"hal", "http"}, {"lou", "legacy"}};
+  unsigned char fill = 0x40;
+  for (const auto& [name, channel] : users) {
+    Envelope e;
+    e.mutable_user_registered()->set_password_hash("$argon2id$v=19$m=19456,t=2,p=1$" +
+                                                   std::string(22, 'a' + (fill & 0x0f)));
+    log.append(std::string("user/") + name, cause(events::Cause::USER, name, channel),
+               std::string("register-") + name, {e});
+    fill++;
+  }
+}
+
+// v2's user snapshot, of a user registered over the legacy topics.
+snapshots::Snapshot v6_user_snapshot() {
+  snapshots::Snapshot s = v2_user_snapshot();
+  s.set_stream("user/lee");
+  s.mutable_user()->set_name("lee");
+  s.mutable_user()->set_registered_via_legacy(true);
+  return s;
+}
+
+std::vector<snapshots::Snapshot> v6_snapshots() { return {v6_user_snapshot()}; }
+
 // ---- the versions ----
 
 struct GoldenVersion {
@@ -593,6 +624,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v3", write_v3_log, v3_snapshots, true},
       {"v4", write_v4_log, v4_snapshots, true},
       {"v5", write_v5_log, v5_snapshots, true},
+      {"v6", write_v6_log, v6_snapshots, true},
   };
   return *versions;
 }
@@ -1055,6 +1087,37 @@ TEST(GoldenTest, V5SnapshotsStillDecodeToTheSameFields) {
 }
 
 TEST(GoldenTest, V5DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV5Dir); }
+
+// ---- v6 ----
+
+TEST(GoldenTest, V6EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV6Dir); }
+
+TEST(GoldenTest, V6EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV6Dir,
+                          {{"user/lee", 1}, {"user/lin", 1}, {"user/hal", 1}, {"user/lou", 1}});
+}
+
+TEST(GoldenTest, V6EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV6Dir);
+  ASSERT_EQ(envelopes.size(), 4u);
+  EXPECT_EQ(envelopes[0].stream(), "user/lee");
+  EXPECT_EQ(envelopes[0].cause().channel(), "legacy");
+  EXPECT_EQ(envelopes[0].command_id(), "register-lee");
+  EXPECT_TRUE(envelopes[0].has_user_registered());
+  EXPECT_EQ(envelopes[2].stream(), "user/hal");
+  EXPECT_EQ(envelopes[2].cause().channel(), "http");
+}
+
+TEST(GoldenTest, V6SnapshotsStillDecodeToTheSameFields) {
+  ASSERT_NO_FATAL_FAILURE(expect_snapshots_decode_as_written(kV6Dir, 1));
+  auto snapshots = snapshots_of(kV6Dir);
+  ASSERT_EQ(snapshots.size(), 1u);
+  EXPECT_TRUE(snapshots[0].user().registered_via_legacy());
+  EXPECT_EQ(snapshots[0].user().name(), "lee");
+}
+
+TEST(GoldenTest, V6DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV6Dir); }
+
 
 // ---- all versions ----
 

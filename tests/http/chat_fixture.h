@@ -6,9 +6,13 @@
 // gatehousectl grants roles: Register and GrantRole through the pure user model.
 #pragma once
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -205,6 +209,69 @@ class ChatHttpTest : public ::testing::Test {
     client_->set_read_timeout(std::chrono::seconds(120));
   }
   void clients_stop() { client_.reset(); }
+
+  // Replaces the chat system by one with `options` (the test clock kept); before start().
+  void use_chat_options(chat::ChatSystemOptions options) {
+    ASSERT_FALSE(adapter_) << "before start()";
+    chat_->shutdown();
+    options.clock = [this] { return now_ms_.load(); };
+    chat_ = std::make_unique<chat::ChatSystem>(*system_, *journal_, nullptr, options);
+    ASSERT_TRUE(chat_->status().is_ok()) << chat_->status().to_string();
+  }
+
+  // An answer read off a raw socket.
+  struct RawAnswer {
+    int status = 0;  // 0: no answer
+    std::string retry_after;
+    json body;
+  };
+  // POSTs `request` to `path` from the local address `from` (another 127.0.0.x than the
+  // httplib client's 127.0.0.1): another source for the chat throttle. One request per
+  // connection.
+  RawAnswer post_from(const std::string& from, const std::string& path, const json& request) {
+    RawAnswer answer;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return answer;
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from.c_str(), &local.sin_addr);
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(static_cast<uint16_t>(port_));
+    ::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval timeout{120, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+      ::close(fd);
+      return answer;
+    }
+    const std::string body = request.dump();
+    const std::string text = "POST " + path +
+                             " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             "Connection: close\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size())) {
+      ::close(fd);
+      return answer;
+    }
+    std::string received;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) received.append(buffer, n);
+    ::close(fd);
+    const auto head_end = received.find("\r\n\r\n");
+    if (received.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) return answer;
+    answer.status = std::atoi(received.c_str() + 9);
+    const std::string head = received.substr(0, head_end);
+    if (auto at = head.find("\r\nRetry-After: "); at != std::string::npos) {
+      at += 15;
+      answer.retry_after = head.substr(at, head.find("\r\n", at) - at);
+    }
+    answer.body = json::parse(received.substr(head_end + 4), nullptr, false);
+    return answer;
+  }
 
   static httplib::Headers bearer(const std::string& secret) {
     return {{"Authorization", "Bearer " + secret}};

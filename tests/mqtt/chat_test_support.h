@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/chat/chat_system.h"
@@ -112,6 +113,27 @@ class ChatClient {
     }
   }
 
+  // Publishes every (topic, payload) at QoS 1, up to `window` in flight at once: a flood
+  // without a round trip per message. False when one was not acknowledged.
+  bool publish_all(const std::vector<std::pair<std::string, std::string>>& messages,
+                   size_t window = 10) {
+    try {
+      std::vector<mqtt::delivery_token_ptr> pending;
+      for (const auto& [topic, payload] : messages) {
+        pending.push_back(client_.publish(mqtt::message::create(topic, payload, 1, false)));
+        if (pending.size() < window) continue;
+        for (auto& token : pending)
+          if (!token->wait_for(kWait)) return false;
+        pending.clear();
+      }
+      for (auto& token : pending)
+        if (!token->wait_for(kWait)) return false;
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
   // Sends `fields` to PREFIX/chat/{op} with a fresh id and reply_to = inbox(), and returns
   // the reply with that id (null JSON when none came within kWait).
   nlohmann::json request(const std::string& op, nlohmann::json fields = nlohmann::json::object()) {
@@ -189,8 +211,9 @@ class ChatServerFixture : public ::testing::Test {
     snapshots_ = std::make_unique<SnapshotStore>(database_.get());
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
+    if (before_chat_) before_chat_();
     chat_ = std::make_unique<chat::ChatSystem>(*system_, *journal_, snapshots_.get(),
-                                               chat::ChatSystemOptions::for_tests());
+                                               chat_system_options_);
     ASSERT_TRUE(chat_->status().is_ok()) << chat_->status().to_string();
 
     mqtt_adapter::MqttConnectionOptions options;
@@ -255,6 +278,8 @@ class ChatServerFixture : public ::testing::Test {
   int mqtt_version_ = 5;
   mqtt_adapter::ChatTopicsOptions chat_options_;
   mqtt_adapter::LegacyChatOptions legacy_options_;
+  chat::ChatSystemOptions chat_system_options_ = chat::ChatSystemOptions::for_tests();
+  std::function<void()> before_chat_;  // runs on the fresh journal before the ChatSystem
   std::unique_ptr<mqtt_adapter::MqttConnection> connection_;
   std::unique_ptr<mqtt_adapter::ChatTopics> topics_;
   std::unique_ptr<mqtt_adapter::LegacyChat> legacy_;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+
 #include "tests/mqtt/chat_test_support.h"
 
 namespace gh::mqtt_adapter {
@@ -101,21 +104,80 @@ TEST_F(ChatTopicsTest, RegisterRefusals) {
   EXPECT_GE(rejected(ChatRejection::kServiceRejected), 3u);
 }
 
-TEST_F(ChatTopicsTest, WrongPasswordThenLockedAccount) {
+TEST_F(ChatTopicsTest, WrongPasswordsBackOffTheirClientNotTheOwner) {
+  chat_system_options_.throttle = chat::ThrottleOptions{};  // the defaults: 3 free failures
   start();
-  auto c = client("c1");
-  ASSERT_EQ(c->request("register", {{"name", "alice"}, {"password", kPassword}})["ok"], true);
-  // UserPolicy: 5 failures within the window lock the account.
-  for (int i = 0; i < 5; ++i) {
-    auto wrong = c->request("login", {{"name", "alice"}, {"password", "wrong password"}});
+  auto home = client("home");
+  auto evil = client("evil");
+  ASSERT_EQ(home->request("register", {{"name", "alice"}, {"password", kPassword}})["ok"], true);
+  json wrong;
+  for (int i = 0; i < 3; ++i) {
+    wrong = evil->request("login", {{"name", "alice"}, {"password", "wrong password"}});
     EXPECT_EQ(error_code(wrong), "unauthenticated") << wrong.dump();
   }
-  auto locked = c->request("login", {{"name", "alice"}, {"password", kPassword}});
-  EXPECT_EQ(error_code(locked), "permission_denied") << locked.dump();
-  EXPECT_NE(locked["error"]["message"].get<std::string>().find("locked"), std::string::npos);
-  // An unknown user gets the same answer as a wrong password.
-  EXPECT_EQ(error_code(c->request("login", {{"name", "nobody"}, {"password", kPassword}})),
-            "unauthenticated");
+  // The guesser's client waits now, even with the right password; nothing is hashed.
+  const uint64_t hashes = chat_->hashes();
+  auto refused = evil->request("login", {{"name", "alice"}, {"password", kPassword}});
+  EXPECT_EQ(error_code(refused), "unavailable") << refused.dump();
+  EXPECT_GE(refused["error"].value("retry_after", 0), 1) << refused.dump();
+  EXPECT_EQ(chat_->hashes(), hashes);
+  // The owner's client is not delayed: no lockout.
+  auto ok = home->request("login", {{"name", "alice"}, {"password", kPassword}});
+  EXPECT_EQ(ok["ok"], true) << ok.dump();
+  // An unknown user gets exactly the answer of a wrong password.
+  auto unknown = home->request("login", {{"name", "nobody"}, {"password", "wrong password"}});
+  EXPECT_EQ(unknown["error"], wrong["error"]) << unknown.dump();
+}
+
+TEST_F(ChatTopicsTest, ALoginFloodFromOneClientNeitherFillsTheHashQueueNorDelaysOthers) {
+  chat_system_options_.throttle = chat::ThrottleOptions{};  // the defaults: a burst of 10
+  // A clock that stands still: no bucket refills while the flood is sent, so exactly the
+  // burst gets through however long publishing 1500 requests takes.
+  chat_system_options_.clock = [] { return int64_t{1'700'000'000'000}; };
+  start();
+  auto home = client("home");
+  ASSERT_EQ(home->request("register", {{"name", "alice"}, {"password", kPassword}})["ok"], true);
+  const uint64_t failures_before = chat_->logins_failed();
+  // Hold the one hashing thread: whatever the flood gets past the throttle stays queued, so
+  // the queue's depth afterwards is exactly what the flood cost.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ASSERT_TRUE(chat_->hasher().submit([released] { released.wait(); }).is_ok());
+  auto evil = client("evil");
+  constexpr int kFlood = 1500;
+  std::vector<std::pair<std::string, std::string>> flood;
+  for (int i = 1; i <= kFlood; ++i) {
+    json request = {
+        {"id", i}, {"reply_to", evil->inbox()}, {"name", "alice"}, {"password", "wrong password"}};
+    flood.emplace_back("gatehouse/chat/login", request.dump());
+  }
+  ASSERT_TRUE(evil->publish_all(flood));
+  // Everything past the client's burst is answered at once, while the hasher is held.
+  ASSERT_TRUE(eventually([&] { return evil->count() >= kFlood - 10; }))
+      << evil->count() << " replies";
+  int throttled = 0;
+  for (const auto& m : evil->messages()) {
+    auto j = m.json();
+    if (error_code(j) == "unavailable" && j["error"].value("retry_after", 0) >= 1) throttled++;
+  }
+  EXPECT_EQ(throttled, kFlood - 10);
+  EXPECT_LE(chat_->hash_queue_depth(), 10u) << "the flood did not fill the hash queue";
+  EXPECT_EQ(chat_->hashes_refused(), 0u);
+  release.set_value();
+  // The owner, from another client, logs in at once (a generous bound: 10 hashes to go).
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ok = home->request("login", {{"name", "alice"}, {"password", kPassword}});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(ok["ok"], true) << ok.dump();
+  EXPECT_LT(took, std::chrono::seconds(5));
+  // The log grew by the attempts that were hashed, not by the flood.
+  ASSERT_TRUE(eventually([&] { return evil->count() >= kFlood; }));
+  size_t failed_events = 0;
+  auto stream = journal_->read_stream("user/alice", 1);
+  ASSERT_TRUE(stream.is_ok());
+  for (const auto& e : *stream) failed_events += e.has_user_login_failed();
+  EXPECT_EQ(failed_events, 10u);
+  EXPECT_EQ(chat_->logins_failed() - failures_before, static_cast<uint64_t>(kFlood));
 }
 
 TEST_F(ChatTopicsTest, SessionOpsNeedAValidToken) {
@@ -266,6 +328,9 @@ TEST_F(ChatTopicsTest, SecurityQuestionAndPasswordChanges) {
       "set_security_question",
       {{"token", token}, {"question", "Pet?"}, {"answer", "Rex"}, {"password", "wrong password"}});
   EXPECT_EQ(error_code(wrong), "permission_denied") << wrong.dump();
+  // A wrong password is answered before its audit event is durable; a login is answered
+  // after it (one append at a time per user), so the log is settled from here on.
+  ASSERT_EQ(c->request("login", {{"name", "alice"}, {"password", kPassword}})["ok"], true);
   // A question the service would refuse is refused before the password is tried: no
   // login, no event.
   auto before = journal_->last_position();

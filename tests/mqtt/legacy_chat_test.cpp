@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/user/user_model.h"
 #include "adapters/codec/py_literal.h"
 #include "tests/mqtt/chat_test_support.h"
 
@@ -68,6 +69,24 @@ class LegacyChatTest : public mqtt_test::ChatServerFixture {
 
   uint64_t rejected(LegacyRejection r) { return legacy_->counters().rejected_of(r); }
 
+  // Appends what the pure user model decides for `command`, caused over `channel`, as
+  // gatehousectl does (before the ChatSystem runs: no actor holds the stream).
+  void append_as(user::State& state, const user::Command& command, const std::string& channel) {
+    auto events = user::decide(state, command, 1'700'000'000'000);
+    ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+    AppendRequest request;
+    request.stream = user::user_stream(state.name);
+    request.expected_version = state.version;
+    request.cause.set_kind(events::Cause::USER);
+    request.cause.set_name(state.name);
+    request.cause.set_channel(channel);
+    request.events = *events;
+    request.time_unix_ms = 1'700'000'000'000;
+    auto appended = journal_->append_and_wait(std::move(request));
+    ASSERT_TRUE(appended.is_ok()) << appended.status().to_string();
+    for (const auto& event : appended->events) user::apply(state, event);
+  }
+
   std::unique_ptr<TestClient> c_;
   std::set<std::string> subscribed_;
 };
@@ -99,15 +118,87 @@ TEST_F(LegacyChatTest, RegisterAndLoginAnswerAsTheSeedServer) {
   EXPECT_EQ(r["code"], 1);
 }
 
-TEST_F(LegacyChatTest, LockedAccountSaysSo) {
+TEST_F(LegacyChatTest, WrongPasswordsNeverLockTheOwnerOut) {
+  chat_system_options_.throttle = chat::ThrottleOptions{};  // the defaults: 3 free failures
   start();
   register_user("alice");
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "wrong"}}, "al")["code"], 0);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "wrong"}}, "evil"),
+              json({{"code", 0}, {"message", "账号或密码错误"}}));
   }
-  auto r = ask("login", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "al");
+  // The guesser's returnTopic must wait now, even with the right password.
+  auto r = ask("login", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "evil");
   EXPECT_EQ(r["code"], 0);
-  EXPECT_NE(r["message"].get<std::string>().find("locked"), std::string::npos) << r.dump();
+  EXPECT_NE(r["message"].get<std::string>().find("retry in"), std::string::npos) << r.dump();
+  // The owner is not locked out.
+  EXPECT_EQ(ask("login", {{"userName", "alice"}, {"userPwd", "pass-word-1"}}, "al")["code"], 1);
+}
+
+// The takeover of issue 9: with no session and no password, set_security_question named any
+// user without a question (registered over HTTP or chat/register, operators included), and
+// verify_security_answer then reset their password.
+TEST_F(LegacyChatTest, SetQuestionOnlyForUsersRegisteredHereNeverOthers) {
+  before_chat_ = [this] {
+    // An operator who registered over the legacy topics, as gatehousectl would grant it.
+    user::State root = user::replay("root", {});
+    append_as(root, user::Register{"$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA"}, "legacy");
+    append_as(root, user::GrantRole{std::string(user::kOperatorRole)}, "tool");
+  };
+  ChatServerFixture::start(/*chat_topics=*/true, /*legacy=*/true);
+  c_ = std::make_unique<TestClient>(broker_->url(), "seed-like");
+  ASSERT_TRUE(c_->connect());
+  auto modern = client("modern");
+  ASSERT_EQ(modern->request("register", {{"name", "bob"}, {"password", "bob-password"}})["ok"],
+            true);
+  register_user("alice");
+
+  auto set = [&](const std::string& name) {
+    return ask("set_security_question",
+               {{"userName", name}, {"question", "Mine?"}, {"answer", "attacker"}}, "evil");
+  };
+  const json refused = set("bob");
+  EXPECT_EQ(refused["code"], 0) << refused.dump();
+  EXPECT_EQ(set("root"), refused) << "an operator, though registered here";
+  EXPECT_EQ(set("nobody"), refused) << "one answer whatever the reason";
+  auto reset =
+      ask("verify_security_answer",
+          {{"userName", "bob"}, {"answer", "attacker"}, {"newPassword", "taken-over"}}, "evil");
+  EXPECT_EQ(reset["code"], 0);
+  auto login = modern->request("login", {{"name", "bob"}, {"password", "bob-password"}});
+  EXPECT_EQ(login["ok"], true) << "bob keeps his account: " << login.dump();
+  for (const std::string stream : {"user/bob", "user/root"}) {
+    auto events = journal_->read_stream(stream, 1);
+    ASSERT_TRUE(events.is_ok());
+    for (const auto& e : *events) EXPECT_FALSE(e.has_user_security_question_set()) << stream;
+  }
+
+  // The seed's own flow still works for a user registered here, once.
+  EXPECT_EQ(set("alice"), json({{"action", "set_question"}, {"code", 1}}));
+  EXPECT_EQ(set("alice"), refused);
+}
+
+TEST_F(LegacyChatTest, AnswersDoNotTellWhetherAUserExists) {
+  start();
+  register_user("alice");
+  register_user("carol");
+  ASSERT_EQ(
+      ask("set_security_question", {{"userName", "carol"}, {"question", "Pet?"}, {"answer", "rex"}},
+          "carolsec")["code"],
+      1);
+  auto asked = [&](const std::string& name) {
+    return ask("request_security_question", {{"userName", name}}, "sec");
+  };
+  EXPECT_EQ(asked("alice"), asked("nobody")) << "no question and no user read alike";
+  auto verify = [&](const std::string& name) {
+    return ask("verify_security_answer",
+               {{"userName", name}, {"answer", "cat"}, {"newPassword", "new-pass-1"}}, "sec");
+  };
+  const json wrong = verify("carol");
+  EXPECT_EQ(wrong["code"], 0);
+  EXPECT_EQ(verify("alice"), wrong) << "no question reads like a wrong answer";
+  EXPECT_EQ(verify("nobody"), wrong) << "no user reads like a wrong answer";
+  EXPECT_EQ(ask("login", {{"userName", "nobody"}, {"userPwd", "pass-word-1"}}, "l"),
+            ask("login", {{"userName", "alice"}, {"userPwd", "wrong-pass"}}, "l"));
 }
 
 TEST_F(LegacyChatTest, ChatsendChatallAndLike) {

@@ -9,11 +9,11 @@ function explain(r, what) {
   const {code, message} = r.error;
   if (r.status === 0) return message;
   if (what === "login" && r.status === 401) return "Wrong name or password.";
-  if (r.status === 403 && /lock/i.test(message)) {
-    // "too many failed logins: locked until 1763888663123 (unix ms)"
-    const until = /locked until (\d+)/.exec(message);
-    const at = until ? ` Try again after ${new Date(Number(until[1])).toLocaleTimeString()}.` : "";
-    return `This account is locked after too many failed logins.${at}`;
+  if (r.status === 429) {
+    // "too many attempts; retry in 2 s": this browser's address waits, the account is not locked
+    const wait = /retry in (\d+) s/.exec(message);
+    const when = wait ? `in ${wait[1]} s` : "in a moment";
+    return `Too many attempts from here. Please try again ${when}.`;
   }
   if (what === "register" && code === "already_exists") {
     return "That name is taken. Please choose another one.";
