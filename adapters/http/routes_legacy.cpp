@@ -76,7 +76,8 @@ void register_legacy_routes(httplib::Server& server, RouteContext& context) {
               auto action = device::parse_action(trim(req.body));
               if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
               return lock_devices(context, req, res, *action, *caller);
-            });
+            },
+            Body::kAnyWithBearer);
   add_route(server, context, Method::kGet, "/get_pic", "GET /get_pic",
             [&context](const httplib::Request& req, httplib::Response& res) {
               if (!req.has_param("id")) return invalid_argument("missing ?id=PICTURE_ID");
