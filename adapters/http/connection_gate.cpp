@@ -114,8 +114,8 @@ void ConnectionGate::give_back(std::unique_ptr<Connection> connection) {
 
 void ConnectionGate::finish(std::unique_ptr<Connection> connection) {
   int unread = 0;
-  if (connection->pending.empty() && (::ioctl(connection->fd, FIONREAD, &unread) != 0 ||
-                                      unread == 0)) {
+  if (connection->pending.empty() &&
+      (::ioctl(connection->fd, FIONREAD, &unread) != 0 || unread == 0)) {
     return;  // nothing unread: closed now by the destructor
   }
   // Closing with unread input would reset the connection and could destroy the answer

@@ -29,8 +29,8 @@ bool GateStream::wait_for(short events, std::chrono::milliseconds limit, bool re
   for (;;) {
     auto wait = limit;
     if (reading) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(read_deadline_ -
-                                                                              Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(read_deadline_ - Clock::now());
       wait = std::min(wait, left);
       if (wait.count() <= 0) return false;
     }

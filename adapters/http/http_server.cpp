@@ -40,8 +40,7 @@ GateOptions gate_options(const ServerOptions& options) {
 }  // namespace
 
 HttpServer::HttpServer(ServerOptions options)
-    : options_(std::move(options)),
-      server_(gate_options(options_), options_.threads, refusals_) {
+    : options_(std::move(options)), server_(gate_options(options_), options_.threads, refusals_) {
   server_.set_tcp_nodelay(true);
   server_.set_keep_alive_max_count(options_.keep_alive_max_count);
   server_.set_keep_alive_timeout(options_.keep_alive_timeout.count());

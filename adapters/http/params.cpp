@@ -1,7 +1,6 @@
 #include "adapters/http/params.h"
 
 #include <cctype>
-
 #include <charconv>
 #include <string>
 

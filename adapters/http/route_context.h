@@ -74,8 +74,7 @@ enum class Body { kJson, kAnyWithBearer };
 // Registers `fn` for `method` and the path regex `pattern`, counted in the metrics as
 // `label` ("POST /devices/{id}/lock"), accepting bodies as `body` says.
 void add_route(httplib::Server& server, RouteContext& context, Method method,
-               const std::string& pattern, std::string label, RouteFn fn,
-               Body body = Body::kJson);
+               const std::string& pattern, std::string label, RouteFn fn, Body body = Body::kJson);
 
 // The name of the API token in the request's `Authorization: Bearer` header;
 // kUnauthenticated when it is missing or matches no token.

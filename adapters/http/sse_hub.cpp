@@ -37,8 +37,7 @@ void SseStream::end(std::string_view reason) {
   SseHub::end_locked(*this, reason, /*flush=*/true);
 }
 
-SseHub::SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what,
-               size_t max_per_user)
+SseHub::SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what, size_t max_per_user)
     : max_streams_(max_streams),
       max_buffered_bytes_(max_buffered_bytes),
       what_(std::move(what)),

@@ -80,8 +80,7 @@ class SseHub {
  public:
   // `what` names the streams in the refusal ("event streams", "device event streams").
   // `max_per_user` 0: no limit per user.
-  SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what,
-         size_t max_per_user = 0);
+  SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what, size_t max_per_user = 0);
   ~SseHub();  // stop()
   SseHub(const SseHub&) = delete;
   SseHub& operator=(const SseHub&) = delete;
