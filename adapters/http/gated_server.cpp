@@ -46,6 +46,12 @@ void GatedServer::close_after_this_request() { close_requested = true; }
 
 size_t GatedServer::open_connections() const { return limits_->open(); }
 
+bool GatedServer::set_listen_backlog(int backlog) {
+  // listen() on a listening socket only updates its backlog (Linux).
+  const int fd = svr_sock_;
+  return fd >= 0 && ::listen(fd, backlog) == 0;
+}
+
 void GatedServer::start_serving() {
   stopping_ = false;
   // Each connection is at most once in the queue: as many places as connections means the

@@ -35,6 +35,10 @@ class GatedServer : public httplib::Server {
   static void close_after_this_request();
   // Connections open now (waiting in the gate or being served).
   size_t open_connections() const;
+  // Raises the listen backlog of the bound socket (httplib 0.11 listens with 5: a burst of
+  // connections, or a loaded machine, overflows it and clients wait seconds for SYN-ACK
+  // retransmissions). Call after binding, before listening; false when it fails.
+  bool set_listen_backlog(int backlog);
 
  private:
   class ListenQueue;

@@ -1,5 +1,7 @@
 #include "adapters/http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <cctype>
 #include <exception>
 
@@ -121,6 +123,7 @@ Result<int> HttpServer::start() {
                        std::to_string(options_.port));
   }
   port_ = port;
+  server_.set_listen_backlog(SOMAXCONN);
   listen_returned_ = false;
   thread_ = std::thread([this] {
     server_.listen_after_bind();
