@@ -46,6 +46,10 @@ class DeviceEventHub : public device::DeviceEffects {
   Result<std::shared_ptr<DeviceStream>> subscribe(const std::string& caller, std::string initial) {
     return hub_.subscribe(std::string(kKey), caller, std::move(initial));
   }
+  // The same without a caller (not limited per caller).
+  Result<std::shared_ptr<DeviceStream>> subscribe(std::string initial) {
+    return subscribe(std::string(), std::move(initial));
+  }
 
   // Commands go to devices over MQTT only: nothing to stream.
   void send_command(const std::string&, events::LockAction, const std::string&) override {}
