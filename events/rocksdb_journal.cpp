@@ -307,6 +307,12 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     for (size_t b = 0; b < stats_.batch_size_buckets.size(); ++b)
       stats_.batch_size_buckets[b] += local.batch_size_buckets[b];
   }
+  if (observer_ && events_written > 0) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!outcomes[i] || !outcomes[i]->is_ok() || outcomes[i]->value().duplicate) continue;
+      for (const auto& event : outcomes[i]->value().events) observer_(event);
+    }
+  }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*outcomes[i]));
 }
 

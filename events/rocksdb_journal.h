@@ -60,6 +60,14 @@ class RocksdbJournal final : public Journal {
   // Stops accepting appends (they fail with kUnavailable) and drains the queue.
   void shutdown();
 
+  // Called on the writer thread with every event of a batch once it is durable, in position
+  // order, before any append of that batch is answered: read models (such as the broker's
+  // identities) learn of an event before anyone is told it happened. Set before the first
+  // append (not synchronised); the observer must not block.
+  void set_durable_observer(std::function<void(const Envelope&)> observer) {
+    observer_ = std::move(observer);
+  }
+
  private:
   struct Pending {
     AppendRequest request;
@@ -76,6 +84,7 @@ class RocksdbJournal final : public Journal {
   Database* database_;
   JournalOptions options_;
   std::atomic<uint64_t> last_position_{0};
+  std::function<void(const Envelope&)> observer_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

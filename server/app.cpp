@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "actors/actions/action_runner.h"
 #include "actors/chat/chat_system.h"
@@ -18,13 +19,16 @@
 #include "adapters/mqtt/action_install.h"
 #include "adapters/mqtt/action_table.h"
 #include "adapters/mqtt/broker_process.h"
+#include "adapters/mqtt/broker_sync.h"
 #include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
+#include "adapters/mqtt/identity_projection.h"
 #include "adapters/mqtt/legacy_chat.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/mqtt_metrics.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "server/secret_file.h"
 #include "snapshots/snapshot_store.h"
 
 namespace gh::server {
@@ -115,6 +119,9 @@ struct App::Parts {
   std::optional<http::UrlSigner> signer;
   std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
+  std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
+  std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
+  std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
   std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
   std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
@@ -132,6 +139,7 @@ struct App::Parts {
 
   Status open_store();
   Status load_auth();
+  Status load_identities();
   Status start_mqtt();
   void start_devices();
   Status start_chat();
@@ -168,11 +176,93 @@ Status App::Parts::load_auth() {
   return Status::ok();
 }
 
+namespace {
+
+// The private broker: a stable loopback port, gatehouse's access plugin, and the network
+// listener an operator asked for (TLS unless `insecure`, checked by validate()).
+mqtt_adapter::BrokerProcessOptions private_broker_options(const Config& config,
+                                                          const std::string& server_secret) {
+  mqtt_adapter::BrokerProcessOptions options;
+  options.work_dir = fs::path(config.run_dir) / "mosquitto";
+  options.port = config.mqtt_port;
+  options.max_packet_bytes = std::max(config.mqtt_max_payload, config.mqtt_max_picture) + 64 * 1024;
+  mqtt_adapter::BrokerAccess access;
+  if (!config.mqtt_plugin.empty()) access.plugin = config.mqtt_plugin;
+  access.server_username = config.mqtt_username;
+  access.server_sha256_hex = sha256_hex(server_secret);
+  access.server_client_id = config.mqtt_client_id;
+  access.prefix = config.mqtt_prefix;
+  access.anonymous = config.mqtt_anonymous == "local"   ? "local"
+                     : switch_on(config.mqtt_anonymous) ? "on"
+                                                        : "off";
+  access.legacy = switch_on(config.legacy);
+  if (access.legacy) {
+    access.legacy_topics = mqtt_adapter::LegacyChat::topics();
+    for (const auto& topic : config.action_topics) access.legacy_topics.push_back(topic);
+  }
+  options.access = access;
+  if (!config.mqtt_listen.empty()) {
+    auto colon = config.mqtt_listen.rfind(':');
+    mqtt_adapter::BrokerListener listener;
+    listener.address = config.mqtt_listen.substr(0, colon);
+    listener.port = static_cast<uint16_t>(std::stoul(config.mqtt_listen.substr(colon + 1)));
+    listener.certfile = config.mqtt_tls_cert;
+    listener.keyfile = config.mqtt_tls_key;
+    listener.client_ca = config.mqtt_tls_client_ca;
+    options.listeners.push_back(listener);
+  }
+  return options;
+}
+
+// The tokens of auth.tokens (name:SHA256HEX), validated by load_tokens() already.
+std::vector<std::pair<std::string, std::string>> configured_tokens(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : config.api_tokens) {
+    auto colon = entry.find(':');
+    auto hash = http::sha256_from_hex(entry.substr(colon + 1));
+    if (hash) out.emplace_back(entry.substr(0, colon), *hash);
+  }
+  return out;
+}
+
+}  // namespace
+
+// The broker's identities: folded from the whole log now, then from every event once durable
+// (before its append is answered), each change passed on to the broker.
+Status App::Parts::load_identities() {
+  identities = std::make_unique<mqtt_adapter::IdentityProjection>(configured_tokens(*config));
+  auto* projection = identities.get();
+  GH_RETURN_IF_ERROR(step("reading the identities from the log",
+                          journal->read_all(1, [projection](const events::Envelope& e) {
+                            (void)projection->apply(e);
+                            return true;
+                          })));
+  journal->set_durable_observer([this](const events::Envelope& e) {
+    std::vector<mqtt_adapter::IdentityChange> changes;
+    {
+      std::lock_guard lock(identities_mu);
+      changes = identities->apply(e);
+    }
+    for (const auto& c : changes) {
+      if (c.remove) {
+        broker_sync->remove(c.kind, c.name, c.sha256);
+      } else {
+        broker_sync->set(c.kind, c.name, c.sha256, c.expires_at_ms);
+      }
+    }
+  });
+  return Status::ok();
+}
+
 Status App::Parts::start_mqtt() {
   info.broker_url = config->broker_url;
+  const fs::path password_file = config->mqtt_password_file.empty()
+                                     ? fs::path(config->run_dir) / "mqtt-server.secret"
+                                     : fs::path(config->mqtt_password_file);
+  auto secret = read_or_create_secret(password_file);
+  if (!secret) return step("gatehouse's broker password", secret.status());
   if (info.broker_url.empty()) {
-    mqtt_adapter::BrokerProcessOptions options;
-    options.work_dir = fs::path(config->run_dir) / "mosquitto";
+    auto options = private_broker_options(*config, *secret);
     std::error_code ec;
     fs::create_directories(options.work_dir, ec);
     auto started = mqtt_adapter::BrokerProcess::start(options);
@@ -180,15 +270,33 @@ Status App::Parts::start_mqtt() {
     broker = std::move(*started);
     info.broker_url = broker->url();
     info.broker_log = broker->log_path().string();
+    info.broker_listen = config->mqtt_listen;
   }
   mqtt_adapter::MqttConnectionOptions options;
   options.url = info.broker_url;
   options.client_id = config->mqtt_client_id;
   options.status_topic = config->mqtt_prefix + "/server/status";
   options.mqtt_version = static_cast<int>(config->mqtt_version);
+  options.username = config->mqtt_username;
+  options.password = *secret;
+  options.on_connected = [this] {
+    if (broker_sync) broker_sync->full_sync();
+  };
   auto created = mqtt_adapter::MqttConnection::create(options);
   if (!created) return step("configuring the MQTT connection", created.status());
   connection = std::move(*created);
+  broker_sync = std::make_unique<mqtt_adapter::BrokerSync>(*connection, [this] {
+    std::lock_guard lock(identities_mu);
+    return identities->all(now_ms());
+  });
+  GH_RETURN_IF_ERROR(load_identities());
+  auto* sync = broker_sync.get();
+  GH_RETURN_IF_ERROR(
+      step("subscribing the broker plugin's answers",
+           connection->add_handler({std::string(mqtt_adapter::BrokerSync::kResponseTopic)}, 1,
+                                   [sync](const std::string&, const std::string& payload, bool) {
+                                     sync->on_response(payload);
+                                   })));
 
   mqtt_adapter::DeviceTopicsOptions topics;
   topics.prefix = config->mqtt_prefix;
@@ -270,6 +378,10 @@ Status App::Parts::start_actions() {
   options.threads = config->action_threads;
   options.queue = config->action_queue;
   options.prefix = config->mqtt_prefix;
+  options.limits.max_call_ms = config->action_max_call_ms;
+  options.max_input_bytes = config->action_max_input;
+  options.runs_excerpt_bytes = config->action_runs_excerpt;
+  options.sandbox_helper = config->action_sandbox_helper;
   auto* conn = connection.get();
   auto runner = actions::ActionRunner::create(
       *journal, *devices,
@@ -284,6 +396,7 @@ Status App::Parts::start_actions() {
     mqtt_adapter::ActionTableOptions table;
     table.topics = config->action_topics;
     table.max_picture_bytes = config->mqtt_max_picture;
+    table.max_script_input_bytes = config->action_max_input;
     table.picture_url = picture_url;
     action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
     action_table->set_devices(devices.get());
@@ -316,6 +429,7 @@ http::MetricsSources App::Parts::metrics() {
   sources.live_actors = [d, ch] { return d->live_actors() + ch->live_actors(); };
   sources.extra = [c, t, d, ch, parts] {
     auto out = mqtt_adapter::mqtt_metrics(c->counters(), t->counters());
+    for (auto& m : parts->broker_sync->metrics()) out.push_back(std::move(m));
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));
@@ -417,8 +531,8 @@ void App::stop() {
   if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   p.remote_install.reset();                // finishes queued installs (durable), then joins
-  p.actions.reset();                       // waits for calls in flight and their records
-  if (p.journal) p.journal->shutdown();    // drains any append still queued
+  p.actions.reset();  // kills calls in flight, answers queued ones unavailable, joins
+  if (p.journal) p.journal->shutdown();  // drains any append still queued
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
   p.legacy_chat.reset();
@@ -428,6 +542,7 @@ void App::stop() {
   p.devices.reset();
   p.system.reset();
   p.device_topics.reset();
+  p.broker_sync.reset();
   p.connection.reset();
   p.broker.reset();
   p.snapshots.reset();

@@ -14,11 +14,12 @@ namespace gh::server {
 
 // What an operator needs to know once the server is up.
 struct AppInfo {
-  std::string store_path;  // absolute
-  std::string broker_url;  // where the MQTT connection goes
-  std::string broker_log;  // the private broker's log; empty for an external broker
-  std::string http_url;    // http://address:bound-port
-  int http_port = 0;       // bound port (useful when configured as 0)
+  std::string store_path;     // absolute
+  std::string broker_url;     // where the MQTT connection goes
+  std::string broker_log;     // the private broker's log; empty for an external broker
+  std::string broker_listen;  // the private broker's network listener, if any
+  std::string http_url;       // http://address:bound-port
+  int http_port = 0;          // bound port (useful when configured as 0)
   size_t api_tokens = 0;
   std::string bootstrap_secret;  // the admin token created on this start, shown once
   bool mqtt_connected = false;

@@ -14,7 +14,19 @@ Config::Config() {
       .add(mqtt_client_id, "client-id", "MQTT client id (the persistent session's name)")
       .add(mqtt_version, "version", "MQTT protocol of gatehouse's connection: 5, or 4 (3.1.1)")
       .add(mqtt_max_payload, "max-payload", "largest accepted payload in bytes (non-picture)")
-      .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes");
+      .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes")
+      .add(mqtt_port, "port", "loopback port of the private broker (0: any free port)")
+      .add(mqtt_anonymous, "anonymous",
+           "on|local|off: clients without credentials (local: from this machine)")
+      .add(mqtt_listen, "listen", "ADDRESS:PORT of a network listener of the private broker")
+      .add(mqtt_tls_cert, "tls-cert", "PEM certificate of the network listener")
+      .add(mqtt_tls_key, "tls-key", "PEM private key of the network listener")
+      .add(mqtt_tls_client_ca, "tls-client-ca", "CA file: doors must present a certificate")
+      .add(mqtt_insecure, "insecure", "on|off: allow mqtt.listen without TLS (never in production)")
+      .add(mqtt_plugin, "plugin", "path of gatehouse_auth.so (default: the one built)")
+      .add(mqtt_username, "username", "gatehouse's own user name on the broker")
+      .add(mqtt_password_file, "password-file",
+           "gatehouse's broker password; empty: RUN-DIR/mqtt-server.secret");
   opt_group{custom_options_, "http"}
       .add(http_address, "address", "address to listen on")
       .add(http_port, "port", "port to listen on")
@@ -61,7 +73,14 @@ Config::Config() {
       .add(action_max_failures, "max-failures",
            "failed calls in a row that disable an action (0: never)")
       .add(action_threads, "threads", "threads running scripts (off the actor threads)")
-      .add(action_queue, "queue", "calls allowed to wait for a script thread");
+      .add(action_queue, "queue", "calls allowed to wait for a script thread")
+      .add(action_max_call_ms, "max-call-ms",
+           "wall-clock limit of one script call (install check included) in ms")
+      .add(action_max_input, "max-input", "largest payload a scripted action accepts in bytes")
+      .add(action_runs_excerpt, "runs-excerpt",
+           "bytes of input, output and error a recorded run keeps")
+      .add(action_sandbox_helper, "sandbox-helper",
+           "path of gatehouse-lua-sandbox (default: next to the gatehouse executable)");
   opt_group{custom_options_, "global"}.add(legacy, "legacy",
                                            "on|off: the seeds' own unauthenticated MQTT protocols");
 }
@@ -83,6 +102,34 @@ bool switch_on(const std::string& value) {
 namespace {
 bool valid_switch(const std::string& value) {
   return switch_on(value) || value == "off" || value == "false" || value == "no" || value == "0";
+}
+}  // namespace
+
+namespace {
+// A network listener needs TLS (certificate and key) unless told `insecure` explicitly.
+Status validate_listener(const Config& c) {
+  if (c.mqtt_anonymous != "local" && !valid_switch(c.mqtt_anonymous))
+    return invalid_argument("mqtt.anonymous: on|local|off");
+  if (!valid_switch(c.mqtt_insecure)) return invalid_argument("mqtt.insecure: on|off");
+  if (c.mqtt_listen.empty()) {
+    if (!c.mqtt_tls_cert.empty() || !c.mqtt_tls_key.empty())
+      return invalid_argument("mqtt.tls-cert and mqtt.tls-key need mqtt.listen=ADDRESS:PORT");
+    return Status::ok();
+  }
+  if (!c.broker_url.empty())
+    return invalid_argument("mqtt.listen configures the private broker; not with mqtt.broker");
+  auto colon = c.mqtt_listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == c.mqtt_listen.size())
+    return invalid_argument("mqtt.listen must be ADDRESS:PORT, e.g. 0.0.0.0:8883");
+  if (c.mqtt_tls_cert.empty() != c.mqtt_tls_key.empty())
+    return invalid_argument("mqtt.tls-cert and mqtt.tls-key go together");
+  if (c.mqtt_tls_cert.empty() && !switch_on(c.mqtt_insecure))
+    return invalid_argument(
+        "mqtt.listen opens the broker to the network: give mqtt.tls-cert and mqtt.tls-key, or "
+        "mqtt.insecure=on to send credentials in clear (never in production)");
+  if (!c.mqtt_tls_client_ca.empty() && c.mqtt_tls_cert.empty())
+    return invalid_argument("mqtt.tls-client-ca needs TLS (mqtt.tls-cert, mqtt.tls-key)");
+  return Status::ok();
 }
 }  // namespace
 
@@ -122,6 +169,13 @@ Status validate(const Config& c) {
   if (c.action_threads < 1 || c.action_threads > 16)
     return invalid_argument("actions.threads must be between 1 and 16");
   if (c.action_queue < 1) return invalid_argument("actions.queue must be at least 1");
+  if (c.action_max_call_ms < 10 || c.action_max_call_ms > 60000)
+    return invalid_argument("actions.max-call-ms must be between 10 and 60000");
+  // Far below the memory cap: the payload is in the Lua state twice (payload and args).
+  if (c.action_max_input < 64 || c.action_max_input > c.action_max_memory_kib * 1024 / 8)
+    return invalid_argument("actions.max-input must be between 64 and max-memory-kib*1024/8");
+  if (c.action_runs_excerpt < 16 || c.action_runs_excerpt > 64 * 1024)
+    return invalid_argument("actions.runs-excerpt must be between 16 and 65536");
   if (c.mqtt_version != 4 && c.mqtt_version != 5)
     return invalid_argument("mqtt.version must be 5 or 4 (3.1.1)");
   if (c.argon2_ops < 1 || c.argon2_ops > 64)
@@ -136,6 +190,7 @@ Status validate(const Config& c) {
   if (c.session_ttl_h < 1 || c.session_ttl_h > 24 * 365)
     return invalid_argument("chat.session-ttl must be between 1 and 8760 hours");
   if (c.chat_max_live < 16) return invalid_argument("chat.max-live must be at least 16");
+  GH_RETURN_IF_ERROR(validate_listener(c));
   return Status::ok();
 }
 

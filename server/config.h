@@ -28,6 +28,19 @@ class Config : public caf::actor_system_config {
   size_t mqtt_version = 5;  // 5, or 4 (3.1.1) for a broker without MQTT 5
   size_t mqtt_max_payload = 64 * 1024;
   size_t mqtt_max_picture = 2 * 1024 * 1024;
+  // the broker as a trust boundary (docs/security.md "The broker")
+  uint16_t mqtt_port = 1883;  // the private broker's loopback port; 0: any free one
+  // clients without credentials (register, log in, their inbox): on | local (from this
+  // machine only) | off
+  std::string mqtt_anonymous = "local";
+  std::string mqtt_listen;            // ADDRESS:PORT of a network listener; empty: none
+  std::string mqtt_tls_cert;          // PEM certificate of the network listener
+  std::string mqtt_tls_key;           // its PEM private key
+  std::string mqtt_tls_client_ca;     // set: doors must present a certificate from this CA
+  std::string mqtt_insecure = "off";  // on: allow mqtt.listen without TLS
+  std::string mqtt_plugin;            // gatehouse_auth.so; empty: the one built with gatehouse
+  std::string mqtt_username = "gatehouse";  // gatehouse's own user name on the broker
+  std::string mqtt_password_file;           // its password; empty: RUN-DIR/mqtt-server.secret
   // http
   std::string http_address = "127.0.0.1";
   uint16_t http_port = 8080;
@@ -72,6 +85,10 @@ class Config : public caf::actor_system_config {
   size_t action_max_failures = 5;            // failed calls in a row that disable (0: never)
   size_t action_threads = 1;                 // threads running scripts
   size_t action_queue = 64;                  // calls waiting beyond: refused
+  size_t action_max_call_ms = 250;           // wall-clock limit of one call (process killed)
+  size_t action_max_input = 16 * 1024;       // bytes of a scripted action's payload
+  size_t action_runs_excerpt = 256;          // bytes of input/output/error a run record keeps
+  std::string action_sandbox_helper;         // gatehouse-lua-sandbox; "": next to gatehouse
 };
 
 // True for "on", "true", "yes", "1".

@@ -25,6 +25,8 @@ void print(const gh::server::AppInfo& info, const gh::server::Config& config) {
             << "  broker      " << info.broker_url
             << (info.broker_log.empty() ? "" : "  (private mosquitto; log " + info.broker_log + ")")
             << (info.mqtt_connected ? "" : "  NOT CONNECTED YET, retrying") << "\n"
+            << (info.broker_listen.empty() ? "" : "  network     mqtt " + info.broker_listen + "\n")
+            << "  access      every client needs its own identity (docs/security.md)\n"
             << "  mqtt        topics under " << config.mqtt_prefix << "/ (docs/protocol.md)\n"
             << "  http        " << info.http_url << "  (GET /healthz, GET /metrics)\n"
             << "  api tokens  " << info.api_tokens << " (gatehousectl token list)\n";

@@ -189,6 +189,19 @@ bool is_failure(Outcome outcome) {
   return outcome != Outcome::kReplied && outcome != Outcome::kNoReply;
 }
 
+Invocation excerpted(Invocation run, size_t max_bytes) {
+  if (run.input_bytes == 0) run.input_bytes = run.input.size();
+  if (run.output_bytes == 0) run.output_bytes = run.output.size();
+  auto cut = [max_bytes](std::string& text) {
+    if (text.size() > max_bytes) text.resize(max_bytes);
+  };
+  cut(run.input);
+  cut(run.output);
+  cut(run.error);
+  for (auto& effect : run.effects) cut(effect);
+  return run;
+}
+
 Envelope record(const Invocation& run) {
   Envelope envelope;
   auto* invoked = envelope.mutable_action_invoked();
@@ -202,6 +215,9 @@ Envelope record(const Invocation& run) {
   invoked->set_instructions(run.instructions);
   invoked->set_peak_memory_bytes(run.peak_memory_bytes);
   for (const auto& effect : run.effects) invoked->add_effects(effect);
+  invoked->set_input_bytes(run.input_bytes);
+  invoked->set_input_sha256(run.input_sha256);
+  invoked->set_output_bytes(run.output_bytes);
   return envelope;
 }
 
@@ -219,6 +235,10 @@ std::optional<Invocation> run_of(const Envelope& event) {
   run.instructions = invoked.instructions();
   run.peak_memory_bytes = invoked.peak_memory_bytes();
   run.effects.assign(invoked.effects().begin(), invoked.effects().end());
+  // Before issue 9 the whole input and output were recorded, and their sizes were not.
+  run.input_bytes = invoked.input_bytes() != 0 ? invoked.input_bytes() : run.input.size();
+  run.input_sha256 = invoked.input_sha256();
+  run.output_bytes = invoked.output_bytes() != 0 ? invoked.output_bytes() : run.output.size();
   run.time_ms = event.time_unix_ms();
   run.version = event.version();
   run.position = event.position();

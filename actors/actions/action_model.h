@@ -117,10 +117,13 @@ struct Invocation {
   std::string name;
   std::string source_sha256;  // 32 raw bytes
   std::string topic;
-  std::string input;
+  std::string input;  // the payload, or its first bytes (excerpted())
   Outcome outcome = Outcome::kNoReply;
-  std::string output;  // the reply, when kReplied
-  std::string error;   // when a failure
+  std::string output;         // the reply, when kReplied, or its first bytes
+  std::string error;          // when a failure
+  uint64_t input_bytes = 0;   // the whole payload's size
+  std::string input_sha256;   // 32 raw bytes of the whole payload's SHA-256; empty if unknown
+  uint64_t output_bytes = 0;  // the whole reply's size
   uint64_t instructions = 0;
   uint64_t peak_memory_bytes = 0;
   std::vector<std::string> effects;  // "lock door1", "publish actions/out/x (12 bytes)", ...
@@ -129,9 +132,15 @@ struct Invocation {
   uint64_t position = 0;             // in the whole log, when read back
 };
 
+// `run` as it is recorded: input, output, error and each effect cut to their first
+// `max_bytes` bytes; input_bytes and output_bytes set to the whole sizes first (when 0).
+// What bounds a record's size whatever the call did (actions.runs-excerpt).
+Invocation excerpted(Invocation run, size_t max_bytes);
+
 // The ActionInvoked event recording `run` (for runs_stream(run.name)).
 Envelope record(const Invocation& run);
-// The run an ActionInvoked event records; nullopt for any other event.
+// The run an ActionInvoked event records; nullopt for any other event. Records from before
+// the sizes were kept read back with input_bytes and output_bytes of their whole values.
 std::optional<Invocation> run_of(const Envelope& event);
 
 // The recent invocations of one action, newest last, at most kRecent.

@@ -2,7 +2,11 @@
 
 #include <sodium.h>
 
+#include <chrono>
+#include <future>
+
 #include "actors/actions/action_log.h"
+#include "actors/actions/sandbox_process.h"
 
 namespace gh::actions {
 
@@ -43,6 +47,7 @@ Result<std::unique_ptr<ActionRunner>> ActionRunner::create(Journal& journal,
                                                            PublishFn publish,
                                                            ActionRunnerOptions options) {
   if (sodium_init() < 0) return internal_error("libsodium failed to initialize");
+  GH_RETURN_IF_ERROR(helper_available(options.sandbox_helper));
   auto table = load_table(journal);
   if (!table) return table.status();
   return std::unique_ptr<ActionRunner>(new ActionRunner(journal, devices, std::move(publish),
@@ -56,7 +61,8 @@ ActionRunner::ActionRunner(Journal& journal, device::DeviceService& devices, Pub
       publish_(std::move(publish)),
       options_(std::move(options)),
       table_(std::move(table)),
-      pool_(std::make_unique<SandboxPool>(options_.threads, options_.queue)) {}
+      pool_(std::make_unique<SandboxPool>(options_.threads, options_.queue,
+                                          options_.sandbox_helper)) {}
 
 ActionRunner::~ActionRunner() { pool_.reset(); }
 
@@ -78,7 +84,8 @@ Result<std::vector<Invocation>> ActionRunner::runs(const std::string& name, size
 Result<Action> ActionRunner::install(const std::string& name, const std::string& source,
                                      bool replace, const events::Cause& by) {
   GH_RETURN_IF_ERROR(validate_name(name));
-  GH_RETURN_IF_ERROR(check(source, options_.limits));
+  // On this (HTTP worker) thread, but in a child process killed past the wall-clock limit.
+  GH_RETURN_IF_ERROR(ProcessSandbox(options_.sandbox_helper).check(source, options_.limits));
   std::lock_guard<std::mutex> lock(mu_);
   auto events = decide(table_, Install{name, source, sha256_of(source), replace},
                        Limits{options_.limits.max_source_bytes});
@@ -107,11 +114,22 @@ void ActionRunner::invoke(const std::string& name, const std::string& topic,
           failed_precondition("action " + name + " is disabled: " + found->disabled_reason));
     action = *found;
   }
+  // Refused before any script runs, and not the script's failure: nothing is recorded.
+  if (payload.size() > options_.max_input_bytes)
+    return done(too_large("the input has " + std::to_string(payload.size()) +
+                          " bytes; an action's input is at most " +
+                          std::to_string(options_.max_input_bytes) + " bytes"));
   Host host;
   host.device = [this](const std::string& id) -> std::optional<DeviceView> {
-    // On a sandbox thread: waiting is allowed there.
-    auto state = device::wait_for<device::State>(
-        [&](device::Callback<device::State> cb) { devices_.get(id, std::move(cb)); });
+    // On a sandbox thread: waiting is allowed there, within the call's own limit (the
+    // sandbox process is killed past it anyway).
+    auto promise = std::make_shared<std::promise<Result<device::State>>>();
+    auto future = promise->get_future();
+    devices_.get(id, [promise](Result<device::State> r) { promise->set_value(std::move(r)); });
+    if (future.wait_for(std::chrono::milliseconds(options_.limits.max_call_ms)) !=
+        std::future_status::ready)
+      return std::nullopt;
+    auto state = future.get();
     if (!state || !state->registered) return std::nullopt;
     return DeviceView{id,
                       true,
@@ -131,6 +149,12 @@ void ActionRunner::invoke(const std::string& name, const std::string& topic,
 
 void ActionRunner::finish(const Action& action, const Message& message, RunResult result,
                           const std::function<void(Result<std::optional<std::string>>)>& done) {
+  // Not run (stopping, no sandbox process): not the script's doing, so neither recorded nor
+  // counted.
+  if (result.not_run) return done(unavailable(result.error));
+  Invocation run = to_invocation(action, message, result);
+  run.input_sha256 = sha256_of(message.payload);
+  run = excerpted(std::move(run), options_.runs_excerpt_bytes);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = runs_.find(action.name);
@@ -145,7 +169,7 @@ void ActionRunner::finish(const Action& action, const Message& message, RunResul
     request.stream = runs_stream(action.name);
     request.expected_version = it->second.version;
     request.cause = cause_of_action(action.name);
-    request.events.push_back(record(to_invocation(action, message, result)));
+    request.events.push_back(record(run));
     auto appended = journal_.append_and_wait(std::move(request));
     if (!appended) {
       // Not recorded: nothing is carried out, and the next call re-reads the stream.

@@ -6,8 +6,15 @@
 // Also the operators' way to change the table while the server runs (HTTP routes, remote
 // install): install, disable, enable, remove, each an event in "system/actions".
 //
+// Bounds (issue 9): every call (install check, top level, handle) runs in a sandbox process
+// killed past limits.max_call_ms (sandbox_process.h), so no script holds a thread longer; an
+// input over max_input_bytes is refused before any script runs (kTooLarge), and refusals are
+// neither recorded nor counted as failures; a run is recorded with its input, output, error
+// and effects cut to runs_excerpt_bytes, plus the input's size and SHA-256.
+//
 // No CAF: blocking journal appends and device reads happen on the sandbox threads or on the
-// caller's (HTTP worker) thread, never on a CAF scheduler thread.
+// caller's (HTTP worker) thread, never on a CAF scheduler thread; install() holds the caller
+// for at most the wall-clock limit (plus starting a sandbox process).
 // Thread-safety: every method is safe from any thread. The journal, the device service and
 // `publish` must outlive the runner; the destructor waits for the calls in flight.
 #pragma once
@@ -23,6 +30,7 @@
 #include "actors/actions/action_model.h"
 #include "actors/actions/action_service.h"
 #include "actors/actions/lua_sandbox.h"
+#include "actors/actions/sandbox_pool.h"
 #include "actors/device/device_service.h"
 #include "events/journal.h"
 #include "events/status.h"
@@ -34,7 +42,10 @@ struct ActionRunnerOptions {
   FailurePolicy failures;
   size_t threads = 1;
   size_t queue = 64;
-  std::string prefix = "gatehouse";  // gh.publish goes to PREFIX/actions/out/<sub>
+  std::string prefix = "gatehouse";    // gh.publish goes to PREFIX/actions/out/<sub>
+  size_t max_input_bytes = 16 * 1024;  // actions.max-input: larger payloads are refused
+  size_t runs_excerpt_bytes = 256;     // actions.runs-excerpt: what a run record keeps
+  std::string sandbox_helper;          // gatehouse-lua-sandbox; empty: default_helper_path()
 };
 
 // Publishes `payload` on `topic` (QoS 1, not retained); must not block.
@@ -42,7 +53,8 @@ using PublishFn = std::function<void(const std::string& topic, const std::string
 
 class ActionRunner final : public ActionService, public ActionAdmin {
  public:
-  // Replays "system/actions"; the journal's error when it cannot be read.
+  // Replays "system/actions"; the journal's error when it cannot be read, kFailedPrecondition
+  // when the sandbox helper (options.sandbox_helper) cannot be run.
   static Result<std::unique_ptr<ActionRunner>> create(Journal& journal,
                                                       device::DeviceService& devices,
                                                       PublishFn publish,
@@ -54,8 +66,9 @@ class ActionRunner final : public ActionService, public ActionAdmin {
               std::function<void(Result<std::optional<std::string>>)> done) override;
 
   // Operator changes; block until durable (call from HTTP workers, never from an actor).
-  // install: kInvalidArgument (bad name, script refused by the sandbox), kTooLarge,
-  // kAlreadyExists (without replace); change: kNotFound.
+  // install: kInvalidArgument (bad name, script refused by the sandbox, top level over the
+  // wall-clock limit), kTooLarge, kAlreadyExists (without replace), kUnavailable (no sandbox
+  // process could be started); change: kNotFound.
   Result<Action> install(const std::string& name, const std::string& source, bool replace,
                          const events::Cause& by) override;
   Status change(const Command& command, const events::Cause& by) override;

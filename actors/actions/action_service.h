@@ -27,9 +27,10 @@ class ActionService {
 
   // Runs action `name` for the message `payload` received on `topic`. Answers the reply
   // (nullopt: handle() returned nothing), or kNotFound (no such action), kFailedPrecondition
-  // (disabled), kUnavailable (too many calls waiting), or the script's failure (kInternal for
-  // a Lua error, kTimeout for an instruction budget overrun, kTooLarge for the memory cap),
-  // with its message.
+  // (disabled), kTooLarge (the payload is over actions.max-input: refused before the script,
+  // not recorded, not a failure), kUnavailable (too many calls waiting, or stopping), or the
+  // script's failure (kInternal for a Lua error, kTimeout for an instruction budget or
+  // wall-clock overrun, kTooLarge for the memory cap), with its message.
   virtual void invoke(const std::string& name, const std::string& topic, const std::string& payload,
                       std::function<void(Result<std::optional<std::string>>)> done) = 0;
 };

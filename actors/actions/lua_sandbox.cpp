@@ -355,7 +355,7 @@ void execute(Context& ctx, RunResult& result) {
         "memory cap of " + std::to_string(ctx.limits->max_memory_bytes) + " bytes exceeded";
   } else {
     result.outcome = Outcome::kError;
-    result.error = error_text(L);
+    result.error = error_text(L).substr(0, kMaxErrorBytes);  // error(('x'):rep(1e6)) is legal
   }
   result.instructions = ctx.instructions;
   lua_close(L);  // no finalizers to run: setmetatable refuses __gc
@@ -431,54 +431,6 @@ Invocation to_invocation(const Action& action, const Message& message, const Run
   out.peak_memory_bytes = result.peak_memory_bytes;
   for (const auto& effect : result.effects) out.effects.push_back(effect.describe());
   return out;
-}
-
-SandboxPool::SandboxPool(size_t threads, size_t max_queue) : max_queue_(max_queue) {
-  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
-    threads_.emplace_back([this] { work(); });
-}
-
-SandboxPool::~SandboxPool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (auto& t : threads_) t.join();
-}
-
-Status SandboxPool::submit(std::string source, Message message, Host host, SandboxLimits limits,
-                           std::function<void(RunResult)> done) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return unavailable("the action sandbox is stopping");
-    if (queue_.size() >= max_queue_)
-      return unavailable("too many action calls waiting (" + std::to_string(max_queue_) + ")");
-    queue_.push_back([source = std::move(source), message = std::move(message),
-                      host = std::move(host), limits,
-                      done = std::move(done)] { done(run(source, message, host, limits)); });
-  }
-  wake_.notify_one();
-  return Status::ok();
-}
-
-size_t SandboxPool::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
-}
-
-void SandboxPool::work() {
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to run
-      task = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    task();
-  }
 }
 
 }  // namespace gh::actions

@@ -24,22 +24,21 @@
 // memory bomb or a stack overflow (Lua's own "stack overflow" and "C stack overflow"
 // errors) end that call with an error outcome and never the process.
 //
-// Known limit: string.find/match/gmatch/gsub run their pattern matcher in C, where the count
-// hook cannot stop it; the subject they are given is capped at `max_pattern_subject` bytes to
-// bound the cost of a pathological pattern.
+// What the count hook cannot stop: C functions. string.find/match/gmatch/gsub run Lua's
+// pattern matcher in C, and a backtracking pattern ('.-.-.-.-.-.-b' on 16 KB) runs for hours
+// there. So gatehouse never calls run() or check() on a thread of its own: it calls them in a
+// child process under a wall-clock limit, `max_call_ms`, killed when it is exceeded
+// (sandbox_process.h; SandboxPool in sandbox_pool.h). run() and check() here are what that
+// child executes. Pattern subjects are still capped at `max_pattern_subject` bytes.
 //
-// Thread-safety: run() and check() are reentrant (no shared state). SandboxPool runs calls on
-// its own threads, never on a CAF scheduler thread: submit() is safe from any thread.
+// Thread-safety: run() and check() are reentrant (no shared state), and may block for as
+// long as a C function of the script runs: call them in the sandbox process only.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "actors/actions/action_model.h"
@@ -55,7 +54,12 @@ struct SandboxLimits {
   size_t max_effects = 32;              // host calls that act (lock, unlock, publish, log)
   size_t max_log_bytes = 1024;          // one log line, cut beyond
   size_t max_pattern_subject = 16 * 1024;
+  // Wall-clock limit of one call (top level + handle, or the install check), enforced by the
+  // sandbox process (sandbox_process.h), C functions included. Unused by run() itself.
+  uint64_t max_call_ms = 250;
 };
+
+inline constexpr size_t kMaxErrorBytes = 1024;  // a failure's message, cut beyond
 
 // What a script may see of a device.
 struct DeviceView {
@@ -95,6 +99,9 @@ struct RunResult {
   // Counted by the hook every 1000 instructions: a multiple of 1000, 0 for a short call.
   uint64_t instructions = 0;
   uint64_t peak_memory_bytes = 0;
+  // The call did not run (the sandbox process could not be started, or it is stopping):
+  // `error` says why. Not the script's failure: neither recorded nor counted.
+  bool not_run = false;
 };
 
 // The first word of `payload` (up to the first blank) and the rest without leading blanks.
@@ -113,30 +120,5 @@ RunResult run(const std::string& source, const Message& message, const Host& hos
 
 // The invocation record of `result` for action `action` (effects described).
 Invocation to_invocation(const Action& action, const Message& message, const RunResult& result);
-
-// Threads of our own that run calls, with a bounded queue of waiting calls.
-class SandboxPool {
- public:
-  SandboxPool(size_t threads, size_t max_queue);
-  ~SandboxPool();  // runs what is queued, then joins
-  SandboxPool(const SandboxPool&) = delete;
-  SandboxPool& operator=(const SandboxPool&) = delete;
-
-  // Queues run(source, message, host, limits); `done` is called on a pool thread with the
-  // result. kUnavailable (and `done` is not called) when the queue is full or the pool stops.
-  Status submit(std::string source, Message message, Host host, SandboxLimits limits,
-                std::function<void(RunResult)> done);
-
-  size_t queued() const;
-
- private:
-  void work();
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;
-  const size_t max_queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
 
 }  // namespace gh::actions

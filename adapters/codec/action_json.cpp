@@ -41,7 +41,10 @@ json to_json(const actions::Invocation& run) {
       {"version", run.version},
       {"at", iso8601_or_null(run.time_ms)},
       {"topic", run.topic},
-      {"input", run.input},
+      {"input", run.input},  // at most actions.runs-excerpt bytes of it
+      {"input_bytes", run.input_bytes},
+      {"input_sha256", run.input_sha256.empty() ? json(nullptr) : json(hex_of(run.input_sha256))},
+      {"output_bytes", run.output_bytes},
       {"outcome", std::string(actions::outcome_name(run.outcome))},
       {"output", run.outcome == actions::Outcome::kReplied ? json(run.output) : json(nullptr)},
       {"error", text_or_null(run.error)},

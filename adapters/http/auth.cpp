@@ -86,4 +86,13 @@ size_t ApiTokens::size() const {
   return tokens_.size();
 }
 
+std::vector<std::pair<std::string, std::string>> ApiTokens::hashes() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, hash] : tokens_) {
+    out.emplace_back(name, std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+  }
+  return out;
+}
+
 }  // namespace gh::http

@@ -15,6 +15,8 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "adapters/http/url_signer.h"
 #include "events/status.h"
@@ -47,6 +49,8 @@ class ApiTokens {
   // (including the empty secret).
   std::optional<std::string> authenticate(std::string_view bearer_secret) const;
   size_t size() const;
+  // Every token as (name, SHA-256 raw bytes), for the broker's identity table.
+  std::vector<std::pair<std::string, std::string>> hashes() const;
 
  private:
   mutable std::shared_mutex mutex_;

@@ -2,7 +2,9 @@
 // with source, recorded runs, install or replace (the body is the Lua source), disable,
 // enable, remove. Every one needs an API token or an operator's session; changes are recorded
 // with that caller as their cause and answered once durable. The admin blocks (sandbox check,
-// journal append or read): it runs on the worker thread, never on an actor's.
+// journal append or read): it runs on the worker thread, never on an actor's. The sandbox
+// check of an install runs in a child process killed at actions.max-call-ms, so no script
+// holds a worker longer than that (issue 9).
 #include "adapters/codec/action_json.h"
 #include "adapters/http/params.h"
 #include "adapters/http/reply.h"

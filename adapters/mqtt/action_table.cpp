@@ -205,6 +205,10 @@ void ActionTable::find_stranger(const std::string& word, const std::string& args
 
 void ActionTable::scripted(const std::string& word, const std::string& topic,
                            const std::string& payload) {
+  if (payload.size() > options_.max_script_input_bytes)
+    return fail(word, too_large("the payload has " + std::to_string(payload.size()) +
+                                " bytes; a scripted action's payload is at most " +
+                                std::to_string(options_.max_script_input_bytes) + " bytes"));
   auto* actions = actions_.load();
   if (actions == nullptr) return fail(word, unavailable("scripted actions are starting"));
   actions->invoke(word, topic, payload, [this, word](Result<std::optional<std::string>> reply) {

@@ -17,6 +17,11 @@
 // wildcards) and none of the topics the table listens on (no loops). Other messages are
 // dropped and counted. Retained and oversized messages are dropped and counted too.
 //
+// A scripted action's payload is bounded far below max_payload_bytes (which a find_stranger
+// picture needs): over max_script_input_bytes (actions.max-input) it is answered with
+// too_large before the service is called, so no script sees it and it counts as no failure
+// of the action (anyone may send it: the protocol has no authentication).
+//
 // Thread-safety: on_message() runs on paho's callback thread and never blocks (service calls
 // are asynchronous); answers are published from actor or sandbox threads. The publisher and
 // the services must outlive every call in flight.
@@ -46,6 +51,7 @@ struct ActionTableOptions {
   std::vector<std::string> topics = {"server"};  // exact topics to listen on
   size_t max_payload_bytes = 4 * 1024 * 1024;    // a base64 picture is 4/3 of its bytes
   size_t max_picture_bytes = 2 * 1024 * 1024;    // decoded find_stranger picture
+  size_t max_script_input_bytes = 16 * 1024;     // a scripted action's whole payload
   int qos = 1;
   // The link of a stored picture (the HTTP adapter signs it); unset: "url": null.
   std::function<std::string(const std::string& picture_id)> picture_url;

@@ -13,16 +13,46 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "events/status.h"
 
 namespace gh::mqtt_adapter {
 
+// The gatehouse_auth.so built with this binary.
+std::filesystem::path default_plugin_path();
+
+// Who may do what on the broker: gatehouse's plugin (broker_plugin/plugin.cpp) and its
+// options. Without it the broker lets anyone do anything (only for tests of other parts).
+struct BrokerAccess {
+  std::filesystem::path plugin = default_plugin_path();
+  std::string server_username = "gatehouse";
+  std::string server_sha256_hex;  // SHA-256 of gatehouse's password
+  std::string server_client_id = "gatehouse";
+  std::string prefix = "gatehouse";
+  std::string anonymous = "local";  // on | local | off (identity_table.h Anonymous)
+  bool legacy = false;
+  std::vector<std::string> legacy_topics;
+};
+
+// A further listener, on the network: TLS unless explicitly insecure (the caller checks that
+// it was told so).
+struct BrokerListener {
+  std::string address;  // "0.0.0.0", an interface address
+  uint16_t port = 8883;
+  std::filesystem::path certfile, keyfile;  // both empty: no TLS
+  std::filesystem::path client_ca;          // set: clients must present a certificate from it
+};
+
 struct BrokerProcessOptions {
   std::filesystem::path work_dir;  // required: mosquitto.{conf,log,out,pid} go here
   std::string executable = "/usr/sbin/mosquitto";
-  uint16_t port = 0;                               // 0: pick a free loopback port
+  std::optional<BrokerAccess> access;              // unset: anonymous, no rules (tests only)
+  std::vector<BrokerListener> listeners;           // besides the loopback listener
+  size_t max_packet_bytes = 0;                     // 0: mosquitto's default
+  uint16_t port = 0;                               // loopback port; 0: pick a free one
   std::chrono::milliseconds start_timeout{10000};  // until it accepts connections
   std::chrono::milliseconds stop_timeout{5000};    // after SIGTERM, before SIGKILL
   // The kernel sends the broker SIGTERM when the thread that started it ends (normally
@@ -38,7 +68,8 @@ class BrokerProcess {
   // stopped first.
   // kInvalidArgument: no work_dir; kUnavailable: the executable cannot be started, exited
   // early (the message quotes its log) or did not listen within start_timeout (it is then
-  // killed). With port 0 a lost race for the chosen port is retried on another one.
+  // killed). With port 0 a lost race for the chosen port is retried on another one; a given
+  // port that is taken is kUnavailable naming the port and what to do.
   static Result<std::unique_ptr<BrokerProcess>> start(BrokerProcessOptions options);
 
   // Stops the broker (see stop()).

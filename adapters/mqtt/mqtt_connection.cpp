@@ -177,6 +177,10 @@ bool MqttConnection::try_connect() {
     } else {
       builder.clean_session(options_.clean_session);
     }
+    if (!options_.username.empty()) {
+      builder.user_name(options_.username);
+      builder.password(options_.password);
+    }
     builder.keep_alive_interval(options_.keep_alive)
         .connect_timeout(options_.connect_timeout)
         .automatic_reconnect(false);
@@ -223,6 +227,7 @@ bool MqttConnection::try_connect() {
     return false;
   }
 
+  if (options_.on_connected) options_.on_connected();
   if (!options_.status_topic.empty()) {
     publish(options_.status_topic, options_.online_payload, 1, true);
   }

@@ -57,6 +57,13 @@ struct MqttConnectionOptions {
   std::string status_topic;
   std::string online_payload = "online";
   std::string offline_payload = "offline";
+  // gatehouse's own credential on the broker (broker_plugin/identity_table.h); empty: none.
+  std::string username;
+  std::string password;
+  // Called on our connect thread after every successful (re)connect, once subscribed and
+  // before the birth message: what the broker must learn from us first (the identities of
+  // broker_sync.h). Must not block for long; publish() from it is fine.
+  std::function<void()> on_connected;
 };
 
 // For /healthz and /metrics. Monotonic counters; read with relaxed loads.

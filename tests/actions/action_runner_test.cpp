@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 
+#include "actors/actions/action_log.h"
 #include "tests/events/temp_store.h"
 
 namespace gh::actions {
@@ -97,6 +99,8 @@ class ActionRunnerTest : public ::testing::Test {
     ActionRunnerOptions options;
     options.failures.max_failures_in_a_row = 2;
     options.limits.max_instructions = 100'000;
+    options.max_input_bytes = 1024;
+    options.runs_excerpt_bytes = 16;
     auto runner = ActionRunner::create(
         store_.journal(), devices_,
         [this](const std::string& topic, const std::string& payload) {
@@ -206,6 +210,101 @@ TEST_F(ActionRunnerTest, FailuresAnswerWithErrorsActNotAndDisable) {
   EXPECT_TRUE(runner_->table().find("flaky")->enabled);
   ASSERT_TRUE(runner_->change(Remove{"flaky"}, op()).is_ok());
   EXPECT_FALSE(runner_->has("flaky"));
+}
+
+// Issue 9: a wedge inside a C function (the pattern matcher) ends at the wall clock, at
+// install and at call time, and counts as the script's failure; the thread is free at once.
+TEST_F(ActionRunnerTest, AWedgingScriptEndsAtTheWallClockAndCountsAsAFailure) {
+  constexpr const char* kWedge = "string.find(string.rep('a', 16000), '.-.-.-.-.-.-b')";
+  const auto generous = std::chrono::seconds(5);
+  auto start = std::chrono::steady_clock::now();
+  auto refused =
+      runner_->install("wedge", std::string(kWedge) + "\nfunction handle() end", false, op());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, generous);
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("wall-clock limit of 250 ms"), std::string::npos);
+  EXPECT_FALSE(runner_->has("wedge"));
+
+  ASSERT_TRUE(runner_
+                  ->install("wedge",
+                            "function handle(msg)\n if msg.args == 'wedge' then " +
+                                std::string(kWedge) + " end\n return 'ok'\nend",
+                            false, op())
+                  .is_ok());
+  start = std::chrono::steady_clock::now();
+  auto wedged = call("wedge", "wedge wedge");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, generous);
+  EXPECT_EQ(wedged.status().code(), Code::kTimeout);
+  EXPECT_EQ(wedged.status().message(), "wall-clock limit of 250 ms exceeded");
+  start = std::chrono::steady_clock::now();
+  EXPECT_EQ(**call("wedge", "wedge fine"), "ok");  // the thread was free at once
+  EXPECT_LT(std::chrono::steady_clock::now() - start, generous);
+  EXPECT_EQ(call("wedge", "wedge wedge").status().code(), Code::kTimeout);
+  EXPECT_EQ(call("wedge", "wedge wedge").status().code(), Code::kTimeout);
+  EXPECT_FALSE(runner_->table().find("wedge")->enabled) << "two failures in a row disable";
+  auto runs = recorded("wedge");
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].outcome, Outcome::kBudgetExceeded);
+  EXPECT_EQ(runs[1].outcome, Outcome::kReplied);
+}
+
+// Issue 9: oversized inputs are refused before the script, not recorded, and never disable.
+TEST_F(ActionRunnerTest, OversizedInputsAreRefusedUnrecordedAndNeverDisable) {
+  ASSERT_TRUE(
+      runner_->install("echo", "function handle(msg) return msg.args end", false, op()).is_ok());
+  const std::string big = "echo " + std::string(4 * 1024 * 1024, 'x');
+  for (int i = 0; i < 6; ++i) {
+    auto r = call("echo", big);
+    EXPECT_EQ(r.status().code(), Code::kTooLarge);
+    EXPECT_NE(r.status().message().find("at most 1024 bytes"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_TRUE(runner_->table().find("echo")->enabled);
+  EXPECT_TRUE(recorded("echo").empty());
+  EXPECT_EQ(**call("echo", "echo hi"), "hi");
+}
+
+// Issue 9: a run record keeps an excerpt of input, output and error, with the whole input's
+// size and SHA-256: a record's size is bounded whatever the call was.
+TEST_F(ActionRunnerTest, RunsKeepAnExcerptWithSizeAndHash) {
+  ASSERT_TRUE(runner_
+                  ->install("big",
+                            "function handle(msg)\n if msg.args == 'fail' then "
+                            "error(string.rep('e', 100000)) end\n"
+                            " gh.log(string.rep('l', 500))\n return string.rep('r', 60000)\nend",
+                            false, op())
+                  .is_ok());
+  const std::string input = "big " + std::string(1000, 'i');
+  auto reply = call("big", input);
+  ASSERT_TRUE(reply.is_ok()) << reply.status().to_string();
+  EXPECT_EQ((*reply)->size(), 60000u) << "the caller gets the whole reply";
+  auto failed = call("big", "big fail");
+  EXPECT_EQ(failed.status().code(), Code::kInternal);
+  EXPECT_LE(failed.status().message().size(), kMaxErrorBytes);
+  auto runs = recorded("big");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].input, input.substr(0, 16));
+  EXPECT_EQ(runs[0].input_bytes, input.size());
+  EXPECT_EQ(runs[0].input_sha256, sha256_of(input));
+  EXPECT_EQ(runs[0].output.size(), 16u);
+  EXPECT_EQ(runs[0].output_bytes, 60000u);
+  ASSERT_EQ(runs[0].effects.size(), 1u);
+  EXPECT_EQ(runs[0].effects[0].size(), 16u);
+  EXPECT_EQ(runs[1].error.size(), 16u);
+  auto events = store_.journal().read_stream(runs_stream("big"), 1);
+  ASSERT_TRUE(events.is_ok());
+  for (const auto& e : events.value()) EXPECT_LT(e.ByteSizeLong(), 1024u) << "a record grew";
+}
+
+// Without its sandbox helper the runner refuses to start, naming the path.
+TEST_F(ActionRunnerTest, AMissingSandboxHelperIsAClearErrorAtStart) {
+  ActionRunnerOptions options;
+  options.sandbox_helper = "/nonexistent/gatehouse-lua-sandbox";
+  auto runner = ActionRunner::create(
+      store_.journal(), devices_, [](const std::string&, const std::string&) {}, options);
+  EXPECT_EQ(runner.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(runner.status().message().find("/nonexistent/gatehouse-lua-sandbox"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <latch>
 #include <lua.hpp>
 
+#include "actors/actions/sandbox_pool.h"
+
 namespace gh::actions {
 namespace {
 
@@ -343,6 +345,8 @@ TEST(LuaSandboxTest, HostApiCollectsEffects) {
 
 TEST(LuaSandboxTest, PoolRunsOnItsOwnThreadsWithABoundedQueue) {
   SandboxPool pool(1, 2);
+  SandboxLimits slow;  // the device read below waits for the test: no wall clock in the way
+  slow.max_call_ms = 60'000;
   std::latch release(1);
   std::promise<void> started;
   Host blocking;
@@ -359,11 +363,11 @@ TEST(LuaSandboxTest, PoolRunsOnItsOwnThreadsWithABoundedQueue) {
     if (r.outcome == Outcome::kReplied) ++done;
   };
   ASSERT_TRUE(
-      pool.submit(handler("gh.device('d') return 'a'"), {"t", "a"}, blocking, {}, count).is_ok());
+      pool.submit(handler("gh.device('d') return 'a'"), {"t", "a"}, blocking, slow, count).is_ok());
   started.get_future().wait();  // the only thread is busy
-  ASSERT_TRUE(pool.submit(handler("return 'b'"), {"t", "b"}, {}, {}, count).is_ok());
-  ASSERT_TRUE(pool.submit(handler("return 'c'"), {"t", "c"}, {}, {}, count).is_ok());
-  auto full = pool.submit(handler("return 'd'"), {"t", "d"}, {}, {}, count);
+  ASSERT_TRUE(pool.submit(handler("return 'b'"), {"t", "b"}, {}, slow, count).is_ok());
+  ASSERT_TRUE(pool.submit(handler("return 'c'"), {"t", "c"}, {}, slow, count).is_ok());
+  auto full = pool.submit(handler("return 'd'"), {"t", "d"}, {}, slow, count);
   EXPECT_EQ(full.code(), Code::kUnavailable);
   EXPECT_EQ(pool.queued(), 2u);
   release.count_down();

@@ -228,5 +228,44 @@ TEST_F(ActionRoutesTest, WithoutScriptedActionsTheRoutesAnswer503) {
   expect_error(put_source("/api/actions/greet", kGreet), 503, "unavailable");
 }
 
+// Issue 9: a script whose top level wedges inside a C function (Lua's pattern matcher) is
+// refused within the wall-clock limit: the worker answers 400 at once (it hung for good
+// before), nothing is written, and the server keeps answering.
+TEST_F(ActionRoutesTest, AWedgingInstallIsRefusedWithinTheWallClockLimit) {
+  ASSERT_NO_FATAL_FAILURE(start_with_actions());
+  const size_t before = table_events();
+  const auto start = std::chrono::steady_clock::now();
+  auto refused = put_source("/api/actions/wedge",
+                            "string.find(string.rep('a', 16000), '.-.-.-.-.-.-b')\n"
+                            "function handle() end\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  expect_error(refused, 400, "invalid_argument");
+  EXPECT_NE(refused->body.find("wall-clock limit of 250 ms exceeded"), std::string::npos)
+      << refused->body;
+  EXPECT_EQ(table_events(), before);
+  auto list = get("/api/actions");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  auto created = put_source("/api/actions/greet", kGreet);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+}
+
+// Issue 9: the runs route shows the excerpt with the whole input's size and hash.
+TEST_F(ActionRoutesTest, RunsShowTheInputsSizeAndHash) {
+  ASSERT_NO_FATAL_FAILURE(start_with_actions());
+  ASSERT_EQ(put_source("/api/actions/greet", kGreet)->status, 201);
+  const std::string input = "greet " + std::string(2000, 'b');
+  ASSERT_TRUE(call("greet", input).is_ok());
+  auto runs = get("/api/actions/greet/runs");
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->status, 200) << runs->body;
+  auto run = body(runs)["runs"].at(0);
+  EXPECT_EQ(run["input"], input.substr(0, 256));
+  EXPECT_EQ(run["input_bytes"], input.size());
+  EXPECT_EQ(run["input_sha256"], codec::hex_of(actions::sha256_of(input)));
+  EXPECT_EQ(run["output_bytes"], input.size() - 3);  // "hi " + args
+}
+
 }  // namespace
 }  // namespace gh::http::testing

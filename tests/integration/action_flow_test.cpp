@@ -73,7 +73,8 @@ TEST_F(ActionFlow, AnInstalledActionSurvivesARestartAndAnswers) {
 
 TEST_F(ActionFlow, OperatorsChangeActionsLiveOverHttpAndMqtt) {
   mqtt_test::TestClient client(app_->info().broker_url, "ops");
-  ASSERT_TRUE(client.connect());
+  // Only API tokens may publish an install (which nobody but gatehouse may read).
+  ASSERT_TRUE(client.connect("ops", kApiToken));
   ASSERT_TRUE(client.subscribe("greet"));
   ASSERT_TRUE(client.subscribe("gatehouse/inbox/ops/#"));
 

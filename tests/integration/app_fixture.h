@@ -43,6 +43,7 @@ class AppFixture : public ::testing::Test {
     config_->store_path = (dir_ / "store").string();
     config_->run_dir = (dir_ / "run").string();
     config_->http_port = 0;
+    config_->mqtt_port = 0;  // tests run side by side: any free port, not 1883
     config_->http_threads = 4;
     config_->command_timeout_ms = 30000;
     config_->bootstrap_token = "off";

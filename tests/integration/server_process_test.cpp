@@ -67,7 +67,7 @@ class ServerProcess : public ::testing::TestWithParam<int> {};
 
 TEST_P(ServerProcess, StartsWithDefaultsAndStopsCleanlyOnSignal) {
   auto dir = gh::mqtt_test::temp_dir("process");
-  auto server = start_server(dir, {"--http.port=0"});
+  auto server = start_server(dir, {"--http.port=0", "--mqtt.port=0"});
   ASSERT_GT(server.pid, 0);
   auto port = read_until(server, std::regex("http +http://127\\.0\\.0\\.1:(\\d+)"));
   ASSERT_TRUE(port) << server.output;
@@ -90,7 +90,7 @@ TEST_P(ServerProcess, StartsWithDefaultsAndStopsCleanlyOnSignal) {
   EXPECT_FALSE(http.Get("/healthz")) << "HTTP is closed";
 
   // The next start on the same store keeps the device and prints no new token.
-  auto again = start_server(dir, {"--http.port=0"});
+  auto again = start_server(dir, {"--http.port=0", "--mqtt.port=0"});
   auto port2 = read_until(again, std::regex("http +http://127\\.0\\.0\\.1:(\\d+)"));
   ASSERT_TRUE(port2) << again.output;
   EXPECT_EQ(again.output.find("admin = "), std::string::npos) << again.output;

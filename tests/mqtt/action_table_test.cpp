@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/actions/action_runner.h"
 #include "actors/device/device_system.h"
 #include "adapters/mqtt/mqtt_adapter.h"
 #include "events/database.h"
@@ -247,6 +248,39 @@ TEST_F(ActionTableTest, ScriptedActionsAnswerOnTheirWord) {
   EXPECT_EQ(actions_.seen.size(), 3u);
   EXPECT_EQ(actions_.seen[0], "server|greet bob");
   EXPECT_EQ(table_->counters().received_of(ActionWord::kScripted), 3u);
+}
+
+// Issue 9: anonymous callers sent five ~4 MiB payloads to an installed action; each blew the
+// Lua memory cap and the fifth disabled the action. Now they are answered too_large before
+// any script runs, recorded nowhere, and the action stays enabled. Real runner, real broker.
+TEST_F(ActionTableTest, OversizedScriptedPayloadsAreRefusedAndDisableNothing) {
+  auto runner = actions::ActionRunner::create(*journal_, *devices_,
+                                              [](const std::string&, const std::string&) {}, {});
+  ASSERT_TRUE(runner.is_ok()) << runner.status().to_string();
+  events::Cause op;
+  op.set_kind(events::Cause::OPERATOR);
+  op.set_name("root");
+  ASSERT_TRUE(
+      (*runner)
+          ->install("echo", "function handle(msg) return 'echo ' .. #msg.payload end", false, op)
+          .is_ok());
+  table_->set_actions(runner->get());
+  const std::string big = "echo " + std::string(4 * 1024 * 1024 - 64, 'x');
+  for (int i = 0; i < 6; ++i) {
+    json reply = expect_error("echo", big, "too_large");
+    EXPECT_NE(reply["error"]["message"].get<std::string>().find("at most 16384 bytes"),
+              std::string::npos)
+        << reply.dump();
+  }
+  EXPECT_TRUE((*runner)->table().find("echo")->enabled);
+  EXPECT_TRUE(stream(actions::runs_stream("echo")).empty());
+  ASSERT_TRUE(client_->publish("server", "echo " + std::string(100, 'y')));
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    auto replies = client_->messages_on("echo");
+    return !replies.empty() && replies.back().payload == "echo 105";
+  }));
+  table_->set_actions(nullptr);
+  runner->reset();
 }
 
 TEST(ActionTableUnitTest, DecodeBase64) {

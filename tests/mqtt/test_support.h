@@ -2,7 +2,10 @@
 // and a plain paho client playing the device that records what it receives.
 #pragma once
 
+#include <arpa/inet.h>
 #include <mqtt/async_client.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -42,6 +45,19 @@ inline bool eventually(const std::function<bool()>& condition,
   return true;
 }
 
+// A TCP port that was free on 127.0.0.1 a moment ago (the kernel's choice).
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 struct Message {
   std::string topic;
   std::string payload;
@@ -68,8 +84,45 @@ class TestClient {
 
   bool connect() {
     try {
-      auto opts = mqtt::connect_options_builder().clean_session(true).finalize();
+      auto opts = mqtt::connect_options_builder()
+                      .mqtt_version(MQTTVERSION_3_1_1)
+                      .clean_session(true)
+                      .finalize();
       return client_.connect(opts)->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  // TLS for an ssl:// URL, trusting the certificates of `ca_file`.
+  void use_tls(const std::string& ca_file) { ca_file_ = ca_file; }
+  // With a user name and password; false when the broker refuses them.
+  bool connect(const std::string& username, const std::string& password) {
+    try {
+      auto builder = mqtt::connect_options_builder();
+      // One protocol version: paho's default retries a refused 3.1.1 CONNECT as 3.1.
+      builder.mqtt_version(MQTTVERSION_3_1_1);
+      builder.clean_session(true).user_name(username).password(password);
+      if (!ca_file_.empty()) {
+        builder.ssl(mqtt::ssl_options_builder().trust_store(ca_file_).finalize());
+      }
+      auto opts = builder.finalize();
+      return client_.connect(opts)->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  bool connected() { return client_.is_connected(); }
+  // True only when the broker grants the subscription (SUBACK below 0x80).
+  bool subscribe_granted(const std::string& filter) {
+    try {
+      auto token = client_.subscribe(filter, 1);
+      if (!token->wait_for(kWait)) return false;
+      const auto response = token->get_subscribe_response();
+      const auto codes = response.get_reason_codes();
+      for (auto code : codes) {
+        if (static_cast<int>(code) >= 0x80) return false;
+      }
+      return !codes.empty();
     } catch (const std::exception&) {
       return false;
     }
@@ -119,6 +172,7 @@ class TestClient {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Message> messages_;
+  std::string ca_file_;
   mqtt::async_client client_;  // last: its callbacks use the members above
 };
 

@@ -10,7 +10,7 @@ Result<actions::Action> install_action(Journal& journal, const std::string& name
                                        const actions::SandboxLimits& limits,
                                        const events::Cause& by) {
   GH_RETURN_IF_ERROR(actions::validate_name(name));
-  GH_RETURN_IF_ERROR(actions::check(source, limits));
+  GH_RETURN_IF_ERROR(actions::ProcessSandbox().check(source, limits));
   auto state = actions::load_table(journal);
   if (!state) return state.status();
   auto events =
@@ -32,7 +32,8 @@ Status change_action(Journal& journal, const actions::Command& command, const ev
 Result<std::vector<TryRow>> try_action(const Journal& journal, const std::string& name,
                                        const std::string& source, size_t limit,
                                        const actions::SandboxLimits& limits) {
-  auto status = actions::check(source, limits);
+  actions::ProcessSandbox sandbox;
+  auto status = sandbox.check(source, limits);
   if (!status.is_ok()) return status;
   auto recorded = actions::load_invocations(journal, name, limit);
   if (!recorded) return recorded.status();
@@ -53,7 +54,8 @@ Result<std::vector<TryRow>> try_action(const Journal& journal, const std::string
   std::vector<TryRow> rows;
   for (auto& run : *recorded) {
     TryRow row;
-    row.now = actions::run(source, actions::Message{run.topic, run.input}, host, limits);
+    row.now = sandbox.run(source, actions::Message{run.topic, run.input}, host, limits);
+    row.input_cut = run.input_bytes > run.input.size();
     row.recorded = std::move(run);
     rows.push_back(std::move(row));
   }

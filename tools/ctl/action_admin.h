@@ -3,6 +3,8 @@
 // "system/action-runs.<name>" (docs/protocol.md "Scripted actions (Lua)"; reading both back is
 // actions/action_log.h). Writes go through the journal and need the store open read-write,
 // i.e. the server stopped; `try` works while it runs.
+// Scripts run in the sandbox process (actors/actions/sandbox_process.h) under the wall-clock
+// limit of `limits`, as in the server: a wedging script ends its call, never gatehousectl.
 // Thread-compatible.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include "actors/actions/action_log.h"
 #include "actors/actions/action_model.h"
 #include "actors/actions/lua_sandbox.h"
+#include "actors/actions/sandbox_process.h"
 #include "events/journal.h"
 #include "events/status.h"
 
@@ -30,10 +33,13 @@ Result<actions::Action> install_action(Journal& journal, const std::string& name
 Status change_action(Journal& journal, const actions::Command& command, const events::Cause& by);
 
 // A dry run: `source` against the recorded inputs of action `name`, device states read from
-// the log as they are now. Effects are described, never carried out.
+// the log as they are now. Effects are described, never carried out. Runs recorded since
+// issue 9 keep an excerpt of their input: those whose input was cut are tried on the excerpt
+// (TryRow::input_cut says so).
 struct TryRow {
   actions::Invocation recorded;
   actions::RunResult now;
+  bool input_cut = false;  // the recorded input is an excerpt of a larger one
 };
 Result<std::vector<TryRow>> try_action(const Journal& journal, const std::string& name,
                                        const std::string& source, size_t limit,

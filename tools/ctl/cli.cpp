@@ -466,8 +466,9 @@ int action_verb(Context& c, const std::vector<std::string>& all) {
       const std::string now = answer_text(row.now.outcome, row.now.reply, row.now.error);
       const bool same = was == now;
       if (!same) ++differ;
-      c.out << "v" << r.version << " " << quoted(r.input) << "\n  recorded: " << was
-            << "\n  new:      " << now;
+      c.out << "v" << r.version << " " << quoted(r.input)
+            << (row.input_cut ? " (first bytes of " + std::to_string(r.input_bytes) + ")" : "")
+            << "\n  recorded: " << was << "\n  new:      " << now;
       for (const auto& e : row.now.effects) c.out << " [" << e.describe() << "]";
       c.out << (same ? "\n  same\n" : "\n  DIFFERS\n");
     }

@@ -1,0 +1,62 @@
+// Who may publish, subscribe to and receive which topic on the broker: the topic rules that
+// gatehouse's mosquitto plugin enforces for every MQTT client (docs/security.md "The broker").
+// Pure: no mosquitto, no I/O; the plugin asks these functions on every CONNECT-time decision,
+// PUBLISH, SUBSCRIBE and delivery. Thread-safe (no state of its own).
+//
+// The rules, with P the topic prefix (mqtt.prefix):
+// - the server (gatehouse's own connection): everything;
+// - door X: publish P/devices/X/{hello,availability,state,stranger}; read its own
+//   P/devices/X/{command,status,error} and P/server/status;
+// - provisioner (a new door X presenting provisioning key K): publish P/provision/K/X, read
+//   P/provision/K/X/reply and P/server/status;
+// - user (a chat session): publish P/chat/{op}; read its inbox P/inbox/{client id}/#, the
+//   room events P/rooms/+/events and P/server/status;
+// - API token (operators, integrations): what a user may, plus publish P/actions/install and
+//   read P/devices/+/status and P/alerts/#;
+// - anonymous: publish P/chat/{register,login,security_question,reset_password}; read its
+//   inbox P/inbox/{client id}/# and P/server/status;
+// - with `legacy` on, everyone also may publish the legacy request topics (the seed chat's
+//   eight and the action table's) and subscribe to any other topic outside P/ and `$`, without
+//   wildcards (the seed's reply topics), but never read the legacy request topics.
+// Only the server publishes retained messages, and only the server reads or writes `$`-topics.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gh::broker {
+
+enum class Access { kRead, kWrite, kSubscribe };
+
+enum class Kind { kServer, kDoor, kProvisioner, kUser, kToken, kAnonymous };
+
+// "server", "door", "provisioner", "user", "token", "anonymous".
+std::string_view kind_name(Kind kind);
+
+// The identity a connection authenticated as.
+struct Identity {
+  Kind kind = Kind::kAnonymous;
+  std::string name;  // device id, user name or token name; empty for server and anonymous
+  std::string key;   // the provisioning key's name (kProvisioner only)
+};
+
+struct RuleOptions {
+  std::string prefix = "gatehouse";
+  bool legacy = false;
+  // The exact topics of the legacy protocols (seed chat requests and action-table topics).
+  std::vector<std::string> legacy_topics;
+};
+
+// True when a connection of `who`, with MQTT client id `client_id`, may perform `access` on
+// `topic` (a topic name for kRead/kWrite, a topic filter for kSubscribe). A subscription is
+// allowed only when every topic its filter can match is readable. `retain` is the PUBLISH's
+// retain flag (kWrite only).
+bool allowed(const RuleOptions& options, const Identity& who, std::string_view client_id,
+             std::string_view topic, Access access, bool retain = false);
+
+// True when every topic that filter `inner` matches is also matched by filter `outer`
+// (both MQTT filters; '+' one level, a final '#' any rest).
+bool filter_covers(std::string_view outer, std::string_view inner);
+
+}  // namespace gh::broker

@@ -1,0 +1,22 @@
+// A random secret kept in a file that only its owner may read: gatehouse's own broker
+// password. The file is created with mode 0600 from the start (never readable by others, not
+// even for a moment) and synced before use.
+// Thread-compatible.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "events/status.h"
+
+namespace gh::server {
+
+// The secret in `path` (surrounding whitespace dropped); when the file does not exist, a new
+// secret of 128 random bits as 32 lower-case hex characters, written to a new 0600 file.
+// kInternal when the file cannot be read or created; kInvalidArgument when it is empty.
+Result<std::string> read_or_create_secret(const std::filesystem::path& path);
+
+// Lower-case hex of SHA-256 of `text`.
+std::string sha256_hex(std::string_view text);
+
+}  // namespace gh::server
