@@ -15,6 +15,7 @@
 #include "adapters/http/auth.h"
 #include "adapters/http/device_event_stream.h"
 #include "adapters/http/http_adapter.h"
+#include "adapters/http/secret_file.h"
 #include "adapters/http/url_signer.h"
 #include "adapters/mqtt/action_install.h"
 #include "adapters/mqtt/action_table.h"
@@ -57,20 +58,12 @@ std::string hex(const unsigned char* bytes, size_t n) {
 
 // The key that signs picture links, kept in run_dir so that links survive a restart.
 Result<http::UrlSigner> load_signer(const fs::path& run_dir) {
-  auto path = run_dir / "url-signing.key";
-  std::string key;
-  if (std::ifstream in(path, std::ios::binary); in)
-    key.assign(std::istreambuf_iterator<char>(in), {});
-  if (key.size() != http::UrlSigner::kKeyBytes) {
-    key.resize(http::UrlSigner::kKeyBytes);
-    randombytes_buf(key.data(), key.size());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(key.data(), static_cast<std::streamsize>(key.size()));
-    if (!out) return internal_error("cannot write " + path.string());
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
-  }
-  return http::UrlSigner::create(key);
+  // Created 0600 from its first byte (secret_file.h): never readable by others, whatever
+  // the umask.
+  auto key = http::load_or_create_secret((run_dir / "url-signing.key").string(),
+                                         http::UrlSigner::kKeyBytes);
+  if (!key) return key.status();
+  return http::UrlSigner::create(*key);
 }
 
 // Tokens from the configuration (name:sha256hex) and from the system/tokens stream.
@@ -503,6 +496,12 @@ Status App::Parts::start_http() {
   options.server.port = config->http_port;
   options.server.threads = config->http_threads;
   options.server.max_body_bytes = config->http_max_body;
+  options.server.max_header_bytes = config->http_max_header_bytes;
+  options.server.max_headers = config->http_max_headers;
+  options.server.header_timeout = std::chrono::seconds(config->http_header_timeout_s);
+  options.server.max_connections = config->http_max_connections;
+  options.server.max_connections_per_source = config->http_max_connections_per_source;
+  options.max_streams_per_user = config->http_max_streams_per_user;
   options.public_base_url =
       config->http_public_url.empty()
           ? "http://" + config->http_address + ":" + std::to_string(config->http_port)

@@ -74,8 +74,18 @@ Config::Config() {
            "failures in a row per (account, source) before that source must wait")
       .add(backoff_first_ms, "backoff-first-ms", "the first wait in ms; doubles per failure")
       .add(backoff_max_ms, "backoff-max-ms", "the longest wait in ms");
-  opt_group{custom_options_, "http"}.add(http_max_streams, "max-streams",
-                                         "concurrent Server-Sent Event streams");
+  opt_group{custom_options_, "http"}
+      .add(http_max_streams, "max-streams", "concurrent Server-Sent Event streams")
+      .add(http_max_header_bytes, "max-header-bytes",
+           "largest request head (request line and headers) in bytes; beyond: 431")
+      .add(http_max_headers, "max-headers", "most header lines in a request; beyond: 431")
+      .add(http_header_timeout_s, "header-timeout",
+           "seconds a request head may take to arrive; then 408 and close")
+      .add(http_max_connections, "max-connections", "open HTTP connections in all; beyond: 503")
+      .add(http_max_connections_per_source, "max-connections-per-source",
+           "open HTTP connections per client address; beyond: 429")
+      .add(http_max_streams_per_user, "max-streams-per-user",
+           "event streams one user or token may hold at once (0: no limit); beyond: 429");
   opt_group{custom_options_, "actions"}
       .add(action_topics, "topics", "topics the action table listens on (with legacy on)")
       .add(remote_install, "remote-install", "on|off: operators may install scripts over MQTT")
@@ -159,6 +169,16 @@ Status validate(const Config& c) {
     return invalid_argument("mqtt.max-picture must be between 1024 and 67108864");
   if (c.http_threads == 0 || c.http_threads > 256)
     return invalid_argument("http.threads must be between 1 and 256");
+  if (c.http_max_header_bytes < 1024 || c.http_max_header_bytes > 1024 * 1024)
+    return invalid_argument("http.max-header-bytes must be between 1024 and 1048576");
+  if (c.http_max_headers < 8 || c.http_max_headers > 10000)
+    return invalid_argument("http.max-headers must be between 8 and 10000");
+  if (c.http_header_timeout_s < 1 || c.http_header_timeout_s > 3600)
+    return invalid_argument("http.header-timeout must be between 1 and 3600 seconds");
+  if (c.http_max_connections < 1 || c.http_max_connections > 1000000)
+    return invalid_argument("http.max-connections must be between 1 and 1000000");
+  if (c.http_max_connections_per_source < 1)
+    return invalid_argument("http.max-connections-per-source must be at least 1");
   if (c.command_timeout_ms < 100) return invalid_argument("devices.command-timeout >= 100 ms");
   if (c.idle_timeout_ms < 100) return invalid_argument("devices.idle-timeout >= 100 ms");
   if (c.max_live_actors < 16) return invalid_argument("devices.max-live must be at least 16");

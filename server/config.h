@@ -46,7 +46,13 @@ class Config : public caf::actor_system_config {
   uint16_t http_port = 8080;
   size_t http_threads = 8;
   size_t http_max_body = 64 * 1024;
-  std::string http_public_url;  // empty: http://<address>:<port>
+  std::string http_public_url;                  // empty: http://<address>:<port>
+  size_t http_max_header_bytes = 16 * 1024;     // request line + headers; beyond: 431
+  size_t http_max_headers = 100;                // header lines; beyond: 431
+  size_t http_header_timeout_s = 10;            // for the request head to arrive; then 408
+  size_t http_max_connections = 1024;           // open connections in all; beyond: 503
+  size_t http_max_connections_per_source = 64;  // per peer address; beyond: 429
+  size_t http_max_streams_per_user = 4;         // event streams per user or token; beyond: 429
   size_t picture_url_ttl_s = 3600;
   // auth
   std::vector<std::string> api_tokens;  // "name:<sha256 hex of the secret>"

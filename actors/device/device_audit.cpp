@@ -37,4 +37,12 @@ std::vector<AuditEntry> audit(const std::vector<Envelope>& events) {
   return entries;
 }
 
+std::optional<CommandRecord> command_record(const std::vector<Envelope>& events,
+                                            std::string_view command_id) {
+  for (auto& entry : audit(events)) {
+    if (entry.command.id == command_id) return std::move(entry.command);
+  }
+  return std::nullopt;
+}
+
 }  // namespace gh::device

@@ -3,6 +3,8 @@
 // `unexpected`), in stream order with the commands. Pure; thread-compatible.
 #pragma once
 
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "actors/device/device_model.h"
@@ -21,5 +23,11 @@ struct AuditEntry {
 // One entry per LockCommandRequested (with its outcome) and per LockStateUnexpected in
 // `events`, oldest first.
 std::vector<AuditEntry> audit(const std::vector<Envelope>& events);
+
+// The record of command `command_id` as `events` tell it: a stream's events from its start
+// or from the version the command was requested at. nullopt when none of them requested a
+// command with that id.
+std::optional<CommandRecord> command_record(const std::vector<Envelope>& events,
+                                            std::string_view command_id);
 
 }  // namespace gh::device

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "actors/device/device_audit.h"
 #include "actors/directory.h"
 #include "events/stream_name.h"
 
@@ -171,13 +172,52 @@ void DeviceSystem::request_lock(const std::string& id, LockAction action, std::s
   c.command = RequestLock{action, command_id, options_.command_timeout.count()};
   c.cause = std::move(cause);
   c.command_id = command_id;
-  c.done = narrow<CommandRecord>(std::move(done), [command_id](const State& s) {
-    const auto* record = s.find_command(command_id);
-    return record ? Result<CommandRecord>(*record)
-                  : Result<CommandRecord>(conflict("command id " + command_id +
-                                                   " was used before for another request"));
-  });
+  // The state keeps only the last State::kRecent commands: an older key is answered from
+  // the log (the journal refused the repeat as a duplicate), on the blocking pool since it
+  // reads RocksDB and this callback runs on the device's actor.
+  c.done = [this, id, command_id, done = std::move(done)](Result<State> result) mutable {
+    if (!result) {
+      done(result.status());
+      return;
+    }
+    if (const auto* record = result->find_command(command_id)) {
+      done(*record);
+      return;
+    }
+    auto shared = std::make_shared<Callback<CommandRecord>>(std::move(done));
+    BlockingPool* pool = pool_.get();
+    if (pool == nullptr || !pool->submit([this, id, command_id, shared] {
+          (*shared)(command_from_log(id, command_id));
+        })) {
+      (*shared)(unavailable("device " + id + " is busy; retry"));
+    }
+  };
   call(id, std::move(c));
+}
+
+Result<CommandRecord> DeviceSystem::command_from_log(const std::string& id,
+                                                     const std::string& command_id) const {
+  const std::string stream = device_stream(id);
+  auto original = journal_.find_command(stream, command_id);
+  if (!original) {
+    if (original.status().code() != Code::kNotFound) return original.status();
+    return conflict("command id " + command_id + " was used before for another request");
+  }
+  // From the request on, until the command has finished: usually a handful of events.
+  constexpr size_t kPage = 64;
+  std::vector<Envelope> events;
+  for (uint64_t from = original->first_version;;) {
+    auto page = journal_.read_stream(stream, from, kPage);
+    if (!page) return page.status();
+    const size_t got = page->size();
+    for (auto& e : *page) events.push_back(std::move(e));
+    auto record = command_record(events, command_id);
+    if ((record && record->finished()) || got < kPage) {
+      if (record) return *record;
+      return conflict("command id " + command_id + " was used before for another request");
+    }
+    from += got;
+  }
 }
 
 void DeviceSystem::wait_command(const std::string& id, const std::string& command_id,

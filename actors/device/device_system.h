@@ -80,6 +80,10 @@ class DeviceSystem final : public DeviceService {
  private:
   void call(const std::string& id, DeviceCall call);
   void sweep_loop();
+  // The record of an old command read from the log (blocks: the pool only). kConflict when
+  // `command_id` was used on the device for something other than a lock command.
+  Result<CommandRecord> command_from_log(const std::string& id,
+                                         const std::string& command_id) const;
   caf::actor_system& system_;
   Journal& journal_;
   DeviceSystemOptions options_;

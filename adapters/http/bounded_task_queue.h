@@ -1,13 +1,11 @@
 // The worker pool of the HTTP server: a fixed number of threads and a bounded queue of
-// accepted connections. httplib 0.11's own ThreadPool queues without limit; here, when the
-// queue is full, enqueue() blocks httplib's accept thread, so further connections wait in
-// the kernel's listen backlog instead of piling up in memory (back-pressure).
+// jobs (httplib 0.11's own ThreadPool queues without limit). When the queue is full,
+// enqueue() blocks its caller. GatedServer queues one job per request whose head has
+// arrived and sizes the queue to its connection limit, so its gate never blocks here; a
+// connection holds a worker only while one of its requests is served.
 //
-// Note that a keep-alive connection holds one worker until it closes or idles out
-// (keep-alive timeout), so `threads` bounds the number of connections served at once.
-//
-// Thread-safety: enqueue() and shutdown() are called by httplib's accept thread; jobs run
-// on the workers.
+// Thread-safety: enqueue() from any thread, shutdown() from the owner; jobs run on the
+// workers.
 #pragma once
 
 #include <httplib.h>

@@ -48,7 +48,8 @@ namespace {
 
 // Who may watch: whoever may use the device routes (an API token, or the live session of
 // an operator). `session` tells the caller to check the session again at each heartbeat.
-Status authorize(const RouteContext& context, const std::string& secret, bool& session) {
+Status authorize(const RouteContext& context, const std::string& secret, bool& session,
+                 std::string& caller) {
   session = false;
   if (secret.empty()) {
     return unauthenticated("this route needs a token (Authorization: Bearer or ?token=)");
@@ -56,6 +57,7 @@ Status authorize(const RouteContext& context, const std::string& secret, bool& s
   auto cause = operator_caller(context, secret);
   if (!cause) return cause.status();
   session = cause->kind() == events::Cause::USER;
+  caller = (session ? "user " : "token ") + cause->name();
   return Status::ok();
 }
 
@@ -63,16 +65,14 @@ Status device_events(RouteContext& context, DeviceEventHub& hub, const httplib::
                      httplib::Response& res) {
   const std::string secret = stream_secret(req);
   bool session = false;
-  GH_RETURN_IF_ERROR(authorize(context, secret, session));
+  std::string caller;
+  GH_RETURN_IF_ERROR(authorize(context, secret, session, caller));
   if (!hub.attached()) {
     res.set_header("Retry-After", "60");
     return unavailable("device events are not connected to the device system");
   }
-  auto stream = hub.subscribe(stream_preamble(nlohmann::json::object()));
-  if (!stream) {
-    res.set_header("Retry-After", "5");
-    return stream.status();
-  }
+  auto stream = hub.subscribe(caller, stream_preamble(nlohmann::json::object()));
+  if (!stream) return refuse_stream(context, res, stream.status());
   serve_stream(context, res, std::move(stream).value(), session ? secret : std::string());
   return Status::ok();
 }

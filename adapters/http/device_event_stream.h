@@ -37,13 +37,18 @@ using DeviceStream = SseStream;
 
 class DeviceEventHub : public device::DeviceEffects {
  public:
-  DeviceEventHub(size_t max_streams, size_t max_buffered_bytes)
-      : hub_(max_streams, max_buffered_bytes, "device event streams") {}
+  DeviceEventHub(size_t max_streams, size_t max_buffered_bytes, size_t max_per_caller = 0)
+      : hub_(max_streams, max_buffered_bytes, "device event streams", max_per_caller) {}
 
-  // A new stream whose first frames are `initial`. kUnavailable when max_streams are open
-  // or the hub has stopped.
+  // A new stream for `caller` (a token or user; "" is not limited per caller) whose first
+  // frames are `initial`. kUnavailable when max_streams are open or the hub has stopped;
+  // kFailedPrecondition when `caller` holds max_per_caller streams.
+  Result<std::shared_ptr<DeviceStream>> subscribe(const std::string& caller, std::string initial) {
+    return hub_.subscribe(std::string(kKey), caller, std::move(initial));
+  }
+  // The same without a caller (not limited per caller).
   Result<std::shared_ptr<DeviceStream>> subscribe(std::string initial) {
-    return hub_.subscribe(std::string(kKey), "", std::move(initial));
+    return subscribe(std::string(), std::move(initial));
   }
 
   // Commands go to devices over MQTT only: nothing to stream.

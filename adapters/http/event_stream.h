@@ -28,11 +28,12 @@ using Subscription = SseStream;
 
 class EventStreamHub : public chat::RoomListener {
  public:
-  EventStreamHub(size_t max_streams, size_t max_buffered_bytes)
-      : hub_(max_streams, max_buffered_bytes, "event streams") {}
+  EventStreamHub(size_t max_streams, size_t max_buffered_bytes, size_t max_per_user = 0)
+      : hub_(max_streams, max_buffered_bytes, "event streams", max_per_user) {}
 
   // A new stream of `room`'s updates for `user`, whose first frames are `initial`.
-  // kUnavailable when max_streams are open or the hub has stopped.
+  // kUnavailable when max_streams are open or the hub has stopped; kFailedPrecondition when
+  // `user` holds max_per_user streams.
   Result<std::shared_ptr<Subscription>> subscribe(const std::string& room, const std::string& user,
                                                   std::string initial) {
     return hub_.subscribe(room, user, std::move(initial));

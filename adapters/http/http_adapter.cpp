@@ -29,10 +29,14 @@ struct HttpAdapter::Impl {
       : options(std::move(options_in)),
         health(std::move(health_in)),
         metrics(std::move(metrics_in)),
-        streams(options.max_event_streams, options.event_stream_buffer_bytes),
-        device_events(kMaxDeviceStreams, options.event_stream_buffer_bytes),
+        streams(options.max_event_streams, options.event_stream_buffer_bytes,
+                options.max_streams_per_user),
+        device_events(kMaxDeviceStreams, options.event_stream_buffer_bytes,
+                      options.max_streams_per_user),
         context{devices, tokens, signer, options, health, metrics, counters, nullptr, &streams},
         server(with_stream_threads(options)) {
+    context.refusals = &server.refusals();
+    context.server = &server;
     register_legacy_routes(server.router(), context);
     register_device_routes(server.router(), context);
     register_picture_routes(server.router(), context);

@@ -33,8 +33,8 @@ struct MetricsSources {
 };
 
 struct HttpOptions {
-  // Listener: address, port (0: any, for tests), threads, queue, body limit, keep-alive,
-  // read/write timeouts.
+  // Listener: address, port (0: any, for tests), threads, body limit, keep-alive, read/write
+  // timeouts, request head limits, connection limits (http_server.h).
   ServerOptions server;
   // Prefix of the absolute URLs made by signed_picture_url() (no trailing slash).
   std::string public_base_url = "http://127.0.0.1:8080";
@@ -64,6 +64,9 @@ struct HttpOptions {
   // thread for as long as it lasts, so the adapter adds this many threads to server.threads:
   // streams can never starve ordinary requests. Beyond it a new stream is 503. 0: no streams.
   size_t max_event_streams = 64;
+  // Streams one user (a chat session's user, an API token) may hold at once, per kind
+  // (rooms, devices); beyond, a new stream is 429. 0: no limit per user.
+  size_t max_streams_per_user = 4;
   // Bytes of events queued for one stream that its client has not read yet; a client that
   // falls further behind is dropped (its stream ends) rather than buffered without bound.
   size_t event_stream_buffer_bytes = 256 * 1024;

@@ -1,9 +1,10 @@
 #include "adapters/http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <cctype>
 #include <exception>
 
-#include "adapters/http/bounded_task_queue.h"
 #include "adapters/http/http_status.h"
 #include "adapters/http/reply.h"
 
@@ -27,21 +28,29 @@ int refused_framing(const httplib::Request& req, std::string& why) {
   return 0;
 }
 
+GateOptions gate_options(const ServerOptions& options) {
+  GateOptions gate;
+  gate.head.max_bytes = options.max_header_bytes;
+  gate.head.max_headers = options.max_headers;
+  gate.header_timeout = options.header_timeout;
+  gate.keep_alive_timeout = options.keep_alive_timeout;
+  gate.max_connections = options.max_connections;
+  gate.max_connections_per_source = options.max_connections_per_source;
+  return gate;
+}
+
 }  // namespace
 
-HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
+HttpServer::HttpServer(ServerOptions options)
+    : options_(std::move(options)), server_(gate_options(options_), options_.threads, refusals_) {
   server_.set_tcp_nodelay(true);
   server_.set_keep_alive_max_count(options_.keep_alive_max_count);
   server_.set_keep_alive_timeout(options_.keep_alive_timeout.count());
   server_.set_read_timeout(options_.read_timeout);
   server_.set_write_timeout(options_.write_timeout);
   server_.set_payload_max_length(options_.max_body_bytes);
-  const size_t threads = options_.threads;
-  const size_t queued = options_.max_queued_connections;
-  // httplib owns and deletes the queue when listening ends.
-  server_.new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
 
-  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     // RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has an empty
     // body. httplib 0.11 instead reads such a POST "until close" and answers 400, which
     // breaks `curl -X POST URL` and the seed's own clients. The request object is ours
@@ -51,11 +60,21 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
     std::string why;
     int status = refused_framing(req, why);
     if (status == 0) return httplib::Server::HandlerResponse::Unhandled;
+    refusals_.count(Refusal::kBodyFraming);
     send_error(res, invalid_argument(std::move(why)));
     res.status = status;
     // The body was not read: the connection cannot carry another request.
     res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
+  });
+
+  // Runs after httplib added its own connection headers, just before the answer is written.
+  // httplib 0.11 adds Keep-Alive unless it decided to close; an answer that says
+  // `Connection: close` must not promise more, and its connection must really close.
+  server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.get_header_value("Connection") != "close") return;
+    res.headers.erase("Keep-Alive");
+    GatedServer::close_after_this_request();
   });
 
   server_.set_exception_handler(
@@ -104,6 +123,7 @@ Result<int> HttpServer::start() {
                        std::to_string(options_.port));
   }
   port_ = port;
+  server_.set_listen_backlog(SOMAXCONN);
   listen_returned_ = false;
   thread_ = std::thread([this] {
     server_.listen_after_bind();

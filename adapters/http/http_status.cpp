@@ -35,7 +35,9 @@ int http_status(Code code) {
 Code code_for_http_status(int status) {
   switch (status) {
     case 400:
+    case 411:
     case 414:
+    case 415:
     case 416:
       return Code::kInvalidArgument;
     case 401:
@@ -46,10 +48,12 @@ Code code_for_http_status(int status) {
     case 405:
       return Code::kNotFound;
     case 413:
+    case 431:
       return Code::kTooLarge;
     case 429:  // the chat throttle: too many attempts
     case 503:
       return Code::kUnavailable;
+    case 408:
     case 504:
       return Code::kTimeout;
     default:

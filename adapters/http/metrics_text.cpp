@@ -85,6 +85,20 @@ std::string render_metrics(const MetricsValues& values) {
     out.append(std::to_string(count)).append("\n");
   }
 
+  if (!values.refusals.empty()) {
+    header(out, "gatehouse_http_refused_total", "counter",
+           "Requests and connections the HTTP server refused, by reason.");
+    for (const auto& [reason, count] : values.refusals) {
+      out.append("gatehouse_http_refused_total{reason=\"").append(label_value(reason));
+      out.append("\"} ").append(std::to_string(count)).append("\n");
+    }
+  }
+  if (values.open_connections) {
+    header(out, "gatehouse_http_open_connections", "gauge",
+           "HTTP connections open (waiting for a request or being served).");
+    sample(out, "gatehouse_http_open_connections", static_cast<double>(*values.open_connections));
+  }
+
   if (values.journal) {
     const JournalStats& j = *values.journal;
     auto counter = [&out](std::string_view name, std::string_view help, uint64_t value) {

@@ -3,6 +3,8 @@
 //
 // Series (all prefixed gatehouse_):
 //   http_requests_total{route,outcome}        counter
+//   http_refused_total{reason}                counter (refusal_counters.h: every reason)
+//   http_open_connections                     gauge
 //   journal_events_appended_total             counter
 //   journal_batches_synced_total              counter
 //   journal_appends_total / _conflicts_total / _duplicates_total / _failures_total
@@ -17,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +30,8 @@ namespace gh::http {
 
 struct MetricsValues {
   std::map<RequestCounters::Key, uint64_t> requests;
+  std::vector<std::pair<std::string_view, uint64_t>> refusals;  // reason, count
+  std::optional<size_t> open_connections;
   std::optional<JournalStats> journal;
   std::optional<size_t> live_actors;
   std::optional<bool> broker_connected;

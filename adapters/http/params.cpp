@@ -1,5 +1,6 @@
 #include "adapters/http/params.h"
 
+#include <cctype>
 #include <charconv>
 #include <string>
 
@@ -109,6 +110,22 @@ Result<std::chrono::seconds> parse_wait(std::string_view text, std::chrono::seco
     return invalid_argument("wait must be at most " + std::to_string(max.count()) + " seconds");
   }
   return std::chrono::seconds(static_cast<int64_t>(*value));
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  content_type = content_type.substr(0, content_type.find(';'));
+  while (!content_type.empty() && (content_type.back() == ' ' || content_type.back() == '\t')) {
+    content_type.remove_suffix(1);
+  }
+  while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
+    content_type.remove_prefix(1);
+  }
+  constexpr std::string_view kJson = "application/json";
+  if (content_type.size() != kJson.size()) return false;
+  for (size_t i = 0; i < kJson.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(content_type[i])) != kJson[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace gh::http

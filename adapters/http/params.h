@@ -22,6 +22,10 @@ Result<size_t> parse_limit(std::string_view text, size_t fallback, size_t max);
 // "-HH:MM" (required). Returns Unix ms; kInvalidArgument otherwise or before 1970.
 Result<int64_t> parse_time_ms(std::string_view text);
 
+// True when the Content-Type header value `content_type` names application/json, in any
+// case, with or without parameters ("application/json; charset=utf-8").
+bool is_json_media_type(std::string_view content_type);
+
 // A wait in whole seconds, 0..max; kInvalidArgument when not a number or above `max`.
 Result<std::chrono::seconds> parse_wait(std::string_view text, std::chrono::seconds max);
 

@@ -5,10 +5,20 @@
 #include "actors/user/user_model.h"
 #include "adapters/http/bounded_wait.h"
 #include "adapters/http/http_status.h"
+#include "adapters/http/params.h"
 #include "adapters/http/reply.h"
 
 namespace gh::http {
-namespace {}  // namespace
+namespace {
+
+// The refusal of a JSON route's body of another type, or ok.
+Status check_body(const httplib::Request& req, Body body) {
+  if (body != Body::kJson || req.body.empty()) return Status::ok();
+  if (is_json_media_type(req.get_header_value("Content-Type"))) return Status::ok();
+  return invalid_argument("this route takes a JSON body: send Content-Type: application/json");
+}
+
+}  // namespace
 
 int64_t RouteContext::now_ms() const {
   if (options.clock_ms) return options.clock_ms();
@@ -18,9 +28,18 @@ int64_t RouteContext::now_ms() const {
 }
 
 void add_route(httplib::Server& server, RouteContext& context, Method method,
-               const std::string& pattern, std::string label, RouteFn fn) {
-  auto handler = [&context, label = std::move(label), fn = std::move(fn)](
+               const std::string& pattern, std::string label, RouteFn fn, Body body) {
+  // Only the methods whose body carries a command; a GET or DELETE body is ignored.
+  if (method != Method::kPost && method != Method::kPut) body = Body::kAnyWithBearer;
+  auto handler = [&context, label = std::move(label), fn = std::move(fn), body](
                      const httplib::Request& req, httplib::Response& res) {
+    if (Status refused = check_body(req, body); !refused.is_ok()) {
+      if (context.refusals) context.refusals->count(Refusal::kUnsupportedMediaType);
+      send_error(res, refused);
+      res.status = 415;
+      context.counters.count(label, code_name(refused.code()));
+      return;
+    }
     Status status = fn(req, res);
     if (!status.is_ok()) send_error(res, status);
     // A handler may answer an error status itself (an unhealthy /healthz is a 503 with a

@@ -19,6 +19,7 @@
 #include "actors/system/credential_registry.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/http_options.h"
+#include "adapters/http/refusal_counters.h"
 #include "adapters/http/request_counters.h"
 #include "adapters/http/url_signer.h"
 #include "events/event.pb.h"
@@ -47,6 +48,10 @@ struct RouteContext {
   // The doors' broker credentials and the provisioning keys (HttpAdapter::set_credentials(),
   // before start()); null: the credential routes answer 503 and POST /devices issues none.
   credentials::CredentialRegistry* credentials = nullptr;
+  // Refusals by reason for /metrics (the server's); null: not counted.
+  RefusalCounters* refusals = nullptr;
+  // The listener, for its open connections in /metrics; null: left out.
+  const HttpServer* server = nullptr;
 
   // Unix milliseconds from the injected clock, or the system clock.
   int64_t now_ms() const;
@@ -58,10 +63,22 @@ using RouteFn = std::function<Status(const httplib::Request&, httplib::Response&
 
 enum class Method { kGet, kPost, kPut, kDelete };
 
+// What a route accepts as a request body (docs/security.md "HTTP", CSRF).
+// - kJson: a non-empty body must come with `Content-Type: application/json` (parameters
+//   such as charset allowed); anything else is 415 before the handler runs. An HTML form or
+//   a cross-site fetch without a preflight can only send text/plain, form or multipart
+//   bodies, so no other site can make a browser call a JSON route. An empty body is
+//   accepted whatever its type: bodiless routes (POST /devices/{id}/lock, `curl -X POST
+//   -d ''`) keep working, and a JSON route refuses an empty body itself.
+// - kAnyWithBearer: any type (PUT /api/actions/{name}'s Lua source, the seed's POST /test).
+//   Only for routes that require an `Authorization: Bearer` credential, which a cross-site
+//   page cannot send (gatehouse grants no CORS preflight).
+enum class Body { kJson, kAnyWithBearer };
+
 // Registers `fn` for `method` and the path regex `pattern`, counted in the metrics as
-// `label` ("POST /devices/{id}/lock").
+// `label` ("POST /devices/{id}/lock"), accepting bodies as `body` says.
 void add_route(httplib::Server& server, RouteContext& context, Method method,
-               const std::string& pattern, std::string label, RouteFn fn);
+               const std::string& pattern, std::string label, RouteFn fn, Body body = Body::kJson);
 
 // The name of the API token in the request's `Authorization: Bearer` header;
 // kUnauthenticated when it is missing or matches no token.

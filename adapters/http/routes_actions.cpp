@@ -144,7 +144,7 @@ void register_action_routes(httplib::Server& server, RouteContext& context) {
   add_route(server, context, Method::kGet, "/api/actions/([^/]+)/runs",
             "GET /api/actions/{name}/runs", operator_route(context, action_runs));
   add_route(server, context, Method::kPut, "/api/actions/([^/]+)", "PUT /api/actions/{name}",
-            operator_route(context, install_action));
+            operator_route(context, install_action), Body::kAnyWithBearer);
   add_route(server, context, Method::kPost, "/api/actions/([^/]+)/(disable)",
             "POST /api/actions/{name}/disable", operator_route(context, toggle_action));
   add_route(server, context, Method::kPost, "/api/actions/([^/]+)/(enable)",

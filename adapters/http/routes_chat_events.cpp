@@ -38,10 +38,7 @@ Status room_events(RouteContext& context, const httplib::Request& req, httplib::
 
   auto subscription = context.streams->subscribe(
       *room, who->user, stream_preamble({{"room", *room}, {"user", who->user}}));
-  if (!subscription) {
-    res.set_header("Retry-After", "5");
-    return subscription.status();
-  }
+  if (!subscription) return refuse_stream(context, res, subscription.status());
   serve_stream(context, res, std::move(subscription).value(), token);
   return Status::ok();
 }

@@ -69,14 +69,16 @@ void register_legacy_routes(httplib::Server& server, RouteContext& context) {
               return lock_devices(context, req, res, events::UNLOCK, *caller);
             });
   // The seed's /test: the body says "lock" or "unlock".
-  add_route(server, context, Method::kPost, "/test", "POST /test",
-            [&context](const httplib::Request& req, httplib::Response& res) {
-              auto caller = require_operator_caller(context, req);
-              if (!caller) return caller.status();
-              auto action = device::parse_action(trim(req.body));
-              if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
-              return lock_devices(context, req, res, *action, *caller);
-            });
+  add_route(
+      server, context, Method::kPost, "/test", "POST /test",
+      [&context](const httplib::Request& req, httplib::Response& res) {
+        auto caller = require_operator_caller(context, req);
+        if (!caller) return caller.status();
+        auto action = device::parse_action(trim(req.body));
+        if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
+        return lock_devices(context, req, res, *action, *caller);
+      },
+      Body::kAnyWithBearer);
   add_route(server, context, Method::kGet, "/get_pic", "GET /get_pic",
             [&context](const httplib::Request& req, httplib::Response& res) {
               if (!req.has_param("id")) return invalid_argument("missing ?id=PICTURE_ID");

@@ -41,6 +41,8 @@ Status metrics(RouteContext& context, const httplib::Request& req, httplib::Resp
   }
   MetricsValues values;
   values.requests = context.counters.snapshot();
+  if (context.refusals) values.refusals = context.refusals->snapshot();
+  if (context.server) values.open_connections = context.server->open_connections();
   if (context.metrics.journal) values.journal = context.metrics.journal();
   if (context.metrics.live_actors) values.live_actors = context.metrics.live_actors();
   if (context.health.broker_connected) {

@@ -37,8 +37,11 @@ void SseStream::end(std::string_view reason) {
   SseHub::end_locked(*this, reason, /*flush=*/true);
 }
 
-SseHub::SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what)
-    : max_streams_(max_streams), max_buffered_bytes_(max_buffered_bytes), what_(std::move(what)) {}
+SseHub::SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what, size_t max_per_user)
+    : max_streams_(max_streams),
+      max_buffered_bytes_(max_buffered_bytes),
+      what_(std::move(what)),
+      max_per_user_(max_per_user) {}
 
 SseHub::~SseHub() { stop(); }
 
@@ -50,10 +53,18 @@ Result<std::shared_ptr<SseStream>> SseHub::subscribe(const std::string& key,
     return unavailable("all " + std::to_string(max_streams_) + " " + what_ +
                        " are in use; retry later");
   }
+  if (max_per_user_ > 0 && !user.empty()) {
+    auto mine = per_user_.find(user);
+    if (mine != per_user_.end() && mine->second >= max_per_user_) {
+      return failed_precondition(user + " already holds " + std::to_string(max_per_user_) + " " +
+                                 what_ + "; close one first");
+    }
+  }
   // The constructor is private: make_shared cannot reach it.
   std::shared_ptr<SseStream> stream(new SseStream(*this, key, user));
   stream->queued_ = std::move(initial);
   keys_[key].insert(stream.get());
+  if (!user.empty()) ++per_user_[user];
   ++open_;
   return stream;
 }
@@ -106,6 +117,10 @@ void SseHub::remove(SseStream* stream) {
   auto it = keys_.find(stream->key_);
   if (it == keys_.end() || it->second.erase(stream) == 0) return;
   if (it->second.empty()) keys_.erase(it);
+  if (!stream->user_.empty()) {
+    auto mine = per_user_.find(stream->user_);
+    if (mine != per_user_.end() && --mine->second == 0) per_user_.erase(mine);
+  }
   if (--open_ == 0) closed_.notify_all();
 }
 

@@ -4,6 +4,8 @@
 //
 // Bounds, because every stream holds a worker thread and memory:
 // - at most `max_streams` streams at once; subscribe() beyond is kUnavailable;
+// - at most `max_per_user` of them for one user (or token): one caller cannot take every
+//   stream; subscribe() beyond is kFailedPrecondition (the routes answer 429);
 // - at most `max_buffered_bytes` queued per stream: a client that reads too slowly is
 //   dropped (its stream ends with reason "too_slow") instead of growing the queue or
 //   blocking the producer;
@@ -77,13 +79,15 @@ class SseStream {
 class SseHub {
  public:
   // `what` names the streams in the refusal ("event streams", "device event streams").
-  SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what);
+  // `max_per_user` 0: no limit per user.
+  SseHub(size_t max_streams, size_t max_buffered_bytes, std::string what, size_t max_per_user = 0);
   ~SseHub();  // stop()
   SseHub(const SseHub&) = delete;
   SseHub& operator=(const SseHub&) = delete;
 
-  // A new stream under `key` for `user` (may be empty), whose first frames are `initial`.
-  // kUnavailable when max_streams are open or the hub has stopped.
+  // A new stream under `key` for `user` (may be empty: not limited per user), whose first
+  // frames are `initial`. kUnavailable when max_streams are open or the hub has stopped;
+  // kFailedPrecondition when `user` holds max_per_user streams.
   Result<std::shared_ptr<SseStream>> subscribe(const std::string& key, const std::string& user,
                                                std::string initial);
 
@@ -113,10 +117,12 @@ class SseHub {
   const size_t max_streams_;
   const size_t max_buffered_bytes_;
   const std::string what_;
+  const size_t max_per_user_;
   mutable std::mutex mutex_;
   std::condition_variable closed_;  // open_ reached 0
   std::map<std::string, std::set<SseStream*>, std::less<>> keys_;
   size_t open_ = 0;
+  std::map<std::string, size_t, std::less<>> per_user_;  // open streams of each user
   bool stopped_ = false;
 };
 

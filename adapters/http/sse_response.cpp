@@ -1,6 +1,7 @@
 #include "adapters/http/sse_response.h"
 
 #include "adapters/http/auth.h"
+#include "adapters/http/reply.h"
 
 namespace gh::http {
 
@@ -12,6 +13,15 @@ std::string stream_secret(const httplib::Request& req) {
 
 std::string stream_preamble(const nlohmann::json& ready_data) {
   return "retry: 3000\n\n" + sse_frame("ready", ready_data);
+}
+
+Status refuse_stream(const RouteContext& context, httplib::Response& res, const Status& refused) {
+  res.set_header("Retry-After", "5");
+  if (refused.code() != Code::kFailedPrecondition) return refused;
+  if (context.refusals) context.refusals->count(Refusal::kStreamsPerUser);
+  send_error(res, unavailable(refused.message()));
+  res.status = 429;
+  return Status::ok();
 }
 
 void serve_stream(const RouteContext& context, httplib::Response& res,

@@ -23,6 +23,11 @@ std::string stream_secret(const httplib::Request& req);
 // that a client loading state after `ready` misses no update.
 std::string stream_preamble(const nlohmann::json& ready_data);
 
+// Answers a refused subscription (SseHub::subscribe()'s error) with Retry-After: 429 when the
+// caller holds its maximum of streams (counted as a refusal), else the error's own status.
+// Returns ok when it wrote the answer, else the error for the route to answer.
+Status refuse_stream(const RouteContext& context, httplib::Response& res, const Status& refused);
+
 // Answers 200 text/event-stream (no caching, no proxy buffering) and serves `stream`: its
 // frames as they come, a comment every context.options.event_heartbeat while idle, the final
 // `end` frame, then the end of the response. When `session_token` is not empty the stream

@@ -259,6 +259,39 @@ TEST_F(ChatEventsTest, StreamsBeyondTheCapAre503) {
   EXPECT_TRUE(reopened);
 }
 
+// One user cannot hold every stream (issue 9): beyond max_streams_per_user, 429.
+TEST_F(ChatEventsTest, StreamsBeyondTheCapPerUserAre429) {
+  HttpOptions options = default_options();
+  options.max_event_streams = 8;
+  options.max_streams_per_user = 2;
+  ASSERT_NO_FATAL_FAILURE(start(options));
+  const std::string alice = user_session("alice");
+  const std::string bob = user_session("bob");
+  SseClient first(port_, events_path("lobby", alice));
+  SseClient second(port_, events_path("lobby", alice));
+  ASSERT_TRUE(first.wait_for("event: ready\n")) << first.text();
+  ASSERT_TRUE(second.wait_for("event: ready\n")) << second.text();
+  auto third = client_->Get(events_path("lobby", alice).c_str());
+  expect_error(third, 429, "unavailable");
+  EXPECT_FALSE(third->get_header_value("Retry-After").empty());
+  // Another user still gets one.
+  SseClient bobs(port_, events_path("lobby", bob));
+  EXPECT_TRUE(bobs.wait_for("event: ready\n")) << bobs.text();
+}
+
+TEST(EventStreamHubTest, CapsStreamsPerUser) {
+  EventStreamHub hub(8, 1024, 2);
+  auto a1 = hub.subscribe("lobby", "a", "");
+  auto a2 = hub.subscribe("garden", "a", "");
+  ASSERT_TRUE(a1.is_ok() && a2.is_ok());
+  auto a3 = hub.subscribe("lobby", "a", "");
+  ASSERT_FALSE(a3.is_ok());
+  EXPECT_EQ(a3.status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(hub.subscribe("lobby", "b", "").is_ok());
+  a1->reset();
+  EXPECT_TRUE(hub.subscribe("lobby", "a", "").is_ok());
+}
+
 TEST_F(ChatEventsTest, StopEndsOpenStreams) {
   HttpOptions options = default_options();
   options.event_heartbeat = std::chrono::hours(1);  // stop() must not wait for one

@@ -137,6 +137,23 @@ TEST_F(ChatRoutesTest, BadBodiesAreRejectedAndWriteNothing) {
   EXPECT_EQ(journal_->last_position(), before);
 }
 
+// CSRF (issue 9): an HTML form on another site can POST text/plain or form bodies; the
+// open routes (register, login, password reset) refuse them before anything is checked.
+TEST_F(ChatRoutesTest, OpenRoutesRefuseNonJsonBodiesWith415) {
+  user_session("alice");
+  const auto before = journal_->last_position();
+  const std::string login = R"({"name":"alice","password":"wrong-password"})";
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded"}) {
+    expect_error(client_->Post("/api/sessions", login, type), 415, "invalid_argument");
+    expect_error(
+        client_->Post("/api/users", R"({"name":"mallory","password":"long-enough"})", type), 415,
+        "invalid_argument");
+    expect_error(client_->Post("/api/users/alice/password-reset", R"({"answer":"x"})", type), 415,
+                 "invalid_argument");
+  }
+  EXPECT_EQ(journal_->last_position(), before);  // not even a failed login was recorded
+}
+
 // The chat with the throttle's default limits, started by each test.
 class ChatThrottleTest : public ChatHttpTest {};
 

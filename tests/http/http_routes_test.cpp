@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "adapters/http/http_adapter.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "tests/http/raw_socket.h"
 
 namespace gh::http {
 namespace {
@@ -89,6 +91,10 @@ class HttpRoutesTest : public ::testing::Test {
     options.server.port = 0;
     options.server.threads = 4;
     options.server.max_body_bytes = 4096;
+    // Every test client comes from 127.0.0.1; the slow-client test opens hundreds.
+    options.server.max_connections_per_source = 2000;
+    options.server.max_connections = 4000;
+    options.server.header_timeout = std::chrono::seconds(300);
     options.page_default = 2;
     options.public_base_url = "http://gatehouse.example/";
     options.clock_ms = [this] { return now_ms_.load(); };
@@ -551,6 +557,108 @@ TEST_F(HttpRoutesTest, MetricsNeedATokenAwayFromLoopback) {
   ASSERT_TRUE(loopback);
   EXPECT_EQ(loopback->status, 200);
   wide.stop();
+}
+
+// CSRF (issue 9): a JSON route refuses a body of another type before doing anything;
+// bodiless routes and the bearer-only text routes keep working whatever the type.
+TEST_F(HttpRoutesTest, JsonRoutesRefuseOtherContentTypesWith415) {
+  const json request = {{"id", "door1"}, {"type", "lock"}};
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "application/jsonp"}) {
+    expect_error(client_->Post("/devices", auth(), request.dump(), type), 415, "invalid_argument");
+  }
+  EXPECT_EQ(journal_->last_position(), 0u);
+  auto charset =
+      client_->Post("/devices", auth(), request.dump(), "Application/JSON; charset=utf-8");
+  ASSERT_TRUE(charset);
+  EXPECT_EQ(charset->status, 201) << charset->body;
+  device_hello("door1");
+  // `curl -X POST -d ''` sends an empty form body: still a lock.
+  auto locked =
+      client_->Post("/devices/door1/lock", auth(), "", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 202) << locked->body;
+  // The seed's /test takes its word as text (`curl --data unlock`).
+  auto test =
+      client_->Post("/test?device=door1", auth(), "unlock", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(test);
+  EXPECT_EQ(test->status, 202) << test->body;
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("gatehouse_http_refused_total{reason=\"unsupported_media_type\"} 3"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("gatehouse_http_open_connections "), std::string::npos);
+}
+
+// docs/protocol.md: a repeated Idempotency-Key answers the original command however old,
+// not only while it is among the device's last 16 commands.
+TEST_F(HttpRoutesTest, AnOldIdempotencyKeyAnswersTheOriginalCommand) {
+  provision("door1");  // offline: each new command supersedes the one before
+  httplib::Headers first = auth();
+  first.emplace("Idempotency-Key", "first-key");
+  auto original = client_->Post("/devices/door1/lock", first, "", "text/plain");
+  ASSERT_TRUE(original);
+  ASSERT_EQ(original->status, 202) << original->body;
+  for (int i = 0; i < 20; ++i) {
+    httplib::Headers newer = auth();
+    newer.emplace("Idempotency-Key", "newer-" + std::to_string(i));
+    auto result = client_->Post("/devices/door1/unlock", newer, "", "text/plain");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 202) << result->body;
+  }
+  const auto position = journal_->last_position();
+  auto again = client_->Post("/devices/door1/lock", first, "", "text/plain");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 200) << again->body;  // finished since: superseded
+  auto answer = body(again);
+  EXPECT_EQ(answer["command_id"], "first-key");
+  EXPECT_EQ(answer["command"]["action"], "LOCK");
+  EXPECT_EQ(answer["command"]["status"], "failed") << again->body;
+  EXPECT_EQ(journal_->last_position(), position);  // nothing written
+  // The old key for the other action is still a conflict.
+  expect_error(client_->Post("/devices/door1/unlock", first, "", "text/plain"), 409, "conflict");
+  EXPECT_EQ(journal_->last_position(), position);
+}
+
+// Slowloris (issue 9): hundreds of idle and half-sent requests hold no worker; /healthz
+// and an operator's lock still answer within 1 s.
+TEST_F(HttpRoutesTest, HealthAndLockAnswerBeside500SlowConnections) {
+  provision("door1");
+  std::vector<int> slow;
+  for (int i = 0; i < 520; ++i) {
+    int fd = testing::connect_loopback(port_);
+    ASSERT_GE(fd, 0) << i;
+    slow.push_back(fd);
+    if (i % 2 == 1) {
+      ASSERT_TRUE(testing::send_all(fd, "POST /lock HTTP/1.1\r\nX-a: b\r\n"));
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    httplib::Client fresh("127.0.0.1", port_);
+    fresh.set_read_timeout(std::chrono::seconds(60));
+    auto start = std::chrono::steady_clock::now();
+    auto health = fresh.Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200) << health->body;
+    const auto health_took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(health_took, std::chrono::seconds(1));
+    start = std::chrono::steady_clock::now();
+    auto locked = fresh.Post("/devices/door1/lock", auth(), "", "text/plain");
+    ASSERT_TRUE(locked);
+    EXPECT_EQ(locked->status, 202) << locked->body;
+    const auto lock_took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(lock_took, std::chrono::seconds(1));
+    std::printf("[ figures  ] beside 520 slow connections: /healthz %.2f ms, lock %.2f ms\n",
+                std::chrono::duration<double, std::milli>(health_took).count(),
+                std::chrono::duration<double, std::milli>(lock_took).count());
+  }
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const auto at = metrics->body.find("\ngatehouse_http_open_connections ");
+  ASSERT_NE(at, std::string::npos) << metrics->body;
+  EXPECT_GE(std::stoul(metrics->body.substr(at + 33)), 520u) << metrics->body.substr(at, 60);
+  for (int fd : slow) ::close(fd);
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "adapters/http/bounded_wait.h"
+#include "adapters/http/connection_limits.h"
 #include "adapters/http/http_status.h"
 #include "adapters/http/metrics_text.h"
 #include "adapters/http/params.h"
+#include "adapters/http/request_head.h"
 
 namespace gh::http {
 namespace {
@@ -125,6 +127,64 @@ TEST(MetricsText, RendersCountersHistogramsAndExtras) {
   has("gatehouse_mqtt_received_total{topic=\"hello\"} 4");
   has("gatehouse_mqtt_reconnects_total 2");
   EXPECT_EQ(text.find("bad name"), std::string::npos);
+}
+
+TEST(RequestHead, CompleteOnlyAtTheBlankLineAndWithinLimits) {
+  HeadLimits limits{64, 2};
+  EXPECT_EQ(scan_request_head("", limits), HeadScan::kIncomplete);
+  EXPECT_EQ(scan_request_head("GET / HTTP/1.1\r\nHost: x\r\n", limits), HeadScan::kIncomplete);
+  EXPECT_EQ(scan_request_head("GET / HTTP/1.1\r\nHost: x\r\n\r\n", limits), HeadScan::kComplete);
+  EXPECT_EQ(scan_request_head("GET / HTTP/1.1\r\n\r\nbody", limits), HeadScan::kComplete);
+  // The request line never ends the head, as httplib reads it.
+  EXPECT_EQ(scan_request_head("\r\n", limits), HeadScan::kIncomplete);
+  EXPECT_EQ(scan_request_head("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits),
+            HeadScan::kTooManyHeaders);
+  EXPECT_EQ(scan_request_head("GET / HTTP/1.1\r\nA: " + std::string(60, 'a'), limits),
+            HeadScan::kTooLarge);
+  EXPECT_EQ(scan_request_head(std::string(64, 'a'), limits), HeadScan::kTooLarge);
+  // Exactly at the limit is fine.
+  std::string exact = "GET / HTTP/1.1\r\nA: ";
+  exact += std::string(64 - exact.size() - 4, 'a') + "\r\n\r\n";
+  ASSERT_EQ(exact.size(), 64u);
+  EXPECT_EQ(scan_request_head(exact, limits), HeadScan::kComplete);
+  EXPECT_EQ(scan_request_head(exact.substr(0, 63) + "a\r\n\r\n", limits), HeadScan::kTooLarge);
+}
+
+TEST(MediaType, JsonWithAnyCaseAndParameters) {
+  EXPECT_TRUE(is_json_media_type("application/json"));
+  EXPECT_TRUE(is_json_media_type("Application/JSON"));
+  EXPECT_TRUE(is_json_media_type("application/json; charset=utf-8"));
+  EXPECT_TRUE(is_json_media_type(" application/json ;charset=UTF-8"));
+  EXPECT_FALSE(is_json_media_type(""));
+  EXPECT_FALSE(is_json_media_type("text/plain"));
+  EXPECT_FALSE(is_json_media_type("application/jsonx"));
+  EXPECT_FALSE(is_json_media_type("application/x-www-form-urlencoded"));
+}
+
+TEST(ConnectionLimitsTest, TotalAndPerSource) {
+  ConnectionLimits limits(3, 2);
+  EXPECT_EQ(limits.acquire("a"), ConnectionLimits::Admit::kOk);
+  EXPECT_EQ(limits.acquire("a"), ConnectionLimits::Admit::kOk);
+  EXPECT_EQ(limits.acquire("a"), ConnectionLimits::Admit::kSourceFull);
+  EXPECT_EQ(limits.acquire("b"), ConnectionLimits::Admit::kOk);
+  EXPECT_EQ(limits.acquire("c"), ConnectionLimits::Admit::kTotalFull);
+  EXPECT_EQ(limits.open(), 3u);
+  limits.release("a");
+  EXPECT_EQ(limits.acquire("c"), ConnectionLimits::Admit::kOk);
+  EXPECT_EQ(limits.open(), 3u);
+}
+
+TEST(MetricsText, RefusalsByReasonAndOpenConnections) {
+  MetricsValues values;
+  values.refusals = {{"header_too_large", 2}, {"streams_per_user", 0}};
+  values.open_connections = 7;
+  const std::string text = render_metrics(values);
+  EXPECT_NE(text.find("# TYPE gatehouse_http_refused_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("gatehouse_http_refused_total{reason=\"header_too_large\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("gatehouse_http_refused_total{reason=\"streams_per_user\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("gatehouse_http_open_connections 7\n"), std::string::npos);
 }
 
 }  // namespace

@@ -70,6 +70,17 @@ TEST(DeviceEventHubTest, RefusesStreamsBeyondTheCapAndAfterStop) {
   EXPECT_TRUE(hub.wait_closed(1s));
 }
 
+TEST(DeviceEventHubTest, RefusesStreamsBeyondTheCapPerCaller) {
+  DeviceEventHub hub(8, 1 << 16, 2);
+  auto a = hub.subscribe("token ops", "");
+  auto b = hub.subscribe("token ops", "");
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  EXPECT_EQ(hub.subscribe("token ops", "").status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(hub.subscribe("user olga", "").is_ok());
+  a->reset();
+  EXPECT_TRUE(hub.subscribe("token ops", "").is_ok());
+}
+
 TEST(DeviceEventHubTest, DropsAClientThatFallsTooFarBehind) {
   DeviceEventHub hub(2, 600);
   auto slow = hub.subscribe("");
