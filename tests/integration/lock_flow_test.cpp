@@ -8,6 +8,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "actors/system/credential_registry.h"
 #include "tests/integration/app_fixture.h"
 
 namespace gh::server {
@@ -26,15 +27,29 @@ class LockFlow : public AppFixture {
     AppFixture::SetUp();
     start_with_device();
   }
+  // The door connects with its own credential (issued once per store, kept across
+  // restarts) and reads only its own topics; alerts are read by an integration's API token.
   void start_with_device() {
     start();
+    if (secret_.empty()) {
+      events::Cause cause;
+      cause.set_kind(events::Cause::OPERATOR);
+      cause.set_name("test");
+      auto issued = app_->credentials().issue_door("door1", cause);
+      ASSERT_TRUE(issued.is_ok()) << issued.status().to_string();
+      secret_ = *issued;
+    }
     device_ = std::make_unique<TestClient>(app_->info().broker_url, "door1-test");
-    ASSERT_TRUE(device_->connect());
-    ASSERT_TRUE(device_->subscribe("gatehouse/devices/door1/#"));
-    ASSERT_TRUE(device_->subscribe("gatehouse/alerts/#"));
+    ASSERT_TRUE(mqtt_test::eventually([&] { return device_->connect("door1", secret_); }));
+    for (const char* word : {"command", "status", "error"})
+      ASSERT_TRUE(device_->subscribe_granted(std::string("gatehouse/devices/door1/") + word));
+    watcher_ = std::make_unique<TestClient>(app_->info().broker_url, "ops-watcher");
+    ASSERT_TRUE(watcher_->connect("ops", kApiToken));
+    ASSERT_TRUE(watcher_->subscribe_granted("gatehouse/alerts/#"));
   }
   void stop() override {
     device_.reset();
+    watcher_.reset();
     AppFixture::stop();
   }
   void restart() {
@@ -67,6 +82,8 @@ class LockFlow : public AppFixture {
   }
 
   std::unique_ptr<TestClient> device_;
+  std::unique_ptr<TestClient> watcher_;  // an API token's connection: reads the alerts
+  std::string secret_;
 };
 
 TEST_F(LockFlow, HelloHttpLockDeviceConfirmsHistoryShowsIt) {
@@ -87,6 +104,69 @@ TEST_F(LockFlow, HelloHttpLockDeviceConfirmsHistoryShowsIt) {
   EXPECT_EQ(history["history"][0]["requested_by"]["name"], "ops");
   EXPECT_EQ(history["history"][0]["requested_by"]["channel"], "http");
   EXPECT_EQ(get("/devices/door1")["device"]["reported"], "LOCKED");
+}
+
+// The spoofing matrix through the whole server (issue 9): an anonymous client and another
+// door try to act as door1, send it a command, and read what is not theirs. Each attacker
+// then sends a request that gatehouse answers in its own inbox: the broker handles one
+// client's messages in order, so once that answer is in, every refused message is gone for
+// good. Nothing reached door1, nothing was written.
+TEST_F(LockFlow, NobodyButDoor1ActsAsDoor1AndNothingIsWritten) {
+  hello();
+  const auto before = get("/devices/door1")["device"];
+  const std::string door2_secret = [&] {
+    events::Cause cause;
+    cause.set_kind(events::Cause::OPERATOR);
+    cause.set_name("test");
+    return *app_->credentials().issue_door("door2", cause);
+  }();
+  // gatehouse answers a malformed request in the sender's inbox: the end of the line.
+  auto drained = [](TestClient& client, const std::string& inbox) {
+    EXPECT_TRUE(client.publish("gatehouse/chat/login",
+                               R"({"id":1,"reply_to":")" + inbox + R"(","name":7})"));
+    EXPECT_TRUE(client.wait_for(inbox).has_value());
+  };
+  TestClient anonymous(app_->info().broker_url, "anon-7f3a9c2e41d0b5a6");
+  ASSERT_TRUE(anonymous.connect());
+  ASSERT_TRUE(anonymous.subscribe_granted("gatehouse/inbox/anon-7f3a9c2e41d0b5a6/#"));
+  EXPECT_FALSE(anonymous.subscribe_granted("#"));
+  EXPECT_FALSE(anonymous.subscribe_granted("gatehouse/devices/door1/command"));
+  EXPECT_FALSE(anonymous.subscribe_granted("gatehouse/inbox/door1-test/#"));
+  anonymous.publish("gatehouse/devices/door1/state", "UNLOCKED");
+  anonymous.publish("gatehouse/devices/door1/hello", R"({"name":"fake"})");
+  anonymous.publish("gatehouse/devices/door1/stranger", std::string("\xFF\xD8\xFF\xE0", 4));
+  anonymous.publish("gatehouse/devices/door1/command", "UNLOCK");
+  anonymous.publish("gatehouse/devices/door9/hello", "{}");
+  drained(anonymous, "gatehouse/inbox/anon-7f3a9c2e41d0b5a6/r");
+
+  TestClient door2(app_->info().broker_url, "door2-test");
+  ASSERT_TRUE(mqtt_test::eventually([&] { return door2.connect("door2", door2_secret); }));
+  EXPECT_FALSE(door2.subscribe_granted("gatehouse/devices/door1/command"));
+  door2.publish("gatehouse/devices/door1/state", "UNLOCKED");
+  door2.publish("gatehouse/devices/door2/state", "UNLOCKED", /*retain=*/true);
+  door2.publish("gatehouse/devices/door1/command", "UNLOCK");
+  door2.publish("gatehouse/devices/door2/hello", "{}");  // allowed: door2's own
+  ASSERT_TRUE(mqtt_test::eventually([&] {
+    return http_->Get("/devices/door2", auth())->status == 200;
+  }));
+
+  // Nor may anyone take gatehouse's client id.
+  EXPECT_FALSE(TestClient(app_->info().broker_url, "gatehouse").connect());
+  EXPECT_FALSE(TestClient(app_->info().broker_url, "gh").connect("gatehouse", "guess"));
+
+  const auto after = get("/devices/door1")["device"];
+  EXPECT_EQ(after["version"], before["version"]) << after.dump();
+  EXPECT_EQ(after["reported"], before["reported"]);
+  EXPECT_EQ(after["name"], before["name"]);
+  EXPECT_TRUE(device_->messages_on("gatehouse/devices/door1/command").empty());
+  EXPECT_EQ(get("/devices?limit=10")["devices"].size(), 2u);  // no door9
+  // A revoked door is disconnected at once and cannot come back.
+  events::Cause cause;
+  cause.set_kind(events::Cause::OPERATOR);
+  cause.set_name("test");
+  ASSERT_TRUE(app_->credentials().revoke_door("door2", cause).is_ok());
+  EXPECT_TRUE(mqtt_test::eventually([&] { return !door2.connected(); }));
+  EXPECT_FALSE(TestClient(app_->info().broker_url, "door2-again").connect("door2", door2_secret));
 }
 
 TEST_F(LockFlow, CommandForOfflineDeviceIsDeliveredWhenItReturns) {
@@ -112,7 +192,7 @@ TEST_F(LockFlow, StrangerPictureRoundTripsByteForByte) {
   std::string picture("\xFF\xD8\xFF\xE0", 4);
   for (int i = 0; i < 5000; ++i) picture.push_back(static_cast<char>(i * 7919 % 256));
   ASSERT_TRUE(device_->publish("gatehouse/devices/door1/stranger", picture));
-  auto alert = device_->wait_for("gatehouse/alerts/stranger");
+  auto alert = watcher_->wait_for("gatehouse/alerts/stranger");
   ASSERT_TRUE(alert);
   auto body = json::parse(alert->payload, nullptr, false);
   ASSERT_TRUE(body.is_object()) << alert->payload;
