@@ -45,7 +45,7 @@ function startServer(tag) {
   const log = fs.openSync(path.join(outDir, `gatehouse-${tag}.log`), "w");
   const child = spawn(gatehouse, [
     `--store.path=${work}/store`, `--store.run-dir=${work}/run`,
-    "--http.port=0", "--auth.bootstrap-token=off",
+    "--http.port=0", "--mqtt.port=0", "--auth.bootstrap-token=off",
     "--chat.argon2-ops=1", "--chat.argon2-mem-kib=8",
     // Every page logs in from 127.0.0.1; a long first back-off keeps the throttled step exact.
     "--chat.login-burst-per-source=1000", "--chat.backoff-first-ms=60000",
@@ -124,11 +124,13 @@ function png() {
     chunk("IEND", Buffer.alloc(0))]);
 }
 
-// Connects as door `id`: says hello, comes online, and answers every LOCK/UNLOCK by
-// reporting the reached state, as the seed's firmware did.
-async function startDoor(brokerUrl, id) {
+// Connects as door `id` with its credential (user name = id, password = its secret): says
+// hello, comes online, and answers every LOCK/UNLOCK by reporting the reached state, as the
+// seed's firmware did. Only gatehouse publishes retained messages: the last will is not.
+async function startDoor(brokerUrl, id, secret) {
   const client = await mqtt.connectAsync(brokerUrl, {clientId: `test-door-${id}`,
-    will: {topic: `gatehouse/devices/${id}/availability`, payload: "offline", qos: 1, retain: true}});
+    username: id, password: secret,
+    will: {topic: `gatehouse/devices/${id}/availability`, payload: "offline", qos: 1, retain: false}});
   const commands = [];
   client.on("message", (topic, payload) => {
     const word = payload.toString();
@@ -139,7 +141,7 @@ async function startDoor(brokerUrl, id) {
   await client.subscribeAsync(`gatehouse/devices/${id}/command`, {qos: 1});
   await client.publishAsync(`gatehouse/devices/${id}/hello`,
                             JSON.stringify({type: "lock", name: "Front door", firmware: "1.0"}), {qos: 1});
-  await client.publishAsync(`gatehouse/devices/${id}/availability`, "online", {qos: 1, retain: true});
+  await client.publishAsync(`gatehouse/devices/${id}/availability`, "online", {qos: 1});
   return {client, commands};
 }
 
@@ -365,7 +367,11 @@ try {
   olga.on("pageerror", (e) => pageErrors.push(String(e)));
 
   await step("an operator locks a door (a real MQTT client) and sees it confirmed", async () => {
-    door = await startDoor(urls.broker, "door1");
+    // The operator provisions the door; the answer carries its credential, shown once.
+    const {token} = await api(urls.http, "POST", "/api/sessions",
+                              {name: "olga", password: "operator pass"});
+    const made = await api(urls.http, "POST", "/devices", {id: "door1"}, token);
+    door = await startDoor(urls.broker, "door1", made.credential.secret);
     await login(olga, "olga", "operator pass");
     await olga.getByRole("link", {name: "Doors"}).click();
     const row = olga.locator('tr[data-device="door1"]');

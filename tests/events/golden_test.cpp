@@ -619,12 +619,9 @@ struct GoldenVersion {
 
 const std::vector<GoldenVersion>& golden_versions() {
   static const auto* versions = new std::vector<GoldenVersion>{
-      {"v1", write_v1_log, v1_snapshots, false},
-      {"v2", write_v2_log, v2_snapshots, true},
-      {"v3", write_v3_log, v3_snapshots, true},
-      {"v4", write_v4_log, v4_snapshots, true},
-      {"v5", write_v5_log, v5_snapshots, true},
-      {"v6", write_v6_log, v6_snapshots, true},
+      {"v1", write_v1_log, v1_snapshots, false}, {"v2", write_v2_log, v2_snapshots, true},
+      {"v3", write_v3_log, v3_snapshots, true},  {"v4", write_v4_log, v4_snapshots, true},
+      {"v5", write_v5_log, v5_snapshots, true},  {"v6", write_v6_log, v6_snapshots, true},
   };
   return *versions;
 }
@@ -1117,7 +1114,6 @@ TEST(GoldenTest, V6SnapshotsStillDecodeToTheSameFields) {
 }
 
 TEST(GoldenTest, V6DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV6Dir); }
-
 
 // ---- all versions ----
 

@@ -146,9 +146,8 @@ TEST_F(LockFlow, NobodyButDoor1ActsAsDoor1AndNothingIsWritten) {
   door2.publish("gatehouse/devices/door2/state", "UNLOCKED", /*retain=*/true);
   door2.publish("gatehouse/devices/door1/command", "UNLOCK");
   door2.publish("gatehouse/devices/door2/hello", "{}");  // allowed: door2's own
-  ASSERT_TRUE(mqtt_test::eventually([&] {
-    return http_->Get("/devices/door2", auth())->status == 200;
-  }));
+  ASSERT_TRUE(
+      mqtt_test::eventually([&] { return http_->Get("/devices/door2", auth())->status == 200; }));
 
   // Nor may anyone take gatehouse's client id.
   EXPECT_FALSE(TestClient(app_->info().broker_url, "gatehouse").connect());
