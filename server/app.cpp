@@ -11,6 +11,7 @@
 #include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
 #include "actors/system/credential_registry.h"
+#include "actors/system/secret.h"
 #include "actors/system/token_model.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/device_event_stream.h"
@@ -49,13 +50,6 @@ Status step(const std::string& what, const Status& status) {
   return {status.code(), what + ": " + status.message()};
 }
 
-std::string hex(const unsigned char* bytes, size_t n) {
-  std::string out(n * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), bytes, n);
-  out.pop_back();
-  return out;
-}
-
 // The key that signs picture links, kept in run_dir so that links survive a restart.
 Result<http::UrlSigner> load_signer(const fs::path& run_dir) {
   // Created 0600 from its first byte (secret_file.h): never readable by others, whatever
@@ -66,17 +60,26 @@ Result<http::UrlSigner> load_signer(const fs::path& run_dir) {
   return http::UrlSigner::create(*key);
 }
 
-// Tokens from the configuration (name:sha256hex) and from the system/tokens stream.
-Result<tokens::State> load_tokens(const Config& config, const Journal& journal,
-                                  http::ApiTokens& api_tokens) {
+// The tokens of auth.tokens as (name, SHA-256 raw bytes); kInvalidArgument for a malformed
+// entry.
+Result<std::vector<std::pair<std::string, std::string>>> configured_tokens(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const auto& entry : config.api_tokens) {
     auto colon = entry.find(':');
     if (colon == std::string::npos)
       return invalid_argument("auth.tokens entry must be name:SHA256HEX, got '" + entry + "'");
     auto hash = http::sha256_from_hex(entry.substr(colon + 1));
     if (!hash) return hash.status();
-    GH_RETURN_IF_ERROR(api_tokens.add(entry.substr(0, colon), *hash));
+    out.emplace_back(entry.substr(0, colon), std::move(*hash));
   }
+  return out;
+}
+
+// Tokens from the configuration (`configured`) and from the system/tokens stream.
+Result<tokens::State> load_tokens(
+    const std::vector<std::pair<std::string, std::string>>& configured, const Journal& journal,
+    http::ApiTokens& api_tokens) {
+  for (const auto& [name, hash] : configured) GH_RETURN_IF_ERROR(api_tokens.add(name, hash));
   auto events = journal.read_stream(std::string(tokens::kStream), 1);
   if (!events) return events.status();
   auto state = tokens::replay(*events);
@@ -88,11 +91,8 @@ Result<tokens::State> load_tokens(const Config& config, const Journal& journal,
 // First start with no token anywhere: create "admin", store only its hash, return the secret.
 Result<std::string> bootstrap_admin_token(Journal& journal, const tokens::State& state,
                                           http::ApiTokens& api_tokens) {
-  unsigned char secret[16];
-  randombytes_buf(secret, sizeof secret);
-  auto text = hex(secret, sizeof secret);
-  auto hash = http::sha256(text);
-  auto event = tokens::create(state, "admin", hash);
+  auto secret = secrets::new_secret();
+  auto event = tokens::create(state, "admin", secret.sha256);
   if (!event) return event.status();
   AppendRequest request;
   request.stream = std::string(tokens::kStream);
@@ -103,8 +103,8 @@ Result<std::string> bootstrap_admin_token(Journal& journal, const tokens::State&
   request.events.push_back(std::move(*event));
   auto appended = journal.append_and_wait(std::move(request));
   if (!appended) return appended.status();
-  GH_RETURN_IF_ERROR(api_tokens.add("admin", hash));
-  return text;
+  GH_RETURN_IF_ERROR(api_tokens.add("admin", secret.sha256));
+  return secret.hex;
 }
 
 }  // namespace
@@ -121,6 +121,7 @@ struct App::Parts {
   // topics use it, the broker's authentication mirrors it through its listeners.
   std::unique_ptr<credentials::CredentialRegistry> credentials;
   http::ApiTokens api_tokens;
+  std::vector<std::pair<std::string, std::string>> configured_api_tokens;  // auth.tokens
   std::optional<http::UrlSigner> signer;
   std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
@@ -173,7 +174,10 @@ Status App::Parts::open_store() {
 }
 
 Status App::Parts::load_auth() {
-  auto token_state = load_tokens(*config, *journal, api_tokens);
+  auto configured = configured_tokens(*config);
+  if (!configured) return step("loading API tokens", configured.status());
+  configured_api_tokens = std::move(*configured);
+  auto token_state = load_tokens(configured_api_tokens, *journal, api_tokens);
   if (!token_state) return step("loading API tokens", token_state.status());
   if (api_tokens.size() == 0 && switch_on(config->bootstrap_token)) {
     auto secret = bootstrap_admin_token(*journal, *token_state, api_tokens);
@@ -200,7 +204,7 @@ mqtt_adapter::BrokerProcessOptions private_broker_options(const Config& config,
   mqtt_adapter::BrokerAccess access;
   if (!config.mqtt_plugin.empty()) access.plugin = config.mqtt_plugin;
   access.server_username = config.mqtt_username;
-  access.server_sha256_hex = sha256_hex(server_secret);
+  access.server_sha256_hex = secrets::to_hex(secrets::sha256_of(server_secret));
   access.server_client_id = config.mqtt_client_id;
   access.prefix = config.mqtt_prefix;
   access.anonymous = config.mqtt_anonymous == "local"   ? "local"
@@ -225,29 +229,14 @@ mqtt_adapter::BrokerProcessOptions private_broker_options(const Config& config,
   return options;
 }
 
-// The tokens of auth.tokens (name:SHA256HEX), validated by load_tokens() already.
-std::vector<std::pair<std::string, std::string>> configured_tokens(const Config& config) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& entry : config.api_tokens) {
-    auto colon = entry.find(':');
-    auto hash = http::sha256_from_hex(entry.substr(colon + 1));
-    if (hash) out.emplace_back(entry.substr(0, colon), *hash);
-  }
-  return out;
-}
-
 }  // namespace
 
-// The broker's identities: folded from the whole log now, then from every event once durable
+// The broker's identities: folded from their streams now, then from every event once durable
 // (before its append is answered), each change passed on to the broker.
 Status App::Parts::load_identities() {
-  identities = std::make_unique<mqtt_adapter::IdentityProjection>(configured_tokens(*config));
-  auto* projection = identities.get();
+  identities = std::make_unique<mqtt_adapter::IdentityProjection>(configured_api_tokens);
   GH_RETURN_IF_ERROR(step("reading the identities from the log",
-                          journal->read_all(1, [projection](const events::Envelope& e) {
-                            (void)projection->apply(e);
-                            return true;
-                          })));
+                          mqtt_adapter::load_identities(*journal, *identities)));
   journal->set_durable_observer([this](const events::Envelope& e) {
     std::vector<mqtt_adapter::IdentityChange> changes;
     {

@@ -12,11 +12,10 @@
 namespace gh::server {
 
 // The secret in `path` (surrounding whitespace dropped); when the file does not exist, a new
-// secret of 128 random bits as 32 lower-case hex characters, written to a new 0600 file.
+// secret (actors/system/secret.h: 128 random bits as 32 lower-case hex characters), written
+// to a new 0600 file. Unlike the signing key's file (adapters/http/secret_file.h, raw bytes
+// of a fixed length), this one may also be an operator's own password of any length.
 // kInternal when the file cannot be read or created; kInvalidArgument when it is empty.
 Result<std::string> read_or_create_secret(const std::filesystem::path& path);
-
-// Lower-case hex of SHA-256 of `text`.
-std::string sha256_hex(std::string_view text);
 
 }  // namespace gh::server

@@ -22,6 +22,14 @@ NewSecret new_secret() {
   return secret;
 }
 
+std::string to_hex(std::string_view raw) {
+  std::string out(raw.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                 raw.size());
+  out.pop_back();
+  return out;
+}
+
 std::string sha256_of(std::string_view text) {
   std::string digest(crypto_hash_sha256_BYTES, '\0');
   crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),

@@ -24,6 +24,9 @@ struct NewSecret {
 // secret is never returned).
 NewSecret new_secret();
 
+// Lower-case hex of `raw` bytes (configuration and the broker's plugin carry hashes so).
+std::string to_hex(std::string_view raw);
+
 // SHA-256 of `text`, 32 raw bytes.
 std::string sha256_of(std::string_view text);
 

@@ -1,23 +1,12 @@
 #include "adapters/mqtt/broker_sync.h"
 
-#include <sodium.h>
-
 #include <nlohmann/json.hpp>
 
+#include "actors/system/secret.h"
+
 namespace gh::mqtt_adapter {
-namespace {
 
 using nlohmann::json;
-
-std::string hex(std::string_view raw) {
-  std::string out(raw.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                 raw.size());
-  out.pop_back();
-  return out;
-}
-
-}  // namespace
 
 BrokerSync::BrokerSync(Publisher& publisher, Source source, size_t entries_per_message)
     : publisher_(publisher),
@@ -37,7 +26,7 @@ void BrokerSync::full_sync() {
       json list = json::array();
       for (size_t j = i; j < std::min(entries.size(), i + chunk_); ++j) {
         const auto& e = entries[j];
-        json entry = {e.name, hex(e.sha256)};
+        json entry = {e.name, secrets::to_hex(e.sha256)};
         if (kind == "session") entry.push_back(e.expires_at_ms);
         list.push_back(std::move(entry));
       }
@@ -54,7 +43,8 @@ void BrokerSync::full_sync() {
 
 void BrokerSync::set(std::string_view kind, const std::string& name, std::string_view sha256,
                      int64_t expires_at_ms) {
-  json message = {{"op", "set"}, {"kind", kind}, {"name", name}, {"sha256", hex(sha256)}};
+  json message = {
+      {"op", "set"}, {"kind", kind}, {"name", name}, {"sha256", secrets::to_hex(sha256)}};
   if (kind == "session") message["expires_at_ms"] = expires_at_ms;
   std::lock_guard lock(mu_);
   send(message.dump());
@@ -62,7 +52,7 @@ void BrokerSync::set(std::string_view kind, const std::string& name, std::string
 
 void BrokerSync::remove(std::string_view kind, const std::string& name, std::string_view sha256) {
   json message = {{"op", "remove"}, {"kind", kind}, {"name", name}};
-  if (!sha256.empty()) message["sha256"] = hex(sha256);
+  if (!sha256.empty()) message["sha256"] = secrets::to_hex(sha256);
   std::lock_guard lock(mu_);
   send(message.dump());
 }

@@ -95,4 +95,21 @@ BrokerIdentities IdentityProjection::all(int64_t now_ms) const {
   return out;
 }
 
+Status load_identities(const Journal& journal, IdentityProjection& projection) {
+  std::vector<std::string> streams = {std::string(tokens::kStream),
+                                      std::string(door_credentials::kStream),
+                                      std::string(provisioning_keys::kStream)};
+  GH_RETURN_IF_ERROR(
+      journal.list_streams(std::string(kUserPrefix), [&](const std::string& stream, uint64_t) {
+        streams.push_back(stream);
+        return true;
+      }));
+  for (const auto& stream : streams) {
+    auto events = journal.read_stream(stream, 1);
+    if (!events) return events.status();
+    for (const auto& event : *events) (void)projection.apply(event);
+  }
+  return Status::ok();
+}
+
 }  // namespace gh::mqtt_adapter

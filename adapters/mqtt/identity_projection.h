@@ -1,8 +1,9 @@
-// The identities the broker must know, as a projection of the event log: folded from every
-// event at start (Journal::read_all) and from each event once it is durable (the journal's
-// observer), with the entities' own pure `apply` (user sessions from user/NAME streams, API
-// tokens from system/tokens, door credentials from system/door-credentials, provisioning keys
-// from system/provisioning-keys). Each fold says what changed, for BrokerSync to pass on.
+// The identities the broker must know, as a projection of the event log: folded from the
+// streams that hold them at start (load_identities) and from each event once it is durable
+// (the journal's observer), with the entities' own pure `apply` (user sessions from user/NAME
+// streams, API tokens from system/tokens, door credentials from system/door-credentials,
+// provisioning keys from system/provisioning-keys). Each fold says what changed, for BrokerSync to
+// pass on.
 //
 // Thread-compatible: the owner serialises calls (BrokerSync's source and the journal's writer
 // thread share one lock in the App).
@@ -18,6 +19,7 @@
 #include "actors/user/user_model.h"
 #include "adapters/mqtt/broker_sync.h"
 #include "events/event.pb.h"
+#include "events/journal.h"
 
 namespace gh::mqtt_adapter {
 
@@ -48,5 +50,11 @@ class IdentityProjection {
   provisioning_keys::State keys_;
   std::map<std::string, user::State> users_;  // only users with sessions are kept
 };
+
+// Folds into `projection` the streams that hold identities: system/tokens,
+// system/door-credentials, system/provisioning-keys and every user/ stream (not the devices'
+// and rooms' events, by far the bulk of the log). The journal's errors (kDataLoss naming the
+// stream) are returned.
+Status load_identities(const Journal& journal, IdentityProjection& projection);
 
 }  // namespace gh::mqtt_adapter

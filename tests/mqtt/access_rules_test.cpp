@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/system/secret.h"
 #include "adapters/mqtt/broker_plugin/identity_table.h"
 
 namespace gh::broker {
@@ -136,45 +137,35 @@ TEST(AccessRulesTest, FilterCoverage) {
 
 // ---- the identity table ----
 
-std::string hex(std::string_view raw) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 IdentityTable synced_table() {
   ServerCredential server;
-  server.sha256 = sha256_of("server-secret");
+  server.sha256 = secrets::sha256_of("server-secret");
   IdentityTable table(server, Anonymous::kLocal);
-  bool changed = false;
-  EXPECT_TRUE(table.apply(R"({"op":"begin"})", &changed).is_ok());
+  Applied applied;
+  EXPECT_TRUE(table.apply(R"({"op":"begin"})", &applied).is_ok());
   EXPECT_TRUE(table
                   .apply(R"({"op":"stage","kind":"door","entries":[["d1",")" +
-                             hex(sha256_of("door-secret")) + R"("]]})",
-                         &changed)
+                             secrets::to_hex(secrets::sha256_of("door-secret")) + R"("]]})",
+                         &applied)
                   .is_ok());
   EXPECT_TRUE(table
                   .apply(R"({"op":"stage","kind":"key","entries":[["batch1",")" +
-                             hex(sha256_of("keysecret")) + R"("]]})",
-                         &changed)
+                             secrets::to_hex(secrets::sha256_of("keysecret")) + R"("]]})",
+                         &applied)
                   .is_ok());
   EXPECT_TRUE(table
                   .apply(R"({"op":"stage","kind":"session","entries":[["alice",")" +
-                             hex(sha256_of("alice.s1")) + R"(",5000]]})",
-                         &changed)
+                             secrets::to_hex(secrets::sha256_of("alice.s1")) + R"(",5000]]})",
+                         &applied)
                   .is_ok());
-  EXPECT_TRUE(table.apply(R"({"op":"commit"})", &changed).is_ok());
-  EXPECT_TRUE(changed);
+  EXPECT_TRUE(table.apply(R"({"op":"commit"})", &applied).is_ok());
+  EXPECT_TRUE(applied.changed);
   return table;
 }
 
 TEST(IdentityTableTest, NobodyButTheServerBeforeTheFirstSync) {
   ServerCredential server;
-  server.sha256 = sha256_of("server-secret");
+  server.sha256 = secrets::sha256_of("server-secret");
   IdentityTable table(server, Anonymous::kLocal);
   EXPECT_EQ(table.authenticate(nullptr, nullptr, "c1", 0).status().code(), Code::kUnavailable);
   auto me = table.authenticate("gatehouse", "server-secret", "gatehouse", 0);
@@ -213,26 +204,38 @@ TEST(IdentityTableTest, RevocationEndsConnections) {
   auto table = synced_table();
   auto door = *table.authenticate("d1", "door-secret", "x", 0);
   EXPECT_TRUE(table.still_valid(door, 0));
-  bool changed = false;
-  ASSERT_TRUE(table.apply(R"({"op":"remove","kind":"door","name":"d1"})", &changed).is_ok());
-  EXPECT_TRUE(changed);
+  Applied applied;
+  ASSERT_TRUE(table.apply(R"({"op":"remove","kind":"door","name":"d1"})", &applied).is_ok());
+  EXPECT_TRUE(applied.changed);
+  // Only d1's connections need a second look.
+  EXPECT_EQ(applied.ends, Applied::Ends::kName);
+  EXPECT_EQ(applied.name, "d1");
   EXPECT_FALSE(table.still_valid(door, 0));
   EXPECT_FALSE(table.authenticate("d1", "door-secret", "x", 0).is_ok());
+  // A new session ends nobody's connection: no connection is looked at again.
+  ASSERT_TRUE(table
+                  .apply(R"({"op":"set","kind":"session","name":"alice","sha256":")" +
+                             secrets::to_hex(secrets::sha256_of("alice.s2")) + "\"}",
+                         &applied)
+                  .is_ok());
+  EXPECT_TRUE(applied.changed);
+  EXPECT_EQ(applied.ends, Applied::Ends::kNone);
+  EXPECT_TRUE(table.authenticate("alice", "alice.s2", "x", 0).is_ok());
 }
 
 TEST(IdentityTableTest, BadControlMessagesChangeNothing) {
   auto table = synced_table();
-  bool changed = false;
-  EXPECT_FALSE(table.apply("not json", &changed).is_ok());
+  Applied applied;
+  EXPECT_FALSE(table.apply("not json", &applied).is_ok());
   EXPECT_FALSE(
-      table.apply(R"({"op":"set","kind":"door","name":"d2","sha256":"zz"})", &changed).is_ok());
+      table.apply(R"({"op":"set","kind":"door","name":"d2","sha256":"zz"})", &applied).is_ok());
   EXPECT_FALSE(table
                    .apply(R"({"op":"set","kind":"alien","name":"d2","sha256":")" +
-                              hex(sha256_of("x")) + "\"}",
-                          &changed)
+                              secrets::to_hex(secrets::sha256_of("x")) + "\"}",
+                          &applied)
                    .is_ok());
-  EXPECT_FALSE(table.apply(R"({"op":"commit"})", &changed).is_ok());  // no begin
-  EXPECT_FALSE(changed);
+  EXPECT_FALSE(table.apply(R"({"op":"commit"})", &applied).is_ok());  // no begin
+  EXPECT_FALSE(applied.changed);
   EXPECT_EQ(table.size("door"), 1u);
 }
 

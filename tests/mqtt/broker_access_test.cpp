@@ -10,6 +10,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "actors/system/secret.h"
 #include "adapters/mqtt/broker_plugin/identity_table.h"
 #include "adapters/mqtt/broker_sync.h"
 #include "adapters/mqtt/mqtt_connection.h"
@@ -22,6 +23,13 @@ using mqtt_test::TestClient;
 
 constexpr const char* kServerSecret = "server-secret-for-tests";
 
+// The plugin with gatehouse's password kServerSecret and the default rules.
+BrokerAccess test_access() {
+  BrokerAccess access;
+  access.server_sha256_hex = secrets::to_hex(secrets::sha256_of(kServerSecret));
+  return access;
+}
+
 class BrokerAccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,21 +37,16 @@ class BrokerAccessTest : public ::testing::Test {
     dir_ = mqtt_test::temp_dir("access");
     BrokerProcessOptions options;
     options.work_dir = dir_;
-    BrokerAccess access;
-    std::string raw = broker::sha256_of(kServerSecret);
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(raw.data()), 32);
-    access.server_sha256_hex = hex;
-    options.access = access;
+    options.access = test_access();
     auto broker = BrokerProcess::start(options);
     ASSERT_TRUE(broker.is_ok()) << broker.status().message();
     broker_ = std::move(*broker);
 
-    identities_.doors.push_back({"d1", broker::sha256_of("d1-secret")});
-    identities_.doors.push_back({"d2", broker::sha256_of("d2-secret")});
-    identities_.tokens.push_back({"ops", broker::sha256_of("ops-secret")});
-    identities_.keys.push_back({"batch1", broker::sha256_of("keysecret")});
-    identities_.sessions.push_back({"alice", broker::sha256_of("alice.s1"), INT64_MAX});
+    identities_.doors.push_back({"d1", secrets::sha256_of("d1-secret")});
+    identities_.doors.push_back({"d2", secrets::sha256_of("d2-secret")});
+    identities_.tokens.push_back({"ops", secrets::sha256_of("ops-secret")});
+    identities_.keys.push_back({"batch1", secrets::sha256_of("keysecret")});
+    identities_.sessions.push_back({"alice", secrets::sha256_of("alice.s1"), INT64_MAX});
 
     MqttConnectionOptions conn;
     conn.url = broker_->url();
@@ -194,7 +197,7 @@ TEST_F(BrokerAccessTest, ARevokedDoorIsDisconnectedAndCannotComeBack) {
   EXPECT_TRUE(mqtt_test::eventually([&] { return !door->connected(); }));
   EXPECT_FALSE(client("door-d1b")->connect("d1", "d1-secret"));
   // A rotation: the new secret works, the old one not.
-  sync_->set("door", "d2", broker::sha256_of("d2-new"));
+  sync_->set("door", "d2", secrets::sha256_of("d2-new"));
   EXPECT_TRUE(mqtt_test::eventually([&] { return client("c2")->connect("d2", "d2-new"); }));
   EXPECT_FALSE(client("c3")->connect("d2", "d2-secret"));
   sync_->remove("token", "ops");
@@ -215,7 +218,7 @@ TEST_F(BrokerAccessTest, AProvisioningKeyOnlyAsksForANewDoorsCredential) {
   // Once d7 has its credential, the provisioning connection stays to read its reply (which
   // gatehouse publishes after the credential is recorded), but no new one is let in; when
   // the key is revoked, it ends.
-  sync_->set("door", "d7", broker::sha256_of("d7-secret"));
+  sync_->set("door", "d7", secrets::sha256_of("d7-secret"));
   EXPECT_TRUE(
       mqtt_test::eventually([&] { return !client("p3")->connect("d7", "pk.batch1.keysecret"); }));
   EXPECT_TRUE(p->connected());
@@ -229,12 +232,7 @@ TEST_F(BrokerAccessTest, AfterABrokerRestartGatehouseSynchronisesAgain) {
   BrokerProcessOptions options;
   options.work_dir = dir_;
   options.port = port;
-  BrokerAccess access;
-  std::string raw = broker::sha256_of(kServerSecret);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(raw.data()), 32);
-  access.server_sha256_hex = hex;
-  options.access = access;
+  options.access = test_access();
   auto again = BrokerProcess::start(options);
   ASSERT_TRUE(again.is_ok()) << again.status().message();
   broker_ = std::move(*again);
@@ -274,12 +272,7 @@ TEST_F(BrokerAccessTest, ATlsListenerTakesDoorsWithTheirCredentialOnly) {
   auto port = mqtt_test::free_port();
   BrokerProcessOptions options;
   options.work_dir = dir_ / "tls";
-  BrokerAccess access;
-  std::string raw = broker::sha256_of(kServerSecret);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(raw.data()), 32);
-  access.server_sha256_hex = hex;
-  options.access = access;
+  options.access = test_access();
   BrokerListener tls;
   tls.address = "127.0.0.1";
   tls.port = port;

@@ -28,6 +28,13 @@ TEST(SecretTest, Sha256OfAKnownText) {
   EXPECT_EQ(sha256_of("abc"), std::string(reinterpret_cast<const char*>(expected), 32));
 }
 
+TEST(SecretTest, ToHexIsLowerCaseAndKeepsEveryByte) {
+  EXPECT_EQ(to_hex(std::string("\x00\x0f\xab\xff", 4)), "000fabff");
+  EXPECT_EQ(to_hex(""), "");
+  EXPECT_EQ(to_hex(sha256_of("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(SecretTest, SecretHexIsExactly32LowerCaseHexCharacters) {
   EXPECT_TRUE(is_secret_hex("0123456789abcdef0123456789abcdef"));
   EXPECT_FALSE(is_secret_hex("0123456789ABCDEF0123456789abcdef"));

@@ -129,22 +129,32 @@ bool filter_covers(std::string_view outer, std::string_view inner) {
   return out.size() == in.size() || (out.size() == in.size() + 1 && out.back() == "#");
 }
 
-bool allowed(const RuleOptions& options, const Identity& who, std::string_view client_id,
-             std::string_view topic, Access access, bool retain) {
-  if (who.kind == Kind::kServer) return true;
+Permissions permissions_of(const RuleOptions& options, const Identity& who,
+                           std::string_view client_id) {
+  Permissions p;
+  p.everything = who.kind == Kind::kServer;
+  if (p.everything) return p;
+  p.read = read_patterns(options, who, client_id);
+  p.write = write_patterns(options, who);
+  return p;
+}
+
+bool allowed(const RuleOptions& options, const Permissions& permissions, std::string_view topic,
+             Access access, bool retain) {
+  if (permissions.everything) return true;
   if (topic.empty()) return false;
   switch (access) {
     case Access::kWrite: {
       if (retain || has_wildcard(topic)) return false;
       if (options.legacy && is_legacy_request(options, topic)) return true;
-      return matches_any(write_patterns(options, who), topic);
+      return matches_any(permissions.write, topic);
     }
     case Access::kRead: {
-      if (matches_any(read_patterns(options, who, client_id), topic)) return true;
+      if (matches_any(permissions.read, topic)) return true;
       return options.legacy && legacy_readable(options, topic);
     }
     case Access::kSubscribe: {
-      auto patterns = read_patterns(options, who, client_id);
+      const auto& patterns = permissions.read;
       if (std::any_of(patterns.begin(), patterns.end(),
                       [&](const std::string& p) { return filter_covers(p, topic); }))
         return true;
@@ -152,6 +162,11 @@ bool allowed(const RuleOptions& options, const Identity& who, std::string_view c
     }
   }
   return false;
+}
+
+bool allowed(const RuleOptions& options, const Identity& who, std::string_view client_id,
+             std::string_view topic, Access access, bool retain) {
+  return allowed(options, permissions_of(options, who, client_id), topic, access, retain);
 }
 
 }  // namespace gh::broker

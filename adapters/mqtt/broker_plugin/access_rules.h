@@ -48,10 +48,27 @@ struct RuleOptions {
   std::vector<std::string> legacy_topics;
 };
 
-// True when a connection of `who`, with MQTT client id `client_id`, may perform `access` on
-// `topic` (a topic name for kRead/kWrite, a topic filter for kSubscribe). A subscription is
-// allowed only when every topic its filter can match is readable. `retain` is the PUBLISH's
-// retain flag (kWrite only).
+// The filters one connection may read (and subscribe within) and publish to, besides the
+// legacy topics: fixed for the connection's life, so computed once when it connects rather
+// than on every delivery.
+struct Permissions {
+  bool everything = false;  // the server
+  std::vector<std::string> read, write;
+};
+
+// The permissions of a connection of `who` with MQTT client id `client_id`.
+Permissions permissions_of(const RuleOptions& options, const Identity& who,
+                           std::string_view client_id);
+
+// True when a connection with `permissions` may perform `access` on `topic` (a topic name for
+// kRead/kWrite, a topic filter for kSubscribe). A subscription is allowed only when every
+// topic its filter can match is readable. `retain` is the PUBLISH's retain flag (kWrite
+// only).
+bool allowed(const RuleOptions& options, const Permissions& permissions, std::string_view topic,
+             Access access, bool retain = false);
+
+// The same for a connection of `who` with client id `client_id` (permissions_of, then the
+// above).
 bool allowed(const RuleOptions& options, const Identity& who, std::string_view client_id,
              std::string_view topic, Access access, bool retain = false);
 

@@ -11,12 +11,21 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "adapters/mqtt/broker_plugin/access_rules.h"
 #include "adapters/mqtt/broker_plugin/identity_table.h"
 #include "events/status.h"
 
 namespace gh::broker {
+
+// A connection let in: who, and what it may do (computed once, at CONNECT).
+struct Connection {
+  std::string client_id;
+  Authenticated who;
+  Permissions permissions;
+};
 
 class ConnectedClients {
  public:
@@ -25,25 +34,25 @@ class ConnectedClients {
   Status may_take(std::string_view client_id, const Authenticated& who) const;
 
   // Records an accepted connection (replacing whatever `handle` recorded before).
-  void add(const void* handle, std::string client_id, Authenticated who);
+  void add(const void* handle, Connection connection);
   // Forgets a connection; a no-op for a handle not recorded.
   void remove(const void* handle);
 
-  // The identity of a recorded connection, or null (then the plugin refuses everything).
-  const Authenticated* find(const void* handle) const;
+  // A recorded connection, or null (then the plugin refuses everything).
+  const Connection* find(const void* handle) const;
 
-  // Client ids of the connections that `table` no longer accepts, for kicking.
-  std::vector<std::string> invalid(const IdentityTable& table, int64_t now_ms) const;
+  // Client ids of the connections that `table` no longer accepts, among those a change may
+  // have ended (`applied`: none, those under one name, or all), for kicking.
+  std::vector<std::string> invalid(const IdentityTable& table, int64_t now_ms,
+                                   const Applied& applied) const;
 
   size_t size() const { return by_handle_.size(); }
 
  private:
-  struct Entry {
-    std::string client_id;
-    Authenticated who;
-  };
-  std::unordered_map<const void*, Entry> by_handle_;
+  std::unordered_map<const void*, Connection> by_handle_;
   std::unordered_map<std::string, const void*> by_client_id_;
+  // Identity name -> its connections: a rotation or logout re-checks only those.
+  std::unordered_map<std::string, std::unordered_set<const void*>> by_name_;
 };
 
 }  // namespace gh::broker

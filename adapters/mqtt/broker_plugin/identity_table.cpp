@@ -3,7 +3,9 @@
 #include <sodium.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
+#include "actors/system/secret.h"
 #include "events/stream_name.h"
 
 namespace gh::broker {
@@ -12,11 +14,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kKeyPrefix = "pk.";
-
-bool same_hash(std::string_view a, std::string_view b) {
-  return a.size() == crypto_hash_sha256_BYTES && b.size() == crypto_hash_sha256_BYTES &&
-         sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 Result<std::string> hash_from_hex(const json& value) {
   if (!value.is_string()) return invalid_argument("sha256 must be a hex string");
@@ -51,13 +48,6 @@ Status bad_credentials() { return unauthenticated("bad user name or password"); 
 
 }  // namespace
 
-std::string sha256_of(std::string_view text) {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  return out;
-}
-
 IdentityTable::IdentityTable(ServerCredential server, Anonymous anonymous)
     : server_(std::move(server)), anonymous_(anonymous) {}
 
@@ -67,7 +57,7 @@ Result<Authenticated> IdentityTable::authenticate(const char* username, const ch
   std::string_view user = username ? username : "";
   std::string_view pass = password ? password : "";
   if (username != nullptr && user == server_.username) {
-    if (password == nullptr || !same_hash(sha256_of(pass), server_.sha256)) {
+    if (password == nullptr || !secrets::equal_hashes(secrets::sha256_of(pass), server_.sha256)) {
       return bad_credentials();
     }
     Authenticated server;
@@ -91,8 +81,9 @@ Result<Authenticated> IdentityTable::authenticate(const char* username, const ch
   who.identity.name = std::string(user);
   if (auto key = split_key(pass)) {
     const std::string* stored = find(live_.keys, key->first);
-    who.secret_sha256 = sha256_of(key->second);
-    if (stored == nullptr || !same_hash(who.secret_sha256, *stored)) return bad_credentials();
+    who.secret_sha256 = secrets::sha256_of(key->second);
+    if (stored == nullptr || !secrets::equal_hashes(who.secret_sha256, *stored))
+      return bad_credentials();
     if (find(live_.doors, user) != nullptr) {
       return unauthenticated("door '" + std::string(user) + "' has a credential already");
     }
@@ -100,14 +91,14 @@ Result<Authenticated> IdentityTable::authenticate(const char* username, const ch
     who.identity.key = std::string(key->first);
     return who;
   }
-  who.secret_sha256 = sha256_of(pass);
+  who.secret_sha256 = secrets::sha256_of(pass);
   if (const std::string* door = find(live_.doors, user);
-      door != nullptr && same_hash(who.secret_sha256, *door)) {
+      door != nullptr && secrets::equal_hashes(who.secret_sha256, *door)) {
     who.identity.kind = Kind::kDoor;
     return who;
   }
   if (const std::string* token = find(live_.tokens, user);
-      token != nullptr && same_hash(who.secret_sha256, *token)) {
+      token != nullptr && secrets::equal_hashes(who.secret_sha256, *token)) {
     who.identity.kind = Kind::kToken;
     return who;
   }
@@ -129,11 +120,11 @@ bool IdentityTable::still_valid(const Authenticated& who, int64_t now_ms) const 
       return true;
     case Kind::kDoor: {
       const std::string* door = find(live_.doors, id.name);
-      return door != nullptr && same_hash(who.secret_sha256, *door);
+      return door != nullptr && secrets::equal_hashes(who.secret_sha256, *door);
     }
     case Kind::kToken: {
       const std::string* token = find(live_.tokens, id.name);
-      return token != nullptr && same_hash(who.secret_sha256, *token);
+      return token != nullptr && secrets::equal_hashes(who.secret_sha256, *token);
     }
     case Kind::kProvisioner: {
       // Not ended when its door gets a credential: gatehouse records the credential (and so
@@ -141,7 +132,7 @@ bool IdentityTable::still_valid(const Authenticated& who, int64_t now_ms) const 
       // connection must still read. It can do nothing else (its topics are its own), and a
       // new provisioning connection for that door is refused by authenticate().
       const std::string* key = find(live_.keys, id.key);
-      return key != nullptr && same_hash(who.secret_sha256, *key);
+      return key != nullptr && secrets::equal_hashes(who.secret_sha256, *key);
     }
     case Kind::kUser: {
       auto it = live_.sessions.find(id.name);
@@ -153,9 +144,8 @@ bool IdentityTable::still_valid(const Authenticated& who, int64_t now_ms) const 
   return false;
 }
 
-Status IdentityTable::apply_to(Tables& tables, std::string_view kind, const std::string& name,
-                               const std::string& sha256, int64_t expires_at_ms, bool remove) {
-  if (!is_valid_id(name)) return invalid_argument("bad name '" + name + "'");
+void IdentityTable::apply_to(Tables& tables, std::string_view kind, const std::string& name,
+                             const std::string& sha256, int64_t expires_at_ms, bool remove) {
   if (kind == "session") {
     auto& sessions = tables.sessions[name];
     if (!remove) {
@@ -166,29 +156,24 @@ Status IdentityTable::apply_to(Tables& tables, std::string_view kind, const std:
       sessions.erase(sha256);
     }
     if (sessions.empty()) tables.sessions.erase(name);
-    return Status::ok();
+    return;
   }
-  auto* table = kind == "door"    ? &tables.doors
-                : kind == "token" ? &tables.tokens
-                : kind == "key"   ? &tables.keys
-                                  : nullptr;
-  if (table == nullptr) return invalid_argument("unknown kind '" + std::string(kind) + "'");
+  auto& table = kind == "door" ? tables.doors : kind == "token" ? tables.tokens : tables.keys;
   if (remove) {
-    table->erase(name);
+    table.erase(name);
   } else {
-    (*table)[name] = sha256;
+    table[name] = sha256;
   }
-  return Status::ok();
 }
 
-Status IdentityTable::apply(std::string_view text, bool* live_changed, std::string* op_out) {
-  *live_changed = false;
+Status IdentityTable::apply(std::string_view text, Applied* applied) {
+  *applied = Applied{};
   json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!message.is_object() || !message.contains("op") || !message["op"].is_string()) {
     return invalid_argument("a control message is a JSON object with a string op");
   }
   const auto op = message["op"].get<std::string>();
-  if (op_out != nullptr) *op_out = op;
+  applied->op = op;
   if (op == "begin") {
     staging_.emplace();
     return Status::ok();
@@ -198,34 +183,49 @@ Status IdentityTable::apply(std::string_view text, bool* live_changed, std::stri
     live_ = std::move(*staging_);
     staging_.reset();
     ready_ = true;
-    *live_changed = true;
+    applied->changed = true;
+    applied->ends = Applied::Ends::kAll;
     return Status::ok();
   }
   auto kind_it = message.find("kind");
   if (kind_it == message.end() || !kind_it->is_string()) return invalid_argument("kind missing");
   const auto kind = kind_it->get<std::string>();
+  if (kind != "door" && kind != "token" && kind != "key" && kind != "session") {
+    return invalid_argument("unknown kind '" + kind + "'");
+  }
   if (op == "stage") {
     if (!staging_) return failed_precondition("stage without begin");
     auto entries = message.find("entries");
     if (entries == message.end() || !entries->is_array()) return invalid_argument("no entries");
-    Tables copy = *staging_;  // all or nothing
+    // All or nothing: every entry is checked before the first goes in (no copy of a staging
+    // table that a large sync grows message by message).
+    struct Entry {
+      std::string name, sha256;
+      int64_t expires_at_ms;
+    };
+    std::vector<Entry> parsed;
+    parsed.reserve(entries->size());
     for (const auto& entry : *entries) {
       if (!entry.is_array() || entry.size() < 2 || !entry[0].is_string()) {
         return invalid_argument("an entry is [name, sha256(, expires_at_ms)]");
       }
+      auto name = entry[0].get<std::string>();
+      if (!is_valid_id(name)) return invalid_argument("bad name '" + name + "'");
       auto hash = hash_from_hex(entry[1]);
       if (!hash) return hash.status();
       int64_t expires =
           entry.size() > 2 && entry[2].is_number_integer() ? entry[2].get<int64_t>() : INT64_MAX;
-      GH_RETURN_IF_ERROR(
-          apply_to(copy, kind, entry[0].get<std::string>(), *hash, expires, /*remove=*/false));
+      parsed.push_back({std::move(name), std::move(*hash), expires});
     }
-    *staging_ = std::move(copy);
+    for (const auto& e : parsed)
+      apply_to(*staging_, kind, e.name, e.sha256, e.expires_at_ms, false);
     return Status::ok();
   }
   if (op != "set" && op != "remove") return invalid_argument("unknown op '" + op + "'");
-  auto name = message.find("name");
-  if (name == message.end() || !name->is_string()) return invalid_argument("name missing");
+  auto name_it = message.find("name");
+  if (name_it == message.end() || !name_it->is_string()) return invalid_argument("name missing");
+  const auto name = name_it->get<std::string>();
+  if (!is_valid_id(name)) return invalid_argument("bad name '" + name + "'");
   std::string hash;
   if (auto h = message.find("sha256"); h != message.end()) {
     auto parsed = hash_from_hex(*h);
@@ -240,11 +240,15 @@ Status IdentityTable::apply(std::string_view text, bool* live_changed, std::stri
   }
   const bool remove = op == "remove";
   // A change during a full sync lands in both: the sync's snapshot may predate it.
-  if (staging_) {
-    GH_RETURN_IF_ERROR(apply_to(*staging_, kind, name->get<std::string>(), hash, expires, remove));
+  if (staging_) apply_to(*staging_, kind, name, hash, expires, remove);
+  apply_to(live_, kind, name, hash, expires, remove);
+  applied->changed = true;
+  if (kind == "key") {
+    applied->ends = Applied::Ends::kAll;  // provisioners go by their door's name, not the key's
+  } else if (!(kind == "session" && !remove)) {
+    applied->ends = Applied::Ends::kName;  // a new session ends nobody's connection
+    applied->name = name;
   }
-  GH_RETURN_IF_ERROR(apply_to(live_, kind, name->get<std::string>(), hash, expires, remove));
-  *live_changed = true;
   return Status::ok();
 }
 

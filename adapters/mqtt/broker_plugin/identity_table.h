@@ -15,7 +15,8 @@
 //
 // Secrets: a door, token or session secret is hashed as SHA-256 of the password text; a
 // provisioning key is presented as the password `pk.<key name>.<secret>` and its secret part is
-// hashed. Comparisons are constant-time.
+// hashed (actors/system/secret.h, the same hashing and constant-time comparison as the rest
+// of gatehouse).
 //
 // Thread-compatible: mosquitto calls the plugin from its one main thread.
 #pragma once
@@ -48,6 +49,17 @@ struct Authenticated {
 // or anyone.
 enum class Anonymous { kOff, kLocal, kOn };
 
+// What one control message did: its op, whether the table authenticate() uses changed, and
+// which connections it may have ended (re-checking every connection on every login would cost
+// the broker's one thread dearly).
+struct Applied {
+  enum class Ends { kNone, kName, kAll };
+  std::string op;
+  bool changed = false;
+  Ends ends = Ends::kNone;
+  std::string name;  // kName: connections authenticated under this name
+};
+
 class IdentityTable {
  public:
   IdentityTable(ServerCredential server, Anonymous anonymous);
@@ -63,9 +75,8 @@ class IdentityTable {
                                      bool local = true) const;
 
   // Applies one control message. ok, or kInvalidArgument naming what is wrong (nothing
-  // changes then). Sets *live_changed when the table that authenticate() uses changed, and
-  // *op (when given) to the message's op.
-  Status apply(std::string_view json, bool* live_changed, std::string* op = nullptr);
+  // changes then); `applied` says what it did.
+  Status apply(std::string_view json, Applied* applied);
 
   // False when `who` (authenticated earlier) would no longer be accepted: its credential was
   // rotated or revoked (for a provisioner: its key). A provisioner whose door got a
@@ -81,8 +92,9 @@ class IdentityTable {
     std::map<std::string, std::string, std::less<>> doors, tokens, keys;          // name -> sha256
     std::map<std::string, std::map<std::string, int64_t>, std::less<>> sessions;  // user ->
   };
-  Status apply_to(Tables& tables, std::string_view kind, const std::string& name,
-                  const std::string& sha256, int64_t expires_at_ms, bool remove);
+  // One entry into `tables`; `kind` and `name` were checked by the caller.
+  static void apply_to(Tables& tables, std::string_view kind, const std::string& name,
+                       const std::string& sha256, int64_t expires_at_ms, bool remove);
 
   ServerCredential server_;
   Anonymous anonymous_;
@@ -90,8 +102,5 @@ class IdentityTable {
   Tables live_;
   std::optional<Tables> staging_;
 };
-
-// SHA-256 of `text`, 32 raw bytes.
-std::string sha256_of(std::string_view text);
 
 }  // namespace gh::broker

@@ -92,8 +92,9 @@ std::vector<std::string> split_commas(std::string_view text) {
   return out;
 }
 
-void kick_invalid(Plugin& plugin) {
-  for (const auto& client_id : plugin.clients.invalid(*plugin.table, now_ms())) {
+// Disconnects the connections that `applied` may have ended and the table no longer accepts.
+void kick_invalid(Plugin& plugin, const gh::broker::Applied& applied) {
+  for (const auto& client_id : plugin.clients.invalid(*plugin.table, now_ms(), applied)) {
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "gatehouse: disconnecting %s: credential no longer valid",
                          client_id.c_str());
     ++plugin.counters.disconnected;
@@ -117,15 +118,17 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     ++plugin.counters.connects_refused;
     return MOSQ_ERR_AUTH;
   }
-  plugin.clients.add(event->client, std::move(client_id), std::move(*who));
+  auto permissions = gh::broker::permissions_of(plugin.rules, who->identity, client_id);
+  plugin.clients.add(event->client,
+                     {std::move(client_id), std::move(*who), std::move(permissions)});
   return MOSQ_ERR_SUCCESS;
 }
 
 int on_acl_check(int, void* event_data, void* userdata) {
   auto& plugin = *static_cast<Plugin*>(userdata);
   auto* event = static_cast<mosquitto_evt_acl_check*>(event_data);
-  const auto* who = plugin.clients.find(event->client);
-  if (who == nullptr || event->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
+  const auto* connection = plugin.clients.find(event->client);
+  if (connection == nullptr || event->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
   Access access;
   switch (event->access) {
     case MOSQ_ACL_READ:
@@ -142,17 +145,16 @@ int on_acl_check(int, void* event_data, void* userdata) {
     default:
       return MOSQ_ERR_ACL_DENIED;
   }
-  const char* client_id = mosquitto_client_id(event->client);
-  bool ok = gh::broker::allowed(plugin.rules, who->identity, client_id ? client_id : "",
-                                event->topic, access, event->retain);
+  bool ok = gh::broker::allowed(plugin.rules, connection->permissions, event->topic, access,
+                                event->retain);
   if (!ok && access != Access::kRead) {
     ++(access == Access::kWrite ? plugin.counters.publishes_denied
                                 : plugin.counters.subscribes_denied);
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "gatehouse: denied %s%s of '%s' to %s (%s)",
                          access == Access::kWrite ? "publish" : "subscribe",
                          event->retain ? " (retained)" : "", event->topic,
-                         client_id ? client_id : "?",
-                         std::string(gh::broker::kind_name(who->identity.kind)).c_str());
+                         connection->client_id.c_str(),
+                         std::string(gh::broker::kind_name(connection->who.identity.kind)).c_str());
   }
   return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 }
@@ -166,25 +168,24 @@ void respond(const Plugin& plugin, const nlohmann::json& answer) {
 int on_control(int, void* event_data, void* userdata) {
   auto& plugin = *static_cast<Plugin*>(userdata);
   auto* event = static_cast<mosquitto_evt_control*>(event_data);
-  const auto* who = plugin.clients.find(event->client);
-  if (who == nullptr || who->identity.kind != gh::broker::Kind::kServer) {
+  const auto* connection = plugin.clients.find(event->client);
+  if (connection == nullptr || connection->who.identity.kind != gh::broker::Kind::kServer) {
     return MOSQ_ERR_ACL_DENIED;
   }
   std::string_view text(static_cast<const char*>(event->payload), event->payloadlen);
-  bool changed = false;
-  std::string op;
-  auto status = plugin.table->apply(text, &changed, &op);
+  gh::broker::Applied applied;
+  auto status = plugin.table->apply(text, &applied);
   if (!status.is_ok()) {
     mosquitto_log_printf(MOSQ_LOG_WARNING, "gatehouse: bad control message: %s",
                          status.message().c_str());
     respond(plugin, {{"ok", false}, {"error", status.message()}});
     return MOSQ_ERR_SUCCESS;
   }
-  if (changed) kick_invalid(plugin);
-  if (op == "commit") {
+  kick_invalid(plugin, applied);
+  if (applied.op == "commit") {
     const auto& table = *plugin.table;
     respond(plugin, {{"ok", true},
-                     {"op", op},
+                     {"op", applied.op},
                      {"doors", table.size("door")},
                      {"tokens", table.size("token")},
                      {"keys", table.size("key")},
@@ -206,7 +207,9 @@ int on_tick(int, void* event_data, void* userdata) {
   const time_t now = std::time(nullptr);
   if (now >= plugin.next_sweep) {
     plugin.next_sweep = now + kExpirySweepSeconds;
-    kick_invalid(plugin);
+    gh::broker::Applied expiry;  // sessions expire by the clock: every connection
+    expiry.ends = gh::broker::Applied::Ends::kAll;
+    kick_invalid(plugin, expiry);
     if (!(plugin.counters == plugin.reported) && plugin.table->ready()) {
       const auto& c = plugin.counters;
       respond(plugin, {{"ok", true},
