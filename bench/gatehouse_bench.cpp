@@ -619,6 +619,45 @@ void bench_chat() {
   };
   measure(false);
   measure(true);
+
+  // Posts into one room with `window` of them outstanding at once: what a busy room takes.
+  // Answered when durable, so the rate is bounded by how many posts share one fsync.
+  auto who = device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(token, done); });
+  ok(who, "authenticate");
+  for (int window : {1, 100}) {
+    const int total = quick ? 500 : 5000;
+    std::mutex mutex;
+    std::condition_variable cv;
+    int sent = 0, answered = 0, failed = 0;
+    std::vector<double> ms(size_t(total), 0);
+    std::function<void()> send_one;
+    send_one = [&] {
+      const int i = sent++;
+      auto t = Clock::now();
+      chat.post(*who, "lobby", "message " + std::to_string(i), "",
+                [&, i, t](Result<chat::MessageView> r) {
+                  std::lock_guard lock(mutex);
+                  ms[size_t(i)] = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+                  if (!r) ++failed;
+                  ++answered;
+                  if (sent < total) send_one();
+                  cv.notify_all();
+                });
+    };
+    auto start = Clock::now();
+    {
+      std::lock_guard lock(mutex);
+      for (int w = 0; w < window && sent < total; ++w) send_one();
+    }
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return answered == total; });
+    const double rate = total / seconds_since(start);
+    std::sort(ms.begin(), ms.end());
+    std::printf(
+        "chat: posts into one room, window %d: %.0f posts/s  p50 %.2f ms  p99 %.2f ms  (%d "
+        "failed)\n",
+        window, rate, ms[ms.size() / 2], ms[ms.size() * 99 / 100], failed);
+  }
   chat.shutdown();
 }
 
