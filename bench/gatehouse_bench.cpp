@@ -637,7 +637,8 @@ void bench_chat() {
       chat.post(*who, "lobby", "message " + std::to_string(i), "",
                 [&, i, t](Result<chat::MessageView> r) {
                   std::lock_guard lock(mutex);
-                  ms[size_t(i)] = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+                  ms[size_t(i)] =
+                      std::chrono::duration<double, std::milli>(Clock::now() - t).count();
                   if (!r) ++failed;
                   ++answered;
                   if (sent < total) send_one();

@@ -5,17 +5,12 @@
 #include <chrono>
 #include <future>
 
+#include "events/clock.h"
 #include "events/keys.h"
 #include "events/stream_name.h"
 
 namespace gh {
 namespace {
-
-int64_t system_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string encode_command_record(const AppendResult& result) {
   return keys::be64(result.first_version) + keys::be64(result.last_version) +
@@ -70,7 +65,7 @@ Result<AppendResult> Journal::append_and_wait(AppendRequest request) {
 
 RocksdbJournal::RocksdbJournal(Database* database, JournalOptions options)
     : database_(database), options_(std::move(options)) {
-  if (!options_.clock) options_.clock = system_clock_ms;
+  if (!options_.clock) options_.clock = unix_now_ms;
   last_position_ = read_last_position();
   if (!database_->read_only()) writer_ = std::thread([this] { writer_loop(); });
 }

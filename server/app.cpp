@@ -29,6 +29,8 @@
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/mqtt_metrics.h"
 #include "adapters/mqtt/provision_topics.h"
+#include "events/cause.h"
+#include "events/clock.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "server/secret_file.h"
@@ -38,12 +40,6 @@ namespace gh::server {
 namespace {
 
 namespace fs = std::filesystem;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status step(const std::string& what, const Status& status) {
   if (status.is_ok()) return status;
@@ -97,9 +93,7 @@ Result<std::string> bootstrap_admin_token(Journal& journal, const tokens::State&
   AppendRequest request;
   request.stream = std::string(tokens::kStream);
   request.expected_version = state.version;
-  request.cause.set_kind(events::Cause::SYSTEM);
-  request.cause.set_name("bootstrap");
-  request.cause.set_channel("system");
+  request.cause = events::system_cause("bootstrap");
   request.events.push_back(std::move(*event));
   auto appended = journal.append_and_wait(std::move(request));
   if (!appended) return appended.status();
@@ -287,7 +281,7 @@ Status App::Parts::start_mqtt() {
   connection = std::move(*created);
   broker_sync = std::make_unique<mqtt_adapter::BrokerSync>(*connection, [this] {
     std::lock_guard lock(identities_mu);
-    return identities->all(now_ms());
+    return identities->all(unix_now_ms());
   });
   GH_RETURN_IF_ERROR(load_identities());
   auto* sync = broker_sync.get();
@@ -308,7 +302,7 @@ Status App::Parts::start_mqtt() {
   const auto ttl_s = static_cast<int64_t>(config->picture_url_ttl_s);
   const auto* url_signer = &*signer;
   picture_url = [public_url, ttl_s, url_signer](const std::string& picture_id) {
-    return public_url + url_signer->sign_path(picture_id, now_ms() / 1000 + ttl_s);
+    return public_url + url_signer->sign_path(picture_id, unix_now_ms() / 1000 + ttl_s);
   };
   topics.picture_url = picture_url;
   device_topics = std::make_unique<mqtt_adapter::DeviceTopics>(*connection, topics);

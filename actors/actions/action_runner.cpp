@@ -7,26 +7,17 @@
 
 #include "actors/actions/action_log.h"
 #include "actors/actions/sandbox_process.h"
+#include "events/cause.h"
 
 namespace gh::actions {
 
 namespace {
 
 events::Cause cause_of_action(const std::string& name) {
-  events::Cause cause;
-  cause.set_kind(events::Cause::ACTION);
-  cause.set_name(name);
-  cause.set_channel("system");
-  return cause;
+  return events::make_cause(events::Cause::ACTION, name, "system");
 }
 
-events::Cause gatehouse_cause() {
-  events::Cause cause;
-  cause.set_kind(events::Cause::SYSTEM);
-  cause.set_name("actions");
-  cause.set_channel("system");
-  return cause;
-}
+events::Cause gatehouse_cause() { return events::system_cause("actions"); }
 
 // The answer of a failed call, as ActionService documents.
 Status failure_status(const RunResult& result) {

@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <iostream>
 
+#include "actors/answer_once.h"
 #include "actors/directory.h"
 #include "actors/room/room_snapshot.h"
 #include "actors/user/user_rules.h"
 #include "actors/user/user_snapshot.h"
+#include "events/cause.h"
+#include "events/clock.h"
 #include "events/stream_name.h"
 #include "snapshots/recover.h"
 
@@ -19,19 +22,7 @@ namespace {
 // is refused before it is hashed or routed.
 constexpr size_t kMaxTokenBytes = kMaxIdLength + 1 + 128;
 
-int64_t system_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-events::Cause user_cause(const std::string& name, const std::string& channel = {}) {
-  events::Cause cause;
-  cause.set_kind(events::Cause::USER);
-  cause.set_name(name);
-  if (!channel.empty()) cause.set_channel(channel);
-  return cause;
-}
+using events::user_cause;
 
 // The throttle's key of a caller's source: the channel keeps an HTTP address and an MQTT
 // client id of the same text apart.
@@ -39,25 +30,6 @@ std::string source_key(const Caller& caller) { return caller.channel + ":" + cal
 
 // MQTT client ids and legacy topics are chosen by the caller: one shared bucket bounds them.
 bool shared_source(const Caller& caller) { return caller.channel != "http"; }
-
-// Every callback is called exactly once: a call the actors never answer (routed after the
-// directory shut down, or sent to an actor that ended before it was read) is dropped by
-// CAF, which destroys its callback; the guard then answers kUnavailable.
-template <class Arg>
-std::function<void(Arg)> answer_once(std::function<void(Arg)> done) {
-  struct Guard {
-    std::function<void(Arg)> done;
-    std::atomic<bool> answered{false};
-    ~Guard() {
-      if (!answered.load() && done) done(unavailable("gatehouse is shutting down; retry"));
-    }
-  };
-  auto guard = std::make_shared<Guard>();
-  guard->done = std::move(done);
-  return [guard](Arg result) {
-    if (!guard->answered.exchange(true)) guard->done(std::move(result));
-  };
-}
 
 Status bad_session() { return unauthenticated("unknown, expired or ended session"); }
 
@@ -147,7 +119,7 @@ ChatSystem::ChatSystem(caf::actor_system& system, Journal& journal, SnapshotStor
       journal_(journal),
       options_(std::move(options)),
       throttle_(std::make_shared<LoginThrottle>(options_.throttle)) {
-  if (!options_.clock) options_.clock = system_clock_ms;
+  if (!options_.clock) options_.clock = unix_now_ms;
   pool_ = std::make_unique<BlockingPool>(options_.io_threads, options_.io_queue);
   hasher_ = std::make_unique<PasswordHasher>(HasherOptions{
       options_.argon2_ops, options_.argon2_mem_bytes, options_.hash_threads, options_.hash_queue});

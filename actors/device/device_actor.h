@@ -1,8 +1,9 @@
-// The CAF shell of one device: recover (snapshot + tail, on the blocking pool) before the
-// first command; then for each command decide -> append with the expected version ->
-// apply -> reply -> effects -> maybe snapshot. Commands that arrive while a command is
-// being appended wait in order. A failed append ends the actor: the directory spawns a
-// fresh one on the next message, which recovers the truth from the log.
+// The actor of one device (stream device/<id>), run by the entity shell
+// (actors/entity_shell.h): recovered before its first call, up to 16 appends in flight, each
+// call answered in order once it and everything before it is durable, then the effects
+// (commands, alerts, status) and the callers waiting for a command. A command's timeout is
+// a timer of its own that decides an ExpireCommand. A failed append ends the actor: the
+// directory spawns a fresh one on the next message, which recovers the truth from the log.
 #pragma once
 
 #include <atomic>

@@ -2,26 +2,15 @@
 
 #include <random>
 
+#include "actors/answer_once.h"
 #include "actors/device/device_audit.h"
 #include "actors/directory.h"
+#include "events/cause.h"
+#include "events/clock.h"
 #include "events/stream_name.h"
 
 namespace gh::device {
 namespace {
-
-int64_t system_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-events::Cause device_cause(const std::string& id) {
-  events::Cause cause;
-  cause.set_kind(events::Cause::DEVICE);
-  cause.set_name(id);
-  cause.set_channel("mqtt");
-  return cause;
-}
 
 // Narrows the State answer of a command to the part the caller asked about.
 template <class T, class Pick>
@@ -49,7 +38,7 @@ std::string random_id() {
 DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceStorage storage,
                            DeviceEffects* effects, DeviceSystemOptions options)
     : system_(system), journal_(journal), options_(std::move(options)) {
-  if (!options_.clock) options_.clock = system_clock_ms;
+  if (!options_.clock) options_.clock = unix_now_ms;
   pool_ = std::make_unique<BlockingPool>(options_.io_threads, options_.io_queue);
   context_ = std::make_shared<DeviceContext>();
   context_->journal = &journal_;
@@ -109,13 +98,14 @@ void DeviceSystem::call(const std::string& id, DeviceCall call) {
     call.done(unavailable("gatehouse is shutting down"));
     return;
   }
+  call.done = answer_once(std::move(call.done));
   caf::anon_send(directory_, Route{id, caf::make_message(std::move(call))});
 }
 
 void DeviceSystem::hello(const std::string& id, DeviceInfo info, Callback<State> done) {
   DeviceCall c;
   c.command = Hello{std::move(info), options_.auto_register};
-  c.cause = device_cause(id);
+  c.cause = events::device_cause(id);
   c.done = std::move(done);
   call(id, std::move(c));
 }
@@ -123,7 +113,7 @@ void DeviceSystem::hello(const std::string& id, DeviceInfo info, Callback<State>
 void DeviceSystem::set_availability(const std::string& id, bool online, Callback<State> done) {
   DeviceCall c;
   c.command = SetAvailability{online};
-  c.cause = device_cause(id);
+  c.cause = events::device_cause(id);
   c.done = std::move(done);
   call(id, std::move(c));
 }
@@ -131,7 +121,7 @@ void DeviceSystem::set_availability(const std::string& id, bool online, Callback
 void DeviceSystem::report_state(const std::string& id, LockState state, Callback<State> done) {
   DeviceCall c;
   c.command = ReportState{state};
-  c.cause = device_cause(id);
+  c.cause = events::device_cause(id);
   c.done = std::move(done);
   call(id, std::move(c));
 }
@@ -142,7 +132,7 @@ void DeviceSystem::report_stranger(const std::string& id, Picture picture,
   RecordStranger record{picture.id, picture.content_type, picture.bytes.size(), random_id(),
                         options_.pictures};
   c.command = record;
-  c.cause = device_cause(id);
+  c.cause = events::device_cause(id);
   c.blobs.push_back({picture_key(picture.id), std::move(picture.bytes)});
   c.done = narrow<Stranger>(std::move(done), [alert = record.alert_id](const State& s) {
     return s.last_stranger && s.last_stranger->alert_id == alert
@@ -230,8 +220,9 @@ void DeviceSystem::wait_command(const std::string& id, const std::string& comman
     done(unavailable("gatehouse is shutting down"));
     return;
   }
-  caf::anon_send(directory_,
-                 Route{id, caf::make_message(WaitCall{command_id, timeout, std::move(done)})});
+  caf::anon_send(
+      directory_,
+      Route{id, caf::make_message(WaitCall{command_id, timeout, answer_once(std::move(done))})});
 }
 
 void DeviceSystem::get(const std::string& id, Callback<State> done) {
@@ -352,8 +343,7 @@ void DeviceSystem::prune_pictures(Callback<size_t> done) {
   for (const auto& id : ids) {
     DeviceCall c;
     c.command = PrunePictures{options_.pictures};
-    c.cause.set_kind(events::Cause::SYSTEM);
-    c.cause.set_channel("system");
+    c.cause = events::system_cause();
     c.done = [gather](Result<State> result) {
       if (result) gather->ok.fetch_add(1);
       if (gather->remaining.fetch_sub(1) == 1) gather->done(gather->ok.load());

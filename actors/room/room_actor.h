@@ -1,11 +1,11 @@
-// The CAF shell of one chat room (stream room/<name>): recover (snapshot + tail, on the
-// blocking pool) before the first command; then for each command decide -> append with the
-// expected version -> apply -> reply -> tell the listeners -> maybe snapshot. One append in
-// flight at a time, so listeners see a room's changes in version order. Reads (get,
-// history) are answered at once from the durable state; a history page older than the
-// messages the state keeps is read from the log on the blocking pool. A failed append ends
-// the actor: every call it holds is answered kUnavailable and the directory spawns a fresh
-// one on the next message, which recovers the truth from the log.
+// The actor of one chat room (stream room/<name>), run by the entity shell
+// (actors/entity_shell.h): recovered before its first call, up to 64 appends in flight (a
+// busy room puts many posts into one fsync), each call answered in order once it and
+// everything before it is durable -- a read waits behind the posts before it -- then the
+// listeners are told, in version order. A history page older than the messages the state
+// keeps is read from the log on the blocking pool. A failed append ends the actor: every
+// call it holds is answered and the directory spawns a fresh one on the next message, which
+// recovers the truth from the log.
 #pragma once
 
 #include <atomic>

@@ -13,6 +13,7 @@
 #include "actors/system/credential_registry.h"
 #include "actors/system/token_model.h"
 #include "actors/user/user_model.h"
+#include "events/clock.h"
 #include "events/stream_name.h"
 #include "tools/ctl/action_admin.h"
 #include "tools/ctl/backup.h"
@@ -188,12 +189,6 @@ std::optional<uint64_t> parse_u64(const std::string& text) {
   return value;
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int streams_verb(Context& c, const std::vector<std::string>& args) {
   if (args.size() > 1) return usage(c, "streams", "at most one PREFIX");
   auto store = open_store(c.store_path, OpenMode::kReadOnly);
@@ -289,7 +284,7 @@ int state_verb(Context& c, const std::vector<std::string>& args) {
     return usage(c, "state", "give --at-version or --at-time, not both");
   auto store = open_store(c.store_path, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
-  query.now_ms = now_ms();
+  query.now_ms = unix_now_ms();
   auto text = render_state(*store->journal, *stream, query);
   if (!text) return fail(c, text.status());
   c.out << *text;
@@ -331,7 +326,7 @@ int snapshot_verb(Context& c, const std::vector<std::string>& args) {
     return usage(c, "snapshot", "invalid stream '" + args[0] + "'");
   }
   c.err << "snapshot: " << streams.size() << " streams\n";
-  auto run = snapshot_streams(*store->journal, *store->snapshots, streams, now_ms(), &c.err);
+  auto run = snapshot_streams(*store->journal, *store->snapshots, streams, unix_now_ms(), &c.err);
   if (!run) return fail(c, run.status());
   for (const auto& s : run->skipped)
     c.out << "skipped " << s << " (no events or no snapshot model)\n";
@@ -459,7 +454,7 @@ int device_verb(Context& c, const std::vector<std::string>& args) {
     c.err << "device " << id << ": credential revoked; the door can no longer connect.\n";
     return kExitOk;
   }
-  auto secret = sub == "add" ? add_device(*store->journal, id, info, by, now_ms())
+  auto secret = sub == "add" ? add_device(*store->journal, id, info, by, unix_now_ms())
                              : rotate_device_credential(*store->journal, id, by);
   if (!secret) return fail(c, secret.status());
   c.out << *secret << "\n";
@@ -789,7 +784,7 @@ int user_erase(Context& c, const std::string& name, bool yes, const events::Caus
     c.err << "gatehousectl: not confirmed; nothing written\n";
     return kExitFailed;
   }
-  auto report = erase_user(*store, name, by, now_ms(), &c.err);
+  auto report = erase_user(*store, name, by, unix_now_ms(), &c.err);
   if (!report) return fail(c, report.status());
   c.out << "user " << name << ": " << (report->user_erased_now ? "erased" : "was already erased")
         << "\n";
@@ -853,7 +848,7 @@ int user_verb(Context& c, const std::vector<std::string>& args) {
     return usage(c, "user", "unknown role '" + role + "' (known roles: " + known_roles() + ")");
   auto store = open_store(c.store_path, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
-  auto change = change_role(*store, name, role, sub == "grant", by, now_ms());
+  auto change = change_role(*store, name, role, sub == "grant", by, unix_now_ms());
   if (!change) {
     if (change.status().code() == Code::kInvalidArgument)
       c.err << "gatehousectl: known roles: " << known_roles() << "\n";

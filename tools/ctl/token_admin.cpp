@@ -20,14 +20,7 @@ Status append_one(Journal& journal, const tokens::State& state, events::Envelope
 
 }  // namespace
 
-events::Cause operator_cause(const std::string& name) {
-  events::Cause cause;
-  cause.set_kind(events::Cause::OPERATOR);
-  const char* user = std::getenv("USER");
-  cause.set_name(!name.empty() ? name : user != nullptr && *user != '\0' ? user : "operator");
-  cause.set_channel("tool");
-  return cause;
-}
+events::Cause operator_cause(const std::string& name) { return events::operator_cause(name); }
 
 Result<tokens::State> load_tokens(const Journal& journal) {
   auto events = journal.read_stream(std::string(tokens::kStream), 1);
