@@ -213,11 +213,23 @@ class Shell {
     pump(self);
   }
 
-  // Answers `call` with `status` unless the stream is being served (then false).
-  static bool refuse_if_broken(S* self, Call& call) {
-    if (self->state.phase != Phase::kBroken) return false;
-    E::fail(call, self->state.broken);
-    return true;
+  // A call that arrived: answered at once when the stream is broken, parked while
+  // recovering, else admitted (E::admit) and queued. For E's own message types that turn
+  // into a Call.
+  static void receive(S* self, Call call) {
+    auto& st = self->state;
+    switch (st.phase) {
+      case Phase::kBroken:
+        E::fail(call, st.broken);
+        return;
+      case Phase::kRecovering:
+        st.parked.push_back(std::move(call));
+        return;
+      case Phase::kReady:
+        if (!E::admit(self, call)) st.queue.push_back(std::move(call));
+        pump(self);
+        return;
+    }
   }
 
   // Decides queued calls in order, appending each that produces events without waiting for
@@ -288,22 +300,6 @@ class Shell {
     if (!queued) {
       st.phase = Phase::kBroken;
       st.broken = unavailable(std::string("too many ") + E::kKind + "s recovering at once; retry");
-    }
-  }
-
-  static void receive(S* self, Call call) {
-    auto& st = self->state;
-    switch (st.phase) {
-      case Phase::kBroken:
-        E::fail(call, st.broken);
-        return;
-      case Phase::kRecovering:
-        st.parked.push_back(std::move(call));
-        return;
-      case Phase::kReady:
-        if (!E::admit(self, call)) st.queue.push_back(std::move(call));
-        pump(self);
-        return;
     }
   }
 

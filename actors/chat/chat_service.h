@@ -162,17 +162,27 @@ class ChatService {
   // The identity behind a session token; kUnauthenticated if unknown, expired or ended.
   virtual void authenticate(const std::string& token, Callback<Identity> done) = 0;
   virtual void logout(const std::string& token, Callback<Ack> done) = 0;
-  // Verifies `old_password` (throttled like a login; a wrong one is a failed login); every
-  // other session of the user ends, the one in `token` stays.
+  // Verifies `old_password` (throttled like a login; a wrong one is kPermissionDenied,
+  // recorded as a failed login); every other session of the user ends, the one in `token`
+  // stays. kUnauthenticated when the session is not live.
   virtual void change_password(const std::string& token, const std::string& old_password,
                                const std::string& new_password, const Caller& caller,
                                Callback<Ack> done) = 0;
-  // The caller has proven the session and the password, except over the "legacy" channel,
-  // where the user model allows only a first question for a user registered over legacy
-  // and never for an operator (kPermissionDenied, one message whatever the reason).
+  // Over the "legacy" channel (no session, no password) the user model allows only a first
+  // question for a user registered over legacy and never for an operator (kPermissionDenied,
+  // one message whatever the reason). Elsewhere the caller is trusted to be the user.
   virtual void set_security_question(const std::string& user, const std::string& question,
                                      const std::string& answer, const Caller& caller,
                                      Callback<Ack> done) = 0;
+  // The user of the session in `token` sets their question, proving the current `password`
+  // (the question opens a password reset, so a stolen session alone must not set one).
+  // Throttled like a login; kUnauthenticated when the session is not live,
+  // kPermissionDenied (user_model.h kWrongCurrentPassword) for a wrong password, which is
+  // recorded as a failed login. No session is started or ended. Question and answer are
+  // checked before any hash: kInvalidArgument, kTooLarge.
+  virtual void set_own_security_question(const std::string& token, const std::string& password,
+                                         const std::string& question, const std::string& answer,
+                                         const Caller& caller, Callback<Ack> done) = 0;
   // kNotFound with one message when the user is unknown or has no question.
   virtual void security_question(const std::string& user, Callback<std::string> done) = 0;
   // Throttled like a login. kUnauthenticated with one message (user_model.h kBadAnswer) and

@@ -92,6 +92,12 @@ Result<MessageView> find_message(const room::State& s, uint64_t id, const std::s
 
 Status check_room_name(const std::string& room) { return validate_id(room, "room name"); }
 
+// A guess that failed: counts against the throttle like a wrong login password.
+bool wrong_current_password(const Status& status) {
+  return status.code() == Code::kPermissionDenied &&
+         status.message() == user::kWrongCurrentPassword;
+}
+
 // The normalised answer, or why it cannot be one.
 Result<std::string> normalised_answer(const std::string& answer) {
   if (answer.size() > user::kMaxAnswerBytes)
@@ -321,7 +327,7 @@ Callback<T> ChatSystem::report_to_throttle(const std::string& account, const Cal
           done = std::move(done)](Result<T> r) {
     if (r.is_ok())
       throttle->succeeded(account, source);
-    else if (r.status().code() == Code::kUnauthenticated)
+    else if (r.status().code() == Code::kUnauthenticated || wrong_current_password(r.status()))
       throttle->failed(account, source, clock());
     done(std::move(r));
   };
@@ -421,6 +427,24 @@ void ChatSystem::set_security_question(const std::string& user, const std::strin
   // The channel goes into the cause: the user model decides what "legacy" may do.
   call_user(user, {user::SetQuestionOp{question, std::move(*normal)},
                    user_cause(user, caller.channel), ack(std::move(done))});
+}
+
+void ChatSystem::set_own_security_question(const std::string& token, const std::string& password,
+                                           const std::string& question, const std::string& answer,
+                                           const Caller& caller, Callback<Ack> done) {
+  auto name = user::token_user(token);
+  if (token.size() > kMaxTokenBytes || !user::validate_user_name(name).is_ok())
+    return done(bad_session());
+  if (auto s = user::validate_question(question); !s.is_ok()) return done(s);
+  auto normal = normalised_answer(answer);
+  if (!normal) return done(normal.status());
+  if (password.size() > user::kMaxPasswordBytes)
+    return done(too_large("a password must be at most " + std::to_string(user::kMaxPasswordBytes) +
+                          " bytes"));
+  if (auto s = admit(name, caller); !s.is_ok()) return done(s);
+  done = report_to_throttle(name, caller, std::move(done));
+  call_user(name, {user::SetQuestionOp{question, std::move(*normal), sha256(token), password},
+                   user_cause(name, caller.channel), ack(std::move(done))});
 }
 
 void ChatSystem::security_question(const std::string& user, Callback<std::string> done) {

@@ -101,6 +101,9 @@ class ChatSystem final : public ChatService {
   void set_security_question(const std::string& user, const std::string& question,
                              const std::string& answer, const Caller& caller,
                              Callback<Ack> done) override;
+  void set_own_security_question(const std::string& token, const std::string& password,
+                                 const std::string& question, const std::string& answer,
+                                 const Caller& caller, Callback<Ack> done) override;
   void security_question(const std::string& user, Callback<std::string> done) override;
   void reset_password(const std::string& user, const std::string& answer,
                       const std::string& new_password, const Caller& caller,

@@ -1,19 +1,19 @@
-// The CAF shell of one chat user (stream user/<name>): recover (snapshot + tail, on the
-// blocking pool) before the first command; then for each command hash or verify off-thread
-// (PasswordHasher), decide -> append with the expected version -> apply -> reply -> maybe
-// snapshot. One append in flight at a time; reads (authenticate, get) are answered at once
-// from the durable state. A failed append ends the actor: every call it holds is answered
-// kUnavailable and the directory spawns a fresh one on the next message, which recovers the
-// truth from the log.
+// The actor of one chat user (stream user/<name>), run by the entity shell
+// (actors/entity_shell.h): recovered before its first call, appends pipelined, each call
+// answered in order once it and everything before it is durable. Every business rule is the
+// user model's (user_model.h decide() and verdict()); this actor adds the hashing stage: a
+// call that needs a password or answer hashed or verified goes to the PasswordHasher's
+// threads first and is decided when that is done, so hashing never holds the queue. A
+// verification is only used if the hash it checked is still the user's; otherwise it is
+// done again.
 //
-// One exception to "answer once durable": a wrong password or security answer is answered as
-// soon as it is verified, while its UserLoginFailed (an audit record that changes no decision)
-// is still being appended, so that it takes as long as an unknown user's answer, which
-// writes nothing.
+// One exception to "answer once durable": a wrong password at login or a wrong security
+// answer at a reset is answered as soon as it is decided, while its UserLoginFailed (an
+// audit record that changes no decision) is still being appended, so that it takes as long
+// as an unknown user's answer, which writes nothing.
 //
-// Hashing does not hold the queue: while one login's password is verified, other calls for
-// the user go on. A verification is only used if the hash it checked is still the user's
-// when the outcome comes back; otherwise it is done again.
+// A failed append ends the actor: every call it holds is answered and the directory spawns a
+// fresh one on the next message, which recovers the truth from the log.
 #pragma once
 
 #include <atomic>
@@ -60,16 +60,21 @@ struct AuthenticateOp {
 struct LogoutOp {
   std::string session_sha256;
 };
+// A wrong old password: kPermissionDenied (recorded as a failed login).
 struct ChangePasswordOp {
   std::string session_sha256;  // the caller's session: must be valid, is kept
   std::string old_password;
   std::string new_password;  // passed validate_password()
 };
 // Over the legacy topics (the call's cause has channel kLegacyChannel) the model allows
-// only a first question for a user registered there (may_set_question()).
+// only a first question for a user registered there (may_set_question()). Otherwise the
+// user proves a live session and the current password (a wrong one: kPermissionDenied,
+// recorded as a failed login; no session is started or ended).
 struct SetQuestionOp {
-  std::string question;  // passed validate_question()
-  std::string answer;    // normalised, non-empty
+  std::string question;             // passed validate_question()
+  std::string answer;               // normalised, non-empty
+  std::string session_sha256 = {};  // empty: legacy or operator, no password checked
+  std::string password = {};        // the current password, with session_sha256
 };
 struct ResetOp {
   std::string answer;        // normalised

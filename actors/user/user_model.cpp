@@ -52,9 +52,7 @@ Envelope login_failed(std::string_view reason) {
 
 Result<Events> decide_register(const State& state, const Register& c) {
   GH_RETURN_IF_ERROR(validate_user_name(state.name));
-  if (state.erased)
-    return failed_precondition("the user name " + state.name + " was erased and cannot be reused");
-  if (state.registered) return already_exists("user " + state.name + " is registered");
+  GH_RETURN_IF_ERROR(may_register(state));
   GH_RETURN_IF_ERROR(validate_hash(c.password_hash, "password hash"));
   Envelope e;
   e.mutable_user_registered()->set_password_hash(c.password_hash);
@@ -88,9 +86,11 @@ const Session* find_session(const State& state, std::string_view sha256) {
   return found;
 }
 
-Result<Events> decide_logout(const State& state, const Logout& c) {
+Status bad_session() { return unauthenticated(std::string(kBadSession)); }
+
+Result<Events> decide_logout(const State& state, const Logout& c, int64_t now_ms) {
   if (!state.active()) return not_active(state);
-  if (!find_session(state, c.session_sha256)) return Events{};
+  if (!session_valid(state, c.session_sha256, now_ms)) return bad_session();
   Envelope e;
   e.mutable_user_logged_out()->set_session_sha256(c.session_sha256);
   return one(std::move(e));
@@ -98,6 +98,10 @@ Result<Events> decide_logout(const State& state, const Logout& c) {
 
 Result<Events> decide_change(const State& state, const ChangePassword& c, int64_t now_ms) {
   if (!state.active()) return not_active(state);
+  if (c.by_session) {
+    if (!session_valid(state, c.keep_session_sha256, now_ms)) return bad_session();
+    if (!c.password_ok) return one(login_failed(kReasonPassword));
+  }
   GH_RETURN_IF_ERROR(validate_hash(c.new_hash, "password hash"));
   Envelope e;
   auto* body = e.mutable_user_password_changed();
@@ -108,8 +112,12 @@ Result<Events> decide_change(const State& state, const ChangePassword& c, int64_
   return one(std::move(e));
 }
 
-Result<Events> decide_question(const State& state, const SetSecurityQuestion& c) {
+Result<Events> decide_question(const State& state, const SetSecurityQuestion& c, int64_t now_ms) {
   GH_RETURN_IF_ERROR(may_set_question(state, c.via_legacy));
+  if (!c.via_legacy && !c.session_sha256.empty()) {
+    if (!session_valid(state, c.session_sha256, now_ms)) return bad_session();
+    if (!c.password_ok) return one(login_failed(kReasonPassword));
+  }
   GH_RETURN_IF_ERROR(validate_question(c.question));
   GH_RETURN_IF_ERROR(validate_hash(c.answer_hash, "answer hash"));
   Envelope e;
@@ -208,11 +216,11 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
           GH_RETURN_IF_ERROR(check_login(state));
           return one(login_failed(kReasonPassword));
         } else if constexpr (std::is_same_v<T, Logout>) {
-          return decide_logout(state, c);
+          return decide_logout(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, ChangePassword>) {
           return decide_change(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, SetSecurityQuestion>) {
-          return decide_question(state, c);
+          return decide_question(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, ResetPassword>) {
           return decide_reset(state, c);
         } else if constexpr (std::is_same_v<T, GrantRole>) {
@@ -288,6 +296,26 @@ State replay(std::string_view name, const std::vector<Envelope>& events) {
   state.name = std::string(name);
   for (const auto& e : events) apply(state, e);
   return state;
+}
+
+Status verdict(const Command& command) {
+  if (std::holds_alternative<LoginFailed>(command))
+    return unauthenticated(std::string(kBadCredentials));
+  if (const auto* c = std::get_if<ResetPassword>(&command); c && !c->answer_ok)
+    return unauthenticated(std::string(kBadAnswer));
+  if (const auto* c = std::get_if<ChangePassword>(&command); c && c->by_session && !c->password_ok)
+    return permission_denied(std::string(kWrongCurrentPassword));
+  if (const auto* c = std::get_if<SetSecurityQuestion>(&command);
+      c && !c->via_legacy && !c->session_sha256.empty() && !c->password_ok)
+    return permission_denied(std::string(kWrongCurrentPassword));
+  return Status::ok();
+}
+
+Status may_register(const State& state) {
+  if (state.erased)
+    return failed_precondition("the user name " + state.name + " was erased and cannot be reused");
+  if (state.registered) return already_exists("user " + state.name + " is registered");
+  return Status::ok();
 }
 
 Status may_set_question(const State& state, bool via_legacy) {

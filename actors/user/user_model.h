@@ -48,6 +48,10 @@ inline constexpr std::string_view kLegacyQuestionRefused =
     "a security question can be set here only once, for a user registered on these topics";
 // Cause.channel of the legacy (seed) protocol: users registered with it are legacy users.
 inline constexpr std::string_view kLegacyChannel = "legacy";
+// The one answer to a session that is unknown, expired or ended.
+inline constexpr std::string_view kBadSession = "unknown, expired or ended session";
+// The answer to a change (password, security question) whose current password is wrong.
+inline constexpr std::string_view kWrongCurrentPassword = "the current password is wrong";
 inline constexpr std::string_view kReasonPassword = "password";
 inline constexpr std::string_view kReasonSecurityAnswer = "security_answer";
 
@@ -107,18 +111,27 @@ struct LoginFailed {};
 struct Logout {
   std::string session_sha256;
 };
-// The actor verified the current password first (a wrong one is a LoginFailed). Every
-// session but `keep_session_sha256` ends, so a stolen session dies with the old password
-// while the person who changed it stays logged in. Empty: every session ends.
+// Every session but `keep_session_sha256` ends, so a stolen session dies with the old
+// password while the person who changed it stays logged in. Empty: every session ends.
+// `by_session` (the user's own change): `keep_session_sha256` must be a live session and
+// `password_ok` says whether the current password verified; a wrong one is recorded as a
+// failed login and answered kPermissionDenied (verdict()).
 struct ChangePassword {
   std::string new_hash;
   std::string keep_session_sha256;
+  bool by_session = false;
+  bool password_ok = true;
 };
 struct SetSecurityQuestion {
   std::string question;     // passes validate_question()
   std::string answer_hash;  // of normalise_answer(answer)
   // Asked over the legacy topics (no session, no password): see may_set_question().
   bool via_legacy = false;
+  // Asked by the user with a session and the current password (not via_legacy):
+  // `session_sha256` must be live and `password_ok` true; a wrong password is recorded as a
+  // failed login and answered kPermissionDenied (verdict()). Empty session: an operator.
+  std::string session_sha256 = {};
+  bool password_ok = true;
 };
 // The actor verified the answer off-thread (a dummy verification when the user is unknown
 // or has no question): `answer_ok` is the outcome. A wrong answer is recorded as a failed
@@ -151,9 +164,23 @@ using Command = std::variant<Register, LoginSucceeded, LoginFailed, Logout, Chan
 //   wrong answer;
 // - kPermissionDenied (message kLegacyQuestionRefused): SetSecurityQuestion via_legacy
 //   refused by may_set_question();
+// - kUnauthenticated (message kBadSession): Logout of a session that is not live;
+//   ChangePassword by_session or SetSecurityQuestion with a session that is not live;
 // - kNotFound: any other command for a user that is not active.
+// Some commands are refused *and* recorded (a wrong password or answer writes
+// UserLoginFailed): decide() returns the events, verdict() the answer.
 Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms,
                                      const UserPolicy& policy = {});
+
+// The answer to `command` once the events decide() gave for it are durable: OK, or the
+// refusal those events record -- kUnauthenticated kBadCredentials (LoginFailed),
+// kUnauthenticated kBadAnswer (ResetPassword with a wrong answer), kPermissionDenied
+// kWrongCurrentPassword (ChangePassword or SetSecurityQuestion with a wrong password).
+Status verdict(const Command& command);
+
+// Whether `name` may be registered now: kFailedPrecondition for an erased name,
+// kAlreadyExists for a registered one. The actor asks before hashing; decide() again.
+Status may_register(const State& state);
 
 // Folds one stored event into `state`. Total: an event that does not concern users is
 // ignored; never fails on replay.

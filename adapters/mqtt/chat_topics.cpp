@@ -424,17 +424,8 @@ void ChatTopics::run_with_session(ChatOp op, const json& request, const std::str
       if (!old_password) return bad(old_password.status());
       auto new_password = string_field(request, "new_password");
       if (!new_password) return bad(new_password.status());
-      // The session is fine (authenticate said so): a kUnauthenticated now is the old
-      // password, and must not tell the client to drop its session.
       return service_.change_password(token, *old_password, *new_password, caller(reply),
-                                      [this, reply](Result<chat::Ack> ack) {
-                                        if (ack) return send_ok(reply, json::object());
-                                        Status s = ack.status();
-                                        if (s.code() == Code::kUnauthenticated) {
-                                          s = permission_denied("the current password is wrong");
-                                        }
-                                        send_error(reply, ChatRejection::kServiceRejected, s);
-                                      });
+                                      answer<chat::Ack>(reply, empty_reply));
     }
 
     case ChatOp::kSetSecurityQuestion: {
@@ -444,36 +435,9 @@ void ChatTopics::run_with_session(ChatOp op, const json& request, const std::str
       if (!answer_text) return bad(answer_text.status());
       auto password = string_field(request, "password");
       if (!password) return bad(password.status());
-      // The service's own checks first: a question it would refuse must not cost a login
-      // (nor write its events).
-      Status valid = user::validate_question(*question);
-      if (valid.is_ok() && answer_text->size() > user::kMaxAnswerBytes) {
-        valid = too_large("a security answer must be at most " +
-                          std::to_string(user::kMaxAnswerBytes) + " bytes");
-      }
-      if (valid.is_ok() &&
-          (!user::is_valid_utf8(*answer_text) || user::normalise_answer(*answer_text).empty())) {
-        valid = invalid_argument("a security answer must be non-empty UTF-8 text");
-      }
-      if (!valid.is_ok()) return bad(valid);
-      // The question opens a password reset: a stolen session alone must not be able to set
-      // one. The service has no "verify password", so a login checks it (throttled; a wrong
-      // one is a failed login, as it should be) and its session is ended at once.
-      return service_.login(
-          who.user, *password, caller(reply),
-          [this, reply, user = who.user, question = *question,
-           answer_text = *answer_text](Result<chat::LoginResult> check) {
-            if (!check) {
-              Status s = check.status();
-              if (s.code() == Code::kUnauthenticated)
-                s = permission_denied("the password is wrong");
-              return send_error(reply, ChatRejection::kServiceRejected, s);
-            }
-            service_.logout(check->token, [](Result<chat::Ack>) {});
-            service_.set_security_question(
-                user, question, answer_text, caller(reply),
-                answer<chat::Ack>(reply, [](const chat::Ack&) { return json::object(); }));
-          });
+      return service_.set_own_security_question(token, *password, *question, *answer_text,
+                                                caller(reply),
+                                                answer<chat::Ack>(reply, empty_reply));
     }
 
     case ChatOp::kWhoami:

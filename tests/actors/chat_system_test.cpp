@@ -159,6 +159,12 @@ class ChatSystemTest : public ::testing::Test {
     return wait<Ack>(
         [&](auto done) { chat_->set_security_question(user, question, answer, caller, done); });
   }
+  Result<Ack> set_own_question(const std::string& token, const std::string& password,
+                               const std::string& question, const std::string& answer) {
+    return wait<Ack>([&](auto done) {
+      chat_->set_own_security_question(token, password, question, answer, kHome, done);
+    });
+  }
   Result<std::string> question(const std::string& user) {
     return wait<std::string>([&](auto done) { chat_->security_question(user, done); });
   }
@@ -468,7 +474,8 @@ TEST_F(ChatSystemTest, ChangePasswordEndsOtherSessions) {
   ASSERT_TRUE(mine.is_ok() && other.is_ok());
 
   auto wrong = change_password(mine->token, "not the password", "battery staple");
-  EXPECT_EQ(wrong.status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(wrong.status(), permission_denied(std::string(user::kWrongCurrentPassword)))
+      << "the session is fine: the service says the password is wrong, not the session";
   EXPECT_EQ(failures_logged("alice"), 1u) << "a wrong old password is a failed login";
   EXPECT_EQ(change_password(mine->token, "correct horse", "short").status().code(),
             Code::kInvalidArgument);
@@ -515,6 +522,41 @@ TEST_F(ChatSystemTest, SecurityQuestionAndReset) {
       << "a reset ends every session";
   EXPECT_EQ(login("alice", "correct horse").status().code(), Code::kUnauthenticated);
   EXPECT_TRUE(login("alice", "battery staple").is_ok());
+}
+
+// The user sets their own question with the session and the current password: the
+// password is verified inside the service, which neither logs the user in nor out.
+TEST_F(ChatSystemTest, OwnQuestionVerifiesThePasswordWithoutALoginOrLogout) {
+  ASSERT_TRUE(register_user("alice", "correct horse").is_ok());
+  auto session = login("alice", "correct horse");
+  ASSERT_TRUE(session.is_ok());
+  const size_t before = events("user/alice").size();
+
+  EXPECT_EQ(set_own_question(session->token, "not the password", "Pet?", "rex").status(),
+            permission_denied(std::string(user::kWrongCurrentPassword)));
+  EXPECT_EQ(failures_logged("alice"), 1u) << "a wrong password is a failed login";
+  EXPECT_EQ(set_own_question("alice." + std::string(64, '0'), "correct horse", "Pet?", "rex")
+                .status()
+                .code(),
+            Code::kUnauthenticated);
+  EXPECT_EQ(set_own_question(session->token, "correct horse", "", "rex").status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(set_own_question(session->token, "correct horse", "Pet?", "  ").status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(question("alice").status().code(), Code::kNotFound) << "nothing refused is set";
+
+  ASSERT_TRUE(set_own_question(session->token, "correct horse", "First pet?", "Rex").is_ok());
+  EXPECT_EQ(*question("alice"), "First pet?");
+  EXPECT_TRUE(authenticate(session->token).is_ok()) << "the session goes on";
+  auto log = events("user/alice");
+  size_t logins = 0, logouts = 0;
+  for (size_t i = before; i < log.size(); ++i) {
+    logins += log[i].has_user_logged_in();
+    logouts += log[i].has_user_logged_out();
+  }
+  EXPECT_EQ(logins, 0u) << "verifying the password is not a login";
+  EXPECT_EQ(logouts, 0u);
+  EXPECT_TRUE(reset("alice", "rex", "battery staple").is_ok());
 }
 
 TEST_F(ChatSystemTest, WrongAnswersBackOffLikeWrongPasswords) {
