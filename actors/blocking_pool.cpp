@@ -25,6 +25,21 @@ bool BlockingPool::submit(std::function<void()> task) {
   return true;
 }
 
+size_t BlockingPool::run_queued() {
+  size_t ran = 0;
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return ran;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+    ++ran;
+  }
+}
+
 void BlockingPool::run() {
   for (;;) {
     std::function<void()> task;

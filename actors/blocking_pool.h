@@ -23,6 +23,10 @@ class BlockingPool {
   // Queues `task`; false when the queue is full or the pool is stopping.
   bool submit(std::function<void()> task);
 
+  // Runs the queued tasks on the calling thread, in order, including any they queue;
+  // returns how many ran. For a pool of 0 threads in deterministic tests.
+  size_t run_queued();
+
  private:
   void run();
   std::mutex mutex_;
