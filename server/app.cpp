@@ -329,7 +329,7 @@ void App::Parts::start_devices() {
   options.pictures.max_per_minute = config->max_pictures_per_minute;
   device_effects = std::make_unique<http::DeviceEffectsTee>(device_topics.get());
   devices = std::make_unique<device::DeviceSystem>(
-      *system, *journal, device::snapshot_storage(*journal, *snapshots, now_ms),
+      *system, *journal, device::snapshot_storage(*journal, *snapshots, unix_now_ms),
       device_effects.get(), options);
   device_topics->set_service(devices.get());
 }

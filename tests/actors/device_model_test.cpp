@@ -7,6 +7,7 @@
 
 #include "actors/device/device_audit.h"
 #include "actors/device/device_snapshot.h"
+#include "tests/snapshot_property.h"
 
 namespace gh::device {
 namespace {
@@ -397,19 +398,12 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
     }
   }
   ASSERT_GT(history_.size(), 200u);
-  const auto full = replay("door1", history_);
-  for (size_t cut = 0; cut <= history_.size(); cut += 37) {
-    std::vector<Envelope> head(history_.begin(), history_.begin() + cut);
-    auto snapshot = to_snapshot(replay("door1", head), kNow);
-    snapshots::Snapshot decoded;
-    ASSERT_TRUE(decoded.ParseFromString(snapshot.SerializeAsString()));
-    auto restored = from_snapshot(decoded);
-    ASSERT_TRUE(restored) << "cut " << cut;
-    for (size_t i = cut; i < history_.size(); ++i) apply(*restored, history_[i]);
-    EXPECT_EQ(to_snapshot(*restored, kNow).SerializeAsString(),
-              to_snapshot(full, kNow).SerializeAsString())
-        << "cut " << cut;
-  }
+  property::SnapshotCodec<State> codec{
+      [](const std::vector<Envelope>& events) { return replay("door1", events); },
+      [](const State& s) { return to_snapshot(s, kNow); },
+      [](const snapshots::Snapshot& s) { return from_snapshot(s); },
+      [](State& s, const Envelope& e) { apply(s, e); }};
+  property::expect_snapshot_plus_tail_equals_replay(codec, history_, state_, 37);
 }
 
 TEST(DeviceSnapshot, InconsistentSnapshotIsRejected) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "actors/room/room_snapshot.h"
+#include "tests/snapshot_property.h"
 
 namespace gh::room {
 namespace {
@@ -375,27 +376,12 @@ TEST_F(RoomGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   for (const auto& e : history_) kinds.insert(e.event_case());
   EXPECT_EQ(kinds.size(), 9u) << "the history holds every kind of event";
   ASSERT_EQ(state_.messages.size(), kWindow);
-  for (const auto& e : history_) {
-    Envelope decoded;
-    ASSERT_TRUE(decoded.ParseFromString(e.SerializeAsString()));
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(decoded, e))
-        << e.ShortDebugString();
-  }
-  const auto full = replay("kitchen", history_, kWindow);
-  EXPECT_EQ(to_snapshot(full, kNow).SerializeAsString(),
-            to_snapshot(state_, kNow).SerializeAsString());
-  for (size_t cut = 0; cut <= history_.size(); cut += 29) {
-    std::vector<Envelope> head(history_.begin(), history_.begin() + cut);
-    auto snapshot = to_snapshot(replay("kitchen", head, kWindow), kNow);
-    snapshots::Snapshot decoded;
-    ASSERT_TRUE(decoded.ParseFromString(snapshot.SerializeAsString()));
-    auto restored = from_snapshot(decoded, kWindow);
-    ASSERT_TRUE(restored) << "cut " << cut;
-    for (size_t i = cut; i < history_.size(); ++i) apply(*restored, history_[i]);
-    EXPECT_EQ(to_snapshot(*restored, kNow).SerializeAsString(),
-              to_snapshot(full, kNow).SerializeAsString())
-        << "cut " << cut;
-  }
+  property::SnapshotCodec<State> codec{
+      [&](const std::vector<Envelope>& events) { return replay("kitchen", events, kWindow); },
+      [](const State& s) { return to_snapshot(s, kNow); },
+      [&](const snapshots::Snapshot& s) { return from_snapshot(s, kWindow); },
+      [](State& s, const Envelope& e) { apply(s, e); }};
+  property::expect_snapshot_plus_tail_equals_replay(codec, history_, state_, 29);
 }
 
 TEST_F(RoomGiven, ASnapshotIsCutToASmallerWindow) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "actors/user/user_snapshot.h"
+#include "tests/snapshot_property.h"
 
 namespace gh::user {
 namespace {
@@ -416,27 +417,12 @@ TEST_F(UserGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   std::set<int> kinds;
   for (const auto& e : history_) kinds.insert(e.event_case());
   EXPECT_EQ(kinds.size(), 10u) << "the history holds every kind of event";
-  for (const auto& e : history_) {
-    Envelope decoded;
-    ASSERT_TRUE(decoded.ParseFromString(e.SerializeAsString()));
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(decoded, e))
-        << e.ShortDebugString();
-  }
-  const auto full = replay("alice", history_);
-  EXPECT_EQ(to_snapshot(full, kNow).SerializeAsString(),
-            to_snapshot(state_, kNow).SerializeAsString());
-  for (size_t cut = 0; cut <= history_.size(); cut += 23) {
-    std::vector<Envelope> head(history_.begin(), history_.begin() + cut);
-    auto snapshot = to_snapshot(replay("alice", head), kNow);
-    snapshots::Snapshot decoded;
-    ASSERT_TRUE(decoded.ParseFromString(snapshot.SerializeAsString()));
-    auto restored = from_snapshot(decoded);
-    ASSERT_TRUE(restored) << "cut " << cut;
-    for (size_t i = cut; i < history_.size(); ++i) apply(*restored, history_[i]);
-    EXPECT_EQ(to_snapshot(*restored, kNow).SerializeAsString(),
-              to_snapshot(full, kNow).SerializeAsString())
-        << "cut " << cut;
-  }
+  property::SnapshotCodec<State> codec{
+      [](const std::vector<Envelope>& events) { return replay("alice", events); },
+      [](const State& s) { return to_snapshot(s, kNow); },
+      [](const snapshots::Snapshot& s) { return from_snapshot(s); },
+      [](State& s, const Envelope& e) { apply(s, e); }};
+  property::expect_snapshot_plus_tail_equals_replay(codec, history_, state_, 23);
 }
 
 TEST(UserSnapshot, InconsistentSnapshotIsRejected) {
