@@ -31,8 +31,10 @@
 #include "adapters/mqtt/provision_topics.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "server/admin_socket.h"
 #include "server/secret_file.h"
 #include "snapshots/snapshot_store.h"
+#include "tools/ctl/admin_wire.h"
 
 namespace gh::server {
 namespace {
@@ -143,6 +145,9 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::ActionTable> action_table;  // null unless `legacy` is on
   std::unique_ptr<mqtt_adapter::RemoteInstall> remote_install;
   std::unique_ptr<http::HttpAdapter> http;
+  // gatehousectl's way in (<store>/admin.sock); published to the journal's observer once up.
+  std::unique_ptr<AdminSocket> admin;
+  std::atomic<AdminSocket*> admin_feed{nullptr};
   bool stopped = false;
 
   Status open_store();
@@ -154,6 +159,8 @@ struct App::Parts {
   Status start_chat();
   Status start_actions();
   Status start_http();
+  Status start_admin();
+  void follow_durable(const events::Envelope& e);
   http::MetricsSources metrics();
 };
 
@@ -238,6 +245,7 @@ Status App::Parts::load_identities() {
   GH_RETURN_IF_ERROR(step("reading the identities from the log",
                           mqtt_adapter::load_identities(*journal, *identities)));
   journal->set_durable_observer([this](const events::Envelope& e) {
+    follow_durable(e);
     std::vector<mqtt_adapter::IdentityChange> changes;
     {
       std::lock_guard lock(identities_mu);
@@ -251,6 +259,42 @@ Status App::Parts::load_identities() {
       }
     }
   });
+  return Status::ok();
+}
+
+// What the server keeps in memory follows each durable event before its append is answered,
+// so an operator's change counts from the very next request: API tokens for HTTP (the
+// broker's identities follow in load_identities), and the actors of streams an operator's
+// verb wrote outside them (they recover from the log on their next call).
+void App::Parts::follow_durable(const events::Envelope& e) {
+  if (e.stream() == tokens::kStream) {
+    if (e.has_api_token_created())
+      (void)api_tokens.add(e.api_token_created().name(), e.api_token_created().sha256());
+    if (e.has_api_token_revoked()) api_tokens.revoke(e.api_token_revoked().name());
+  }
+  if (e.cause().channel() == ctl::kAdminChannel) {
+    const auto& stream = e.stream();
+    const auto slash = stream.find('/');
+    const auto kind = stream.substr(0, slash), id = stream.substr(slash + 1);
+    if (kind == "user" && chat) chat->forget_user(id);
+    if (kind == "room" && chat) chat->forget_room(id);
+    if (kind == "device" && devices) devices->forget(id);
+  }
+  if (auto* feed = admin_feed.load()) feed->on_durable(e);
+}
+
+Status App::Parts::start_admin() {
+  ctl::LiveServer live;
+  live.database = database.get();
+  live.journal = journal.get();
+  live.snapshots = snapshots.get();
+  live.credentials = credentials.get();
+  live.actions = actions.get();
+  auto started = AdminSocket::start(ctl::admin_socket_path(config->store_path), std::move(live));
+  if (!started) return step("opening the admin socket", started.status());
+  admin = std::move(*started);
+  admin_feed = admin.get();
+  info.admin_socket = ctl::admin_socket_path(info.store_path);
   return Status::ok();
 }
 
@@ -532,6 +576,7 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   GH_RETURN_IF_ERROR(p.start_chat());
   GH_RETURN_IF_ERROR(p.start_actions());
   GH_RETURN_IF_ERROR(p.start_http());
+  GH_RETURN_IF_ERROR(p.start_admin());
   // Devices are reachable (service set) before the connection subscribes: no message from
   // the broker finds the adapter without a service.
   GH_RETURN_IF_ERROR(step("connecting to the broker", p.connection->start()));
@@ -551,6 +596,8 @@ void App::stop() {
   auto& p = *parts_;
   if (p.stopped) return;
   p.stopped = true;
+  if (p.admin) p.admin->stop();  // no new operator verbs; one in progress finishes
+  p.admin_feed = nullptr;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
   if (p.device_topics) p.device_topics->set_service(nullptr);  // no new device messages
   if (p.action_table) {                                        // nor actions from the table

@@ -362,4 +362,8 @@ void DeviceSystem::prune_pictures(Callback<size_t> done) {
   }
 }
 
+void DeviceSystem::forget(const std::string& id) {
+  if (!stopped_) caf::anon_send(directory_, evict_atom::value, id);
+}
+
 }  // namespace gh::device

@@ -72,6 +72,10 @@ class DeviceSystem final : public DeviceService {
   // picture_sweep_interval.
   void prune_pictures(Callback<size_t> done);
 
+  // Stops device `id`'s actor if it is live: the next call recovers it from the log. For
+  // events written outside the actor (an operator's `device add`). Never blocks.
+  void forget(const std::string& id);
+
   // The blob key a picture is stored under.
   static std::string picture_key(const std::string& picture_id) {
     return device::picture_key(picture_id);
