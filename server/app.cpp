@@ -160,6 +160,7 @@ struct App::Parts {
   Status start_actions();
   Status start_http();
   Status start_admin();
+  void ask_every_door();
   void follow_durable(const events::Envelope& e);
   http::MetricsSources metrics();
 };
@@ -283,6 +284,23 @@ void App::Parts::follow_durable(const events::Envelope& e) {
   if (auto* feed = admin_feed.load()) feed->on_durable(e);
 }
 
+// A new broker session (gatehouse started, or the broker came back): what was known of the
+// doors' presence is history, so every door is `unknown` until heard again, and each
+// registered door is asked for its state. Runs on the connection's callback thread; the
+// reads are of the position-ordered stream list only.
+void App::Parts::ask_every_door() {
+  if (!devices || !device_topics) return;
+  devices->begin_presence_epoch();
+  std::string after;
+  for (;;) {
+    auto page = devices->list(after, 1000);
+    if (!page || page->empty()) return;
+    for (const auto& id : *page) device_topics->ask_state(id);
+    if (page->size() < 1000) return;
+    after = page->back();
+  }
+}
+
 Status App::Parts::start_admin() {
   ctl::LiveServer live;
   live.database = database.get();
@@ -325,6 +343,7 @@ Status App::Parts::start_mqtt() {
   options.password = *secret;
   options.on_connected = [this] {
     if (broker_sync) broker_sync->full_sync();
+    ask_every_door();
   };
   auto created = mqtt_adapter::MqttConnection::create(options);
   if (!created) return step("configuring the MQTT connection", created.status());
@@ -371,6 +390,7 @@ void App::Parts::start_devices() {
   options.auto_register = switch_on(config->auto_register);
   options.command_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
+  options.offline_after = std::chrono::milliseconds(config->offline_after_ms);
   options.max_live_actors = config->max_live_actors;
   options.snapshot_every = config->snapshot_every;
   options.pictures.max_count = config->pictures_per_door;

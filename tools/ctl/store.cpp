@@ -21,10 +21,11 @@ Result<Store> open_store(const std::string& path, OpenMode mode) {
   }
   if (!database) {
     if (mode == OpenMode::kReadWrite && database.status().code() == Code::kUnavailable)
-      return unavailable("the store at " + path +
-                         " is locked by a process that does not answer on its admin socket "
-                         "(admin.sock): this verb writes, stop the server first (read verbs "
-                         "work while it runs; a running gatehouse takes write verbs itself)");
+      return unavailable(
+          "the store at " + path +
+          " is locked by a running gatehouse that does not answer on its admin socket "
+          "(admin.sock): this verb writes, stop the server first (read verbs "
+          "work while it runs)");
     return database.status();
   }
   Store store;
