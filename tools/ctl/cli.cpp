@@ -37,6 +37,7 @@ constexpr const char* kUsage =
     "  streams [PREFIX]                         streams and their last versions\n"
     "  events STREAM [--from N] [--json]        a stream's events from version N\n"
     "  events --all [--from-position P] [--json]  the whole log in position order\n"
+    "  events ... --follow                      then new events as they are made (running server)\n"
     "  state STREAM [--at-version N | --at-time T]  state rebuilt from events\n"
     "  verify                                   check every event, index and snapshot\n"
     "  token list                               active API tokens\n"
@@ -47,7 +48,7 @@ constexpr const char* kUsage =
     "  user show NAME [--at-version N | --at-time T]  a user's state (state user/NAME)\n"
     "  backup DIR                               consistent copy of the store into DIR\n"
     "\n"
-    "write verbs (need gatehouse stopped):\n"
+    "write verbs (run in the running gatehouse, found by --store, or on the stopped store):\n"
     "  snapshot STREAM | --all                  write snapshots from a full replay\n"
     "  token create NAME | revoke NAME          API tokens (secret printed once)\n"
     "  device add ID [--name N] [--type T]      register a door and print its secret once\n"
@@ -91,7 +92,7 @@ const std::map<std::string, std::string>& verb_help() {
       {"snapshot",
        "usage: gatehousectl snapshot STREAM | --all\n"
        "Writes a snapshot of the stream (or of every device, user and room stream) at its\n"
-       "current version, from a full replay. Needs gatehouse stopped. Progress on stderr.\n"},
+       "current version, from a full replay. Progress on stderr.\n"},
       {"backup",
        "usage: gatehousectl backup DIR\n"
        "Copies the store into DIR (which must not exist). With gatehouse stopped this is a\n"
@@ -110,12 +111,13 @@ const std::map<std::string, std::string>& verb_help() {
        "sandbox first and records its SHA-256 and the operator ($USER, or --as). try runs FILE\n"
        "against the recorded inputs of NAME (the newest --limit, default 20) and shows what it\n"
        "would have answered beside what was answered; nothing is carried out or written.\n"
-       "list, show, runs and try work while gatehouse runs; the write verbs need it stopped.\n"},
+       "The write verbs run in the running gatehouse (in effect at once), or on the stopped "
+       "store.\n"},
       {"token",
        "usage: gatehousectl token create NAME | list | revoke NAME\n"
        "API tokens for the HTTP API (stream system/tokens). create prints the secret once;\n"
-       "only its SHA-256 is stored. create and revoke need gatehouse stopped; restart it to\n"
-       "load the change.\n"},
+       "only its SHA-256 is stored. With gatehouse running, create and revoke run in it and take\n"
+       "effect at once (a revoked token is refused on its next request, HTTP and MQTT).\n"},
       {"device",
        "usage: gatehousectl device add ID [--name N] [--type T] [--as OPERATOR]\n"
        "       gatehousectl device rotate ID [--as OPERATOR]\n"
@@ -126,8 +128,9 @@ const std::map<std::string, std::string>& verb_help() {
        "POST /devices) and issues its credential; rotate issues a registered device a new\n"
        "secret (the old one stops working); revoke removes it. add and rotate print the secret\n"
        "once: only its SHA-256 is stored. credentials lists ID issued=TIME by=CAUSE (works\n"
-       "while gatehouse runs); the write verbs need it stopped and record the operator ($USER,\n"
-       "or --as OPERATOR) as their cause.\n"},
+       "while gatehouse runs); the write verbs run in the running gatehouse (or on the stopped\n"
+       "store) and record the operator (the caller's login name, or --as OPERATOR) as their "
+       "cause.\n"},
       {"provisioning-key",
        "usage: gatehousectl provisioning-key create NAME [--as OPERATOR]\n"
        "       gatehousectl provisioning-key revoke NAME [--as OPERATOR]\n"
@@ -136,8 +139,7 @@ const std::map<std::string, std::string>& verb_help() {
        "= its device id and password = the key's text pk.NAME.SECRET, and may only ask for its\n"
        "own credential on PREFIX/provision/NAME/ID (docs/protocol.md). create prints the text\n"
        "once (only SHA-256 of SECRET is stored); revoke stops it for doors not yet provisioned.\n"
-       "list prints NAME created=TIME by=CAUSE (works while gatehouse runs); create and revoke\n"
-       "need it stopped.\n"},
+       "list prints NAME created=TIME by=CAUSE; create and revoke take effect at once.\n"},
       {"users",
        "usage: gatehousectl users [--after NAME] [--limit N]\n"
        "Lists chat users in name order, N per page (default 100, at most 10000), starting\n"
@@ -159,8 +161,9 @@ const std::map<std::string, std::string>& verb_help() {
        "be registered again), then RoomAuthorAnonymised in every room whose events name them\n"
        "(their messages show [erased]). Events are never deleted: docs/operations.md says\n"
        "what erase does and does not remove. erase asks to type the name unless --yes; a\n"
-       "re-run completes an interrupted erase. These write verbs need gatehouse stopped;\n"
-       "each event records the operator ($USER, or --as OPERATOR) as its cause.\n"},
+       "re-run completes an interrupted erase. These write verbs run in the running gatehouse\n"
+       "(sessions end and roles change from the next request) or on the stopped store; each\n"
+       "event records the operator (the caller's login name, or --as OPERATOR) as its cause.\n"},
   };
   return kHelp;
 }
