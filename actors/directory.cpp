@@ -148,6 +148,12 @@ caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
         auto& entry = st.entries.at(*id_it->second);
         if (!entry.stopping) stop_entry(self, entry);
       },
+      [self](evict_atom, const std::string& id) {
+        auto& st = self->state;
+        auto it = st.entries.find(id);
+        if (it != st.entries.end() && !it->second.stopping && it->second.actor)
+          stop_entry(self, it->second);
+      },
       [self](live_atom) { return self->state.live; },
       [self](shutdown_atom) {
         auto& st = self->state;

@@ -12,6 +12,10 @@
 //                          and buffers new messages for that id until the actor is gone.
 // One sweep timer for all entities rather than a receive timeout per actor: 100k live
 // actors would otherwise hold 100k timers (about 180 bytes each in CAF 0.17's clock).
+//   evict_atom, id      -> stops the entity's actor as if it were idle (it finishes its
+//                          queue); the next message for `id` spawns a fresh one that
+//                          recovers from the log. For writes made outside the actor (an
+//                          operator's verb): the actor's state would otherwise be stale.
 //   live_atom           -> the number of live entity actors (size_t).
 //   shutdown_atom       -> stops every entity actor (each finishes its queue), answers
 //                          ok_atom once all are gone, then the directory quits. Messages
@@ -34,6 +38,7 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using live_atom = caf::atom_constant<caf::atom("live")>;
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 
 struct Route {

@@ -33,8 +33,10 @@
 #include "events/clock.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "server/admin_socket.h"
 #include "server/secret_file.h"
 #include "snapshots/snapshot_store.h"
+#include "tools/ctl/admin_wire.h"
 
 namespace gh::server {
 namespace {
@@ -137,6 +139,9 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::ActionTable> action_table;  // null unless `legacy` is on
   std::unique_ptr<mqtt_adapter::RemoteInstall> remote_install;
   std::unique_ptr<http::HttpAdapter> http;
+  // gatehousectl's way in (<store>/admin.sock); published to the journal's observer once up.
+  std::unique_ptr<AdminSocket> admin;
+  std::atomic<AdminSocket*> admin_feed{nullptr};
   bool stopped = false;
 
   Status open_store();
@@ -148,6 +153,9 @@ struct App::Parts {
   Status start_chat();
   Status start_actions();
   Status start_http();
+  Status start_admin();
+  void ask_every_door();
+  void follow_durable(const events::Envelope& e);
   http::MetricsSources metrics();
 };
 
@@ -232,6 +240,7 @@ Status App::Parts::load_identities() {
   GH_RETURN_IF_ERROR(step("reading the identities from the log",
                           mqtt_adapter::load_identities(*journal, *identities)));
   journal->set_durable_observer([this](const events::Envelope& e) {
+    follow_durable(e);
     std::vector<mqtt_adapter::IdentityChange> changes;
     {
       std::lock_guard lock(identities_mu);
@@ -245,6 +254,59 @@ Status App::Parts::load_identities() {
       }
     }
   });
+  return Status::ok();
+}
+
+// What the server keeps in memory follows each durable event before its append is answered,
+// so an operator's change counts from the very next request: API tokens for HTTP (the
+// broker's identities follow in load_identities), and the actors of streams an operator's
+// verb wrote outside them (they recover from the log on their next call).
+void App::Parts::follow_durable(const events::Envelope& e) {
+  if (e.stream() == tokens::kStream) {
+    if (e.has_api_token_created())
+      (void)api_tokens.add(e.api_token_created().name(), e.api_token_created().sha256());
+    if (e.has_api_token_revoked()) api_tokens.revoke(e.api_token_revoked().name());
+  }
+  if (e.cause().channel() == ctl::kAdminChannel) {
+    const auto& stream = e.stream();
+    const auto slash = stream.find('/');
+    const auto kind = stream.substr(0, slash), id = stream.substr(slash + 1);
+    if (kind == "user" && chat) chat->forget_user(id);
+    if (kind == "room" && chat) chat->forget_room(id);
+    if (kind == "device" && devices) devices->forget(id);
+  }
+  if (auto* feed = admin_feed.load()) feed->on_durable(e);
+}
+
+// A new broker session (gatehouse started, or the broker came back): what was known of the
+// doors' presence is history, so every door is `unknown` until heard again, and each
+// registered door is asked for its state. Runs on the connection's callback thread; the
+// reads are of the position-ordered stream list only.
+void App::Parts::ask_every_door() {
+  if (!devices || !device_topics) return;
+  devices->begin_presence_epoch();
+  std::string after;
+  for (;;) {
+    auto page = devices->list(after, 1000);
+    if (!page || page->empty()) return;
+    for (const auto& id : *page) device_topics->ask_state(id);
+    if (page->size() < 1000) return;
+    after = page->back();
+  }
+}
+
+Status App::Parts::start_admin() {
+  ctl::LiveServer live;
+  live.database = database.get();
+  live.journal = journal.get();
+  live.snapshots = snapshots.get();
+  live.credentials = credentials.get();
+  live.actions = actions.get();
+  auto started = AdminSocket::start(ctl::admin_socket_path(config->store_path), std::move(live));
+  if (!started) return step("opening the admin socket", started.status());
+  admin = std::move(*started);
+  admin_feed = admin.get();
+  info.admin_socket = ctl::admin_socket_path(info.store_path);
   return Status::ok();
 }
 
@@ -275,6 +337,7 @@ Status App::Parts::start_mqtt() {
   options.password = *secret;
   options.on_connected = [this] {
     if (broker_sync) broker_sync->full_sync();
+    ask_every_door();
   };
   auto created = mqtt_adapter::MqttConnection::create(options);
   if (!created) return step("configuring the MQTT connection", created.status());
@@ -321,6 +384,7 @@ void App::Parts::start_devices() {
   options.auto_register = switch_on(config->auto_register);
   options.command_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
+  options.offline_after = std::chrono::milliseconds(config->offline_after_ms);
   options.max_live_actors = config->max_live_actors;
   options.snapshot_every = config->snapshot_every;
   options.pictures.max_count = config->pictures_per_door;
@@ -526,6 +590,7 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   GH_RETURN_IF_ERROR(p.start_chat());
   GH_RETURN_IF_ERROR(p.start_actions());
   GH_RETURN_IF_ERROR(p.start_http());
+  GH_RETURN_IF_ERROR(p.start_admin());
   // Devices are reachable (service set) before the connection subscribes: no message from
   // the broker finds the adapter without a service.
   GH_RETURN_IF_ERROR(step("connecting to the broker", p.connection->start()));
@@ -545,6 +610,8 @@ void App::stop() {
   auto& p = *parts_;
   if (p.stopped) return;
   p.stopped = true;
+  if (p.admin) p.admin->stop();  // no new operator verbs; one in progress finishes
+  p.admin_feed = nullptr;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
   if (p.device_topics) p.device_topics->set_service(nullptr);  // no new device messages
   if (p.action_table) {                                        // nor actions from the table

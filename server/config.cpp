@@ -42,6 +42,8 @@ Config::Config() {
   opt_group{custom_options_, "devices"}
       .add(auto_register, "auto-register", "on|off: register unknown devices on their first hello")
       .add(command_timeout_ms, "command-timeout", "ms a sent command waits for confirmation")
+      .add(offline_after_ms, "offline-after",
+           "ms of silence after which a door shows offline (0: only its own word or will)")
       .add(idle_timeout_ms, "idle-timeout", "ms after which an idle device actor is passivated")
       .add(max_live_actors, "max-live", "most device actors kept in memory")
       .add(snapshot_every, "snapshot-every", "events per stream between snapshots (0: never)")

@@ -62,6 +62,7 @@ class Config : public caf::actor_system_config {
   // devices
   std::string auto_register = "on";  // "on" | "off"
   size_t command_timeout_ms = 10000;
+  size_t offline_after_ms = 0;  // a door silent this long shows offline; 0: only its word
   size_t idle_timeout_ms = 60000;
   size_t max_live_actors = 100000;
   size_t snapshot_every = 100;

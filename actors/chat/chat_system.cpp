@@ -630,4 +630,14 @@ void ChatSystem::delete_message(const Identity& who, const std::string& room, ui
                });
 }
 
+void ChatSystem::forget_user(const std::string& name) {
+  if (stopped_) return;
+  caf::anon_send(user_directory_, evict_atom::value, name);
+}
+
+void ChatSystem::forget_room(const std::string& name) {
+  if (stopped_) return;
+  caf::anon_send(room_directory_, evict_atom::value, name);
+}
+
 }  // namespace gh::chat

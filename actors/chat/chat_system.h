@@ -72,6 +72,12 @@ class ChatSystem final : public ChatService {
   // threads and the I/O pool; idempotent. Later calls answer kUnavailable.
   void shutdown();
 
+  // Stops the actor of user `name` (room `name`) if it is live: the next call recovers it
+  // from the log. For events written outside the actors (an operator's role change or
+  // erase), so that an ended session or a revoked role counts from the next request.
+  void forget_user(const std::string& name);
+  void forget_room(const std::string& name);
+
   // The hashing threads, for tests that need to hold them busy.
   PasswordHasher& hasher() { return *hasher_; }
 

@@ -100,7 +100,19 @@ void send_waiting_command(const State& state, std::vector<Envelope>& out) {
     out.push_back(sent(state.pending->id));
 }
 
-Result<std::vector<Envelope>> decide_hello(const State& state, const Hello& hello) {
+// True when hearing from the door now should be recorded (Heard in device_model.h).
+bool is_news(const State& state, const Heard& heard, int64_t now_ms) {
+  return !state.online || state.last_seen_ms < heard.epoch_ms ||
+         (heard.refresh_after_ms > 0 && now_ms - state.last_seen_ms >= heard.refresh_after_ms);
+}
+
+// A door back after being offline, or first heard in this broker session: a command that
+// waited for it (requested while it was offline) goes out.
+bool is_back(const State& state, const Heard& heard) {
+  return !state.online || state.last_seen_ms < heard.epoch_ms;
+}
+
+Result<std::vector<Envelope>> decide_hello(const State& state, const Hello& hello, int64_t now_ms) {
   std::vector<Envelope> out;
   if (!state.registered) {
     if (!hello.auto_register)
@@ -110,17 +122,21 @@ Result<std::vector<Envelope>> decide_hello(const State& state, const Hello& hell
   } else if (auto info = merged(state, hello.info); !same_info(state, info)) {
     out.push_back(info_changed(info));
   }
-  if (!state.online) out.push_back(came_online());
-  send_waiting_command(state, out);
+  if (is_news(state, hello.heard, now_ms)) out.push_back(came_online());
+  if (is_back(state, hello.heard)) send_waiting_command(state, out);
   return out;
 }
 
-Result<std::vector<Envelope>> decide_availability(const State& state, bool online) {
+Result<std::vector<Envelope>> decide_availability(const State& state, const SetAvailability& set,
+                                                  int64_t now_ms) {
   if (!state.registered) return not_registered(state);
   std::vector<Envelope> out;
-  if (online == state.online) return out;
-  out.push_back(online ? came_online() : went_offline());
-  if (online) send_waiting_command(state, out);
+  if (!set.online) {
+    if (state.online) out.push_back(went_offline());
+    return out;
+  }
+  if (is_news(state, set.heard, now_ms)) out.push_back(came_online());
+  if (is_back(state, set.heard)) send_waiting_command(state, out);
   return out;
 }
 
@@ -137,13 +153,14 @@ LockState intermediate_of(LockAction action) {
   return action == events::UNLOCK ? events::UNLOCKING : events::LOCKING;
 }
 
-Result<std::vector<Envelope>> decide_report(const State& state, LockState lock_state) {
+Result<std::vector<Envelope>> decide_report(const State& state, LockState lock_state,
+                                            const Heard& heard, int64_t now_ms) {
   if (!state.registered) return not_registered(state);
   if (lock_state == events::LOCK_STATE_UNKNOWN || !events::LockState_IsValid(lock_state))
     return invalid_argument("unknown lock state");
   std::vector<Envelope> out;
   // A report is a sign of life even when the device skipped its availability message.
-  if (!state.online) out.push_back(came_online());
+  if (is_news(state, heard, now_ms)) out.push_back(came_online());
   if (!explained(state, lock_state))
     out.push_back(unexpected(lock_state, state.desired));
   else if (lock_state != state.reported)
@@ -293,14 +310,14 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
       [&](const auto& c) -> Result<std::vector<Envelope>> {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, Hello>) {
-          return decide_hello(state, c);
+          return decide_hello(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, Provision>) {
           if (state.registered) return already_exists("device " + state.id + " is registered");
           return std::vector<Envelope>{registered(c.info, true)};
         } else if constexpr (std::is_same_v<T, SetAvailability>) {
-          return decide_availability(state, c.online);
+          return decide_availability(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, ReportState>) {
-          return decide_report(state, c.state);
+          return decide_report(state, c.state, c.heard, now_ms);
         } else if constexpr (std::is_same_v<T, RequestLock>) {
           return decide_lock(state, c);
         } else if constexpr (std::is_same_v<T, ExpireCommand>) {
@@ -510,6 +527,26 @@ std::optional<LockAction> parse_action(std::string_view text) {
   if (word == "LOCK") return events::LOCK;
   if (word == "UNLOCK") return events::UNLOCK;
   return std::nullopt;
+}
+
+Presence presence(const State& state, const PresenceRule& rule, int64_t now_ms) {
+  if (state.last_seen_ms == 0 || state.last_seen_ms < rule.epoch_ms) return Presence::kUnknown;
+  if (!state.online) return Presence::kOffline;
+  if (rule.offline_after_ms > 0 && now_ms - state.last_seen_ms > rule.offline_after_ms)
+    return Presence::kOffline;
+  return Presence::kOnline;
+}
+
+std::string_view presence_name(Presence presence) {
+  switch (presence) {
+    case Presence::kOnline:
+      return "online";
+    case Presence::kOffline:
+      return "offline";
+    case Presence::kUnknown:
+      break;
+  }
+  return "unknown";
 }
 
 }  // namespace gh::device

@@ -72,6 +72,17 @@ struct PictureLimits {
   size_t max_per_minute = 6;                       // accepted per door in any 60 s
 };
 
+// What gatehouse can say of a door's connection now (docs/protocol.md "Presence").
+enum class Presence { kUnknown, kOnline, kOffline };
+
+// How presence is judged. A door heard before `epoch_ms` (the start of gatehouse's current
+// broker session: a gatehouse or broker restart, a restore) is kUnknown until heard again;
+// one silent for longer than `offline_after_ms` (0: silence alone never counts) is kOffline.
+struct PresenceRule {
+  int64_t epoch_ms = 0;
+  int64_t offline_after_ms = 0;
+};
+
 struct State {
   std::string id;
   bool registered = false;
@@ -95,6 +106,9 @@ struct State {
   std::vector<int64_t> picture_times;  // times of the last kPictureTimes pictures accepted
   uint64_t version = 0;                // version of the last applied event
   int64_t updated_at_ms = 0;
+  // A view, not history: set by DeviceSystem (presence()) on each state it hands out;
+  // never by apply(), never stored. kUnknown on a state read back from the log.
+  Presence presence = Presence::kUnknown;
 
   static constexpr size_t kRecent = 16;
   static constexpr size_t kPictureTimes = 64;  // bounds PictureLimits::max_per_minute
@@ -107,18 +121,27 @@ struct DeviceInfo {
 };
 
 // ---- commands ----
+// Carried by the commands a door's own messages give: when hearing from the door is news
+// (see decide()).
+struct Heard {
+  int64_t epoch_ms = 0;          // PresenceRule::epoch_ms
+  int64_t refresh_after_ms = 0;  // re-record a silent door's sign of life after this; 0: never
+};
 struct Hello {
   DeviceInfo info;
   bool auto_register = true;  // configuration: register unknown devices on hello
+  Heard heard;
 };
 struct Provision {
   DeviceInfo info;
 };
 struct SetAvailability {
   bool online = false;
+  Heard heard;
 };
 struct ReportState {
   LockState state = events::LOCK_STATE_UNKNOWN;
+  Heard heard;
 };
 struct RequestLock {
   LockAction action = events::LOCK;
@@ -162,6 +185,11 @@ using Command = std::variant<Hello, Provision, SetAvailability, ReportState, Req
 // max_bytes are kept (never the one just seen).
 Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms);
 
+// Hello, SetAvailability{online} and ReportState record DeviceCameOnline (a sign of life,
+// which moves last_seen) when the door is offline, was last heard before heard.epoch_ms, or
+// has been silent for heard.refresh_after_ms or more; a command requested while the door was
+// away is sent when it was offline or last heard before the epoch.
+//
 // Folds one stored event into `state`. Total: an event that does not concern devices is
 // ignored; never fails on replay.
 void apply(State& state, const Envelope& event);
@@ -178,6 +206,12 @@ std::vector<std::string> dropped_pictures(const State& after, const std::vector<
 
 // The blob key of a stored picture: "picture/<id>".
 std::string picture_key(std::string_view picture_id);
+
+// kUnknown when the door was never heard or last heard before rule.epoch_ms; kOffline when it
+// said so (DeviceWentOffline) or has been silent for longer than rule.offline_after_ms (when
+// not 0); kOnline otherwise.
+Presence presence(const State& state, const PresenceRule& rule, int64_t now_ms);
+std::string_view presence_name(Presence presence);  // "unknown", "online", "offline"
 
 // The deadline of the pending command (sent_at + timeout), or nullopt if none is waiting.
 std::optional<int64_t> pending_deadline(const State& state);

@@ -35,6 +35,37 @@ std::string random_id() {
   return out;
 }
 
+namespace {
+
+// Hands each status to `next` with its presence judged by `system` now.
+class PresenceEffects final : public DeviceEffects {
+ public:
+  PresenceEffects(DeviceEffects* next, const DeviceSystem* system, std::function<int64_t()> clock)
+      : next_(next), system_(system), clock_(std::move(clock)) {}
+  void send_command(const std::string& device_id, LockAction action,
+                    const std::string& command_id) override {
+    next_->send_command(device_id, action, command_id);
+  }
+  void publish_status(const State& state) override {
+    State stamped = state;
+    stamped.presence = presence(state, system_->presence_rule(), clock_());
+    next_->publish_status(stamped);
+  }
+  void stranger_alert(const std::string& device_id, const Stranger& stranger) override {
+    next_->stranger_alert(device_id, stranger);
+  }
+  void unexpected_report(const std::string& device_id, const UnexpectedReport& report) override {
+    next_->unexpected_report(device_id, report);
+  }
+
+ private:
+  DeviceEffects* next_;
+  const DeviceSystem* system_;
+  std::function<int64_t()> clock_;
+};
+
+}  // namespace
+
 DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceStorage storage,
                            DeviceEffects* effects, DeviceSystemOptions options)
     : system_(system), journal_(journal), options_(std::move(options)) {
@@ -42,7 +73,10 @@ DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceSt
   pool_ = std::make_unique<BlockingPool>(options_.io_threads, options_.io_queue);
   context_ = std::make_shared<DeviceContext>();
   context_->journal = &journal_;
-  context_->effects = effects;
+  epoch_ms_ = options_.clock();
+  if (effects != nullptr)
+    stamped_effects_ = std::make_unique<PresenceEffects>(effects, this, options_.clock);
+  context_->effects = stamped_effects_.get();
   context_->pool = pool_.get();
   context_->load = std::move(storage.load);
   context_->save_snapshot = std::move(storage.save_snapshot);
@@ -89,7 +123,27 @@ void DeviceSystem::shutdown() {
   pool_.reset();
 }
 
+void DeviceSystem::begin_presence_epoch() { epoch_ms_ = options_.clock(); }
+
+PresenceRule DeviceSystem::presence_rule() const {
+  return {epoch_ms_.load(), options_.offline_after.count()};
+}
+
+Heard DeviceSystem::heard() const {
+  // Half the silence allowed: a door that keeps talking is re-recorded before it would
+  // be judged offline, at most twice per offline_after.
+  return {epoch_ms_.load(), options_.offline_after.count() / 2};
+}
+
+Callback<State> DeviceSystem::stamped(Callback<State> done) const {
+  return [this, done = std::move(done)](Result<State> state) {
+    if (state) state->presence = presence(*state, presence_rule(), options_.clock());
+    done(std::move(state));
+  };
+}
+
 void DeviceSystem::call(const std::string& id, DeviceCall call) {
+  if (call.done) call.done = stamped(std::move(call.done));
   if (auto status = validate_id(id, "device id"); !status.is_ok()) {
     call.done(status);
     return;
@@ -104,7 +158,7 @@ void DeviceSystem::call(const std::string& id, DeviceCall call) {
 
 void DeviceSystem::hello(const std::string& id, DeviceInfo info, Callback<State> done) {
   DeviceCall c;
-  c.command = Hello{std::move(info), options_.auto_register};
+  c.command = Hello{std::move(info), options_.auto_register, heard()};
   c.cause = events::device_cause(id);
   c.done = std::move(done);
   call(id, std::move(c));
@@ -112,7 +166,7 @@ void DeviceSystem::hello(const std::string& id, DeviceInfo info, Callback<State>
 
 void DeviceSystem::set_availability(const std::string& id, bool online, Callback<State> done) {
   DeviceCall c;
-  c.command = SetAvailability{online};
+  c.command = SetAvailability{online, heard()};
   c.cause = events::device_cause(id);
   c.done = std::move(done);
   call(id, std::move(c));
@@ -120,7 +174,7 @@ void DeviceSystem::set_availability(const std::string& id, bool online, Callback
 
 void DeviceSystem::report_state(const std::string& id, LockState state, Callback<State> done) {
   DeviceCall c;
-  c.command = ReportState{state};
+  c.command = ReportState{state, heard()};
   c.cause = events::device_cause(id);
   c.done = std::move(done);
   call(id, std::move(c));
@@ -350,6 +404,10 @@ void DeviceSystem::prune_pictures(Callback<size_t> done) {
     };
     call(id, std::move(c));
   }
+}
+
+void DeviceSystem::forget(const std::string& id) {
+  if (!stopped_) caf::anon_send(directory_, evict_atom::value, id);
 }
 
 }  // namespace gh::device

@@ -34,6 +34,9 @@ struct DeviceSystemOptions {
   // Pictures are also pruned whenever their door sends a new one.
   std::chrono::milliseconds picture_sweep_interval{3600 * 1000};
   std::function<int64_t()> clock;  // unix ms; default: the system clock
+  // A door silent this long is shown offline (PresenceRule); 0: only its own word (or its
+  // last will) makes it offline.
+  std::chrono::milliseconds offline_after{0};
 };
 
 class DeviceSystem final : public DeviceService {
@@ -72,6 +75,16 @@ class DeviceSystem final : public DeviceService {
   // picture_sweep_interval.
   void prune_pictures(Callback<size_t> done);
 
+  // Starts a new presence epoch (now): every door is `unknown` until heard from again. Called
+  // when gatehouse's broker connection is (re)established; construction starts the first.
+  void begin_presence_epoch();
+  // The rule states are judged by now (each state handed out carries its presence).
+  PresenceRule presence_rule() const;
+
+  // Stops device `id`'s actor if it is live: the next call recovers it from the log. For
+  // events written outside the actor (an operator's `device add`). Never blocks.
+  void forget(const std::string& id);
+
   // The blob key a picture is stored under.
   static std::string picture_key(const std::string& picture_id) {
     return device::picture_key(picture_id);
@@ -84,9 +97,17 @@ class DeviceSystem final : public DeviceService {
   // `command_id` was used on the device for something other than a lock command.
   Result<CommandRecord> command_from_log(const std::string& id,
                                          const std::string& command_id) const;
+  // `command`'s Heard, from the current epoch and offline_after.
+  Heard heard() const;
+  // `done`, given each state with its presence stamped.
+  Callback<State> stamped(Callback<State> done) const;
+
   caf::actor_system& system_;
   Journal& journal_;
   DeviceSystemOptions options_;
+  std::atomic<int64_t> epoch_ms_{0};
+  // The effects the actors call: `effects` of the constructor, with presence stamped.
+  std::unique_ptr<DeviceEffects> stamped_effects_;
   std::unique_ptr<BlockingPool> pool_;
   std::shared_ptr<DeviceContext> context_;
   std::shared_ptr<std::atomic<size_t>> live_;

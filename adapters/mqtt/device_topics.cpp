@@ -194,7 +194,7 @@ void DeviceTopics::on_hello(const std::string& id, const std::string& payload) {
   }
   device::DeviceInfo info = std::move(parsed.info);
   if (auto* service = service_or_reject(id, kWord)) {
-    service->hello(id, std::move(info), answer<device::State>(id, kWord));
+    service->hello(id, std::move(info), then_ask_state(id, answer<device::State>(id, kWord)));
   }
 }
 
@@ -217,7 +217,8 @@ void DeviceTopics::on_availability(const std::string& id, const std::string& pay
         invalid_argument("availability must be 'online' or 'offline', got " + excerpt(text)));
   }
   if (auto* service = service_or_reject(id, kWord)) {
-    service->set_availability(id, online, answer<device::State>(id, kWord));
+    auto done = answer<device::State>(id, kWord);
+    service->set_availability(id, online, online ? then_ask_state(id, std::move(done)) : done);
   }
 }
 
@@ -285,6 +286,21 @@ void DeviceTopics::send_command(const std::string& device_id, device::LockAction
   publisher_.publish(device_topic(device_id, "command"), std::string(device::action_name(action)),
                      options_.qos, false);
   counters_.commands_sent.fetch_add(1);
+}
+
+void DeviceTopics::ask_state(const std::string& device_id) {
+  publisher_.publish(device_topic(device_id, "command"), std::string(kAskState), options_.qos,
+                     false);
+  counters_.state_asks.fetch_add(1);
+}
+
+device::Callback<device::State> DeviceTopics::then_ask_state(const std::string& id,
+                                                             device::Callback<device::State> done) {
+  return [this, id, done = std::move(done)](Result<device::State> state) {
+    const bool ok = state.is_ok();
+    done(std::move(state));
+    if (ok) ask_state(id);
+  };
 }
 
 void DeviceTopics::publish_status(const device::State& state) {

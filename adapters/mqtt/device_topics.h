@@ -66,6 +66,7 @@ struct DeviceTopicsCounters {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Rejection::kCount)> rejected{};
   std::atomic<uint64_t> accepted{0};              // the service applied the message
   std::atomic<uint64_t> commands_sent{0};         // PREFIX/devices/{id}/command
+  std::atomic<uint64_t> state_asks{0};            // GET on PREFIX/devices/{id}/command
   std::atomic<uint64_t> statuses_published{0};    // PREFIX/devices/{id}/status
   std::atomic<uint64_t> alerts_published{0};      // PREFIX/alerts/stranger
   std::atomic<uint64_t> unexpected_published{0};  // PREFIX/alerts/unexpected
@@ -92,6 +93,13 @@ class DeviceTopics final : public device::DeviceEffects {
   // every resubscribe, and a planted or stale retained "UNLOCKED" would overwrite the door's
   // real report (or a picture raise the same alert) after each reconnect.
   void on_message(const std::string& topic, const std::string& payload, bool retained = false);
+
+  // Asks door `device_id` for its lock state: "GET" on PREFIX/devices/{id}/command, which
+  // the door answers with a report on its state topic. Sent after a door's hello or
+  // `online`, and by the server to every registered door when its broker connection is
+  // (re)established (docs/protocol.md "Presence").
+  void ask_state(const std::string& device_id);
+  static constexpr std::string_view kAskState = "GET";
 
   // ---- DeviceEffects ----
   // "LOCK" | "UNLOCK" on PREFIX/devices/{id}/command, QoS 1, not retained.
@@ -128,6 +136,9 @@ class DeviceTopics final : public device::DeviceEffects {
   template <class T>
   device::Callback<T> answer(const std::string& id, std::string_view word);
   device::DeviceService* service_or_reject(const std::string& id, std::string_view word);
+  // `done`, then ask_state(id) when the call succeeded.
+  device::Callback<device::State> then_ask_state(const std::string& id,
+                                                 device::Callback<device::State> done);
 
   Publisher& publisher_;
   const DeviceTopicsOptions options_;

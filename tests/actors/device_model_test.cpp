@@ -54,7 +54,7 @@ class DeviceGiven : public ::testing::Test {
 };
 
 TEST_F(DeviceGiven, FirstHelloRegistersAndComesOnline) {
-  auto events = when(Hello{{"lock", "front", "1.0"}, true});
+  auto events = when(Hello{{"lock", "front", "1.0"}, true, {}});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(events[0].has_device_registered());
   EXPECT_TRUE(events[1].has_device_came_online());
@@ -65,14 +65,14 @@ TEST_F(DeviceGiven, FirstHelloRegistersAndComesOnline) {
 }
 
 TEST_F(DeviceGiven, HelloWithoutAutoRegistrationIsRefused) {
-  auto status = rejected(Hello{{}, false});
+  auto status = rejected(Hello{{}, false, {}});
   EXPECT_EQ(status.code(), Code::kFailedPrecondition);
 }
 
 TEST_F(DeviceGiven, RepeatedHelloChangesNothing) {
-  when(Hello{{"lock", "front", "1.0"}, true});
-  EXPECT_TRUE(when(Hello{{"lock", "front", "1.0"}, true}).empty());
-  auto changed = when(Hello{{"", "", "1.1"}, true});
+  when(Hello{{"lock", "front", "1.0"}, true, {}});
+  EXPECT_TRUE(when(Hello{{"lock", "front", "1.0"}, true, {}}).empty());
+  auto changed = when(Hello{{"", "", "1.1"}, true, {}});
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(state_.firmware, "1.1");
   EXPECT_EQ(state_.name, "front") << "an omitted field keeps its value";
@@ -86,12 +86,12 @@ TEST_F(DeviceGiven, ProvisionTwiceIsAlreadyExists) {
 }
 
 TEST_F(DeviceGiven, UnregisteredDeviceCannotReportOrBeCommanded) {
-  EXPECT_EQ(rejected(ReportState{events::LOCKED}).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(rejected(ReportState{events::LOCKED, {}}).code(), Code::kFailedPrecondition);
   EXPECT_EQ(rejected(RequestLock{events::LOCK, "c1", 1000}).code(), Code::kFailedPrecondition);
 }
 
 TEST_F(DeviceGiven, LockOnlineIsSentThenConfirmedByMatchingReport) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   auto events = lock(events::LOCK, "c1");
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(events[0].has_lock_command_requested());
@@ -101,9 +101,9 @@ TEST_F(DeviceGiven, LockOnlineIsSentThenConfirmedByMatchingReport) {
   EXPECT_EQ(state_.pending->status, CommandStatus::kSent);
   EXPECT_EQ(state_.pending->requested_by.kind(), events::Cause::API_TOKEN);
 
-  when(ReportState{events::LOCKING});
+  when(ReportState{events::LOCKING, {}});
   ASSERT_TRUE(state_.pending) << "LOCKING is progress, not confirmation";
-  when(ReportState{events::LOCKED});
+  when(ReportState{events::LOCKED, {}});
   EXPECT_FALSE(state_.pending);
   EXPECT_EQ(state_.reported, events::LOCKED);
   ASSERT_NE(state_.find_command("c1"), nullptr);
@@ -111,37 +111,81 @@ TEST_F(DeviceGiven, LockOnlineIsSentThenConfirmedByMatchingReport) {
 }
 
 TEST_F(DeviceGiven, JammedFailsTheCommand) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   lock(events::UNLOCK, "c1");
-  when(ReportState{events::JAMMED});
+  when(ReportState{events::JAMMED, {}});
   EXPECT_EQ(state_.find_command("c1")->status, CommandStatus::kFailed);
   EXPECT_EQ(state_.find_command("c1")->reason, "jammed");
 }
 
 TEST_F(DeviceGiven, CommandForOfflineDeviceWaitsUntilItReturns) {
-  when(Hello{{}, true});
-  when(SetAvailability{false});
+  when(Hello{{}, true, {}});
+  when(SetAvailability{false, {}});
   auto events = lock(events::LOCK, "c1");
   ASSERT_EQ(events.size(), 1u) << "requested, not sent";
   EXPECT_EQ(state_.pending->status, CommandStatus::kRequested);
   EXPECT_FALSE(pending_deadline(state_)) << "no timeout runs while nobody can receive it";
-  auto back = when(SetAvailability{true});
+  auto back = when(SetAvailability{true, {}});
   ASSERT_EQ(back.size(), 2u);
   EXPECT_TRUE(back[1].has_lock_command_sent());
   EXPECT_EQ(state_.pending->status, CommandStatus::kSent);
 }
 
 TEST_F(DeviceGiven, HelloAlsoDeliversTheWaitingCommand) {
-  when(Hello{{}, true});
-  when(SetAvailability{false});
+  when(Hello{{}, true, {}});
+  when(SetAvailability{false, {}});
   lock(events::LOCK, "c1");
-  auto back = when(Hello{{}, true});
+  auto back = when(Hello{{}, true, {}});
   ASSERT_FALSE(back.empty());
   EXPECT_TRUE(back.back().has_lock_command_sent());
 }
 
+// ---- presence (docs/protocol.md "Presence") ----
+
+TEST_F(DeviceGiven, ADoorHeardBeforeTheEpochIsUnknownUntilHeardAgain) {
+  when(Hello{{}, true, {}}, kNow);
+  when(ReportState{events::LOCKED, {}}, kNow);
+  EXPECT_EQ(presence(state_, {kNow - 1, 0}, kNow + 5), Presence::kOnline);
+  // gatehouse (or its broker) restarted at kNow + 10: what the log says is history.
+  const PresenceRule restarted{kNow + 10, 0};
+  EXPECT_EQ(presence(state_, restarted, kNow + 20), Presence::kUnknown);
+  EXPECT_EQ(state_.last_seen_ms, kNow) << "last_seen is kept";
+  // The door answers `GET` with the same state: no state change, but it is news.
+  auto answer = when(ReportState{events::LOCKED, {kNow + 10, 0}}, kNow + 30);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_TRUE(answer[0].has_device_came_online());
+  EXPECT_EQ(presence(state_, restarted, kNow + 31), Presence::kOnline);
+  EXPECT_TRUE(when(ReportState{events::LOCKED, {kNow + 10, 0}}, kNow + 40).empty())
+      << "heard again within the same session: nothing to record";
+}
+
+TEST_F(DeviceGiven, ANeverHeardDoorIsUnknownAndOneThatSaidOfflineIsOffline) {
+  state_.registered = true;
+  EXPECT_EQ(presence(state_, {}, kNow), Presence::kUnknown);
+  when(Hello{{}, true, {}}, kNow);
+  when(SetAvailability{false, {}}, kNow + 1);
+  EXPECT_EQ(presence(state_, {kNow - 1, 0}, kNow + 2), Presence::kOffline);
+}
+
+TEST_F(DeviceGiven, ASilentDoorIsOfflineAfterTheConfiguredTimeAndATalkingOneIsRefreshed) {
+  when(Hello{{}, true, {}}, kNow);
+  const PresenceRule rule{kNow - 1, 1000};
+  EXPECT_EQ(presence(state_, rule, kNow + 1000), Presence::kOnline);
+  EXPECT_EQ(presence(state_, rule, kNow + 1001), Presence::kOffline);
+  EXPECT_EQ(state_.last_seen_ms, kNow);
+  // A door that keeps reporting the same state is re-recorded once half the time passed.
+  const Heard heard{kNow - 1, 500};
+  EXPECT_TRUE(when(ReportState{events::LOCKED, heard}, kNow + 100).size() == 1u)
+      << "its first report: LockStateReported";
+  EXPECT_TRUE(when(ReportState{events::LOCKED, heard}, kNow + 200).empty());
+  auto refreshed = when(ReportState{events::LOCKED, heard}, kNow + 600);
+  ASSERT_EQ(refreshed.size(), 1u);
+  EXPECT_TRUE(refreshed[0].has_device_came_online());
+  EXPECT_EQ(presence(state_, rule, kNow + 1500), Presence::kOnline);
+}
+
 TEST_F(DeviceGiven, ExpireOnlyAfterTheDeadline) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   lock(events::LOCK, "c1", kNow);
   EXPECT_TRUE(when(ExpireCommand{"c1"}, kNow + 4999).empty());
   auto events = when(ExpireCommand{"c1"}, kNow + 5000);
@@ -151,7 +195,7 @@ TEST_F(DeviceGiven, ExpireOnlyAfterTheDeadline) {
 }
 
 TEST_F(DeviceGiven, NewCommandSupersedesThePendingOne) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   lock(events::LOCK, "c1");
   auto events = lock(events::UNLOCK, "c2");
   ASSERT_EQ(events.size(), 3u);
@@ -161,13 +205,13 @@ TEST_F(DeviceGiven, NewCommandSupersedesThePendingOne) {
 }
 
 TEST_F(DeviceGiven, RepeatedCommandIdStartsNothing) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   lock(events::LOCK, "c1");
   EXPECT_TRUE(lock(events::LOCK, "c1").empty());
 }
 
 TEST_F(DeviceGiven, StrangerIsRecorded) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   when(RecordStranger{"abc", "image/png", 42, "alert1", {}});
   EXPECT_EQ(state_.strangers_seen, 1u);
   ASSERT_TRUE(state_.last_stranger);
@@ -178,12 +222,12 @@ TEST_F(DeviceGiven, StrangerIsRecorded) {
 // ---- item 4 of issue 9: a report no command explains is recorded as such ----
 
 TEST_F(DeviceGiven, DoorUnlockingItselfIsRecordedAsUnexpected) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   lock(events::LOCK, "c1");
-  when(ReportState{events::LOCKED});  // confirms c1
+  when(ReportState{events::LOCKED, {}});  // confirms c1
   ASSERT_EQ(state_.desired, events::LOCKED);
 
-  auto events = when(ReportState{events::UNLOCKED}, kNow + 1000);
+  auto events = when(ReportState{events::UNLOCKED, {}}, kNow + 1000);
   ASSERT_EQ(events.size(), 1u);
   ASSERT_TRUE(events[0].has_lock_state_unexpected());
   EXPECT_EQ(events[0].lock_state_unexpected().reported(), events::UNLOCKED);
@@ -194,27 +238,27 @@ TEST_F(DeviceGiven, DoorUnlockingItselfIsRecordedAsUnexpected) {
   EXPECT_EQ(state_.unexpected->reported, events::UNLOCKED);
   EXPECT_EQ(state_.unexpected->at_ms, kNow + 1000);
 
-  EXPECT_TRUE(when(ReportState{events::UNLOCKED}).empty()) << "a repeat is explained";
+  EXPECT_TRUE(when(ReportState{events::UNLOCKED, {}}).empty()) << "a repeat is explained";
   EXPECT_TRUE(state_.unexpected) << "still unexplained";
 
-  events = when(ReportState{events::LOCKED});  // back where it should be
+  events = when(ReportState{events::LOCKED, {}});  // back where it should be
   ASSERT_EQ(events.size(), 1u);
   EXPECT_TRUE(events[0].has_lock_state_reported());
   EXPECT_FALSE(state_.unexpected);
 }
 
 TEST_F(DeviceGiven, ReportsTowardsTheSentCommandAreExplained) {
-  when(Hello{{}, true});
-  EXPECT_TRUE(when(ReportState{events::UNLOCKED})[0].has_lock_state_reported())
+  when(Hello{{}, true, {}});
+  EXPECT_TRUE(when(ReportState{events::UNLOCKED, {}})[0].has_lock_state_reported())
       << "the first report of a new door";
   lock(events::LOCK, "c1");
-  EXPECT_TRUE(when(ReportState{events::LOCKING})[0].has_lock_state_reported());
-  auto events = when(ReportState{events::LOCKED});
+  EXPECT_TRUE(when(ReportState{events::LOCKING, {}})[0].has_lock_state_reported());
+  auto events = when(ReportState{events::LOCKED, {}});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(events[0].has_lock_state_reported());
   EXPECT_TRUE(events[1].has_lock_command_confirmed());
   lock(events::UNLOCK, "c2");
-  events = when(ReportState{events::JAMMED});
+  events = when(ReportState{events::JAMMED, {}});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(events[0].has_lock_state_reported());
   EXPECT_TRUE(events[1].has_lock_command_failed());
@@ -222,21 +266,21 @@ TEST_F(DeviceGiven, ReportsTowardsTheSentCommandAreExplained) {
 }
 
 TEST_F(DeviceGiven, ReportsNoCommandExplainsAreUnexpected) {
-  when(Hello{{}, true});
-  when(ReportState{events::LOCKED});
+  when(Hello{{}, true, {}});
+  when(ReportState{events::LOCKED, {}});
   // Never commanded (desired UNKNOWN): opened by hand.
-  EXPECT_TRUE(when(ReportState{events::UNLOCKING})[0].has_lock_state_unexpected());
+  EXPECT_TRUE(when(ReportState{events::UNLOCKING, {}})[0].has_lock_state_unexpected());
   // A LOCK towards the other way does not explain UNLOCKED.
   lock(events::LOCK, "c1");
-  EXPECT_TRUE(when(ReportState{events::UNLOCKED})[0].has_lock_state_unexpected());
+  EXPECT_TRUE(when(ReportState{events::UNLOCKED, {}})[0].has_lock_state_unexpected());
   // JAMMED without a command in flight.
-  when(ReportState{events::LOCKED});  // confirms c1
-  EXPECT_TRUE(when(ReportState{events::JAMMED})[0].has_lock_state_unexpected());
+  when(ReportState{events::LOCKED, {}});  // confirms c1
+  EXPECT_TRUE(when(ReportState{events::JAMMED, {}})[0].has_lock_state_unexpected());
   // A command the door was never sent (it was offline) explains nothing.
-  when(SetAvailability{false});
+  when(SetAvailability{false, {}});
   lock(events::LOCK, "c2");
   ASSERT_EQ(state_.pending->status, CommandStatus::kRequested);
-  auto events = when(ReportState{events::LOCKING});
+  auto events = when(ReportState{events::LOCKING, {}});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(events[0].has_device_came_online());
   EXPECT_TRUE(events[1].has_lock_state_unexpected());
@@ -244,13 +288,13 @@ TEST_F(DeviceGiven, ReportsNoCommandExplainsAreUnexpected) {
 }
 
 TEST_F(DeviceGiven, ConfirmedCommandClearsTheUnexpectedReport) {
-  when(Hello{{}, true});
-  when(ReportState{events::LOCKED});
-  when(ReportState{events::UNLOCKED});
+  when(Hello{{}, true, {}});
+  when(ReportState{events::LOCKED, {}});
+  when(ReportState{events::UNLOCKED, {}});
   ASSERT_TRUE(state_.unexpected);
   lock(events::LOCK, "c1");
   EXPECT_TRUE(state_.unexpected);
-  when(ReportState{events::LOCKED});
+  when(ReportState{events::LOCKED, {}});
   EXPECT_FALSE(state_.unexpected);
   auto entries = audit(history_);
   ASSERT_EQ(entries.size(), 2u);
@@ -272,7 +316,7 @@ std::vector<std::string> dropped_ids(const std::vector<Envelope>& events, const 
 }
 
 TEST_F(DeviceGiven, PicturesOverTheCountQuotaDropTheOldest) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   PictureLimits limits{3, 0, 0, 0};
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 10, "a", limits}).size(),
@@ -288,7 +332,7 @@ TEST_F(DeviceGiven, PicturesOverTheCountQuotaDropTheOldest) {
 }
 
 TEST_F(DeviceGiven, PicturesOverTheByteQuotaDropTheOldestButNeverTheNewOne) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   PictureLimits limits{0, 100, 0, 0};
   when(RecordStranger{"a", "image/jpeg", 40, "x", limits});
   when(RecordStranger{"b", "image/jpeg", 40, "x", limits});
@@ -301,7 +345,7 @@ TEST_F(DeviceGiven, PicturesOverTheByteQuotaDropTheOldestButNeverTheNewOne) {
 }
 
 TEST_F(DeviceGiven, AResentPictureIsKeptOnceAndItsBytesAreNotDeleted) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   PictureLimits limits{2, 0, 0, 0};
   when(RecordStranger{"a", "image/jpeg", 1, "x", limits});
   when(RecordStranger{"b", "image/jpeg", 1, "x", limits});
@@ -314,7 +358,7 @@ TEST_F(DeviceGiven, AResentPictureIsKeptOnceAndItsBytesAreNotDeleted) {
 }
 
 TEST_F(DeviceGiven, PicturesPastTheRetentionAreDropped) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   PictureLimits limits{0, 0, 1000, 0};
   when(RecordStranger{"old", "image/jpeg", 1, "x", limits}, kNow);
   when(RecordStranger{"new", "image/jpeg", 1, "x", limits}, kNow + 500);
@@ -328,7 +372,7 @@ TEST_F(DeviceGiven, PicturesPastTheRetentionAreDropped) {
 }
 
 TEST_F(DeviceGiven, PicturesOverTheRateLimitAreRefused) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   PictureLimits limits{0, 0, 0, 6};
   for (int i = 0; i < 6; ++i)
     when(RecordStranger{"p" + std::to_string(i), "image/jpeg", 1, "x", limits}, kNow + i * 1000);
@@ -340,9 +384,9 @@ TEST_F(DeviceGiven, PicturesOverTheRateLimitAreRefused) {
 }
 
 TEST_F(DeviceGiven, AuditShowsWhoAskedAndTheOutcome) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   lock(events::LOCK, "c1");
-  when(ReportState{events::LOCKED});
+  when(ReportState{events::LOCKED, {}});
   lock(events::UNLOCK, "c2");
   lock(events::LOCK, "c3");
   auto entries = audit(history_);
@@ -367,7 +411,7 @@ TEST(DeviceModel, ParsesLockStatesAndActions) {
 TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   std::mt19937 random(7);
   const PictureLimits limits{4, 30, 40000, 0};
-  when(Hello{{"lock", "front", "1"}, true});
+  when(Hello{{"lock", "front", "1"}, true, {}});
   for (int i = 0; i < 400; ++i) {
     int64_t now = kNow + i * 1000;
     switch (random() % 8) {
@@ -378,13 +422,13 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
         (void)lock(events::UNLOCK, "c" + std::to_string(i), now);
         break;
       case 2:
-        (void)when(ReportState{random() % 2 == 0 ? events::LOCKED : events::UNLOCKED}, now);
+        (void)when(ReportState{random() % 2 == 0 ? events::LOCKED : events::UNLOCKED, {}}, now);
         break;
       case 3:
-        (void)when(ReportState{events::JAMMED}, now);
+        (void)when(ReportState{events::JAMMED, {}}, now);
         break;
       case 4:
-        (void)when(SetAvailability{random() % 2 == 0}, now);
+        (void)when(SetAvailability{random() % 2 == 0, {}}, now);
         break;
       case 5:
         if (state_.pending) (void)when(ExpireCommand{state_.pending->id}, now + 100000);

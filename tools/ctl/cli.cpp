@@ -16,9 +16,11 @@
 #include "events/clock.h"
 #include "events/stream_name.h"
 #include "tools/ctl/action_admin.h"
+#include "tools/ctl/admin_client.h"
 #include "tools/ctl/backup.h"
 #include "tools/ctl/chat_admin.h"
 #include "tools/ctl/credential_admin.h"
+#include "tools/ctl/live_server.h"
 #include "tools/ctl/render.h"
 #include "tools/ctl/snapshot_writer.h"
 #include "tools/ctl/state_view.h"
@@ -36,6 +38,7 @@ constexpr const char* kUsage =
     "  streams [PREFIX]                         streams and their last versions\n"
     "  events STREAM [--from N] [--json]        a stream's events from version N\n"
     "  events --all [--from-position P] [--json]  the whole log in position order\n"
+    "  events ... --follow                      then new events as they are made (running server)\n"
     "  state STREAM [--at-version N | --at-time T]  state rebuilt from events\n"
     "  verify                                   check every event, index and snapshot\n"
     "  token list                               active API tokens\n"
@@ -46,7 +49,7 @@ constexpr const char* kUsage =
     "  user show NAME [--at-version N | --at-time T]  a user's state (state user/NAME)\n"
     "  backup DIR                               consistent copy of the store into DIR\n"
     "\n"
-    "write verbs (need gatehouse stopped):\n"
+    "write verbs (run in the running gatehouse, found by --store, or on the stopped store):\n"
     "  snapshot STREAM | --all                  write snapshots from a full replay\n"
     "  token create NAME | revoke NAME          API tokens (secret printed once)\n"
     "  device add ID [--name N] [--type T]      register a door and print its secret once\n"
@@ -65,12 +68,13 @@ const std::map<std::string, std::string>& verb_help() {
        "Lists streams whose name starts with PREFIX (all when omitted), one per line:\n"
        "  STREAM LAST_VERSION\n"},
       {"events",
-       "usage: gatehousectl events STREAM [--from N] [--json]\n"
-       "       gatehousectl events --all [--from-position P] [--json]\n"
+       "usage: gatehousectl events STREAM [--from N] [--json] [--follow]\n"
+       "       gatehousectl events --all [--from-position P] [--json] [--follow]\n"
        "Prints events one per line: position, stream, version, time (UTC), command id,\n"
        "cause and the event's fields; --json prints one JSON object per line instead.\n"
        "A stream that cannot be read (corrupt record, gap) ends with an error naming the\n"
-       "stream and version, and exit status 1.\n"},
+       "stream and version, and exit status 1. --follow then keeps printing new events as\n"
+       "the running gatehouse makes them durable, until interrupted (Ctrl-C).\n"},
       {"state",
        "usage: gatehousectl state STREAM [--at-version N | --at-time T] [--messages N]\n"
        "Rebuilds the state of a device/, user/ or room/ stream or of system/tokens,\n"
@@ -89,7 +93,7 @@ const std::map<std::string, std::string>& verb_help() {
       {"snapshot",
        "usage: gatehousectl snapshot STREAM | --all\n"
        "Writes a snapshot of the stream (or of every device, user and room stream) at its\n"
-       "current version, from a full replay. Needs gatehouse stopped. Progress on stderr.\n"},
+       "current version, from a full replay. Progress on stderr.\n"},
       {"backup",
        "usage: gatehousectl backup DIR\n"
        "Copies the store into DIR (which must not exist). With gatehouse stopped this is a\n"
@@ -108,12 +112,13 @@ const std::map<std::string, std::string>& verb_help() {
        "sandbox first and records its SHA-256 and the operator ($USER, or --as). try runs FILE\n"
        "against the recorded inputs of NAME (the newest --limit, default 20) and shows what it\n"
        "would have answered beside what was answered; nothing is carried out or written.\n"
-       "list, show, runs and try work while gatehouse runs; the write verbs need it stopped.\n"},
+       "The write verbs run in the running gatehouse (in effect at once), or on the stopped "
+       "store.\n"},
       {"token",
        "usage: gatehousectl token create NAME | list | revoke NAME\n"
        "API tokens for the HTTP API (stream system/tokens). create prints the secret once;\n"
-       "only its SHA-256 is stored. create and revoke need gatehouse stopped; restart it to\n"
-       "load the change.\n"},
+       "only its SHA-256 is stored. With gatehouse running, create and revoke run in it and take\n"
+       "effect at once (a revoked token is refused on its next request, HTTP and MQTT).\n"},
       {"device",
        "usage: gatehousectl device add ID [--name N] [--type T] [--as OPERATOR]\n"
        "       gatehousectl device rotate ID [--as OPERATOR]\n"
@@ -124,8 +129,9 @@ const std::map<std::string, std::string>& verb_help() {
        "POST /devices) and issues its credential; rotate issues a registered device a new\n"
        "secret (the old one stops working); revoke removes it. add and rotate print the secret\n"
        "once: only its SHA-256 is stored. credentials lists ID issued=TIME by=CAUSE (works\n"
-       "while gatehouse runs); the write verbs need it stopped and record the operator ($USER,\n"
-       "or --as OPERATOR) as their cause.\n"},
+       "while gatehouse runs); the write verbs run in the running gatehouse (or on the stopped\n"
+       "store) and record the operator (the caller's login name, or --as OPERATOR) as their "
+       "cause.\n"},
       {"provisioning-key",
        "usage: gatehousectl provisioning-key create NAME [--as OPERATOR]\n"
        "       gatehousectl provisioning-key revoke NAME [--as OPERATOR]\n"
@@ -134,8 +140,7 @@ const std::map<std::string, std::string>& verb_help() {
        "= its device id and password = the key's text pk.NAME.SECRET, and may only ask for its\n"
        "own credential on PREFIX/provision/NAME/ID (docs/protocol.md). create prints the text\n"
        "once (only SHA-256 of SECRET is stored); revoke stops it for doors not yet provisioned.\n"
-       "list prints NAME created=TIME by=CAUSE (works while gatehouse runs); create and revoke\n"
-       "need it stopped.\n"},
+       "list prints NAME created=TIME by=CAUSE; create and revoke take effect at once.\n"},
       {"users",
        "usage: gatehousectl users [--after NAME] [--limit N]\n"
        "Lists chat users in name order, N per page (default 100, at most 10000), starting\n"
@@ -157,8 +162,9 @@ const std::map<std::string, std::string>& verb_help() {
        "be registered again), then RoomAuthorAnonymised in every room whose events name them\n"
        "(their messages show [erased]). Events are never deleted: docs/operations.md says\n"
        "what erase does and does not remove. erase asks to type the name unless --yes; a\n"
-       "re-run completes an interrupted erase. These write verbs need gatehouse stopped;\n"
-       "each event records the operator ($USER, or --as OPERATOR) as its cause.\n"},
+       "re-run completes an interrupted erase. These write verbs run in the running gatehouse\n"
+       "(sessions end and roles change from the next request) or on the stopped store; each\n"
+       "event records the operator (the caller's login name, or --as OPERATOR) as its cause.\n"},
   };
   return kHelp;
 }
@@ -168,7 +174,41 @@ struct Context {
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
+  const LiveServer* live = nullptr;  // set when the verb runs inside the server
 };
+
+// The store the verb works on: the server's own when it runs there, else opened at
+// --store.
+Result<Store> open(const Context& c, OpenMode mode) {
+  if (c.live) return borrow_store(c.live->database, c.live->journal, c.live->snapshots);
+  return open_store(c.store_path, mode);
+}
+
+// Who a write is recorded as caused by: --as, else the admin socket's peer (channel
+// "admin") or $USER (channel "tool").
+events::Cause cause_for(const Context& c, const std::string& as) {
+  if (!c.live) return operator_cause(as);
+  events::Cause cause;
+  cause.set_kind(events::Cause::OPERATOR);
+  cause.set_name(!as.empty() ? as : c.live->peer);
+  cause.set_channel(kAdminChannel);
+  return cause;
+}
+
+// The credential registry: the server's, or one opened on `journal` (kept in `owned`).
+Result<credentials::CredentialRegistry*> registry_for(
+    const Context& c, Journal& journal, std::unique_ptr<credentials::CredentialRegistry>& owned) {
+  if (c.live) return c.live->credentials;
+  auto opened = credentials::CredentialRegistry::open(journal);
+  if (!opened) return opened.status();
+  owned = std::move(*opened);
+  return owned.get();
+}
+
+// The end of a write verb's message on stderr: when the change takes effect.
+std::string when_effective(const Context& c) {
+  return c.live ? " In effect now." : " gatehouse loads it when it starts.";
+}
 
 int fail(Context& c, const Status& status) {
   c.err << "gatehousectl: " << status.to_string() << "\n";
@@ -191,7 +231,7 @@ std::optional<uint64_t> parse_u64(const std::string& text) {
 
 int streams_verb(Context& c, const std::vector<std::string>& args) {
   if (args.size() > 1) return usage(c, "streams", "at most one PREFIX");
-  auto store = open_store(c.store_path, OpenMode::kReadOnly);
+  auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
   auto status = store->journal->list_streams(args.empty() ? "" : args[0],
                                              [&](const std::string& s, uint64_t v) {
@@ -201,14 +241,19 @@ int streams_verb(Context& c, const std::vector<std::string>& args) {
   return status.is_ok() ? kExitOk : fail(c, status);
 }
 
+int print_events(Context& c, Store& store, const std::optional<std::string>& stream, uint64_t from,
+                 const std::function<bool(const Envelope&)>& print);
+
 int events_verb(Context& c, const std::vector<std::string>& args) {
   std::optional<std::string> stream;
-  bool all = false, json = false;
+  bool all = false, json = false, follow = false;
   uint64_t from = 1;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--all") {
       all = true;
+    } else if (a == "--follow") {
+      follow = true;
     } else if (a == "--json") {
       json = true;
     } else if (a == "--from" || a == "--from-position") {
@@ -223,14 +268,37 @@ int events_verb(Context& c, const std::vector<std::string>& args) {
     }
   }
   if (all == stream.has_value()) return usage(c, "events", "give STREAM or --all");
-  auto store = open_store(c.store_path, OpenMode::kReadOnly);
+  auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
+  uint64_t last_position = 0;
   auto print = [&](const Envelope& e) {
     c.out << (json ? event_json(e) : event_line(e)) << "\n";
+    last_position = std::max(last_position, e.position());
     return true;
   };
+  const int printed = print_events(c, *store, stream, from, print);
+  if (printed != kExitOk || !follow) return printed;
+  if (!c.live || !c.live->follow) {
+    c.err << "events: no gatehouse is running on " << c.store_path
+          << ", so no new events will come\n";
+    return kExitOk;
+  }
+  c.out << std::flush;
+  c.live->follow(last_position, [&](const Envelope& e) {
+    if (e.position() <= last_position || (stream && e.stream() != *stream)) return true;
+    print(e);
+    c.out << std::flush;
+    return static_cast<bool>(c.out);
+  });
+  return kExitOk;
+}
+
+int print_events(Context& c, Store& store, const std::optional<std::string>& stream, uint64_t from,
+                 const std::function<bool(const Envelope&)>& print) {
+  auto* journal = store.journal.get();
+  const bool all = !stream;
   if (all) {
-    auto status = store->journal->read_all(from, print);
+    auto status = journal->read_all(from, print);
     return status.is_ok() ? kExitOk : fail(c, status);
   }
   if (!is_valid_stream(*stream)) return usage(c, "events", "invalid stream '" + *stream + "'");
@@ -238,10 +306,10 @@ int events_verb(Context& c, const std::vector<std::string>& args) {
   // at a time so that everything before the damage is shown before the error naming it.
   constexpr size_t kPage = 1000;
   for (uint64_t next = std::max<uint64_t>(from, 1);;) {
-    auto page = store->journal->read_stream(*stream, next, kPage);
+    auto page = journal->read_stream(*stream, next, kPage);
     if (!page) {
       for (;; ++next) {
-        auto one = store->journal->read_stream(*stream, next, 1);
+        auto one = journal->read_stream(*stream, next, 1);
         if (!one) return fail(c, one.status());
         if (one->empty()) return fail(c, page.status());
         print(one->front());
@@ -282,7 +350,7 @@ int state_verb(Context& c, const std::vector<std::string>& args) {
   if (!stream) return usage(c, "state", "give STREAM");
   if (query.at_version && query.at_time_ms)
     return usage(c, "state", "give --at-version or --at-time, not both");
-  auto store = open_store(c.store_path, OpenMode::kReadOnly);
+  auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
   query.now_ms = unix_now_ms();
   auto text = render_state(*store->journal, *stream, query);
@@ -293,7 +361,7 @@ int state_verb(Context& c, const std::vector<std::string>& args) {
 
 int verify_verb(Context& c, const std::vector<std::string>& args) {
   if (!args.empty()) return usage(c, "verify", "takes no arguments");
-  auto store = open_store(c.store_path, OpenMode::kReadOnly);
+  auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
   c.err << "verify: checking " << c.store_path << "\n";
   auto report = verify_store(*store, &c.err);
@@ -309,7 +377,7 @@ int verify_verb(Context& c, const std::vector<std::string>& args) {
 
 int snapshot_verb(Context& c, const std::vector<std::string>& args) {
   if (args.size() != 1) return usage(c, "snapshot", "give STREAM or --all");
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
   std::vector<std::string> streams;
   if (args[0] == "--all") {
@@ -351,7 +419,7 @@ int token_verb(Context& c, const std::vector<std::string>& args) {
   const auto& sub = args[0];
   if (sub == "list") {
     if (args.size() != 1) return usage(c, "token", "list takes no arguments");
-    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    auto store = open(c, OpenMode::kReadOnly);
     if (!store) return fail(c, store.status());
     auto state = load_tokens(*store->journal);
     if (!state) return fail(c, state.status());
@@ -365,19 +433,19 @@ int token_verb(Context& c, const std::vector<std::string>& args) {
   if (args.size() != 2) return usage(c, "token", sub + " needs NAME");
   if (!is_valid_id(args[1]))
     return usage(c, "token", "NAME must be 1-64 characters of A-Z a-z 0-9 . _ -");
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
   if (sub == "create") {
-    auto created = create_token(*store->journal, args[1], operator_cause());
+    auto created = create_token(*store->journal, args[1], cause_for(c, ""));
     if (!created) return fail(c, created.status());
     c.out << created->secret << "\n";
-    c.err << "token " << created->name
-          << " created; the secret above is shown only once. Restart gatehouse to load it.\n";
+    c.err << "token " << created->name << " created; the secret above is shown only once."
+          << when_effective(c) << "\n";
     return kExitOk;
   }
-  auto status = revoke_token(*store->journal, args[1], operator_cause());
+  auto status = revoke_token(*store->journal, args[1], cause_for(c, ""));
   if (!status.is_ok()) return fail(c, status);
-  c.err << "token " << args[1] << " revoked. Restart gatehouse to apply.\n";
+  c.err << "token " << args[1] << " revoked." << when_effective(c) << "\n";
   return kExitOk;
 }
 
@@ -430,9 +498,10 @@ int device_verb(Context& c, const std::vector<std::string>& args) {
   if (sub == "credentials") {
     if (!positional->empty() || !as.empty())
       return usage(c, "device", "credentials takes no arguments");
-    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    auto store = open(c, OpenMode::kReadOnly);
     if (!store) return fail(c, store.status());
-    auto registry = credentials::CredentialRegistry::open(*store->journal);
+    std::unique_ptr<credentials::CredentialRegistry> owned;
+    auto registry = registry_for(c, *store->journal, owned);
     if (!registry) return fail(c, registry.status());
     for (const auto& [id, door] : (*registry)->door_list())
       c.out << id << " issued=" << format_time(door.issued_at_ms)
@@ -443,24 +512,28 @@ int device_verb(Context& c, const std::vector<std::string>& args) {
   const auto& id = (*positional)[0];
   if (!is_valid_id(id))
     return usage(c, "device", "ID must be 1-64 characters of A-Z a-z 0-9 . _ -");
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
-  const auto by = operator_cause(as);
+  const auto by = cause_for(c, as);
   if (sub == "revoke") {
-    auto registry = credentials::CredentialRegistry::open(*store->journal);
+    std::unique_ptr<credentials::CredentialRegistry> owned;
+    auto registry = registry_for(c, *store->journal, owned);
     if (!registry) return fail(c, registry.status());
     auto status = (*registry)->revoke_door(id, by);
     if (!status.is_ok()) return fail(c, status);
     c.err << "device " << id << ": credential revoked; the door can no longer connect.\n";
     return kExitOk;
   }
-  auto secret = sub == "add" ? add_device(*store->journal, id, info, by, unix_now_ms())
-                             : rotate_device_credential(*store->journal, id, by);
+  std::unique_ptr<credentials::CredentialRegistry> owned;
+  auto registry = registry_for(c, *store->journal, owned);
+  if (!registry) return fail(c, registry.status());
+  auto secret = sub == "add" ? add_device(*store->journal, **registry, id, info, by, unix_now_ms())
+                             : rotate_device_credential(*store->journal, **registry, id, by);
   if (!secret) return fail(c, secret.status());
   c.out << *secret << "\n";
   c.err << "device " << id << (sub == "add" ? " registered" : ": credential rotated")
-        << "; it connects with username " << id
-        << " and the secret above, shown only once. Restart gatehouse to load it.\n";
+        << "; it connects with username " << id << " and the secret above, shown only once."
+        << when_effective(c) << "\n";
   return kExitOk;
 }
 
@@ -476,9 +549,10 @@ int provisioning_key_verb(Context& c, const std::vector<std::string>& args) {
   if (!positional) return code;
   if (sub == "list") {
     if (!positional->empty() || !as.empty()) return usage(c, kVerb, "list takes no arguments");
-    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    auto store = open(c, OpenMode::kReadOnly);
     if (!store) return fail(c, store.status());
-    auto registry = credentials::CredentialRegistry::open(*store->journal);
+    std::unique_ptr<credentials::CredentialRegistry> owned;
+    auto registry = registry_for(c, *store->journal, owned);
     if (!registry) return fail(c, registry.status());
     for (const auto& key : (*registry)->provisioning_key_list())
       c.out << key.name << " created=" << format_time(key.created_at_ms)
@@ -489,22 +563,23 @@ int provisioning_key_verb(Context& c, const std::vector<std::string>& args) {
   const auto& name = (*positional)[0];
   if (!is_valid_id(name))
     return usage(c, kVerb, "NAME must be 1-64 characters of A-Z a-z 0-9 . _ -");
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
-  auto registry = credentials::CredentialRegistry::open(*store->journal);
+  std::unique_ptr<credentials::CredentialRegistry> owned;
+  auto registry = registry_for(c, *store->journal, owned);
   if (!registry) return fail(c, registry.status());
-  const auto by = operator_cause(as);
+  const auto by = cause_for(c, as);
   if (sub == "create") {
     auto text = (*registry)->create_provisioning_key(name, by);
     if (!text) return fail(c, text.status());
     c.out << *text << "\n";
-    c.err << "provisioning key " << name
-          << " created; the key above is shown only once. Restart gatehouse to load it.\n";
+    c.err << "provisioning key " << name << " created; the key above is shown only once."
+          << when_effective(c) << "\n";
     return kExitOk;
   }
   auto status = (*registry)->revoke_provisioning_key(name, by);
   if (!status.is_ok()) return fail(c, status);
-  c.err << "provisioning key " << name << " revoked. Restart gatehouse to apply.\n";
+  c.err << "provisioning key " << name << " revoked." << when_effective(c) << "\n";
   return kExitOk;
 }
 
@@ -568,6 +643,11 @@ int action_verb(Context& c, const std::vector<std::string>& all) {
   const std::string sub = args[0];
   auto need = [&](size_t n) { return args.size() == n; };
   auto read_source = [&](const std::string& path) -> Result<std::string> {
+    if (c.live) {  // the tool sent the file: the server never reads the operator's files
+      auto sent = c.live->files.find(path);
+      if (sent == c.live->files.end()) return not_found("cannot read " + path);
+      return sent->second;
+    }
     std::ifstream file(path, std::ios::binary);
     if (!file) return not_found("cannot read " + path);
     std::ostringstream text;
@@ -578,7 +658,7 @@ int action_verb(Context& c, const std::vector<std::string>& all) {
   if (sub == "list" || sub == "show" || sub == "runs" || sub == "try") {
     if (sub == "list" ? !need(1) : sub == "try" ? !need(3) : !need(2))
       return usage(c, "action", "wrong number of arguments for " + sub);
-    auto store = open_store(c.store_path, OpenMode::kReadOnly);
+    auto store = open(c, OpenMode::kReadOnly);
     if (!store) return fail(c, store.status());
     if (sub == "list" || sub == "show") {
       auto state = actions::load_table(*store->journal);
@@ -637,22 +717,25 @@ int action_verb(Context& c, const std::vector<std::string>& all) {
     if (!text) return fail(c, text.status());
     source = std::move(*text);
   }
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
-  const auto by = operator_cause(as);
+  const auto by = cause_for(c, as);
   if (sub == "install") {
-    auto action = install_action(*store->journal, args[1], source, replace, limits, by);
+    auto action = c.live && c.live->actions
+                      ? c.live->actions->install(args[1], source, replace, by)
+                      : install_action(*store->journal, args[1], source, replace, limits, by);
     if (!action) return fail(c, action.status());
     c.err << "action " << action->name << " installed (revision " << action->revision << ", sha256 "
-          << hex_of(action->sha256) << "). Restart gatehouse to load it.\n";
+          << hex_of(action->sha256) << ")." << when_effective(c) << "\n";
     return kExitOk;
   }
   actions::Command command = actions::Remove{args[1]};
   if (sub == "disable") command = actions::Disable{args[1], "operator"};
   if (sub == "enable") command = actions::Enable{args[1]};
-  auto status = change_action(*store->journal, command, by);
+  auto status = c.live && c.live->actions ? c.live->actions->change(command, by)
+                                          : change_action(*store->journal, command, by);
   if (!status.is_ok()) return fail(c, status);
-  c.err << "action " << args[1] << " " << sub << "d. Restart gatehouse to apply.\n";
+  c.err << "action " << args[1] << " " << sub << "d." << when_effective(c) << "\n";
   return kExitOk;
 }
 
@@ -695,7 +778,7 @@ int list_verb(Context& c, const std::string& verb, const std::string& prefix,
   int code = kExitUsage;
   auto page = page_args(c, verb, args, &code);
   if (!page) return code;
-  auto store = open_store(c.store_path, OpenMode::kReadOnly);
+  auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
   std::vector<std::string> names;
   bool more = false;
@@ -775,7 +858,7 @@ bool confirmed(Context& c, const std::string& name, const user::State& state) {
 }
 
 int user_erase(Context& c, const std::string& name, bool yes, const events::Cause& by) {
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
   auto state = load_user(*store, name);
   if (!state) return fail(c, state.status());
@@ -841,12 +924,12 @@ int user_verb(Context& c, const std::vector<std::string>& args) {
   const auto& name = positional[0];
   if (auto valid = user::validate_user_name(name); !valid.is_ok())
     return usage(c, "user", valid.message());
-  const auto by = operator_cause(as);
+  const auto by = cause_for(c, as);
   if (sub == "erase") return user_erase(c, name, yes, by);
   const auto& role = positional[1];
   if (sub == "grant" && !known_role(role))
     return usage(c, "user", "unknown role '" + role + "' (known roles: " + known_roles() + ")");
-  auto store = open_store(c.store_path, OpenMode::kReadWrite);
+  auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
   auto change = change_role(*store, name, role, sub == "grant", by, unix_now_ms());
   if (!change) {
@@ -862,6 +945,8 @@ int user_verb(Context& c, const std::vector<std::string>& args) {
           << " (user/" << name << " version " << change->version << ")\n";
   return kExitOk;
 }
+
+int run_verb(Context& c, const std::string& verb, const std::vector<std::string>& rest);
 
 }  // namespace
 
@@ -906,6 +991,27 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
       return kExitOk;
     }
   }
+  if (runs_in_server(verb, rest)) {
+    if (auto code = run_in_running_server(c.store_path, verb, rest, in, out, err)) return *code;
+  }
+  return run_verb(c, verb, rest);
+}
+
+int run_in_server(const std::vector<std::string>& args, const LiveServer& live, std::ostream& out,
+                  std::ostream& err) {
+  std::istringstream nothing;
+  Context c{kDefaultStore, nothing, out, err, &live};
+  if (args.empty() || !runs_in_server(args[0], {args.begin() + 1, args.end()})) {
+    err << "gatehousectl: the server runs only the write verbs and events --follow\n";
+    return kExitUsage;
+  }
+  return run_verb(c, args[0], {args.begin() + 1, args.end()});
+}
+
+namespace {
+
+int run_verb(Context& c, const std::string& verb, const std::vector<std::string>& rest) {
+  auto& err = c.err;
   using Verb = int (*)(Context&, const std::vector<std::string>&);
   static const std::map<std::string, Verb> kVerbs = {{"streams", streams_verb},
                                                      {"events", events_verb},
@@ -927,5 +1033,7 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   }
   return it->second(c, rest);
 }
+
+}  // namespace
 
 }  // namespace gh::ctl

@@ -25,4 +25,11 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
 // As above with nothing to read: a confirmation is refused.
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// When a server holds the store, run() hands the write verbs and `events --follow` to it
+// through the store's admin socket (admin_client.h); the server calls this with the verb and
+// its arguments (no --store) to run them on `live` (live_server.h), with the same output.
+struct LiveServer;
+int run_in_server(const std::vector<std::string>& args, const LiveServer& live, std::ostream& out,
+                  std::ostream& err);
+
 }  // namespace gh::ctl

@@ -15,17 +15,13 @@ Result<device::State> load_device(const Journal& journal, const std::string& id)
 
 }  // namespace
 
-Result<std::string> add_device(Journal& journal, const std::string& id,
-                               const device::DeviceInfo& info, const events::Cause& by,
-                               int64_t now_ms) {
+Result<std::string> add_device(Journal& journal, credentials::CredentialRegistry& registry,
+                               const std::string& id, const device::DeviceInfo& info,
+                               const events::Cause& by, int64_t now_ms) {
   auto state = load_device(journal, id);
   if (!state) return state.status();
   auto events = device::decide(*state, device::Provision{info}, now_ms);
   if (!events) return events.status();
-  // The registry checks the credentials stream before anything is written, so that a
-  // failure to open it leaves no device without a credential behind.
-  auto registry = credentials::CredentialRegistry::open(journal);
-  if (!registry) return registry.status();
   AppendRequest request;
   request.stream = device_stream(id);
   request.expected_version = state->version;
@@ -34,17 +30,16 @@ Result<std::string> add_device(Journal& journal, const std::string& id,
   request.time_unix_ms = now_ms;
   auto appended = journal.append_and_wait(std::move(request));
   if (!appended) return appended.status();
-  return (*registry)->issue_door(id, by);
+  return registry.issue_door(id, by);
 }
 
-Result<std::string> rotate_device_credential(Journal& journal, const std::string& id,
-                                             const events::Cause& by) {
+Result<std::string> rotate_device_credential(Journal& journal,
+                                             credentials::CredentialRegistry& registry,
+                                             const std::string& id, const events::Cause& by) {
   auto state = load_device(journal, id);
   if (!state) return state.status();
   if (!state->registered) return not_found("device " + id + " is not registered");
-  auto registry = credentials::CredentialRegistry::open(journal);
-  if (!registry) return registry.status();
-  return (*registry)->issue_door(id, by);
+  return registry.issue_door(id, by);
 }
 
 }  // namespace gh::ctl

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "actors/device/device_model.h"
+#include "actors/system/credential_registry.h"
 #include "events/journal.h"
 #include "events/status.h"
 
@@ -17,13 +18,15 @@ namespace gh::ctl {
 // Registers device `id` as POST /devices does (DeviceRegistered, provisioned, in
 // device/<id>), then issues its credential; returns the secret. kInvalidArgument (bad id),
 // kAlreadyExists (the device is registered: nothing written), or the journal's failure.
-Result<std::string> add_device(Journal& journal, const std::string& id,
-                               const device::DeviceInfo& info, const events::Cause& by,
-                               int64_t now_ms);
+// `registry` issues the credential (the server's own when the verb runs inside it).
+Result<std::string> add_device(Journal& journal, credentials::CredentialRegistry& registry,
+                               const std::string& id, const device::DeviceInfo& info,
+                               const events::Cause& by, int64_t now_ms);
 
 // Issues registered device `id` a new secret (its first, or a rotation) and returns it.
 // kNotFound when the device is not registered.
-Result<std::string> rotate_device_credential(Journal& journal, const std::string& id,
-                                             const events::Cause& by);
+Result<std::string> rotate_device_credential(Journal& journal,
+                                             credentials::CredentialRegistry& registry,
+                                             const std::string& id, const events::Cause& by);
 
 }  // namespace gh::ctl

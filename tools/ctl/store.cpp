@@ -21,15 +21,26 @@ Result<Store> open_store(const std::string& path, OpenMode mode) {
   }
   if (!database) {
     if (mode == OpenMode::kReadWrite && database.status().code() == Code::kUnavailable)
-      return unavailable("the store at " + path +
-                         " is locked by a running gatehouse: this verb writes, stop the server "
-                         "first (read verbs work while it runs)");
+      return unavailable(
+          "the store at " + path +
+          " is locked by a running gatehouse that does not answer on its admin socket "
+          "(admin.sock): this verb writes, stop the server first (read verbs "
+          "work while it runs)");
     return database.status();
   }
   Store store;
   store.database = std::move(*database);
-  store.journal = std::make_unique<RocksdbJournal>(store.database.get());
-  store.snapshots = std::make_unique<SnapshotStore>(store.database.get());
+  store.journal = std::make_shared<RocksdbJournal>(store.database.get());
+  store.snapshots = std::make_shared<SnapshotStore>(store.database.get());
+  return store;
+}
+
+Store borrow_store(Database* database, RocksdbJournal* journal, SnapshotStore* snapshots) {
+  auto nothing = [](auto*) {};
+  Store store;
+  store.database = std::shared_ptr<Database>(database, nothing);
+  store.journal = std::shared_ptr<RocksdbJournal>(journal, nothing);
+  store.snapshots = std::shared_ptr<SnapshotStore>(snapshots, nothing);
   return store;
 }
 

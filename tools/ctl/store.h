@@ -13,15 +13,19 @@
 
 namespace gh::ctl {
 
+// Owned when gatehousectl opened the store itself; borrowed (borrow_store) when a verb runs
+// inside the server on the server's own store (live_server.h).
 struct Store {
-  std::unique_ptr<Database> database;
-  std::unique_ptr<RocksdbJournal> journal;
-  std::unique_ptr<SnapshotStore> snapshots;
+  std::shared_ptr<Database> database;
+  std::shared_ptr<RocksdbJournal> journal;
+  std::shared_ptr<SnapshotStore> snapshots;
 };
 
 // The store at `path`. Never creates one: kNotFound when there is no store there (a typo
 // must not produce an empty store). Read-write while gatehouse holds the store fails with
 // kUnavailable saying to stop the server first.
 Result<Store> open_store(const std::string& path, OpenMode mode);
+// A Store that uses the given parts without owning them; they must outlive it.
+Store borrow_store(Database* database, RocksdbJournal* journal, SnapshotStore* snapshots);
 
 }  // namespace gh::ctl

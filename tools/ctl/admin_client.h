@@ -1,0 +1,27 @@
+// gatehousectl's side of the admin socket (admin_wire.h): which verbs a running server takes,
+// and handing one over. Thread-compatible.
+#pragma once
+
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace gh::ctl {
+
+// True for the verbs that write (token create|revoke, user grant|revoke|erase, snapshot,
+// device add|rotate|revoke, provisioning-key create|revoke, action install|disable|enable|
+// remove) and for `events ... --follow`: those run inside a running server. `args` is the
+// verb's arguments after the verb.
+bool runs_in_server(const std::string& verb, const std::vector<std::string>& args);
+
+// Runs `verb args` in the server that holds the store at `store_path`, copying its output
+// to `out` and `err` as it comes: the verb's exit status, or nullopt when no server answers
+// on the store's admin socket (the caller then opens the store itself). A `user erase`
+// without --yes is confirmed here first, reading the name from `in`.
+std::optional<int> run_in_running_server(const std::string& store_path, const std::string& verb,
+                                         const std::vector<std::string>& args, std::istream& in,
+                                         std::ostream& out, std::ostream& err);
+
+}  // namespace gh::ctl
