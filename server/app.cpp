@@ -478,6 +478,7 @@ Status App::Parts::start_actions() {
   if (switch_on(config->legacy)) {
     mqtt_adapter::ActionTableOptions table;
     table.topics = config->action_topics;
+    table.prefix = config->mqtt_prefix;
     table.max_picture_bytes = config->mqtt_max_picture;
     table.max_script_input_bytes = config->action_max_input;
     table.picture_url = picture_url;

@@ -62,7 +62,7 @@ std::string_view action_drop_name(ActionDrop why) {
 }
 
 ActionTable::ActionTable(Publisher& publisher, ActionTableOptions options)
-    : publisher_(publisher), options_(std::move(options)) {}
+    : publisher_(publisher), options_(std::move(options)), refusals_log_(options_.log) {}
 
 Status ActionTable::install(MqttConnection& connection) {
   return connection.add_handler(options_.topics, options_.qos,
@@ -131,9 +131,22 @@ void ActionTable::hand_shake(const std::string& word, const std::string& args) {
   if (!is_valid_id(id)) return fail(word, validate_id(id, "device id"));
   auto* devices = devices_.load();
   if (devices == nullptr) return fail(word, unavailable("the device service is starting"));
-  devices->hello(id, device::DeviceInfo{}, [this, word](Result<device::State> state) {
-    if (!state.is_ok()) return fail(word, state.status());
-    answer(word, {{"action", word}, {"device", codec::to_json(*state)}});
+  // Availability, not hello: a hello may register an unknown device (devices.auto-register),
+  // and nobody in particular speaks on these topics. A registered door is greeted (marked
+  // online, a waiting command goes out) exactly as its hello without information would.
+  devices->set_availability(id, true, [this, word, id](Result<device::State> state) {
+    if (state.is_ok()) return answer(word, {{"action", word}, {"device", codec::to_json(*state)}});
+    if (state.status().code() != Code::kFailedPrecondition) return fail(word, state.status());
+    counters_.unprovisioned.fetch_add(1);
+    refusals_log_.log("legacy hand_shake refused: device " + id +
+                      " is not provisioned (nothing registered; provision it with a "
+                      "provisioning key or POST /devices)");
+    fail(word,
+         failed_precondition(
+             "device " + id +
+             " is not provisioned: hand_shake never registers a door; a new door gets its "
+             "credential with an operator's provisioning key (" +
+             options_.prefix + "/provision/KEY/" + id + ") or from an operator (POST /devices)"));
   });
 }
 
@@ -234,6 +247,8 @@ std::vector<std::pair<std::string, double>> ActionTable::metrics() const {
                    static_cast<double>(counters_.replies.load()));
   out.emplace_back("gatehouse_mqtt_actions_errors_total",
                    static_cast<double>(counters_.errors.load()));
+  out.emplace_back("gatehouse_mqtt_actions_refused_total{reason=\"unprovisioned\"}",
+                   static_cast<double>(counters_.unprovisioned.load()));
   return out;
 }
 

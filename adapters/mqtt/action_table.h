@@ -3,12 +3,18 @@
 // configured topics (default "server"), takes the payload's first word as the action and publishes
 // the answer on the topic named by that word. Built-in actions, as the seed's server:
 //
-//   hand_shake <device_id>                   registers or greets the device
+//   hand_shake <device_id>                   greets a registered device (marks it online)
 //   lock [device_id], unlock [device_id]     one device, or every registered one
 //   find_stranger <device_id> <base64 image> stores the picture, raises the alert, answers
 //                                            with the picture's link
 //
-// and then installed scripted actions (ActionService). They go through DeviceService like
+// and then installed scripted actions (ActionService).
+//
+// hand_shake never registers a door (issue 9): anyone may publish on the legacy topics, so
+// a door unknown to the log is refused (failed_precondition, nothing written, counted in
+// counters().unprovisioned and logged at most once per 10 s). A new door gets its
+// credential with an operator's provisioning key (provision_topics.h) or from an operator
+// (POST /devices), and may then keep using hand_shake. They go through DeviceService like
 // every other channel: durable, audited (cause channel "legacy"). Answers are the JSON
 // envelope of docs/protocol.md ({"ok":true,...} / {"ok":false,"error":{...}}); an unknown
 // word gets an error answer and nothing is stored.
@@ -43,18 +49,23 @@
 #include "actors/device/device_service.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/publisher.h"
+#include "adapters/mqtt/reply_topic.h"
 #include "events/status.h"
 
 namespace gh::mqtt_adapter {
 
 struct ActionTableOptions {
   std::vector<std::string> topics = {"server"};  // exact topics to listen on
+  std::string prefix = "gatehouse";              // mqtt.prefix, named in refusals
   size_t max_payload_bytes = 4 * 1024 * 1024;    // a base64 picture is 4/3 of its bytes
   size_t max_picture_bytes = 2 * 1024 * 1024;    // decoded find_stranger picture
   size_t max_script_input_bytes = 16 * 1024;     // a scripted action's whole payload
   int qos = 1;
   // The link of a stored picture (the HTTP adapter signs it); unset: "url": null.
   std::function<std::string(const std::string& picture_id)> picture_url;
+  // Where the refusal of an unknown door's hand_shake is logged (rate-limited); empty:
+  // "gatehouse: ..." on stderr.
+  std::function<void(const std::string& line)> log;
 };
 
 enum class ActionWord : size_t {
@@ -82,6 +93,8 @@ struct ActionTableCounters {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ActionDrop::kCount)> dropped{};
   std::atomic<uint64_t> replies{0};  // {"ok":true,...} answers
   std::atomic<uint64_t> errors{0};   // {"ok":false,...} answers
+  // hand_shake of a door the log does not know: refused, never registered (also in errors).
+  std::atomic<uint64_t> unprovisioned{0};
 
   uint64_t received_of(ActionWord w) const { return received[static_cast<size_t>(w)].load(); }
   uint64_t dropped_of(ActionDrop d) const { return dropped[static_cast<size_t>(d)].load(); }
@@ -104,7 +117,7 @@ class ActionTable {
 
   const ActionTableCounters& counters() const { return counters_; }
   // gatehouse_mqtt_actions_received_total{word="..."}, _dropped_total{reason="..."},
-  // _replies_total, _errors_total.
+  // _replies_total, _errors_total, _refused_total{reason="unprovisioned"}.
   std::vector<std::pair<std::string, double>> metrics() const;
 
   // Strict standard base64 (padding optional, blanks ignored); nullopt when malformed.
@@ -125,6 +138,7 @@ class ActionTable {
   std::atomic<device::DeviceService*> devices_{nullptr};
   std::atomic<actions::ActionService*> actions_{nullptr};
   ActionTableCounters counters_;
+  RateLimitedLog refusals_log_;
 };
 
 }  // namespace gh::mqtt_adapter

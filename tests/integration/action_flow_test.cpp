@@ -35,10 +35,28 @@ TEST_F(ActionFlow, BuiltInActionsGoThroughTheDeviceActors) {
   ASSERT_TRUE(client.subscribe("hand_shake"));
   ASSERT_TRUE(client.subscribe("lock"));
   ASSERT_TRUE(client.subscribe("dance"));
+  // An anonymous hand_shake registers no door (issue 9): refused, nothing written.
+  const double before = events_written();
+  ASSERT_GE(before, 0);
   ASSERT_TRUE(client.publish("server", "hand_shake door7"));
-  auto greeted = client.wait_for("hand_shake");
+  auto refused = client.wait_for("hand_shake");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(json::parse(refused->payload, nullptr, false)["error"]["code"], "failed_precondition")
+      << refused->payload;
+  EXPECT_EQ(events_written(), before);
+  EXPECT_EQ(call("GET", "/devices/door7", bearer(kApiToken)).status, 404);
+  EXPECT_EQ(metric(R"(gatehouse_mqtt_actions_refused_total{reason="unprovisioned"})"), 1);
+
+  // Provisioned by an operator, the door goes through the seed's flow as before.
+  auto added = call("POST", "/devices", bearer(kApiToken), {{"id", "door7"}});
+  ASSERT_EQ(added.status, 201) << added.body.dump();
+  ASSERT_TRUE(client.publish("server", "hand_shake door7"));
+  auto greeted = client.wait_for("hand_shake", [](const mqtt_test::Message& m) {
+    return m.payload.find("\"ok\":true") != std::string::npos;
+  });
   ASSERT_TRUE(greeted);
-  EXPECT_EQ(json::parse(greeted->payload, nullptr, false)["ok"], true) << greeted->payload;
+  EXPECT_EQ(json::parse(greeted->payload, nullptr, false)["device"]["online"], true)
+      << greeted->payload;
 
   ASSERT_TRUE(client.publish("server", "lock door7"));
   auto locked = client.wait_for("lock");

@@ -88,6 +88,21 @@ class AppFixture : public ::testing::Test {
     return {res->status, nlohmann::json::parse(res->body, nullptr, false)};
   }
 
+  // The value of the sample `name` (with its labels, as /metrics writes it) on GET /metrics;
+  // -1 when the answer has no such sample.
+  double metric(const std::string& name) {
+    auto res = http_->Get("/metrics");
+    if (!res || res->status != 200) return -1;
+    const std::string& text = res->body;
+    for (size_t at = 0; (at = text.find(name + " ", at)) != std::string::npos; ++at) {
+      if (at != 0 && text[at - 1] != '\n') continue;
+      return std::strtod(text.c_str() + at + name.size() + 1, nullptr);
+    }
+    return -1;
+  }
+  // Events durably written since the start of this App.
+  double events_written() { return metric("gatehouse_journal_events_appended_total"); }
+
   // Runs the real gatehousectl on the store (verbs that write need the server stopped);
   // its output goes to ctl.out in the test's directory. Returns the exit status.
   int gatehousectl(const std::string& args) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -164,6 +166,88 @@ TEST_F(ChatFlow, LegacyOnServesTheSeedTopics) {
   ASSERT_TRUE(reply);
   EXPECT_NE(reply->payload.find("'code': 1"), std::string::npos) << reply->payload;
   EXPECT_FALSE(login("carol").empty()) << "registered through the seed's topic";
+}
+
+// Issue 9 through the whole server with `legacy` on (its broker enforcing the access rules,
+// anonymous clients from this machine allowed as by default): the seed chat's own client
+// classes, unchanged, still register, log in, chat, like and reset a password over the seed's
+// topics; and the takeover is refused: the legacy `set_security_question` sets no question
+// for a user registered over HTTP nor for an operator, the reset that would follow fails, and
+// their passwords still work.
+TEST_F(ChatFlow, TheSeedsClientsStillWorkAndCannotTakeOverOthers) {
+  stop();
+  configure = [](Config& c) { c.legacy = "on"; };
+  start();
+  const std::string python = "/usr/bin/python3";
+  if (std::system((python + " -c 'import paho.mqtt.client' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "no python3 with paho.mqtt (Debian: python3-paho-mqtt, as scripts/setup)";
+
+  register_user("alice");  // over HTTP
+  register_user("olga");
+  stop();
+  ASSERT_EQ(gatehousectl("user grant olga operator --as root"), 0);
+  start();
+
+  const std::string url = app_->info().broker_url;  // tcp://host:port
+  const auto colon = url.rfind(':');
+  const std::string host = url.substr(6, colon - 6), port = url.substr(colon + 1);
+  const std::string out_file = (dir_ / "driver.out").string();
+  const std::string command = "cd " + std::string(GH_SOURCE_DIR) +
+                              "/tests/mqtt/seed_clients && HOST=" + host + " PORT=" + port +
+                              " PYTHONDONTWRITEBYTECODE=1 WAIT_SECONDS=60 timeout 280 " + python +
+                              " driver.py > " + out_file + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::ifstream out_stream(out_file);
+  const std::string out((std::istreambuf_iterator<char>(out_stream)),
+                        std::istreambuf_iterator<char>());
+  auto at = out.rfind("RESULT ");
+  ASSERT_NE(at, std::string::npos) << out;
+  json r = json::parse(out.substr(at + 7), nullptr, false);
+  ASSERT_TRUE(r.is_object()) << out;
+  SCOPED_TRACE(r.dump(1));
+  EXPECT_EQ(r["register"]["code"], 1);
+  EXPECT_EQ(r["login"]["code"], 1);
+  EXPECT_EQ(r["send"]["code"], 1);
+  ASSERT_TRUE(r["chatall"].is_array());
+  EXPECT_EQ(r["chatall"].size(), 1u);
+  EXPECT_EQ(r["like"]["code"], 1);
+  EXPECT_EQ(r["set_question"]["code"], 1);
+  EXPECT_EQ(r["reset"]["code"], 1);
+  EXPECT_EQ(r["login_new"]["code"], 1);
+  EXPECT_EQ(r["login_old"]["code"], 0);
+  EXPECT_EQ(r["plain_chatall"], r["chatall"]);
+
+  // The takeover, as an anonymous client on the seed's topics.
+  mqtt_test::TestClient evil(url, "evil-5b0c9a1e77d2");
+  ASSERT_TRUE(evil.connect());
+  ASSERT_TRUE(evil.subscribe_granted("evilanswer"));
+  auto ask = [&](const std::string& topic, const std::string& payload) {
+    const size_t n = evil.messages_on("evilanswer").size();
+    EXPECT_TRUE(evil.publish(topic, payload));
+    std::string reply;
+    EXPECT_TRUE(mqtt_test::eventually([&] {
+      auto all = evil.messages_on("evilanswer");
+      if (all.size() <= n) return false;
+      reply = all[n].payload;
+      return true;
+    })) << topic;
+    return reply;
+  };
+  for (const std::string victim : {"alice", "olga"}) {
+    const std::string set =
+        ask("set_security_question", "{'userName': '" + victim +
+                                         "', 'question': 'Mine?', 'answer': 'attacker', "
+                                         "'returnTopic': 'evilanswer'}");
+    EXPECT_NE(set.find("'code': 0"), std::string::npos) << victim << ": " << set;
+    const std::string reset =
+        ask("verify_security_answer", "{'userName': '" + victim +
+                                          "', 'answer': 'attacker', 'newPassword': 'taken-over', "
+                                          "'returnTopic': 'evilanswer'}");
+    EXPECT_NE(reset.find("'code': 0"), std::string::npos) << victim << ": " << reset;
+    EXPECT_FALSE(login(victim).empty()) << victim << " keeps the account";
+    EXPECT_EQ(call("GET", "/api/users/" + victim + "/security-question", {}).status, 404)
+        << victim << " still has no question";
+  }
 }
 
 }  // namespace

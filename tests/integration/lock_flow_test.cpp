@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -126,6 +127,8 @@ TEST_F(LockFlow, NobodyButDoor1ActsAsDoor1AndNothingIsWritten) {
                                R"({"id":1,"reply_to":")" + inbox + R"(","name":7})"));
     EXPECT_TRUE(client.wait_for(inbox).has_value());
   };
+  const double written = events_written();
+  const double denied = metric(R"(gatehouse_broker_denied_total{access="publish"})");
   TestClient anonymous(app_->info().broker_url, "anon-7f3a9c2e41d0b5a6");
   ASSERT_TRUE(anonymous.connect());
   ASSERT_TRUE(anonymous.subscribe_granted("gatehouse/inbox/anon-7f3a9c2e41d0b5a6/#"));
@@ -138,6 +141,10 @@ TEST_F(LockFlow, NobodyButDoor1ActsAsDoor1AndNothingIsWritten) {
   anonymous.publish("gatehouse/devices/door1/command", "UNLOCK");
   anonymous.publish("gatehouse/devices/door9/hello", "{}");
   drained(anonymous, "gatehouse/inbox/anon-7f3a9c2e41d0b5a6/r");
+  EXPECT_EQ(events_written(), written) << "an anonymous client's fake wrote an event";
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    return metric(R"(gatehouse_broker_denied_total{access="publish"})") >= denied + 5;
+  })) << "the five refused publishes are counted";
 
   TestClient door2(app_->info().broker_url, "door2-test");
   ASSERT_TRUE(mqtt_test::eventually([&] { return door2.connect("door2", door2_secret); }));
@@ -166,6 +173,83 @@ TEST_F(LockFlow, NobodyButDoor1ActsAsDoor1AndNothingIsWritten) {
   ASSERT_TRUE(app_->credentials().revoke_door("door2", cause).is_ok());
   EXPECT_TRUE(mqtt_test::eventually([&] { return !door2.connected(); }));
   EXPECT_FALSE(TestClient(app_->info().broker_url, "door2-again").connect("door2", door2_secret));
+}
+
+// The rest of the spoofing matrix through the whole server (issue 9): a logged-in chat
+// client subscribing to `#`, to another client's inbox or to a door's topics, or publishing
+// for a door; the same client once its session ended; an API token revoked with gatehousectl
+// reconnecting. Every attempt is refused by the broker and counted on /metrics, nothing
+// reaches door1 and no event is written.
+TEST_F(LockFlow, ChatClientsAndEndedCredentialsReachNothingAndWriteNothing) {
+  hello();
+  ASSERT_EQ(
+      call("POST", "/api/users", {}, {{"name", "mallory"}, {"password", "correct horse"}}).status,
+      201);
+  auto login =
+      call("POST", "/api/sessions", {}, {{"name", "mallory"}, {"password", "correct horse"}});
+  ASSERT_EQ(login.status, 201) << login.body.dump();
+  const std::string session = login.body.value("token", "");
+  const auto door1_before = get("/devices/door1")["device"];
+  const double written = events_written();
+  const double subscribes_denied = metric(R"(gatehouse_broker_denied_total{access="subscribe"})");
+  const double publishes_denied = metric(R"(gatehouse_broker_denied_total{access="publish"})");
+  const double connects_refused = metric("gatehouse_broker_connects_refused_total");
+
+  TestClient chat(app_->info().broker_url, "mallory-phone-5d1e");
+  ASSERT_TRUE(mqtt_test::eventually([&] { return chat.connect("mallory", session); }));
+  ASSERT_TRUE(chat.subscribe_granted("gatehouse/inbox/mallory-phone-5d1e/#"));
+  EXPECT_FALSE(chat.subscribe_granted("#"));
+  EXPECT_FALSE(chat.subscribe_granted("gatehouse/inbox/door1-test/#"));
+  EXPECT_FALSE(chat.subscribe_granted("gatehouse/inbox/+/#"));
+  EXPECT_FALSE(chat.subscribe_granted("gatehouse/devices/door1/command"));
+  EXPECT_FALSE(chat.subscribe_granted("gatehouse/chat/login"));  // others' passwords
+  chat.publish("gatehouse/devices/door1/state", "UNLOCKED");
+  chat.publish("gatehouse/devices/door1/command", "UNLOCK");
+  chat.publish("gatehouse/alerts/stranger", "{}");
+  // gatehouse answers a malformed request in the sender's inbox: the broker handles one
+  // client's messages in order, so every refused message before it is gone for good.
+  ASSERT_TRUE(
+      chat.publish("gatehouse/chat/login",
+                   R"({"id":1,"reply_to":"gatehouse/inbox/mallory-phone-5d1e/r","name":7})"));
+  ASSERT_TRUE(chat.wait_for("gatehouse/inbox/mallory-phone-5d1e/r"));
+  EXPECT_TRUE(device_->messages_on("gatehouse/devices/door1/command").empty());
+  EXPECT_TRUE(chat.messages_on("gatehouse/devices/door1/command").empty());
+  EXPECT_EQ(get("/devices/door1")["device"]["version"], door1_before["version"]);
+  EXPECT_EQ(events_written(), written) << "a refused message wrote an event";
+  // Counted (the broker reports its counters every few seconds).
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    return metric(R"(gatehouse_broker_denied_total{access="subscribe"})") >=
+               subscribes_denied + 5 &&
+           metric(R"(gatehouse_broker_denied_total{access="publish"})") >= publishes_denied + 3;
+  })) << metric(R"(gatehouse_broker_denied_total{access="subscribe"})");
+
+  // The session ends: the client is disconnected at once and cannot come back with it.
+  ASSERT_EQ(call("DELETE", "/api/sessions/current", bearer(session)).status, 200);
+  EXPECT_TRUE(mqtt_test::eventually([&] { return !chat.connected(); }));
+  EXPECT_FALSE(TestClient(app_->info().broker_url, "mallory-again").connect("mallory", session));
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_broker_connects_refused_total") >= connects_refused + 1; }));
+
+  // An API token revoked with gatehousectl (gatehouse stopped) cannot reconnect either.
+  stop();
+  ASSERT_EQ(gatehousectl("token create ha"), 0);
+  std::string token;
+  std::getline(std::ifstream(dir_ / "ctl.out"), token);
+  start_with_device();
+  {
+    TestClient ha(app_->info().broker_url, "ha-1");
+    ASSERT_TRUE(mqtt_test::eventually([&] { return ha.connect("ha", token); }));
+    EXPECT_TRUE(ha.subscribe_granted("gatehouse/devices/+/status"));
+    EXPECT_FALSE(ha.subscribe_granted("gatehouse/devices/+/command"));
+  }
+  stop();
+  ASSERT_EQ(gatehousectl("token revoke ha"), 0);
+  start_with_device();
+  const double written_after_restart = events_written();
+  EXPECT_FALSE(TestClient(app_->info().broker_url, "ha-2").connect("ha", token));
+  EXPECT_EQ(events_written(), written_after_restart);
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_broker_connects_refused_total") >= 1; }));
 }
 
 TEST_F(LockFlow, CommandForOfflineDeviceIsDeliveredWhenItReturns) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <caf/all.hpp>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "actors/actions/action_runner.h"
@@ -82,6 +83,10 @@ class ActionTableTest : public ::testing::Test {
     ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
     adapter_ = std::move(adapter).value();
     ActionTableOptions table_options;
+    table_options.log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      log_.push_back(line);
+    };
     table_options.picture_url = [](const std::string& id) {
       return "http://127.0.0.1:8080/pictures/" + id + "?sig=test";
     };
@@ -141,6 +146,21 @@ class ActionTableTest : public ::testing::Test {
     return reply;
   }
 
+  // Registers `id` as an operator would (POST /devices): what hand_shake needs now.
+  void provision(const std::string& id) {
+    events::Cause op;
+    op.set_kind(events::Cause::API_TOKEN);
+    op.set_name("ops");
+    auto done = device::wait_for<device::State>(
+        [&](auto cb) { devices_->provision(id, device::DeviceInfo{}, op, std::move(cb)); });
+    ASSERT_TRUE(done.is_ok()) << done.status().to_string();
+  }
+
+  std::vector<std::string> log_lines() {
+    std::lock_guard lock(log_mu_);
+    return log_;
+  }
+
   std::vector<events::Envelope> stream(const std::string& name) {
     auto events = journal_->read_stream(name, 0);
     EXPECT_TRUE(events.is_ok());
@@ -158,9 +178,13 @@ class ActionTableTest : public ::testing::Test {
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<device::DeviceSystem> devices_;
   std::unique_ptr<mqtt_test::TestClient> client_;
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
 };
 
 TEST_F(ActionTableTest, HandShakeLockUnlockFindStranger) {
+  provision("door1");
+  provision("door2");
   json hello = ask("hand_shake", "hand_shake door1");
   ASSERT_EQ(hello["ok"], true) << hello.dump();
   EXPECT_EQ(hello["device"]["id"], "door1");
@@ -216,6 +240,45 @@ TEST_F(ActionTableTest, BadRequestsAreAnsweredAndStoreNothing) {
   EXPECT_EQ(table_->counters().errors.load(), 9u);
 }
 
+// Issue 9: anyone may publish on the legacy topics, so hand_shake registering an unknown door
+// let anyone register doors (all then included in `lock`). Now an unknown door is refused,
+// counted and logged, and nothing is written; a provisioned door is greeted as before.
+TEST_F(ActionTableTest, HandShakeOfAnUnknownDoorRegistersNothing) {
+  auto before = journal_->last_position();
+  json refused = expect_error("hand_shake", "hand_shake stranger-door", "failed_precondition");
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("not provisioned"),
+            std::string::npos)
+      << refused.dump();
+  EXPECT_NE(
+      refused["error"]["message"].get<std::string>().find("gatehouse/provision/KEY/stranger-door"),
+      std::string::npos)
+      << refused.dump();
+  EXPECT_EQ(journal_->last_position(), before);
+  EXPECT_TRUE(stream("device/stranger-door").empty());
+  EXPECT_EQ(table_->counters().unprovisioned.load(), 1u);
+  auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("hand_shake refused: device stranger-door is not provisioned"),
+            std::string::npos)
+      << lines[0];
+  bool counted = false;
+  for (const auto& [name, value] : table_->metrics())
+    if (name == "gatehouse_mqtt_actions_refused_total{reason=\"unprovisioned\"}")
+      counted = value == 1.0;
+  EXPECT_TRUE(counted);
+  // Nor does a lock of every door reach it.
+  json all = ask("lock", "lock");
+  ASSERT_EQ(all["ok"], true) << all.dump();
+  EXPECT_TRUE(all["devices"].empty()) << all.dump();
+
+  // The same door once an operator provisioned it: greeted, marked online.
+  provision("stranger-door");
+  json hello = ask("hand_shake", "hand_shake stranger-door");
+  ASSERT_EQ(hello["ok"], true) << hello.dump();
+  EXPECT_EQ(hello["device"]["online"], true) << hello.dump();
+  EXPECT_EQ(table_->counters().unprovisioned.load(), 1u);
+}
+
 TEST_F(ActionTableTest, UnsafeWordsAndRetainedAreDropped) {
   ASSERT_TRUE(client_->publish("server", "server loop"));  // would answer on itself
   ASSERT_TRUE(client_->publish("server", "a/b x"));        // not a plain topic
@@ -228,6 +291,7 @@ TEST_F(ActionTableTest, UnsafeWordsAndRetainedAreDropped) {
            table_->counters().dropped_of(ActionDrop::kRetained) == 1;
   })) << table_->counters().dropped_of(ActionDrop::kUnsafeWord);
   // Still serving.
+  provision("door9");
   EXPECT_EQ(ask("hand_shake", "hand_shake door9")["ok"], true);
   EXPECT_TRUE(client_->messages_on("a/b").empty());
   EXPECT_EQ(client_->messages_on("server").size(), 5u);  // ours only: no answer came back here

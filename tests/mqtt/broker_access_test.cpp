@@ -256,18 +256,7 @@ TEST_F(BrokerAccessTest, AGivenPortThatIsTakenIsNamedWithWhatToDo) {
 // plain TCP to that port, or TLS with a wrong secret, does not connect.
 TEST_F(BrokerAccessTest, ATlsListenerTakesDoorsWithTheirCredentialOnly) {
   auto certs = dir_ / "certs";
-  std::filesystem::create_directories(certs);
-  const std::string d = certs.string();
-  std::ofstream(certs / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
-  const std::string script =
-      "cd " + d +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2"
-      " -subj /CN=gh-test-ca"
-      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr"
-      " -subj /CN=127.0.0.1"
-      " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
-      " -out server.crt -days 2 -extfile san.ext) > openssl.log 2>&1";
-  ASSERT_EQ(std::system(("(" + script).c_str()), 0) << "openssl failed; see " << d;
+  ASSERT_TRUE(mqtt_test::make_test_certificates(certs)) << "openssl failed; see " << certs;
 
   auto port = mqtt_test::free_port();
   BrokerProcessOptions options;

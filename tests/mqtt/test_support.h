@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,6 +60,24 @@ inline uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
+// A test CA and a server certificate for 127.0.0.1 signed by it, made with the real openssl
+// in `dir`: ca.crt (what clients trust), server.crt, server.key. False when openssl failed
+// (its output is in dir/openssl.log).
+inline bool make_test_certificates(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
+  const std::string script =
+      "(cd '" + dir.string() +
+      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2"
+      " -subj /CN=gh-test-ca"
+      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr"
+      " -subj /CN=127.0.0.1"
+      " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
+      " -out server.crt -days 2 -extfile san.ext) > '" +
+      (dir / "openssl.log").string() + "' 2>&1";
+  return std::system(script.c_str()) == 0;
+}
+
 struct Message {
   std::string topic;
   std::string payload;
@@ -84,10 +104,12 @@ class TestClient {
 
   bool connect() {
     try {
-      auto opts = mqtt::connect_options_builder()
-                      .mqtt_version(MQTTVERSION_3_1_1)
-                      .clean_session(true)
-                      .finalize();
+      auto builder = mqtt::connect_options_builder();
+      builder.mqtt_version(MQTTVERSION_3_1_1).clean_session(true);
+      if (!ca_file_.empty()) {
+        builder.ssl(mqtt::ssl_options_builder().trust_store(ca_file_).finalize());
+      }
+      auto opts = builder.finalize();
       return client_.connect(opts)->wait_for(kWait);
     } catch (const std::exception&) {
       return false;
