@@ -121,7 +121,7 @@ std::string help_text(const Config& config) {
 }
 
 std::string dump_text(const Config& config) {
-  std::string out = "# " + version_text() + ": every effective value (usable as a config file)\n";
+  std::string out = "; " + version_text() + ": every effective value (usable as a config file)\n";
   std::vector<std::string> order;
   std::map<std::string, std::vector<const caf::config_option*>> by_category;
   for (const auto* option : config.own_options()) {
@@ -147,7 +147,7 @@ std::string dump_text(const Config& config) {
     for (const auto& [name, inner] : *section)
       caf_part += std::string(name.begin(), name.end()) + "=" + caf::to_string(inner) + "\n";
   }
-  if (!caf_part.empty()) out += "# CAF's own options that were set (--long-help)\n" + caf_part;
+  if (!caf_part.empty()) out += "; CAF's own options that were set (--long-help)\n" + caf_part;
   return out;
 }
 

@@ -74,14 +74,17 @@ void register_legacy_routes(httplib::Server& server, RouteContext& context) {
                 if (!caller) return caller.status();
                 return lock_devices(context, req, res, events::UNLOCK, *caller);
               });
-    // The seed's /test: the body says "lock" or "unlock".
+    // The seed's /test: the body says "lock" or "unlock" (a GET, whose body httplib does not
+    // read, says it in ?action=).
     add_route(
         server, context, method, "/test", verb + "/test",
         [&context](const httplib::Request& req, httplib::Response& res) {
           auto caller = require_operator_caller(context, req);
           if (!caller) return caller.status();
-          auto action = device::parse_action(trim(req.body));
-          if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
+          const std::string said =
+              req.has_param("action") ? req.get_param_value("action") : req.body;
+          auto action = device::parse_action(trim(said));
+          if (!action) return invalid_argument("body or ?action= must be \"lock\" or \"unlock\"");
           return lock_devices(context, req, res, *action, *caller);
         },
         Body::kAnyWithBearer);
