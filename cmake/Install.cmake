@@ -4,17 +4,32 @@
 #   bin/gatehouse, bin/gatehousectl, bin/gatehouse-lua-sandbox (found next to gatehouse)
 #   lib/gatehouse/gatehouse_auth.so (found from bin/../lib/gatehouse)
 #   lib/systemd/system/gatehouse.service
-#   etc/gatehouse/gatehouse.ini (/etc with the /usr prefix)
+#   etc/gatehouse/gatehouse.ini (/etc/gatehouse with the /usr prefix)
 #   share/doc/gatehouse/README.md, share/doc/gatehouse/docs/*.md
 include(GNUInstallDirs)
+# `install` and CPack need only the installed targets, not the whole tree with its tests
+# (scripts/package builds those four first).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS gatehouse gatehousectl gatehouse-lua-sandbox RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS gatehouse_auth LIBRARY DESTINATION lib/gatehouse)
-configure_file(${CMAKE_SOURCE_DIR}/packaging/gatehouse.service.in
-               ${CMAKE_BINARY_DIR}/packaging/gatehouse.service @ONLY)
+# The unit and the config's place follow the prefix given at install time (/usr/local for
+# `cmake --install`, /usr for the package, whose config belongs in /etc), so both are decided
+# when installing, not when configuring.
+install(CODE [[
+  if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+    set(GH_ETC "/etc")
+  else()
+    set(GH_ETC "${CMAKE_INSTALL_PREFIX}/etc")
+  endif()
+  string(REGEX REPLACE "^/+" "" GH_ETC_FROM_ROOT "${GH_ETC}")  # absolute, less its first /
+  set(GH_BINDIR "${CMAKE_INSTALL_PREFIX}/bin")
+  set(GH_DOCDIR "${CMAKE_INSTALL_PREFIX}/share/doc/gatehouse")
+]])
+install(CODE "configure_file(${CMAKE_SOURCE_DIR}/packaging/gatehouse.service.in
+                             ${CMAKE_BINARY_DIR}/packaging/gatehouse.service @ONLY)")
 install(FILES ${CMAKE_BINARY_DIR}/packaging/gatehouse.service DESTINATION lib/systemd/system)
-install(FILES ${CMAKE_SOURCE_DIR}/packaging/gatehouse.ini
-        DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/gatehouse)
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/gatehouse.ini DESTINATION "/\${GH_ETC_FROM_ROOT}/gatehouse")
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs
         FILES_MATCHING PATTERN "*.md")

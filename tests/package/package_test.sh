@@ -24,12 +24,12 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/gatehouse/g
 root="$tmp/root"
 dpkg -x "$deb" "$root"
 for f in usr/bin/gatehouse usr/bin/gatehousectl usr/bin/gatehouse-lua-sandbox \
-         usr/lib/gatehouse/gatehouse_auth.so lib/systemd/system/gatehouse.service \
+         usr/lib/gatehouse/gatehouse_auth.so usr/lib/systemd/system/gatehouse.service \
          etc/gatehouse/gatehouse.ini usr/share/doc/gatehouse/README.md \
          usr/share/doc/gatehouse/docs/operations.md; do
   [ -f "$root/$f" ] || fail "$f is not in the package"
 done
-unit="$root/lib/systemd/system/gatehouse.service"
+unit="$root/usr/lib/systemd/system/gatehouse.service"
 grep -qx 'Type=notify' "$unit" || fail "the unit is not Type=notify"
 grep -q '^ExecStart=/usr/bin/gatehouse --config-file=/etc/gatehouse/gatehouse.ini$' "$unit" ||
   fail "the unit does not start /usr/bin/gatehouse with /etc/gatehouse/gatehouse.ini"
