@@ -66,6 +66,10 @@ inline constexpr std::array<double, 12> kAppendLatencyBoundsMs = {0.1, 0.25, 0.5
                                                                   10,  25,   50,  100, 250, 1000};
 // Upper bounds (events) of the synced batch size histogram buckets.
 inline constexpr std::array<double, 8> kBatchSizeBounds = {1, 2, 4, 8, 16, 64, 256, 1024};
+// Upper bounds (milliseconds) of the histogram of one synced write (RocksDB Write with
+// sync=true: the WAL's fsync plus the memtable insert).
+inline constexpr std::array<double, 11> kSyncLatencyBoundsMs = {0.1, 0.25, 0.5, 1,   2.5, 5,
+                                                                10,  25,   50,  100, 1000};
 
 // A copy of the journal's counters, for /metrics and benchmarks.
 struct JournalStats {
@@ -78,6 +82,8 @@ struct JournalStats {
   std::array<uint64_t, kAppendLatencyBoundsMs.size() + 1> append_latency_buckets{};
   double append_latency_sum_ms = 0;
   std::array<uint64_t, kBatchSizeBounds.size() + 1> batch_size_buckets{};
+  std::array<uint64_t, kSyncLatencyBoundsMs.size() + 1> sync_latency_buckets{};
+  double sync_latency_sum_ms = 0;  // over every synced write, failed ones included
 };
 
 class Journal {

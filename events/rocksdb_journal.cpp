@@ -260,7 +260,13 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
   if (write.Count() > 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
+    const auto sync_started = std::chrono::steady_clock::now();
     auto status = database_->db()->Write(sync, &write);
+    const double sync_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sync_started)
+            .count();
+    local.sync_latency_buckets[bucket_of(kSyncLatencyBoundsMs, sync_ms)]++;
+    local.sync_latency_sum_ms += sync_ms;
     if (!status.ok()) {
       // Nothing of this batch is acknowledged; forget cached versions so the next batch
       // reads the truth from disk.
@@ -302,6 +308,9 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       stats_.append_latency_buckets[b] += local.append_latency_buckets[b];
     for (size_t b = 0; b < stats_.batch_size_buckets.size(); ++b)
       stats_.batch_size_buckets[b] += local.batch_size_buckets[b];
+    for (size_t b = 0; b < stats_.sync_latency_buckets.size(); ++b)
+      stats_.sync_latency_buckets[b] += local.sync_latency_buckets[b];
+    stats_.sync_latency_sum_ms += local.sync_latency_sum_ms;
   }
   if (observer_ && events_written > 0) {
     for (size_t i = 0; i < batch.size(); ++i) {

@@ -34,6 +34,7 @@
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "server/admin_socket.h"
+#include "server/device_activity.h"
 #include "server/secret_file.h"
 #include "snapshots/snapshot_store.h"
 #include "tools/ctl/admin_wire.h"
@@ -124,6 +125,8 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
   std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
   std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
+  // Commands logged and counted, doors by presence: from durable device events.
+  std::unique_ptr<DeviceActivity> activity;
   std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
   std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
@@ -169,6 +172,13 @@ Status App::Parts::open_store() {
   journal = std::make_unique<RocksdbJournal>(database.get());
   snapshots = std::make_unique<SnapshotStore>(database.get());
   info.store_path = fs::absolute(config->store_path).string();
+  uint64_t doors = 0;
+  auto listed = journal->list_streams("device/", [&doors](const std::string&, uint64_t) {
+    ++doors;
+    return true;
+  });
+  if (!listed.is_ok()) return step("counting the registered doors", listed);
+  activity = std::make_unique<DeviceActivity>(doors);
   auto registry = credentials::CredentialRegistry::open(*journal);
   if (!registry) return step("loading door credentials and provisioning keys", registry.status());
   credentials = std::move(*registry);
@@ -241,6 +251,7 @@ Status App::Parts::load_identities() {
                           mqtt_adapter::load_identities(*journal, *identities)));
   journal->set_durable_observer([this](const events::Envelope& e) {
     follow_durable(e);
+    activity->apply(e);
     std::vector<mqtt_adapter::IdentityChange> changes;
     {
       std::lock_guard lock(identities_mu);
@@ -359,13 +370,10 @@ Status App::Parts::start_mqtt() {
   topics.prefix = config->mqtt_prefix;
   topics.max_payload_bytes = config->mqtt_max_payload;
   topics.max_picture_bytes = config->mqtt_max_picture;
-  const auto public_url = config->http_public_url.empty() ? "http://" + config->http_address + ":" +
-                                                                std::to_string(config->http_port)
-                                                          : config->http_public_url;
-  const auto ttl_s = static_cast<int64_t>(config->picture_url_ttl_s);
-  const auto* url_signer = &*signer;
-  picture_url = [public_url, ttl_s, url_signer](const std::string& picture_id) {
-    return public_url + url_signer->sign_path(picture_id, unix_now_ms() / 1000 + ttl_s);
+  // Signed by the HTTP adapter, with the port it actually bound (http.port=0 included): no
+  // message arrives before it is up (the connection starts last).
+  picture_url = [this](const std::string& picture_id) {
+    return http ? http->signed_picture_url(picture_id) : std::string();
   };
   topics.picture_url = picture_url;
   device_topics = std::make_unique<mqtt_adapter::DeviceTopics>(*connection, topics);
@@ -531,6 +539,7 @@ http::MetricsSources App::Parts::metrics() {
     if (parts->action_table)
       for (auto& m : parts->action_table->metrics()) out.push_back(std::move(m));
     for (auto& m : parts->provision_topics->metrics()) out.push_back(std::move(m));
+    for (auto& m : parts->activity->metrics()) out.push_back(std::move(m));
     if (parts->http)
       out.emplace_back("gatehouse_http_event_streams", double(parts->http->open_event_streams()));
     return out;
@@ -550,10 +559,8 @@ Status App::Parts::start_http() {
   options.server.max_connections = config->http_max_connections;
   options.server.max_connections_per_source = config->http_max_connections_per_source;
   options.max_streams_per_user = config->http_max_streams_per_user;
-  options.public_base_url =
-      config->http_public_url.empty()
-          ? "http://" + config->http_address + ":" + std::to_string(config->http_port)
-          : config->http_public_url;
+  options.public_base_url = config->http_public_url;  // empty: the bound address and port
+  options.legacy_get_routes = switch_on(config->legacy);
   options.picture_url_ttl = std::chrono::seconds(config->picture_url_ttl_s);
   options.call_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   options.max_event_streams = config->http_max_streams;

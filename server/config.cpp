@@ -3,9 +3,12 @@
 #include <caf/config_option_adder.hpp>
 #include <utility>
 
+#include "events/log.h"
+
 namespace gh::server {
 
 Config::Config() {
+  own_options_begin_ = custom_options_.size();
   opt_group{custom_options_, "store"}
       .add(store_path, "path", "RocksDB directory holding the event log and snapshots")
       .add(run_dir, "run-dir", "directory for the private broker's files and the URL key");
@@ -107,6 +110,16 @@ Config::Config() {
            "path of gatehouse-lua-sandbox (default: next to the gatehouse executable)");
   opt_group{custom_options_, "global"}.add(legacy, "legacy",
                                            "on|off: the seeds' own unauthenticated MQTT protocols");
+  opt_group{custom_options_, "log"}
+      .add(log_level, "level", "debug|info|warning|error: the least severe lines written")
+      .add(log_format, "format", "text|json: one line per event, for people or for machines");
+}
+
+std::vector<const caf::config_option*> Config::own_options() const {
+  std::vector<const caf::config_option*> out;
+  for (size_t i = own_options_begin_; i < custom_options_.size(); ++i)
+    out.push_back(&*(custom_options_.begin() + static_cast<std::ptrdiff_t>(i)));
+  return out;
 }
 
 namespace {
@@ -158,6 +171,9 @@ Status validate_listener(const Config& c) {
 }  // namespace
 
 Status validate(const Config& c) {
+  if (!log::parse_level(c.log_level))
+    return invalid_argument("log.level: debug|info|warning|error");
+  if (!log::parse_format(c.log_format)) return invalid_argument("log.format: text|json");
   if (!valid_switch(c.auto_register)) return invalid_argument("devices.auto-register: on|off");
   if (!valid_switch(c.bootstrap_token)) return invalid_argument("auth.bootstrap-token: on|off");
   if (c.store_path.empty()) return invalid_argument("store.path must not be empty");

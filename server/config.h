@@ -18,6 +18,11 @@ class Config : public caf::actor_system_config {
  public:
   Config();
 
+  // Every option, CAF's and gatehouse's, in the order they were added.
+  const caf::config_option_set& options() const { return custom_options_; }
+  // gatehouse's own options (not CAF's), in the order of --help.
+  std::vector<const caf::config_option*> own_options() const;
+
   // store
   std::string store_path = "var/store";
   std::string run_dir = "var/run";  // private broker's config and log, signing key
@@ -104,6 +109,12 @@ class Config : public caf::actor_system_config {
   size_t action_max_input = 16 * 1024;       // bytes of a scripted action's payload
   size_t action_runs_excerpt = 256;          // bytes of input/output/error a run record keeps
   std::string action_sandbox_helper;         // gatehouse-lua-sandbox; "": next to gatehouse
+  // log
+  std::string log_level = "info";   // debug | info | warning | error
+  std::string log_format = "text";  // text | json
+
+ private:
+  size_t own_options_begin_ = 0;  // CAF's options come first in custom_options_
 };
 
 // True for "on", "true", "yes", "1".

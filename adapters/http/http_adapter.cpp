@@ -67,7 +67,13 @@ HttpAdapter::HttpAdapter(device::DeviceService& devices, ApiTokens& tokens, cons
 
 HttpAdapter::~HttpAdapter() { stop(); }
 
-Result<int> HttpAdapter::start() { return impl_->server.start(); }
+Result<int> HttpAdapter::start() {
+  auto port = impl_->server.start();
+  if (port && impl_->options.public_base_url.empty())
+    impl_->options.public_base_url =
+        "http://" + impl_->options.server.address + ":" + std::to_string(*port);
+  return port;
+}
 
 void HttpAdapter::stop() {
   // Streams first: the server's stop() waits for every worker, and a stream's worker would

@@ -36,8 +36,9 @@ struct HttpOptions {
   // Listener: address, port (0: any, for tests), threads, body limit, keep-alive, read/write
   // timeouts, request head limits, connection limits (http_server.h).
   ServerOptions server;
-  // Prefix of the absolute URLs made by signed_picture_url() (no trailing slash).
-  std::string public_base_url = "http://127.0.0.1:8080";
+  // Prefix of the absolute URLs made by signed_picture_url() (no trailing slash); empty:
+  // http://ADDRESS:PORT with the port actually bound (so port 0 gives working links).
+  std::string public_base_url;
   // Lifetime of a signed picture URL.
   std::chrono::seconds picture_url_ttl{3600};
   // Upper bound on any wait for the device service (the command timeout).
@@ -49,6 +50,9 @@ struct HttpOptions {
   // GET /devices page size: default and maximum.
   size_t page_default = 50;
   size_t page_max = 500;
+  // `legacy` on: the seed's Flask routes also answer GET /lock, /unlock and /test, as the seed
+  // did (still with a bearer token, which no link or prefetch carries).
+  bool legacy_get_routes = false;
   // GET /metrics without a token from loopback addresses only; with a token from anywhere.
   bool metrics_open_on_loopback = true;
   // Unix milliseconds now; empty: the system clock. Injected for tests of URL expiry.

@@ -9,10 +9,12 @@
 //   journal_batches_synced_total              counter
 //   journal_appends_total / _conflicts_total / _duplicates_total / _failures_total
 //   journal_batch_size_events                 histogram (le = kBatchSizeBounds)
-//   journal_append_latency_ms                 histogram (le = kAppendLatencyBoundsMs)
+//   journal_append_latency_seconds            histogram (le = kAppendLatencyBoundsMs / 1000)
+//   journal_fsync_duration_seconds            histogram (le = kSyncLatencyBoundsMs / 1000)
 //   live_actors                               gauge
 //   broker_connected                          gauge (0/1)
-//   plus every extra (name, value) contributed by other adapters, as given.
+//   plus every extra (name, value) contributed by other adapters, grouped by family with
+//   HELP and TYPE (`_total`: counter, otherwise gauge).
 #pragma once
 
 #include <cstdint>

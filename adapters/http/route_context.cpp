@@ -1,12 +1,14 @@
 #include "adapters/http/route_context.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "actors/user/user_model.h"
 #include "adapters/http/bounded_wait.h"
 #include "adapters/http/http_status.h"
 #include "adapters/http/params.h"
 #include "adapters/http/reply.h"
+#include "events/log.h"
 
 namespace gh::http {
 namespace {
@@ -27,6 +29,32 @@ int64_t RouteContext::now_ms() const {
       .count();
 }
 
+namespace {
+
+// One line per answered request: method, path (never the query string, which may carry a
+// link's signature), route, status, peer and time. Never a header, so never a token. Probes
+// (/healthz, /metrics) are debug: a scraper every few seconds would drown the rest.
+void log_request(const std::string& label, const httplib::Request& req,
+                 const httplib::Response& res, std::chrono::steady_clock::time_point started) {
+  const bool probe = req.path == "/healthz" || req.path == "/metrics";
+  const auto level = probe ? log::Level::kDebug : log::Level::kInfo;
+  if (!log::enabled(level)) return;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.3f", double(us) / 1000.0);
+  log::write(level, "http", "request",
+             {{"method", req.method},
+              {"path", req.path},
+              {"route", label},
+              {"status", std::to_string(res.status)},
+              {"from", req.remote_addr},
+              {"ms", ms}});
+}
+
+}  // namespace
+
 void add_route(httplib::Server& server, RouteContext& context, Method method,
                const std::string& pattern, std::string label, RouteFn fn, Body body) {
   // Only the methods whose body carries a command; a GET or DELETE body is ignored.
@@ -40,8 +68,10 @@ void add_route(httplib::Server& server, RouteContext& context, Method method,
       context.counters.count(label, code_name(refused.code()));
       return;
     }
+    const auto started = std::chrono::steady_clock::now();
     Status status = fn(req, res);
     if (!status.is_ok()) send_error(res, status);
+    log_request(label, req, res, started);
     // A handler may answer an error status itself (an unhealthy /healthz is a 503 with a
     // body of its own): count it by that status.
     Code outcome = !status.is_ok()     ? status.code()

@@ -1,8 +1,9 @@
-// The seed's Flask routes, kept for its clients, now authenticated (DESIGN.md "Security":
-// routes that change state need a bearer token, or an operator's session). They answer JSON like
+// The seed's Flask routes, kept for its clients, now authenticated (docs/security.md: routes
+// that change state need a bearer token, or an operator's session). They answer JSON like
 // every route.
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "adapters/codec/device_json.h"
 #include "adapters/http/bounded_wait.h"
@@ -56,29 +57,38 @@ void register_legacy_routes(httplib::Server& server, RouteContext& context) {
               send_ok(res, {{"message", "Hello World!"}, {"service", "gatehouse"}});
               return Status::ok();
             });
-  add_route(server, context, Method::kPost, "/lock", "POST /lock",
-            [&context](const httplib::Request& req, httplib::Response& res) {
-              auto caller = require_operator_caller(context, req);
-              if (!caller) return caller.status();
-              return lock_devices(context, req, res, events::LOCK, *caller);
-            });
-  add_route(server, context, Method::kPost, "/unlock", "POST /unlock",
-            [&context](const httplib::Request& req, httplib::Response& res) {
-              auto caller = require_operator_caller(context, req);
-              if (!caller) return caller.status();
-              return lock_devices(context, req, res, events::UNLOCK, *caller);
-            });
-  // The seed's /test: the body says "lock" or "unlock".
-  add_route(
-      server, context, Method::kPost, "/test", "POST /test",
-      [&context](const httplib::Request& req, httplib::Response& res) {
-        auto caller = require_operator_caller(context, req);
-        if (!caller) return caller.status();
-        auto action = device::parse_action(trim(req.body));
-        if (!action) return invalid_argument("body must be \"lock\" or \"unlock\"");
-        return lock_devices(context, req, res, *action, *caller);
-      },
-      Body::kAnyWithBearer);
+  // The seed's Flask routes took GET; gatehouse takes POST, and GET too with `legacy` on.
+  std::vector<Method> methods{Method::kPost};
+  if (context.options.legacy_get_routes) methods.push_back(Method::kGet);
+  for (Method method : methods) {
+    const std::string verb = method == Method::kGet ? "GET " : "POST ";
+    add_route(server, context, method, "/lock", verb + "/lock",
+              [&context](const httplib::Request& req, httplib::Response& res) {
+                auto caller = require_operator_caller(context, req);
+                if (!caller) return caller.status();
+                return lock_devices(context, req, res, events::LOCK, *caller);
+              });
+    add_route(server, context, method, "/unlock", verb + "/unlock",
+              [&context](const httplib::Request& req, httplib::Response& res) {
+                auto caller = require_operator_caller(context, req);
+                if (!caller) return caller.status();
+                return lock_devices(context, req, res, events::UNLOCK, *caller);
+              });
+    // The seed's /test: the body says "lock" or "unlock" (a GET, whose body httplib does not
+    // read, says it in ?action=).
+    add_route(
+        server, context, method, "/test", verb + "/test",
+        [&context](const httplib::Request& req, httplib::Response& res) {
+          auto caller = require_operator_caller(context, req);
+          if (!caller) return caller.status();
+          const std::string said =
+              req.has_param("action") ? req.get_param_value("action") : req.body;
+          auto action = device::parse_action(trim(said));
+          if (!action) return invalid_argument("body or ?action= must be \"lock\" or \"unlock\"");
+          return lock_devices(context, req, res, *action, *caller);
+        },
+        Body::kAnyWithBearer);
+  }
   add_route(server, context, Method::kGet, "/get_pic", "GET /get_pic",
             [&context](const httplib::Request& req, httplib::Response& res) {
               if (!req.has_param("id")) return invalid_argument("missing ?id=PICTURE_ID");

@@ -286,7 +286,17 @@ Result<pid_t> spawn_broker(const std::string& exe, const std::string& config,
 
 }  // namespace
 
-std::filesystem::path default_plugin_path() { return GH_BROKER_PLUGIN_PATH; }
+// Installed (cmake --install, the Debian package): PREFIX/lib/gatehouse next to PREFIX/bin;
+// otherwise the one in the build tree.
+std::filesystem::path default_plugin_path() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = self.parent_path().parent_path() / "lib" / "gatehouse" / "gatehouse_auth.so";
+    if (std::filesystem::is_regular_file(installed, ec)) return installed;
+  }
+  return GH_BROKER_PLUGIN_PATH;
+}
 
 BrokerProcess::BrokerProcess(BrokerProcessOptions options, uint16_t port, pid_t pid)
     : options_(std::move(options)),

@@ -21,7 +21,8 @@
 
 namespace gh::mqtt_adapter {
 
-// The gatehouse_auth.so built with this binary.
+// The gatehouse_auth.so installed with this binary (PREFIX/lib/gatehouse, beside PREFIX/bin),
+// else the one built with it.
 std::filesystem::path default_plugin_path();
 
 // Who may do what on the broker: gatehouse's plugin (broker_plugin/plugin.cpp) and its

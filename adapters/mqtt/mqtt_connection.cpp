@@ -11,6 +11,7 @@
 
 #include "adapters/mqtt/tcp_nodelay.h"
 #include "adapters/mqtt/topic_filter.h"
+#include "events/log.h"
 
 namespace gh::mqtt_adapter {
 
@@ -110,7 +111,9 @@ Status MqttConnection::start() {
     impl_->client.set_message_callback([this](mqtt::const_message_ptr msg) {
       if (msg) dispatch(*msg);
     });
-    impl_->client.set_connection_lost_handler([this](const std::string&) {
+    impl_->client.set_connection_lost_handler([this](const std::string& cause) {
+      log::warning("mqtt", "connection to the broker lost; reconnecting",
+                   {{"broker", options_.url}, {"cause", cause}});
       counters_.connected.store(false);
       counters_.connection_lost.fetch_add(1);
       std::lock_guard lock(mu_);
@@ -227,6 +230,7 @@ bool MqttConnection::try_connect() {
     return false;
   }
 
+  log::info("mqtt", "connected to the broker", {{"broker", options_.url}});
   if (options_.on_connected) options_.on_connected();
   if (!options_.status_topic.empty()) {
     publish(options_.status_topic, options_.online_payload, 1, true);

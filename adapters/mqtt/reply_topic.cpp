@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "adapters/codec/py_literal.h"
+#include "events/log.h"
 #include "events/stream_name.h"
 
 namespace gh::mqtt_adapter {
@@ -95,7 +96,7 @@ Status validate_return_topic(std::string_view topic, std::string_view own_prefix
 RateLimitedLog::RateLimitedLog(Sink sink, std::chrono::milliseconds interval)
     : sink_(std::move(sink)), interval_(interval) {
   if (!sink_) {
-    sink_ = [](const std::string& line) { std::fprintf(stderr, "gatehouse: %s\n", line.c_str()); };
+    sink_ = [](const std::string& line) { log::warning("mqtt", line); };
   }
 }
 

@@ -527,7 +527,7 @@ TEST_F(HttpRoutesTest, HealthzAndMetrics) {
         "gatehouse_http_requests_total{route=\"GET /devices/{id}\",outcome=\"not_found\"} 1",
         "gatehouse_journal_events_appended_total ", "gatehouse_journal_batches_synced_total ",
         "gatehouse_journal_batch_size_events_bucket{le=\"+Inf\"} ",
-        "gatehouse_journal_append_latency_ms_bucket{le=\"+Inf\"} ", "gatehouse_live_actors ",
+        "gatehouse_journal_append_latency_seconds_bucket{le=\"+Inf\"} ", "gatehouse_live_actors ",
         "gatehouse_http_requests_total{route=\"GET /healthz\",outcome=\"ok\"} 1",
         "gatehouse_http_requests_total{route=\"GET /healthz\",outcome=\"unavailable\"} 1",
         "gatehouse_broker_connected 1", "gatehouse_mqtt_received_total 7"}) {

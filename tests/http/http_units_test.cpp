@@ -118,13 +118,21 @@ TEST(MetricsText, RendersCountersHistogramsAndExtras) {
   has("gatehouse_journal_batch_size_events_bucket{le=\"8\"} 4");
   has("gatehouse_journal_batch_size_events_bucket{le=\"+Inf\"} 4");
   has("gatehouse_journal_batch_size_events_count 4");
-  has("gatehouse_journal_append_latency_ms_bucket{le=\"0.1\"} 0");
-  has("gatehouse_journal_append_latency_ms_bucket{le=\"2.5\"} 5");
-  has("gatehouse_journal_append_latency_ms_sum 7.5");
-  has("gatehouse_journal_append_latency_ms_count 5");
+  // Seconds, the base unit (Prometheus naming): the journal's milliseconds / 1000.
+  has("gatehouse_journal_append_latency_seconds_bucket{le=\"0.0001\"} 0");
+  has("gatehouse_journal_append_latency_seconds_bucket{le=\"0.0025\"} 5");
+  has("gatehouse_journal_append_latency_seconds_sum 0.0075");
+  has("gatehouse_journal_append_latency_seconds_count 5");
+  has("# TYPE gatehouse_journal_fsync_duration_seconds histogram");
+  has("gatehouse_journal_fsync_duration_seconds_count 0");
   has("gatehouse_live_actors 12");
   has("gatehouse_broker_connected 1");
   has("gatehouse_mqtt_received_total{topic=\"hello\"} 4");
+  // Every family contributed as an extra has its HELP and TYPE once.
+  has("# TYPE gatehouse_mqtt_received_total counter");
+  has("# TYPE gatehouse_mqtt_reconnects_total counter");
+  EXPECT_EQ(text.find("# HELP gatehouse_mqtt_received_total"),
+            text.rfind("# HELP gatehouse_mqtt_received_total"));
   has("gatehouse_mqtt_reconnects_total 2");
   EXPECT_EQ(text.find("bad name"), std::string::npos);
 }

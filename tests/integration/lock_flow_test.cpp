@@ -105,6 +105,61 @@ TEST_F(LockFlow, HelloHttpLockDeviceConfirmsHistoryShowsIt) {
   EXPECT_EQ(history["history"][0]["requested_by"]["name"], "ops");
   EXPECT_EQ(history["history"][0]["requested_by"]["channel"], "http");
   EXPECT_EQ(get("/devices/door1")["device"]["reported"], "LOCKED");
+
+  // /metrics counts the outcome and the door heard from since the start.
+  auto metrics = http_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* line :
+       {"gatehouse_device_command_outcomes_total{result=\"confirmed\"} 1\n",
+        "gatehouse_device_command_outcomes_total{result=\"timed_out\"} 0\n",
+        "gatehouse_doors{presence=\"online\"} 1\n", "gatehouse_doors{presence=\"unknown\"} 0\n"})
+    EXPECT_NE(metrics->body.find(line), std::string::npos) << line << metrics->body;
+}
+
+// With legacy on, the seed's Flask routes answer GET as the seed did -- still only with a
+// token: without one nothing moves.
+TEST_F(LockFlow, LegacyGetRoutesLockWithATokenOnly) {
+  stop();
+  configure = [](Config& c) { c.legacy = "on"; };
+  start_with_device();
+  hello();
+  auto refused = http_->Get("/lock?device=door1");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401) << refused->body;
+  EXPECT_FALSE(
+      device_->wait_for("gatehouse/devices/door1/command", nullptr, std::chrono::milliseconds(300)))
+      << "a request without a token sends nothing";
+
+  auto locked = http_->Get("/lock?device=door1", auth());
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 202) << locked->body;
+  auto command = device_->wait_for("gatehouse/devices/door1/command");
+  ASSERT_TRUE(command);
+  EXPECT_EQ(command->payload, "LOCK");
+
+  auto unlocked = http_->Get("/unlock?device=door1", auth());
+  ASSERT_TRUE(unlocked);
+  EXPECT_EQ(unlocked->status, 202) << unlocked->body;
+  command = device_->wait_for("gatehouse/devices/door1/command",
+                              [](const Message& m) { return m.payload == "UNLOCK"; });
+  ASSERT_TRUE(command);
+
+  // The seed's /test: ?action= says which.
+  auto tested = http_->Get("/test?device=door1", auth());
+  ASSERT_TRUE(tested);
+  EXPECT_EQ(tested->status, 400) << "neither lock nor unlock";
+  auto with_action = http_->Get("/test?device=door1&action=lock", auth());
+  ASSERT_TRUE(with_action);
+  EXPECT_EQ(with_action->status, 202) << with_action->body;
+  command = device_->wait_for("gatehouse/devices/door1/command",
+                              [](const Message& m) { return m.payload == "LOCK"; });
+  ASSERT_TRUE(command);
+}
+
+TEST_F(LockFlow, LegacyGetRoutesAreOffWithoutLegacy) {
+  auto res = http_->Get("/lock?device=door1", auth());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404) << res->body;
 }
 
 // The spoofing matrix through the whole server (issue 9): an anonymous client and another
@@ -281,6 +336,10 @@ TEST_F(LockFlow, StrangerPictureRoundTripsByteForByte) {
   ASSERT_TRUE(body.is_object()) << alert->payload;
   EXPECT_EQ(body["device"], "door1");
   std::string url = body["url"];
+  // http.port=0: the link carries the port actually bound.
+  EXPECT_EQ(
+      url.rfind("http://127.0.0.1:" + std::to_string(app_->info().http_port) + "/pictures/", 0), 0u)
+      << url;
   auto path = url.substr(url.find("/pictures/"));
   // The signed link opens without a token, as a phone would open it.
   auto res = http_->Get(path.c_str());
