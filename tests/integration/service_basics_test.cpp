@@ -198,6 +198,9 @@ TEST_F(ServiceBasics, LogsAreJsonLinesWithoutSecretsAndMetricsPassPromtool) {
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 401);
 
+  // A query string may carry a signature: never logged.
+  auto signed_link = http.Get("/pictures/00ff?exp=1&sig=querysecret42");
+  ASSERT_TRUE(signed_link);
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
@@ -218,6 +221,8 @@ TEST_F(ServiceBasics, LogsAreJsonLinesWithoutSecretsAndMetricsPassPromtool) {
   const auto log = server.err();
   EXPECT_EQ(log.find(token), std::string::npos) << "the log never holds a token";
   EXPECT_EQ(log.find(door_secret), std::string::npos) << "nor a door's secret";
+  EXPECT_EQ(log.find("querysecret42"), std::string::npos) << "nor a query string";
+  EXPECT_NE(log.find("\"path\":\"/pictures/00ff\""), std::string::npos) << log;
   std::istringstream lines(log);
   std::string line;
   bool request = false, command = false, refusal = false, stopped = false;
