@@ -167,4 +167,41 @@ LUA = [
 write("lua_check", [j(s, "") for s in LUA] +
       [j("function handle() end", struct.pack("<I", 5) + b"check"),
        j("", struct.pack("<I", 3) + b"run" + struct.pack("<I", 0xFFFFFFFF))])
+
+def mq(handler, topic, payload, response=""):
+    return bytes([handler]) + j(topic, payload, response)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+MQTT = [
+    mq(0, "gatehouse/devices/d1/hello", '{"type":"door","name":"Front","firmware":"1.0"}'),
+    mq(4, "gatehouse/devices/d1/hello", ""), mq(0, "gatehouse/devices/bad id!/hello", "{}"),
+    mq(0, "gatehouse/devices/d1/availability", "online"),
+    mq(0, "gatehouse/devices/d1/availability", "offline"),
+    mq(0, "gatehouse/devices/d1/state", "LOCKED"), mq(4, "gatehouse/devices/d1/state", '{"state":"UNLOCKED"}'),
+    mq(0, "gatehouse/devices/d1/stranger", PNG), mq(0, "gatehouse/devices/d1/stranger", b"\xff\xd8\xff" + b"x" * 8),
+    mq(8, "gatehouse/devices/d1/state", "LOCKED"), mq(0, "gatehouse/devices/door9/bogus", "x"),
+    mq(0, "gatehouse/devices/+/state", "LOCKED"), mq(0, "gatehouse/devices/d1/command", "LOCK"),
+    mq(1, "gatehouse/chat/register", '{"id":"r1","user":"alice","password":"pw123456","reply_to":"gatehouse/inbox/c1"}'),
+    mq(1, "gatehouse/chat/login", '{"id":"l1","user":"alice","password":"pw123456","reply_to":"gatehouse/inbox/c1/x"}'),
+    mq(1, "gatehouse/chat/post", '{"id":7,"token":"t","room":"lobby","text":"hi","client_msg_id":"m1"}', "gatehouse/inbox/c1"),
+    mq(5, "gatehouse/chat/history", '{"id":"h","token":"t","room":"lobby","before":10,"limit":5,"reply_to":"gatehouse/inbox/c1"}'),
+    mq(1, "gatehouse/chat/like", '{"id":"k","token":"t","room":"lobby","message_id":3,"reply_to":"gatehouse/inbox/c1/#"}'),
+    mq(1, "gatehouse/chat/rooms", '{"id":"x","token":"t","limit":2000,"reply_to":"$SYS/x"}'),
+    mq(17, "gatehouse/chat/join", '{"id":{"x":1},"token":"t","room":"r1"}', "gatehouse/inbox/c2"),
+    mq(1, "gatehouse/chat/nonsense", '{"id":"n","reply_to":"gatehouse/inbox/c1"}'),
+    mq(1, "gatehouse/chat/login", '{"id":"d","reply_to":"gatehouse/inbox/c1","x":' + "[" * 40 + "]" * 40 + "}"),
+    mq(2, "register", "{'userName': 'alice', 'userPwd': 'pw123456', 'returnTopic': 'aliceregister'}"),
+    mq(2, "login", "{'userName': 'alice', 'userPwd': 'pw123456', 'returnTopic': 'alicelogin'}"),
+    mq(6, "chatsend", "{'userName': 'alice', 'chat': 'hi', 'returnTopic': 'alicechat'}"),
+    mq(2, "chatall", "{'returnTopic': 'all'}"), mq(2, "like", "{'message_id': 3, 'returnTopic': 'l'}"),
+    mq(2, "set_security_question", "{'userName': 'a', 'question': 'q', 'answer': 'x', 'returnTopic': 'gatehouse/x'}"),
+    mq(2, "request_security_question", "{'userName': 'a', 'returnTopic': 'register'}"),
+    mq(2, "verify_security_answer", "{'userName': 'a', 'answer': 'x', 'newPwd': 'pw123456', 'returnTopic': 'a/+'}"),
+    mq(3, "server", "hand_shake d1"), mq(3, "server", "lock d1"), mq(7, "server", "unlock"),
+    mq(3, "server", "find_stranger d1 iVBORw0KGgoAAAAAAAAAAAAAAAAAAAA="), mq(3, "server", "find_stranger d1 %%%"),
+    mq(3, "server", "$SYS/x hello"), mq(3, "server", "server lock"), mq(3, "server", "whatever args"),
+    mq(11, "server", "lock d1"),
+]
+write("mqtt_topics", MQTT)
 print("seeds written under", os.path.join(HERE, "corpus"))
