@@ -49,6 +49,8 @@ int cycles_from_environment() {
 struct Acked {
   uint64_t first = 0, last = 0;
   std::string command_id;
+  bool record_checked = false;  // its command record was found after a reopen
+  bool lost = false;            // found missing once (counted once)
 };
 
 // What every cycle checks and the campaign adds up.
@@ -98,20 +100,29 @@ class Ledger {
         const auto& name = e.device_info_changed().name();
         if (name != e.command_id() + "#" + std::to_string(e.version())) ++tally.unexpected;
       }
-      for (const auto& [id, append] : acked) {
+      for (auto& [id, append] : acked) {
         auto found = versions_of.find(id);
         const uint64_t want = append.last - append.first + 1;
         if (found == versions_of.end() || found->second.size() != want ||
             found->second.front() != append.first) {
-          ++tally.lost;
-          ADD_FAILURE() << stream << ": acknowledged " << id << " (versions " << append.first
-                        << ".." << append.last << ") lost";
+          if (!append.lost) {
+            ++tally.lost;
+            ADD_FAILURE() << stream << ": acknowledged " << id << " (versions " << append.first
+                          << ".." << append.last << ") lost";
+          }
+          append.lost = true;
+          continue;
         }
+        // Every command record once, then a rotating fiftieth of them per reopen: the
+        // events are all read every time, and lookups of every record would make a long
+        // campaign quadratic.
+        if (append.record_checked && (found->second.front() + tally.cycles) % 50 != 0) continue;
         auto record = journal.find_command(stream, id);
         if (!record || record->first_version != append.first) {
           ++tally.lost;
           ADD_FAILURE() << stream << ": command record of " << id << " lost";
         }
+        append.record_checked = true;
       }
       auto& tried = attempted_[stream];
       for (const auto& [id, versions] : versions_of) {
@@ -151,8 +162,8 @@ class Ledger {
 
 // Appends 1-3 events per append to the writer's streams until the power is gone.
 void write_until_power_cut(int writer, Journal& journal, testing::PowerLossFileSystem& fs,
-                           Ledger& ledger, std::atomic<uint64_t>& acked_now, Tally& tally,
-                           std::mutex& tally_mu, uint64_t seed, std::atomic<int>& done) {
+                           Ledger& ledger, Tally& tally, std::mutex& tally_mu, uint64_t seed,
+                           std::atomic<int>& done) {
   std::mt19937_64 rng(seed);
   std::vector<std::string> streams;
   std::vector<uint64_t> versions;
@@ -184,7 +195,6 @@ void write_until_power_cut(int writer, Journal& journal, testing::PowerLossFileS
       std::lock_guard lock(tally_mu);
       ++tally.acked;
       tally.acked_events += count;
-      acked_now.fetch_add(1);
     } else {
       std::lock_guard lock(tally_mu);
       ++tally.in_flight;
@@ -222,14 +232,12 @@ Tally run_campaign(int cycles, bool sync, uint64_t seed) {
       // flushed meanwhile, so SSTs and the MANIFEST are being written when it comes.
       fs->cut_power_after(1 + rng() % 2000);
       const bool flushing = cycle % 2 == 1;
-      std::atomic<uint64_t> acked_now{0};
       std::atomic<int> writers_done{0};
       std::vector<std::thread> threads;
       for (int w = 0; w < kWriters; ++w)
         threads.emplace_back(write_until_power_cut, w, std::ref(journal), std::ref(*fs),
-                             std::ref(ledger), std::ref(acked_now), std::ref(tally),
-                             std::ref(tally_mu), seed * 1000 + cycle * kWriters + w,
-                             std::ref(writers_done));
+                             std::ref(ledger), std::ref(tally), std::ref(tally_mu),
+                             seed * 1000 + cycle * kWriters + w, std::ref(writers_done));
       std::thread flusher;
       if (flushing) {
         flusher = std::thread([&, db = database->get()] {
