@@ -51,7 +51,8 @@ Status from_rocksdb(const rocksdb::Status& status, const std::string& context) {
   return internal_error(message);
 }
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode) {
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode,
+                                                 rocksdb::Env* env) {
   std::unique_ptr<Database> database(new Database());
   database->path_ = path;
   database->mode_ = mode;
@@ -59,11 +60,12 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMo
   for (const auto& name : families()) descriptors.emplace_back(name, family_options());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status;
+  auto options = make_options();
+  if (env != nullptr) options.env = env;
   if (mode == OpenMode::kReadOnly) {
-    status =
-        rocksdb::DB::OpenForReadOnly(make_options(), path, descriptors, &database->handles_, &raw);
+    status = rocksdb::DB::OpenForReadOnly(options, path, descriptors, &database->handles_, &raw);
   } else {
-    status = rocksdb::DB::Open(make_options(), path, descriptors, &database->handles_, &raw);
+    status = rocksdb::DB::Open(options, path, descriptors, &database->handles_, &raw);
   }
   if (!status.ok()) return from_rocksdb(status, "opening store " + path);
   database->db_.reset(raw);

@@ -20,7 +20,10 @@ class Database {
  public:
   // Opens (creating when read-write) the store at `path`. kUnavailable when another process
   // holds it open read-write; kDataLoss when RocksDB reports corruption.
-  static Result<std::unique_ptr<Database>> open(const std::string& path, OpenMode mode);
+  // `env` is what RocksDB does its file I/O through: nullptr for the default; the power-loss
+  // campaign (tests/events/power_loss_test.cpp) passes one that can lose unsynced writes.
+  static Result<std::unique_ptr<Database>> open(const std::string& path, OpenMode mode,
+                                                rocksdb::Env* env = nullptr);
   ~Database();
 
   rocksdb::DB* db() const { return db_.get(); }

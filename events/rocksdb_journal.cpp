@@ -7,44 +7,16 @@
 
 #include "events/clock.h"
 #include "events/keys.h"
+#include "events/record_codec.h"
 #include "events/stream_name.h"
 
 namespace gh {
 namespace {
 
-std::string encode_command_record(const AppendResult& result) {
-  return keys::be64(result.first_version) + keys::be64(result.last_version) +
-         keys::be64(result.last_position);
-}
-
-std::optional<AppendResult> decode_command_record(std::string_view bytes) {
-  if (bytes.size() != 24) return std::nullopt;
-  AppendResult result;
-  result.first_version = *keys::read_be64(bytes);
-  result.last_version = *keys::read_be64(bytes.substr(8));
-  result.last_position = *keys::read_be64(bytes.substr(16));
-  result.duplicate = true;
-  return result;
-}
-
-std::string describe(std::string_view stream, uint64_t version) {
-  return std::string(stream) + " version " + std::to_string(version);
-}
-
-// Decodes one stored event and checks it is where its key says it is.
-Result<Envelope> decode_event(std::string_view key, std::string_view value) {
-  auto parsed = keys::parse_versioned(key);
-  if (!parsed) return data_loss("malformed event key of " + std::to_string(key.size()) + " bytes");
-  Envelope envelope;
-  if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size())))
-    return data_loss(describe(parsed->stream, parsed->version) + ": event does not decode");
-  if (envelope.stream() != parsed->stream || envelope.version() != parsed->version)
-    return data_loss(describe(parsed->stream, parsed->version) + ": stored envelope says " +
-                     describe(envelope.stream(), envelope.version()));
-  if (envelope.event_case() == Envelope::EVENT_NOT_SET)
-    return data_loss(describe(parsed->stream, parsed->version) + ": event of unknown type");
-  return envelope;
-}
+using records::decode_command_record;
+using records::decode_event;
+using records::describe;
+using records::encode_command_record;
 
 template <size_t N>
 size_t bucket_of(const std::array<double, N>& bounds, double value) {
@@ -259,7 +231,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
 
   if (write.Count() > 0) {
     rocksdb::WriteOptions sync;
-    sync.sync = true;
+    sync.sync = options_.sync;
     const auto sync_started = std::chrono::steady_clock::now();
     auto status = database_->db()->Write(sync, &write);
     const double sync_ms =

@@ -33,6 +33,10 @@ struct JournalOptions {
   // previous one before syncing (0: never wait). See writer_loop() in the .cpp.
   std::chrono::microseconds max_linger{300};
   std::function<int64_t()> clock;  // unix ms; defaults to the system clock
+  // Whether a batch is fsync'd before its appends are answered. Always true in gatehouse;
+  // false only for the power-loss campaign's negative control, which must then lose
+  // acknowledged appends (tests/events/power_loss_test.cpp).
+  bool sync = true;
 };
 
 class RocksdbJournal final : public Journal {

@@ -7,6 +7,7 @@
 
 #include "events/keys.h"
 #include "events/stream_name.h"
+#include "snapshots/snapshot_codec.h"
 
 namespace gh {
 namespace {
@@ -76,19 +77,11 @@ Result<SnapshotListing> SnapshotStore::list(const std::string& stream) const {
       listing.corrupt.push_back({stream, 0, "malformed snapshot key"});
       continue;
     }
-    snapshots::Snapshot snapshot;
-    auto value = it->value();
-    if (!snapshot.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      listing.corrupt.push_back({stream, parsed->version, "does not decode"});
-    } else if (snapshot.stream() != stream || snapshot.version() != parsed->version) {
-      listing.corrupt.push_back({stream, parsed->version,
-                                 "stored under " + describe(stream, parsed->version) +
-                                     " but says " +
-                                     describe(snapshot.stream(), snapshot.version())});
-    } else if (snapshot.state_case() == snapshots::Snapshot::STATE_NOT_SET) {
-      listing.corrupt.push_back({stream, parsed->version, "holds no state"});
+    auto snapshot = decode_snapshot(stream, parsed->version, it->value().ToStringView());
+    if (!snapshot) {
+      listing.corrupt.push_back({stream, parsed->version, snapshot.status().message()});
     } else {
-      listing.valid.push_back(std::move(snapshot));
+      listing.valid.push_back(std::move(*snapshot));
     }
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "reading snapshots of " + stream);

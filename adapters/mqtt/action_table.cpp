@@ -158,8 +158,10 @@ void ActionTable::lock(const std::string& word, device::LockAction action,
   auto* devices = devices_.load();
   if (devices == nullptr) return fail(word, unavailable("the device service is starting"));
   if (!id.empty()) {
+    // `id = id`: clang 14 (the fuzz build) cannot capture a structured binding by name.
     devices->request_lock(
-        id, action, "", legacy_cause(), [this, word, id](Result<device::CommandRecord> command) {
+        id, action, "", legacy_cause(),
+        [this, word, id = id](Result<device::CommandRecord> command) {
           if (!command.is_ok()) return fail(word, command.status());
           answer(word, {{"action", word}, {"device", id}, {"command", codec::to_json(*command)}});
         });
@@ -205,7 +207,7 @@ void ActionTable::find_stranger(const std::string& word, const std::string& args
   picture.content_type = std::string(*type);
   picture.bytes = std::move(*bytes);
   devices->report_stranger(
-      id, std::move(picture), [this, word, id](Result<device::Stranger> stranger) {
+      id, std::move(picture), [this, word, id = id](Result<device::Stranger> stranger) {
         if (!stranger.is_ok()) return fail(word, stranger.status());
         json url =
             options_.picture_url ? json(options_.picture_url(stranger->picture_id)) : json(nullptr);
