@@ -5,17 +5,15 @@
 #include <chrono>
 #include <future>
 
+#include "events/journal_support.h"
 #include "events/keys.h"
 #include "events/stream_name.h"
 
 namespace gh {
 namespace {
 
-int64_t system_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using journal_support::bucket_of;
+using journal_support::describe;
 
 std::string encode_command_record(const AppendResult& result) {
   return keys::be64(result.first_version) + keys::be64(result.last_version) +
@@ -32,30 +30,11 @@ std::optional<AppendResult> decode_command_record(std::string_view bytes) {
   return result;
 }
 
-std::string describe(std::string_view stream, uint64_t version) {
-  return std::string(stream) + " version " + std::to_string(version);
-}
-
 // Decodes one stored event and checks it is where its key says it is.
 Result<Envelope> decode_event(std::string_view key, std::string_view value) {
   auto parsed = keys::parse_versioned(key);
   if (!parsed) return data_loss("malformed event key of " + std::to_string(key.size()) + " bytes");
-  Envelope envelope;
-  if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size())))
-    return data_loss(describe(parsed->stream, parsed->version) + ": event does not decode");
-  if (envelope.stream() != parsed->stream || envelope.version() != parsed->version)
-    return data_loss(describe(parsed->stream, parsed->version) + ": stored envelope says " +
-                     describe(envelope.stream(), envelope.version()));
-  if (envelope.event_case() == Envelope::EVENT_NOT_SET)
-    return data_loss(describe(parsed->stream, parsed->version) + ": event of unknown type");
-  return envelope;
-}
-
-template <size_t N>
-size_t bucket_of(const std::array<double, N>& bounds, double value) {
-  size_t i = 0;
-  while (i < N && value > bounds[i]) ++i;
-  return i;
+  return journal_support::decode_stored(parsed->stream, parsed->version, value);
 }
 
 }  // namespace
@@ -70,7 +49,7 @@ Result<AppendResult> Journal::append_and_wait(AppendRequest request) {
 
 RocksdbJournal::RocksdbJournal(Database* database, JournalOptions options)
     : database_(database), options_(std::move(options)) {
-  if (!options_.clock) options_.clock = system_clock_ms;
+  if (!options_.clock) options_.clock = journal_support::system_clock_ms;
   last_position_ = read_last_position();
   if (!database_->read_only()) writer_ = std::thread([this] { writer_loop(); });
 }
@@ -226,8 +205,8 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       continue;
     }
     if (*version != request.expected_version) {
-      outcomes[i] = conflict(request.stream + " is at version " + std::to_string(*version) +
-                             ", expected " + std::to_string(request.expected_version));
+      outcomes[i] =
+          journal_support::version_conflict(request.stream, *version, request.expected_version);
       ++local.conflicts;
       continue;
     }
@@ -237,12 +216,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     result.last_position = position;
     const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
     for (auto& envelope : request.events) {
-      envelope.set_stream(request.stream);
-      envelope.set_version(++result.last_version);
-      envelope.set_position(++position);
-      envelope.set_time_unix_ms(time);
-      envelope.set_command_id(request.command_id);
-      *envelope.mutable_cause() = request.cause;
+      journal_support::stamp(envelope, request, ++result.last_version, ++position, time);
       auto key = keys::versioned(request.stream, envelope.version());
       write.Put(database_->events(), key, envelope.SerializeAsString());
       write.Put(database_->positions(), keys::be64(envelope.position()), key);
@@ -296,17 +270,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
   local.appends = batch.size();
   {
     std::lock_guard lock(stats_mutex_);
-    stats_.events_appended += local.events_appended;
-    stats_.batches_synced += local.batches_synced;
-    stats_.appends += local.appends;
-    stats_.conflicts += local.conflicts;
-    stats_.duplicates += local.duplicates;
-    stats_.failures += local.failures;
-    stats_.append_latency_sum_ms += local.append_latency_sum_ms;
-    for (size_t b = 0; b < stats_.append_latency_buckets.size(); ++b)
-      stats_.append_latency_buckets[b] += local.append_latency_buckets[b];
-    for (size_t b = 0; b < stats_.batch_size_buckets.size(); ++b)
-      stats_.batch_size_buckets[b] += local.batch_size_buckets[b];
+    journal_support::add_stats(stats_, local);
   }
   if (observer_ && events_written > 0) {
     for (size_t i = 0; i < batch.size(); ++i) {
