@@ -90,6 +90,7 @@ class PgPool {
       if (connection_) pool_->give_back(std::move(connection_));
     }
     PgConnection* operator->() { return connection_.get(); }
+    PgConnection& operator*() { return *connection_; }
 
    private:
     PgPool* pool_;

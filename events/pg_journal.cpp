@@ -150,14 +150,14 @@ void PgJournal::writer_loop() {
 }
 
 Status PgJournal::load_versions(const std::vector<Pending>& batch) {
+  // Every stream of the batch ends up in the cache; a full cache starts over first.
+  if (versions_.size() + batch.size() > options_.batching.version_cache_entries) versions_.clear();
   std::vector<std::string> missing;
   std::unordered_set<std::string> seen;
   for (const auto& pending : batch) {
     const auto& stream = pending.request.stream;
     if (!versions_.count(stream) && seen.insert(stream).second) missing.push_back(stream);
   }
-  if (versions_.size() + missing.size() > options_.batching.version_cache_entries)
-    versions_.clear();
   for (size_t from = 0; from < missing.size(); from += kRowsPerStatement) {
     const size_t count = std::min(kRowsPerStatement, missing.size() - from);
     PgParams params;

@@ -32,6 +32,7 @@
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "server/secret_file.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 
 namespace gh::server {
@@ -165,7 +166,7 @@ Status App::Parts::open_store() {
   if (!opened) return step("opening the store", opened.status());
   database = std::move(*opened);
   journal = std::make_unique<RocksdbJournal>(database.get());
-  snapshots = std::make_unique<SnapshotStore>(database.get());
+  snapshots = std::make_unique<RocksdbSnapshotStore>(database.get());
   info.store_path = fs::absolute(config->store_path).string();
   auto registry = credentials::CredentialRegistry::open(*journal);
   if (!registry) return step("loading door credentials and provisioning keys", registry.status());

@@ -369,6 +369,31 @@ TEST_P(JournalTest, DurableObserverSeesWrittenEventsInPositionOrderBeforeTheAnsw
                           {"device/d1", 1}, {"device/d1", 2}, {"user/bob", 3}}));
 }
 
+TEST_P(JournalTest, AVersionCacheSmallerThanABatchStillChecksEveryStream) {
+  JournalOptions options;
+  options.version_cache_entries = 2;
+  reopen(options);
+  std::mutex mutex;
+  std::vector<Result<AppendResult>> results;
+  // Two appends per stream, chained, queued at once so that batches hold many streams.
+  for (uint64_t expected : {0u, 1u})
+    for (int s = 0; s < 5; ++s)
+      journal().append(request_of("device/s" + std::to_string(s), expected),
+                       [&](Result<AppendResult> r) {
+                         std::lock_guard lock(mutex);
+                         results.push_back(std::move(r));
+                       });
+  shutdown();
+  ASSERT_EQ(results.size(), 10u);
+  for (const auto& r : results) EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  reopen(options);
+  for (int s = 0; s < 5; ++s) {
+    const std::string stream = "device/s" + std::to_string(s);
+    EXPECT_EQ(*journal().stream_version(stream), 2u);
+    EXPECT_EQ(journal().append_and_wait(request_of(stream, 1)).status().code(), Code::kConflict);
+  }
+}
+
 // PostgreSQL only: two journals on one database stand for two nodes, the situation cluster
 // mode's leases will prevent. Even when they race, the storage refuses the second writer.
 class PgJournalTest : public ::testing::Test {
