@@ -110,6 +110,17 @@ Result<PgRows> PgConnection::exec(const std::string& sql, const PgParams& params
   return PgRows(result);
 }
 
+Result<PgRows> PgConnection::query(const std::string& sql, std::string_view what) {
+  PGresult* result = PQexec(conn_, sql.c_str());
+  const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    auto error = failure(result, what);
+    PQclear(result);
+    return error;
+  }
+  return PgRows(result);
+}
+
 Status PgConnection::exec(const std::string& sql, std::string_view what) {
   PGresult* result = PQexec(conn_, sql.c_str());
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;

@@ -62,6 +62,8 @@ class PgConnection {
   Result<PgRows> exec(const std::string& sql, const PgParams& params, std::string_view what);
   // Runs one or more statements without parameters (schema, BEGIN, COMMIT).
   Status exec(const std::string& sql, std::string_view what);
+  // Runs one or more statements without parameters; the rows of the last one.
+  Result<PgRows> query(const std::string& sql, std::string_view what);
 
   // Whether the connection still works; if not, tries once to connect again.
   bool ensure_connected();

@@ -19,11 +19,11 @@ constexpr size_t kRowsPerStatement = 4000;
 // Rows fetched per round trip by read_all() and list_streams().
 constexpr size_t kReadChunk = 512;
 
-// "($1, $2::bytea), ($3, $4::bytea)" for `rows` rows with one cast (or "") per column:
-// parameters of a VALUES list get no type from a table.
-std::string placeholders(size_t rows, const std::vector<std::string>& casts) {
+// "($1, $2::bytea), ($3, $4::bytea)" for `rows` rows with one cast (or "") per column,
+// numbered from `after` + 1: parameters of a VALUES list get no type from a table.
+std::string placeholders(size_t rows, const std::vector<std::string>& casts, size_t after = 0) {
   std::string sql;
-  size_t n = 0;
+  size_t n = after;
   for (size_t row = 0; row < rows; ++row) {
     sql += row == 0 ? "(" : ", (";
     for (size_t c = 0; c < casts.size(); ++c) {
@@ -215,13 +215,11 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
     out.failure = std::move(status);
     return std::move(out);
   };
-  if (auto s = db.exec("BEGIN", "starting a batch"); !s.is_ok()) {
-    out.failure = s;
-    return out;
-  }
-  // The head row's lock serialises every writer of the database until COMMIT.
-  auto head = db.exec("SELECT position FROM gh_journal_head FOR UPDATE", PgParams(),
-                      "locking the journal head");
+  // The head row's lock serialises every writer of the database until COMMIT. A batch
+  // costs three round trips when its streams are cached: this, the write, and COMMIT (each
+  // waits for PostgreSQL's backend to be scheduled, which is what a busy machine makes slow).
+  auto head = db.query("BEGIN; SELECT position FROM gh_journal_head FOR UPDATE",
+                       "locking the journal head");
   if (!head) return abandon(head.status());
   if (head->size() != 1) return abandon(data_loss("PostgreSQL: gh_journal_head has no row"));
   out.position = head->number(0, 0);
@@ -231,8 +229,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
 
   std::unordered_map<std::string, AppendResult> commands;  // written by this batch
   std::vector<const Envelope*> rows;
-  PgParams command_rows;
-  size_t command_count = 0;
+  std::vector<std::pair<const AppendRequest*, AppendResult>> command_rows;
   const int64_t now = options_.batching.clock();
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& request = batch[i].request;
@@ -271,12 +268,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
     result.last_position = out.position;
     out.events_written += request.events.size();
     if (!key.empty()) {
-      command_rows.text(request.stream)
-          .bytes(request.command_id)
-          .number(result.first_version)
-          .number(result.last_version)
-          .number(result.last_position);
-      ++command_count;
+      command_rows.emplace_back(&request, result);
       AppendResult repeat = result;
       repeat.duplicate = true;
       commands.emplace(key, repeat);
@@ -285,28 +277,6 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
     out.outcomes[i] = std::move(result);
   }
 
-  // One multi-row INSERT per kRowsPerStatement events: the whole batch in one transaction.
-  for (size_t from = 0; from < rows.size(); from += kRowsPerStatement) {
-    const size_t count = std::min(kRowsPerStatement, rows.size() - from);
-    PgParams params;
-    for (size_t r = from; r < from + count; ++r)
-      params.text(rows[r]->stream())
-          .number(rows[r]->version())
-          .number(rows[r]->position())
-          .bytes(rows[r]->SerializeAsString());
-    auto inserted = db.exec("INSERT INTO gh_events (stream, version, position, envelope) VALUES " +
-                                placeholders(count, {"", "", "", ""}),
-                            params, "appending a batch of " + std::to_string(count) + " events");
-    if (!inserted) return abandon(inserted.status());
-  }
-  if (command_count > 0) {
-    auto inserted = db.exec(
-        "INSERT INTO gh_commands (stream, command_id, first_version, last_version, "
-        "last_position) VALUES " +
-            placeholders(command_count, {"", "", "", "", ""}),
-        command_rows, "recording command ids");
-    if (!inserted) return abandon(inserted.status());
-  }
   // Blobs in request order, each request's writes before its deletes (as on RocksDB).
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!out.outcomes[i] || !out.outcomes[i]->is_ok() || out.outcomes[i]->value().duplicate)
@@ -324,10 +294,67 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
       if (!removed) return abandon(removed.status());
     }
   }
-  if (!rows.empty()) {
-    auto moved = db.exec("UPDATE gh_journal_head SET position = $1",
-                         PgParams().number(out.position), "advancing the journal head");
-    if (!moved) return abandon(moved.status());
+  // Events, command ids and the new head in one statement of data-modifying CTEs, with one
+  // multi-row INSERT each; only a batch beyond kRowsPerStatement rows takes more statements.
+  auto add_events = [&](size_t from, size_t count, PgParams& params) {
+    const std::string sql = "INSERT INTO gh_events (stream, version, position, envelope) VALUES " +
+                            placeholders(count, {"", "", "", ""}, params.size());
+    for (size_t r = from; r < from + count; ++r)
+      params.text(rows[r]->stream())
+          .number(rows[r]->version())
+          .number(rows[r]->position())
+          .bytes(rows[r]->SerializeAsString());
+    return sql;
+  };
+  auto add_commands = [&](size_t from, size_t count, PgParams& params) {
+    const std::string sql =
+        "INSERT INTO gh_commands (stream, command_id, first_version, last_version, "
+        "last_position) VALUES " +
+        placeholders(count, {"", "", "", "", ""}, params.size());
+    for (size_t c = from; c < from + count; ++c) {
+      const auto& [request, result] = command_rows[c];
+      params.text(request->stream)
+          .bytes(request->command_id)
+          .number(result.first_version)
+          .number(result.last_version)
+          .number(result.last_position);
+    }
+    return sql;
+  };
+  size_t events_from = 0, commands_from = 0;
+  while (rows.size() - events_from > kRowsPerStatement ||
+         command_rows.size() - commands_from > kRowsPerStatement) {
+    PgParams params;
+    std::string sql;
+    if (rows.size() - events_from > kRowsPerStatement) {
+      sql = add_events(events_from, kRowsPerStatement, params);
+      events_from += kRowsPerStatement;
+    } else {
+      sql = add_commands(commands_from, kRowsPerStatement, params);
+      commands_from += kRowsPerStatement;
+    }
+    auto inserted = db.exec(sql, params, "appending a batch");
+    if (!inserted) return abandon(inserted.status());
+  }
+  PgParams params;
+  std::vector<std::string> ctes;
+  if (events_from < rows.size())
+    ctes.push_back("e AS (" + add_events(events_from, rows.size() - events_from, params) + ")");
+  if (commands_from < command_rows.size())
+    ctes.push_back("c AS (" +
+                   add_commands(commands_from, command_rows.size() - commands_from, params) + ")");
+  if (!ctes.empty() || !rows.empty()) {
+    std::string sql;
+    for (const auto& cte : ctes) sql += (sql.empty() ? "WITH " : ", ") + cte;
+    if (!rows.empty()) {
+      params.number(out.position);
+      sql += " UPDATE gh_journal_head SET position = $" + std::to_string(params.size());
+    } else {
+      sql += " SELECT 1";
+    }
+    auto written =
+        db.exec(sql, params, "appending a batch of " + std::to_string(rows.size()) + " events");
+    if (!written) return abandon(written.status());
   }
   if (auto s = db.exec("COMMIT", "committing a batch"); !s.is_ok()) {
     // The answer to COMMIT was lost: the batch may or may not be in the log.

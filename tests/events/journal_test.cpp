@@ -394,6 +394,21 @@ TEST_P(JournalTest, AVersionCacheSmallerThanABatchStillChecksEveryStream) {
   }
 }
 
+// More rows than one SQL statement takes (PostgreSQL allows 65535 parameters): still one
+// append, all or nothing.
+TEST_P(JournalTest, AnAppendOfManyEventsIsWrittenWhole) {
+  AppendRequest big = request_of("device/big", 0, 9000, "big");
+  auto result = journal().append_and_wait(big);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(result->last_version, 9000u);
+  EXPECT_EQ(result->last_position, 9000u);
+  auto events = journal().read_stream("device/big", 0);
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  ASSERT_EQ(events->size(), 9000u);
+  EXPECT_EQ(events->back().position(), 9000u);
+  EXPECT_TRUE(journal().append_and_wait(big)->duplicate);
+}
+
 // PostgreSQL only: two journals on one database stand for two nodes, the situation cluster
 // mode's leases will prevent. Even when they race, the storage refuses the second writer.
 class PgJournalTest : public ::testing::Test {
