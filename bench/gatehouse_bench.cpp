@@ -294,7 +294,49 @@ void bench_append() {
 // transaction. Two ways to fill a batch: N streams with one append of one event outstanding
 // each (group commit gathers them, as with actors), and one writer whose appends carry N
 // events each (one multi-row INSERT per append).
+// The ceiling: the same rows written by libpq directly, one transaction of one multi-row
+// INSERT per batch (three round trips: BEGIN, INSERT, COMMIT), into a table shaped like
+// gh_events. Events/s.
+double raw_pg_batches(const std::string& conninfo, int batch, int transactions) {
+  auto db = PgConnection::open(conninfo);
+  if (!db) return 0;
+  if (!(*db)
+           ->exec("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (stream text COLLATE "
+                  "\"C\", version bigint, position bigint UNIQUE, envelope bytea, PRIMARY "
+                  "KEY (stream, version))",
+                  "creating bench_raw")
+           .is_ok())
+    return 0;
+  std::string values;
+  for (int i = 0; i < batch; ++i)
+    values += std::string(i ? ", " : "") + "($" + std::to_string(4 * i + 1) + ", $" +
+              std::to_string(4 * i + 2) + ", $" + std::to_string(4 * i + 3) + ", $" +
+              std::to_string(4 * i + 4) + ")";
+  const std::string value(72, 'x');
+  uint64_t position = 0;
+  auto start = Clock::now();
+  for (int t = 0; t < transactions; ++t) {
+    PgParams params;
+    for (int i = 0; i < batch; ++i) {
+      ++position;
+      params.text("device/raw" + std::to_string(i)).number(position).number(position).bytes(value);
+    }
+    if (!(*db)->exec("BEGIN", "raw").is_ok()) return 0;
+    if (!(*db)->exec("INSERT INTO bench_raw VALUES " + values, params, "raw")) return 0;
+    if (!(*db)->exec("COMMIT", "raw").is_ok()) return 0;
+  }
+  const double rate = double(batch) * transactions / seconds_since(start);
+  (void)(*db)->exec("DROP TABLE bench_raw", "dropping bench_raw");
+  return rate;
+}
+
 void bench_append_pg(const std::string& conninfo) {
+  const int raw_total = quick ? 2000 : 50000;
+  for (int batch : {1, 100, 500})
+    std::printf("append-pg: raw libpq, transactions of %3d rows   %9.0f events/s  (the ceiling)\n",
+                batch,
+                raw_pg_batches(conninfo, batch,
+                               std::max(1, (batch == 1 ? raw_total / 20 : raw_total) / batch)));
   auto opened = PgJournal::open({conninfo, {}});
   if (!opened) {
     std::fprintf(stderr, "append-pg: %s\n", opened.status().to_string().c_str());
