@@ -144,9 +144,18 @@ Result<PgPool::Lease> PgPool::acquire() {
   return Lease(this, std::move(*opened));
 }
 
+Result<PgRows> PgPool::read(const std::string& sql, const PgParams& params, std::string_view what) {
+  for (int attempt = 0;; ++attempt) {
+    auto lease = acquire();
+    if (!lease) return lease.status();
+    auto rows = (*lease)->exec(sql, params, what);
+    if (rows || attempt > 0 || (*lease)->connected()) return rows;
+  }
+}
+
 void PgPool::give_back(std::unique_ptr<PgConnection> connection) {
   std::lock_guard lock(mutex_);
-  if (idle_.size() < max_idle_) idle_.push_back(std::move(connection));
+  if (idle_.size() < max_idle_ && connection->connected()) idle_.push_back(std::move(connection));
 }
 
 std::string_view pg_sqlstate(const Status& status) {

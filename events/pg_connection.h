@@ -67,6 +67,8 @@ class PgConnection {
 
   // Whether the connection still works; if not, tries once to connect again.
   bool ensure_connected();
+  // Whether libpq still believes the connection works (it learns otherwise on use).
+  bool connected() const { return PQstatus(conn_) == CONNECTION_OK; }
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
@@ -101,6 +103,11 @@ class PgPool {
 
   // An idle connection, or a new one; kUnavailable when none can be opened.
   Result<Lease> acquire();
+
+  // Runs one read-only statement on a borrowed connection. An idle connection can have died
+  // unnoticed (a server restart, a failover): then the statement runs once more on a new
+  // one, which is safe for a read.
+  Result<PgRows> read(const std::string& sql, const PgParams& params, std::string_view what);
 
  private:
   void give_back(std::unique_ptr<PgConnection> connection);

@@ -57,7 +57,8 @@ struct PgJournal::BatchOutcome {
   std::unordered_map<std::string, uint64_t> in_batch;  // stream -> version after the batch
   uint64_t position = 0;                               // head after the batch
   uint64_t events_written = 0;
-  Status failure;  // the transaction did not commit
+  Status failure;        // the transaction did not commit
+  bool started = false;  // the transaction began: a failure may have left work undone
   JournalStats local;
 };
 
@@ -221,6 +222,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
   auto head = db.query("BEGIN; SELECT position FROM gh_journal_head FOR UPDATE",
                        "locking the journal head");
   if (!head) return abandon(head.status());
+  out.started = true;
   if (head->size() != 1) return abandon(data_loss("PostgreSQL: gh_journal_head has no row"));
   out.position = head->number(0, 0);
   if (auto s = load_versions(batch); !s.is_ok()) return abandon(s);
@@ -368,6 +370,11 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
 
 void PgJournal::write_batch(std::vector<Pending>& batch) {
   BatchOutcome out = try_batch(batch);
+  if (!out.started && out.failure.code() == Code::kUnavailable) {
+    // The connection died while idle (a server restart, a failover, an idle timeout) and
+    // nothing of this batch reached the server: reconnect and try once more.
+    out = try_batch(batch);
+  }
   if (!out.failure.is_ok() && pg_sqlstate(out.failure) == kPgUniqueViolation) {
     // Another writer got a row in first: our cached versions or command ids are stale.
     // Checked again against the database, the append that lost gets its conflict and the
@@ -427,10 +434,8 @@ JournalStats PgJournal::stats() const {
 
 Result<std::vector<Envelope>> PgJournal::read_stream(const std::string& stream,
                                                      uint64_t from_version, size_t max) const {
-  auto db = readers_.acquire();
-  if (!db) return db.status();
   const uint64_t limit = std::min<uint64_t>(max, uint64_t(INT64_MAX));
-  auto rows = (*db)->exec(
+  auto rows = readers_.read(
       "SELECT version, envelope FROM gh_events WHERE stream = $1 AND version >= $2 "
       "ORDER BY version LIMIT $3",
       PgParams().text(stream).number(from_version).number(limit), "reading " + stream);
@@ -463,9 +468,7 @@ Status PgJournal::read_all(uint64_t from_position,
     // A connection per chunk, given back before visiting: the visitor may read too.
     std::optional<PgRows> rows;
     {
-      auto db = readers_.acquire();
-      if (!db) return db.status();
-      auto chunk = (*db)->exec(
+      auto chunk = readers_.read(
           "SELECT stream, version, position, envelope FROM gh_events WHERE position >= $1 "
           "ORDER BY position LIMIT " +
               std::to_string(kReadChunk),
@@ -492,10 +495,8 @@ Status PgJournal::read_all(uint64_t from_position,
 }
 
 Result<uint64_t> PgJournal::stream_version(const std::string& stream) const {
-  auto db = readers_.acquire();
-  if (!db) return db.status();
-  auto rows = (*db)->exec("SELECT max(version) FROM gh_events WHERE stream = $1",
-                          PgParams().text(stream), "reading " + stream);
+  auto rows = readers_.read("SELECT max(version) FROM gh_events WHERE stream = $1",
+                            PgParams().text(stream), "reading " + stream);
   if (!rows) return rows.status();
   return rows->number(0, 0);
 }
@@ -514,13 +515,11 @@ Status PgJournal::list_streams(
   for (;;) {
     std::vector<std::pair<std::string, uint64_t>> page;
     {
-      auto db = readers_.acquire();
-      if (!db) return db.status();
       PgParams params;
       params.text(first ? prefix : after);
       std::string bound = end.empty() ? "" : " AND s.stream < $2";
       if (!end.empty()) params.text(end);
-      auto rows = (*db)->exec(
+      auto rows = readers_.read(
           "WITH RECURSIVE s(stream) AS ("
           " (SELECT stream FROM gh_events WHERE stream " +
               std::string(first ? ">=" : ">") +
@@ -546,10 +545,8 @@ Status PgJournal::list_streams(
 }
 
 Result<std::string> PgJournal::read_blob(const std::string& key) const {
-  auto db = readers_.acquire();
-  if (!db) return db.status();
-  auto rows = (*db)->exec("SELECT bytes FROM gh_blobs WHERE key = $1", PgParams().bytes(key),
-                          "reading blob " + key);
+  auto rows = readers_.read("SELECT bytes FROM gh_blobs WHERE key = $1", PgParams().bytes(key),
+                            "reading blob " + key);
   if (!rows) return rows.status();
   if (rows->size() == 0) return not_found("no blob " + key);
   return rows->bytes(0, 0);
@@ -557,9 +554,7 @@ Result<std::string> PgJournal::read_blob(const std::string& key) const {
 
 Result<AppendResult> PgJournal::find_command(const std::string& stream,
                                              const std::string& command_id) const {
-  auto db = readers_.acquire();
-  if (!db) return db.status();
-  auto rows = (*db)->exec(
+  auto rows = readers_.read(
       "SELECT first_version, last_version, last_position FROM gh_commands "
       "WHERE stream = $1 AND command_id = $2",
       PgParams().text(stream).bytes(command_id), "reading command " + command_id);

@@ -55,9 +55,7 @@ Status PgSnapshotStore::write(const snapshots::Snapshot& snapshot) {
 }
 
 Result<SnapshotListing> PgSnapshotStore::list(const std::string& stream) const {
-  auto db = connections_.acquire();
-  if (!db) return db.status();
-  auto rows = (*db)->exec(
+  auto rows = connections_.read(
       "SELECT version, snapshot FROM gh_snapshots WHERE stream = $1 ORDER BY version DESC",
       PgParams().text(stream), "reading snapshots of " + stream);
   if (!rows) return rows.status();
@@ -81,15 +79,13 @@ Status PgSnapshotStore::list_streams(
   if (!end.empty()) end.back() = char(end.back() + 1);  // stream names are [A-Za-z0-9/._-]
   std::vector<std::pair<std::string, uint64_t>> streams;
   {
-    auto db = connections_.acquire();
-    if (!db) return db.status();
     PgParams params;
     params.text(prefix);
     if (!end.empty()) params.text(end);
-    auto rows = (*db)->exec("SELECT stream, max(version) FROM gh_snapshots WHERE stream >= $1" +
-                                std::string(end.empty() ? "" : " AND stream < $2") +
-                                " GROUP BY stream ORDER BY stream",
-                            params, "listing snapshot streams");
+    auto rows = connections_.read(
+        "SELECT stream, max(version) FROM gh_snapshots WHERE stream >= $1" +
+            std::string(end.empty() ? "" : " AND stream < $2") + " GROUP BY stream ORDER BY stream",
+        params, "listing snapshot streams");
     if (!rows) return rows.status();
     for (int r = 0; r < rows->size(); ++r)
       streams.emplace_back(std::string(rows->text(r, 0)), rows->number(r, 1));

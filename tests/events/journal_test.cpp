@@ -488,6 +488,29 @@ TEST_F(PgJournalTest, WritersOfTwoNodesShareOneGaplessPositionOrder) {
   EXPECT_EQ(third->last_position(), uint64_t(kThreads * kAppends * 2));
 }
 
+// A server restart or failover ends every session; a journal idle at that moment loses
+// nothing and needs no restart: its next batch and its next reads reconnect.
+TEST_F(PgJournalTest, SessionsEndedByTheServerBetweenBatchesAreReopened) {
+  Journal& a = first_.journal();
+  ASSERT_TRUE(a.append_and_wait(request_of("device/d1", 0)).is_ok());
+  ASSERT_EQ(a.read_stream("device/d1", 0)->size(), 1u);  // a reader connection is pooled
+  auto admin = PgConnection::open(first_.conninfo());
+  ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
+  auto ended = (*admin)->exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      PgParams(), "ending the journals' sessions");
+  ASSERT_TRUE(ended.is_ok()) << ended.status().to_string();
+  EXPECT_GE(ended->size(), 3);  // both writers and at least one reader
+  auto next = a.append_and_wait(request_of("device/d1", 1));
+  ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+  EXPECT_EQ(next->last_version, 2u);
+  auto events = a.read_stream("device/d1", 0);
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  EXPECT_EQ(events->size(), 2u);
+  EXPECT_EQ(a.stats().failures, 0u);
+}
+
 TEST(PgJournalOpenTest, AnUnreachableServerIsUnavailable) {
   auto opened =
       PgJournal::open({"host=127.0.0.1 port=" + std::to_string(testing::TempPostgres::free_port()) +
