@@ -16,28 +16,39 @@ Result<std::unique_ptr<PgSnapshotStore>> PgSnapshotStore::open(const std::string
 
 Status PgSnapshotStore::write(const snapshots::Snapshot& snapshot) {
   GH_RETURN_IF_ERROR(snapshot_rules::check_writable(snapshot));
-  auto db = connections_.acquire();
-  if (!db) return db.status();
   const std::string what =
       "writing " + snapshot.stream() + " snapshot " + std::to_string(snapshot.version());
-  GH_RETURN_IF_ERROR((*db)->exec("BEGIN; SET LOCAL synchronous_commit = off", what));
+  for (int attempt = 0;; ++attempt) {
+    auto db = connections_.acquire();
+    if (!db) return db.status();
+    auto begun = (*db)->exec("BEGIN; SET LOCAL synchronous_commit = off", what);
+    // A pooled connection that died while idle (a server restart, a failover): nothing was
+    // done yet, so once more on a new one.
+    if (!begun.is_ok() && attempt == 0 && !(*db)->connected()) continue;
+    GH_RETURN_IF_ERROR(begun);
+    return write_in_transaction(**db, snapshot, what);
+  }
+}
+
+Status PgSnapshotStore::write_in_transaction(PgConnection& db, const snapshots::Snapshot& snapshot,
+                                             const std::string& what) {
   auto fail = [&](Status status) {
-    (void)(*db)->exec("ROLLBACK", "rolling back a snapshot write");
+    (void)db.exec("ROLLBACK", "rolling back a snapshot write");
     return status;
   };
   // Writers of one stream, of any node, take turns: read the versions, write, prune.
-  auto locked = (*db)->exec("SELECT pg_advisory_xact_lock(hashtext('gh_snapshots/' || $1))",
-                            PgParams().text(snapshot.stream()), what);
+  auto locked = db.exec("SELECT pg_advisory_xact_lock(hashtext('gh_snapshots/' || $1))",
+                        PgParams().text(snapshot.stream()), what);
   if (!locked) return fail(locked.status());
-  auto rows = (*db)->exec("SELECT version FROM gh_snapshots WHERE stream = $1",
-                          PgParams().text(snapshot.stream()), what);
+  auto rows = db.exec("SELECT version FROM gh_snapshots WHERE stream = $1",
+                      PgParams().text(snapshot.stream()), what);
   if (!rows) return fail(rows.status());
   std::vector<uint64_t> existing;
   for (int r = 0; r < rows->size(); ++r) existing.push_back(rows->number(r, 0));
   const auto kept = snapshot_rules::kept_versions(existing, snapshot.version());
   // A snapshot older than the kept ones (a late writer) is pruned at once: not written.
   if (std::find(kept.begin(), kept.end(), snapshot.version()) != kept.end()) {
-    auto put = (*db)->exec(
+    auto put = db.exec(
         "INSERT INTO gh_snapshots (stream, version, snapshot) VALUES ($1, $2, $3) "
         "ON CONFLICT (stream, version) DO UPDATE SET snapshot = EXCLUDED.snapshot",
         PgParams()
@@ -48,10 +59,10 @@ Status PgSnapshotStore::write(const snapshots::Snapshot& snapshot) {
     if (!put) return fail(put.status());
   }
   // Everything below the oldest kept version goes.
-  auto pruned = (*db)->exec("DELETE FROM gh_snapshots WHERE stream = $1 AND version < $2",
-                            PgParams().text(snapshot.stream()).number(kept.back()), what);
+  auto pruned = db.exec("DELETE FROM gh_snapshots WHERE stream = $1 AND version < $2",
+                        PgParams().text(snapshot.stream()).number(kept.back()), what);
   if (!pruned) return fail(pruned.status());
-  return (*db)->exec("COMMIT", what);
+  return db.exec("COMMIT", what);
 }
 
 Result<SnapshotListing> PgSnapshotStore::list(const std::string& stream) const {

@@ -29,6 +29,9 @@ class PgSnapshotStore final : public SnapshotStore {
 
  private:
   explicit PgSnapshotStore(const std::string& conninfo) : connections_(conninfo) {}
+  // The write after BEGIN: lock the stream, read its versions, write, prune, COMMIT.
+  Status write_in_transaction(PgConnection& db, const snapshots::Snapshot& snapshot,
+                              const std::string& what);
 
   mutable PgPool connections_;
 };

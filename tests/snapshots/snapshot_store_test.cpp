@@ -72,6 +72,7 @@ class PostgresStoreUnderTest final : public StoreUnderTest {
     if (opened.is_ok()) store_ = std::move(*opened);
   }
   SnapshotStore* store() override { return store_.get(); }
+  const std::string& conninfo() const { return conninfo_; }
   void put_raw(const std::string& stream, uint64_t version, const std::string& bytes) override {
     auto db = PgConnection::open(conninfo_);
     ASSERT_TRUE(db.is_ok()) << db.status().to_string();
@@ -198,6 +199,31 @@ TEST(RocksdbSnapshotStoreTest, ReadOnlyStoresListButRefuseWrites) {
   RocksdbSnapshotStore read_only(&temp.database());
   EXPECT_EQ(versions_of(read_only, "device/d1"), (std::vector<uint64_t>{3}));
   EXPECT_EQ(read_only.write(at("device/d1", 4)).code(), Code::kFailedPrecondition);
+}
+
+// After a server restart or failover the pooled connections are dead: the next write and
+// list reconnect instead of failing.
+TEST(PgSnapshotStoreTest, SessionsEndedByTheServerAreReopened) {
+  PostgresStoreUnderTest under_test;
+  ASSERT_NE(under_test.store(), nullptr);
+  SnapshotStore& store = *under_test.store();
+  ASSERT_TRUE(store.write(at("device/d1", 1)).is_ok());
+  auto admin = PgConnection::open(under_test.conninfo());
+  ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
+  auto ended = (*admin)->exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      PgParams(), "ending the store's sessions");
+  ASSERT_TRUE(ended.is_ok()) << ended.status().to_string();
+  EXPECT_GE(ended->size(), 1);
+  auto written = store.write(at("device/d1", 2));
+  EXPECT_TRUE(written.is_ok()) << written.to_string();
+  ASSERT_TRUE(admin.value()
+                  ->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                         PgParams(), "ending the store's sessions")
+                  .is_ok());
+  EXPECT_EQ(versions_of(store, "device/d1"), (std::vector<uint64_t>{2, 1}));
 }
 
 TEST(PgSnapshotStoreTest, AnUnreachableServerIsUnavailable) {
