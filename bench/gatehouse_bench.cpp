@@ -3,7 +3,10 @@
 // docs/benchmarks.md.
 //
 //   gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|all] [--dir DIR] [--quick]
+//   gatehouse_bench append-pg --pg CONNINFO [--quick]
 //
+// append-pg measures cluster mode's PostgreSQL journal against the server CONNINFO names
+// ("host=127.0.0.1 port=5432 user=gatehouse dbname=gatehouse"); it is not part of "all".
 // DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
 // every workload for a smoke run.
 #include <httplib.h>
@@ -31,9 +34,11 @@
 #include "actors/device/device_system.h"
 #include "adapters/mqtt/tcp_nodelay.h"
 #include "events/database.h"
+#include "events/pg_journal.h"
 #include "events/rocksdb_journal.h"
 #include "events/stream_name.h"
 #include "server/app.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 
 namespace gh::bench {
@@ -117,11 +122,9 @@ double raw_rocksdb_batches_of_64(const fs::path& dir, int batches, size_t value_
 // appends with chained expected versions, which the journal accepts within and across
 // batches. As with actors, each next append is built on one of two client threads (CAF's
 // scheduler has one per core), not on the journal's writer thread that runs the callbacks.
-double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
-                          JournalStats* stats_out) {
-  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
-  if (!database) return 0;
-  RocksdbJournal journal(database->get());
+// `streams` streams named "<prefix><i>" through any journal; events/s.
+double streams_through(Journal& journal, const std::string& prefix, int streams, int per_stream,
+                       int in_flight) {
   BlockingPool clients(2, 4096);
   std::atomic<int> done_streams{0};
   std::mutex mutex;
@@ -134,7 +137,7 @@ double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
     int outstanding = 0;
     bool finished = false;
   };
-  std::vector<Writer> writers(64);
+  std::vector<Writer> writers(streams);
   std::function<void(Writer&)> queue_next = [&](Writer& w) {
     AppendRequest request;
     // Held until the append is queued: a stream's appends must reach the journal in order.
@@ -142,7 +145,7 @@ double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
     if (w.left == 0) {
       if (w.outstanding == 0 && !w.finished) {
         w.finished = true;
-        if (++done_streams == 64) all_done.notify_all();
+        if (++done_streams == streams) all_done.notify_all();
       }
       return;
     }
@@ -166,14 +169,22 @@ double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
     });
   };
   auto start = Clock::now();
-  for (int i = 0; i < 64; ++i) {
-    writers[i].stream = "device/bench" + std::to_string(i);
+  for (int i = 0; i < streams; ++i) {
+    writers[i].stream = prefix + std::to_string(i);
     writers[i].left = per_stream;
     for (int k = 0; k < in_flight; ++k) queue_next(writers[i]);
   }
   std::unique_lock lock(mutex);
-  all_done.wait(lock, [&] { return done_streams == 64; });
-  double rate = 64.0 * per_stream / seconds_since(start);
+  all_done.wait(lock, [&] { return done_streams == streams; });
+  return double(streams) * per_stream / seconds_since(start);
+}
+
+double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
+                          JournalStats* stats_out) {
+  auto database = Database::open(dir.string(), OpenMode::kReadWrite);
+  if (!database) return 0;
+  RocksdbJournal journal(database->get());
+  double rate = streams_through(journal, "device/bench", 64, per_stream, in_flight);
   *stats_out = journal.stats();
   return rate;
 }
@@ -277,6 +288,100 @@ void bench_append() {
       median(actors_eight), 100 * median(actors_eight) / ceiling);
 }
 
+// ---- append-pg: cluster mode's journal on PostgreSQL (docs/benchmarks.md) ----
+
+// Batch sizes as the issue states them: 1 (a transaction per event), 100 and 500 events per
+// transaction. Two ways to fill a batch: N streams with one append of one event outstanding
+// each (group commit gathers them, as with actors), and one writer whose appends carry N
+// events each (one multi-row INSERT per append).
+// The ceiling: the same rows written by libpq directly, one transaction of one multi-row
+// INSERT per batch (three round trips: BEGIN, INSERT, COMMIT), into a table shaped like
+// gh_events. Events/s.
+double raw_pg_batches(const std::string& conninfo, int batch, int transactions) {
+  auto db = PgConnection::open(conninfo);
+  if (!db) return 0;
+  if (!(*db)
+           ->exec("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (stream text COLLATE "
+                  "\"C\", version bigint, position bigint UNIQUE, envelope bytea, PRIMARY "
+                  "KEY (stream, version))",
+                  "creating bench_raw")
+           .is_ok())
+    return 0;
+  std::string values;
+  for (int i = 0; i < batch; ++i)
+    values += std::string(i ? ", " : "") + "($" + std::to_string(4 * i + 1) + ", $" +
+              std::to_string(4 * i + 2) + ", $" + std::to_string(4 * i + 3) + ", $" +
+              std::to_string(4 * i + 4) + ")";
+  const std::string value(72, 'x');
+  uint64_t position = 0;
+  auto start = Clock::now();
+  for (int t = 0; t < transactions; ++t) {
+    PgParams params;
+    for (int i = 0; i < batch; ++i) {
+      ++position;
+      params.text("device/raw" + std::to_string(i)).number(position).number(position).bytes(value);
+    }
+    if (!(*db)->exec("BEGIN", "raw").is_ok()) return 0;
+    if (!(*db)->exec("INSERT INTO bench_raw VALUES " + values, params, "raw")) return 0;
+    if (!(*db)->exec("COMMIT", "raw").is_ok()) return 0;
+  }
+  const double rate = double(batch) * transactions / seconds_since(start);
+  (void)(*db)->exec("DROP TABLE bench_raw", "dropping bench_raw");
+  return rate;
+}
+
+void bench_append_pg(const std::string& conninfo) {
+  const int raw_total = quick ? 2000 : 50000;
+  for (int batch : {1, 100, 500})
+    std::printf("append-pg: raw libpq, transactions of %3d rows   %9.0f events/s  (the ceiling)\n",
+                batch,
+                raw_pg_batches(conninfo, batch,
+                               std::max(1, (batch == 1 ? raw_total / 20 : raw_total) / batch)));
+  auto opened = PgJournal::open({conninfo, {}});
+  if (!opened) {
+    std::fprintf(stderr, "append-pg: %s\n", opened.status().to_string().c_str());
+    std::exit(1);
+  }
+  PgJournal& journal = **opened;
+  // Streams of earlier runs stay in the database: each run writes new ones.
+  const std::string run = "device/pg" + std::to_string(getpid()) + "-";
+  const int total = quick ? 2000 : 50000;
+  for (int batch : {1, 100, 500}) {
+    const auto before = journal.stats();
+    const int per_stream = std::max(1, (batch == 1 ? total / 20 : total) / batch);
+    double rate =
+        streams_through(journal, run + std::to_string(batch) + "s-", batch, per_stream, 1);
+    const auto after = journal.stats();
+    std::printf(
+        "append-pg: %3d streams x 1 event in flight       %9.0f events/s  (mean %.1f "
+        "events/transaction, mean append latency %.2f ms)\n",
+        batch, rate,
+        double(after.events_appended - before.events_appended) /
+            double(after.batches_synced - before.batches_synced),
+        (after.append_latency_sum_ms - before.append_latency_sum_ms) /
+            double(after.appends - before.appends));
+  }
+  for (int batch : {1, 100, 500}) {
+    const int appends = std::max(1, (batch == 1 ? total / 20 : total) / batch);
+    const std::string stream = run + "w" + std::to_string(batch);
+    auto start = Clock::now();
+    for (int a = 0; a < appends; ++a) {
+      AppendRequest request;
+      request.stream = stream;
+      request.expected_version = uint64_t(a) * batch;
+      request.cause.set_kind(events::Cause::DEVICE);
+      for (int i = 0; i < batch; ++i) request.events.push_back(device_event(a * batch + i + 1));
+      auto r = journal.append_and_wait(std::move(request));
+      if (!r) {
+        std::fprintf(stderr, "append-pg: %s\n", r.status().to_string().c_str());
+        std::exit(1);
+      }
+    }
+    std::printf("append-pg: 1 writer, appends of %3d events       %9.0f events/s\n", batch,
+                double(appends) * batch / seconds_since(start));
+  }
+}
+
 // ---- replay and cold start over 1M events in 10k streams ----
 
 // Writes `streams` device streams of `per_stream` events each, in big batches.
@@ -342,7 +447,7 @@ void bench_replay_and_cold() {
   auto start = Clock::now();
   auto database = Database::open(dir.string(), OpenMode::kReadWrite);
   RocksdbJournal journal(database->get());
-  SnapshotStore snapshots(database->get());
+  RocksdbSnapshotStore snapshots(database->get());
   caf::actor_system_config config;
   caf::actor_system system{config};
   device::DeviceSystem devices(
@@ -374,7 +479,7 @@ void bench_actors() {
   fill(dir, count, 3);
   auto database = Database::open(dir.string(), OpenMode::kReadWrite);
   RocksdbJournal journal(database->get());
-  SnapshotStore snapshots(database->get());
+  RocksdbSnapshotStore snapshots(database->get());
   caf::actor_system_config config;
   caf::actor_system system{config};
   device::DeviceSystemOptions options;
@@ -539,7 +644,7 @@ void bench_chat() {
   auto dir = fresh("chat");
   auto database = Database::open(dir.string(), OpenMode::kReadWrite);
   RocksdbJournal journal(database->get());
-  SnapshotStore snapshots(database->get());
+  RocksdbSnapshotStore snapshots(database->get());
   caf::actor_system_config config;
   caf::actor_system system{config};
   chat::ChatSystemOptions options;                        // default cost, one hashing thread
@@ -668,6 +773,7 @@ void bench_chat() {
 int main(int argc, char** argv) {
   using namespace gh::bench;
   std::string what = "all";
+  std::string pg;
   root = std::filesystem::temp_directory_path() / ("gatehouse-bench-" + std::to_string(getpid()));
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -675,10 +781,13 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (arg == "--dir" && i + 1 < argc) {
       root = argv[++i];
+    } else if (arg == "--pg" && i + 1 < argc) {
+      pg = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
       std::puts(
           "gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|all] [--dir DIR] "
-          "[--quick]");
+          "[--quick]\n"
+          "gatehouse_bench append-pg --pg CONNINFO [--quick]");
       return 0;
     } else {
       what = arg;
@@ -688,6 +797,13 @@ int main(int argc, char** argv) {
   std::printf("gatehouse_bench: %s on %u cores, stores under %s\n", what.c_str(),
               std::thread::hardware_concurrency(), root.c_str());
   if (what == "append" || what == "all") bench_append();
+  if (what == "append-pg") {
+    if (pg.empty()) {
+      std::fputs("append-pg needs --pg CONNINFO (a libpq connection string)\n", stderr);
+      return 2;
+    }
+    bench_append_pg(pg);
+  }
   if (what == "replay" || what == "cold" || what == "all") bench_replay_and_cold();
   if (what == "actors" || what == "all") bench_actors();
   if (what == "fanout" || what == "all") bench_fanout();

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "events/clock.h"
+#include "events/journal_support.h"
 #include "events/keys.h"
 #include "events/record_codec.h"
 #include "events/stream_name.h"
@@ -13,16 +14,11 @@
 namespace gh {
 namespace {
 
+using journal_support::bucket_of;
 using records::decode_command_record;
 using records::decode_event;
 using records::describe;
 using records::encode_command_record;
-
-template <size_t N>
-size_t bucket_of(const std::array<double, N>& bounds, double value) {
-  size_t i = 0;
-  while (i < N && value > bounds[i]) ++i;
-  return i;
 }
 
 }  // namespace
@@ -193,8 +189,8 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       continue;
     }
     if (*version != request.expected_version) {
-      outcomes[i] = conflict(request.stream + " is at version " + std::to_string(*version) +
-                             ", expected " + std::to_string(request.expected_version));
+      outcomes[i] =
+          journal_support::version_conflict(request.stream, *version, request.expected_version);
       ++local.conflicts;
       continue;
     }
@@ -204,12 +200,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     result.last_position = position;
     const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
     for (auto& envelope : request.events) {
-      envelope.set_stream(request.stream);
-      envelope.set_version(++result.last_version);
-      envelope.set_position(++position);
-      envelope.set_time_unix_ms(time);
-      envelope.set_command_id(request.command_id);
-      *envelope.mutable_cause() = request.cause;
+      journal_support::stamp(envelope, request, ++result.last_version, ++position, time);
       auto key = keys::versioned(request.stream, envelope.version());
       write.Put(database_->events(), key, envelope.SerializeAsString());
       write.Put(database_->positions(), keys::be64(envelope.position()), key);
@@ -269,20 +260,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
   local.appends = batch.size();
   {
     std::lock_guard lock(stats_mutex_);
-    stats_.events_appended += local.events_appended;
-    stats_.batches_synced += local.batches_synced;
-    stats_.appends += local.appends;
-    stats_.conflicts += local.conflicts;
-    stats_.duplicates += local.duplicates;
-    stats_.failures += local.failures;
-    stats_.append_latency_sum_ms += local.append_latency_sum_ms;
-    for (size_t b = 0; b < stats_.append_latency_buckets.size(); ++b)
-      stats_.append_latency_buckets[b] += local.append_latency_buckets[b];
-    for (size_t b = 0; b < stats_.batch_size_buckets.size(); ++b)
-      stats_.batch_size_buckets[b] += local.batch_size_buckets[b];
-    for (size_t b = 0; b < stats_.sync_latency_buckets.size(); ++b)
-      stats_.sync_latency_buckets[b] += local.sync_latency_buckets[b];
-    stats_.sync_latency_sum_ms += local.sync_latency_sum_ms;
+    journal_support::add_stats(stats_, local);
   }
   if (observer_ && events_written > 0) {
     for (size_t i = 0; i < batch.size(); ++i) {

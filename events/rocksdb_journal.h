@@ -25,20 +25,6 @@
 
 namespace gh {
 
-struct JournalOptions {
-  size_t max_batch_events = 4096;          // stop gathering a batch at this many events
-  size_t max_batch_bytes = 16 << 20;       // ... or this many bytes
-  size_t version_cache_entries = 1 << 20;  // streams whose last version is kept in memory
-  // Under load, how long the writer may wait for a batch to fill up to the size of the
-  // previous one before syncing (0: never wait). See writer_loop() in the .cpp.
-  std::chrono::microseconds max_linger{300};
-  std::function<int64_t()> clock;  // unix ms; defaults to the system clock
-  // Whether a batch is fsync'd before its appends are answered. Always true in gatehouse;
-  // false only for the power-loss campaign's negative control, which must then lose
-  // acknowledged appends (tests/events/power_loss_test.cpp).
-  bool sync = true;
-};
-
 class RocksdbJournal final : public Journal {
  public:
   // `database` must outlive the journal. A read-only database gives a journal whose

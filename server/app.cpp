@@ -36,6 +36,7 @@
 #include "server/admin_socket.h"
 #include "server/device_activity.h"
 #include "server/secret_file.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tools/ctl/admin_wire.h"
 
@@ -170,7 +171,7 @@ Status App::Parts::open_store() {
   if (!opened) return step("opening the store", opened.status());
   database = std::move(*opened);
   journal = std::make_unique<RocksdbJournal>(database.get());
-  snapshots = std::make_unique<SnapshotStore>(database.get());
+  snapshots = std::make_unique<RocksdbSnapshotStore>(database.get());
   info.store_path = fs::absolute(config->store_path).string();
   uint64_t doors = 0;
   auto listed = journal->list_streams("device/", [&doors](const std::string&, uint64_t) {

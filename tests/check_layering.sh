@@ -12,7 +12,7 @@ forbid() {
     echo "layering: $3"; echo "$hits"; status=1
   fi
 }
-forbid "events" "snapshots/|actors/|adapters/|server/|tools/|caf/|mqtt/|httplib" "events/ uses only RocksDB and Protobuf"
+forbid "events" "snapshots/|actors/|adapters/|server/|tools/|caf/|mqtt/|httplib" "events/ uses only RocksDB, libpq and Protobuf"
 forbid "snapshots" "actors/|adapters/|server/|tools/|caf/|mqtt/|httplib" "snapshots/ uses only events/"
 forbid "actors" "adapters/|server/|tools/|mqtt/|httplib|rocksdb/" "actors/ never reach adapters, the server or RocksDB"
 forbid "adapters" "server/|tools/|rocksdb/|events/rocksdb_journal|events/database" "adapters never touch RocksDB or the server"

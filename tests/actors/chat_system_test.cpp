@@ -16,6 +16,7 @@
 
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 
 namespace gh::chat {
 namespace {
@@ -105,7 +106,7 @@ class ChatSystemTest : public ::testing::Test {
     ASSERT_TRUE(database.is_ok()) << database.status().to_string();
     database_ = std::move(database).value();
     journal_ = std::make_unique<RocksdbJournal>(database_.get());
-    snapshots_ = std::make_unique<SnapshotStore>(database_.get());
+    snapshots_ = std::make_unique<RocksdbSnapshotStore>(database_.get());
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
     listener_ = std::make_unique<RecordingListener>(journal_.get());

@@ -11,6 +11,7 @@
 #include "events/keys.h"
 #include "events/rocksdb_journal.h"
 #include "events/stream_name.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 
 namespace gh::device {
 namespace {
@@ -94,7 +95,7 @@ class DeviceSystemTest : public ::testing::Test {
     journal_ = std::make_unique<RocksdbJournal>(database_.get());
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
-    snapshots_ = std::make_unique<SnapshotStore>(database_.get());
+    snapshots_ = std::make_unique<RocksdbSnapshotStore>(database_.get());
     // Snapshots every 3 events so that recovery in these tests goes through them.
     options.snapshot_every = 3;
     devices_ = std::make_unique<DeviceSystem>(

@@ -25,6 +25,7 @@
 #include <set>
 
 #include "events/keys.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tests/events/golden_format.h"
 #include "tests/events/temp_store.h"
@@ -683,7 +684,7 @@ TEST(GoldenTest, Generate) {
                               return true;
                             })
                   .is_ok());
-  SnapshotStore snapshot_store(&store.database());
+  RocksdbSnapshotStore snapshot_store(&store.database());
   std::vector<snapshots::Snapshot> stored;
   for (const auto& snapshot : version->snapshots()) {
     ASSERT_TRUE(snapshot_store.write(snapshot).is_ok()) << snapshot.stream();

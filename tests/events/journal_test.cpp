@@ -1,4 +1,6 @@
-// The RocksDB journal against a real store in a fresh directory per test.
+// The journal test suite, run against both journals: RocksDB (a real store in a fresh
+// directory per test) and PostgreSQL (a fresh database on a throwaway cluster the test
+// binary starts itself). Tests of one backend only are named after it.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,11 +10,13 @@
 
 #include "events/keys.h"
 #include "events/rocksdb_journal.h"
+#include "tests/events/journal_backends.h"
 #include "tests/events/temp_store.h"
 
 namespace gh {
 namespace {
 
+using testing::Backend;
 using testing::lock_reported;
 using testing::request_of;
 using testing::TempStore;
@@ -27,21 +31,37 @@ std::vector<Envelope> read_all_events(const Journal& journal, uint64_t from = 0)
   return out;
 }
 
-TEST(JournalTest, AppendThenReadBackEveryEnvelopeField) {
-  TempStore store;
+class JournalTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    under_test_ = testing::make_journal(GetParam());
+    ASSERT_TRUE(under_test_->ready());
+  }
+  Journal& journal() { return under_test_->journal(); }
+  void reopen(JournalOptions options = {}) { under_test_->reopen(std::move(options)); }
+  void shutdown() { under_test_->shutdown(); }
+
+  std::unique_ptr<testing::JournalUnderTest> under_test_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, JournalTest,
+                         ::testing::Values(Backend::kRocksdb, Backend::kPostgres),
+                         testing::BackendName());
+
+TEST_P(JournalTest, AppendThenReadBackEveryEnvelopeField) {
   AppendRequest request = request_of("device/d1", 0, 3, "cmd-1");
   request.cause.set_kind(events::Cause::USER);
   request.cause.set_name("alice");
   request.cause.set_channel("http");
   request.time_unix_ms = 1700000000123;
-  auto result = store.journal().append_and_wait(request);
+  auto result = journal().append_and_wait(request);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   EXPECT_EQ(result->first_version, 1u);
   EXPECT_EQ(result->last_version, 3u);
   EXPECT_EQ(result->last_position, 3u);
   EXPECT_FALSE(result->duplicate);
 
-  auto events = store.journal().read_stream("device/d1", 0);
+  auto events = journal().read_stream("device/d1", 0);
   ASSERT_TRUE(events.is_ok()) << events.status().to_string();
   ASSERT_EQ(events->size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
@@ -55,69 +75,61 @@ TEST(JournalTest, AppendThenReadBackEveryEnvelopeField) {
     EXPECT_EQ(e.cause().channel(), "http");
     EXPECT_EQ(e.lock_state_reported().state(), i % 2 ? events::UNLOCKED : events::LOCKED);
   }
-  EXPECT_EQ(*store.journal().stream_version("device/d1"), 3u);
-  EXPECT_EQ(*store.journal().stream_version("device/none"), 0u);
-  EXPECT_EQ(store.journal().last_position(), 3u);
+  EXPECT_EQ(*journal().stream_version("device/d1"), 3u);
+  EXPECT_EQ(*journal().stream_version("device/none"), 0u);
+  EXPECT_EQ(journal().last_position(), 3u);
 
-  auto from_two = store.journal().read_stream("device/d1", 2, 1);
+  auto from_two = journal().read_stream("device/d1", 2, 1);
   ASSERT_TRUE(from_two.is_ok());
   ASSERT_EQ(from_two->size(), 1u);
   EXPECT_EQ((*from_two)[0].version(), 2u);
-  EXPECT_TRUE(store.journal().read_stream("device/d1", 4)->empty());
+  EXPECT_TRUE(journal().read_stream("device/d1", 4)->empty());
 }
 
-TEST(JournalTest, ClockStampsEventsWithoutExplicitTime) {
-  TempStore store;
-  store.close();
-  auto database = Database::open(store.path(), OpenMode::kReadWrite);
-  ASSERT_TRUE(database.is_ok());
+TEST_P(JournalTest, ClockStampsEventsWithoutExplicitTime) {
   JournalOptions options;
   options.clock = [] { return int64_t{42}; };
-  RocksdbJournal rocksdb_journal(database->get(), options);
-  Journal& journal = rocksdb_journal;
-  ASSERT_TRUE(journal.append_and_wait(request_of("device/d1", 0)).is_ok());
-  EXPECT_EQ((*journal.read_stream("device/d1", 1))[0].time_unix_ms(), 42);
+  reopen(options);
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 0)).is_ok());
+  EXPECT_EQ((*journal().read_stream("device/d1", 1))[0].time_unix_ms(), 42);
 }
 
-TEST(JournalTest, StaleExpectedVersionConflictsAndWritesNothing) {
-  TempStore store;
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
+TEST_P(JournalTest, StaleExpectedVersionConflictsAndWritesNothing) {
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
   for (uint64_t stale : {0u, 1u, 3u}) {
-    auto result = store.journal().append_and_wait(request_of("device/d1", stale));
+    auto result = journal().append_and_wait(request_of("device/d1", stale));
     ASSERT_FALSE(result.is_ok());
     EXPECT_EQ(result.status().code(), Code::kConflict) << result.status().to_string();
     EXPECT_NE(result.status().message().find("device/d1"), std::string::npos);
   }
-  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 2u);
-  EXPECT_EQ(store.journal().last_position(), 2u);
-  EXPECT_EQ(store.journal().stats().conflicts, 3u);
+  EXPECT_EQ(journal().read_stream("device/d1", 0)->size(), 2u);
+  EXPECT_EQ(journal().last_position(), 2u);
+  EXPECT_EQ(journal().stats().conflicts, 3u);
 }
 
-TEST(JournalTest, RepeatedCommandIdAnswersTheOriginalAndWritesNothing) {
-  TempStore store;
-  auto first = store.journal().append_and_wait(request_of("device/d1", 0, 2, "c1"));
-  ASSERT_TRUE(first.is_ok());
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 2, 1)).is_ok());
+TEST_P(JournalTest, RepeatedCommandIdAnswersTheOriginalAndWritesNothing) {
+  auto first = journal().append_and_wait(request_of("device/d1", 0, 2, "c1"));
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 2, 1)).is_ok());
   // The repeat carries a stale expected version: it is still answered, not a conflict.
-  auto repeat = store.journal().append_and_wait(request_of("device/d1", 0, 2, "c1"));
+  auto repeat = journal().append_and_wait(request_of("device/d1", 0, 2, "c1"));
   ASSERT_TRUE(repeat.is_ok()) << repeat.status().to_string();
   EXPECT_TRUE(repeat->duplicate);
   EXPECT_EQ(repeat->first_version, 1u);
   EXPECT_EQ(repeat->last_version, 2u);
   EXPECT_EQ(repeat->last_position, first->last_position);
-  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 3u);
-  auto found = store.journal().find_command("device/d1", "c1");
+  EXPECT_EQ(journal().read_stream("device/d1", 0)->size(), 3u);
+  auto found = journal().find_command("device/d1", "c1");
   ASSERT_TRUE(found.is_ok());
   EXPECT_EQ(found->last_version, 2u);
-  EXPECT_EQ(store.journal().find_command("device/d1", "nope").status().code(), Code::kNotFound);
+  EXPECT_EQ(journal().find_command("device/d1", "nope").status().code(), Code::kNotFound);
   // The same command id on another stream is another command.
-  auto other = store.journal().append_and_wait(request_of("device/d2", 0, 1, "c1"));
+  auto other = journal().append_and_wait(request_of("device/d2", 0, 1, "c1"));
   ASSERT_TRUE(other.is_ok());
   EXPECT_FALSE(other->duplicate);
 }
 
-TEST(JournalTest, RepeatedCommandIdInsideOneBatchIsWrittenOnce) {
-  TempStore store;
+TEST_P(JournalTest, RepeatedCommandIdInsideOneBatchIsWrittenOnce) {
   // Queue many appends without waiting so that some share a batch; whatever the batching,
   // exactly one of them writes.
   constexpr int kRepeats = 50;
@@ -125,13 +137,13 @@ TEST(JournalTest, RepeatedCommandIdInsideOneBatchIsWrittenOnce) {
   std::vector<Result<AppendResult>> results;
   std::atomic<int> done{0};
   for (int i = 0; i < kRepeats; ++i) {
-    store.journal().append(request_of("device/d1", 0, 1, "same"), [&](Result<AppendResult> r) {
+    journal().append(request_of("device/d1", 0, 1, "same"), [&](Result<AppendResult> r) {
       std::lock_guard lock(mutex);
       results.push_back(std::move(r));
       ++done;
     });
   }
-  store.rocksdb_journal().shutdown();  // drains the queue
+  shutdown();  // drains the queue
   ASSERT_EQ(done.load(), kRepeats);
   int written = 0;
   for (const auto& r : results) {
@@ -141,11 +153,10 @@ TEST(JournalTest, RepeatedCommandIdInsideOneBatchIsWrittenOnce) {
     if (!r->duplicate) ++written;
   }
   EXPECT_EQ(written, 1);
-  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 1u);
+  EXPECT_EQ(journal().read_stream("device/d1", 0)->size(), 1u);
 }
 
-TEST(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
-  TempStore store;
+TEST_P(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
   constexpr int kThreads = 64;
   constexpr int kAppends = 40;
   std::vector<std::thread> threads;
@@ -154,7 +165,7 @@ TEST(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
     threads.emplace_back([&, t] {
       const std::string stream = "device/t" + std::to_string(t);
       for (int i = 0; i < kAppends; ++i) {
-        auto r = store.journal().append_and_wait(request_of(stream, uint64_t(i)));
+        auto r = journal().append_and_wait(request_of(stream, uint64_t(i)));
         if (!r.is_ok() || r->last_version != uint64_t(i + 1)) ++failures;
       }
     });
@@ -162,7 +173,7 @@ TEST(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
 
-  auto stats = store.journal().stats();
+  auto stats = journal().stats();
   EXPECT_EQ(stats.appends, uint64_t(kThreads * kAppends));
   EXPECT_EQ(stats.events_appended, uint64_t(kThreads * kAppends));
   // 64 threads waiting on fsync: the writer must have put several appends in one batch.
@@ -170,7 +181,7 @@ TEST(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
 
   std::set<uint64_t> positions;
   for (int t = 0; t < kThreads; ++t) {
-    auto events = store.journal().read_stream("device/t" + std::to_string(t), 0);
+    auto events = journal().read_stream("device/t" + std::to_string(t), 0);
     ASSERT_TRUE(events.is_ok()) << events.status().to_string();
     ASSERT_EQ(events->size(), size_t(kAppends));
     uint64_t previous_position = 0;
@@ -184,15 +195,14 @@ TEST(JournalTest, ConcurrentAppendsAreGroupCommittedGaplessAndUnique) {
   EXPECT_EQ(positions.size(), size_t(kThreads * kAppends));
   EXPECT_EQ(*positions.begin(), 1u);
   EXPECT_EQ(*positions.rbegin(), uint64_t(kThreads * kAppends));  // no holes
-  EXPECT_EQ(store.journal().last_position(), uint64_t(kThreads * kAppends));
+  EXPECT_EQ(journal().last_position(), uint64_t(kThreads * kAppends));
 }
 
-TEST(JournalTest, ReadAllVisitsInPositionOrderFromAPositionAndStopsOnRequest) {
-  TempStore store;
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/b", 0, 2)).is_ok());
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/a", 0, 1)).is_ok());
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/b", 2, 1)).is_ok());
-  auto all = read_all_events(store.journal());
+TEST_P(JournalTest, ReadAllVisitsInPositionOrderFromAPositionAndStopsOnRequest) {
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/b", 0, 2)).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/a", 0, 1)).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/b", 2, 1)).is_ok());
+  auto all = read_all_events(journal());
   ASSERT_EQ(all.size(), 4u);
   std::vector<std::pair<std::string, uint64_t>> order;
   for (size_t i = 0; i < all.size(); ++i) {
@@ -201,34 +211,32 @@ TEST(JournalTest, ReadAllVisitsInPositionOrderFromAPositionAndStopsOnRequest) {
   }
   EXPECT_EQ(order, (std::vector<std::pair<std::string, uint64_t>>{
                        {"device/b", 1}, {"device/b", 2}, {"device/a", 1}, {"device/b", 3}}));
-  auto tail = read_all_events(store.journal(), 3);
+  auto tail = read_all_events(journal(), 3);
   ASSERT_EQ(tail.size(), 2u);
   EXPECT_EQ(tail[0].position(), 3u);
   int visited = 0;
-  ASSERT_TRUE(store.journal().read_all(0, [&](const Envelope&) { return ++visited < 2; }).is_ok());
+  ASSERT_TRUE(journal().read_all(0, [&](const Envelope&) { return ++visited < 2; }).is_ok());
   EXPECT_EQ(visited, 2);
 }
 
-TEST(JournalTest, ReopenKeepsEventsCommandsAndLastPosition) {
-  TempStore store;
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 3, "c1")).is_ok());
-  ASSERT_TRUE(store.journal().append_and_wait(request_of("user/bob", 0, 2)).is_ok());
-  store.reopen();
-  EXPECT_EQ(store.journal().last_position(), 5u);
-  EXPECT_EQ(store.journal().read_stream("device/d1", 0)->size(), 3u);
-  auto repeat = store.journal().append_and_wait(request_of("device/d1", 0, 3, "c1"));
+TEST_P(JournalTest, ReopenKeepsEventsCommandsAndLastPosition) {
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 0, 3, "c1")).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("user/bob", 0, 2)).is_ok());
+  reopen();
+  EXPECT_EQ(journal().last_position(), 5u);
+  EXPECT_EQ(journal().read_stream("device/d1", 0)->size(), 3u);
+  auto repeat = journal().append_and_wait(request_of("device/d1", 0, 3, "c1"));
   ASSERT_TRUE(repeat.is_ok());
   EXPECT_TRUE(repeat->duplicate);
   // Versions and positions continue where they were.
-  auto next = store.journal().append_and_wait(request_of("device/d1", 3));
+  auto next = journal().append_and_wait(request_of("device/d1", 3));
   ASSERT_TRUE(next.is_ok()) << next.status().to_string();
   EXPECT_EQ(next->last_version, 4u);
   EXPECT_EQ(next->last_position, 6u);
-  EXPECT_EQ(store.journal().append_and_wait(request_of("device/d1", 3)).status().code(),
-            Code::kConflict);
+  EXPECT_EQ(journal().append_and_wait(request_of("device/d1", 3)).status().code(), Code::kConflict);
 }
 
-TEST(JournalTest, ReadOnlyOpenSeesDataAndRefusesAppends) {
+TEST(RocksdbJournalTest, ReadOnlyOpenSeesDataAndRefusesAppends) {
   TempStore store;
   ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
   store.reopen(OpenMode::kReadOnly);
@@ -241,7 +249,7 @@ TEST(JournalTest, ReadOnlyOpenSeesDataAndRefusesAppends) {
   EXPECT_NE(refused.status().message().find("stop the server"), std::string::npos);
 }
 
-TEST(JournalTest, ReadOnlyOpenWorksWhileAWriterHoldsTheStore) {
+TEST(RocksdbJournalTest, ReadOnlyOpenWorksWhileAWriterHoldsTheStore) {
   TempStore store;
   ASSERT_TRUE(store.journal().append_and_wait(request_of("device/d1", 0, 2)).is_ok());
   auto second_writer = Database::open(store.path(), OpenMode::kReadWrite);
@@ -255,54 +263,51 @@ TEST(JournalTest, ReadOnlyOpenWorksWhileAWriterHoldsTheStore) {
   EXPECT_EQ(journal.read_stream("device/d1", 0)->size(), 2u);
 }
 
-TEST(JournalTest, BlobsAreWrittenWithTheEventsAndReadBack) {
-  TempStore store;
+TEST_P(JournalTest, BlobsAreWrittenWithTheEventsAndReadBack) {
   AppendRequest request = request_of("device/d1", 0);
   std::string picture("\xff\xd8\xff\x00jpeg", 8);
   request.blobs.push_back({"pic-1", picture});
-  ASSERT_TRUE(store.journal().append_and_wait(request).is_ok());
-  auto blob = store.journal().read_blob("pic-1");
+  ASSERT_TRUE(journal().append_and_wait(request).is_ok());
+  auto blob = journal().read_blob("pic-1");
   ASSERT_TRUE(blob.is_ok());
   EXPECT_EQ(*blob, picture);
-  EXPECT_EQ(store.journal().read_blob("pic-2").status().code(), Code::kNotFound);
+  EXPECT_EQ(journal().read_blob("pic-2").status().code(), Code::kNotFound);
   // A conflicting append does not write its blob either.
   AppendRequest stale = request_of("device/d1", 0);
   stale.blobs.push_back({"pic-3", "x"});
-  EXPECT_EQ(store.journal().append_and_wait(stale).status().code(), Code::kConflict);
-  EXPECT_EQ(store.journal().read_blob("pic-3").status().code(), Code::kNotFound);
+  EXPECT_EQ(journal().append_and_wait(stale).status().code(), Code::kConflict);
+  EXPECT_EQ(journal().read_blob("pic-3").status().code(), Code::kNotFound);
 }
 
 // Blob deletion rides on an append: deleted only with the events that say why, never by a
 // failed append; an absent key is no error; events stay.
-TEST(JournalTest, BlobsAreDeletedWithTheEventsThatRecordWhy) {
-  TempStore store;
+TEST_P(JournalTest, BlobsAreDeletedWithTheEventsThatRecordWhy) {
   AppendRequest first = request_of("device/d1", 0);
   first.blobs.push_back({"pic-1", "one"});
   first.blobs.push_back({"pic-2", "two"});
-  ASSERT_TRUE(store.journal().append_and_wait(first).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(first).is_ok());
   // A conflicting append deletes nothing.
   AppendRequest stale = request_of("device/d1", 0);
   stale.delete_blobs = {"pic-1"};
-  EXPECT_EQ(store.journal().append_and_wait(stale).status().code(), Code::kConflict);
-  EXPECT_TRUE(store.journal().read_blob("pic-1").is_ok());
+  EXPECT_EQ(journal().append_and_wait(stale).status().code(), Code::kConflict);
+  EXPECT_TRUE(journal().read_blob("pic-1").is_ok());
   AppendRequest drop = request_of("device/d1", 1);
   drop.delete_blobs = {"pic-1", "never-written"};
   drop.blobs.push_back({"pic-3", "three"});
-  ASSERT_TRUE(store.journal().append_and_wait(drop).is_ok());
-  EXPECT_EQ(store.journal().read_blob("pic-1").status().code(), Code::kNotFound);
-  EXPECT_EQ(*store.journal().read_blob("pic-2"), "two");
-  EXPECT_EQ(*store.journal().read_blob("pic-3"), "three");
-  EXPECT_EQ(store.journal().read_stream("device/d1", 1)->size(), 2u);
+  ASSERT_TRUE(journal().append_and_wait(drop).is_ok());
+  EXPECT_EQ(journal().read_blob("pic-1").status().code(), Code::kNotFound);
+  EXPECT_EQ(*journal().read_blob("pic-2"), "two");
+  EXPECT_EQ(*journal().read_blob("pic-3"), "three");
+  EXPECT_EQ(journal().read_stream("device/d1", 1)->size(), 2u);
 }
 
-TEST(JournalTest, ListStreamsByPrefixWithNamesThatPrefixEachOther) {
-  TempStore store;
+TEST_P(JournalTest, ListStreamsByPrefixWithNamesThatPrefixEachOther) {
   for (auto [stream, count] : std::vector<std::pair<std::string, size_t>>{
            {"device/a.b", 2}, {"device/a", 3}, {"device/ab", 1}, {"user/a", 4}, {"device/b", 5}})
-    ASSERT_TRUE(store.journal().append_and_wait(request_of(stream, 0, count)).is_ok());
+    ASSERT_TRUE(journal().append_and_wait(request_of(stream, 0, count)).is_ok());
   auto list = [&](const std::string& prefix) {
     std::map<std::string, uint64_t> out;
-    auto status = store.journal().list_streams(prefix, [&](const std::string& s, uint64_t v) {
+    auto status = journal().list_streams(prefix, [&](const std::string& s, uint64_t v) {
       out[s] = v;
       return true;
     });
@@ -317,30 +322,202 @@ TEST(JournalTest, ListStreamsByPrefixWithNamesThatPrefixEachOther) {
                                   {"device/a", 3}, {"device/a.b", 2}, {"device/ab", 1}}));
   EXPECT_EQ(list("user/"), (std::map<std::string, uint64_t>{{"user/a", 4}}));
   EXPECT_TRUE(list("room/").empty());
-  EXPECT_EQ(*store.journal().stream_version("device/a"), 3u);
-  EXPECT_EQ(*store.journal().stream_version("device/a.b"), 2u);
-  EXPECT_EQ(store.journal().read_stream("device/a", 0)->size(), 3u);
+  EXPECT_EQ(*journal().stream_version("device/a"), 3u);
+  EXPECT_EQ(*journal().stream_version("device/a.b"), 2u);
+  EXPECT_EQ(journal().read_stream("device/a", 0)->size(), 3u);
 }
 
-TEST(JournalTest, InvalidRequestsAreRefusedWithoutWriting) {
-  TempStore store;
-  EXPECT_EQ(store.journal().append_and_wait(request_of("bogus/x", 0)).status().code(),
+TEST_P(JournalTest, InvalidRequestsAreRefusedWithoutWriting) {
+  EXPECT_EQ(journal().append_and_wait(request_of("bogus/x", 0)).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(store.journal().append_and_wait(request_of("device/a b", 0)).status().code(),
+  EXPECT_EQ(journal().append_and_wait(request_of("device/a b", 0)).status().code(),
             Code::kInvalidArgument);
   // An envelope without an event would poison the stream on replay: refused up front.
   AppendRequest empty_event = request_of("device/d1", 0);
   empty_event.events.push_back(Envelope());
-  EXPECT_EQ(store.journal().append_and_wait(empty_event).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(store.journal().last_position(), 0u);
-  EXPECT_EQ(*store.journal().stream_version("device/d1"), 0u);
+  EXPECT_EQ(journal().append_and_wait(empty_event).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(journal().last_position(), 0u);
+  EXPECT_EQ(*journal().stream_version("device/d1"), 0u);
 }
 
-TEST(JournalTest, AppendAfterShutdownIsUnavailable) {
-  TempStore store;
-  store.rocksdb_journal().shutdown();
-  EXPECT_EQ(store.journal().append_and_wait(request_of("device/d1", 0)).status().code(),
+TEST_P(JournalTest, AppendAfterShutdownIsUnavailable) {
+  shutdown();
+  EXPECT_EQ(journal().append_and_wait(request_of("device/d1", 0)).status().code(),
             Code::kUnavailable);
+}
+
+TEST_P(JournalTest, DurableObserverSeesWrittenEventsInPositionOrderBeforeTheAnswer) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, uint64_t>> observed;  // stream, position
+  under_test_->observe([&](const Envelope& e) {
+    std::lock_guard lock(mutex);
+    observed.emplace_back(e.stream(), e.position());
+  });
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 0, 2, "c1")).is_ok());
+  // A conflict and a duplicate write nothing, so nothing is observed for them.
+  EXPECT_EQ(journal().append_and_wait(request_of("device/d1", 0)).status().code(), Code::kConflict);
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 0, 2, "c1"))->duplicate);
+  bool seen_before_answer = false;
+  journal().append(request_of("user/bob", 0), [&](Result<AppendResult> r) {
+    std::lock_guard lock(mutex);
+    seen_before_answer = r.is_ok() && !observed.empty() &&
+                         observed.back() == std::make_pair(std::string("user/bob"), uint64_t{3});
+  });
+  shutdown();  // drains the queue
+  EXPECT_TRUE(seen_before_answer);
+  EXPECT_EQ(observed, (std::vector<std::pair<std::string, uint64_t>>{
+                          {"device/d1", 1}, {"device/d1", 2}, {"user/bob", 3}}));
+}
+
+TEST_P(JournalTest, AVersionCacheSmallerThanABatchStillChecksEveryStream) {
+  JournalOptions options;
+  options.version_cache_entries = 2;
+  reopen(options);
+  std::mutex mutex;
+  std::vector<Result<AppendResult>> results;
+  // Two appends per stream, chained, queued at once so that batches hold many streams.
+  for (uint64_t expected : {0u, 1u})
+    for (int s = 0; s < 5; ++s)
+      journal().append(request_of("device/s" + std::to_string(s), expected),
+                       [&](Result<AppendResult> r) {
+                         std::lock_guard lock(mutex);
+                         results.push_back(std::move(r));
+                       });
+  shutdown();
+  ASSERT_EQ(results.size(), 10u);
+  for (const auto& r : results) EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  reopen(options);
+  for (int s = 0; s < 5; ++s) {
+    const std::string stream = "device/s" + std::to_string(s);
+    EXPECT_EQ(*journal().stream_version(stream), 2u);
+    EXPECT_EQ(journal().append_and_wait(request_of(stream, 1)).status().code(), Code::kConflict);
+  }
+}
+
+// More rows than one SQL statement takes (PostgreSQL allows 65535 parameters): still one
+// append, all or nothing.
+TEST_P(JournalTest, AnAppendOfManyEventsIsWrittenWhole) {
+  AppendRequest big = request_of("device/big", 0, 9000, "big");
+  auto result = journal().append_and_wait(big);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(result->last_version, 9000u);
+  EXPECT_EQ(result->last_position, 9000u);
+  auto events = journal().read_stream("device/big", 0);
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  ASSERT_EQ(events->size(), 9000u);
+  EXPECT_EQ(events->back().position(), 9000u);
+  EXPECT_TRUE(journal().append_and_wait(big)->duplicate);
+}
+
+// PostgreSQL only: two journals on one database stand for two nodes, the situation cluster
+// mode's leases will prevent. Even when they race, the storage refuses the second writer.
+class PgJournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(first_.ready());
+    second_ = open_second();
+    ASSERT_NE(second_, nullptr);
+  }
+  std::unique_ptr<PgJournal> open_second() {
+    auto opened = PgJournal::open({first_.conninfo(), {}});
+    EXPECT_TRUE(opened.is_ok()) << opened.status().to_string();
+    return opened.is_ok() ? std::move(*opened) : nullptr;
+  }
+  testing::PostgresUnderTest first_;
+  std::unique_ptr<PgJournal> second_;
+};
+
+TEST_F(PgJournalTest, PrimaryKeyStopsAWriterWithAStaleVersionAndTheRestOfItsBatchCommits) {
+  Journal& a = first_.journal();
+  Journal& b = *second_;
+  ASSERT_TRUE(b.append_and_wait(request_of("device/d1", 0)).is_ok());  // b caches version 1
+  auto a_wrote = a.append_and_wait(request_of("device/d1", 1));        // a reads 1, writes 2
+  ASSERT_TRUE(a_wrote.is_ok()) << a_wrote.status().to_string();
+  // b still believes device/d1 is at version 1: its cache passes the append, the primary
+  // key refuses the row, and b checks its batch again against the database.
+  std::mutex mutex;
+  std::map<std::string, Result<AppendResult>> results;
+  for (const std::string stream : {"device/d1", "device/d3"})
+    b.append(request_of(stream, stream == "device/d1" ? 1 : 0), [&, stream](auto r) {
+      std::lock_guard lock(mutex);
+      results.emplace(stream, std::move(r));
+    });
+  second_->shutdown();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results.at("device/d1").status().code(), Code::kConflict)
+      << results.at("device/d1").status().to_string();
+  EXPECT_NE(results.at("device/d1").status().message().find("at version 2"), std::string::npos);
+  ASSERT_TRUE(results.at("device/d3").is_ok()) << results.at("device/d3").status().to_string();
+  auto d1 = a.read_stream("device/d1", 0);
+  ASSERT_TRUE(d1.is_ok()) << d1.status().to_string();
+  ASSERT_EQ(d1->size(), 2u);
+  EXPECT_EQ((*d1)[1].position(), a_wrote->last_position);
+  std::vector<uint64_t> positions;
+  for (const auto& e : read_all_events(a)) positions.push_back(e.position());
+  EXPECT_EQ(positions, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST_F(PgJournalTest, WritersOfTwoNodesShareOneGaplessPositionOrder) {
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    Journal& journal = t % 2 ? static_cast<Journal&>(*second_) : first_.journal();
+    threads.emplace_back([&, t] {
+      const std::string stream = "device/t" + std::to_string(t);
+      for (int i = 0; i < kAppends; ++i)
+        if (auto r = journal.append_and_wait(request_of(stream, uint64_t(2 * i), 2)); !r.is_ok()) {
+          ADD_FAILURE() << r.status().to_string();
+          ++failures;
+        }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  uint64_t expected = 1;
+  std::map<std::string, uint64_t> versions;
+  for (const auto& e : read_all_events(first_.journal())) {
+    EXPECT_EQ(e.position(), expected++);
+    EXPECT_EQ(e.version(), ++versions[e.stream()]) << e.stream();
+  }
+  EXPECT_EQ(expected - 1, uint64_t(kThreads * kAppends * 2));
+  // A journal opened afterwards starts from the shared head.
+  auto third = open_second();
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(third->last_position(), uint64_t(kThreads * kAppends * 2));
+}
+
+// A server restart or failover ends every session; a journal idle at that moment loses
+// nothing and needs no restart: its next batch and its next reads reconnect.
+TEST_F(PgJournalTest, SessionsEndedByTheServerBetweenBatchesAreReopened) {
+  Journal& a = first_.journal();
+  ASSERT_TRUE(a.append_and_wait(request_of("device/d1", 0)).is_ok());
+  ASSERT_EQ(a.read_stream("device/d1", 0)->size(), 1u);  // a reader connection is pooled
+  auto admin = PgConnection::open(first_.conninfo());
+  ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
+  auto ended = (*admin)->exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      PgParams(), "ending the journals' sessions");
+  ASSERT_TRUE(ended.is_ok()) << ended.status().to_string();
+  EXPECT_GE(ended->size(), 3);  // both writers and at least one reader
+  auto next = a.append_and_wait(request_of("device/d1", 1));
+  ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+  EXPECT_EQ(next->last_version, 2u);
+  auto events = a.read_stream("device/d1", 0);
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  EXPECT_EQ(events->size(), 2u);
+  EXPECT_EQ(a.stats().failures, 0u);
+}
+
+TEST(PgJournalOpenTest, AnUnreachableServerIsUnavailable) {
+  auto opened =
+      PgJournal::open({"host=127.0.0.1 port=" + std::to_string(testing::TempPostgres::free_port()) +
+                           " user=gatehouse dbname=none connect_timeout=5",
+                       {}});
+  ASSERT_FALSE(opened.is_ok());
+  EXPECT_EQ(opened.status().code(), Code::kUnavailable) << opened.status().to_string();
 }
 
 }  // namespace

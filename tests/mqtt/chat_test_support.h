@@ -29,6 +29,7 @@
 #include "adapters/mqtt/mqtt_connection.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tests/mqtt/test_support.h"
 
@@ -208,7 +209,7 @@ class ChatServerFixture : public ::testing::Test {
     ASSERT_TRUE(database.is_ok()) << database.status().to_string();
     database_ = std::move(database).value();
     journal_ = std::make_unique<RocksdbJournal>(database_.get());
-    snapshots_ = std::make_unique<SnapshotStore>(database_.get());
+    snapshots_ = std::make_unique<RocksdbSnapshotStore>(database_.get());
     config_ = std::make_unique<caf::actor_system_config>();
     system_ = std::make_unique<caf::actor_system>(*config_);
     if (before_chat_) before_chat_();

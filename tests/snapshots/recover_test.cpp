@@ -7,6 +7,7 @@
 #include <random>
 
 #include "events/keys.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_policy.h"
 #include "tests/events/temp_store.h"
 #include "tests/snapshots/counter_state.h"
@@ -66,7 +67,7 @@ void append_with_policy(TempStore& temp, SnapshotStore& store, const std::string
 
 TEST(RecoverTest, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
   TempStore temp;
-  SnapshotStore store(&temp.database());
+  RocksdbSnapshotStore store(&temp.database());
   std::mt19937 random(20261123);
   for (int round = 0; round < 12; ++round) {
     const std::string stream = "device/r" + std::to_string(round);
@@ -107,7 +108,7 @@ class RecoverFallbackTest : public ::testing::Test {
 
   static constexpr const char* kStream = "device/d1";
   TempStore temp_;
-  SnapshotStore store_{&temp_.database()};
+  RocksdbSnapshotStore store_{&temp_.database()};
   Counter expected_;
 };
 
@@ -181,7 +182,7 @@ TEST_F(RecoverFallbackTest, UnreadableSnapshotTableFallsBackToFullReplay) {
   auto reopened = Database::open(temp_.path(), OpenMode::kReadOnly);
   if (!reopened) GTEST_SKIP() << "RocksDB refused the damaged table at open";
   RocksdbJournal journal(reopened->get());
-  SnapshotStore store(reopened->get());
+  RocksdbSnapshotStore store(reopened->get());
   auto recovered = recover_counter(journal, store, kStream);
   ASSERT_TRUE(recovered.is_ok()) << recovered.status().to_string();
   EXPECT_EQ(recovered->state, expected_);
@@ -212,7 +213,7 @@ TEST_F(RecoverFallbackTest, EmptyStreamRecoversToTheEmptyState) {
 
 TEST_F(RecoverFallbackTest, WorksOnAReadOnlyStore) {
   temp_.reopen(OpenMode::kReadOnly);
-  SnapshotStore read_only(&temp_.database());
+  RocksdbSnapshotStore read_only(&temp_.database());
   auto recovered = recover_counter(temp_.journal(), read_only, kStream);
   ASSERT_TRUE(recovered.is_ok()) << recovered.status().to_string();
   EXPECT_EQ(recovered->state, expected_);

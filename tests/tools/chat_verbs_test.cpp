@@ -12,6 +12,7 @@
 #include "actors/user/user_model.h"
 #include "actors/user/user_snapshot.h"
 #include "events/keys.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tests/events/temp_store.h"
 #include "tools/ctl/cli.h"
@@ -440,7 +441,7 @@ TEST_F(ChatVerbsTest, EraseReplacesSnapshotsThatStillHoldTheUser) {
   EXPECT_TRUE(has(erased.out, "4 streams re-snapshotted")) << erased.out;  // alice + 3 rooms
 
   start_server();
-  SnapshotStore snapshots(&store_->database());
+  RocksdbSnapshotStore snapshots(&store_->database());
   auto user = snapshots.list("user/alice");
   ASSERT_TRUE(user.is_ok());
   ASSERT_EQ(user->valid.size(), 1u);
@@ -478,7 +479,7 @@ TEST_F(ChatVerbsTest, SnapshotAndVerifyCoverUsersAndRooms) {
 
   // What the tool wrote is what the models decode, as the server will read it.
   start_server();
-  SnapshotStore snapshots(&store_->database());
+  RocksdbSnapshotStore snapshots(&store_->database());
   auto listing = snapshots.list("room/general");
   ASSERT_TRUE(listing.is_ok() && !listing->valid.empty());
   auto room = room::from_snapshot(listing->valid[0]);
@@ -515,7 +516,7 @@ TEST_F(ChatVerbsTest, SnapshotAndVerifyCoverUsersAndRooms) {
 TEST_F(ChatVerbsTest, VerifyAcceptsRoomSnapshotsOfASmallerChatWindow) {
   for (int i = 0; i < 5; ++i)
     room_does("lobby", room::Post{"bob", "m" + std::to_string(i), ""}, kT0 + i, "bob");
-  SnapshotStore snapshots(&store_->database());
+  RocksdbSnapshotStore snapshots(&store_->database());
   auto state = room::replay("lobby", *store_->journal().read_stream("room/lobby", 1), 3);
   ASSERT_TRUE(snapshots.write(room::to_snapshot(state, kT0)).is_ok());
   auto verify = ctl({"verify"});

@@ -10,6 +10,7 @@
 #include "actors/device/device_model.h"
 #include "actors/device/device_snapshot.h"
 #include "events/keys.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tests/events/temp_store.h"
 #include "tools/ctl/cli.h"
@@ -198,7 +199,7 @@ TEST_F(GatehousectlTest, SnapshotAllThenVerifyIsClean) {
   EXPECT_TRUE(has(verify.err, "verify: checking")) << verify.err;  // progress on stderr
   // The snapshot is what the model's own snapshot of a replay would be.
   store_->open();
-  SnapshotStore snapshots(&store_->database());
+  RocksdbSnapshotStore snapshots(&store_->database());
   auto listing = snapshots.list("device/d1");
   ASSERT_TRUE(listing.is_ok());
   ASSERT_EQ(listing->valid.size(), 1u);
@@ -225,7 +226,7 @@ TEST_F(GatehousectlTest, VerifyNamesEveryProblemWithStreamAndVersion) {
   ASSERT_TRUE(db->Put(write, database.commands(), keys::command("device/d2", "c9"),
                       keys::be64(1) + keys::be64(7) + keys::be64(9))
                   .ok());
-  SnapshotStore snapshots(&database);
+  RocksdbSnapshotStore snapshots(&database);
   device::State wrong = device::replay("d2", *store_->journal().read_stream("device/d2", 1));
   wrong.name = "Tampered";
   ASSERT_TRUE(snapshots.write(device::to_snapshot(wrong, kT0)).is_ok());

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "snapshots/rocksdb_snapshot_store.h"
+
 namespace gh::ctl {
 
 Result<Store> open_store(const std::string& path, OpenMode mode) {
@@ -31,7 +33,7 @@ Result<Store> open_store(const std::string& path, OpenMode mode) {
   Store store;
   store.database = std::move(*database);
   store.journal = std::make_shared<RocksdbJournal>(store.database.get());
-  store.snapshots = std::make_shared<SnapshotStore>(store.database.get());
+  store.snapshots = std::make_shared<RocksdbSnapshotStore>(store.database.get());
   return store;
 }
 

@@ -1,0 +1,113 @@
+// The Journal on PostgreSQL 15, for cluster mode (docs/cluster.md); the embedded default
+// stays RocksdbJournal.
+//
+// Same contract and group commit as RocksdbJournal: one writer thread takes every queued
+// append, checks expected versions and command ids, and writes all that pass in ONE
+// transaction with multi-row INSERTs; callbacks run after COMMIT returns (PostgreSQL's
+// synchronous commit: the WAL is fsync'd). Measured here: single-event transactions run at
+// a fraction of batched ones (docs/benchmarks.md), so the batching is ours, as on RocksDB.
+//
+// Each append transaction first locks the journal head row (gh_journal_head): writers of
+// any number of nodes are serialised there, so positions are gapless and committed in
+// order. PRIMARY KEY (stream, version) is the last line of defence: if another writer got
+// a row in first, the batch is rolled back and checked again against the database, so
+// that the losing append gets kConflict and the others of its batch still commit.
+//
+// A COMMIT whose answer is lost (connection dropped) has an unknown outcome: its appends
+// fail with kUnavailable and the caller recovers the stream from the log, as after any
+// failed append.
+//
+// Thread-safety: all methods are safe from any thread. Destruction waits for queued
+// appends to finish (they are written, not dropped).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "events/journal.h"
+#include "events/pg_connection.h"
+
+namespace gh {
+
+struct PgJournalOptions {
+  // libpq connection string: "host=127.0.0.1 port=5432 dbname=gatehouse user=gatehouse".
+  std::string conninfo;
+  JournalOptions batching;
+};
+
+class PgJournal final : public Journal {
+ public:
+  // Connects, creates the tables if missing (ensure_pg_schema) and reads the head position.
+  // kUnavailable when PostgreSQL cannot be reached.
+  static Result<std::unique_ptr<PgJournal>> open(PgJournalOptions options);
+  ~PgJournal() override;
+
+  void append(AppendRequest request, AppendCallback done) override;
+  Result<std::vector<Envelope>> read_stream(const std::string& stream, uint64_t from_version,
+                                            size_t max = SIZE_MAX) const override;
+  Status read_all(uint64_t from_position,
+                  const std::function<bool(const Envelope&)>& visit) const override;
+  Result<uint64_t> stream_version(const std::string& stream) const override;
+  Status list_streams(
+      const std::string& prefix,
+      const std::function<bool(const std::string&, uint64_t)>& visit) const override;
+  Result<std::string> read_blob(const std::string& key) const override;
+  Result<AppendResult> find_command(const std::string& stream,
+                                    const std::string& command_id) const override;
+  uint64_t last_position() const override { return last_position_.load(); }
+  JournalStats stats() const override;
+
+  // Stops accepting appends (they fail with kUnavailable) and drains the queue.
+  void shutdown();
+
+  // As RocksdbJournal::set_durable_observer: called on the writer thread with every event of
+  // a batch once committed, in position order, before any append of that batch is answered.
+  // Set before the first append; must not block.
+  void set_durable_observer(std::function<void(const Envelope&)> observer) {
+    observer_ = std::move(observer);
+  }
+
+ private:
+  struct Pending {
+    AppendRequest request;
+    AppendCallback done;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+  struct BatchOutcome;
+
+  PgJournal(PgJournalOptions options, std::unique_ptr<PgConnection> writer, uint64_t head);
+  void writer_loop();
+  void write_batch(std::vector<Pending>& batch);
+  // One attempt at writing `batch` in a transaction; the caller retries once after a
+  // unique violation with the version cache cleared.
+  BatchOutcome try_batch(std::vector<Pending>& batch);
+  Status load_versions(const std::vector<Pending>& batch);
+  Status load_commands(const std::vector<Pending>& batch,
+                       std::unordered_map<std::string, AppendResult>& found);
+
+  PgJournalOptions options_;
+  std::unique_ptr<PgConnection> writer_connection_;  // writer thread only
+  mutable PgPool readers_;
+  std::atomic<uint64_t> last_position_{0};
+  std::function<void(const Envelope&)> observer_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  size_t linger_target_ = 0;
+
+  // Writer-thread only: the last version of streams this journal wrote or read.
+  std::unordered_map<std::string, uint64_t> versions_;
+
+  mutable std::mutex stats_mutex_;
+  JournalStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace gh
