@@ -20,8 +20,6 @@ Status append_one(Journal& journal, const tokens::State& state, events::Envelope
 
 }  // namespace
 
-events::Cause operator_cause(const std::string& name) { return events::operator_cause(name); }
-
 Result<tokens::State> load_tokens(const Journal& journal) {
   auto events = journal.read_stream(std::string(tokens::kStream), 1);
   if (!events) return events.status();
