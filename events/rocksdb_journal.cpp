@@ -19,7 +19,6 @@ using records::decode_command_record;
 using records::decode_event;
 using records::describe;
 using records::encode_command_record;
-}
 
 }  // namespace
 

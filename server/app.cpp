@@ -33,6 +33,7 @@
 #include "events/clock.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "events/system_writer.h"
 #include "server/admin_socket.h"
 #include "server/device_activity.h"
 #include "server/secret_file.h"
@@ -94,12 +95,10 @@ Result<std::string> bootstrap_admin_token(Journal& journal, const tokens::State&
   auto secret = secrets::new_secret();
   auto event = tokens::create(state, "admin", secret.sha256);
   if (!event) return event.status();
-  AppendRequest request;
-  request.stream = std::string(tokens::kStream);
-  request.expected_version = state.version;
-  request.cause = events::system_cause("bootstrap");
-  request.events.push_back(std::move(*event));
-  auto appended = journal.append_and_wait(std::move(request));
+  std::vector<events::Envelope> events;
+  events.push_back(std::move(*event));
+  auto appended = write_and_wait(journal, tokens::kStream, state.version,
+                                 events::system_cause("bootstrap"), std::move(events));
   if (!appended) return appended.status();
   GH_RETURN_IF_ERROR(api_tokens.add("admin", secret.sha256));
   return secret.hex;

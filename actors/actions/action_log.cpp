@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "events/system_writer.h"
+
 namespace gh::actions {
 
 Result<State> load_table(const Journal& journal) {
@@ -47,12 +49,7 @@ Result<Invocations> load_recent_runs(const Journal& journal, const std::string& 
 Status append_to_table(Journal& journal, State& state, std::vector<Envelope> events,
                        const events::Cause& by) {
   if (events.empty()) return Status::ok();
-  AppendRequest request;
-  request.stream = std::string(kStream);
-  request.expected_version = state.version;
-  request.cause = by;
-  request.events = std::move(events);
-  auto result = journal.append_and_wait(std::move(request));
+  auto result = write_and_wait(journal, kStream, state.version, by, std::move(events));
   if (!result) return result.status();
   for (const auto& e : result->events) apply(state, e);
   return Status::ok();

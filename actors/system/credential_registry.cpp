@@ -1,6 +1,7 @@
 #include "actors/system/credential_registry.h"
 
 #include "actors/system/secret.h"
+#include "events/system_writer.h"
 
 namespace gh::credentials {
 
@@ -49,12 +50,9 @@ void CredentialRegistry::work() {
 
 Result<Envelope> CredentialRegistry::append(std::string_view stream, uint64_t expected,
                                             Envelope event, const events::Cause& cause) {
-  AppendRequest request;
-  request.stream = std::string(stream);
-  request.expected_version = expected;
-  request.cause = cause;
-  request.events.push_back(std::move(event));
-  auto result = journal_.append_and_wait(std::move(request));
+  std::vector<Envelope> events;
+  events.push_back(std::move(event));
+  auto result = write_and_wait(journal_, stream, expected, cause, std::move(events));
   if (!result) {
     reload(stream);
     return result.status();

@@ -3,24 +3,20 @@
 #include <cstdlib>
 
 #include "actors/system/secret.h"
+#include "events/system_writer.h"
 
 namespace gh::ctl {
 namespace {
 
 Status append_one(Journal& journal, const tokens::State& state, events::Envelope event,
                   const events::Cause& by) {
-  AppendRequest request;
-  request.stream = std::string(tokens::kStream);
-  request.expected_version = state.version;
-  request.cause = by;
-  request.events.push_back(std::move(event));
-  auto result = journal.append_and_wait(std::move(request));
+  std::vector<events::Envelope> events;
+  events.push_back(std::move(event));
+  auto result = write_and_wait(journal, tokens::kStream, state.version, by, std::move(events));
   return result.is_ok() ? Status::ok() : result.status();
 }
 
 }  // namespace
-
-events::Cause operator_cause(const std::string& name) { return events::operator_cause(name); }
 
 Result<tokens::State> load_tokens(const Journal& journal) {
   auto events = journal.read_stream(std::string(tokens::kStream), 1);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/system/token_model.h"
+#include "events/cause.h"
 #include "events/journal.h"
 #include "events/status.h"
 
@@ -28,8 +29,8 @@ Result<CreatedToken> create_token(Journal& journal, const std::string& name,
 // Revokes token `name`: kNotFound when there is no such active token.
 Status revoke_token(Journal& journal, const std::string& name, const events::Cause& by);
 
-// The cause recorded for operator actions: OPERATOR, `name` when given (--as), else $USER
-// (or "operator"), channel "tool".
-events::Cause operator_cause(const std::string& name = "");
+// The cause recorded for operator actions (events/cause.h): OPERATOR, `name` when given
+// (--as), else $USER (or "operator"), channel "tool".
+using events::operator_cause;
 
 }  // namespace gh::ctl
