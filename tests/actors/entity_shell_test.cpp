@@ -135,9 +135,9 @@ struct DeviceKind {
   static caf::message write(int i, Answers& answers) {
     device::DeviceCall call;
     if (i == 0)
-      call.command = device::Hello{{"lock", "front door", "1.0"}, true};
+      call.command = device::Hello{{"lock", "front door", "1.0"}, true, {}};
     else
-      call.command = device::SetAvailability{i % 2 == 0};  // hello brought it online
+      call.command = device::SetAvailability{i % 2 == 0, {}};  // hello brought it online
     call.cause = events::device_cause(kId);
     call.done = answer_once<Result<device::State>>([&answers, i](Result<device::State> r) {
       answers.push_back("w" + std::to_string(i) + " " + outcome(r.status()));
