@@ -472,6 +472,7 @@ Status App::Parts::start_actions() {
   options.limits.max_call_ms = config->action_max_call_ms;
   options.max_input_bytes = config->action_max_input;
   options.runs_excerpt_bytes = config->action_runs_excerpt;
+  options.runs_retain = config->action_runs_retain;
   options.sandbox_helper = config->action_sandbox_helper;
   auto* conn = connection.get();
   auto runner = actions::ActionRunner::create(

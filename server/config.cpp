@@ -106,6 +106,8 @@ Config::Config() {
       .add(action_max_input, "max-input", "largest payload a scripted action accepts in bytes")
       .add(action_runs_excerpt, "runs-excerpt",
            "bytes of input, output and error a recorded run keeps")
+      .add(action_runs_retain, "runs-retain",
+           "newest runs per action whose excerpts are kept (older ones are dropped); 0: all")
       .add(action_sandbox_helper, "sandbox-helper",
            "path of gatehouse-lua-sandbox (default: next to the gatehouse executable)");
   opt_group{custom_options_, "global"}.add(legacy, "legacy",

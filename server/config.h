@@ -108,6 +108,7 @@ class Config : public caf::actor_system_config {
   size_t action_max_call_ms = 250;           // wall-clock limit of one call (process killed)
   size_t action_max_input = 16 * 1024;       // bytes of a scripted action's payload
   size_t action_runs_excerpt = 256;          // bytes of input/output/error a run record keeps
+  size_t action_runs_retain = 1000;          // runs per action that keep excerpts; 0: all
   std::string action_sandbox_helper;         // gatehouse-lua-sandbox; "": next to gatehouse
   // log
   std::string log_level = "info";   // debug | info | warning | error

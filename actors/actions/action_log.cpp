@@ -26,6 +26,23 @@ Result<std::vector<Envelope>> newest_runs(const Journal& journal, const std::str
   return journal.read_stream(stream, from);
 }
 
+// Reads `run`'s excerpts from their blob when they are kept apart; a deleted blob (the run is
+// older than the retention) leaves them empty and marks the run. kDataLoss when the blob is
+// there but does not parse; the journal's error otherwise.
+Status read_excerpts(const Journal& journal, Invocation& run) {
+  if (run.excerpts_blob.empty()) return Status::ok();
+  auto bytes = journal.read_blob(run.excerpts_blob);
+  if (!bytes) {
+    if (bytes.status().code() != Code::kNotFound) return bytes.status();
+    run.excerpts_dropped = true;
+    return Status::ok();
+  }
+  if (!restore_excerpts(run, *bytes))
+    return data_loss("the excerpts of " + runs_stream(run.name) + " version " +
+                     std::to_string(run.version) + " (" + run.excerpts_blob + ") do not decode");
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::vector<Invocation>> load_invocations(const Journal& journal, const std::string& name,
@@ -33,8 +50,12 @@ Result<std::vector<Invocation>> load_invocations(const Journal& journal, const s
   auto events = newest_runs(journal, name, limit);
   if (!events) return events.status();
   std::vector<Invocation> out;
-  for (const auto& e : *events)
-    if (auto run = run_of(e)) out.push_back(std::move(*run));
+  for (const auto& e : *events) {
+    if (auto run = run_of(e)) {
+      GH_RETURN_IF_ERROR(read_excerpts(journal, *run));
+      out.push_back(std::move(*run));
+    }
+  }
   return out;
 }
 
@@ -43,6 +64,7 @@ Result<Invocations> load_recent_runs(const Journal& journal, const std::string& 
   if (!events) return events.status();
   Invocations runs;
   for (const auto& e : *events) apply(runs, e);
+  for (auto& run : runs.recent) GH_RETURN_IF_ERROR(read_excerpts(journal, run));
   return runs;
 }
 

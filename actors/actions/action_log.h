@@ -19,7 +19,9 @@ namespace gh::actions {
 Result<State> load_table(const Journal& journal);
 
 // The recorded invocations of action `name`, oldest first, at most the newest `limit`
-// (0: all). kInvalidArgument for a bad name; an empty list for an action never called.
+// (0: all), with their excerpts read from their blobs (a run past the retention has none and
+// excerpts_dropped set). kInvalidArgument for a bad name; an empty list for an action never
+// called; kDataLoss when a kept excerpt blob does not decode.
 Result<std::vector<Invocation>> load_invocations(const Journal& journal, const std::string& name,
                                                  size_t limit);
 

@@ -242,6 +242,7 @@ std::optional<Invocation> run_of(const Envelope& event) {
   run.time_ms = event.time_unix_ms();
   run.version = event.version();
   run.position = event.position();
+  run.excerpts_blob = invoked.excerpts_blob();
   return run;
 }
 
@@ -250,9 +251,55 @@ void apply(Invocations& runs, const Envelope& event) {
   if (!run) return;
   runs.total += 1;
   if (is_failure(run->outcome)) runs.failures += 1;
+  if (run->excerpts_blob.empty()) runs.newest_inline = event.version();
+  runs.excerpts_dropped_through =
+      std::max(runs.excerpts_dropped_through, event.action_invoked().excerpts_dropped_through());
   runs.recent.push_back(std::move(*run));
   while (runs.recent.size() > Invocations::kRecent) runs.recent.pop_front();
   runs.version = event.version();
+}
+
+std::string excerpts_key(std::string_view name, uint64_t version) {
+  return "action-run/" + std::string(name) + "/" + std::to_string(version);
+}
+
+StoredRun stored_run(const Invocation& run, const Invocations& runs, uint64_t retain) {
+  const uint64_t version = runs.version + 1;
+  StoredRun out;
+  out.event = record(run);
+  auto* invoked = out.event.mutable_action_invoked();
+  events::ActionInvoked excerpts;
+  excerpts.set_input(invoked->input());
+  excerpts.set_output(invoked->output());
+  excerpts.set_error(invoked->error());
+  *excerpts.mutable_effects() = invoked->effects();
+  excerpts.SerializeToString(&out.excerpts);
+  invoked->clear_input();
+  invoked->clear_output();
+  invoked->clear_error();
+  invoked->clear_effects();
+  out.excerpts_key = excerpts_key(run.name, version);
+  invoked->set_excerpts_blob(out.excerpts_key);
+  uint64_t through = runs.excerpts_dropped_through;
+  if (retain > 0 && version > retain) {
+    const uint64_t now_through = version - retain;
+    // Blobs exist only after the newest inline record and after what was dropped already.
+    for (uint64_t v = std::max(through, runs.newest_inline) + 1; v <= now_through; ++v)
+      out.drop_keys.push_back(excerpts_key(run.name, v));
+    through = std::max(through, now_through);
+  }
+  invoked->set_excerpts_dropped_through(through);
+  return out;
+}
+
+bool restore_excerpts(Invocation& run, const std::string& bytes) {
+  events::ActionInvoked excerpts;
+  if (!excerpts.ParseFromString(bytes)) return false;
+  run.input = excerpts.input();
+  run.output = excerpts.output();
+  run.error = excerpts.error();
+  run.effects.assign(excerpts.effects().begin(), excerpts.effects().end());
+  return true;
 }
 
 uint32_t failures_in_a_row(const Action& action, const Invocations& runs) {

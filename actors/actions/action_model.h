@@ -130,6 +130,11 @@ struct Invocation {
   int64_t time_ms = 0;               // from the envelope, when read back
   uint64_t version = 0;              // in the runs stream, when read back
   uint64_t position = 0;             // in the whole log, when read back
+  // Read back: where the excerpts (input, output, error, effects) are kept apart (schema v7),
+  // the blob's key; empty when they are inline. `excerpts_dropped`: that blob was deleted
+  // (the run is older than actions.runs-retain), so input, output, error and effects are empty.
+  std::string excerpts_blob;
+  bool excerpts_dropped = false;
 };
 
 // `run` as it is recorded: input, output, error and each effect cut to their first
@@ -137,7 +142,7 @@ struct Invocation {
 // What bounds a record's size whatever the call did (actions.runs-excerpt).
 Invocation excerpted(Invocation run, size_t max_bytes);
 
-// The ActionInvoked event recording `run` (for runs_stream(run.name)).
+// The ActionInvoked event recording `run` (for runs_stream(run.name)), excerpts inline.
 Envelope record(const Invocation& run);
 // The run an ActionInvoked event records; nullopt for any other event. Records from before
 // the sizes were kept read back with input_bytes and output_bytes of their whole values.
@@ -148,10 +153,35 @@ struct Invocations {
   std::deque<Invocation> recent;
   uint64_t total = 0, failures = 0;
   uint64_t version = 0;
+  // Retention (schema v7): excerpt blobs are deleted up to this version; the newest version
+  // whose excerpts are inline (no blob to delete at or before it).
+  uint64_t excerpts_dropped_through = 0;
+  uint64_t newest_inline = 0;
 
   static constexpr size_t kRecent = 64;
 };
 void apply(Invocations& runs, const Envelope& event);
+
+// ---- retention of the runs' excerpts (actions.runs-retain) ----
+
+// "action-run/<name>/<version>": the blob of the excerpts of run `version` of `name`.
+std::string excerpts_key(std::string_view name, uint64_t version);
+
+// How the next run is written when `runs` is its action's history so far and only the newest
+// `retain` runs keep their excerpts (0: all do): the ActionInvoked event (excerpts apart,
+// excerpts_dropped_through set), the blob of its excerpts, and the keys of the blobs that
+// fall out of the retention with it, to delete in the same write.
+struct StoredRun {
+  Envelope event;
+  std::string excerpts_key;
+  std::string excerpts;  // serialized ActionInvoked with input, output, error, effects only
+  std::vector<std::string> drop_keys;
+};
+StoredRun stored_run(const Invocation& run, const Invocations& runs, uint64_t retain);
+
+// Fills `run`'s input, output, error and effects from its excerpts blob `bytes`; false when
+// they do not parse.
+bool restore_excerpts(Invocation& run, const std::string& bytes);
 
 struct FailurePolicy {
   uint32_t max_failures_in_a_row = 5;  // 0: never disable

@@ -160,7 +160,10 @@ void ActionRunner::finish(const Action& action, const Message& message, RunResul
     request.stream = runs_stream(action.name);
     request.expected_version = it->second.version;
     request.cause = cause_of_action(action.name);
-    request.events.push_back(record(run));
+    StoredRun stored = stored_run(run, it->second, options_.runs_retain);
+    request.events.push_back(std::move(stored.event));
+    request.blobs.push_back({stored.excerpts_key, std::move(stored.excerpts)});
+    request.delete_blobs = std::move(stored.drop_keys);
     auto appended = journal_.append_and_wait(std::move(request));
     if (!appended) {
       // Not recorded: nothing is carried out, and the next call re-reads the stream.
@@ -169,6 +172,8 @@ void ActionRunner::finish(const Action& action, const Message& message, RunResul
           unavailable("the invocation could not be recorded: " + appended.status().message()));
     }
     for (const auto& e : appended->events) apply(it->second, e);
+    // The record holds no excerpts (they are in the blob); the failure rule names the error.
+    it->second.recent.back().error = run.error;
     const Action* current = table_.find(action.name);
     if (current != nullptr && is_failure(result.outcome)) {
       if (auto disabled = disable_if_failing(*current, it->second, options_.failures)) {

@@ -10,7 +10,9 @@
 // killed past limits.max_call_ms (sandbox_process.h), so no script holds a thread longer; an
 // input over max_input_bytes is refused before any script runs (kTooLarge), and refusals are
 // neither recorded nor counted as failures; a run is recorded with its input, output, error
-// and effects cut to runs_excerpt_bytes, plus the input's size and SHA-256.
+// and effects cut to runs_excerpt_bytes, plus the input's size and SHA-256. The excerpts are
+// a blob beside the record, and only the newest runs_retain runs of an action keep theirs:
+// each record's write deletes the blobs that fall out (the records stay).
 //
 // No CAF: blocking journal appends and device reads happen on the sandbox threads or on the
 // caller's (HTTP worker) thread, never on a CAF scheduler thread; install() holds the caller
@@ -45,6 +47,7 @@ struct ActionRunnerOptions {
   std::string prefix = "gatehouse";    // gh.publish goes to PREFIX/actions/out/<sub>
   size_t max_input_bytes = 16 * 1024;  // actions.max-input: larger payloads are refused
   size_t runs_excerpt_bytes = 256;     // actions.runs-excerpt: what a run record keeps
+  uint64_t runs_retain = 1000;         // actions.runs-retain: runs that keep excerpts; 0: all
   std::string sandbox_helper;          // gatehouse-lua-sandbox; empty: default_helper_path()
 };
 

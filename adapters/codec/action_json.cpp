@@ -50,7 +50,9 @@ json to_json(const actions::Invocation& run) {
       {"error", text_or_null(run.error)},
       {"instructions", run.instructions},
       {"peak_memory_bytes", run.peak_memory_bytes},
-      {"effects", run.effects}};
+      {"effects", run.effects},
+      // Past actions.runs-retain: input, output, error and effects are gone (empty).
+      {"excerpts_dropped", run.excerpts_dropped}};
 }
 
 }  // namespace gh::codec

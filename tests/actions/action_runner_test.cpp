@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 
 #include "actors/actions/action_log.h"
@@ -101,6 +102,7 @@ class ActionRunnerTest : public ::testing::Test {
     options.limits.max_instructions = 100'000;
     options.max_input_bytes = 1024;
     options.runs_excerpt_bytes = 16;
+    options.runs_retain = runs_retain_;
     auto runner = ActionRunner::create(
         store_.journal(), devices_,
         [this](const std::string& topic, const std::string& payload) {
@@ -120,13 +122,11 @@ class ActionRunnerTest : public ::testing::Test {
     return future.get();
   }
 
+  // Every recorded run of `name`, oldest first, with its excerpts as operators read them.
   std::vector<Invocation> recorded(const std::string& name) {
-    auto events = store_.journal().read_stream(runs_stream(name), 1);
-    EXPECT_TRUE(events.is_ok());
-    std::vector<Invocation> out;
-    for (const auto& e : *events)
-      if (auto run = run_of(e)) out.push_back(*run);
-    return out;
+    auto runs = load_invocations(store_.journal(), name, 0);
+    EXPECT_TRUE(runs.is_ok()) << runs.status().to_string();
+    return runs.is_ok() ? *runs : std::vector<Invocation>{};
   }
 
   TempStore store_;
@@ -134,6 +134,7 @@ class ActionRunnerTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> published_;
   std::unique_ptr<ActionRunner> runner_;
+  uint64_t runs_retain_ = 1000;
 };
 
 TEST_F(ActionRunnerTest, InstallRunRecordAndSurviveARestart) {
@@ -305,6 +306,52 @@ TEST_F(ActionRunnerTest, AMissingSandboxHelperIsAClearErrorAtStart) {
   EXPECT_EQ(runner.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(runner.status().message().find("/nonexistent/gatehouse-lua-sandbox"),
             std::string::npos);
+}
+
+// actions.runs-retain: only the newest N runs of an action keep their excerpts (input,
+// output, error, effects); each new record's write deletes the excerpts that fall out, so an
+// action's excerpts do not grow with its traffic. The records (outcome, sizes, hash) stay,
+// and the rule holds across a restart of the runner.
+TEST_F(ActionRunnerTest, OnlyTheNewestRunsKeepTheirExcerpts) {
+  runner_.reset();
+  runs_retain_ = 3;
+  start();
+  ASSERT_TRUE(
+      runner_->install("echo", "function handle(msg) return 'got ' .. msg.args end", false, op())
+          .is_ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(call("echo", "echo " + std::to_string(i)).is_ok()) << i;
+  auto runs = recorded("echo");
+  ASSERT_EQ(runs.size(), 5u) << "every call keeps its record";
+  for (int i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    const bool kept = i >= 2;
+    EXPECT_EQ(runs[i].excerpts_dropped, !kept);
+    EXPECT_EQ(runs[i].input, kept ? "echo " + std::to_string(i + 1) : "");
+    EXPECT_EQ(runs[i].output, kept ? "got " + std::to_string(i + 1) : "");
+    EXPECT_EQ(runs[i].outcome, Outcome::kReplied);
+    EXPECT_EQ(runs[i].input_bytes, 6u);  // the record itself stays whole
+    EXPECT_EQ(runs[i].input_sha256, sha256_of("echo " + std::to_string(i + 1)));
+    EXPECT_EQ(store_.journal().read_blob(excerpts_key("echo", i + 1)).is_ok(), kept);
+  }
+  // The runs stream holds records only: their excerpts are beside them.
+  auto events = store_.journal().read_stream(runs_stream("echo"), 1);
+  ASSERT_TRUE(events.is_ok());
+  EXPECT_EQ(events->back().action_invoked().input(), "");
+  EXPECT_EQ(events->back().action_invoked().excerpts_dropped_through(), 2u);
+  std::printf("[ figures  ] a run's record without its excerpts: %zu bytes\n",
+              events->back().ByteSizeLong());
+
+  runner_.reset();  // a restart: the count goes on from the log
+  start();
+  ASSERT_TRUE(call("echo", "echo 6").is_ok());
+  runs = recorded("echo");
+  ASSERT_EQ(runs.size(), 6u);
+  EXPECT_TRUE(runs[2].excerpts_dropped);
+  EXPECT_FALSE(store_.journal().read_blob(excerpts_key("echo", 3)).is_ok());
+  EXPECT_EQ(runs[5].input, "echo 6");
+  size_t kept = 0;
+  for (const auto& run : runs) kept += run.excerpts_dropped ? 0 : 1;
+  EXPECT_EQ(kept, 3u);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 //       snapshot.
 //   v5: unexpected lock reports and dropped pictures (events 111-112), a device snapshot with
 //       the kept pictures and the unexpected report.
+//   v7: no new type: ActionInvoked with its excerpts apart (fields 14-15, actions.runs-retain)
+//       after one written inline, as in a store upgraded to v7; no snapshot.
 //
 // Regenerate (only when adding a schema version, never to "fix" a failing test):
 //   GH_WRITE_GOLDEN=v2 build/tests/events/events_test --gtest_filter=GoldenTest.Generate
@@ -43,6 +45,7 @@ const std::string kV3Dir = kDataDir + "/v3";
 const std::string kV4Dir = kDataDir + "/v4";
 const std::string kV5Dir = kDataDir + "/v5";
 const std::string kV6Dir = kDataDir + "/v6";
+const std::string kV7Dir = kDataDir + "/v7";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -607,6 +610,54 @@ snapshots::Snapshot v6_user_snapshot() {
 
 std::vector<snapshots::Snapshot> v6_snapshots() { return {v6_user_snapshot()}; }
 
+// ---- schema v7 ----
+
+// ActionInvoked's fields 14-15 (the excerpts kept apart, retention), through the real journal:
+// a store that recorded run 1 inline (before v7) records run 2 with its excerpts in a blob and
+// says that the excerpts up to run 1 are past the retention of 1 (run 1's, inline, stay); run 3
+// then drops run 2's.
+void write_v7_log(Journal& journal) {
+  const auto by_action = cause(events::Cause::ACTION, "echo", "legacy");
+  LogWriter log(journal, 1764921600000);  // 2025-12-05T08:00:00Z
+  const std::string runs = "system/action-runs.echo";
+  Envelope e;
+  auto* run = e.mutable_action_invoked();
+  run->set_name("echo");
+  run->set_source_sha256(sha256_like(0xa0));
+  run->set_topic("server");
+  run->set_input("echo one");
+  run->set_outcome(events::ACTION_ERROR);
+  run->set_output("half an answer");
+  run->set_error("action:1: boom");
+  run->set_instructions(321);
+  run->set_peak_memory_bytes(4321);
+  run->add_effects("log one");
+  run->set_input_bytes(8);
+  run->set_input_sha256(sha256_like(0xb0));
+  log.append(runs, by_action, "run-echo-1", {e});
+  e.Clear();
+  run = e.mutable_action_invoked();
+  run->set_name("echo");
+  run->set_source_sha256(sha256_like(0xa0));
+  run->set_topic("server");
+  run->set_outcome(events::ACTION_REPLIED);
+  run->set_output_bytes(8);
+  run->set_instructions(123);
+  run->set_peak_memory_bytes(1234);
+  run->set_input_bytes(8);
+  run->set_input_sha256(sha256_like(0xc0));
+  run->set_excerpts_blob("action-run/echo/2");
+  run->set_excerpts_dropped_through(1);
+  log.append(runs, by_action, "", {e});
+  // Run 3 pushes run 2 out of a retention of 1: its blob is deleted with this write.
+  run->set_input_sha256(sha256_like(0xd0));
+  run->set_excerpts_blob("action-run/echo/3");
+  run->set_excerpts_dropped_through(2);
+  log.append(runs, by_action, "", {e});
+}
+
+std::vector<snapshots::Snapshot> v7_snapshots() { return {}; }
+
 // ---- the versions ----
 
 struct GoldenVersion {
@@ -623,6 +674,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v1", write_v1_log, v1_snapshots, false}, {"v2", write_v2_log, v2_snapshots, true},
       {"v3", write_v3_log, v3_snapshots, true},  {"v4", write_v4_log, v4_snapshots, true},
       {"v5", write_v5_log, v5_snapshots, true},  {"v6", write_v6_log, v6_snapshots, true},
+      {"v7", write_v7_log, v7_snapshots, true},
   };
   return *versions;
 }
@@ -1115,6 +1167,32 @@ TEST(GoldenTest, V6SnapshotsStillDecodeToTheSameFields) {
 }
 
 TEST(GoldenTest, V6DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV6Dir); }
+
+// ---- v7 ----
+
+TEST(GoldenTest, V7EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV7Dir); }
+
+TEST(GoldenTest, V7EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV7Dir, {{"system/action-runs.echo", 3}});
+}
+
+TEST(GoldenTest, V7EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV7Dir);
+  ASSERT_EQ(envelopes.size(), 3u);
+  EXPECT_EQ(envelopes[0].action_invoked().input(), "echo one");
+  EXPECT_TRUE(envelopes[0].action_invoked().excerpts_blob().empty());
+  const auto& apart = envelopes[1].action_invoked();
+  EXPECT_EQ(envelopes[1].version(), 2u);
+  EXPECT_TRUE(apart.input().empty());
+  EXPECT_EQ(apart.excerpts_blob(), "action-run/echo/2");
+  EXPECT_EQ(apart.excerpts_dropped_through(), 1u);
+  EXPECT_EQ(apart.input_sha256(), sha256_like(0xc0));
+  EXPECT_EQ(envelopes[2].action_invoked().excerpts_dropped_through(), 2u);
+}
+
+TEST(GoldenTest, V7HasNoSnapshots) { expect_snapshots_decode_as_written(kV7Dir, 0); }
+
+TEST(GoldenTest, V7DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV7Dir); }
 
 // ---- all versions ----
 

@@ -53,6 +53,7 @@ Result<std::vector<TryRow>> try_action(const Journal& journal, const std::string
   };
   std::vector<TryRow> rows;
   for (auto& run : *recorded) {
+    if (run.excerpts_dropped) continue;  // past actions.runs-retain: no input left to try
     TryRow row;
     row.now = sandbox.run(source, actions::Message{run.topic, run.input}, host, limits);
     row.input_cut = run.input_bytes > run.input.size();

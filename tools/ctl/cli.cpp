@@ -680,8 +680,9 @@ int action_verb(Context& c, const std::vector<std::string>& all) {
       if (!runs) return fail(c, runs.status());
       for (const auto& r : *runs) {
         c.out << "v" << r.version << " " << format_time(r.time_ms) << " " << r.topic << " "
-              << quoted(r.input) << " -> " << answer_text(r.outcome, r.output, r.error)
-              << " instructions=" << r.instructions << " memory=" << r.peak_memory_bytes;
+              << (r.excerpts_dropped ? "(excerpts dropped)" : quoted(r.input)) << " -> "
+              << answer_text(r.outcome, r.output, r.error) << " instructions=" << r.instructions
+              << " memory=" << r.peak_memory_bytes;
         for (const auto& e : r.effects) c.out << " [" << e << "]";
         c.out << "\n";
       }
