@@ -190,6 +190,11 @@ TEST_F(DeviceTopicsTest, StateReportsUpdateTheStatus) {
 TEST_F(DeviceTopicsTest, LockCommandGoesToTheDeviceAndIsConfirmed) {
   start();
   hello("door1");
+  // A door that says hello is asked for its state first (docs/protocol.md "Presence").
+  auto asked = device_->wait_for(topic("door1", "command"));
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->payload, "GET");
+  EXPECT_FALSE(asked->retained);
   events::Cause cause;
   cause.set_kind(events::Cause::API_TOKEN);
   cause.set_name("ops");
@@ -197,7 +202,8 @@ TEST_F(DeviceTopicsTest, LockCommandGoesToTheDeviceAndIsConfirmed) {
   auto command = wait_for<device::CommandRecord>(
       [&](auto done) { devices_->request_lock("door1", events::LOCK, "", cause, done); });
   ASSERT_TRUE(command.is_ok()) << command.status().to_string();
-  auto sent = device_->wait_for(topic("door1", "command"));
+  auto sent = device_->wait_for(topic("door1", "command"),
+                                [](const mqtt_test::Message& m) { return m.payload != "GET"; });
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->payload, "LOCK");
   EXPECT_FALSE(sent->retained);

@@ -1,7 +1,7 @@
-// Operators: every door with desired and reported state, online or offline and last seen;
-// lock and unlock with the command's progress until it is confirmed, fails or times out;
-// a door's audit history; its state at any past moment (rebuilt from the log by the
-// server); stranger alerts with their pictures.
+// Operators: every door with desired and reported state, presence (online, offline or
+// unknown) and last seen; lock and unlock with the command's progress until it is
+// confirmed, fails or times out; a door's audit history; its state at any past moment
+// (rebuilt from the log by the server); stranger alerts with their pictures.
 //
 // Live updates come from GET /api/devices/events (Server-Sent Events: every door's new
 // status and every stranger alert). Where that stream is unavailable (503: the server does
@@ -12,6 +12,11 @@ import {clear, h, uid, when} from "./dom.js";
 
 const kPollMs = 1500;
 const kFinished = new Set(["confirmed", "failed", "timed_out"]);
+
+// "online", "offline" or "unknown" (not heard from since gatehouse's broker session began).
+function presenceOf(device) {
+  return device.presence || (device.online ? "online" : "offline");
+}
 
 export function renderDoors(main, selected, {notify}) {
   const view = new DoorsView(main, selected, notify);
@@ -142,8 +147,7 @@ class DoorsView {
       h("th", {scope: "row"}, h("a", {href: `#/doors/${enc(device.id)}`}, label)),
       h("td", {class: "desired", "data-label": "Desired"}, device.desired),
       h("td", {class: "reported", "data-label": "Reported"}, device.reported),
-      h("td", {class: device.online ? "online" : "offline", "data-label": "Connection"},
-        device.online ? "online" : "offline"),
+      h("td", {class: presenceOf(device), "data-label": "Connection"}, presenceOf(device)),
       h("td", {"data-label": "Last seen"}, when(device.last_seen)),
       h("td", {class: "command", "aria-live": "polite", "data-label": "Command"}, command),
       h("td", {class: "row-actions"}, h("div", {},
@@ -210,7 +214,7 @@ class DoorsView {
         h("dt", {}, "Shown"), h("dd", {}, label),
         h("dt", {}, "Desired"), h("dd", {class: "desired"}, d.desired),
         h("dt", {}, "Reported"), h("dd", {class: "reported"}, d.reported),
-        h("dt", {}, "Connection"), h("dd", {}, d.online ? "online" : "offline"),
+        h("dt", {}, "Connection"), h("dd", {}, presenceOf(d)),
         h("dt", {}, "Version"), h("dd", {}, String(d.version)),
         h("dt", {}, "Changed"), h("dd", {}, when(d.updated_at)));
     };
