@@ -90,6 +90,10 @@ TEST_F(ChatOperatorTest, OtherSessionsAre403AndUnknownBearersAre401) {
   refused.push_back(client_->Post("/test", bearer(alice), "lock", "text/plain"));
   refused.push_back(client_->Get("/pictures/0123456789abcdef0123456789abcdef", bearer(alice)));
   refused.push_back(client_->Get("/get_pic?id=0123456789abcdef0123456789abcdef", bearer(alice)));
+  refused.push_back(client_->Get("/api/alerts", bearer(alice)));
+  refused.push_back(client_->Get("/devices/door1/timeline", bearer(alice)));
+  refused.push_back(
+      client_->Post("/devices/door1/alerts/a1/review", bearer(alice), "", "text/plain"));
   for (const auto& result : refused) {
     expect_error(result, 403, "permission_denied");
     EXPECT_NE(body(result)["error"]["message"].get<std::string>().find("operator"),
@@ -101,6 +105,8 @@ TEST_F(ChatOperatorTest, OtherSessionsAre403AndUnknownBearersAre401) {
     expect_error(client_->Get("/devices", bearer(secret)), 401, "unauthenticated");
     expect_error(client_->Post("/devices/door1/lock", bearer(secret), "", "text/plain"), 401,
                  "unauthenticated");
+    expect_error(client_->Post("/devices/door1/alerts/a1/review", bearer(secret), "", "text/plain"),
+                 401, "unauthenticated");
   }
   EXPECT_EQ(journal_->last_position(), before);
 }
