@@ -281,7 +281,7 @@ Decision decide_call(Self* self, Pending& pending) {
         } else if constexpr (std::is_same_v<T, LogoutOp>) {
           if (!session_valid(s, op.session_sha256, now))
             return rejected(unauthenticated("unknown, expired or ended session"));
-          return run(Logout{op.session_sha256});
+          return run(Logout{op.session_sha256, op.everywhere});
         } else if constexpr (std::is_same_v<T, LoginOp>) {
           if (out.checked != (s.active() ? s.password_hash : std::string())) {
             d.again = true;

@@ -59,6 +59,7 @@ struct AuthenticateOp {
 };
 struct LogoutOp {
   std::string session_sha256;
+  bool everywhere = false;  // every session of the user ends
 };
 struct ChangePasswordOp {
   std::string session_sha256;  // the caller's session: must be valid, is kept

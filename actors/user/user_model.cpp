@@ -91,6 +91,16 @@ const Session* find_session(const State& state, std::string_view sha256) {
 Result<Events> decide_logout(const State& state, const Logout& c) {
   if (!state.active()) return not_active(state);
   if (!find_session(state, c.session_sha256)) return Events{};
+  if (c.everywhere) {
+    // One UserLoggedOut per session: the log already says what ending a session means.
+    Events out;
+    for (const auto& session : state.sessions) {
+      Envelope e;
+      e.mutable_user_logged_out()->set_session_sha256(session.sha256);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
   Envelope e;
   e.mutable_user_logged_out()->set_session_sha256(c.session_sha256);
   return one(std::move(e));

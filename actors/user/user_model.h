@@ -106,6 +106,7 @@ struct LoginSucceeded {
 struct LoginFailed {};
 struct Logout {
   std::string session_sha256;
+  bool everywhere = false;  // end every session of the user, not only this one
 };
 // The actor verified the current password first (a wrong one is a LoginFailed). Every
 // session but `keep_session_sha256` ends, so a stolen session dies with the old password
