@@ -23,6 +23,7 @@ std::vector<Alert> alerts_of(std::string_view device_id, const std::vector<Envel
       alert.size_bytes = b.size_bytes();
       alert.seen_at_ms = e.time_unix_ms();
       alert.version = e.version();
+      alert.position = e.position();
       alerts.push_back(std::move(alert));
     } else if (e.has_stranger_alert_reviewed()) {
       if (Alert* alert = find(e.stranger_alert_reviewed().alert_id()); alert && !alert->reviewed) {
@@ -49,8 +50,7 @@ bool matches(const Alert& alert, const AlertFilter& filter) {
 }
 
 bool newer_first(const Alert& a, const Alert& b) {
-  return std::tie(b.seen_at_ms, b.device_id, b.version) <
-         std::tie(a.seen_at_ms, a.device_id, a.version);
+  return std::tie(b.seen_at_ms, b.position) < std::tie(a.seen_at_ms, a.position);
 }
 
 namespace {

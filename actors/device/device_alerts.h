@@ -19,6 +19,7 @@ struct Alert {
   uint64_t size_bytes = 0;
   int64_t seen_at_ms = 0;
   uint64_t version = 0;      // stream version of the StrangerSeen event
+  uint64_t position = 0;     // its global position: the order alerts were recorded in
   bool picture_kept = true;  // false once its bytes were dropped (quota or retention)
   bool reviewed = false;
   events::Cause reviewed_by;  // set when reviewed
@@ -37,8 +38,8 @@ struct AlertFilter {
 };
 bool matches(const Alert& alert, const AlertFilter& filter);
 
-// Newest first (by time, then door and version), so that merging the doors' lists gives
-// one history.
+// Newest first (by time, then by the order they were recorded in: the global position), so
+// that merging the doors' lists gives one history.
 bool newer_first(const Alert& a, const Alert& b);
 
 struct TimelineEntry {
