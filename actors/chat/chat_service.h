@@ -162,6 +162,9 @@ class ChatService {
   // The identity behind a session token; kUnauthenticated if unknown, expired or ended.
   virtual void authenticate(const std::string& token, Callback<Identity> done) = 0;
   virtual void logout(const std::string& token, Callback<Ack> done) = 0;
+  // Ends every session of the user whose session `token` is (on every device);
+  // kUnauthenticated if that session is unknown, expired or ended.
+  virtual void logout_everywhere(const std::string& token, Callback<Ack> done) = 0;
   // Verifies `old_password` (throttled like a login; a wrong one is kPermissionDenied,
   // recorded as a failed login); every other session of the user ends, the one in `token`
   // stays. kUnauthenticated when the session is not live.

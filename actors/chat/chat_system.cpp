@@ -401,6 +401,13 @@ void ChatSystem::logout(const std::string& token, Callback<Ack> done) {
   call_user(name, {user::LogoutOp{sha256(token)}, user_cause(name), ack(std::move(done))});
 }
 
+void ChatSystem::logout_everywhere(const std::string& token, Callback<Ack> done) {
+  auto name = user::token_user(token);
+  if (token.size() > kMaxTokenBytes || !user::validate_user_name(name).is_ok())
+    return done(bad_session());
+  call_user(name, {user::LogoutOp{sha256(token), true}, user_cause(name), ack(std::move(done))});
+}
+
 void ChatSystem::change_password(const std::string& token, const std::string& old_password,
                                  const std::string& new_password, const Caller& caller,
                                  Callback<Ack> done) {

@@ -101,6 +101,7 @@ class ChatSystem final : public ChatService {
              Callback<LoginResult> done) override;
   void authenticate(const std::string& token, Callback<Identity> done) override;
   void logout(const std::string& token, Callback<Ack> done) override;
+  void logout_everywhere(const std::string& token, Callback<Ack> done) override;
   void change_password(const std::string& token, const std::string& old_password,
                        const std::string& new_password, const Caller& caller,
                        Callback<Ack> done) override;

@@ -276,6 +276,16 @@ Result<std::vector<Envelope>> decide_prune(const State& state, const PrunePictur
   return out;
 }
 
+Result<std::vector<Envelope>> decide_review(const State& state, const ReviewAlert& review) {
+  if (!state.registered) return not_registered(state);
+  const auto& open = state.unreviewed;
+  if (std::find(open.begin(), open.end(), review.alert_id) == open.end())
+    return not_found("door " + state.id + " has no unreviewed alert " + review.alert_id);
+  Envelope e;
+  e.mutable_stranger_alert_reviewed()->set_alert_id(review.alert_id);
+  return std::vector<Envelope>{std::move(e)};
+}
+
 CommandStatus& pending_status(State& state) { return state.pending->status; }
 
 // Moves the pending command to `recent` once it has finished.
@@ -324,6 +334,8 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
           return decide_expire(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, RecordStranger>) {
           return decide_stranger(state, c, now_ms);
+        } else if constexpr (std::is_same_v<T, ReviewAlert>) {
+          return decide_review(state, c);
         } else {
           return decide_prune(state, c, now_ms);
         }
@@ -408,8 +420,14 @@ void apply(State& state, const Envelope& e) {
       state.picture_times.push_back(at);
       if (state.picture_times.size() > State::kPictureTimes)
         state.picture_times.erase(state.picture_times.begin());
+      state.unreviewed.push_back(b.alert_id());
+      if (state.unreviewed.size() > State::kUnreviewed)
+        state.unreviewed.erase(state.unreviewed.begin());
       break;
     }
+    case Envelope::kStrangerAlertReviewed:
+      std::erase(state.unreviewed, e.stranger_alert_reviewed().alert_id());
+      break;
     case Envelope::kStrangerPicturesDropped: {
       const auto& ids = e.stranger_pictures_dropped().picture_ids();
       std::erase_if(state.pictures, [&](const KeptPicture& p) {

@@ -102,7 +102,11 @@ struct State {
   // The last unexplained report, until a confirmed command or a report of the desired state
   // explains it.
   Boxed<UnexpectedReport> unexpected;
-  std::vector<KeptPicture> pictures;   // pictures whose bytes are stored, oldest first
+  std::vector<KeptPicture> pictures;  // pictures whose bytes are stored, oldest first
+  // Alert ids of stranger alerts nobody has reviewed yet, oldest first, at most kUnreviewed:
+  // past that the oldest is forgotten here (it stays unreviewed in the log, and can no
+  // longer be reviewed).
+  std::vector<std::string> unreviewed;
   std::vector<int64_t> picture_times;  // times of the last kPictureTimes pictures accepted
   uint64_t version = 0;                // version of the last applied event
   int64_t updated_at_ms = 0;
@@ -111,6 +115,7 @@ struct State {
   Presence presence = Presence::kUnknown;
 
   static constexpr size_t kRecent = 16;
+  static constexpr size_t kUnreviewed = 200;
   static constexpr size_t kPictureTimes = 64;  // bounds PictureLimits::max_per_minute
   // The command with this id, in flight or recent; nullptr if unknown here.
   const CommandRecord* find_command(std::string_view command_id) const;
@@ -163,8 +168,12 @@ struct RecordStranger {
 struct PrunePictures {
   PictureLimits limits;
 };
+// A person marks a stranger alert reviewed; the call's cause says who.
+struct ReviewAlert {
+  std::string alert_id;
+};
 using Command = std::variant<Hello, Provision, SetAvailability, ReportState, RequestLock,
-                             ExpireCommand, RecordStranger, PrunePictures>;
+                             ExpireCommand, RecordStranger, PrunePictures, ReviewAlert>;
 
 // The events `command` produces against `state` (possibly none: nothing changed), or a
 // rejection: kFailedPrecondition (not registered), kAlreadyExists (provision twice),
@@ -183,6 +192,10 @@ using Command = std::variant<Hello, Provision, SetAvailability, ReportState, Req
 // StrangerPicturesDropped "retention" for kept pictures older than limits.retention_ms, then
 // StrangerPicturesDropped "quota" for the oldest pictures while more than max_count or
 // max_bytes are kept (never the one just seen).
+//
+// ReviewAlert: StrangerAlertReviewed when the alert is one of the door's unreviewed ones;
+// otherwise kNotFound (never raised, reviewed already, or older than the kUnreviewed newest
+// unreviewed ones: the log tells which, see device_alerts.h).
 Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms);
 
 // Hello, SetAvailability{online} and ReportState record DeviceCameOnline (a sign of life,

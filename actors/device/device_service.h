@@ -60,6 +60,10 @@ class DeviceService {
                             std::chrono::milliseconds timeout, Callback<CommandRecord> done) = 0;
   // The live state; kNotFound when the device is not registered.
   virtual void get(const std::string& id, Callback<State> done) = 0;
+  // Marks stranger alert `alert_id` of the door reviewed by `cause` (device_model.h
+  // ReviewAlert): kNotFound when it is not one of the door's unreviewed alerts.
+  virtual void review_alert(const std::string& id, const std::string& alert_id, events::Cause cause,
+                            Callback<State> done) = 0;
   // LOCK/UNLOCK every registered device.
   virtual void request_lock_all(LockAction action, events::Cause cause,
                                 Callback<std::vector<FanOut>> done) = 0;
@@ -69,6 +73,9 @@ class DeviceService {
   virtual Result<std::vector<std::string>> list(const std::string& after, size_t limit) = 0;
   // Audit trail of lock commands, oldest first.
   virtual Result<std::vector<AuditEntry>> history(const std::string& id) = 0;
+  // Every event of the door, oldest first (device_alerts.h derives its alerts and timeline);
+  // empty when the door has none.
+  virtual Result<std::vector<Envelope>> events(const std::string& id) = 0;
   // The state as it was after `version` (0: latest) or at time `at_ms` (0: ignore).
   virtual Result<State> state_at(const std::string& id, uint64_t version, int64_t at_ms) = 0;
   // The bytes of a stored picture; kNotFound if unknown, or dropped (over its door's quota

@@ -7,6 +7,8 @@ namespace {
 
 // DeviceState.device_format written by this version (snapshot.proto).
 constexpr uint32_t kDeviceFormat = 1;
+// DeviceState.alerts_format written by this version: the unreviewed alerts are kept.
+constexpr uint32_t kAlertsFormat = 1;
 
 void write_command(const CommandRecord& in, snapshots::CommandRecord* out) {
   out->set_id(in.id);
@@ -83,6 +85,8 @@ snapshots::Snapshot to_snapshot(const State& state, int64_t now_ms) {
   }
   for (int64_t t : state.picture_times) d->add_picture_times(t);
   d->set_device_format(kDeviceFormat);
+  for (const auto& alert : state.unreviewed) d->add_unreviewed_alerts(alert);
+  d->set_alerts_format(kAlertsFormat);
   return snapshot;
 }
 
@@ -90,7 +94,7 @@ std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
   if (!snapshot.has_device()) return std::nullopt;
   const auto& d = snapshot.device();
   if (d.version() != snapshot.version() || device_stream(d.id()) != snapshot.stream() ||
-      d.device_format() != kDeviceFormat)
+      d.device_format() != kDeviceFormat || d.alerts_format() != kAlertsFormat)
     return std::nullopt;
   State state;
   state.id = d.id();
@@ -127,6 +131,7 @@ std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
   for (const auto& p : d.pictures())
     state.pictures.push_back({p.picture_id(), p.size_bytes(), p.seen_at_ms()});
   state.picture_times.assign(d.picture_times().begin(), d.picture_times().end());
+  state.unreviewed.assign(d.unreviewed_alerts().begin(), d.unreviewed_alerts().end());
   state.version = d.version();
   state.updated_at_ms = d.updated_at_ms();
   return state;

@@ -343,6 +343,24 @@ Result<std::vector<AuditEntry>> DeviceSystem::history(const std::string& id) {
   return audit(*events);
 }
 
+void DeviceSystem::review_alert(const std::string& id, const std::string& alert_id,
+                                events::Cause cause, Callback<State> done) {
+  if (auto status = validate_id(alert_id, "alert id"); !status.is_ok()) {
+    done(status);
+    return;
+  }
+  DeviceCall c;
+  c.command = ReviewAlert{alert_id};
+  c.cause = std::move(cause);
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
+Result<std::vector<Envelope>> DeviceSystem::events(const std::string& id) {
+  GH_RETURN_IF_ERROR(validate_id(id, "device id"));
+  return journal_.read_stream(device_stream(id), 1);
+}
+
 Result<State> DeviceSystem::state_at(const std::string& id, uint64_t version, int64_t at_ms) {
   GH_RETURN_IF_ERROR(validate_id(id, "device id"));
   auto events = journal_.read_stream(device_stream(id), 1);

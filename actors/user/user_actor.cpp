@@ -252,7 +252,7 @@ struct UserEntity : entity::EntityDefaults {
           if constexpr (std::is_same_v<T, RegisterOp>) {
             return Register{out->new_hash};
           } else if constexpr (std::is_same_v<T, LogoutOp>) {
-            return Logout{op.session_sha256};
+            return Logout{op.session_sha256, op.everywhere};
           } else if constexpr (std::is_same_v<T, LoginOp>) {
             if (!out->ok) return LoginFailed{};
             p.token = new_session_token(self->state.id);

@@ -59,6 +59,7 @@ struct AuthenticateOp {
 };
 struct LogoutOp {
   std::string session_sha256;
+  bool everywhere = false;  // every session of the user ends
 };
 // A wrong old password: kPermissionDenied (recorded as a failed login).
 struct ChangePasswordOp {

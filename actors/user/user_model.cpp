@@ -91,6 +91,16 @@ Status bad_session() { return unauthenticated(std::string(kBadSession)); }
 Result<Events> decide_logout(const State& state, const Logout& c, int64_t now_ms) {
   if (!state.active()) return not_active(state);
   if (!session_valid(state, c.session_sha256, now_ms)) return bad_session();
+  if (c.everywhere) {
+    // One UserLoggedOut per session: the log already says what ending a session means.
+    Events out;
+    for (const auto& session : state.sessions) {
+      Envelope e;
+      e.mutable_user_logged_out()->set_session_sha256(session.sha256);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
   Envelope e;
   e.mutable_user_logged_out()->set_session_sha256(c.session_sha256);
   return one(std::move(e));

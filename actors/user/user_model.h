@@ -110,6 +110,7 @@ struct LoginSucceeded {
 struct LoginFailed {};
 struct Logout {
   std::string session_sha256;
+  bool everywhere = false;  // end every session of the user, not only this one
 };
 // Every session but `keep_session_sha256` ends, so a stolen session dies with the old
 // password while the person who changed it stays logged in. Empty: every session ends.

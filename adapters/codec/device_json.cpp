@@ -103,7 +103,30 @@ json to_json(const device::State& state) {
       {"last_stranger", state.last_stranger ? to_json(*state.last_stranger) : json(nullptr)},
       {"unexpected", state.unexpected ? to_json(*state.unexpected) : json(nullptr)},
       {"pictures_kept", state.pictures.size()},
+      {"unreviewed_alerts", state.unreviewed.size()},
   };
+}
+
+json to_json(const device::Alert& alert, std::string_view device_name) {
+  return json{{"device", alert.device_id},
+              {"device_name", device_name},
+              {"alert_id", alert.alert_id},
+              {"picture_id", alert.picture_kept ? json(alert.picture_id) : json(nullptr)},
+              {"content_type", alert.content_type},
+              {"size_bytes", alert.size_bytes},
+              {"seen_at", iso8601_or_null(alert.seen_at_ms)},
+              {"version", alert.version},
+              {"reviewed", alert.reviewed},
+              {"reviewed_by", alert.reviewed ? to_json(alert.reviewed_by) : json(nullptr)},
+              {"reviewed_at", iso8601_or_null(alert.reviewed_at_ms)}};
+}
+
+json to_json(const device::TimelineEntry& entry) {
+  return json{{"version", entry.version},
+              {"at", iso8601_or_null(entry.at_ms)},
+              {"event", entry.event},
+              {"summary", entry.summary},
+              {"cause", to_json(entry.cause)}};
 }
 
 }  // namespace gh::codec

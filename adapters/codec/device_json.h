@@ -5,7 +5,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
+#include "actors/device/device_alerts.h"
 #include "actors/device/device_audit.h"
 #include "actors/device/device_model.h"
 #include "events/event.pb.h"
@@ -15,7 +17,8 @@ namespace gh::codec {
 // {id, registered, provisioned, type, name, firmware, registered_at, online, last_seen,
 //  desired, reported, version, updated_at, pending (command or null), strangers_seen,
 //  last_stranger (stranger or null), unexpected (unexpected report or null, until a
-//  confirmed command or a report of the desired state explains it), pictures_kept}
+//  confirmed command or a report of the desired state explains it), pictures_kept,
+//  unreviewed_alerts (how many stranger alerts nobody reviewed yet)}
 nlohmann::json to_json(const device::State& state);
 
 // {command_id, action, status, requested_by {kind,name,channel}, requested_at, sent_at,
@@ -31,6 +34,13 @@ nlohmann::json to_json(const device::UnexpectedReport& report);
 
 // {picture_id, alert_id, content_type, size_bytes, seen_at}
 nlohmann::json to_json(const device::Stranger& stranger);
+
+// {device, device_name, alert_id, picture_id (null once dropped), content_type, size_bytes,
+//  seen_at, version, reviewed, reviewed_by (cause or null), reviewed_at (or null)}
+nlohmann::json to_json(const device::Alert& alert, std::string_view device_name);
+
+// {version, at, event ("LockCommandRequested"), summary ("LOCK requested"), cause}
+nlohmann::json to_json(const device::TimelineEntry& entry);
 
 // {kind: "user"|"device"|"api_token"|"system"|"operator"|"action"|"provisioning_key"|
 //  "unspecified", name, channel}

@@ -39,6 +39,7 @@ struct HttpAdapter::Impl {
     context.server = &server;
     register_legacy_routes(server.router(), context);
     register_device_routes(server.router(), context);
+    register_alert_routes(server.router(), context);
     register_picture_routes(server.router(), context);
     register_ops_routes(server.router(), context);
     register_chat_routes(server.router(), context);

@@ -8,6 +8,7 @@
 #include "adapters/http/http_status.h"
 #include "adapters/http/params.h"
 #include "adapters/http/reply.h"
+#include "adapters/http/session_cookie.h"
 #include "events/log.h"
 
 namespace gh::http {
@@ -130,10 +131,12 @@ Result<chat::Identity> authenticate_session(const RouteContext& context, const s
 
 Result<events::Cause> require_operator_caller(const RouteContext& context,
                                               const httplib::Request& req) {
-  const std::string header = req.get_header_value("Authorization");
-  auto secret = bearer_secret(header);
-  if (!secret) return unauthenticated("this route needs an Authorization: Bearer token");
-  return operator_caller(context, std::string(*secret));
+  auto secret = request_secret(req);
+  if (!secret) return secret.status();
+  if (secret->empty()) {
+    return unauthenticated("this route needs an Authorization: Bearer token or the session cookie");
+  }
+  return operator_caller(context, *secret);
 }
 
 Result<events::Cause> operator_caller(const RouteContext& context, const std::string& secret) {

@@ -15,8 +15,10 @@ namespace gh::http {
 // GET /hello, POST /lock, POST /unlock, POST /test, GET /get_pic (the seed's routes).
 void register_legacy_routes(httplib::Server& server, RouteContext& context);
 // GET/POST /devices, GET /devices/{id}, POST /devices/{id}/lock|unlock,
-// GET /devices/{id}/history.
+// GET /devices/{id}/history, GET /devices/{id}/timeline.
 void register_device_routes(httplib::Server& server, RouteContext& context);
+// GET /api/alerts and POST /devices/{id}/alerts/{alert}/review (routes_alerts.cpp).
+void register_alert_routes(httplib::Server& server, RouteContext& context);
 // GET /pictures/{id}.
 void register_picture_routes(httplib::Server& server, RouteContext& context);
 // GET /healthz, GET /metrics.

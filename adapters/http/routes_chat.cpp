@@ -8,6 +8,7 @@
 #include "adapters/http/params.h"
 #include "adapters/http/reply.h"
 #include "adapters/http/routes.h"
+#include "adapters/http/session_cookie.h"
 #include "events/stream_name.h"
 
 namespace gh::http {
@@ -41,13 +42,14 @@ RouteFn session_chat_route(RouteContext& context, SessionChatFn fn) {
     if (context.chat == nullptr) {
       return with_retry_after(unavailable("the chat service is not available"), res);
     }
-    const std::string header = req.get_header_value("Authorization");
-    auto secret = bearer_secret(header);
-    if (!secret) {
-      return Status(unauthenticated("this route needs an Authorization: Bearer session token"));
+    auto secret = request_secret(req);
+    if (!secret) return secret.status();
+    if (secret->empty()) {
+      return Status(unauthenticated(
+          "this route needs an Authorization: Bearer session token or the session cookie"));
     }
     Session session;
-    session.token = std::string(*secret);
+    session.token = std::move(*secret);
     auto who = authenticate_session(context, session.token);
     if (!who) return with_retry_after(who.status(), res);
     session.who = std::move(who).value();

@@ -13,6 +13,7 @@
 #include "adapters/codec/iso_time.h"
 #include "adapters/http/reply.h"
 #include "adapters/http/routes_chat.h"
+#include "adapters/http/session_cookie.h"
 
 namespace gh::http {
 namespace {
@@ -21,6 +22,7 @@ namespace {
 struct Credentials {
   std::string name;
   std::string password;
+  bool cookie = false;  // login: keep the session in an HttpOnly cookie (session_cookie.h)
 };
 
 Result<Credentials> credentials(const RouteContext& context, const httplib::Request& req) {
@@ -30,7 +32,12 @@ Result<Credentials> credentials(const RouteContext& context, const httplib::Requ
   if (!name) return name.status();
   auto password = string_member(*body, "password");
   if (!password) return password.status();
-  return Credentials{std::move(*name), std::move(*password)};
+  bool cookie = false;
+  if (auto it = body->find("cookie"); it != body->end() && !it->is_null()) {
+    if (!it->is_boolean()) return invalid_argument("cookie must be true or false");
+    cookie = it->get<bool>();
+  }
+  return Credentials{std::move(*name), std::move(*password), cookie};
 }
 
 Status register_user(RouteContext& context, chat::ChatService& chat, const httplib::Request& req,
@@ -54,12 +61,19 @@ Status login(RouteContext& context, chat::ChatService& chat, const httplib::Requ
   });
   if (!session) return session.status();
   res.set_header("Cache-Control", "no-store");  // the answer holds a credential
-  send_ok(res,
-          {{"user", session->user},
-           {"token", session->token},
-           {"expires_at", codec::iso8601_or_null(session->expires_at_ms)},
-           {"roles", session->roles}},
-          201);
+  nlohmann::json answer = {{"user", session->user},
+                           {"expires_at", codec::iso8601_or_null(session->expires_at_ms)},
+                           {"roles", session->roles},
+                           {"csrf", csrf_token(session->token)}};
+  if (given->cookie) {
+    // The token goes only into the HttpOnly cookie: no script of the page can read it.
+    const int64_t max_age_s = (session->expires_at_ms - context.now_ms()) / 1000;
+    res.set_header("Set-Cookie", session_cookie(session->token, max_age_s,
+                                                cookie_secure(context.options.public_base_url)));
+  } else {
+    answer["token"] = session->token;
+  }
+  send_ok(res, std::move(answer), 201);
   return Status::ok();
 }
 
@@ -68,6 +82,20 @@ Status logout(RouteContext& context, chat::ChatService& chat, const Session& ses
   auto ack = call_chat<chat::Ack>(context,
                                   [&](auto done) { chat.logout(session.token, std::move(done)); });
   if (!ack) return ack.status();
+  res.set_header("Set-Cookie",
+                 cleared_session_cookie(cookie_secure(context.options.public_base_url)));
+  send_ok(res);
+  return Status::ok();
+}
+
+// Ends every session of the caller's user: every browser and script logged in as them.
+Status logout_everywhere(RouteContext& context, chat::ChatService& chat, const Session& session,
+                         const httplib::Request&, httplib::Response& res) {
+  auto ack = call_chat<chat::Ack>(
+      context, [&](auto done) { chat.logout_everywhere(session.token, std::move(done)); });
+  if (!ack) return ack.status();
+  res.set_header("Set-Cookie",
+                 cleared_session_cookie(cookie_secure(context.options.public_base_url)));
   send_ok(res);
   return Status::ok();
 }
@@ -79,7 +107,8 @@ Status me(RouteContext& context, chat::ChatService& chat, const Session& session
   if (!user) return user.status();
   send_ok(res, {{"user", codec::to_json(*user)},
                 {"session",
-                 {{"expires_at", codec::iso8601_or_null(session.who.session_expires_at_ms)}}}});
+                 {{"expires_at", codec::iso8601_or_null(session.who.session_expires_at_ms)},
+                  {"csrf", csrf_token(session.token)}}}});
   return Status::ok();
 }
 
@@ -175,6 +204,8 @@ void register_chat_user_routes(httplib::Server& server, RouteContext& context) {
             open(context, login));
   add_route(server, context, Method::kDelete, "/api/sessions/current",
             "DELETE /api/sessions/current", with_session(context, logout));
+  add_route(server, context, Method::kDelete, "/api/sessions", "DELETE /api/sessions",
+            with_session(context, logout_everywhere));
   add_route(server, context, Method::kGet, "/api/me", "GET /api/me", with_session(context, me));
   add_route(server, context, Method::kPost, "/api/me/password", "POST /api/me/password",
             with_session(context, change_password));

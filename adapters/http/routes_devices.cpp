@@ -178,6 +178,19 @@ Status history(RouteContext& context, const httplib::Request& req, httplib::Resp
   return Status::ok();
 }
 
+// Every event of the door with its name, time and cause, oldest first.
+Status timeline(RouteContext& context, const httplib::Request& req, httplib::Response& res) {
+  auto id = path_id(req);
+  if (!id) return id.status();
+  auto events = context.devices.events(*id);
+  if (!events) return events.status();
+  if (events->empty()) return not_found("device " + *id + " is not registered");
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& entry : device::timeline(*events)) list.push_back(codec::to_json(entry));
+  send_ok(res, {{"device", *id}, {"timeline", std::move(list)}});
+  return Status::ok();
+}
+
 // Wraps a handler that needs to know who is calling (the cause of its events).
 RouteFn authenticated(RouteContext& context,
                       Status (*fn)(RouteContext&, const events::Cause&, const httplib::Request&,
@@ -215,6 +228,8 @@ void register_device_routes(httplib::Server& server, RouteContext& context) {
             "POST /devices/{id}/unlock", authenticated(context, lock_device));
   add_route(server, context, Method::kGet, "/devices/([^/]+)/history", "GET /devices/{id}/history",
             authenticated(context, history));
+  add_route(server, context, Method::kGet, "/devices/([^/]+)/timeline",
+            "GET /devices/{id}/timeline", authenticated(context, timeline));
 }
 
 }  // namespace gh::http

@@ -2,13 +2,15 @@
 
 #include "adapters/http/auth.h"
 #include "adapters/http/reply.h"
+#include "adapters/http/session_cookie.h"
 
 namespace gh::http {
 
 std::string stream_secret(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
   if (auto secret = bearer_secret(header)) return std::string(*secret);
-  return req.get_param_value("token");
+  if (req.has_param("token")) return req.get_param_value("token");
+  return cookie_value(req, kSessionCookie);  // a GET: no CSRF token needed
 }
 
 std::string stream_preamble(const nlohmann::json& ready_data) {

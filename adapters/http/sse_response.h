@@ -15,7 +15,8 @@
 namespace gh::http {
 
 // The bearer secret of a stream request: `Authorization: Bearer`, else ?token= (a browser's
-// EventSource cannot set headers). Empty when neither is given.
+// EventSource cannot set headers), else the session cookie (session_cookie.h). Empty when
+// none is given.
 std::string stream_secret(const httplib::Request& req);
 
 // The first frames of every stream: "retry: 3000" (how long a browser waits before it

@@ -74,6 +74,13 @@ class FakeDevices : public device::DeviceService {
   Result<device::State> state_at(const std::string&, uint64_t, int64_t) override {
     return unavailable("fake");
   }
+  void review_alert(const std::string&, const std::string&, events::Cause,
+                    device::Callback<device::State> d) override {
+    d(unavailable("fake"));
+  }
+  Result<std::vector<events::Envelope>> events(const std::string&) override {
+    return unavailable("fake");
+  }
   Result<std::string> picture(const std::string&) override { return unavailable("fake"); }
 
   std::vector<std::string> seen() {

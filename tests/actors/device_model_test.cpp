@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "actors/device/device_alerts.h"
 #include "actors/device/device_audit.h"
 #include "actors/device/device_snapshot.h"
 #include "tests/snapshot_property.h"
@@ -217,6 +218,61 @@ TEST_F(DeviceGiven, StrangerIsRecorded) {
   ASSERT_TRUE(state_.last_stranger);
   EXPECT_EQ(state_.last_stranger->picture_id, "abc");
   EXPECT_EQ(rejected(RecordStranger{"", "image/png", 1, "a", {}}).code(), Code::kInvalidArgument);
+}
+
+// ---- issue 13: stranger alerts are reviewed by someone, once ----
+
+TEST_F(DeviceGiven, AnAlertIsReviewedOnceAndTheRestStayUnreviewed) {
+  when(Hello{{}, true});
+  when(RecordStranger{"p1", "image/png", 1, "alert1", {}});
+  when(RecordStranger{"p2", "image/png", 1, "alert2", {}});
+  EXPECT_EQ(state_.unreviewed, (std::vector<std::string>{"alert1", "alert2"}));
+  auto events = when(ReviewAlert{"alert1"}, kNow, events::Cause::USER);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].stranger_alert_reviewed().alert_id(), "alert1");
+  EXPECT_EQ(state_.unreviewed, (std::vector<std::string>{"alert2"}));
+  EXPECT_EQ(rejected(ReviewAlert{"alert1"}).code(), Code::kNotFound);  // reviewed already
+  EXPECT_EQ(rejected(ReviewAlert{"never"}).code(), Code::kNotFound);
+
+  auto alerts = alerts_of("door1", history_);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_TRUE(alerts[0].reviewed);
+  EXPECT_EQ(alerts[0].reviewed_by.name(), "ops");
+  EXPECT_EQ(alerts[0].reviewed_by.kind(), events::Cause::USER);
+  EXPECT_FALSE(alerts[1].reviewed);
+  EXPECT_TRUE(newer_first(alerts[1], alerts[0]) || alerts[1].seen_at_ms == alerts[0].seen_at_ms);
+
+  auto entries = timeline(history_);
+  ASSERT_EQ(entries.size(), history_.size());
+  EXPECT_EQ(entries.back().event, "StrangerAlertReviewed");
+  EXPECT_EQ(entries.back().cause.name(), "ops");
+  EXPECT_EQ(entries.front().event, "DeviceRegistered");
+}
+
+TEST_F(DeviceGiven, OnlyTheNewestUnreviewedAlertsAreKept) {
+  when(Hello{{}, true});
+  for (size_t i = 0; i <= State::kUnreviewed; ++i)
+    when(
+        RecordStranger{
+            "p" + std::to_string(i), "image/png", 1, "a" + std::to_string(i), {0, 0, 0, 0}},
+        kNow + static_cast<int64_t>(i));
+  EXPECT_EQ(state_.unreviewed.size(), State::kUnreviewed);
+  EXPECT_EQ(state_.unreviewed.front(), "a1");
+  EXPECT_EQ(rejected(ReviewAlert{"a0"}).code(), Code::kNotFound);
+}
+
+// A device snapshot written before schema v10 cannot tell which alerts are unreviewed.
+TEST(DeviceSnapshot, SnapshotWithoutAlertsFormatIsIgnored) {
+  State state;
+  state.id = "d1";
+  state.version = 4;
+  state.unreviewed = {"a1"};
+  auto snapshot = to_snapshot(state, kNow);
+  auto restored = from_snapshot(snapshot);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->unreviewed, state.unreviewed);
+  snapshot.mutable_device()->clear_alerts_format();
+  EXPECT_FALSE(from_snapshot(snapshot));
 }
 
 // ---- item 4 of issue 9: a report no command explains is recorded as such ----
@@ -434,10 +490,14 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
         if (state_.pending) (void)when(ExpireCommand{state_.pending->id}, now + 100000);
         break;
       case 6:
-        (void)when(RecordStranger{"p" + std::to_string(i % 50), "image/jpeg", 9, "a", limits}, now);
+        (void)when(RecordStranger{"p" + std::to_string(i % 50), "image/jpeg", 9,
+                                  "a" + std::to_string(i), limits},
+                   now);
         break;
       case 7:
         (void)when(PrunePictures{limits}, now);
+        if (!state_.unreviewed.empty() && i % 2 == 0)
+          (void)when(ReviewAlert{state_.unreviewed.front()}, now, events::Cause::USER);
         break;
     }
   }

@@ -165,6 +165,22 @@ TEST_F(UserGiven, LogoutEndsOneSession) {
   EXPECT_EQ(rejected(Logout{token(9)}), unauthenticated(std::string(kBadSession)));
 }
 
+// Log out everywhere (issue 13): every session of the user ends, one UserLoggedOut each; an
+// unknown session ends nothing.
+TEST_F(UserGiven, LogoutEverywhereEndsEverySession) {
+  registered();
+  when(LoginSucceeded{token(1), 0});
+  when(LoginSucceeded{token(2), 0});
+  when(LoginSucceeded{token(3), 0});
+  EXPECT_TRUE(when(Logout{token(9), true}).empty());
+  EXPECT_EQ(state_.sessions.size(), 3u);
+  auto events = when(Logout{token(2), true});
+  ASSERT_EQ(events.size(), 3u);
+  for (const auto& e : events) EXPECT_TRUE(e.has_user_logged_out());
+  for (int i = 1; i <= 3; ++i) EXPECT_FALSE(session_valid(state_, token(i), kNow)) << i;
+  EXPECT_TRUE(state_.sessions.empty());
+}
+
 TEST_F(UserGiven, SessionsAreBoundedAndExpiredOnesGo) {
   registered();
   when(LoginSucceeded{token(0), kNow + kMinute});

@@ -46,6 +46,7 @@ const std::string kV4Dir = kDataDir + "/v4";
 const std::string kV5Dir = kDataDir + "/v5";
 const std::string kV6Dir = kDataDir + "/v6";
 const std::string kV7Dir = kDataDir + "/v7";
+const std::string kV10Dir = kDataDir + "/v10";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -657,6 +658,34 @@ void write_v7_log(Journal& journal) {
 }
 
 std::vector<snapshots::Snapshot> v7_snapshots() { return {}; }
+// ---- schema v10 (issue 13; v7-v9 are other branches' numbers) ----
+
+// Every event type new in schema v10, every field set, through the real journal: an
+// operator's session and an API token each review one of the front door's stranger alerts,
+// the operator's tool one of the back door's.
+void write_v10_log(Journal& journal) {
+  LogWriter log(journal, 1796169600000);  // 2026-12-01T00:00:00Z
+  const std::string stream = "device/front-door";
+  Envelope e;
+  e.mutable_stranger_alert_reviewed()->set_alert_id("5d0c9a1e7b3f4a62");
+  log.append(stream, cause(events::Cause::USER, "olga", "http"), "review-5d0c9a1e7b3f4a62", {e});
+  e.Clear();
+  e.mutable_stranger_alert_reviewed()->set_alert_id("6e1dab2f8c4a5b73");
+  log.append(stream, cause(events::Cause::API_TOKEN, "wall-tablet", "http"), "", {e});
+  e.Clear();
+  e.mutable_stranger_alert_reviewed()->set_alert_id("9b4ade5cbf7d8ea6");
+  log.append("device/back-door", cause(events::Cause::OPERATOR, "root", "tool"), "", {e});
+}
+
+// The v5 device snapshot with the unreviewed alerts and their format marker (fields 50-51).
+std::vector<snapshots::Snapshot> v10_snapshots() {
+  auto snapshots = v5_snapshots();
+  auto* d = snapshots[0].mutable_device();
+  d->add_unreviewed_alerts("7f2ebc3a9d5b6c84");
+  d->add_unreviewed_alerts("8a3fcd4bae6c7d95");
+  d->set_alerts_format(1);
+  return snapshots;
+}
 
 // ---- the versions ----
 
@@ -675,6 +704,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v3", write_v3_log, v3_snapshots, true},  {"v4", write_v4_log, v4_snapshots, true},
       {"v5", write_v5_log, v5_snapshots, true},  {"v6", write_v6_log, v6_snapshots, true},
       {"v7", write_v7_log, v7_snapshots, true},
+      {"v10", write_v10_log, v10_snapshots, true},
   };
   return *versions;
 }
@@ -1193,6 +1223,40 @@ TEST(GoldenTest, V7EventsSpotChecks) {
 TEST(GoldenTest, V7HasNoSnapshots) { expect_snapshots_decode_as_written(kV7Dir, 0); }
 
 TEST(GoldenTest, V7DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV7Dir); }
+// ---- v10 ----
+
+TEST(GoldenTest, V10EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV10Dir); }
+
+TEST(GoldenTest, V10EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV10Dir, {{"device/front-door", 2}, {"device/back-door", 1}});
+}
+
+TEST(GoldenTest, V10EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV10Dir);
+  ASSERT_EQ(envelopes.size(), 3u);
+  EXPECT_EQ(envelopes[0].stranger_alert_reviewed().alert_id(), "5d0c9a1e7b3f4a62");
+  EXPECT_EQ(envelopes[0].cause().kind(), events::Cause::USER);
+  EXPECT_EQ(envelopes[0].cause().name(), "olga");
+  EXPECT_EQ(envelopes[0].command_id(), "review-5d0c9a1e7b3f4a62");
+  EXPECT_EQ(envelopes[1].stranger_alert_reviewed().alert_id(), "6e1dab2f8c4a5b73");
+  EXPECT_EQ(envelopes[1].cause().kind(), events::Cause::API_TOKEN);
+  EXPECT_EQ(envelopes[1].version(), 2u);
+  EXPECT_EQ(envelopes[2].stream(), "device/back-door");
+  EXPECT_EQ(envelopes[2].cause().kind(), events::Cause::OPERATOR);
+}
+
+TEST(GoldenTest, V10SnapshotsStillDecodeToTheSameFields) {
+  ASSERT_NO_FATAL_FAILURE(expect_snapshots_decode_as_written(kV10Dir, 1));
+  auto snapshots = snapshots_of(kV10Dir);
+  ASSERT_EQ(snapshots.size(), 1u);
+  const auto& d = snapshots[0].device();
+  ASSERT_EQ(d.unreviewed_alerts_size(), 2);
+  EXPECT_EQ(d.unreviewed_alerts(1), "8a3fcd4bae6c7d95");
+  EXPECT_EQ(d.alerts_format(), 1u);
+  EXPECT_EQ(d.device_format(), 1u);
+}
+
+TEST(GoldenTest, V10DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV10Dir); }
 
 // ---- all versions ----
 

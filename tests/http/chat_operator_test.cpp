@@ -13,6 +13,8 @@ class ChatOperatorTest : public ChatHttpTest {
     if (HasFatalFailure()) return;
     start();
   }
+  // The operator's session token, logged in as a script does (no cookie).
+  std::string login_token() { return login(kOperator, kOperatorPassword); }
 };
 
 TEST_F(ChatOperatorTest, OperatorSessionCommandsDevicesAndIsNamedInTheAudit) {
@@ -90,6 +92,10 @@ TEST_F(ChatOperatorTest, OtherSessionsAre403AndUnknownBearersAre401) {
   refused.push_back(client_->Post("/test", bearer(alice), "lock", "text/plain"));
   refused.push_back(client_->Get("/pictures/0123456789abcdef0123456789abcdef", bearer(alice)));
   refused.push_back(client_->Get("/get_pic?id=0123456789abcdef0123456789abcdef", bearer(alice)));
+  refused.push_back(client_->Get("/api/alerts", bearer(alice)));
+  refused.push_back(client_->Get("/devices/door1/timeline", bearer(alice)));
+  refused.push_back(
+      client_->Post("/devices/door1/alerts/a1/review", bearer(alice), "", "text/plain"));
   for (const auto& result : refused) {
     expect_error(result, 403, "permission_denied");
     EXPECT_NE(body(result)["error"]["message"].get<std::string>().find("operator"),
@@ -101,8 +107,68 @@ TEST_F(ChatOperatorTest, OtherSessionsAre403AndUnknownBearersAre401) {
     expect_error(client_->Get("/devices", bearer(secret)), 401, "unauthenticated");
     expect_error(client_->Post("/devices/door1/lock", bearer(secret), "", "text/plain"), 401,
                  "unauthenticated");
+    expect_error(client_->Post("/devices/door1/alerts/a1/review", bearer(secret), "", "text/plain"),
+                 401, "unauthenticated");
   }
   EXPECT_EQ(journal_->last_position(), before);
+}
+
+// The console's session (issue 13): a login asking for a cookie gets an HttpOnly,
+// SameSite=Strict cookie and no token in the answer; the cookie alone reads, and changes state
+// only with the session's X-CSRF-Token (a forged request without it writes nothing); GET
+// /api/me tells the page its CSRF token again after a reload; logging out everywhere ends the
+// browser's and the script's sessions alike.
+TEST_F(ChatOperatorTest, CookieSessionsNeedTheCsrfTokenToChangeState) {
+  auto provisioned = post("/devices", {{"id", "door1"}, {"type", "lock"}}, bearer(kApiSecret));
+  ASSERT_TRUE(provisioned);
+  ASSERT_EQ(provisioned->status, 201) << provisioned->body;
+  auto login = post("/api/sessions",
+                    {{"name", kOperator}, {"password", kOperatorPassword}, {"cookie", true}});
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 201) << login->body;
+  EXPECT_FALSE(body(login).contains("token")) << login->body;
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("Max-Age="), std::string::npos) << set_cookie;
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos) << "plain http: " << set_cookie;
+  ASSERT_EQ(set_cookie.rfind("gh_session=", 0), 0u) << set_cookie;
+  const std::string token = set_cookie.substr(11, set_cookie.find(';') - 11);
+  const std::string csrf = body(login)["csrf"];
+  const httplib::Headers cookie = {{"Cookie", "theme=dark; gh_session=" + token}};
+
+  auto me = client_->Get("/api/me", cookie);
+  ASSERT_TRUE(me);
+  ASSERT_EQ(me->status, 200) << me->body;
+  EXPECT_EQ(body(me)["session"]["csrf"], csrf);
+  auto list = client_->Get("/devices", cookie);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200) << list->body;
+
+  const auto before = journal_->last_position();
+  expect_error(client_->Post("/devices/door1/lock", cookie, "", "text/plain"), 403,
+               "permission_denied");
+  httplib::Headers forged = cookie;
+  forged.emplace("X-CSRF-Token", std::string(64, '0'));
+  expect_error(client_->Post("/devices/door1/lock", forged, "", "text/plain"), 403,
+               "permission_denied");
+  expect_error(client_->Delete("/api/sessions/current", cookie), 403, "permission_denied");
+  EXPECT_EQ(journal_->last_position(), before);
+
+  httplib::Headers with_csrf = cookie;
+  with_csrf.emplace("X-CSRF-Token", csrf);
+  auto locked = client_->Post("/devices/door1/lock", with_csrf, "", "text/plain");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 202) << locked->body;
+
+  // A script's session of the same user ends too when the browser logs out everywhere.
+  const std::string script = login_token();
+  auto everywhere = client_->Delete("/api/sessions", with_csrf);
+  ASSERT_TRUE(everywhere);
+  ASSERT_EQ(everywhere->status, 200) << everywhere->body;
+  EXPECT_NE(everywhere->get_header_value("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  expect_error(client_->Get("/api/me", cookie), 401, "unauthenticated");
+  expect_error(client_->Get("/api/me", bearer(script)), 401, "unauthenticated");
 }
 
 }  // namespace

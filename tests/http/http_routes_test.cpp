@@ -20,6 +20,7 @@
 #include "actors/device/device_system.h"
 #include "adapters/codec/picture_id.h"
 #include "adapters/http/http_adapter.h"
+#include "adapters/http/params.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "tests/http/raw_socket.h"
@@ -189,6 +190,11 @@ TEST_F(HttpRoutesTest, MissingOrWrongTokenIs401AndWritesNothing) {
   results.push_back(client_->Get("/devices/door1", auth("wrong")));
   results.push_back(client_->Get("/devices/door1/history"));
   results.push_back(client_->Get("/pictures/0123456789abcdef0123456789abcdef"));
+  results.push_back(client_->Get("/api/alerts"));
+  results.push_back(client_->Get("/devices/door1/timeline", auth("wrong")));
+  results.push_back(client_->Post("/devices/door1/alerts/a1/review", "", "text/plain"));
+  results.push_back(
+      client_->Post("/devices/door1/alerts/a1/review", auth("wrong"), "", "text/plain"));
   for (const auto& result : results) {
     expect_error(result, 401, "unauthenticated");
     EXPECT_EQ(result->get_header_value("WWW-Authenticate"), "Bearer realm=\"gatehouse\"");
@@ -475,6 +481,90 @@ TEST_F(HttpRoutesTest, DroppedPictureIsNotFound) {
   conditional.emplace("If-None-Match", "\"" + id + "\"");
   expect_error(client_->Get(("/pictures/" + id).c_str(), conditional), 404, "not_found");
   expect_error(client_->Get(("/get_pic?id=" + id).c_str(), auth()), 404, "not_found");
+}
+
+// Stranger alerts as history (issue 13): every alert of every door, newest first with the
+// door's name; reviewing one is an event naming who, shown in the listing, the filters and
+// the door's timeline; a repeat answers who reviewed it and writes nothing; an alert the door
+// never raised is 404 and writes nothing.
+TEST_F(HttpRoutesTest, AlertsAreListedNewestFirstAndReviewedByName) {
+  provision("door1");
+  provision("door2");
+  std::vector<std::string> alert_ids;
+  for (const auto& [door, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"door1", "first"}, {"door2", "second"}, {"door1", "third"}}) {
+    const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + bytes;
+    auto stranger = device::wait_for<device::Stranger>([&](auto done) {
+      devices_->report_stranger(door, device::Picture{codec::picture_id(png), "image/png", png},
+                                done);
+    });
+    ASSERT_TRUE(stranger.is_ok()) << stranger.status().to_string();
+    alert_ids.push_back(stranger->alert_id);
+  }
+
+  auto listed = client_->Get("/api/alerts?limit=10", auth());
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  auto alerts = body(listed)["alerts"];
+  ASSERT_EQ(alerts.size(), 3u) << listed->body;
+  EXPECT_EQ(alerts[0]["alert_id"], alert_ids[2]);
+  EXPECT_EQ(alerts[1]["alert_id"], alert_ids[1]);
+  EXPECT_EQ(alerts[2]["alert_id"], alert_ids[0]);
+  EXPECT_EQ(alerts[0]["device_name"], "Door door1");
+  EXPECT_EQ(alerts[1]["device_name"], "Door door2");
+  EXPECT_EQ(alerts[0]["reviewed"], false);
+  EXPECT_EQ(body(listed)["unreviewed"], 3);
+
+  const std::string review = "/devices/door2/alerts/" + alert_ids[1] + "/review";
+  auto reviewed = client_->Post(review.c_str(), auth(), "", "text/plain");
+  ASSERT_TRUE(reviewed);
+  ASSERT_EQ(reviewed->status, 200) << reviewed->body;
+  EXPECT_EQ(body(reviewed)["alert"]["reviewed_by"]["name"], "ops");
+  EXPECT_EQ(body(reviewed)["alert"]["reviewed_by"]["kind"], "api_token");
+  const auto after_review = journal_->last_position();
+  auto again = client_->Post(review.c_str(), auth(), "", "text/plain");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(body(again)["alert"]["reviewed_by"]["name"], "ops");
+  EXPECT_EQ(journal_->last_position(), after_review);
+
+  auto open = body(client_->Get("/api/alerts?reviewed=no", auth()));
+  ASSERT_EQ(open["alerts"].size(), 2u);
+  EXPECT_EQ(open["unreviewed"], 2);
+  auto done = body(client_->Get("/api/alerts?reviewed=yes", auth()));
+  ASSERT_EQ(done["alerts"].size(), 1u);
+  EXPECT_EQ(done["alerts"][0]["alert_id"], alert_ids[1]);
+  auto door1 = body(client_->Get("/api/alerts?device=door1", auth()));
+  EXPECT_EQ(door1["alerts"].size(), 2u);
+  // [the second's time, 1 ms later) holds the second (and only alerts seen in that same ms).
+  const std::string seen = alerts[1]["seen_at"];
+  auto seen_ms = parse_time_ms(seen);
+  ASSERT_TRUE(seen_ms.is_ok()) << seen;
+  const std::string window = "/api/alerts?since=" + seen + "&until=" + std::to_string(*seen_ms + 1);
+  auto timed = body(client_->Get(window.c_str(), auth()));
+  ASSERT_FALSE(timed["alerts"].empty()) << timed.dump();
+  bool has_second = false;
+  for (const auto& alert : timed["alerts"]) {
+    EXPECT_EQ(alert["seen_at"], seen);
+    has_second = has_second || alert["alert_id"] == alert_ids[1];
+  }
+  EXPECT_TRUE(has_second) << timed.dump();
+
+  auto timeline = body(client_->Get("/devices/door2/timeline", auth()));
+  ASSERT_FALSE(timeline["timeline"].empty());
+  const auto& last = timeline["timeline"].back();
+  EXPECT_EQ(last["event"], "StrangerAlertReviewed");
+  EXPECT_EQ(last["cause"]["name"], "ops");
+  EXPECT_FALSE(last["at"].is_null());
+
+  expect_error(client_->Post("/devices/door1/alerts/never-raised/review", auth(), "", "text/plain"),
+               404, "not_found");
+  expect_error(client_->Post(("/devices/door1/alerts/" + alert_ids[1] + "/review").c_str(), auth(),
+                             "", "text/plain"),
+               404, "not_found");  // door2's alert, asked of door1
+  expect_error(client_->Get("/api/alerts?reviewed=maybe", auth()), 400, "invalid_argument");
+  expect_error(client_->Get("/api/alerts?since=yesterday", auth()), 400, "invalid_argument");
+  EXPECT_EQ(journal_->last_position(), after_review);
 }
 
 TEST_F(HttpRoutesTest, LegacyRoutesLockEveryDevice) {

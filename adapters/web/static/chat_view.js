@@ -141,7 +141,7 @@ class RoomView {
   }
 
   listen() {
-    const url = `/api/rooms/${enc(this.name)}/events?token=${enc(session.token)}`;
+    const url = `/api/rooms/${enc(this.name)}/events`;
     this.events = new EventSource(url);
     // After `ready` no update is missed: (re)load history then.
     this.events.addEventListener("ready", () => this.reload());

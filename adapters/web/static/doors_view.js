@@ -1,27 +1,47 @@
-// Operators: every door with desired and reported state, presence (online, offline or
-// unknown) and last seen; lock and unlock with the command's progress until it is
-// confirmed, fails or times out; a door's audit history; its state at any past moment
-// (rebuilt from the log by the server); stranger alerts with their pictures.
+// Operators: every door, its name first, with one control that follows its state: a locked
+// door offers Unlock (after a confirmation), an unlocked one Lock; a moving door shows its
+// progress; a door that is offline or not yet heard from cannot be commanded. A door whose
+// reported state differs from the desired one (drift) or that is JAMMED stands out. A door's
+// timeline lists every event with its name, time and who caused it, and a slider scrubs
+// through them in time, showing the door's state after each (rebuilt by the server).
 //
-// Live updates come from GET /api/devices/events (Server-Sent Events: every door's new
-// status and every stranger alert). Where that stream is unavailable (503: the server does
-// not feed it) or lost, the page polls the device routes every kPollMs instead; then a new
-// stranger shows up within that time, and only the latest one of each door per poll.
-import {call, enc, pictureUrl, session} from "./api.js";
+// Live updates come through alerts_feed.js (the doors' event stream); while it is not live
+// the page polls the device routes every kPollMs.
+import {call, enc} from "./api.js";
+import {alertsFeed} from "./alerts_feed.js";
 import {clear, h, uid, when} from "./dom.js";
 
 const kPollMs = 1500;
 const kFinished = new Set(["confirmed", "failed", "timed_out"]);
-
-// "online", "offline" or "unknown" (not heard from since gatehouse's broker session began).
-function presenceOf(device) {
-  return device.presence || (device.online ? "online" : "offline");
-}
+const kMoving = new Set(["LOCKING", "UNLOCKING"]);
 
 export function renderDoors(main, selected, {notify}) {
   const view = new DoorsView(main, selected, notify);
   view.start();
   return () => view.stop();
+}
+
+function doorName(device) { return device.name || device.id; }
+
+// "online", "offline" or "unknown": the presence field when the server has it.
+function presence(device) {
+  if (typeof device.presence === "string") return device.presence;
+  if (device.presence && typeof device.presence.state === "string") return device.presence.state;
+  return device.online ? "online" : "offline";
+}
+
+// True when the door is not where it should be: the server's drift field when it has one,
+// else a desired state the reported one does not match while nothing is in progress.
+function drifting(device) {
+  if (device.drift !== undefined && device.drift !== null) {
+    return typeof device.drift === "object" ? device.drift.active !== false : Boolean(device.drift);
+  }
+  return device.desired !== "UNKNOWN" && device.reported !== "UNKNOWN" &&
+         device.desired !== device.reported && !device.pending && !kMoving.has(device.reported);
+}
+
+function who(cause) {
+  return cause && cause.name ? `${cause.name} (${cause.kind.replace("_", " ")})` : cause.kind;
 }
 
 class DoorsView {
@@ -30,79 +50,41 @@ class DoorsView {
     this.selected = selected;
     this.notify = notify;
     this.timer = null;
-    this.rows = new Map();       // device id -> <tr>
+    this.rows = new Map();       // device id -> <li>
+    this.devices = new Map();    // device id -> last device JSON
     this.progress = new Map();   // device id -> text of the command in progress
-    this.alerts = new Set();     // alert ids shown
-    this.firstPoll = true;
     this.stopped = false;
-    this.events = null;
-    this.live = false;  // the event stream is open: no polling
+    this.unsubscribe = [];
   }
 
   start() {
-    this.body = h("tbody", {id: "door-rows"});
-    this.alertList = h("ul", {class: "alerts", id: "alerts", "aria-live": "polite"});
-    this.detail = h("section", {class: "detail", id: "door-detail", "aria-live": "polite"});
+    this.list = h("ul", {class: "door-list", id: "door-rows"});
+    this.detail = h("section", {class: "panel detail", id: "door-detail"});
+    this.confirm = h("dialog", {class: "confirm", id: "confirm-dialog",
+                                "aria-labelledby": "confirm-title"});
     clear(this.main).append(h("div", {class: "doors"},
-      h("section", {"aria-labelledby": "doors-title"},
-        h("h2", {id: "doors-title"}, "Doors"),
-        h("div", {class: "table-wrap"},
-          h("table", {class: "door-table"},
-            h("thead", {}, h("tr", {},
-              ...["Door", "Desired", "Reported", "Connection", "Last seen", "Command", "Actions"]
-                .map((t) => h("th", {scope: "col"}, t)))),
-            this.body))),
-      this.detail,
-      h("section", {"aria-labelledby": "alerts-title"},
-        h("h2", {id: "alerts-title"}, "Stranger alerts"),
-        h("p", {class: "hint"}, "New pictures appear here as doors send them."),
-        this.alertList)));
-    this.refresh().then(() => this.listen());
+      h("section", {class: "panel", "aria-labelledby": "doors-title"},
+        h("h1", {id: "doors-title"}, "Doors"), this.list),
+      this.detail, this.confirm));
+    this.unsubscribe.push(alertsFeed.onStatus((device) => {
+      if (device.registered) this.showRow(device);
+      if (device.id === this.selected) this.showDetail(device.id, {keepSlider: true});
+    }));
+    this.refresh().then(() => this.schedulePoll());
     if (this.selected) this.showDetail(this.selected);
   }
 
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.events) this.events.close();
-    this.events = null;
-  }
-
-  listen() {
-    if (this.stopped) return;
-    const events = new EventSource(`/api/devices/events?token=${enc(session.token)}`);
-    this.events = events;
-    // After `ready` no update is missed: refresh once, then follow the stream.
-    events.addEventListener("ready", () => {
-      this.live = true;
-      clearTimeout(this.timer);
-      this.timer = null;
-      this.refresh();
-    });
-    events.addEventListener("status", (e) => {
-      const device = JSON.parse(e.data);
-      if (device.registered) this.showRow(device);
-    });
-    events.addEventListener("stranger", (e) => {
-      const alert = JSON.parse(e.data);
-      this.showAlert(alert.device, alert);
-    });
-    events.addEventListener("end", (e) => {
-      if (JSON.parse(e.data).reason === "session_ended") events.close();
-    });
-    events.addEventListener("error", () => {
-      // Refused (503) or lost: poll until (if ever) the browser reconnects.
-      this.live = false;
-      if (events.readyState === EventSource.CLOSED && this.events === events) this.events = null;
-      this.schedulePoll();
-    });
+    for (const fn of this.unsubscribe) fn();
   }
 
   schedulePoll() {
-    if (this.stopped || this.live || this.timer) return;
+    if (this.stopped || this.timer) return;
     this.timer = setTimeout(async () => {
-      await this.refresh();
       this.timer = null;
+      if (!alertsFeed.live) await this.refresh();
       this.schedulePoll();
     }, kPollMs);
   }
@@ -121,40 +103,88 @@ class DoorsView {
     const states = await Promise.all(ids.map((id) => call("GET", `/devices/${enc(id)}`)));
     if (this.stopped) return;
     for (const r of states) if (r.ok) this.showRow(r.data.device);
-    if (ids.length === 0 && this.body.children.length === 0) {
-      this.body.append(h("tr", {}, h("td", {colspan: "7"}, "No door has said hello yet.")));
+    if (ids.length === 0 && this.rows.size === 0) {
+      clear(this.list).append(h("li", {class: "empty"}, "No door has said hello yet."));
     }
-    for (const r of states) if (r.ok && r.data.device.last_stranger) {
-      this.showAlert(r.data.device.id, r.data.device.last_stranger);
+  }
+
+  // The one control of a door: what it offers, or why it offers nothing.
+  control(device) {
+    const name = doorName(device);
+    const here = presence(device);
+    const inFlight = this.progress.has(device.id) ||
+        (device.pending && !kFinished.has(device.pending.status)) || kMoving.has(device.reported);
+    if (here !== "online") {
+      return h("button", {type: "button", class: "command-button", disabled: true,
+                          "aria-label": `${name} is ${here}: cannot be commanded`},
+        here === "offline" ? "Offline" : "Not heard from");
     }
-    this.firstPoll = false;
+    if (inFlight) {
+      const action = device.pending ? device.pending.action : device.reported;
+      return h("div", {class: "moving"},
+        h("progress", {"aria-label": `${name}: ${action} in progress`}),
+        h("span", {}, `${action === "UNLOCK" || action === "UNLOCKING" ? "Unlocking" : "Locking"}…`));
+    }
+    const locked = device.reported === "LOCKED" ||
+        (device.reported === "UNKNOWN" && device.desired === "LOCKED");
+    const action = locked ? "unlock" : "lock";
+    return h("button", {type: "button", class: `command-button ${action}`,
+                        "aria-label": `${locked ? "Unlock" : "Lock"} ${name}`,
+                        onclick: () => (locked ? this.askUnlock(device) : this.command(device.id, "lock"))},
+      locked ? "Unlock" : "Lock");
   }
 
   showRow(device) {
-    let tr = this.rows.get(device.id);
-    if (!tr) {
-      if (this.rows.size === 0) clear(this.body);
-      tr = h("tr", {"data-device": device.id});
-      this.rows.set(device.id, tr);
-      const next = [...this.body.children].find((el) => el.dataset.device > device.id);
-      this.body.insertBefore(tr, next || null);
+    this.devices.set(device.id, device);
+    let li = this.rows.get(device.id);
+    if (!li) {
+      if (this.rows.size === 0) clear(this.list);
+      li = h("li", {"data-device": device.id});
+      this.rows.set(device.id, li);
+      const next = [...this.list.children].find((el) => el.dataset.device > device.id);
+      this.list.insertBefore(li, next || null);
     }
-    const label = device.name ? `${device.name} (${device.id})` : device.id;
-    const pending = device.pending;
+    const here = presence(device);
+    const drift = drifting(device);
+    const jammed = device.reported === "JAMMED";
+    li.className = ["door", here, drift ? "drift" : "", jammed ? "jammed" : ""].join(" ").trim();
+    const flags = [];
+    if (jammed) flags.push(h("strong", {class: "flag flag-jammed"}, "JAMMED"));
+    if (drift) {
+      flags.push(h("strong", {class: "flag flag-drift"},
+        `Not as wanted: should be ${device.desired}, reports ${device.reported}`));
+    }
+    if (device.unreviewed_alerts > 0) {
+      flags.push(h("a", {class: "flag flag-alerts", href: "#/alerts"},
+        `${device.unreviewed_alerts} unreviewed alert${device.unreviewed_alerts === 1 ? "" : "s"}`));
+    }
     const command = this.progress.get(device.id) ||
-        (pending ? `${pending.action} ${pending.status.replace("_", " ")}` : "—");
-    clear(tr).append(
-      h("th", {scope: "row"}, h("a", {href: `#/doors/${enc(device.id)}`}, label)),
-      h("td", {class: "desired", "data-label": "Desired"}, device.desired),
-      h("td", {class: "reported", "data-label": "Reported"}, device.reported),
-      h("td", {class: presenceOf(device), "data-label": "Connection"}, presenceOf(device)),
-      h("td", {"data-label": "Last seen"}, when(device.last_seen)),
-      h("td", {class: "command", "aria-live": "polite", "data-label": "Command"}, command),
-      h("td", {class: "row-actions"}, h("div", {},
-        h("button", {type: "button", class: "lock", "aria-label": `Lock ${device.id}`,
-                     onclick: () => this.command(device.id, "lock")}, "Lock"),
-        h("button", {type: "button", class: "unlock", "aria-label": `Unlock ${device.id}`,
-                     onclick: () => this.command(device.id, "unlock")}, "Unlock"))));
+        (device.pending ? `${device.pending.action} ${device.pending.status.replace("_", " ")}` : "");
+    clear(li).append(
+      h("div", {class: "door-head"},
+        h("h2", {class: "door-title"}, h("a", {href: `#/doors/${enc(device.id)}`}, doorName(device))),
+        h("span", {class: `presence presence-${here}`}, here)),
+      h("p", {class: "door-state"},
+        h("span", {class: "reported"}, device.reported),
+        h("span", {class: "desired"}, `wanted: ${device.desired}`),
+        h("span", {class: "seen"}, `last seen ${when(device.last_seen)}`)),
+      ...(flags.length ? [h("p", {class: "flags"}, ...flags)] : []),
+      h("div", {class: "door-actions"}, this.control(device),
+        h("span", {class: "command", "aria-live": "polite"}, command)));
+  }
+
+  askUnlock(device) {
+    const name = doorName(device);
+    const yes = h("button", {type: "button", class: "unlock danger"}, `Unlock ${name}`);
+    const no = h("button", {type: "button", class: "quiet"}, "Cancel");
+    clear(this.confirm).append(
+      h("h2", {id: "confirm-title"}, `Unlock ${name}?`),
+      h("p", {}, "Anyone at the door can then open it."),
+      h("div", {class: "actions"}, yes, no));
+    yes.addEventListener("click", () => { this.confirm.close(); this.command(device.id, "unlock"); });
+    no.addEventListener("click", () => this.confirm.close());
+    this.confirm.showModal();
+    no.focus();
   }
 
   // Starts LOCK/UNLOCK, then asks again with the same Idempotency-Key and ?wait= until the
@@ -164,8 +194,8 @@ class DoorsView {
     const headers = {"Idempotency-Key": key};
     const show = (text) => {
       this.progress.set(id, text);
-      const cell = this.rows.get(id)?.querySelector(".command");
-      if (cell) cell.textContent = text;
+      const device = this.devices.get(id);
+      if (device) this.showRow(device);
     };
     show(`${action.toUpperCase()} requested…`);
     let r = await call("POST", `/devices/${enc(id)}/${action}`, undefined, {headers});
@@ -173,96 +203,79 @@ class DoorsView {
       show(`${action.toUpperCase()} ${r.data.command.status}…`);
       r = await call("POST", `/devices/${enc(id)}/${action}?wait=5`, undefined, {headers});
     }
-    if (!r.ok) {
-      show(`${action.toUpperCase()} refused: ${r.error.message}`);
-    } else {
-      const c = r.data.command;
-      show(`${c.action} ${c.status.replace("_", " ")}${c.reason ? ` (${c.reason})` : ""}`);
-    }
-    // The final word stays until the next poll shows the device's own record.
-    setTimeout(() => this.progress.delete(id), 4000);
+    this.progress.delete(id);
+    const device = this.devices.get(id);
+    if (device) this.showRow(device);
+    const cell = this.rows.get(id)?.querySelector(".command");
+    const text = r.ok
+      ? `${r.data.command.action} ${r.data.command.status.replace("_", " ")}` +
+        (r.data.command.reason ? ` (${r.data.command.reason})` : "")
+      : `${action.toUpperCase()} refused: ${r.error.message}`;
+    if (cell) cell.textContent = text;
+    const fresh = await call("GET", `/devices/${enc(id)}`);
+    if (fresh.ok) this.showRow(fresh.data.device);
+    const after = this.rows.get(id)?.querySelector(".command");
+    if (after) after.textContent = text;
     if (this.selected === id) this.showDetail(id);
   }
 
-  async showAlert(device, stranger) {
-    if (this.alerts.has(stranger.alert_id)) return;
-    this.alerts.add(stranger.alert_id);
-    const img = h("img", {alt: `Stranger at ${device}, ${when(stranger.seen_at)}`});
-    const li = h("li", {class: "alert", "data-alert": stranger.alert_id},
-      h("figure", {}, img,
-        h("figcaption", {}, h("strong", {}, device), " ",
-          h("time", {datetime: stranger.seen_at}, when(stranger.seen_at)))));
-    this.alertList.prepend(li);
-    if (!this.firstPoll) this.notify(`Stranger seen at ${device}`);
-    const url = await pictureUrl(stranger.picture_id);
-    if (url) img.src = url; else img.alt += " (picture unavailable)";
-  }
-
-  async showDetail(id) {
+  async showDetail(id, {keepSlider = false} = {}) {
+    if (keepSlider && this.detail.querySelector("input[type=range]:focus")) return;
     this.selected = id;
-    const r = await call("GET", `/devices/${enc(id)}`);
+    const [r, t] = await Promise.all([call("GET", `/devices/${enc(id)}`),
+                                      call("GET", `/devices/${enc(id)}/timeline`)]);
     if (!r.ok) { clear(this.detail).append(h("p", {class: "error"}, r.error.message)); return; }
     const device = r.data.device;
-    const history = await call("GET", `/devices/${enc(id)}/history`);
-    const rows = history.ok ? history.data.history.slice().reverse() : [];
-
-    const sliderId = uid("version");
-    const atId = uid("at");
+    const entries = t.ok ? t.data.timeline : [];
+    const sliderId = uid("scrub");
     const stateOut = h("dl", {class: "state", id: "timeline-state"});
     const showState = (d, label) => {
       clear(stateOut).append(
         h("dt", {}, "Shown"), h("dd", {}, label),
-        h("dt", {}, "Desired"), h("dd", {class: "desired"}, d.desired),
         h("dt", {}, "Reported"), h("dd", {class: "reported"}, d.reported),
-        h("dt", {}, "Connection"), h("dd", {}, presenceOf(d)),
-        h("dt", {}, "Version"), h("dd", {}, String(d.version)),
-        h("dt", {}, "Changed"), h("dd", {}, when(d.updated_at)));
+        h("dt", {}, "Wanted"), h("dd", {class: "desired"}, d.desired),
+        h("dt", {}, "Connection"), h("dd", {}, presence(d)));
     };
     showState(device, "now");
-    const slider = h("input", {type: "range", id: sliderId, min: "1", max: String(device.version),
-                               value: String(device.version), step: "1"});
-    const sliderValue = h("output", {for: sliderId}, `version ${device.version}`);
+    const last = Math.max(entries.length - 1, 0);
+    const slider = h("input", {type: "range", id: sliderId, min: "0", max: String(last),
+                               value: String(last), step: "1"});
+    const describe = (e) => `${when(e.at)} · ${e.summary}`;
+    const sliderValue = h("output", {for: sliderId, id: "scrub-value"},
+                          entries.length ? describe(entries[last]) : "no events");
     let seq = 0;
     slider.addEventListener("input", async () => {
       const mine = ++seq;
-      sliderValue.textContent = `version ${slider.value}`;
-      const s = await call("GET", `/devices/${enc(id)}?version=${slider.value}`);
+      const e = entries[Number(slider.value)];
+      if (!e) return;
+      sliderValue.textContent = describe(e);
+      slider.setAttribute("aria-valuetext", describe(e));
+      for (const tr of this.detail.querySelectorAll("#timeline tbody tr")) {
+        tr.classList.toggle("current", tr.dataset.version === String(e.version));
+      }
+      const s = await call("GET", `/devices/${enc(id)}?version=${e.version}`);
       if (mine !== seq) return;  // the slider moved on
-      if (s.ok) showState(s.data.device, `after event ${slider.value}`);
+      if (s.ok) showState(s.data.device, `at ${when(e.at)}, after "${e.summary}"`);
       else clear(stateOut).append(h("p", {class: "error"}, s.error.message));
     });
-    const atForm = h("form", {class: "at"},
-      h("label", {for: atId}, "State at a moment"),
-      h("input", {type: "datetime-local", id: atId, step: "1"}),
-      h("button", {type: "submit"}, "Show"));
-    atForm.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const value = atForm.querySelector("input").value;
-      if (!value) return;
-      const at = new Date(value).toISOString();
-      const s = await call("GET", `/devices/${enc(id)}?at=${enc(at)}`);
-      if (s.ok) showState(s.data.device, `at ${when(at)}`);
-      else clear(stateOut).append(h("p", {class: "error"}, s.error.message));
-    });
-
-    clear(this.detail).append(
-      h("h2", {}, `Door ${device.name || device.id}`),
-      h("p", {}, `${device.type || "device"} · firmware ${device.firmware || "unknown"} · ` +
-                 `registered ${when(device.registered_at)}`),
+    const rows = entries.slice().reverse();
+    clear(this.detail).append(...[
+      h("h2", {}, doorName(device)),
+      h("p", {class: "hint"}, `${device.id} · ${device.type || "device"} · firmware ` +
+                              `${device.firmware || "unknown"} · registered ${when(device.registered_at)}`),
       h("h3", {}, "Timeline"),
       h("div", {class: "timeline"},
         h("label", {for: sliderId}, "Scrub through its history"), slider, sliderValue),
-      atForm, stateOut,
-      h("h3", {}, "Audit history"),
-      rows.length === 0 ? h("p", {}, "No lock command yet.") :
-        h("div", {class: "table-wrap"}, h("table", {class: "audit", id: "audit"},
+      stateOut,
+      rows.length === 0 ? h("p", {}, "No events yet.") :
+        h("div", {class: "table-wrap"}, h("table", {class: "events", id: "timeline"},
+          h("caption", {class: "hint"}, "Newest first"),
           h("thead", {}, h("tr", {},
-            ...["When", "Action", "Who", "Through", "Outcome"].map((t) => h("th", {scope: "col"}, t)))),
-          h("tbody", {}, rows.map((c) => h("tr", {},
-            h("td", {}, when(c.requested_at)),
-            h("td", {}, c.action),
-            h("td", {}, `${c.requested_by.name} (${c.requested_by.kind})`),
-            h("td", {}, c.requested_by.channel || "—"),
-            h("td", {}, `${c.status.replace("_", " ")}${c.reason ? ` (${c.reason})` : ""}`)))))));
+            ...["When", "What", "Event", "Who"].map((x) => h("th", {scope: "col"}, x)))),
+          h("tbody", {}, rows.map((e) => h("tr", {"data-version": String(e.version)},
+            h("td", {}, h("time", {datetime: e.at}, when(e.at))),
+            h("td", {}, e.summary),
+            h("td", {class: "event-name"}, e.event),
+            h("td", {}, who(e.cause)))))))]);
   }
 }
