@@ -223,7 +223,7 @@ TEST_F(DeviceGiven, StrangerIsRecorded) {
 // ---- issue 13: stranger alerts are reviewed by someone, once ----
 
 TEST_F(DeviceGiven, AnAlertIsReviewedOnceAndTheRestStayUnreviewed) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   when(RecordStranger{"p1", "image/png", 1, "alert1", {}});
   when(RecordStranger{"p2", "image/png", 1, "alert2", {}});
   EXPECT_EQ(state_.unreviewed, (std::vector<std::string>{"alert1", "alert2"}));
@@ -250,7 +250,7 @@ TEST_F(DeviceGiven, AnAlertIsReviewedOnceAndTheRestStayUnreviewed) {
 }
 
 TEST_F(DeviceGiven, OnlyTheNewestUnreviewedAlertsAreKept) {
-  when(Hello{{}, true});
+  when(Hello{{}, true, {}});
   for (size_t i = 0; i <= State::kUnreviewed; ++i)
     when(
         RecordStranger{

@@ -71,11 +71,11 @@ struct Tally {
 Command random_command(std::mt19937_64& rng, uint64_t n) {
   switch (rng() % 5) {
     case 0:
-      return Hello{{"door", "Door " + std::to_string(n % 7), "1." + std::to_string(n % 3)}, true};
+      return Hello{{"door", "Door " + std::to_string(n % 7), "1." + std::to_string(n % 3)}, true, {}};
     case 1:
-      return SetAvailability{rng() % 2 == 0};
+      return SetAvailability{rng() % 2 == 0, {}};
     case 2:
-      return ReportState{rng() % 2 ? events::LOCKED : events::UNLOCKED};
+      return ReportState{rng() % 2 ? events::LOCKED : events::UNLOCKED, {}};
     default:
       return RequestLock{rng() % 2 ? events::LOCK : events::UNLOCK, "cmd-" + std::to_string(n),
                          10000};
