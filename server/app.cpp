@@ -540,7 +540,8 @@ http::MetricsSources App::Parts::metrics() {
     if (parts->action_table)
       for (auto& m : parts->action_table->metrics()) out.push_back(std::move(m));
     for (auto& m : parts->provision_topics->metrics()) out.push_back(std::move(m));
-    for (auto& m : parts->activity->metrics()) out.push_back(std::move(m));
+    const auto rule = parts->devices ? parts->devices->presence_rule() : device::PresenceRule{};
+    for (auto& m : parts->activity->metrics(rule, unix_now_ms())) out.push_back(std::move(m));
     if (parts->http)
       out.emplace_back("gatehouse_http_event_streams", double(parts->http->open_event_streams()));
     return out;

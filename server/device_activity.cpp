@@ -21,6 +21,10 @@ std::string by(const events::Cause& cause) {
 void DeviceActivity::apply(const events::Envelope& e) {
   if (e.stream().rfind("device/", 0) != 0) return;
   const std::string door = e.stream().substr(7);
+  if (e.cause().kind() == events::Cause::DEVICE) {
+    std::lock_guard lock(mu_);
+    heard_[door].last_seen_ms = e.time_unix_ms();
+  }
   switch (e.event_case()) {
     case events::Envelope::kDeviceRegistered: {
       std::lock_guard lock(mu_);
@@ -32,7 +36,7 @@ void DeviceActivity::apply(const events::Envelope& e) {
       const bool online = e.event_case() == events::Envelope::kDeviceCameOnline;
       {
         std::lock_guard lock(mu_);
-        heard_[door] = online;
+        heard_[door].online = online;
       }
       log::info("devices", online ? "door online" : "door offline", {{"door", door}});
       break;
@@ -86,18 +90,30 @@ void DeviceActivity::apply(const events::Envelope& e) {
   }
 }
 
-std::vector<std::pair<std::string, double>> DeviceActivity::metrics() const {
+std::vector<std::pair<std::string, double>> DeviceActivity::metrics(
+    const device::PresenceRule& rule, int64_t now_ms) const {
   std::lock_guard lock(mu_);
-  uint64_t online = 0;
-  for (const auto& [door, is_online] : heard_) online += is_online ? 1 : 0;
-  const uint64_t heard = heard_.size();
-  const uint64_t unknown = registered_ > heard ? registered_ - heard : 0;
+  uint64_t online = 0, offline = 0;
+  for (const auto& [door, heard] : heard_) {
+    switch (device::presence_of(heard.online, heard.last_seen_ms, rule, now_ms)) {
+      case device::Presence::kOnline:
+        ++online;
+        break;
+      case device::Presence::kOffline:
+        ++offline;
+        break;
+      case device::Presence::kUnknown:
+        break;
+    }
+  }
+  const uint64_t known = online + offline;
+  const uint64_t unknown = registered_ > known ? registered_ - known : 0;
   return {
       {"gatehouse_device_command_outcomes_total{result=\"confirmed\"}", double(confirmed_)},
       {"gatehouse_device_command_outcomes_total{result=\"failed\"}", double(failed_)},
       {"gatehouse_device_command_outcomes_total{result=\"timed_out\"}", double(timed_out_)},
       {"gatehouse_doors{presence=\"online\"}", double(online)},
-      {"gatehouse_doors{presence=\"offline\"}", double(heard - online)},
+      {"gatehouse_doors{presence=\"offline\"}", double(offline)},
       {"gatehouse_doors{presence=\"unknown\"}", double(unknown)},
   };
 }

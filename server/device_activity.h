@@ -3,8 +3,9 @@
 // counted by result, and registered doors counted by presence. Fed with every durable event
 // (the journal's durable observer), so it shows what is on disk, never what was only tried.
 //
-// Presence is what gatehouse heard since it started: a door is `unknown` until it comes online
-// or goes offline in front of this process, whatever an older run recorded.
+// Presence is judged by the devices' own rule (device::presence_of, docs/protocol.md
+// "Presence") on what this process saw written: a door is `unknown` until it is heard from
+// in the current broker session, whatever an older run recorded.
 // Thread-safety: apply() from the journal's writer thread, metrics() from any thread.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/device/device_model.h"
 #include "events/event.pb.h"
 
 namespace gh::server {
@@ -28,12 +30,18 @@ class DeviceActivity {
 
   // gatehouse_device_command_outcomes_total{result=confirmed|failed|timed_out} and
   // gatehouse_doors{presence=online|offline|unknown}, every label present (0 included).
-  std::vector<std::pair<std::string, double>> metrics() const;
+  // Presence as of `now_ms` under `rule` (DeviceSystem::presence_rule()).
+  std::vector<std::pair<std::string, double>> metrics(const device::PresenceRule& rule,
+                                                      int64_t now_ms) const;
 
  private:
   mutable std::mutex mu_;
   uint64_t registered_;
-  std::unordered_map<std::string, bool> heard_;  // door id -> online, since this start
+  struct Heard {
+    bool online = false;
+    int64_t last_seen_ms = 0;  // last event the door itself caused; 0: none since this start
+  };
+  std::unordered_map<std::string, Heard> heard_;  // door id -> what this process saw
   uint64_t confirmed_ = 0, failed_ = 0, timed_out_ = 0;
 };
 

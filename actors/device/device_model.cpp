@@ -547,12 +547,16 @@ std::optional<LockAction> parse_action(std::string_view text) {
   return std::nullopt;
 }
 
-Presence presence(const State& state, const PresenceRule& rule, int64_t now_ms) {
-  if (state.last_seen_ms == 0 || state.last_seen_ms < rule.epoch_ms) return Presence::kUnknown;
-  if (!state.online) return Presence::kOffline;
-  if (rule.offline_after_ms > 0 && now_ms - state.last_seen_ms > rule.offline_after_ms)
+Presence presence_of(bool online, int64_t last_seen_ms, const PresenceRule& rule, int64_t now_ms) {
+  if (last_seen_ms == 0 || last_seen_ms < rule.epoch_ms) return Presence::kUnknown;
+  if (!online) return Presence::kOffline;
+  if (rule.offline_after_ms > 0 && now_ms - last_seen_ms > rule.offline_after_ms)
     return Presence::kOffline;
   return Presence::kOnline;
+}
+
+Presence presence(const State& state, const PresenceRule& rule, int64_t now_ms) {
+  return presence_of(state.online, state.last_seen_ms, rule, now_ms);
 }
 
 std::string_view presence_name(Presence presence) {

@@ -224,6 +224,9 @@ std::string picture_key(std::string_view picture_id);
 // said so (DeviceWentOffline) or has been silent for longer than rule.offline_after_ms (when
 // not 0); kOnline otherwise.
 Presence presence(const State& state, const PresenceRule& rule, int64_t now_ms);
+// The same rule on a door's two facts: whether it last said it is online, and when it was last
+// heard (unix ms, 0: never). For readers that keep only these (the doors-by-presence gauge).
+Presence presence_of(bool online, int64_t last_seen_ms, const PresenceRule& rule, int64_t now_ms);
 std::string_view presence_name(Presence presence);  // "unknown", "online", "offline"
 
 // The deadline of the pending command (sent_at + timeout), or nullopt if none is waiting.
