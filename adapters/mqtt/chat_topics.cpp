@@ -214,7 +214,7 @@ void ChatTopics::send_ok(const Reply& reply, json fields) {
 }
 
 void ChatTopics::send_error(const Reply& reply, ChatRejection reason, const Status& status) {
-  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.rejected.count(reason);
   json body = codec::error_reply(status);
   // A throttled attempt says when to try again, as HTTP's Retry-After does.
   if (int64_t seconds = chat::retry_after_seconds(status); seconds > 0)
@@ -233,7 +233,7 @@ void ChatTopics::refuse_without_reply(ChatOp op, ChatRejection reason, const std
     send_error(*fallback, reason, invalid_argument(why));
     return;
   }
-  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.rejected.count(reason);
   counters_.dropped.fetch_add(1);
   log_.log("mqtt chat/" + std::string(chat_op_name(op)) + ": " + why + "; dropped (" +
            std::string(chat_rejection_name(reason)) + ")");
@@ -255,7 +255,7 @@ void ChatTopics::on_message(const InboundMessage& message) {
   std::string_view word;
   if (message.topic.starts_with(head)) word = message.topic.substr(head.size());
   const ChatOp op = chat_op_of(word);
-  counters_.received[static_cast<size_t>(op)].fetch_add(1);
+  counters_.received.count(op);
 
   Reply reply;
   reply.op = op;
@@ -605,18 +605,11 @@ void ChatTopics::on_room_update(const chat::RoomUpdate& update) {
 std::vector<std::pair<std::string, double>> ChatTopics::metrics() const {
   std::vector<std::pair<std::string, double>> out;
   auto add = [&out](std::string name, uint64_t value) {
-    out.emplace_back(std::move(name), static_cast<double>(value));
+    codec::add_series(out, std::move(name), value);
   };
-  for (size_t i = 0; i < static_cast<size_t>(ChatOp::kCount); ++i) {
-    add("gatehouse_mqtt_chat_received_total{op=\"" +
-            std::string(chat_op_name(static_cast<ChatOp>(i))) + "\"}",
-        counters_.received[i].load());
-  }
-  for (size_t i = 0; i < static_cast<size_t>(ChatRejection::kCount); ++i) {
-    add("gatehouse_mqtt_chat_rejected_total{reason=\"" +
-            std::string(chat_rejection_name(static_cast<ChatRejection>(i))) + "\"}",
-        counters_.rejected[i].load());
-  }
+  counters_.received.append_to(out, "gatehouse_mqtt_chat_received_total", "op", chat_op_name);
+  counters_.rejected.append_to(out, "gatehouse_mqtt_chat_rejected_total", "reason",
+                               chat_rejection_name);
   add("gatehouse_mqtt_chat_replies_total{result=\"ok\"}", counters_.replies_ok.load());
   add("gatehouse_mqtt_chat_replies_total{result=\"error\"}", counters_.replies_error.load());
   add("gatehouse_mqtt_chat_dropped_total", counters_.dropped.load());

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "actors/chat/chat_service.h"
+#include "adapters/codec/labelled_counter.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/publisher.h"
 #include "adapters/mqtt/reply_topic.h"
@@ -103,15 +104,15 @@ std::string_view chat_rejection_name(ChatRejection r);  // "too_large", ...
 
 // For /metrics. Monotonic; read with relaxed loads.
 struct ChatTopicsCounters {
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ChatOp::kCount)> received{};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ChatRejection::kCount)> rejected{};
+  codec::LabelledCounter<ChatOp> received;
+  codec::LabelledCounter<ChatRejection> rejected;
   std::atomic<uint64_t> replies_ok{0};
   std::atomic<uint64_t> replies_error{0};
   std::atomic<uint64_t> dropped{0};  // refused with nowhere to answer
   std::atomic<uint64_t> updates_published{0};
 
-  uint64_t received_of(ChatOp op) const { return received[static_cast<size_t>(op)].load(); }
-  uint64_t rejected_of(ChatRejection r) const { return rejected[static_cast<size_t>(r)].load(); }
+  uint64_t received_of(ChatOp op) const { return received.get(op); }
+  uint64_t rejected_of(ChatRejection r) const { return rejected.get(r); }
 };
 
 class ChatTopics final : public chat::RoomListener {
