@@ -50,6 +50,7 @@ struct Options {
   std::string server_secret;
   double seconds = 5;
   std::string only;  // run only the workloads whose name contains this
+  int window = 0;    // run only this window (0: both)
   std::filesystem::path dir = std::filesystem::temp_directory_path() / "gatehouse-wire-bench";
 };
 
@@ -116,19 +117,27 @@ mqtt::connect_options connect_options(const std::string& user, const std::string
   return builder.finalize();
 }
 
-std::unique_ptr<mqtt::async_client> connected(const std::string& client_id, const std::string& user,
-                                              const std::string& password, int broker_port) {
+std::unique_ptr<mqtt::async_client> client_of(const std::string& client_id, int broker_port) {
   auto url = "tcp://" + std::string(kHost) + ":" + std::to_string(broker_port);
   // paho refuses a publish beyond max_buffered_messages queued (default 100); a window of
   // 100 with its answers in flight needs more.
   mqtt::create_options create(5);
   create.set_max_buffered_messages(100000);
-  auto client = std::make_unique<mqtt::async_client>(url, client_id, create);
+  return std::make_unique<mqtt::async_client>(url, client_id, create);
+}
+
+void wait_connected(mqtt::token_ptr token, const std::string& client_id) {
   try {
-    client->connect(connect_options(user, password))->wait();
+    token->wait();
   } catch (const std::exception& e) {
     fail("MQTT client " + client_id + " cannot connect: " + e.what());
   }
+}
+
+std::unique_ptr<mqtt::async_client> connected(const std::string& client_id, const std::string& user,
+                                              const std::string& password, int broker_port) {
+  auto client = client_of(client_id, broker_port);
+  wait_connected(client->connect(connect_options(user, password)), client_id);
   return client;
 }
 
@@ -161,12 +170,17 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
   std::atomic<bool> sending{false};
   std::atomic<int64_t> outstanding{0};
   std::vector<std::unique_ptr<Live>> live;
+  // All at once: paho completes a connect only on its receive thread's next turn (up to a
+  // second or two with many clients), so one after the other takes minutes.
+  std::vector<mqtt::token_ptr> connecting;
   for (const auto& spec : specs) {
     auto l = std::make_unique<Live>();
     l->spec = &spec;
-    l->client = connected(spec.client_id, spec.user, spec.password, broker_port);
+    l->client = client_of(spec.client_id, broker_port);
+    connecting.push_back(l->client->connect(connect_options(spec.user, spec.password)));
     live.push_back(std::move(l));
   }
+  for (size_t i = 0; i < live.size(); ++i) wait_connected(connecting[i], specs[i].client_id);
   auto send_one = [&](Live& l) {  // l.mu held
     l.sent.push_back(Clock::now());
     outstanding.fetch_add(1);
@@ -213,9 +227,19 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
     }
   }
   auto figures = tally.finish(start, uint64_t(std::max<int64_t>(0, outstanding.load())));
+  // All at once, and at most 5 s in all: a client whose answers never came back would
+  // otherwise hold each disconnect for its full timeout.
+  std::vector<mqtt::token_ptr> leaving;
   for (auto& l : live) {
     try {
-      l->client->disconnect()->wait_for(std::chrono::seconds(5));
+      leaving.push_back(l->client->disconnect(0));
+    } catch (const std::exception&) {
+    }
+  }
+  const auto leave_until = Clock::now() + std::chrono::seconds(5);
+  for (auto& t : leaving) {
+    try {
+      t->wait_until(leave_until);
     } catch (const std::exception&) {
     }
   }
@@ -338,7 +362,7 @@ const char* kPostedReply =
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   EchoResponder echo(broker_port, secret);
   BareHttpServer posts(64);
-  posts.routes().Post("/api/rooms/:room/messages",
+  posts.routes().Post(R"(/api/rooms/([^/]+)/messages)",
                       [](const httplib::Request&, httplib::Response& res) {
                         res.status = 201;
                         res.set_content(kPostedReply, "application/json");
@@ -543,6 +567,7 @@ int run(const Options& o) {
   for (const auto& w : mqtt_workloads) {
     if (!wanted(w.what)) continue;
     for (int window : {1, 100}) {
+      if (o.window != 0 && window != o.window) continue;
       Row r{w.what, window, {}, {}, "echo"};
       r.gatehouse = drive(o.broker_port, w.requesters, window, o.seconds, w.is_success);
       r.ceiling =
@@ -651,6 +676,8 @@ int main(int argc, char** argv) {
       o.server_secret = value();
     } else if (arg == "--seconds") {
       o.seconds = std::stod(value());
+    } else if (arg == "--window") {
+      o.window = std::stoi(value());
     } else if (arg == "--only") {
       o.only = value();
     } else if (arg == "--dir") {
