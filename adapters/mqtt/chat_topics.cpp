@@ -566,30 +566,38 @@ void ChatTopics::op_history(const Call& call) {
       }));
 }
 
-void ChatTopics::op_like(const Call& call) {
+std::optional<ChatTopics::MessageRef> ChatTopics::message_ref(const Call& call) {
   auto room = string_field(call.request, "room");
-  if (!room) return bad_field(call, room.status());
+  if (!room) {
+    bad_field(call, room.status());
+    return std::nullopt;
+  }
   auto message_id = uint_field(call.request, "message_id", true);
-  if (!message_id) return bad_field(call, message_id.status());
-  service_.like(call.who, *room, *message_id,
-                answer<chat::MessageView>(call.reply, message_fields));
+  if (!message_id) {
+    bad_field(call, message_id.status());
+    return std::nullopt;
+  }
+  return MessageRef{std::move(*room), *message_id};
+}
+
+void ChatTopics::op_like(const Call& call) {
+  if (auto ref = message_ref(call)) {
+    service_.like(call.who, ref->room, ref->id,
+                  answer<chat::MessageView>(call.reply, message_fields));
+  }
 }
 
 void ChatTopics::op_unlike(const Call& call) {
-  auto room = string_field(call.request, "room");
-  if (!room) return bad_field(call, room.status());
-  auto message_id = uint_field(call.request, "message_id", true);
-  if (!message_id) return bad_field(call, message_id.status());
-  service_.unlike(call.who, *room, *message_id,
-                  answer<chat::MessageView>(call.reply, message_fields));
+  if (auto ref = message_ref(call)) {
+    service_.unlike(call.who, ref->room, ref->id,
+                    answer<chat::MessageView>(call.reply, message_fields));
+  }
 }
 
 void ChatTopics::op_delete(const Call& call) {
-  auto room = string_field(call.request, "room");
-  if (!room) return bad_field(call, room.status());
-  auto message_id = uint_field(call.request, "message_id", true);
-  if (!message_id) return bad_field(call, message_id.status());
-  service_.delete_message(call.who, *room, *message_id, answer<chat::Ack>(call.reply, no_fields));
+  if (auto ref = message_ref(call)) {
+    service_.delete_message(call.who, ref->room, ref->id, answer<chat::Ack>(call.reply, no_fields));
+  }
 }
 
 // ---- room updates ----

@@ -199,6 +199,13 @@ class ChatTopics final : public chat::RoomListener {
   void op_delete(const Call& call);
   // The field error of `call`, answered as kBadField.
   void bad_field(const Call& call, const Status& status);
+  // The "room" and "message_id" of a like, unlike or delete; nullopt once a bad one is
+  // answered.
+  struct MessageRef {
+    std::string room;
+    uint64_t id = 0;
+  };
+  std::optional<MessageRef> message_ref(const Call& call);
 
   // channel "mqtt", source the {client} of the reply topic's PREFIX/inbox/{client}: what
   // the service throttles guessing by (with one shared bucket for all of MQTT, since client
