@@ -11,8 +11,6 @@
 // every workload for a smoke run.
 #include <httplib.h>
 #include <mqtt/async_client.h>
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -33,6 +31,7 @@
 #include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
 #include "adapters/mqtt/tcp_nodelay.h"
+#include "bench/raw_append.h"
 #include "events/database.h"
 #include "events/pg_journal.h"
 #include "events/rocksdb_journal.h"
@@ -91,30 +90,6 @@ Envelope registered() {
 }
 
 // ---- append: 64 concurrent streams through group commit vs. raw RocksDB batches of 64 ----
-
-double raw_rocksdb_batches_of_64(const fs::path& dir, int batches, size_t value_bytes) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::Open(options, dir.string(), &raw).ok()) return 0;
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::string value(value_bytes, 'x');
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  uint64_t key = 0;
-  auto start = Clock::now();
-  for (int b = 0; b < batches; ++b) {
-    rocksdb::WriteBatch batch;
-    for (int i = 0; i < 64; ++i) {
-      char k[8];
-      uint64_t v = key++;
-      for (int j = 7; j >= 0; --j, v >>= 8) k[j] = char(v & 0xff);
-      batch.Put(rocksdb::Slice(k, 8), value);
-    }
-    if (!db->Write(sync, &batch).ok()) return 0;
-  }
-  return 64.0 * batches / seconds_since(start);
-}
 
 // 64 streams, each with `in_flight` appends outstanding at a time: when one is durable its
 // stream's next append is queued. With in_flight = 1 each stream waits for durability

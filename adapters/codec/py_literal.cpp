@@ -8,42 +8,13 @@
 #include <system_error>
 
 #include "adapters/codec/json_reply.h"
+#include "events/utf8.h"
 
 namespace gh::codec {
 
 using nlohmann::json;
 
 namespace {
-
-// Decodes one UTF-8 sequence at `i`; false (and `i` untouched) for an invalid one.
-bool decode_utf8(std::string_view s, size_t& i, uint32_t& cp) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) {
-    cp = b0;
-    ++i;
-    return true;
-  }
-  size_t len;
-  uint32_t min;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, min = 0x80, cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, min = 0x800, cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, min = 0x10000, cp = b0 & 0x07;
-  } else {
-    return false;
-  }
-  if (i + len > s.size()) return false;
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return false;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  i += len;
-  return true;
-}
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -621,15 +592,6 @@ void write_value(const json& value, std::string& out) {
 }
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view text) {
-  size_t i = 0;
-  uint32_t cp;
-  while (i < text.size()) {
-    if (!decode_utf8(text, i, cp)) return false;
-  }
-  return true;
-}
 
 Result<json> parse_py_literal(std::string_view text, PyLiteralLimits limits) {
   if (text.size() > limits.max_bytes) {

@@ -43,8 +43,4 @@ Result<nlohmann::json> parse_legacy_payload(std::string_view text, PyLiteralLimi
 // name, and eval() of it yields a literal and nothing else. Non-finite floats become None.
 std::string to_py_literal(const nlohmann::json& value);
 
-// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
-// U+10FFFF). Shared with the legacy adapter's topic checks.
-bool is_valid_utf8(std::string_view text);
-
 }  // namespace gh::codec

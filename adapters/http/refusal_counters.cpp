@@ -29,8 +29,8 @@ std::vector<std::pair<std::string_view, uint64_t>> RefusalCounters::snapshot() c
   std::vector<std::pair<std::string_view, uint64_t>> out;
   out.reserve(kRefusalCount);
   for (size_t i = 0; i < kRefusalCount; ++i) {
-    out.emplace_back(refusal_name(static_cast<Refusal>(i)),
-                     counts_[i].load(std::memory_order_relaxed));
+    const auto reason = static_cast<Refusal>(i);
+    out.emplace_back(refusal_name(reason), counts_.get(reason));
   }
   return out;
 }

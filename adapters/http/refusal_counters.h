@@ -4,13 +4,13 @@
 // Thread-safety: every method may be called from any thread (relaxed atomics).
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "adapters/codec/labelled_counter.h"
 
 namespace gh::http {
 
@@ -32,17 +32,13 @@ std::string_view refusal_name(Refusal reason);
 
 class RefusalCounters {
  public:
-  void count(Refusal reason) {
-    counts_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
-  }
-  uint64_t get(Refusal reason) const {
-    return counts_[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
-  }
+  void count(Refusal reason) { counts_.count(reason); }
+  uint64_t get(Refusal reason) const { return counts_.get(reason); }
   // Every reason with its count (zeros included), in declaration order.
   std::vector<std::pair<std::string_view, uint64_t>> snapshot() const;
 
  private:
-  std::array<std::atomic<uint64_t>, kRefusalCount> counts_{};
+  codec::LabelledCounter<Refusal, kRefusalCount> counts_;
 };
 
 }  // namespace gh::http

@@ -82,7 +82,7 @@ bool ActionTable::safe_word(std::string_view word) const {
 }
 
 void ActionTable::on_message(const std::string& topic, const std::string& payload, bool retained) {
-  auto drop = [this](ActionDrop why) { counters_.dropped[static_cast<size_t>(why)].fetch_add(1); };
+  auto drop = [this](ActionDrop why) { counters_.dropped.count(why); };
   if (retained) return drop(ActionDrop::kRetained);
   if (payload.size() > options_.max_payload_bytes) return drop(ActionDrop::kTooLarge);
   // Only the head is split here: a find_stranger payload is megabytes of base64.
@@ -93,7 +93,7 @@ void ActionTable::on_message(const std::string& topic, const std::string& payloa
     auto* actions = actions_.load();
     if (actions != nullptr && actions->has(word)) kind = ActionWord::kScripted;
   }
-  counters_.received[static_cast<size_t>(kind)].fetch_add(1);
+  counters_.received.count(kind);
   switch (kind) {
     case ActionWord::kHandShake:
       return hand_shake(word, args);
@@ -237,14 +237,10 @@ void ActionTable::scripted(const std::string& word, const std::string& topic,
 
 std::vector<std::pair<std::string, double>> ActionTable::metrics() const {
   std::vector<std::pair<std::string, double>> out;
-  for (size_t i = 0; i < kWordNames.size(); ++i)
-    out.emplace_back(
-        "gatehouse_mqtt_actions_received_total{word=\"" + std::string(kWordNames[i]) + "\"}",
-        static_cast<double>(counters_.received[i].load()));
-  for (size_t i = 0; i < kDropNames.size(); ++i)
-    out.emplace_back(
-        "gatehouse_mqtt_actions_dropped_total{reason=\"" + std::string(kDropNames[i]) + "\"}",
-        static_cast<double>(counters_.dropped[i].load()));
+  counters_.received.append_to(out, "gatehouse_mqtt_actions_received_total", "word",
+                               action_word_name);
+  counters_.dropped.append_to(out, "gatehouse_mqtt_actions_dropped_total", "reason",
+                              action_drop_name);
   out.emplace_back("gatehouse_mqtt_actions_replies_total",
                    static_cast<double>(counters_.replies.load()));
   out.emplace_back("gatehouse_mqtt_actions_errors_total",

@@ -47,6 +47,7 @@
 
 #include "actors/actions/action_service.h"
 #include "actors/device/device_service.h"
+#include "adapters/codec/labelled_counter.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/publisher.h"
 #include "adapters/mqtt/reply_topic.h"
@@ -89,15 +90,15 @@ std::string_view action_word_name(ActionWord word);  // "hand_shake", ..., "scri
 std::string_view action_drop_name(ActionDrop why);   // "too_large", "retained", "unsafe_word"
 
 struct ActionTableCounters {
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ActionWord::kCount)> received{};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ActionDrop::kCount)> dropped{};
+  codec::LabelledCounter<ActionWord> received;
+  codec::LabelledCounter<ActionDrop> dropped;
   std::atomic<uint64_t> replies{0};  // {"ok":true,...} answers
   std::atomic<uint64_t> errors{0};   // {"ok":false,...} answers
   // hand_shake of a door the log does not know: refused, never registered (also in errors).
   std::atomic<uint64_t> unprovisioned{0};
 
-  uint64_t received_of(ActionWord w) const { return received[static_cast<size_t>(w)].load(); }
-  uint64_t dropped_of(ActionDrop d) const { return dropped[static_cast<size_t>(d)].load(); }
+  uint64_t received_of(ActionWord w) const { return received.get(w); }
+  uint64_t dropped_of(ActionDrop d) const { return dropped.get(d); }
 };
 
 class ActionTable {

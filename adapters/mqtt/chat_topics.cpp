@@ -8,6 +8,7 @@
 #include "adapters/codec/json_reply.h"
 #include "adapters/mqtt/mqtt_adapter.h"
 #include "events/stream_name.h"
+#include "events/utf8.h"
 
 namespace gh::mqtt_adapter {
 
@@ -15,45 +16,11 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::string_view, static_cast<size_t>(ChatOp::kCount)> kOpNames = {
-    "register",
-    "login",
-    "logout",
-    "change_password",
-    "set_security_question",
-    "security_question",
-    "reset_password",
-    "whoami",
-    "rooms",
-    "create_room",
-    "join",
-    "leave",
-    "members",
-    "post",
-    "history",
-    "like",
-    "unlike",
-    "delete",
-    "other"};
-
 constexpr std::array<std::string_view, static_cast<size_t>(ChatRejection::kCount)> kRejectionNames =
     {"too_large",   "bad_json",     "unknown_op",      "bad_field",       "retained",
      "no_reply_to", "bad_reply_to", "unauthenticated", "service_rejected"};
 
 constexpr size_t kMaxJsonDepth = 32;
-
-// The ops one may call without a session: they are how one gets (back) a session.
-bool is_open(ChatOp op) {
-  return op == ChatOp::kRegister || op == ChatOp::kLogin || op == ChatOp::kSecurityQuestion ||
-         op == ChatOp::kResetPassword;
-}
-
-ChatOp op_of(std::string_view word) {
-  for (size_t i = 0; i + 1 < kOpNames.size(); ++i) {
-    if (kOpNames[i] == word) return static_cast<ChatOp>(i);
-  }
-  return ChatOp::kOther;
-}
 
 // The {client} of a validated reply topic PREFIX/inbox/{client}[/...]: the requester, as far
 // as the broker's inbox rule tells (only {client} may read there). Empty when there is none.
@@ -174,8 +141,37 @@ void sniff(std::string_view payload, size_t max_bytes, json& id, std::string& re
 
 }  // namespace
 
+const std::array<ChatTopics::Op, static_cast<size_t>(ChatOp::kOther)> ChatTopics::kOps = {{
+    {"register", false, &ChatTopics::op_register},
+    {"login", false, &ChatTopics::op_login},
+    {"logout", true, &ChatTopics::op_logout},
+    {"change_password", true, &ChatTopics::op_change_password},
+    {"set_security_question", true, &ChatTopics::op_set_security_question},
+    {"security_question", false, &ChatTopics::op_security_question},
+    {"reset_password", false, &ChatTopics::op_reset_password},
+    {"whoami", true, &ChatTopics::op_whoami},
+    {"rooms", true, &ChatTopics::op_rooms},
+    {"create_room", true, &ChatTopics::op_create_room},
+    {"join", true, &ChatTopics::op_join},
+    {"leave", true, &ChatTopics::op_leave},
+    {"members", true, &ChatTopics::op_members},
+    {"post", true, &ChatTopics::op_post},
+    {"history", true, &ChatTopics::op_history},
+    {"like", true, &ChatTopics::op_like},
+    {"unlike", true, &ChatTopics::op_unlike},
+    {"delete", true, &ChatTopics::op_delete},
+}};
+
 std::string_view chat_op_name(ChatOp op) {
-  return kOpNames[std::min(static_cast<size_t>(op), kOpNames.size() - 1)];
+  const auto i = static_cast<size_t>(op);
+  return i < ChatTopics::kOps.size() ? ChatTopics::kOps[i].name : "other";
+}
+
+ChatOp chat_op_of(std::string_view word) {
+  for (size_t i = 0; i < ChatTopics::kOps.size(); ++i) {
+    if (ChatTopics::kOps[i].name == word) return static_cast<ChatOp>(i);
+  }
+  return ChatOp::kOther;
 }
 
 std::string_view chat_rejection_name(ChatRejection r) {
@@ -218,7 +214,7 @@ void ChatTopics::send_ok(const Reply& reply, json fields) {
 }
 
 void ChatTopics::send_error(const Reply& reply, ChatRejection reason, const Status& status) {
-  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.rejected.count(reason);
   json body = codec::error_reply(status);
   // A throttled attempt says when to try again, as HTTP's Retry-After does.
   if (int64_t seconds = chat::retry_after_seconds(status); seconds > 0)
@@ -237,7 +233,7 @@ void ChatTopics::refuse_without_reply(ChatOp op, ChatRejection reason, const std
     send_error(*fallback, reason, invalid_argument(why));
     return;
   }
-  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.rejected.count(reason);
   counters_.dropped.fetch_add(1);
   log_.log("mqtt chat/" + std::string(chat_op_name(op)) + ": " + why + "; dropped (" +
            std::string(chat_rejection_name(reason)) + ")");
@@ -258,8 +254,8 @@ void ChatTopics::on_message(const InboundMessage& message) {
   const std::string head = options_.prefix + "/chat/";
   std::string_view word;
   if (message.topic.starts_with(head)) word = message.topic.substr(head.size());
-  const ChatOp op = op_of(word);
-  counters_.received[static_cast<size_t>(op)].fetch_add(1);
+  const ChatOp op = chat_op_of(word);
+  counters_.received.count(op);
 
   Reply reply;
   reply.op = op;
@@ -303,7 +299,7 @@ void ChatTopics::on_message(const InboundMessage& message) {
     return refuse_payload(ChatRejection::kBadJson,
                           invalid_argument("a request must be a JSON object"));
   }
-  const json& request = *parsed;
+  const json& request = *parsed;  // parsed once: every op reads its fields from here
 
   // Where to answer.
   std::string reply_to = response_topic;
@@ -346,7 +342,10 @@ void ChatTopics::on_message(const InboundMessage& message) {
         reply, ChatRejection::kUnknownOp,
         invalid_argument("unknown op " + excerpt(word) + " in topic " + excerpt(message.topic)));
   }
-  if (is_open(op)) return run_open(op, request, reply);
+  const Op& entry = kOps[static_cast<size_t>(op)];
+  static const std::string kNoToken;
+  static const chat::Identity kNobody;
+  if (!entry.needs_session) return (this->*entry.handler)(Call{request, reply, kNoToken, kNobody});
 
   auto token = string_field(request, "token", false);
   if (!token) return send_error(reply, ChatRejection::kBadField, token.status());
@@ -354,176 +353,218 @@ void ChatTopics::on_message(const InboundMessage& message) {
     return send_error(reply, ChatRejection::kUnauthenticated,
                       unauthenticated("this op needs a session: log in and pass its \"token\""));
   }
-  service_.authenticate(*token,
-                        [this, op, request, token = *token, reply](Result<chat::Identity> who) {
-                          if (!who)
-                            return send_error(reply, ChatRejection::kUnauthenticated, who.status());
-                          run_with_session(op, request, token, *who, reply);
-                        });
+  service_.authenticate(*token, [this, handler = entry.handler, request = std::move(*parsed),
+                                 token = *token, reply](Result<chat::Identity> who) {
+    if (!who) return send_error(reply, ChatRejection::kUnauthenticated, who.status());
+    (this->*handler)(Call{request, reply, token, *who});
+  });
 }
 
 chat::Caller ChatTopics::caller(const Reply& reply) const {
   return chat::Caller{"mqtt", inbox_client(reply.topic, options_.prefix)};
 }
 
-void ChatTopics::run_open(ChatOp op, const json& request, const Reply& reply) {
-  auto bad = [&](const Status& s) { send_error(reply, ChatRejection::kBadField, s); };
-  auto name = string_field(request, "name");
-  if (!name) return bad(name.status());
-  switch (op) {
-    case ChatOp::kRegister: {
-      auto password = string_field(request, "password");
-      if (!password) return bad(password.status());
-      return service_.register_user(*name, *password, caller(reply),
-                                    answer<chat::UserView>(reply, [](const chat::UserView& user) {
-                                      return json{{"user", codec::to_json(user)}};
-                                    }));
-    }
-    case ChatOp::kLogin: {
-      auto password = string_field(request, "password");
-      if (!password) return bad(password.status());
-      return service_.login(*name, *password, caller(reply),
-                            answer<chat::LoginResult>(reply, [](const chat::LoginResult& session) {
-                              return codec::to_json(session);
-                            }));
-    }
-    case ChatOp::kSecurityQuestion:
-      return service_.security_question(
-          *name, answer<std::string>(reply, [user = *name](const std::string& question) {
-            return json{{"user", user}, {"question", question}};
-          }));
-    case ChatOp::kResetPassword: {
-      auto answer_text = string_field(request, "answer");
-      if (!answer_text) return bad(answer_text.status());
-      auto password = string_field(request, "new_password");
-      if (!password) return bad(password.status());
-      return service_.reset_password(
-          *name, *answer_text, *password, caller(reply),
-          answer<chat::Ack>(reply, [](const chat::Ack&) { return json::object(); }));
-    }
-    default:
-      return send_error(reply, ChatRejection::kUnknownOp, internal_error("not an open op"));
+void ChatTopics::bad_field(const Call& call, const Status& status) {
+  send_error(call.reply, ChatRejection::kBadField, status);
+}
+
+namespace {
+
+json room_fields(const chat::RoomView& room) { return json{{"room", codec::to_json(room)}}; }
+json message_fields(const chat::MessageView& m) { return json{{"message", codec::to_json(m)}}; }
+json no_fields(const chat::Ack&) { return json::object(); }
+
+}  // namespace
+
+// ---- the ops without a session: how one gets (back) a session ----
+
+void ChatTopics::op_register(const Call& call) {
+  auto name = string_field(call.request, "name");
+  if (!name) return bad_field(call, name.status());
+  auto password = string_field(call.request, "password");
+  if (!password) return bad_field(call, password.status());
+  service_.register_user(*name, *password, caller(call.reply),
+                         answer<chat::UserView>(call.reply, [](const chat::UserView& user) {
+                           return json{{"user", codec::to_json(user)}};
+                         }));
+}
+
+void ChatTopics::op_login(const Call& call) {
+  auto name = string_field(call.request, "name");
+  if (!name) return bad_field(call, name.status());
+  auto password = string_field(call.request, "password");
+  if (!password) return bad_field(call, password.status());
+  service_.login(*name, *password, caller(call.reply),
+                 answer<chat::LoginResult>(call.reply, [](const chat::LoginResult& session) {
+                   return codec::to_json(session);
+                 }));
+}
+
+void ChatTopics::op_security_question(const Call& call) {
+  auto name = string_field(call.request, "name");
+  if (!name) return bad_field(call, name.status());
+  service_.security_question(
+      *name, answer<std::string>(call.reply, [user = *name](const std::string& question) {
+        return json{{"user", user}, {"question", question}};
+      }));
+}
+
+void ChatTopics::op_reset_password(const Call& call) {
+  auto name = string_field(call.request, "name");
+  if (!name) return bad_field(call, name.status());
+  auto answer_text = string_field(call.request, "answer");
+  if (!answer_text) return bad_field(call, answer_text.status());
+  auto password = string_field(call.request, "new_password");
+  if (!password) return bad_field(call, password.status());
+  service_.reset_password(*name, *answer_text, *password, caller(call.reply),
+                          answer<chat::Ack>(call.reply, no_fields));
+}
+
+// ---- the account, with a session ----
+
+void ChatTopics::op_logout(const Call& call) {
+  service_.logout(call.token, answer<chat::Ack>(call.reply, no_fields));
+}
+
+void ChatTopics::op_change_password(const Call& call) {
+  auto old_password = string_field(call.request, "old_password");
+  if (!old_password) return bad_field(call, old_password.status());
+  auto new_password = string_field(call.request, "new_password");
+  if (!new_password) return bad_field(call, new_password.status());
+  // A wrong current password is the service's kPermissionDenied.
+  service_.change_password(call.token, *old_password, *new_password, caller(call.reply),
+                           answer<chat::Ack>(call.reply, no_fields));
+}
+
+void ChatTopics::op_set_security_question(const Call& call) {
+  auto question = string_field(call.request, "question");
+  if (!question) return bad_field(call, question.status());
+  auto answer_text = string_field(call.request, "answer");
+  if (!answer_text) return bad_field(call, answer_text.status());
+  auto password = string_field(call.request, "password");
+  if (!password) return bad_field(call, password.status());
+  // The service checks the session, the password (throttled, without a login or logout) and
+  // the question and answer.
+  service_.set_own_security_question(call.token, *password, *question, *answer_text,
+                                     caller(call.reply), answer<chat::Ack>(call.reply, no_fields));
+}
+
+void ChatTopics::op_whoami(const Call& call) {
+  service_.get_user(call.who.user,
+                    answer<chat::UserView>(call.reply, [expires = call.who.session_expires_at_ms](
+                                                           const chat::UserView& user) {
+                      return json{{"user", codec::to_json(user)},
+                                  {"session", {{"expires_at", codec::iso8601_or_null(expires)}}}};
+                    }));
+}
+
+// ---- rooms ----
+
+void ChatTopics::op_rooms(const Call& call) {
+  auto after = string_field(call.request, "after", false);
+  if (!after) return bad_field(call, after.status());
+  if (!after->empty() && !is_valid_id(*after)) {
+    return bad_field(call, invalid_argument("field 'after' must be a room name"));
+  }
+  auto limit =
+      limit_field(call.request, "limit", options_.rooms_page_default, options_.rooms_page_max);
+  if (!limit) return bad_field(call, limit.status());
+  // One more than asked tells whether another page exists.
+  auto rooms = service_.list_rooms(*after, *limit + 1);
+  if (!rooms) return send_error(call.reply, ChatRejection::kServiceRejected, rooms.status());
+  json next = nullptr;
+  if (rooms->size() > *limit) {
+    rooms->resize(*limit);
+    next = rooms->back();
+  }
+  send_ok(call.reply, {{"rooms", *rooms}, {"next", next}});
+}
+
+void ChatTopics::op_create_room(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) return bad_field(call, room.status());
+  service_.create_room(call.who, *room, answer<chat::RoomView>(call.reply, room_fields));
+}
+
+void ChatTopics::op_join(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) return bad_field(call, room.status());
+  service_.join(call.who, *room, answer<chat::RoomView>(call.reply, room_fields));
+}
+
+void ChatTopics::op_leave(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) return bad_field(call, room.status());
+  service_.leave(call.who, *room, answer<chat::RoomView>(call.reply, room_fields));
+}
+
+void ChatTopics::op_members(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) return bad_field(call, room.status());
+  service_.get_room(*room, answer<chat::RoomView>(call.reply, room_fields));
+}
+
+// ---- messages ----
+
+void ChatTopics::op_post(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) return bad_field(call, room.status());
+  auto text = string_field(call.request, "text");
+  if (!text) return bad_field(call, text.status());
+  auto client_msg_id = string_field(call.request, "client_msg_id", false);
+  if (!client_msg_id) return bad_field(call, client_msg_id.status());
+  service_.post(call.who, *room, *text, *client_msg_id,
+                answer<chat::MessageView>(call.reply, message_fields));
+}
+
+void ChatTopics::op_history(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) return bad_field(call, room.status());
+  auto before = uint_field(call.request, "before", false);
+  if (!before) return bad_field(call, before.status());
+  // The service's largest page (room_model.h kMaxPageSize).
+  auto limit = limit_field(call.request, "limit", options_.history_page_default, 100);
+  if (!limit) return bad_field(call, limit.status());
+  service_.history(
+      call.who, *room, *before, *limit,
+      answer<chat::HistoryView>(call.reply, [name = *room](const chat::HistoryView& page) {
+        json fields = codec::to_json(page);
+        fields["room"] = name;
+        return fields;
+      }));
+}
+
+std::optional<ChatTopics::MessageRef> ChatTopics::message_ref(const Call& call) {
+  auto room = string_field(call.request, "room");
+  if (!room) {
+    bad_field(call, room.status());
+    return std::nullopt;
+  }
+  auto message_id = uint_field(call.request, "message_id", true);
+  if (!message_id) {
+    bad_field(call, message_id.status());
+    return std::nullopt;
+  }
+  return MessageRef{std::move(*room), *message_id};
+}
+
+void ChatTopics::op_like(const Call& call) {
+  if (auto ref = message_ref(call)) {
+    service_.like(call.who, ref->room, ref->id,
+                  answer<chat::MessageView>(call.reply, message_fields));
   }
 }
 
-void ChatTopics::run_with_session(ChatOp op, const json& request, const std::string& token,
-                                  const chat::Identity& who, const Reply& reply) {
-  auto bad = [&](const Status& s) { send_error(reply, ChatRejection::kBadField, s); };
-  auto room_reply = [](const chat::RoomView& room) { return json{{"room", codec::to_json(room)}}; };
-  auto message_reply = [](const chat::MessageView& m) {
-    return json{{"message", codec::to_json(m)}};
-  };
-  auto empty_reply = [](const chat::Ack&) { return json::object(); };
-
-  switch (op) {
-    case ChatOp::kLogout:
-      return service_.logout(token, answer<chat::Ack>(reply, empty_reply));
-
-    case ChatOp::kChangePassword: {
-      auto old_password = string_field(request, "old_password");
-      if (!old_password) return bad(old_password.status());
-      auto new_password = string_field(request, "new_password");
-      if (!new_password) return bad(new_password.status());
-      return service_.change_password(token, *old_password, *new_password, caller(reply),
-                                      answer<chat::Ack>(reply, empty_reply));
-    }
-
-    case ChatOp::kSetSecurityQuestion: {
-      auto question = string_field(request, "question");
-      if (!question) return bad(question.status());
-      auto answer_text = string_field(request, "answer");
-      if (!answer_text) return bad(answer_text.status());
-      auto password = string_field(request, "password");
-      if (!password) return bad(password.status());
-      return service_.set_own_security_question(token, *password, *question, *answer_text,
-                                                caller(reply),
-                                                answer<chat::Ack>(reply, empty_reply));
-    }
-
-    case ChatOp::kWhoami:
-      return service_.get_user(
-          who.user, answer<chat::UserView>(reply, [expires = who.session_expires_at_ms](
-                                                      const chat::UserView& user) {
-            return json{{"user", codec::to_json(user)},
-                        {"session", {{"expires_at", codec::iso8601_or_null(expires)}}}};
-          }));
-
-    case ChatOp::kRooms: {
-      auto after = string_field(request, "after", false);
-      if (!after) return bad(after.status());
-      if (!after->empty() && !is_valid_id(*after)) {
-        return bad(invalid_argument("field 'after' must be a room name"));
-      }
-      auto limit =
-          limit_field(request, "limit", options_.rooms_page_default, options_.rooms_page_max);
-      if (!limit) return bad(limit.status());
-      // One more than asked tells whether another page exists.
-      auto rooms = service_.list_rooms(*after, *limit + 1);
-      if (!rooms) return send_error(reply, ChatRejection::kServiceRejected, rooms.status());
-      json next = nullptr;
-      if (rooms->size() > *limit) {
-        rooms->resize(*limit);
-        next = rooms->back();
-      }
-      return send_ok(reply, {{"rooms", *rooms}, {"next", next}});
-    }
-
-    default:
-      break;
+void ChatTopics::op_unlike(const Call& call) {
+  if (auto ref = message_ref(call)) {
+    service_.unlike(call.who, ref->room, ref->id,
+                    answer<chat::MessageView>(call.reply, message_fields));
   }
+}
 
-  // Everything else names a room.
-  auto room = string_field(request, "room");
-  if (!room) return bad(room.status());
-  switch (op) {
-    case ChatOp::kCreateRoom:
-      return service_.create_room(who, *room, answer<chat::RoomView>(reply, room_reply));
-    case ChatOp::kJoin:
-      return service_.join(who, *room, answer<chat::RoomView>(reply, room_reply));
-    case ChatOp::kLeave:
-      return service_.leave(who, *room, answer<chat::RoomView>(reply, room_reply));
-    case ChatOp::kMembers:
-      return service_.get_room(*room, answer<chat::RoomView>(reply, room_reply));
-    case ChatOp::kPost: {
-      auto text = string_field(request, "text");
-      if (!text) return bad(text.status());
-      auto client_msg_id = string_field(request, "client_msg_id", false);
-      if (!client_msg_id) return bad(client_msg_id.status());
-      return service_.post(who, *room, *text, *client_msg_id,
-                           answer<chat::MessageView>(reply, message_reply));
-    }
-    case ChatOp::kHistory: {
-      auto before = uint_field(request, "before", false);
-      if (!before) return bad(before.status());
-      // The service's largest page (room_model.h kMaxPageSize).
-      auto limit = limit_field(request, "limit", options_.history_page_default, 100);
-      if (!limit) return bad(limit.status());
-      return service_.history(
-          who, *room, *before, *limit,
-          answer<chat::HistoryView>(reply, [name = *room](const chat::HistoryView& page) {
-            json fields = codec::to_json(page);
-            fields["room"] = name;
-            return fields;
-          }));
-    }
-    default:
-      break;
-  }
-
-  auto message_id = uint_field(request, "message_id", true);
-  if (!message_id) return bad(message_id.status());
-  switch (op) {
-    case ChatOp::kLike:
-      return service_.like(who, *room, *message_id,
-                           answer<chat::MessageView>(reply, message_reply));
-    case ChatOp::kUnlike:
-      return service_.unlike(who, *room, *message_id,
-                             answer<chat::MessageView>(reply, message_reply));
-    case ChatOp::kDelete:
-      return service_.delete_message(who, *room, *message_id,
-                                     answer<chat::Ack>(reply, empty_reply));
-    default:
-      return send_error(reply, ChatRejection::kUnknownOp, internal_error("not a session op"));
+void ChatTopics::op_delete(const Call& call) {
+  if (auto ref = message_ref(call)) {
+    service_.delete_message(call.who, ref->room, ref->id, answer<chat::Ack>(call.reply, no_fields));
   }
 }
 
@@ -540,18 +581,11 @@ void ChatTopics::on_room_update(const chat::RoomUpdate& update) {
 std::vector<std::pair<std::string, double>> ChatTopics::metrics() const {
   std::vector<std::pair<std::string, double>> out;
   auto add = [&out](std::string name, uint64_t value) {
-    out.emplace_back(std::move(name), static_cast<double>(value));
+    codec::add_series(out, std::move(name), value);
   };
-  for (size_t i = 0; i < static_cast<size_t>(ChatOp::kCount); ++i) {
-    add("gatehouse_mqtt_chat_received_total{op=\"" +
-            std::string(chat_op_name(static_cast<ChatOp>(i))) + "\"}",
-        counters_.received[i].load());
-  }
-  for (size_t i = 0; i < static_cast<size_t>(ChatRejection::kCount); ++i) {
-    add("gatehouse_mqtt_chat_rejected_total{reason=\"" +
-            std::string(chat_rejection_name(static_cast<ChatRejection>(i))) + "\"}",
-        counters_.rejected[i].load());
-  }
+  counters_.received.append_to(out, "gatehouse_mqtt_chat_received_total", "op", chat_op_name);
+  counters_.rejected.append_to(out, "gatehouse_mqtt_chat_rejected_total", "reason",
+                               chat_rejection_name);
   add("gatehouse_mqtt_chat_replies_total{result=\"ok\"}", counters_.replies_ok.load());
   add("gatehouse_mqtt_chat_replies_total{result=\"error\"}", counters_.replies_error.load());
   add("gatehouse_mqtt_chat_dropped_total", counters_.dropped.load());

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "actors/chat/chat_service.h"
+#include "adapters/codec/labelled_counter.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/publisher.h"
 #include "adapters/mqtt/reply_topic.h"
@@ -98,19 +99,20 @@ enum class ChatRejection : size_t {
 };
 
 std::string_view chat_op_name(ChatOp op);               // "register", ..., "other"
+ChatOp chat_op_of(std::string_view word);               // kOther for an unknown word
 std::string_view chat_rejection_name(ChatRejection r);  // "too_large", ...
 
 // For /metrics. Monotonic; read with relaxed loads.
 struct ChatTopicsCounters {
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ChatOp::kCount)> received{};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ChatRejection::kCount)> rejected{};
+  codec::LabelledCounter<ChatOp> received;
+  codec::LabelledCounter<ChatRejection> rejected;
   std::atomic<uint64_t> replies_ok{0};
   std::atomic<uint64_t> replies_error{0};
   std::atomic<uint64_t> dropped{0};  // refused with nowhere to answer
   std::atomic<uint64_t> updates_published{0};
 
-  uint64_t received_of(ChatOp op) const { return received[static_cast<size_t>(op)].load(); }
-  uint64_t rejected_of(ChatRejection r) const { return rejected[static_cast<size_t>(r)].load(); }
+  uint64_t received_of(ChatOp op) const { return received.get(op); }
+  uint64_t rejected_of(ChatRejection r) const { return rejected.get(r); }
 };
 
 class ChatTopics final : public chat::RoomListener {
@@ -158,9 +160,52 @@ class ChatTopics final : public chat::RoomListener {
   };
 
  private:
-  void run_open(ChatOp op, const nlohmann::json& request, const Reply& reply);
-  void run_with_session(ChatOp op, const nlohmann::json& request, const std::string& token,
-                        const chat::Identity& who, const Reply& reply);
+  // One request, its envelope parsed once: the JSON object, where to answer, and (for an op
+  // that needs one) the session it was authenticated with.
+  struct Call {
+    const nlohmann::json& request;
+    const Reply& reply;
+    const std::string& token;   // empty for an open op
+    const chat::Identity& who;  // empty for an open op
+  };
+  using Handler = void (ChatTopics::*)(const Call&);
+  // One row per op, in ChatOp order, as mosquitto has one handler per packet type.
+  struct Op {
+    std::string_view name;
+    bool needs_session;
+    Handler handler;
+  };
+  static const std::array<Op, static_cast<size_t>(ChatOp::kOther)> kOps;
+  friend std::string_view chat_op_name(ChatOp op);
+  friend ChatOp chat_op_of(std::string_view word);
+
+  void op_register(const Call& call);
+  void op_login(const Call& call);
+  void op_logout(const Call& call);
+  void op_change_password(const Call& call);
+  void op_set_security_question(const Call& call);
+  void op_security_question(const Call& call);
+  void op_reset_password(const Call& call);
+  void op_whoami(const Call& call);
+  void op_rooms(const Call& call);
+  void op_create_room(const Call& call);
+  void op_join(const Call& call);
+  void op_leave(const Call& call);
+  void op_members(const Call& call);
+  void op_post(const Call& call);
+  void op_history(const Call& call);
+  void op_like(const Call& call);
+  void op_unlike(const Call& call);
+  void op_delete(const Call& call);
+  // The field error of `call`, answered as kBadField.
+  void bad_field(const Call& call, const Status& status);
+  // The "room" and "message_id" of a like, unlike or delete; nullopt once a bad one is
+  // answered.
+  struct MessageRef {
+    std::string room;
+    uint64_t id = 0;
+  };
+  std::optional<MessageRef> message_ref(const Call& call);
 
   // channel "mqtt", source the {client} of the reply topic's PREFIX/inbox/{client}: what
   // the service throttles guessing by (with one shared bucket for all of MQTT, since client

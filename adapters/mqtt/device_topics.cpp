@@ -100,21 +100,21 @@ void DeviceTopics::on_message(const std::string& topic, const std::string& paylo
   // PREFIX/devices/{id}/{word}: the prefix may itself contain '/', so match it as a string.
   std::string head = options_.prefix + "/devices/";
   if (!std::string_view(topic).starts_with(head)) {
-    counters_.received[static_cast<size_t>(DeviceTopic::kOther)].fetch_add(1);
-    counters_.rejected[static_cast<size_t>(Rejection::kUnknownTopic)].fetch_add(1);
+    counters_.received.count(DeviceTopic::kOther);
+    counters_.rejected.count(Rejection::kUnknownTopic);
     return;
   }
   auto levels = topic_levels(std::string_view(topic).substr(head.size()));
   DeviceTopic family = levels.size() == 2 ? family_of(levels[1]) : DeviceTopic::kOther;
-  counters_.received[static_cast<size_t>(family)].fetch_add(1);
+  counters_.received.count(family);
   std::string id(levels[0]);
   if (!is_valid_id(id)) {
-    counters_.rejected[static_cast<size_t>(Rejection::kInvalidId)].fetch_add(1);
+    counters_.rejected.count(Rejection::kInvalidId);
     return;
   }
   if (family == DeviceTopic::kOther) {
     if (levels.size() == 2 && is_outbound_word(levels[1])) {
-      counters_.rejected[static_cast<size_t>(Rejection::kUnknownTopic)].fetch_add(1);
+      counters_.rejected.count(Rejection::kUnknownTopic);
       return;
     }
     std::string rest(std::string_view(topic).substr(head.size() + id.size()));
@@ -148,7 +148,7 @@ void DeviceTopics::on_message(const std::string& topic, const std::string& paylo
 
 void DeviceTopics::reject(const std::string& id, std::string_view word, Rejection reason,
                           const Status& status) {
-  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.rejected.count(reason);
   json reply = codec::error_reply(status);
   reply["topic"] = device_topic(id, word);
   reply["reason"] = std::string(rejection_name(reason));

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "actors/device/device_service.h"
+#include "adapters/codec/labelled_counter.h"
 #include "adapters/mqtt/publisher.h"
 #include "events/status.h"
 
@@ -62,8 +63,8 @@ std::string_view rejection_name(Rejection reason);      // "unknown_topic", "inv
 
 // For /metrics. Monotonic; read with relaxed loads.
 struct DeviceTopicsCounters {
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(DeviceTopic::kCount)> received{};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(Rejection::kCount)> rejected{};
+  codec::LabelledCounter<DeviceTopic> received;
+  codec::LabelledCounter<Rejection> rejected;
   std::atomic<uint64_t> accepted{0};              // the service applied the message
   std::atomic<uint64_t> commands_sent{0};         // PREFIX/devices/{id}/command
   std::atomic<uint64_t> state_asks{0};            // GET on PREFIX/devices/{id}/command
@@ -72,8 +73,8 @@ struct DeviceTopicsCounters {
   std::atomic<uint64_t> unexpected_published{0};  // PREFIX/alerts/unexpected
   std::atomic<uint64_t> errors_published{0};      // PREFIX/devices/{id}/error
 
-  uint64_t received_of(DeviceTopic t) const { return received[static_cast<size_t>(t)].load(); }
-  uint64_t rejected_of(Rejection r) const { return rejected[static_cast<size_t>(r)].load(); }
+  uint64_t received_of(DeviceTopic t) const { return received.get(t); }
+  uint64_t rejected_of(Rejection r) const { return rejected.get(r); }
 };
 
 class DeviceTopics final : public device::DeviceEffects {

@@ -132,7 +132,7 @@ void LegacyChat::reply(const std::string& reply_to, const json& value) {
 }
 
 void LegacyChat::drop(LegacyTopic topic, LegacyRejection reason, const std::string& why) {
-  counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.rejected.count(reason);
   counters_.dropped.fetch_add(1);
   log_.log("mqtt legacy " + std::string(legacy_topic_name(topic)) + ": " + why + "; dropped (" +
            std::string(legacy_rejection_name(reason)) + ")");
@@ -140,7 +140,7 @@ void LegacyChat::drop(LegacyTopic topic, LegacyRejection reason, const std::stri
 
 void LegacyChat::on_message(const std::string& topic, const std::string& payload, bool retained) {
   const LegacyTopic which = topic_of(topic);
-  counters_.received[static_cast<size_t>(which)].fetch_add(1);
+  counters_.received.count(which);
   if (which == LegacyTopic::kOther) return;  // not subscribed: a bridge's stray message
   if (retained) {
     // The broker hands a retained request to us again on every resubscribe.
@@ -199,14 +199,14 @@ void LegacyChat::on_register(const json& request, const std::string& reply_to) {
   auto name = text_field(request, "userName");
   auto password = name ? text_field(request, "userPwd") : name;
   if (!password) {
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kBadField)].fetch_add(1);
+    counters_.rejected.count(LegacyRejection::kBadField);
     return reply(reply_to, code_message(0, std::string(kRegisterServerError) + " " +
                                                password.status().message()));
   }
   service_.register_user(
       *name, *password, legacy_caller(reply_to), [this, reply_to](Result<chat::UserView> user) {
         if (user) return reply(reply_to, code_message(1, kRegistered));
-        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+        counters_.rejected.count(LegacyRejection::kServiceRejected);
         const Status& s = user.status();
         if (s.code() == Code::kAlreadyExists) return reply(reply_to, code_message(0, kUserExists));
         if (s.code() == Code::kInvalidArgument || s.code() == Code::kTooLarge) {
@@ -221,24 +221,24 @@ void LegacyChat::on_login(const json& request, const std::string& reply_to) {
   auto name = text_field(request, "userName");
   auto password = name ? text_field(request, "userPwd") : name;
   if (!password) {
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kBadField)].fetch_add(1);
+    counters_.rejected.count(LegacyRejection::kBadField);
     return reply(reply_to, code_message(0, kBadCredentials));
   }
-  service_.login(
-      *name, *password, legacy_caller(reply_to),
-      [this, reply_to, user = *name](Result<chat::LoginResult> r) {
-        if (r) {
-          // The seed has no sessions; leave none behind (a user has a bounded number of them,
-          // and legacy logins must not push out the web console's).
-          service_.logout(r->token, [](Result<chat::Ack>) {});
-          return reply(reply_to, code_message(1, kWelcomeBack + user));
-        }
-        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
-        if (r.status().code() == Code::kUnauthenticated) {
-          return reply(reply_to, code_message(0, kBadCredentials));
-        }
-        reply(reply_to, code_message(0, r.status().message()));  // throttled (retry in ...), busy
-      });
+  service_.login(*name, *password, legacy_caller(reply_to),
+                 [this, reply_to, user = *name](Result<chat::LoginResult> r) {
+                   if (r) {
+                     // The seed has no sessions; leave none behind (a user has a bounded number of
+                     // them, and legacy logins must not push out the web console's).
+                     service_.logout(r->token, [](Result<chat::Ack>) {});
+                     return reply(reply_to, code_message(1, kWelcomeBack + user));
+                   }
+                   counters_.rejected.count(LegacyRejection::kServiceRejected);
+                   if (r.status().code() == Code::kUnauthenticated) {
+                     return reply(reply_to, code_message(0, kBadCredentials));
+                   }
+                   reply(reply_to,
+                         code_message(0, r.status().message()));  // throttled (retry in ...), busy
+                 });
 }
 
 // ---- the lobby ----
@@ -247,14 +247,14 @@ void LegacyChat::on_chatsend(const json& request, const std::string& reply_to) {
   auto name = text_field(request, "userName");
   auto text = name ? text_field(request, "message", /*numbers_ok=*/true) : name;
   if (!text) {
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kBadField)].fetch_add(1);
+    counters_.rejected.count(LegacyRejection::kBadField);
     return reply(reply_to,
                  code_message(0, std::string(kSendFailed) + ": " + text.status().message()));
   }
   // The seed trusted the name in the payload; so must we, but only for registered users.
   service_.get_user(*name, [this, reply_to, text = *text](Result<chat::UserView> user) {
     if (!user) {
-      counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+      counters_.rejected.count(LegacyRejection::kServiceRejected);
       if (user.status().code() == Code::kNotFound) {
         return reply(reply_to, code_message(0, kNoSuchSender));
       }
@@ -267,7 +267,7 @@ void LegacyChat::on_chatsend(const json& request, const std::string& reply_to) {
     service_.post(
         who, std::string(kLobby), text, "", [this, reply_to](Result<chat::MessageView> posted) {
           if (posted) return reply(reply_to, code_message(1, kSent));
-          counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+          counters_.rejected.count(LegacyRejection::kServiceRejected);
           reply(reply_to,
                 code_message(0, std::string(kSendFailed) + ": " + posted.status().message()));
         });
@@ -284,21 +284,20 @@ void LegacyChat::on_chatall(const std::string& reply_to) {
 void LegacyChat::fetch_chatall_page(std::shared_ptr<ChatAllJob> job, uint64_t before_id) {
   const size_t want = std::min(kMaxPage, job->max - job->messages.size());
   // No viewer: the seed's list had no "liked by me".
-  service_.history(
-      chat::Identity{}, std::string(kLobby), before_id, want,
-      [this, job](Result<chat::HistoryView> page) {
-        if (!page) {
-          counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
-          // What the seed sent when its query failed: str(None).
-          return reply(job->reply_to, json(nullptr));
-        }
-        for (auto& m : page->messages) job->messages.push_back(std::move(m));
-        if (page->next_before_id != 0 && !page->messages.empty() &&
-            job->messages.size() < job->max) {
-          return fetch_chatall_page(job, page->next_before_id);
-        }
-        finish_chatall(*job);
-      });
+  service_.history(chat::Identity{}, std::string(kLobby), before_id, want,
+                   [this, job](Result<chat::HistoryView> page) {
+                     if (!page) {
+                       counters_.rejected.count(LegacyRejection::kServiceRejected);
+                       // What the seed sent when its query failed: str(None).
+                       return reply(job->reply_to, json(nullptr));
+                     }
+                     for (auto& m : page->messages) job->messages.push_back(std::move(m));
+                     if (page->next_before_id != 0 && !page->messages.empty() &&
+                         job->messages.size() < job->max) {
+                       return fetch_chatall_page(job, page->next_before_id);
+                     }
+                     finish_chatall(*job);
+                   });
 }
 
 void LegacyChat::finish_chatall(const ChatAllJob& job) {
@@ -344,7 +343,7 @@ void LegacyChat::on_like(const json& request, const std::string& reply_to) {
     }
   }
   if (id == 0) {
-    counters_.rejected[static_cast<size_t>(LegacyRejection::kBadField)].fetch_add(1);
+    counters_.rejected.count(LegacyRejection::kBadField);
     return reply(reply_to, code_message(0, kLikeFailed));
   }
   service_.like_anonymously(
@@ -352,7 +351,7 @@ void LegacyChat::on_like(const json& request, const std::string& reply_to) {
         if (liked) {
           return reply(reply_to, {{"code", 1}, {"like_count", liked->like_count}});
         }
-        counters_.rejected[static_cast<size_t>(LegacyRejection::kServiceRejected)].fetch_add(1);
+        counters_.rejected.count(LegacyRejection::kServiceRejected);
         reply(reply_to, code_message(0, kLikeFailed));
       });
 }
@@ -361,7 +360,7 @@ void LegacyChat::on_like(const json& request, const std::string& reply_to) {
 
 void LegacyChat::on_set_question(const json& request, const std::string& reply_to) {
   auto failed = [this, reply_to](LegacyRejection reason, const Status& s) {
-    counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+    counters_.rejected.count(reason);
     reply(reply_to, {{"action", "set_question"}, {"code", 0}, {"message", s.message()}});
   };
   auto name = text_field(request, "userName");
@@ -382,7 +381,7 @@ void LegacyChat::on_set_question(const json& request, const std::string& reply_t
 
 void LegacyChat::on_request_question(const json& request, const std::string& reply_to) {
   auto failed = [this, reply_to](LegacyRejection reason, const Status& s) {
-    counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+    counters_.rejected.count(reason);
     reply(reply_to, {{"action", "request_question"},
                      {"code", 0},
                      {"question", nullptr},
@@ -398,7 +397,7 @@ void LegacyChat::on_request_question(const json& request, const std::string& rep
 
 void LegacyChat::on_verify_answer(const json& request, const std::string& reply_to) {
   auto failed = [this, reply_to](LegacyRejection reason, const Status& s) {
-    counters_.rejected[static_cast<size_t>(reason)].fetch_add(1);
+    counters_.rejected.count(reason);
     reply(reply_to, {{"action", "verify_security_answer"}, {"code", 0}, {"message", s.message()}});
   };
   auto name = text_field(request, "userName");
@@ -421,18 +420,12 @@ void LegacyChat::on_verify_answer(const json& request, const std::string& reply_
 std::vector<std::pair<std::string, double>> LegacyChat::metrics() const {
   std::vector<std::pair<std::string, double>> out;
   auto add = [&out](std::string name, uint64_t value) {
-    out.emplace_back(std::move(name), static_cast<double>(value));
+    codec::add_series(out, std::move(name), value);
   };
-  for (size_t i = 0; i < static_cast<size_t>(LegacyTopic::kCount); ++i) {
-    add("gatehouse_mqtt_legacy_chat_received_total{topic=\"" +
-            std::string(legacy_topic_name(static_cast<LegacyTopic>(i))) + "\"}",
-        counters_.received[i].load());
-  }
-  for (size_t i = 0; i < static_cast<size_t>(LegacyRejection::kCount); ++i) {
-    add("gatehouse_mqtt_legacy_chat_rejected_total{reason=\"" +
-            std::string(legacy_rejection_name(static_cast<LegacyRejection>(i))) + "\"}",
-        counters_.rejected[i].load());
-  }
+  counters_.received.append_to(out, "gatehouse_mqtt_legacy_chat_received_total", "topic",
+                               legacy_topic_name);
+  counters_.rejected.append_to(out, "gatehouse_mqtt_legacy_chat_rejected_total", "reason",
+                               legacy_rejection_name);
   add("gatehouse_mqtt_legacy_chat_replies_total", counters_.replies.load());
   add("gatehouse_mqtt_legacy_chat_unanswered_total", counters_.unanswered.load());
   add("gatehouse_mqtt_legacy_chat_dropped_total", counters_.dropped.load());

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "actors/chat/chat_service.h"
+#include "adapters/codec/labelled_counter.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/publisher.h"
 #include "adapters/mqtt/reply_topic.h"
@@ -90,14 +91,14 @@ std::string_view legacy_topic_name(LegacyTopic topic);           // "register", 
 std::string_view legacy_rejection_name(LegacyRejection reason);  // "too_large", ...
 
 struct LegacyChatCounters {
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(LegacyTopic::kCount)> received{};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(LegacyRejection::kCount)> rejected{};
+  codec::LabelledCounter<LegacyTopic> received;
+  codec::LabelledCounter<LegacyRejection> rejected;
   std::atomic<uint64_t> replies{0};
   std::atomic<uint64_t> unanswered{0};  // carried out, but no returnTopic was given
   std::atomic<uint64_t> dropped{0};     // refused with nowhere safe to answer
 
-  uint64_t received_of(LegacyTopic t) const { return received[static_cast<size_t>(t)].load(); }
-  uint64_t rejected_of(LegacyRejection r) const { return rejected[static_cast<size_t>(r)].load(); }
+  uint64_t received_of(LegacyTopic t) const { return received.get(t); }
+  uint64_t rejected_of(LegacyRejection r) const { return rejected.get(r); }
 };
 
 class LegacyChat {

@@ -6,23 +6,15 @@ std::vector<std::pair<std::string, double>> mqtt_metrics(const ConnectionCounter
                                                          const DeviceTopicsCounters& devices) {
   std::vector<std::pair<std::string, double>> out;
   auto add = [&out](std::string name, uint64_t value) {
-    out.emplace_back(std::move(name), static_cast<double>(value));
+    codec::add_series(out, std::move(name), value);
   };
   add("gatehouse_mqtt_connected", connection.connected.load() ? 1 : 0);
   add("gatehouse_mqtt_connects_total", connection.connects.load());
   add("gatehouse_mqtt_reconnects_total", connection.reconnects.load());
   add("gatehouse_mqtt_connect_failures_total", connection.connect_failures.load());
   add("gatehouse_mqtt_connection_lost_total", connection.connection_lost.load());
-  for (size_t i = 0; i < static_cast<size_t>(DeviceTopic::kCount); ++i) {
-    add("gatehouse_mqtt_received_total{topic=\"" +
-            std::string(topic_family_name(static_cast<DeviceTopic>(i))) + "\"}",
-        devices.received[i].load());
-  }
-  for (size_t i = 0; i < static_cast<size_t>(Rejection::kCount); ++i) {
-    add("gatehouse_mqtt_rejected_total{reason=\"" +
-            std::string(rejection_name(static_cast<Rejection>(i))) + "\"}",
-        devices.rejected[i].load());
-  }
+  devices.received.append_to(out, "gatehouse_mqtt_received_total", "topic", topic_family_name);
+  devices.rejected.append_to(out, "gatehouse_mqtt_rejected_total", "reason", rejection_name);
   add("gatehouse_mqtt_accepted_total", devices.accepted.load());
   add("gatehouse_mqtt_published_total{kind=\"command\"}", devices.commands_sent.load());
   add("gatehouse_mqtt_published_total{kind=\"status\"}", devices.statuses_published.load());

@@ -59,7 +59,7 @@ std::string ProvisionTopics::reply_topic(const std::string& key, const std::stri
 
 void ProvisionTopics::refuse(const std::string& reply_to, ProvisionRefusal reason,
                              const Status& status) {
-  counters_.refused[static_cast<size_t>(reason)].fetch_add(1);
+  counters_.refused.count(reason);
   auto reply = codec::error_reply(status);
   reply["reason"] = std::string(provision_refusal_name(reason));
   publisher_.publish(reply_to, codec::to_wire(reply), options_.qos, false);
@@ -75,7 +75,7 @@ void ProvisionTopics::on_message(const std::string& topic, const std::string& pa
                     : std::vector<std::string_view>{};
   if (levels.size() != 2 || levels[0].empty() || levels[1].empty()) {
     // Our own replies (one level more) and anything else: no topic to answer on.
-    counters_.refused[static_cast<size_t>(ProvisionRefusal::kMalformedTopic)].fetch_add(1);
+    counters_.refused.count(ProvisionRefusal::kMalformedTopic);
     return;
   }
   const std::string key(levels[0]), id(levels[1]);
@@ -146,12 +146,8 @@ std::vector<std::pair<std::string, double>> ProvisionTopics::metrics() const {
                    static_cast<double>(counters_.received.load()));
   out.emplace_back("gatehouse_mqtt_provision_provisioned_total",
                    static_cast<double>(counters_.provisioned.load()));
-  for (size_t i = 0; i < static_cast<size_t>(ProvisionRefusal::kCount); ++i) {
-    out.emplace_back("gatehouse_mqtt_provision_refused_total{reason=\"" +
-                         std::string(provision_refusal_name(static_cast<ProvisionRefusal>(i))) +
-                         "\"}",
-                     static_cast<double>(counters_.refused[i].load()));
-  }
+  counters_.refused.append_to(out, "gatehouse_mqtt_provision_refused_total", "reason",
+                              provision_refusal_name);
   return out;
 }
 

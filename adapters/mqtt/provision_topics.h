@@ -36,6 +36,7 @@
 
 #include "actors/device/device_service.h"
 #include "actors/system/credential_registry.h"
+#include "adapters/codec/labelled_counter.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/publisher.h"
 #include "events/status.h"
@@ -72,9 +73,9 @@ std::string_view provision_refusal_name(ProvisionRefusal reason);  // "retained"
 struct ProvisionTopicsCounters {
   std::atomic<uint64_t> received{0};
   std::atomic<uint64_t> provisioned{0};  // answered with a credential
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(ProvisionRefusal::kCount)> refused{};
+  codec::LabelledCounter<ProvisionRefusal> refused;
 
-  uint64_t refused_of(ProvisionRefusal r) const { return refused[static_cast<size_t>(r)].load(); }
+  uint64_t refused_of(ProvisionRefusal r) const { return refused.get(r); }
 };
 
 class ProvisionTopics {

@@ -5,6 +5,7 @@
 #include "adapters/codec/py_literal.h"
 #include "events/log.h"
 #include "events/stream_name.h"
+#include "events/utf8.h"
 
 namespace gh::mqtt_adapter {
 
@@ -34,7 +35,7 @@ Status check_reply_topic(std::string_view topic, size_t max_bytes) {
   if (topic.size() > max_bytes) {
     return invalid_argument("reply topic is longer than " + std::to_string(max_bytes) + " bytes");
   }
-  if (!codec::is_valid_utf8(topic)) return invalid_argument("reply topic is not UTF-8");
+  if (!is_valid_utf8(topic)) return invalid_argument("reply topic is not UTF-8");
   if (topic.find('\0') != std::string_view::npos) {
     return invalid_argument("reply topic contains NUL");
   }

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -212,6 +214,52 @@ TEST_F(BrokerTest, ConnectionGetsNodelaySubscribesAndPublishes) {
   (*conn)->stop();
   EXPECT_FALSE((*conn)->connected());
   EXPECT_TRUE(peer.wait_for("t/server", [](auto& m) { return m.payload == "offline"; }));
+}
+
+// A backlog of requests waiting for gatehouse (its handler busy, so no PUBACK goes back) is
+// delivered whole once gatehouse catches up: mosquitto's defaults (20 in flight, 1000
+// queued per client) silently dropped the rest of a burst of 64 clients x 100 requests.
+TEST_F(BrokerTest, ABacklogBeyondMosquittosDefaultQueueIsDeliveredWhole) {
+  auto broker = start_broker();
+  ASSERT_TRUE(broker);
+  MqttConnectionOptions options;
+  options.url = broker->url();
+  options.client_id = "gh-test-backlog";
+  auto conn = MqttConnection::create(options);
+  ASSERT_TRUE(conn.is_ok()) << conn.status().to_string();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  size_t got = 0;
+  ASSERT_TRUE((*conn)
+                  ->add_handler({"t/in"}, 1,
+                                [&](const std::string&, const std::string&, bool) {
+                                  std::unique_lock lock(mu);
+                                  cv.wait(lock, [&] { return released; });
+                                  ++got;
+                                })
+                  .is_ok());
+  ASSERT_TRUE((*conn)->start().is_ok());
+  ASSERT_TRUE((*conn)->wait_connected(kWait));
+
+  // From another process: paho runs every client of a process on one receive thread, which
+  // the handler holds. mosquitto_pub returns once the broker has acknowledged each message.
+  constexpr size_t kBurst = 3000;
+  const std::string publish = "seq " + std::to_string(kBurst) +
+                              " | mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker->port()) +
+                              " -q 1 -t t/in -l";
+  ASSERT_EQ(std::system(publish.c_str()), 0) << publish;
+  {
+    std::lock_guard lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    std::lock_guard lock(mu);
+    return got == kBurst;
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(got, kBurst);
 }
 
 TEST_F(BrokerTest, ReconnectsAndResubscribesAfterABrokerRestart) {
