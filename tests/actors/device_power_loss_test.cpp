@@ -26,7 +26,7 @@
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "events/stream_name.h"
-#include "snapshots/snapshot_store.h"
+#include "snapshots/rocksdb_snapshot_store.h"
 #include "tests/events/power_loss_fs.h"
 #include "tests/events/temp_store.h"
 
@@ -165,7 +165,7 @@ TEST(DevicePowerLossTest, DoorsKeepEveryAcknowledgedChangeAndRecoverExactly) {
       auto database = Database::open(path, OpenMode::kReadWrite, env.get());
       ASSERT_TRUE(database.is_ok()) << "cycle " << cycle << ": " << database.status().to_string();
       RocksdbJournal journal(database->get());
-      SnapshotStore store(database->get());
+      RocksdbSnapshotStore store(database->get());
       auto storage = snapshot_storage(journal, store, [] { return int64_t{0}; });
       check_doors(journal, storage, ledger, tally);
       if (cycle == cycles) break;  // the last reopen only checks

@@ -79,6 +79,10 @@ class StandInDevices final : public device::DeviceService {
   void get(const std::string&, device::Callback<device::State> d) override {
     a_.answer(std::move(d));
   }
+  void review_alert(const std::string&, const std::string&, events::Cause,
+                    device::Callback<device::State> d) override {
+    a_.answer(std::move(d));
+  }
   void request_lock_all(device::LockAction, events::Cause,
                         device::Callback<std::vector<device::FanOut>> d) override {
     a_.answer(std::move(d));
@@ -88,6 +92,9 @@ class StandInDevices final : public device::DeviceService {
   }
   Result<std::vector<device::AuditEntry>> history(const std::string&) override {
     return std::vector<device::AuditEntry>{};
+  }
+  Result<std::vector<events::Envelope>> events(const std::string&) override {
+    return std::vector<events::Envelope>{};
   }
   Result<device::State> state_at(const std::string&, uint64_t, int64_t) override {
     return device::State{};
@@ -113,12 +120,20 @@ class StandInChat final : public chat::ChatService {
     a_.answer(std::move(d));
   }
   void logout(const std::string&, chat::Callback<chat::Ack> d) override { a_.answer(std::move(d)); }
+  void logout_everywhere(const std::string&, chat::Callback<chat::Ack> d) override {
+    a_.answer(std::move(d));
+  }
   void change_password(const std::string&, const std::string&, const std::string&,
                        const chat::Caller&, chat::Callback<chat::Ack> d) override {
     a_.answer(std::move(d));
   }
   void set_security_question(const std::string&, const std::string&, const std::string&,
                              const chat::Caller&, chat::Callback<chat::Ack> d) override {
+    a_.answer(std::move(d));
+  }
+  void set_own_security_question(const std::string&, const std::string&, const std::string&,
+                                 const std::string&, const chat::Caller&,
+                                 chat::Callback<chat::Ack> d) override {
     a_.answer(std::move(d));
   }
   void security_question(const std::string&, chat::Callback<std::string> d) override {
