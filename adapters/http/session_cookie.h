@@ -3,7 +3,7 @@
 // (docs/security.md "Browser sessions").
 //
 // - The cookie is `gh_session=<token>; HttpOnly; SameSite=Strict; Path=/; Max-Age=<until the
-//   session expires>`, plus `Secure` when gatehouse is reached over TLS (http.public-base-url
+//   session expires>`, plus `Secure` when gatehouse is reached over TLS (http.public-url
 //   starts with https://): another site can never make the browser send it.
 // - A request authenticated by the cookie that changes state (any method but GET and HEAD)
 //   must also carry `X-CSRF-Token: csrf_token(token)`. The page learns that value from the

@@ -71,7 +71,8 @@ struct Tally {
 Command random_command(std::mt19937_64& rng, uint64_t n) {
   switch (rng() % 5) {
     case 0:
-      return Hello{{"door", "Door " + std::to_string(n % 7), "1." + std::to_string(n % 3)}, true, {}};
+      return Hello{
+          {"door", "Door " + std::to_string(n % 7), "1." + std::to_string(n % 3)}, true, {}};
     case 1:
       return SetAvailability{rng() % 2 == 0, {}};
     case 2:
@@ -105,7 +106,7 @@ void drive_doors(int writer, Journal& journal, DeviceStorage& storage,
     request.events = std::move(*decided);
     request.time_unix_ms = now;
     auto result = journal.append_and_wait(std::move(request));
-    if (!result) {
+    if (!result || !fs.powered()) {  // an answer after the cut never reached anyone
       std::lock_guard lock(tally_mu);
       ++tally.in_flight;
       return;

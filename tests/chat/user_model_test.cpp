@@ -172,7 +172,9 @@ TEST_F(UserGiven, LogoutEverywhereEndsEverySession) {
   when(LoginSucceeded{token(1), 0});
   when(LoginSucceeded{token(2), 0});
   when(LoginSucceeded{token(3), 0});
-  EXPECT_TRUE(when(Logout{token(9), true}).empty());
+  auto unknown = decide(state_, Logout{token(9), true}, kNow, policy_);
+  ASSERT_FALSE(unknown.is_ok()) << "an unknown session ends nothing";
+  EXPECT_EQ(unknown.status().code(), Code::kUnauthenticated);
   EXPECT_EQ(state_.sessions.size(), 3u);
   auto events = when(Logout{token(2), true});
   ASSERT_EQ(events.size(), 3u);

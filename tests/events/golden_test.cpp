@@ -703,8 +703,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v1", write_v1_log, v1_snapshots, false}, {"v2", write_v2_log, v2_snapshots, true},
       {"v3", write_v3_log, v3_snapshots, true},  {"v4", write_v4_log, v4_snapshots, true},
       {"v5", write_v5_log, v5_snapshots, true},  {"v6", write_v6_log, v6_snapshots, true},
-      {"v7", write_v7_log, v7_snapshots, true},
-      {"v10", write_v10_log, v10_snapshots, true},
+      {"v7", write_v7_log, v7_snapshots, true},  {"v10", write_v10_log, v10_snapshots, true},
   };
   return *versions;
 }

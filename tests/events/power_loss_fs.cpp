@@ -25,7 +25,7 @@ class TrackedFile : public rocksdb::FSWritableFileWrapper {
 
   IOStatus Append(const Slice& data, const IOOptions& options, IODebugContext* dbg) override {
     std::lock_guard lock(fs_->mutex());
-    if (auto s = fs_->check_power(); !s.ok()) return s;
+    if (fs_->off()) return IOStatus::OK();
     auto s = target()->Append(data, options, dbg);
     if (s.ok()) size_ += data.size();
     return s.ok() ? fs_->wrote(name_, size_) : s;
@@ -37,7 +37,7 @@ class TrackedFile : public rocksdb::FSWritableFileWrapper {
   IOStatus PositionedAppend(const Slice& data, uint64_t offset, const IOOptions& options,
                             IODebugContext* dbg) override {
     std::lock_guard lock(fs_->mutex());
-    if (auto s = fs_->check_power(); !s.ok()) return s;
+    if (fs_->off()) return IOStatus::OK();
     auto s = target()->PositionedAppend(data, offset, options, dbg);
     if (s.ok()) size_ = std::max(size_, offset + data.size());
     return s.ok() ? fs_->wrote(name_, size_) : s;
@@ -49,20 +49,20 @@ class TrackedFile : public rocksdb::FSWritableFileWrapper {
   }
   IOStatus Truncate(uint64_t size, const IOOptions& options, IODebugContext* dbg) override {
     std::lock_guard lock(fs_->mutex());
-    if (auto s = fs_->check_power(); !s.ok()) return s;
+    if (fs_->off()) return IOStatus::OK();
     auto s = target()->Truncate(size, options, dbg);
     if (s.ok()) size_ = size;
     return s.ok() ? fs_->truncated(name_, size) : s;
   }
   IOStatus Flush(const IOOptions& options, IODebugContext* dbg) override {
     std::lock_guard lock(fs_->mutex());
-    if (auto s = fs_->check_power(); !s.ok()) return s;
+    if (fs_->off()) return IOStatus::OK();
     return target()->Flush(options, dbg);
   }
   // Durability is what the file system records; the real fsync is skipped (see the header).
   IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
     std::lock_guard lock(fs_->mutex());
-    if (auto s = fs_->check_power(); !s.ok()) return s;
+    if (fs_->off()) return IOStatus::OK();
     if (auto s = target()->Flush(options, dbg); !s.ok()) return s;
     return fs_->synced(name_);
   }
@@ -71,7 +71,9 @@ class TrackedFile : public rocksdb::FSWritableFileWrapper {
   }
   // A range sync promises nothing about durability: only Sync and Fsync count.
   IOStatus RangeSync(uint64_t, uint64_t, const IOOptions&, IODebugContext*) override {
-    return fs_->check_power();
+    std::lock_guard lock(fs_->mutex());
+    (void)fs_->off();
+    return IOStatus::OK();
   }
 
  private:
@@ -80,8 +82,6 @@ class TrackedFile : public rocksdb::FSWritableFileWrapper {
   const std::string name_;
   uint64_t size_;
 };
-
-IOStatus power_off() { return IOStatus::IOError("power cut (simulated)"); }
 
 }  // namespace
 
@@ -102,7 +102,7 @@ IOStatus PowerLossFileSystem::NewWritableFile(const std::string& name,
                                               std::unique_ptr<rocksdb::FSWritableFile>* result,
                                               IODebugContext* dbg) {
   std::lock_guard lock(mu_);
-  if (auto s = check_power(); !s.ok()) return s;
+  (void)off();  // after the cut the file stays empty: nothing written to it is kept
   auto s = target()->NewWritableFile(name, options, result, dbg);
   return s.ok() ? open_tracked(name, 0, result) : s;
 }
@@ -112,7 +112,7 @@ IOStatus PowerLossFileSystem::ReopenWritableFile(const std::string& name,
                                                  std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                  IODebugContext* dbg) {
   std::lock_guard lock(mu_);
-  if (auto s = check_power(); !s.ok()) return s;
+  (void)off();
   std::error_code error;
   const auto size = std::filesystem::file_size(name, error);
   auto s = target()->ReopenWritableFile(name, options, result, dbg);
@@ -131,7 +131,7 @@ IOStatus PowerLossFileSystem::ReuseWritableFile(const std::string& name,
                                                 std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                 IODebugContext* dbg) {
   std::lock_guard lock(mu_);
-  if (auto s = check_power(); !s.ok()) return s;
+  (void)off();
   auto s = target()->ReuseWritableFile(name, old_name, options, result, dbg);
   if (!s.ok()) return s;
   files_.erase(old_name);
@@ -141,7 +141,7 @@ IOStatus PowerLossFileSystem::ReuseWritableFile(const std::string& name,
 IOStatus PowerLossFileSystem::RenameFile(const std::string& from, const std::string& to,
                                          const IOOptions& options, IODebugContext* dbg) {
   std::lock_guard lock(mu_);
-  if (auto s = check_power(); !s.ok()) return s;
+  if (off()) return IOStatus::OK();  // a dead machine renames nothing
   auto s = target()->RenameFile(from, to, options, dbg);
   if (!s.ok()) return s;
   files_.erase(to);
@@ -155,7 +155,7 @@ IOStatus PowerLossFileSystem::RenameFile(const std::string& from, const std::str
 IOStatus PowerLossFileSystem::DeleteFile(const std::string& name, const IOOptions& options,
                                          IODebugContext* dbg) {
   std::lock_guard lock(mu_);
-  if (auto s = check_power(); !s.ok()) return s;
+  if (off()) return IOStatus::OK();  // ... nor deletes
   auto s = target()->DeleteFile(name, options, dbg);
   if (s.ok()) files_.erase(name);
   return s;
@@ -210,9 +210,9 @@ IOStatus PowerLossFileSystem::synced(const std::string& name) {
   return IOStatus::OK();
 }
 
-IOStatus PowerLossFileSystem::check_power() {
+bool PowerLossFileSystem::off() {
   if (countdown_ > 0 && --countdown_ == 0) dead_ = true;
-  return dead_ ? power_off() : IOStatus::OK();
+  return dead_;
 }
 
 void PowerLossFileSystem::cut_power_after(uint64_t operations) {

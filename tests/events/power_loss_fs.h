@@ -1,10 +1,14 @@
 // A RocksDB FileSystem that can lose power (the test double of the power-loss campaign,
 // docs/reliability.md): it remembers how much of every file it writes had been synced, and
-// after cut_power() it refuses every further write, sync, create, rename and delete, as a
-// machine that just died would. lose_unsynced() then does to the files what the power cut
-// does to a disk cache: each file is cut back to its synced length, dropping the rest whole
-// or tearing it at a random byte. Syncs are recorded, not performed (only this process's
-// view of durability matters, and the shared machine is spared the fsyncs).
+// after cut_power() every further write, sync, rename and delete still answers OK but leaves
+// nothing behind, as on a machine that just died: nothing there observes an error, and an
+// answer given after the cut never reaches anyone (the campaigns count an append as
+// acknowledged only if the power was still on once it was answered). Failing the calls
+// instead would exercise RocksDB's I/O-error paths, which a real power cut never reaches
+// (and which abort on an assertion in Debian's build). lose_unsynced() then does to the files what
+// the power cut does to a disk cache: each file is cut back to its synced length, dropping the rest
+// whole or tearing it at a random byte. Syncs are recorded, not performed (only this process's view
+// of durability matters, and the shared machine is spared the fsyncs).
 //
 // What it does not model: directory entries (a file created, renamed or deleted is so at
 // once, as if its directory were synced) and reordering or corruption inside synced data.
@@ -54,8 +58,8 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus DeleteFile(const std::string& name, const rocksdb::IOOptions& options,
                                rocksdb::IODebugContext* dbg) override;
 
-  // From now on every write, sync, create, rename and delete fails with an I/O error. Each
-  // of them happened wholly before the cut or not at all.
+  // From now on every write, sync, rename and delete does nothing (and answers OK); a file
+  // created keeps nothing. Each operation happened wholly before the cut or not at all.
   void cut_power();
   // Cuts the power just before the `operations`-th next write, sync, create, rename or
   // delete (1: the next one), wherever in RocksDB's work that falls: between a WAL write and
@@ -67,12 +71,12 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   // power back on. Returns the number of bytes that were lost.
   uint64_t lose_unsynced(PowerCut how, std::mt19937_64& rng);
 
-  // Called by the files this system opened, under its lock; an I/O error once powered off.
+  // Called by the files this system opened, under its lock.
   rocksdb::IOStatus wrote(const std::string& name, uint64_t end_offset);
   rocksdb::IOStatus truncated(const std::string& name, uint64_t size);
   rocksdb::IOStatus synced(const std::string& name);
-  // Counts one operation (see cut_power_after); an I/O error when the power is off.
-  rocksdb::IOStatus check_power();
+  // Counts one operation (see cut_power_after); true when the power is off (do nothing).
+  bool off();
   std::mutex& mutex() const { return mu_; }
 
  private:

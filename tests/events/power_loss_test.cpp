@@ -189,7 +189,8 @@ void write_until_power_cut(int writer, Journal& journal, testing::PowerLossFileS
     ledger.attempted(request.stream, request.command_id, versions[s] + 1, count);
     const auto id = request.command_id;
     auto result = journal.append_and_wait(std::move(request));
-    if (result) {
+    // An answer after the cut never reached the client: not acknowledged.
+    if (result && fs.powered()) {
       ledger.acked(streams[s], {result->first_version, result->last_version, id});
       versions[s] = result->last_version;
       std::lock_guard lock(tally_mu);

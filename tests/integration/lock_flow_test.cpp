@@ -129,14 +129,14 @@ TEST_F(LockFlow, LegacyGetRoutesLockWithATokenOnly) {
   auto refused = http_->Get("/lock?device=door1");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 401) << refused->body;
-  EXPECT_FALSE(
-      device_->wait_for("gatehouse/devices/door1/command", nullptr, std::chrono::milliseconds(300)))
+  EXPECT_FALSE(device_->wait_for("gatehouse/devices/door1/command", lock_command,
+                                 std::chrono::milliseconds(300)))
       << "a request without a token sends nothing";
 
   auto locked = http_->Get("/lock?device=door1", auth());
   ASSERT_TRUE(locked);
   EXPECT_EQ(locked->status, 202) << locked->body;
-  auto command = device_->wait_for("gatehouse/devices/door1/command");
+  auto command = device_->wait_for("gatehouse/devices/door1/command", lock_command);
   ASSERT_TRUE(command);
   EXPECT_EQ(command->payload, "LOCK");
 
@@ -271,7 +271,8 @@ TEST_F(LockFlow, ChatClientsAndEndedCredentialsReachNothingAndWriteNothing) {
       chat.publish("gatehouse/chat/login",
                    R"({"id":1,"reply_to":"gatehouse/inbox/mallory-phone-5d1e/r","name":7})"));
   ASSERT_TRUE(chat.wait_for("gatehouse/inbox/mallory-phone-5d1e/r"));
-  EXPECT_TRUE(device_->messages_on("gatehouse/devices/door1/command").empty());
+  for (const auto& m : device_->messages_on("gatehouse/devices/door1/command"))
+    EXPECT_FALSE(lock_command(m)) << m.payload;  // only gatehouse's GET
   EXPECT_TRUE(chat.messages_on("gatehouse/devices/door1/command").empty());
   EXPECT_EQ(get("/devices/door1")["device"]["version"], door1_before["version"]);
   EXPECT_EQ(events_written(), written) << "a refused message wrote an event";

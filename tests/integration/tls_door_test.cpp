@@ -80,7 +80,9 @@ TEST_F(TlsDoor, ADoorWithItsCredentialLocksOverTlsAndNothingElseConnects) {
     return res ? std::make_pair(res->status, json::parse(res->body, nullptr, false))
                : std::make_pair(0, json());
   });
-  auto command = door->wait_for("gatehouse/devices/gate/command");
+  // Skipping the GET gatehouse sends a door it has not heard from in this broker session.
+  auto command = door->wait_for("gatehouse/devices/gate/command",
+                                [](const auto& m) { return m.payload != "GET"; });
   ASSERT_TRUE(command);
   EXPECT_EQ(command->payload, "LOCK");
   ASSERT_TRUE(door->publish("gatehouse/devices/gate/state", "LOCKED"));
