@@ -4,12 +4,6 @@
 
 namespace gh::journal_support {
 
-int64_t system_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, uint64_t position,
            int64_t time_unix_ms) {
   envelope.set_stream(request.stream);

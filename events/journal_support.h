@@ -11,8 +11,6 @@
 
 namespace gh::journal_support {
 
-int64_t system_clock_ms();
-
 // Fills what the journal owns in an appended envelope: stream, version, position, time,
 // command id and cause of `request`.
 void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, uint64_t position,

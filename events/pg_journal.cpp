@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "events/clock.h"
 #include "events/journal_support.h"
 #include "events/pg_schema.h"
 #include "events/stream_name.h"
@@ -78,7 +79,7 @@ PgJournal::PgJournal(PgJournalOptions options, std::unique_ptr<PgConnection> wri
     : options_(std::move(options)),
       writer_connection_(std::move(writer)),
       readers_(options_.conninfo) {
-  if (!options_.batching.clock) options_.batching.clock = journal_support::system_clock_ms;
+  if (!options_.batching.clock) options_.batching.clock = unix_now_ms;
   last_position_ = head;
   writer_ = std::thread([this] { writer_loop(); });
 }

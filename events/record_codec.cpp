@@ -1,25 +1,14 @@
 #include "events/record_codec.h"
 
+#include "events/journal_support.h"
 #include "events/keys.h"
 
 namespace gh::records {
 
-std::string describe(std::string_view stream, uint64_t version) {
-  return std::string(stream) + " version " + std::to_string(version);
-}
-
 Result<Envelope> decode_event(std::string_view key, std::string_view value) {
   auto parsed = keys::parse_versioned(key);
   if (!parsed) return data_loss("malformed event key of " + std::to_string(key.size()) + " bytes");
-  Envelope envelope;
-  if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size())))
-    return data_loss(describe(parsed->stream, parsed->version) + ": event does not decode");
-  if (envelope.stream() != parsed->stream || envelope.version() != parsed->version)
-    return data_loss(describe(parsed->stream, parsed->version) + ": stored envelope says " +
-                     describe(envelope.stream(), envelope.version()));
-  if (envelope.event_case() == Envelope::EVENT_NOT_SET)
-    return data_loss(describe(parsed->stream, parsed->version) + ": event of unknown type");
-  return envelope;
+  return journal_support::decode_stored(parsed->stream, parsed->version, value);
 }
 
 std::string encode_command_record(const AppendResult& result) {

@@ -13,13 +13,11 @@
 
 namespace gh::records {
 
-// "<stream> version <n>": how errors name a record.
-std::string describe(std::string_view stream, uint64_t version);
-
 // One stored event (key in the events family, value the Envelope's bytes), checked to be where
 // its key says it is. kDataLoss naming stream and version when the key is malformed, the
 // value does not decode, the envelope names another stream or version, or its event is of
-// no known type.
+// no known type (the value's check is journal_support::decode_stored, the PostgreSQL
+// journal's too).
 Result<Envelope> decode_event(std::string_view key, std::string_view value);
 
 // be64(first) be64(last) be64(last_position): what a command id answered.

@@ -15,9 +15,9 @@ namespace gh {
 namespace {
 
 using journal_support::bucket_of;
+using journal_support::describe;
 using records::decode_command_record;
 using records::decode_event;
-using records::describe;
 using records::encode_command_record;
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "events/cause.h"
 #include "events/clock.h"
 #include "events/stream_name.h"
+#include "events/utf8.h"
 #include "snapshots/recover.h"
 
 namespace gh::chat {
@@ -103,7 +104,7 @@ Result<std::string> normalised_answer(const std::string& answer) {
   if (answer.size() > user::kMaxAnswerBytes)
     return too_large("a security answer must be at most " + std::to_string(user::kMaxAnswerBytes) +
                      " bytes");
-  if (!user::is_valid_utf8(answer)) return invalid_argument("a security answer must be UTF-8");
+  if (!is_valid_utf8(answer)) return invalid_argument("a security answer must be UTF-8");
   auto normal = user::normalise_answer(answer);
   if (normal.empty()) return invalid_argument("a security answer must not be empty");
   return normal;

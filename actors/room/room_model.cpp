@@ -6,6 +6,7 @@
 
 #include "actors/user/user_rules.h"
 #include "events/stream_name.h"
+#include "events/utf8.h"
 
 namespace gh::room {
 namespace {
@@ -86,8 +87,8 @@ Status validate_text(const Post& c) {
   if (c.text.size() > c.max_text_bytes)
     return too_large("a message must be at most " + std::to_string(c.max_text_bytes) + " bytes");
   // Protobuf would store invalid UTF-8 in a string field and then refuse to read it back.
-  if (!user::is_valid_utf8(c.text)) return invalid_argument("a message must be UTF-8 text");
-  if (c.client_msg_id.size() > kMaxClientMsgIdBytes || !user::is_valid_utf8(c.client_msg_id))
+  if (!is_valid_utf8(c.text)) return invalid_argument("a message must be UTF-8 text");
+  if (c.client_msg_id.size() > kMaxClientMsgIdBytes || !is_valid_utf8(c.client_msg_id))
     return invalid_argument("a client message id must be at most " +
                             std::to_string(kMaxClientMsgIdBytes) + " bytes of UTF-8");
   return Status::ok();

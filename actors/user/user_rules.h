@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "events/status.h"
+#include "events/utf8.h"
 
 namespace gh::user {
 
@@ -17,10 +18,9 @@ inline constexpr size_t kMaxPasswordBytes = 1024;
 inline constexpr size_t kMaxQuestionBytes = 256;
 inline constexpr size_t kMaxAnswerBytes = 256;
 
-// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
-// U+10FFFF). Protobuf refuses to parse a `string` field that is not, so every text that ends
-// up in an event is checked with this first.
-bool is_valid_utf8(std::string_view text);
+// events/utf8.h's is_valid_utf8: protobuf refuses to parse a `string` field that is not
+// well-formed UTF-8, so every text that ends up in an event is checked with it first.
+using ::gh::is_valid_utf8;
 
 // ok for a name of the stream-id alphabet ([A-Za-z0-9._-]{1,64}, events/stream_name.h) that
 // starts with a letter or a digit; kInvalidArgument otherwise. The stricter first character
