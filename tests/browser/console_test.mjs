@@ -411,8 +411,15 @@ try {
   });
 
   await step("a door that is not where it was asked to be stands out", async () => {
-    const made = await api(urls.http, "POST", "/devices", {id: "door2"}, token);
-    door2 = await startDoor(urls.broker, "door2", made.credential.secret, "Back door");
+    // Provisioned in the console: the credential is shown once, on the page.
+    await olga.locator("#new-door-id").fill("door2");
+    await olga.locator("#new-door-name").fill("Back door");
+    await olga.getByRole("button", {name: "Add door"}).click();
+    await olga.locator("#new-door-secret").waitFor({timeout: kWait});
+    await expectText(olga.locator("#new-door-username"), "door2", "the new door's username");
+    const secret = (await olga.locator("#new-door-secret").textContent()).trim();
+    if (!/^[0-9a-f]{32}$/.test(secret)) throw new Error(`the secret shown: ${secret}`);
+    door2 = await startDoor(urls.broker, "door2", secret, "Back door");
     await door2.client.publishAsync("gatehouse/devices/door2/state", "LOCKED", {qos: 1});
     await api(urls.http, "POST", "/devices/door2/unlock?wait=10", undefined, token);
     // Then the back door locks by itself (a key, a hand): wanted UNLOCKED, reports LOCKED.

@@ -64,7 +64,7 @@ class DoorsView {
                                 "aria-labelledby": "confirm-title"});
     clear(this.main).append(h("div", {class: "doors"},
       h("section", {class: "panel", "aria-labelledby": "doors-title"},
-        h("h1", {id: "doors-title"}, "Doors"), this.list),
+        h("h1", {id: "doors-title"}, "Doors"), this.list, this.addForm()),
       this.detail, this.confirm));
     this.unsubscribe.push(alertsFeed.onStatus((device) => {
       if (device.registered) this.showRow(device);
@@ -72,6 +72,39 @@ class DoorsView {
     }));
     this.refresh().then(() => this.schedulePoll());
     if (this.selected) this.showDetail(this.selected);
+  }
+
+  // Provisioning a door (POST /devices): its credential (username = the door's id, a random
+  // secret) is shown here once; only a hash of the secret is kept.
+  addForm() {
+    const id = h("input", {id: "new-door-id", name: "id", required: true, maxlength: 64,
+                           autocomplete: "off"});
+    const name = h("input", {id: "new-door-name", name: "name", maxlength: 128, autocomplete: "off"});
+    const result = h("div", {id: "new-door-result", "aria-live": "polite"});
+    const form = h("form", {class: "add-door", "aria-labelledby": "add-door-title"},
+      h("h2", {id: "add-door-title"}, "Add a door"),
+      h("label", {for: "new-door-id"}, "Door id"), id,
+      h("label", {for: "new-door-name"}, "Name"), name,
+      h("button", {type: "submit"}, "Add door"), result);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = {id: id.value.trim(), type: "lock"};
+      if (name.value.trim()) body.name = name.value.trim();
+      const r = await call("POST", "/devices", body);
+      if (!r.ok) {
+        clear(result).append(h("p", {class: "error", role: "alert"}, r.error.message));
+        return;
+      }
+      const credential = r.data.credential || {};
+      clear(result).append(
+        h("p", {}, `Door ${body.id} added. Give the door this credential; it is shown only now.`),
+        h("dl", {class: "credential"},
+          h("dt", {}, "Username"), h("dd", {id: "new-door-username"}, credential.username || body.id),
+          h("dt", {}, "Secret"), h("dd", {id: "new-door-secret"}, credential.secret || "")));
+      form.reset();
+      if (r.data.device) this.showRow(r.data.device);
+    });
+    return form;
   }
 
   stop() {
