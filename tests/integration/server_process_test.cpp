@@ -136,13 +136,15 @@ TEST(ServerProcessHttp, HeaderFloodAndSlowConnectionsLeaveTheServerServing) {
   struct Draining {
     explicit Draining(Running& running) : server(running) {}
     Running& server;
+    // Declared before the reader: members are built in this order, and the reader's thread
+    // appends to `text` as soon as it starts.
+    std::string text;
+    int status = -1;
     std::thread reader{[this] {
       char buffer[4096];
       ssize_t n;
       while ((n = read(server.out, buffer, sizeof buffer)) > 0) text.append(buffer, size_t(n));
     }};
-    std::string text;
-    int status = -1;
     ~Draining() { stop(); }
     void stop() {
       if (!reader.joinable()) return;
