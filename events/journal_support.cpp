@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "events/stream_name.h"
+
 namespace gh::journal_support {
 
 void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, uint64_t position,
@@ -17,6 +19,16 @@ void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, u
 Status version_conflict(const std::string& stream, uint64_t actual, uint64_t expected) {
   return conflict(stream + " is at version " + std::to_string(actual) + ", expected " +
                   std::to_string(expected));
+}
+
+Status check_appendable(const AppendRequest& request) {
+  if (!is_valid_stream(request.stream))
+    return invalid_argument("invalid stream name '" + request.stream + "'");
+  for (const auto& envelope : request.events) {
+    if (envelope.event_case() == Envelope::EVENT_NOT_SET)
+      return invalid_argument(request.stream + ": an appended envelope carries no event");
+  }
+  return Status::ok();
 }
 
 std::string describe(std::string_view stream, uint64_t version) {

@@ -19,6 +19,11 @@ void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, u
 // "device/d1 is at version 3, expected 1" as kConflict.
 Status version_conflict(const std::string& stream, uint64_t actual, uint64_t expected);
 
+// ok when `request` may be queued: a valid stream name, and every envelope carries an event
+// (one without would be written, then refused as data loss by every reader of the stream).
+// kInvalidArgument otherwise.
+Status check_appendable(const AppendRequest& request);
+
 // "device/d1 version 7"
 std::string describe(std::string_view stream, uint64_t version);
 

@@ -96,15 +96,9 @@ void PgJournal::shutdown() {
 }
 
 void PgJournal::append(AppendRequest request, AppendCallback done) {
-  if (!is_valid_stream(request.stream)) {
-    done(invalid_argument("invalid stream name '" + request.stream + "'"));
+  if (auto valid = journal_support::check_appendable(request); !valid.is_ok()) {
+    done(std::move(valid));
     return;
-  }
-  for (const auto& envelope : request.events) {
-    if (envelope.event_case() == Envelope::EVENT_NOT_SET) {
-      done(invalid_argument(request.stream + ": an appended envelope carries no event"));
-      return;
-    }
   }
   {
     std::lock_guard lock(mutex_);

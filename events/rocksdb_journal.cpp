@@ -53,17 +53,9 @@ void RocksdbJournal::append(AppendRequest request, AppendCallback done) {
     done(failed_precondition("the store is open read-only; stop the server to write"));
     return;
   }
-  if (!is_valid_stream(request.stream)) {
-    done(invalid_argument("invalid stream name '" + request.stream + "'"));
+  if (auto valid = journal_support::check_appendable(request); !valid.is_ok()) {
+    done(std::move(valid));
     return;
-  }
-  // An envelope without an event would be written, then refused as data loss by every
-  // reader of the stream: reject it before it reaches the log.
-  for (const auto& envelope : request.events) {
-    if (envelope.event_case() == Envelope::EVENT_NOT_SET) {
-      done(invalid_argument(request.stream + ": an appended envelope carries no event"));
-      return;
-    }
   }
   {
     std::lock_guard lock(mutex_);

@@ -15,10 +15,20 @@
 
 namespace gh::http::testing {
 
-// A connected socket to 127.0.0.1:port, or -1.
-inline int connect_loopback(int port) {
+// A connected socket to 127.0.0.1:port from the loopback address `source` (any 127.x.y.z: the
+// server sees one client address per source; empty: the kernel picks), or -1.
+inline int connect_loopback_from(int port, const std::string& source) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
@@ -30,28 +40,8 @@ inline int connect_loopback(int port) {
   return fd;
 }
 
-// A connected socket to 127.0.0.1:port from the loopback address `source` (any 127.x.y.z: the
-// server sees one client address per source), or -1.
-inline int connect_loopback_from(int port, const std::string& source) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+// A connected socket to 127.0.0.1:port, or -1.
+inline int connect_loopback(int port) { return connect_loopback_from(port, ""); }
 
 // Sends all of `bytes`; false when the peer refused them.
 inline bool send_all(int fd, const std::string& bytes) {
