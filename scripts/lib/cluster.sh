@@ -1,0 +1,89 @@
+# Shared by scripts/cluster-up, cluster-down, cluster-status and cluster-failover: the proof
+# environment of cluster mode (docs/cluster.md, "Running the proof environment"). Sourced,
+# not run. Every daemon lives under one state directory; its layout:
+#   cluster.env          ports, user, connection strings (sourced by the other scripts)
+#   secrets/             PostgreSQL passwords and the pgpass file of the scripts' own clients
+#   etcd{1,2,3}/         data, log, pid, start
+#   pg{1,2}/             patroni.yml, data/, log, pid, start (Patroni, which runs PostgreSQL)
+#   nats{1,2,3}/         nats.conf, jetstream/, log, pid, start
+# `start` is the command that (re)starts that one daemon in the background and records its pid.
+
+GH_PG_BIN=/usr/lib/postgresql/15/bin
+GH_ETCD_NAMES="etcd1 etcd2 etcd3"
+GH_PG_NAMES="pg1 pg2"
+GH_NATS_NAMES="nats1 nats2 nats3"
+GH_ALL_NAMES="$GH_ETCD_NAMES $GH_PG_NAMES $GH_NATS_NAMES"
+
+gh_die() {
+  echo "$GH_SCRIPT: $*" >&2
+  exit 1
+}
+
+gh_default_dir() {
+  echo "${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/gatehouse-cluster"
+}
+
+# Loads cluster.env of the state directory $1, or says why it cannot.
+gh_load() {
+  [ -f "$1/cluster.env" ] || gh_die "no cluster in $1 (no cluster.env): start one with scripts/cluster-up --dir $1"
+  # shellcheck disable=SC1091
+  . "$1/cluster.env"
+}
+
+# The pid a daemon recorded, if that process still runs.
+gh_live_pid() {
+  local pid
+  pid=$(cat "$GH_DIR/$1/pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+# The postmaster of a PostgreSQL data directory, if it still runs (Patroni may be gone).
+gh_postmaster_pid() {
+  local pid
+  pid=$(head -n 1 "$GH_DIR/$1/data/postmaster.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+# Every process of the cluster still alive: each daemon was started in a session of its own
+# (setsid), so it and everything it started share its session id; a PostgreSQL that outlived
+# its Patroni is found by its postmaster.pid, and its children by their parent. A recorded
+# pid counts only while its command line names the state directory (never a reused pid).
+gh_leftovers() {
+  local name pid pids=""
+  for name in $GH_ALL_NAMES; do
+    pid=$(cat "$GH_DIR/$name/pid" 2>/dev/null) && [ -n "$pid" ] && pids="$pids $pid"
+    pid=$(head -n 1 "$GH_DIR/$name/data/postmaster.pid" 2>/dev/null) && [ -n "$pid" ] && pids="$pids $pid"
+  done
+  [ -n "$pids" ] || return 0
+  ps -e -o pid=,ppid=,sid=,args= | awk -v pids="$pids" -v dir="$GH_DIR" '
+    BEGIN { n = split(pids, p, " "); for (i = 1; i <= n; i++) candidate[p[i]] = 1 }
+    { line[NR] = $0; pid[NR] = $1; ppid[NR] = $2; sid[NR] = $3
+      if (($1 in candidate) && index($0, dir) > 0) ours[$1] = 1 }
+    END { for (i = 1; i <= NR; i++)
+            if ((pid[i] in ours) || (ppid[i] in ours) || (sid[i] in ours)) print line[i] }'
+}
+
+gh_etcd_endpoints() {
+  echo "127.0.0.1:$GH_ETCD1_CLIENT,127.0.0.1:$GH_ETCD2_CLIENT,127.0.0.1:$GH_ETCD3_CLIENT"
+}
+
+gh_etcdctl() {
+  ETCDCTL_API=3 etcdctl --dial-timeout=2s --command-timeout=3s "$@"
+}
+
+# Patroni's view of the cluster (GET /cluster) from the first member whose REST API answers.
+gh_patroni_cluster() {
+  local port
+  for port in $GH_PG1_API $GH_PG2_API; do
+    curl -sf -m 2 "http://127.0.0.1:$port/cluster" && return 0
+  done
+  return 1
+}
+
+# psql as PostgreSQL's superuser on one member (port $1), with the scripts' own pgpass.
+gh_psql_super() {
+  local port=$1
+  shift
+  PGPASSFILE="$GH_DIR/secrets/pgpass" PGCONNECT_TIMEOUT=2 \
+    psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
+}
