@@ -1,0 +1,95 @@
+#!/bin/bash
+# Cluster mode's proof environment end to end (docs/cluster.md, "Running the proof
+# environment"), with real etcd, Patroni, PostgreSQL 15 and nats-server:
+#   1. scripts/cluster-up starts it in a temporary directory and prints gatehouse's
+#      connection string (every PostgreSQL host, target_session_attrs=read-write) and 3 MQTT
+#      URLs; scripts/cluster-status calls it healthy;
+#   2. routing: a door's state published over MQTT on nats1 arrives on nats2 under its
+#      shard's subject (shard.<FNV-1a-32(id) mod 1024>...), a command to a door keeps its topic,
+#      and a shard owner's persistent session gets, on another node, what was published
+#      while it was away;
+#   3. scripts/cluster-failover postgres and nats: no acknowledged write lost, and healthy
+#      again after the killed part restarts;
+#   4. scripts/cluster-down leaves no process of the cluster behind.
+# No timing is asserted; the figures are printed for docs/cluster.md.
+#   tests/cluster/cluster_test.sh SOURCE_DIR
+set -uo pipefail
+ROOT=${1:?give the source directory}
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/gh-cluster-test.XXXXXX")
+FAILED=0
+fail() { echo "FAIL: $*"; FAILED=1; }
+finish() {
+  if [ -f "$DIR/cluster.env" ]; then "$ROOT/scripts/cluster-down" --dir "$DIR" --purge >/dev/null 2>&1; fi
+  rm -rf "$DIR"
+}
+trap finish EXIT
+
+echo "== cluster-up"
+if ! "$ROOT/scripts/cluster-up" --dir "$DIR" --timeout 150 > "$DIR.up" 2>&1; then
+  cat "$DIR.up"
+  for log in "$DIR"/*/log; do echo "--- $log"; tail -n 20 "$log"; done
+  rm -f "$DIR.up"
+  echo "FAIL: cluster-up"
+  exit 1
+fi
+cat "$DIR.up"
+conninfo=$(sed -n 's/^PostgreSQL (gatehouse.s connection string): //p' "$DIR.up")
+mqtt=$(sed -n 's/^MQTT: //p' "$DIR.up")
+rm -f "$DIR.up"
+. "$DIR/cluster.env"
+[[ "$conninfo" == *"@127.0.0.1:$GH_PG1_PORT,127.0.0.1:$GH_PG2_PORT/gatehouse?target_session_attrs=read-write"* ]] ||
+  fail "the connection string does not name both PostgreSQL hosts with target_session_attrs=read-write: $conninfo"
+[ "$(wc -w <<<"$mqtt")" -eq 3 ] || fail "expected 3 MQTT URLs, got: $mqtt"
+[ "$(psql -X -At -F ' ' "$conninfo" -c "SELECT current_user, NOT pg_is_in_recovery()")" = "gatehouse t" ] ||
+  fail "the printed connection string does not log gatehouse in on the primary"
+
+echo "== cluster-status"
+"$ROOT/scripts/cluster-status" --dir "$DIR" || fail "cluster-status is not healthy after cluster-up"
+[ "$(grep -c '^ok' < <("$ROOT/scripts/cluster-status" --dir "$DIR"))" -eq 11 ] || fail "cluster-status does not report all 11 checks ok"
+
+echo "== routing: MQTT on nats1 -> shard subject on nats2"
+sub() { timeout 20 mosquitto_sub -h 127.0.0.1 -q 1 "$@"; }
+pub() { timeout 10 mosquitto_pub -h 127.0.0.1 -q 1 "$@"; }
+# Persistent sessions, subscribed before anything is published: nothing can be missed.
+shards=(-p "$GH_NATS2_MQTT" -i gh-test-shards -c -t 'shard/#')
+command=(-p "$GH_NATS3_MQTT" -i gh-test-door1 -c -t 'gatehouse/devices/door1/command')
+sub "${shards[@]}" -E || fail "cannot subscribe on nats2"
+sub "${command[@]}" -E || fail "cannot subscribe on nats3"
+pub -p "$GH_NATS1_MQTT" -t gatehouse/devices/door1/state -m LOCKED || fail "cannot publish on nats1"
+pub -p "$GH_NATS1_MQTT" -t gatehouse/devices/front-door/hello -m '{}' || fail "cannot publish on nats1"
+pub -p "$GH_NATS1_MQTT" -t gatehouse/devices/door1/command -m UNLOCK || fail "cannot publish on nats1"
+sub "${shards[@]}" -v -C 2 -W 15 > "$DIR/shards"
+sub "${command[@]}" -v -C 1 -W 15 > "$DIR/command"
+cat "$DIR/shards" "$DIR/command"
+# FNV-1a-32 mod 1024: door1 -> 712, front-door -> 295 (gatehouse's shard_of must agree).
+grep -qx 'shard/712/gatehouse/devices/door1/state LOCKED' "$DIR/shards" || fail "door1's state did not arrive on shard 712"
+grep -qx 'shard/295/gatehouse/devices/front-door/hello {}' "$DIR/shards" || fail "front-door's hello did not arrive on shard 295"
+grep -qx 'gatehouse/devices/door1/command UNLOCK' "$DIR/command" || fail "a command to door1 did not keep its topic"
+
+echo "== routing: a shard owner's persistent session, resumed on another node"
+owner=(-i gh-test-owner-712 -c -t 'shard/712/gatehouse/devices/+/+')
+sub -p "$GH_NATS1_MQTT" "${owner[@]}" -E || fail "the owner cannot subscribe on nats1"
+pub -p "$GH_NATS2_MQTT" -t gatehouse/devices/door1/state -m UNLOCKED || fail "cannot publish on nats2"
+got=$(sub -p "$GH_NATS3_MQTT" "${owner[@]}" -v -C 1 -W 10)
+echo "$got"
+[ "$got" = "shard/712/gatehouse/devices/door1/state UNLOCKED" ] ||
+  fail "the owner's session resumed on nats3 did not get what was published while it was away"
+
+echo "== failover: PostgreSQL primary"
+"$ROOT/scripts/cluster-failover" --dir "$DIR" postgres || fail "PostgreSQL failover"
+echo "== failover: a NATS node"
+"$ROOT/scripts/cluster-failover" --dir "$DIR" nats || fail "NATS failover"
+
+echo "== cluster-down"
+. "$ROOT/scripts/lib/cluster.sh"
+GH_DIR=$DIR
+pids=$(gh_leftovers | awk '{ print $1 }')
+[ "$(wc -w <<<"$pids")" -ge 8 ] || fail "expected at least 8 processes before cluster-down, found: $pids"
+"$ROOT/scripts/cluster-down" --dir "$DIR" --purge || fail "cluster-down"
+for pid in $pids; do
+  if kill -0 "$pid" 2>/dev/null; then fail "process $pid is still running: $(ps -o args= -p "$pid")"; fi
+done
+[ ! -e "$DIR" ] || fail "cluster-down --purge left $DIR"
+
+[ "$FAILED" -eq 0 ] && echo "cluster: ok"
+exit "$FAILED"
