@@ -70,17 +70,25 @@ void run_door(const Target& target, const DoorIdentity& door, WriteLedger& ledge
 void run_locker(const Target& target, const std::string& door, WriteLedger& ledger,
                 const std::atomic<bool>& stop, ClientTrouble& trouble);
 
+// How many requests were repeated after a restart with the id they were first sent with.
+struct Repeats {
+  uint64_t unanswered = 0;  // their answer was lost with the kill
+  uint64_t answered = 0;    // answered before: the repeat must answer the same
+  Repeats& operator+=(const Repeats& other);
+};
+
 // After a restart: repeats every lock/unlock of `door` whose answer was lost, with its
-// Idempotency-Key, and two acknowledged ones; each answer must name the same command.
-// Returns how many requests it repeated.
-uint64_t retry_commands(const Target& target, const std::string& door, WriteLedger& ledger,
-                        ClientTrouble& trouble);
+// Idempotency-Key, and the two newest acknowledged ones; each answer must name the same
+// command.
+Repeats retry_commands(const Target& target, const std::string& door, WriteLedger& ledger,
+                       ClientTrouble& trouble);
 
 // Logs `person` in over HTTP, connects to the broker as them and posts to the lobby over
 // MQTT with a fresh client_msg_id each time, until `stop`; first repeats (same
-// client_msg_id) the posts of this person whose answer was lost.
+// client_msg_id) the posts of this person whose answer was lost, and their newest answered
+// one. Adds those repeats to `repeats`.
 void run_poster(const Target& target, const Person& person, WriteLedger& ledger,
-                const std::atomic<bool>& stop);
+                const std::atomic<bool>& stop, Repeats& repeats);
 
 // Logs `person` in over HTTP again and again until `stop`.
 void run_logins(const Target& target, const Person& person, WriteLedger& ledger,
