@@ -11,7 +11,8 @@
 // and again. Every write sent and acknowledged goes into one WriteLedger. After each restart,
 // before new load: the requests whose answer was lost are repeated with their Idempotency-Key
 // (and two answered ones), then crash_checks.h reads everything back. Also after each kill:
-// the private mosquitto must be gone (not an orphan holding its port) within 10 s.
+// the private mosquitto must be gone (not an orphan holding its port) within 10 s. Before
+// about one restart in four, gatehouse is also killed while it starts.
 //
 // Prints one line per cycle and the figures; exits 0 only when nothing acknowledged was
 // lost, nothing unexpected or duplicated was found, and every other check held.
@@ -95,6 +96,8 @@ struct Figures {
   uint64_t broker_orphans = 0;    // the private mosquitto outlived gatehouse by 10 s
   double broker_gone_max_ms = 0;
   uint64_t start_failures = 0;
+  uint64_t kills_while_starting = 0;
+  uint64_t kills_while_starting_with_broker = 0;  // ... after its broker was up
 };
 
 // The writes of each kind (the first part of the subject) by what became of them.
@@ -133,6 +136,76 @@ void watch_broker(const GatehouseProcess& killed, Figures& figures) {
   figures.broker_gone_max_ms = std::max(figures.broker_gone_max_ms, ms);
 }
 
+// Kills a gatehouse that is still starting (recovering the store, starting its broker) at a
+// random moment; its broker, if it got that far, must go as after any other kill.
+void kill_while_starting(const Options& o, const fs::path& dir, std::mt19937_64& rng,
+                         Figures& figures) {
+  GatehouseProcess starting;
+  starting.pid = spawn_gatehouse(o.gatehouse, dir, kServerOptions);
+  std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 800));
+  const pid_t broker = broker_of(dir);
+  kill_gatehouse(starting);
+  ++figures.kills_while_starting;
+  if (broker > 0) ++figures.kills_while_starting_with_broker;
+  const auto start = Clock::now();
+  while (broker_of(dir) > 0 && !process_gone(broker)) {
+    if (Clock::now() - start > std::chrono::seconds(10)) {
+      ++figures.broker_orphans;
+      std::printf("  the private mosquitto (pid %d) outlived a gatehouse killed at start\n",
+                  broker);
+      ::kill(broker, SIGKILL);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// The totals so far.
+void print_figures(const Figures& figures, const WriteLedger& ledger, const ClientTrouble& trouble,
+                   Clock::duration elapsed, uint64_t seed) {
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  const auto o_seed = seed;
+  std::printf(
+      "\ncrash campaign: %d kill cycles under load and %llu kills while starting (%llu "
+      "with the broker up) in %.0f s (seed %llu)\n",
+      figures.cycles, static_cast<unsigned long long>(figures.kills_while_starting),
+      static_cast<unsigned long long>(figures.kills_while_starting_with_broker), seconds,
+      static_cast<unsigned long long>(o_seed));
+  for (const auto& [kind, n] : per_kind(ledger))
+    std::printf("  %-14s acknowledged %llu, in flight and kept %llu, in flight and gone %llu\n",
+                kind.c_str(), static_cast<unsigned long long>(n.acked),
+                static_cast<unsigned long long>(n.adopted),
+                static_cast<unsigned long long>(n.unknown));
+  const auto& c = figures.checks;
+  std::printf("  lost %llu, unexpected %llu, duplicates %llu, changed %llu\n",
+              static_cast<unsigned long long>(c.ledger.lost),
+              static_cast<unsigned long long>(c.ledger.unexpected),
+              static_cast<unsigned long long>(c.ledger.duplicates),
+              static_cast<unsigned long long>(c.ledger.changed));
+  std::printf(
+      "  repeated after a restart with the same id: lock/unlock %llu unanswered + %llu "
+      "answered, posts %llu unanswered + %llu answered\n",
+      static_cast<unsigned long long>(figures.commands_repeated.unanswered),
+      static_cast<unsigned long long>(figures.commands_repeated.answered),
+      static_cast<unsigned long long>(figures.posts_repeated.unanswered),
+      static_cast<unsigned long long>(figures.posts_repeated.answered));
+  std::printf(
+      "  state != replay %llu, verify failures %llu, read failures %llu, "
+      "sessions looked up %llu, wrong answers %llu\n",
+      static_cast<unsigned long long>(c.state_mismatches),
+      static_cast<unsigned long long>(c.verify_failures),
+      static_cast<unsigned long long>(c.read_failures),
+      static_cast<unsigned long long>(c.sessions_checked),
+      static_cast<unsigned long long>(trouble.count()));
+  for (const auto& note : trouble.notes()) std::printf("  %s\n", note.c_str());
+  std::printf(
+      "  private mosquitto: orphans %llu, unwatched %llu, gone at most %.0f ms after "
+      "the kill\n",
+      static_cast<unsigned long long>(figures.broker_orphans),
+      static_cast<unsigned long long>(figures.broker_unwatched), figures.broker_gone_max_ms);
+  std::fflush(stdout);
+}
+
 int run(const Options& o) {
   const fs::path dir = o.dir.empty()
                            ? fs::temp_directory_path() / ("gh-crash-" + std::to_string(::getpid()))
@@ -151,6 +224,8 @@ int run(const Options& o) {
   const auto began = Clock::now();
 
   for (int cycle = 0; cycle <= o.cycles; ++cycle) {
+    // Every fourth restart or so, a kill while gatehouse is still starting comes first.
+    if (cycle > 0 && rng() % 4 == 0) kill_while_starting(o, dir, rng, figures);
     std::string why;
     auto process = start_gatehouse(o.gatehouse, dir, kServerOptions, std::chrono::seconds(60), why);
     if (!process) {
@@ -217,43 +292,12 @@ int run(const Options& o) {
     watch_broker(killed, figures);
     stop = true;
     for (auto& t : clients) t.join();
+    if (cycle % 25 == 24 && cycle + 1 < o.cycles)
+      print_figures(figures, ledger, trouble, Clock::now() - began, o.seed);
   }
 
-  const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
-  std::printf("\ncrash campaign: %d kill cycles in %.0f s (seed %llu)\n", figures.cycles, seconds,
-              static_cast<unsigned long long>(o.seed));
-  for (const auto& [kind, n] : per_kind(ledger))
-    std::printf("  %-14s acknowledged %llu, in flight and kept %llu, in flight and gone %llu\n",
-                kind.c_str(), static_cast<unsigned long long>(n.acked),
-                static_cast<unsigned long long>(n.adopted),
-                static_cast<unsigned long long>(n.unknown));
+  print_figures(figures, ledger, trouble, Clock::now() - began, o.seed);
   const auto& c = figures.checks;
-  std::printf("  lost %llu, unexpected %llu, duplicates %llu, changed %llu\n",
-              static_cast<unsigned long long>(c.ledger.lost),
-              static_cast<unsigned long long>(c.ledger.unexpected),
-              static_cast<unsigned long long>(c.ledger.duplicates),
-              static_cast<unsigned long long>(c.ledger.changed));
-  std::printf(
-      "  repeated after a restart with the same id: lock/unlock %llu unanswered + %llu "
-      "answered, posts %llu unanswered + %llu answered\n",
-      static_cast<unsigned long long>(figures.commands_repeated.unanswered),
-      static_cast<unsigned long long>(figures.commands_repeated.answered),
-      static_cast<unsigned long long>(figures.posts_repeated.unanswered),
-      static_cast<unsigned long long>(figures.posts_repeated.answered));
-  std::printf(
-      "  state != replay %llu, verify failures %llu, read failures %llu, "
-      "sessions looked up %llu, wrong answers %llu\n",
-      static_cast<unsigned long long>(c.state_mismatches),
-      static_cast<unsigned long long>(c.verify_failures),
-      static_cast<unsigned long long>(c.read_failures),
-      static_cast<unsigned long long>(c.sessions_checked),
-      static_cast<unsigned long long>(trouble.count()));
-  for (const auto& note : trouble.notes()) std::printf("  %s\n", note.c_str());
-  std::printf(
-      "  private mosquitto: orphans %llu, unwatched %llu, gone at most %.0f ms after "
-      "the kill\n",
-      static_cast<unsigned long long>(figures.broker_orphans),
-      static_cast<unsigned long long>(figures.broker_unwatched), figures.broker_gone_max_ms);
   const bool ok = c.clean() && trouble.count() == 0 && figures.broker_orphans == 0 &&
                   figures.broker_unwatched == 0 && figures.start_failures == 0 &&
                   figures.cycles == o.cycles && ledger.acked_count() > 0;

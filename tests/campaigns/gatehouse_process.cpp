@@ -34,22 +34,14 @@ std::optional<std::string> find(const std::string& text, const std::regex& patte
 
 }  // namespace
 
-std::optional<GatehouseProcess> start_gatehouse(const fs::path& binary, const fs::path& dir,
-                                                const std::vector<std::string>& extra,
-                                                std::chrono::seconds timeout, std::string& why) {
+pid_t spawn_gatehouse(const fs::path& binary, const fs::path& dir,
+                      const std::vector<std::string>& extra) {
   const fs::path log = dir / "gatehouse.log";
-  // Each start reads only its own banner: remember where it begins.
-  std::error_code ec;
-  const auto offset = fs::exists(log) ? fs::file_size(log, ec) : 0;
   std::vector<std::string> args{binary.string(), "--store.path=" + (dir / "store").string(),
                                 "--store.run-dir=" + (dir / "run").string(), "--http.port=0",
                                 "--mqtt.port=0"};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_t pid = ::fork();
-  if (pid < 0) {
-    why = "fork failed";
-    return std::nullopt;
-  }
   if (pid == 0) {
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd < 0) ::_exit(126);
@@ -60,6 +52,21 @@ std::optional<GatehouseProcess> start_gatehouse(const fs::path& binary, const fs
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
+  }
+  return pid < 0 ? -1 : pid;
+}
+
+std::optional<GatehouseProcess> start_gatehouse(const fs::path& binary, const fs::path& dir,
+                                                const std::vector<std::string>& extra,
+                                                std::chrono::seconds timeout, std::string& why) {
+  const fs::path log = dir / "gatehouse.log";
+  // Each start reads only its own banner: remember where it begins.
+  std::error_code ec;
+  const auto offset = fs::exists(log) ? fs::file_size(log, ec) : 0;
+  const pid_t pid = spawn_gatehouse(binary, dir, extra);
+  if (pid < 0) {
+    why = "fork failed";
+    return std::nullopt;
   }
   GatehouseProcess process;
   process.pid = pid;
@@ -110,6 +117,18 @@ int stop_gatehouse(GatehouseProcess& process) {
   ::waitpid(process.pid, &status, 0);
   process.pid = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+pid_t broker_of(const fs::path& dir) {
+  const auto pid_text = read_file(dir / "run" / "mosquitto" / "mosquitto.pid");
+  if (pid_text.empty()) return -1;
+  const pid_t pid = std::atoi(pid_text.c_str());
+  if (pid <= 0 || process_gone(pid)) return -1;
+  // A pid of an earlier run may since name another process.
+  const auto command = read_file(fs::path("/proc") / std::to_string(pid) / "cmdline");
+  const bool ours = command.find("mosquitto") != std::string::npos &&
+                    command.find((dir / "run").string()) != std::string::npos;
+  return ours ? pid : -1;
 }
 
 bool process_gone(pid_t pid) {

@@ -33,6 +33,15 @@ std::optional<GatehouseProcess> start_gatehouse(const std::filesystem::path& bin
                                                 const std::vector<std::string>& extra,
                                                 std::chrono::seconds timeout, std::string& why);
 
+// Starts gatehouse as start_gatehouse() does, without waiting for it: to kill it while it
+// starts (recovers, starts its broker). Its pid, or -1.
+pid_t spawn_gatehouse(const std::filesystem::path& binary, const std::filesystem::path& dir,
+                      const std::vector<std::string>& extra);
+
+// The pid of a mosquitto running on the config in `dir`/run (as its pid file says, and its
+// command line confirms), or -1 when none runs.
+pid_t broker_of(const std::filesystem::path& dir);
+
 // SIGKILL, then reaps it.
 void kill_gatehouse(GatehouseProcess& process);
 
