@@ -164,13 +164,12 @@ void kill_while_starting(const Options& o, const fs::path& dir, std::mt19937_64&
 void print_figures(const Figures& figures, const WriteLedger& ledger, const ClientTrouble& trouble,
                    Clock::duration elapsed, uint64_t seed) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
-  const auto o_seed = seed;
   std::printf(
       "\ncrash campaign: %d kill cycles under load and %llu kills while starting (%llu "
       "with the broker up) in %.0f s (seed %llu)\n",
       figures.cycles, static_cast<unsigned long long>(figures.kills_while_starting),
       static_cast<unsigned long long>(figures.kills_while_starting_with_broker), seconds,
-      static_cast<unsigned long long>(o_seed));
+      static_cast<unsigned long long>(seed));
   for (const auto& [kind, n] : per_kind(ledger))
     std::printf("  %-14s acknowledged %llu, in flight and kept %llu, in flight and gone %llu\n",
                 kind.c_str(), static_cast<unsigned long long>(n.acked),
