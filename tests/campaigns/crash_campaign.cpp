@@ -285,7 +285,7 @@ int run(const Options& o) {
     clients.emplace_back([&] { run_logins(target, visitor, ledger, stop); });
 
     // The kill comes at a random moment of the load.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 2700));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1700));
     const GatehouseProcess killed = *process;
     kill_gatehouse(*process);
     watch_broker(killed, figures);

@@ -414,9 +414,12 @@ void run_poster(const Target& target, const Person& person, WriteLedger& ledger,
     std::lock_guard lock(mu);
     repeats += mine_repeated;
   }
+  // Ten posts a second: every restart reads the whole lobby back, so its size sets the
+  // cost of a long campaign.
   for (uint64_t n = 0; !stop; ++n) {
     const std::string msg_id = "p" + std::to_string(target.cycle) + mine + std::to_string(n);
     poster.post(msg_id, poster.text_of(msg_id), stop);
+    std::this_thread::sleep_for(100ms);
   }
 }
 

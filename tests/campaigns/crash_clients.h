@@ -84,7 +84,7 @@ Repeats retry_commands(const Target& target, const std::string& door, WriteLedge
                        ClientTrouble& trouble);
 
 // Logs `person` in over HTTP, connects to the broker as them and posts to the lobby over
-// MQTT with a fresh client_msg_id each time, until `stop`; first repeats (same
+// MQTT with a fresh client_msg_id each time, ten a second, until `stop`; first repeats (same
 // client_msg_id) the posts of this person whose answer was lost, and their newest answered
 // one. Adds those repeats to `repeats`.
 void run_poster(const Target& target, const Person& person, WriteLedger& ledger,
