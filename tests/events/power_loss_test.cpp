@@ -30,6 +30,7 @@
 
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
+#include "tests/campaigns/write_ledger.h"
 #include "tests/events/power_loss_fs.h"
 #include "tests/events/temp_store.h"
 
@@ -44,14 +45,6 @@ int cycles_from_environment() {
   const int n = text ? std::atoi(text) : 0;
   return n > 0 ? n : 25;
 }
-
-// One append the journal answered ok: its stream, versions and command id.
-struct Acked {
-  uint64_t first = 0, last = 0;
-  std::string command_id;
-  bool record_checked = false;  // its command record was found after a reopen
-  bool lost = false;            // found missing once (counted once)
-};
 
 // What every cycle checks and the campaign adds up.
 struct Tally {
@@ -68,23 +61,30 @@ struct Tally {
   uint64_t reopen_failures = 0;
 };
 
-// The ledger of the whole campaign: per stream, every append that must be there.
+// The value of an append in the ledger: its versions, "3,4,5".
+std::string versions_text(uint64_t first, uint64_t last) {
+  std::string text;
+  for (uint64_t v = first; v <= last; ++v) text += (text.empty() ? "" : ",") + std::to_string(v);
+  return text;
+}
+
+// The campaign's ledger (tests/campaigns/write_ledger.h: one write per append, named by its
+// command id, valued by its versions) and the checks only a journal has: event contents,
+// versions without gaps, positions, command records.
 class Ledger {
  public:
-  void acked(const std::string& stream, Acked append) {
-    std::lock_guard lock(mu_);
-    appends_[stream][append.command_id] = append;
+  void acked(const std::string& stream, const std::string& command_id, uint64_t first,
+             uint64_t last) {
+    writes_.acked(stream, command_id, versions_text(first, last));
   }
   void attempted(const std::string& stream, const std::string& command_id, uint64_t first,
                  uint64_t count) {
-    std::lock_guard lock(mu_);
-    attempted_[stream][command_id] = {first, first + count - 1, command_id};
+    writes_.sent(stream, command_id, versions_text(first, first + count - 1));
   }
-  // Checks the reopened journal, adds to `tally`, and adopts in-flight appends that survived
-  // (from now on they are as durable as acknowledged ones).
+  // Checks the reopened journal, adds to `tally`; the in-flight appends that survived are
+  // from now on as durable as acknowledged ones (the ledger adopts them).
   void check(const Journal& journal, Tally& tally) {
-    std::lock_guard lock(mu_);
-    for (auto& [stream, acked] : appends_) {
+    for (const auto& stream : writes_.subjects()) {
       auto events = journal.read_stream(stream, 1);
       if (!events) {
         ++tally.gaps;
@@ -100,47 +100,33 @@ class Ledger {
         const auto& name = e.device_info_changed().name();
         if (name != e.command_id() + "#" + std::to_string(e.version())) ++tally.unexpected;
       }
-      for (auto& [id, append] : acked) {
-        auto found = versions_of.find(id);
-        const uint64_t want = append.last - append.first + 1;
-        if (found == versions_of.end() || found->second.size() != want ||
-            found->second.front() != append.first) {
-          if (!append.lost) {
-            ++tally.lost;
-            ADD_FAILURE() << stream << ": acknowledged " << id << " (versions " << append.first
-                          << ".." << append.last << ") lost";
-          }
-          append.lost = true;
-          continue;
-        }
-        // Every command record once, then a rotating fiftieth of them per reopen: the
-        // events are all read every time, and lookups of every record would make a long
-        // campaign quadratic.
-        if (append.record_checked && (found->second.front() + tally.cycles) % 50 != 0) continue;
+      std::vector<testing::ReadBack> present;
+      for (const auto& [id, versions] : versions_of) {
+        std::string text;
+        for (auto v : versions) text += (text.empty() ? "" : ",") + std::to_string(v);
+        present.push_back({id, text});
+      }
+      std::vector<std::string> problems;
+      const auto count = writes_.check(stream, present, &problems);
+      for (const auto& p : problems) ADD_FAILURE() << p;
+      tally.lost += count.lost;
+      tally.unexpected += count.unexpected + count.duplicates;
+      tally.partial += count.changed;
+      tally.in_flight_kept += count.adopted;
+      writes_.forget_unknown(stream);
+      // Every command record once, then a rotating fiftieth of them per reopen: the events
+      // are all read every time, and lookups of every record would make a long campaign
+      // quadratic.
+      for (const auto& [id, versions] : writes_.acked_writes(stream)) {
+        const uint64_t first = std::stoull(versions);
+        if (records_checked_.count(stream + "/" + id) && (first + tally.cycles) % 50 != 0) continue;
         auto record = journal.find_command(stream, id);
-        if (!record || record->first_version != append.first) {
+        if (!record || record->first_version != first) {
           ++tally.lost;
           ADD_FAILURE() << stream << ": command record of " << id << " lost";
         }
-        append.record_checked = true;
+        records_checked_.insert(stream + "/" + id);
       }
-      auto& tried = attempted_[stream];
-      for (const auto& [id, versions] : versions_of) {
-        if (acked.count(id)) continue;
-        auto t = tried.find(id);
-        if (t == tried.end()) {
-          ++tally.unexpected;
-          ADD_FAILURE() << stream << ": event of " << id << " that no writer sent";
-          continue;
-        }
-        if (versions.size() != t->second.last - t->second.first + 1) {
-          ++tally.partial;
-          ADD_FAILURE() << stream << ": " << versions.size() << " of the events of " << id;
-        }
-        ++tally.in_flight_kept;
-        acked[id] = {versions.front(), versions.back(), id};
-      }
-      tried.clear();
     }
     uint64_t previous = 0;
     auto all = journal.read_all(1, [&](const Envelope& e) {
@@ -155,9 +141,8 @@ class Ledger {
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::map<std::string, Acked>> appends_;
-  std::map<std::string, std::map<std::string, Acked>> attempted_;
+  testing::WriteLedger writes_;
+  std::set<std::string> records_checked_;  // touched only by check(), from one thread
 };
 
 // Appends 1-3 events per append to the writer's streams until the power is gone.
@@ -191,7 +176,7 @@ void write_until_power_cut(int writer, Journal& journal, testing::PowerLossFileS
     auto result = journal.append_and_wait(std::move(request));
     // An answer after the cut never reached the client: not acknowledged.
     if (result && fs.powered()) {
-      ledger.acked(streams[s], {result->first_version, result->last_version, id});
+      ledger.acked(streams[s], id, result->first_version, result->last_version);
       versions[s] = result->last_version;
       std::lock_guard lock(tally_mu);
       ++tally.acked;
