@@ -27,13 +27,13 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <sstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,11 +53,11 @@ struct Options {
   std::string token;
   std::string server_secret;
   double seconds = 5;
-  std::string only;  // run only the workloads whose name contains this
+  std::string only;          // run only the workloads whose name contains this
   int client_processes = 4;  // MQTT clients are spread over this many processes
   pid_t server_pid = 0;      // gatehouse and its broker, for their CPU (0: not reported)
   pid_t broker_pid = 0;
-  int window = 0;    // run only this window (0: both)
+  int window = 0;  // run only this window (0: both)
   std::filesystem::path dir = std::filesystem::temp_directory_path() / "gatehouse-wire-bench";
 };
 
@@ -738,12 +738,13 @@ void print_markdown(const std::vector<Row>& rows, double raw, double load_before
                           r.what.find("HTTP `POST") != std::string::npos;
     char of_raw[32] = "";
     if (one_room && raw > 0) std::snprintf(of_raw, sizeof of_raw, "%.2f", r.gatehouse.rate / raw);
-    std::printf("| %s | %d | %.0f/s, %.2f ms | %.0f/s, %.2f ms (%s) | %.2f | +%.2f ms | %s | %.0f us |\n",
-                r.what.c_str(), r.window, r.gatehouse.rate, r.gatehouse.p50_ms, r.ceiling.rate,
-                r.ceiling.p50_ms, r.ceiling_name.c_str(),
-                r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0,
-                r.gatehouse.p50_ms - r.ceiling.p50_ms, of_raw,
-                r.gatehouse.rate > 0 ? r.gatehouse.server_cpu / r.gatehouse.rate * 1e6 : 0);
+    std::printf(
+        "| %s | %d | %.0f/s, %.2f ms | %.0f/s, %.2f ms (%s) | %.2f | +%.2f ms | %s | %.0f us |\n",
+        r.what.c_str(), r.window, r.gatehouse.rate, r.gatehouse.p50_ms, r.ceiling.rate,
+        r.ceiling.p50_ms, r.ceiling_name.c_str(),
+        r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0,
+        r.gatehouse.p50_ms - r.ceiling.p50_ms, of_raw,
+        r.gatehouse.rate > 0 ? r.gatehouse.server_cpu / r.gatehouse.rate * 1e6 : 0);
   }
   std::printf(
       "| raw RocksDB, synced WriteBatch of 64 (`gatehouse_bench append`'s ceiling) | — | "
@@ -895,7 +896,12 @@ int run(const Options& o) {
     auto confirmed = [](const httplib::Result& r) {
       return r->status == 200 && r->body.find("\"confirmed\"") != std::string::npos;
     };
-    Row r{"HTTP lock round trip (`lock?wait` → door → state → confirmed)", 1, {}, {}, "bare relay", {}};
+    Row r{"HTTP lock round trip (`lock?wait` → door → state → confirmed)",
+          1,
+          {},
+          {},
+          "bare relay",
+          {}};
     const auto journal_before = journal_counters(o.http_port, o.token);
     r.gatehouse = drive_http(o.http_port, 1, o.seconds, lock, confirmed, watched, o.server_pid);
     r.journal = journal_line(journal_before, journal_counters(o.http_port, o.token),
