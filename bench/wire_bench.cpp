@@ -4,7 +4,8 @@
 // the same client library and settings, that answers at once with no logic and no disk.
 //
 //   gatehouse_wire_bench --broker-port P --http-port H --token T --server-secret FILE
-//                        [--seconds S] [--dir DIR]
+//                        [--seconds S] [--window 1|100] [--only WORKLOAD]
+//                        [--client-processes N] [--server-pid PID --broker-pid PID] [--dir DIR]
 //
 // bench/wire.sh starts gatehouse on a temporary store with free ports and runs this. T is an
 // operator API token (it provisions the door); FILE holds gatehouse's own broker password
@@ -14,6 +15,7 @@
 #include <mqtt/async_client.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +29,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,8 +53,11 @@ struct Options {
   std::string token;
   std::string server_secret;
   double seconds = 5;
-  std::string only;  // run only the workloads whose name contains this
-  int window = 0;    // run only this window (0: both)
+  std::string only;          // run only the workloads whose name contains this
+  int client_processes = 4;  // MQTT clients are spread over this many processes
+  pid_t server_pid = 0;      // gatehouse and its broker, for their CPU (0: not reported)
+  pid_t broker_pid = 0;
+  int window = 0;  // run only this window (0: both)
   std::filesystem::path dir = std::filesystem::temp_directory_path() / "gatehouse-wire-bench";
 };
 
@@ -75,6 +82,10 @@ struct Figures {
   uint64_t answered = 0;
   uint64_t refused = 0;  // answered, but not with success
   uint64_t lost = 0;     // never answered
+  // CPU used during the run, in cores (CPU seconds per second: 1.0 is one core busy): the
+  // benchmark's clients, the answering server (gatehouse or the ceiling's), the broker.
+  double client_cpu = 0, server_cpu = 0, broker_cpu = 0;
+  int client_processes = 1;
 };
 
 // Collects latencies from many threads; `finish` turns them into Figures.
@@ -154,11 +165,90 @@ struct Requester {
   std::function<std::string(uint64_t)> payload;  // the n-th request
 };
 
-// Each requester keeps `window` requests outstanding until `seconds` have passed, then waits
-// (at most 10 s) for the answers still due. Answers are matched to requests in order: every
-// workload here answers one client's requests in the order they were sent.
-Figures drive(int broker_port, const std::vector<Requester>& specs, int window, double seconds,
-              const std::function<bool(const std::string&)>& is_success) {
+// ---- CPU time, to show where the bound is ----
+
+// CPU seconds (user + system) `pid` has used so far; 0 when it cannot be read.
+double cpu_seconds_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The processes whose CPU a run reports: gatehouse, its broker, the ceiling's server.
+struct Watched {
+  pid_t server = 0, broker = 0, ceiling = 0;
+};
+
+struct CpuSample {
+  double server = 0, broker = 0, ceiling = 0;
+  Clock::time_point at = Clock::now();
+};
+
+CpuSample sample_cpu(const Watched& w) {
+  CpuSample s;
+  if (w.server > 0) s.server = cpu_seconds_of(w.server);
+  if (w.broker > 0) s.broker = cpu_seconds_of(w.broker);
+  if (w.ceiling > 0) s.ceiling = cpu_seconds_of(w.ceiling);
+  s.at = Clock::now();
+  return s;
+}
+
+// ---- the clients: several processes, so the benchmark is not its own bound ----
+
+void write_all(int fd, const void* data, size_t size) {
+  auto p = static_cast<const char*>(data);
+  while (size > 0) {
+    auto n = ::write(fd, p, size);
+    if (n <= 0) std::_Exit(3);
+    p += n;
+    size -= size_t(n);
+  }
+}
+
+bool read_all(int fd, void* data, size_t size) {
+  auto p = static_cast<char*>(data);
+  while (size > 0) {
+    auto n = ::read(fd, p, size);
+    if (n <= 0) return false;
+    p += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+// What one client process sends back after its run.
+struct GroupHeader {
+  uint64_t answered = 0, refused = 0, lost = 0;
+  double seconds = 0;      // from "go" to its last answer
+  double cpu_seconds = 0;  // this process's CPU from "go" to the end of the run
+};
+
+// Runs in a client process: connects `specs`, says it is ready on `out`, waits for "go" on
+// `in`, keeps `window` requests outstanding per client until `seconds` have passed, then
+// waits (at most 10 s without progress, 60 s in all) for the answers still due and writes a
+// GroupHeader and the latencies (ms) to `out`. Answers are matched to requests in order:
+// every workload here answers one client's requests in the order they were sent.
+[[noreturn]] void drive_group(int broker_port, const std::vector<Requester>& specs, int window,
+                              double seconds,
+                              const std::function<bool(const std::string&)>& is_success, int in,
+                              int out) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   struct Live {
     const Requester* spec = nullptr;
     std::unique_ptr<mqtt::async_client> client;
@@ -166,7 +256,10 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
     std::deque<Clock::time_point> sent;
     uint64_t next = 0;
   };
-  Tally tally;
+  std::mutex tally_mu;
+  std::vector<double> latencies;
+  uint64_t refused = 0;
+  Clock::time_point last_answer = Clock::now();
   std::atomic<bool> sending{false};
   std::atomic<int64_t> outstanding{0};
   std::vector<std::unique_ptr<Live>> live;
@@ -193,7 +286,12 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
       const auto now = Clock::now();
       std::lock_guard lock(raw->mu);
       if (raw->sent.empty()) return;  // a stray answer
-      tally.add(ms_between(raw->sent.front(), now), is_success(m->get_payload_str()));
+      {
+        std::lock_guard tally(tally_mu);
+        latencies.push_back(ms_between(raw->sent.front(), now));
+        if (!is_success(m->get_payload_str())) ++refused;
+        last_answer = now;
+      }
       raw->sent.pop_front();
       outstanding.fetch_sub(1);
       if (sending.load()) send_one(*raw);
@@ -205,6 +303,10 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
       if (int(code) >= 0x80) fail("subscription to " + raw->spec->reply_topic + " refused");
   }
   nagle_off(broker_port);
+  char byte = 'r';
+  write_all(out, &byte, 1);
+  if (!read_all(in, &byte, 1)) std::_Exit(0);  // the parent gave up
+  const double cpu_at_start = own_cpu_seconds();
   const auto start = Clock::now();
   sending = true;
   for (auto& l : live) {
@@ -213,8 +315,6 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   sending = false;
-  // What is still due: waited for until 10 s pass without an answer, or 60 s in all (then it
-  // counts as lost).
   int64_t due = outstanding.load();
   auto last_progress = Clock::now();
   const auto give_up = Clock::now() + std::chrono::seconds(60);
@@ -226,24 +326,95 @@ Figures drive(int broker_port, const std::vector<Requester>& specs, int window, 
       last_progress = Clock::now();
     }
   }
-  auto figures = tally.finish(start, uint64_t(std::max<int64_t>(0, outstanding.load())));
-  // All at once, and at most 5 s in all: a client whose answers never came back would
-  // otherwise hold each disconnect for its full timeout.
-  std::vector<mqtt::token_ptr> leaving;
-  for (auto& l : live) {
-    try {
-      leaving.push_back(l->client->disconnect(0));
-    } catch (const std::exception&) {
-    }
+  GroupHeader header;
+  {
+    std::lock_guard tally(tally_mu);
+    header.answered = latencies.size();
+    header.refused = refused;
+    header.lost = uint64_t(std::max<int64_t>(0, outstanding.load()));
+    header.seconds = latencies.empty() ? 0 : ms_between(start, last_answer) / 1000.0;
+    header.cpu_seconds = own_cpu_seconds() - cpu_at_start;
+    write_all(out, &header, sizeof header);
+    write_all(out, latencies.data(), latencies.size() * sizeof(double));
   }
-  const auto leave_until = Clock::now() + std::chrono::seconds(5);
-  for (auto& t : leaving) {
-    try {
-      t->wait_until(leave_until);
-    } catch (const std::exception&) {
+  // Not a clean disconnect: the process ends, and the broker drops its sessions.
+  std::_Exit(0);
+}
+
+// Spreads `specs` over `processes` client processes (paho runs all the clients of a process
+// on one receive and one send thread, which 64 clients at window 100 overwhelm), starts
+// them together and merges what they measured. The CPU the clients used is in `client_cpu`
+// (CPU seconds per second of the run: 1.0 is one core busy).
+Figures drive(int broker_port, const std::vector<Requester>& specs, int window, double seconds,
+              const std::function<bool(const std::string&)>& is_success, int processes,
+              const Watched& watched, pid_t answering) {
+  processes = std::max(1, std::min(processes, int(specs.size())));
+  struct Child {
+    pid_t pid = -1;
+    int to = -1, from = -1;
+  };
+  std::vector<Child> children;
+  for (int p = 0; p < processes; ++p) {
+    std::vector<Requester> group;
+    for (size_t i = size_t(p); i < specs.size(); i += size_t(processes)) group.push_back(specs[i]);
+    int down[2], up[2];
+    if (::pipe(down) != 0 || ::pipe(up) != 0) fail("pipe failed");
+    pid_t pid = ::fork();
+    if (pid < 0) fail("fork failed");
+    if (pid == 0) {
+      ::close(down[1]);
+      ::close(up[0]);
+      for (const auto& c : children) {
+        ::close(c.to);
+        ::close(c.from);
+      }
+      drive_group(broker_port, group, window, seconds, is_success, down[0], up[1]);
     }
+    ::close(down[0]);
+    ::close(up[1]);
+    children.push_back({pid, down[1], up[0]});
   }
-  return figures;
+  char byte = 0;
+  for (auto& c : children)
+    if (!read_all(c.from, &byte, 1)) fail("a client process did not connect");
+  const auto before = sample_cpu(watched);
+  const double answering_before = cpu_seconds_of(answering);
+  byte = 'g';
+  for (auto& c : children) write_all(c.to, &byte, 1);
+  std::vector<double> all;
+  Figures f;
+  f.client_processes = processes;
+  double longest = 0;
+  double client_cpu = 0;
+  for (auto& c : children) {
+    GroupHeader header;
+    if (!read_all(c.from, &header, sizeof header)) fail("a client process died");
+    std::vector<double> latencies(header.answered);
+    if (!read_all(c.from, latencies.data(), latencies.size() * sizeof(double)))
+      fail("a client process died");
+    all.insert(all.end(), latencies.begin(), latencies.end());
+    f.refused += header.refused;
+    f.lost += header.lost;
+    longest = std::max(longest, header.seconds);
+    client_cpu += header.cpu_seconds;
+    ::close(c.to);
+    ::close(c.from);
+    ::waitpid(c.pid, nullptr, 0);
+  }
+  // The children report their last answer; the servers are sampled once every child has
+  // reported, which also counts the drain of the last answers (at most a few ms).
+  const auto after = sample_cpu(watched);
+  const double wall = std::chrono::duration<double>(after.at - before.at).count();
+  f.server_cpu = (cpu_seconds_of(answering) - answering_before) / wall;
+  f.broker_cpu = (after.broker - before.broker) / wall;
+  f.answered = all.size();
+  f.client_cpu = longest > 0 ? client_cpu / longest : 0;
+  if (all.empty()) return f;
+  std::sort(all.begin(), all.end());
+  f.p50_ms = all[all.size() / 2];
+  f.p99_ms = all[all.size() * 99 / 100];
+  f.rate = double(all.size()) / longest;
+  return f;
 }
 
 // A bare responder on the same broker: every message on bench/echo/{n}/request goes back,
@@ -291,16 +462,63 @@ std::unique_ptr<httplib::Client> http_client(int port) {
   return c;
 }
 
+// gatehouse's journal counters (GET /metrics), read before and after each of its runs: how
+// many fsyncs a run took and how long an append waited for its batch to be durable.
+struct JournalCounters {
+  double appends = 0, events = 0, batches = 0;
+  double append_seconds = 0;  // sum of append() -> durable
+  double fsync_seconds = 0;   // sum of the synced batches' write + fsync
+};
+
+JournalCounters journal_counters(int http_port, const std::string& token) {
+  JournalCounters c;
+  auto http = http_client(http_port);
+  auto res = http->Get("/metrics", {{"Authorization", "Bearer " + token}});
+  if (!res || res->status != 200) return c;
+  std::istringstream lines(res->body);
+  std::string name;
+  double value = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    if (!(fields >> name >> value)) continue;
+    if (name == "gatehouse_journal_appends_total") c.appends = value;
+    if (name == "gatehouse_journal_events_appended_total") c.events = value;
+    if (name == "gatehouse_journal_batches_synced_total") c.batches = value;
+    if (name == "gatehouse_journal_append_latency_seconds_sum") c.append_seconds = value;
+    if (name == "gatehouse_journal_fsync_duration_seconds_sum") c.fsync_seconds = value;
+  }
+  return c;
+}
+
+// What the journal did between two readings, one line.
+std::string journal_line(const JournalCounters& a, const JournalCounters& b, double answered) {
+  const double appends = b.appends - a.appends, batches = b.batches - a.batches;
+  if (appends <= 0 || batches <= 0) return "";
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "journal: %.0f appends in %.0f fsyncs (%.1f appends per fsync, %.2f fsyncs per "
+                "answer), append -> durable mean %.2f ms, write + fsync mean %.2f ms",
+                appends, batches, appends / batches, answered > 0 ? batches / answered : 0,
+                (b.append_seconds - a.append_seconds) / appends * 1000,
+                (b.fsync_seconds - a.fsync_seconds) / batches * 1000);
+  return line;
+}
+
 // `connections` threads, each with one keep-alive connection, one request at a time (HTTP/1.1
 // without pipelining), until `seconds` have passed.
 Figures drive_http(
     int port, int connections, double seconds,
     const std::function<httplib::Result(httplib::Client&, int conn, uint64_t n)>& call,
-    const std::function<bool(const httplib::Result&)>& is_success) {
+    const std::function<bool(const httplib::Result&)>& is_success, const Watched& watched,
+    pid_t answering) {
   Tally tally;
   std::atomic<uint64_t> lost{0};
   std::vector<std::unique_ptr<httplib::Client>> clients;
   for (int i = 0; i < connections; ++i) clients.push_back(http_client(port));
+  const auto before = sample_cpu(watched);
+  const double answering_before = cpu_seconds_of(answering);
+  const double own_before = own_cpu_seconds();
   const auto start = Clock::now();
   const auto stop =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -319,7 +537,13 @@ Figures drive_http(
     });
   }
   for (auto& t : threads) t.join();
-  return tally.finish(start, lost.load());
+  auto f = tally.finish(start, lost.load());
+  const auto after = sample_cpu(watched);
+  const double wall = std::chrono::duration<double>(after.at - before.at).count();
+  f.client_cpu = (own_cpu_seconds() - own_before) / wall;
+  f.server_cpu = (cpu_seconds_of(answering) - answering_before) / wall;
+  f.broker_cpu = (after.broker - before.broker) / wall;
+  return f;
 }
 
 // A bare cpp-httplib server on a free port, one worker per connection (plain cpp-httplib
@@ -466,6 +690,7 @@ struct Row {
   int window = 1;
   Figures gatehouse, ceiling;
   std::string ceiling_name;
+  std::string journal;  // what gatehouse's journal did in its run
 };
 
 void print_figures(const char* who, const Figures& f) {
@@ -474,11 +699,20 @@ void print_figures(const char* who, const Figures& f) {
   if (f.refused) std::printf(", %llu refused", (unsigned long long)f.refused);
   if (f.lost) std::printf(", %llu LOST", (unsigned long long)f.lost);
   std::printf(")\n");
+  // Where the CPU went: a server near 2 cores, or clients near one core per process, is the
+  // bound; otherwise the figure is latency (waits), not CPU.
+  const double per_answer_us = f.rate > 0 ? f.server_cpu / f.rate * 1e6 : 0;
+  std::printf(
+      "               CPU: server %.2f cores (%.0f us per answer), broker %.2f, clients %.2f "
+      "in %d process%s\n",
+      f.server_cpu, per_answer_us, f.broker_cpu, f.client_cpu, f.client_processes,
+      f.client_processes == 1 ? "" : "es");
 }
 
 void print_row(const Row& r) {
   std::printf("%s, window %d\n", r.what.c_str(), r.window);
   print_figures("gatehouse", r.gatehouse);
+  if (!r.journal.empty()) std::printf("               %s\n", r.journal.c_str());
   print_figures(r.ceiling_name.c_str(), r.ceiling);
   std::printf("    ratio      %.2fx the rate, p50 +%.2f ms\n",
               r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0,
@@ -486,18 +720,38 @@ void print_row(const Row& r) {
   std::fflush(stdout);
 }
 
-void print_markdown(const std::vector<Row>& rows, double raw) {
-  std::printf("\n| workload | window | gatehouse: rate, p50 | ceiling: rate, p50 | ratio |\n");
-  std::printf("| --- | --- | --- | --- | --- |\n");
+double load_average() {
+  double one = 0;
+  std::ifstream("/proc/loadavg") >> one;
+  return one;
+}
+
+// A table ready to paste into docs/benchmarks.md.
+void print_markdown(const std::vector<Row>& rows, double raw, double load_before,
+                    double load_after) {
+  std::printf(
+      "\n| workload | window | gatehouse: rate, p50 | ceiling: rate, p50 | ratio | p50 above the "
+      "ceiling | of the raw append ceiling | gatehouse CPU per answer |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& r : rows) {
-    std::printf("| %s | %d | %.0f/s, %.2f ms | %.0f/s, %.2f ms (%s) | %.2f |\n", r.what.c_str(),
-                r.window, r.gatehouse.rate, r.gatehouse.p50_ms, r.ceiling.rate, r.ceiling.p50_ms,
-                r.ceiling_name.c_str(), r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0);
+    const bool one_room = r.what.find("one room") != std::string::npos ||
+                          r.what.find("HTTP `POST") != std::string::npos;
+    char of_raw[32] = "";
+    if (one_room && raw > 0) std::snprintf(of_raw, sizeof of_raw, "%.2f", r.gatehouse.rate / raw);
+    std::printf(
+        "| %s | %d | %.0f/s, %.2f ms | %.0f/s, %.2f ms (%s) | %.2f | +%.2f ms | %s | %.0f us |\n",
+        r.what.c_str(), r.window, r.gatehouse.rate, r.gatehouse.p50_ms, r.ceiling.rate,
+        r.ceiling.p50_ms, r.ceiling_name.c_str(),
+        r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0,
+        r.gatehouse.p50_ms - r.ceiling.p50_ms, of_raw,
+        r.gatehouse.rate > 0 ? r.gatehouse.server_cpu / r.gatehouse.rate * 1e6 : 0);
   }
   std::printf(
       "| raw RocksDB, synced WriteBatch of 64 (`gatehouse_bench append`'s ceiling) | — | "
-      "%.0f events/s | | |\n",
+      "%.0f events/s | | | | | |\n",
       raw);
+  std::printf("\n%u cores, load average %.1f before and %.1f after the run.\n",
+              std::thread::hardware_concurrency(), load_before, load_after);
 }
 
 bool legacy_success(const std::string& answer) {
@@ -509,9 +763,11 @@ bool v1_success(const std::string& answer) {
 bool any_answer(const std::string&) { return true; }
 
 int run(const Options& o) {
+  const double load_before = load_average();
   const std::string secret = read_secret(o.server_secret);
   Ceiling ceiling;
   start_ceiling(o.broker_port, secret, ceiling);
+  const Watched watched{o.server_pid, o.broker_pid, ceiling.pid};
   std::vector<Row> rows;
 
   std::printf("setup: registering and logging in 64 users (Argon2id, about 5 s)\n");
@@ -568,11 +824,15 @@ int run(const Options& o) {
     if (!wanted(w.what)) continue;
     for (int window : {1, 100}) {
       if (o.window != 0 && window != o.window) continue;
-      Row r{w.what, window, {}, {}, "echo"};
-      r.gatehouse = drive(o.broker_port, w.requesters, window, o.seconds, w.is_success);
+      Row r{w.what, window, {}, {}, "echo", {}};
+      const auto journal_before = journal_counters(o.http_port, o.token);
+      r.gatehouse = drive(o.broker_port, w.requesters, window, o.seconds, w.is_success,
+                          o.client_processes, watched, o.server_pid);
+      r.journal = journal_line(journal_before, journal_counters(o.http_port, o.token),
+                               double(r.gatehouse.answered));
       r.ceiling =
           drive(o.broker_port, echo_requesters(int(w.requesters.size()), secret, w.requesters),
-                window, o.seconds, any_answer);
+                window, o.seconds, any_answer, o.client_processes, watched, ceiling.pid);
       print_row(r);
       rows.push_back(r);
     }
@@ -589,9 +849,13 @@ int run(const Options& o) {
           1,
           {},
           {},
-          "bare httplib"};
-    r.gatehouse = drive_http(o.http_port, 64, o.seconds, post, created);
-    r.ceiling = drive_http(ceiling.post_port, 64, o.seconds, post, created);
+          "bare httplib",
+          {}};
+    const auto journal_before = journal_counters(o.http_port, o.token);
+    r.gatehouse = drive_http(o.http_port, 64, o.seconds, post, created, watched, o.server_pid);
+    r.journal = journal_line(journal_before, journal_counters(o.http_port, o.token),
+                             double(r.gatehouse.answered));
+    r.ceiling = drive_http(ceiling.post_port, 64, o.seconds, post, created, watched, ceiling.pid);
     print_row(r);
     rows.push_back(r);
   }
@@ -632,9 +896,17 @@ int run(const Options& o) {
     auto confirmed = [](const httplib::Result& r) {
       return r->status == 200 && r->body.find("\"confirmed\"") != std::string::npos;
     };
-    Row r{"HTTP lock round trip (`lock?wait` → door → state → confirmed)", 1, {}, {}, "bare relay"};
-    r.gatehouse = drive_http(o.http_port, 1, o.seconds, lock, confirmed);
-    r.ceiling = drive_http(ceiling.lock_port, 1, o.seconds, lock, confirmed);
+    Row r{"HTTP lock round trip (`lock?wait` → door → state → confirmed)",
+          1,
+          {},
+          {},
+          "bare relay",
+          {}};
+    const auto journal_before = journal_counters(o.http_port, o.token);
+    r.gatehouse = drive_http(o.http_port, 1, o.seconds, lock, confirmed, watched, o.server_pid);
+    r.journal = journal_line(journal_before, journal_counters(o.http_port, o.token),
+                             double(r.gatehouse.answered));
+    r.ceiling = drive_http(ceiling.lock_port, 1, o.seconds, lock, confirmed, watched, ceiling.pid);
     print_row(r);
     rows.push_back(r);
     device->disconnect()->wait();
@@ -651,7 +923,7 @@ int run(const Options& o) {
       std::printf("    %s, window %d: %.2f of the raw ceiling\n", r.what.c_str(), r.window,
                   r.gatehouse.rate / raw);
   }
-  print_markdown(rows, raw);
+  print_markdown(rows, raw, load_before, load_average());
   return 0;
 }
 
@@ -680,6 +952,12 @@ int main(int argc, char** argv) {
       o.window = std::stoi(value());
     } else if (arg == "--only") {
       o.only = value();
+    } else if (arg == "--client-processes") {
+      o.client_processes = std::stoi(value());
+    } else if (arg == "--server-pid") {
+      o.server_pid = std::stoi(value());
+    } else if (arg == "--broker-pid") {
+      o.broker_pid = std::stoi(value());
     } else if (arg == "--dir") {
       o.dir = value();
     } else {

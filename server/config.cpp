@@ -1,6 +1,8 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <caf/config_option_adder.hpp>
+#include <thread>
 #include <utility>
 
 #include "events/log.h"
@@ -8,6 +10,14 @@
 namespace gh::server {
 
 Config::Config() {
+  // CAF's defaults are the work-stealing scheduler with max(cores, 4) workers, whose idle
+  // workers poll for work with 50 us sleeps: under `perf` on the wire benchmark they spent
+  // over half of their samples in those sleeps and took a third of gatehouse's CPU per post
+  // (docs/benchmarks.md "Where the time goes"). Work sharing parks idle workers on a
+  // condition variable, and one worker per core is all the CPU there is. Both stay CAF
+  // options: the command line or config file overrides these defaults.
+  set("scheduler.policy", caf::atom("sharing"));
+  set("scheduler.max-threads", size_t(std::max(2u, std::thread::hardware_concurrency())));
   own_options_begin_ = custom_options_.size();
   opt_group{custom_options_, "store"}
       .add(store_path, "path", "RocksDB directory holding the event log and snapshots")
