@@ -12,7 +12,6 @@
 namespace gh {
 namespace {
 
-using journal_support::bucket_of;
 using journal_support::describe;
 
 // PostgreSQL takes at most 65535 parameters per statement: 4 per event row, 2 per key.
@@ -52,15 +51,11 @@ AppendResult command_record(const PgRows& rows, int row, int first_column) {
 }  // namespace
 
 struct PgJournal::BatchOutcome {
-  std::vector<std::optional<Result<AppendResult>>> outcomes;
-  // Answered from a command of this same batch: only true if the batch is written.
-  std::vector<bool> repeats_in_batch;
+  explicit BatchOutcome(size_t appends) : result(appends) {}
+  BatchResult result;  // result.failure: the transaction did not commit
   std::unordered_map<std::string, uint64_t> in_batch;  // stream -> version after the batch
   uint64_t position = 0;                               // head after the batch
-  uint64_t events_written = 0;
-  Status failure;        // the transaction did not commit
   bool started = false;  // the transaction began: a failure may have left work undone
-  JournalStats local;
 };
 
 Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
@@ -78,74 +73,22 @@ Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
 PgJournal::PgJournal(PgJournalOptions options, std::unique_ptr<PgConnection> writer, uint64_t head)
     : options_(std::move(options)),
       writer_connection_(std::move(writer)),
-      readers_(options_.conninfo) {
+      readers_(options_.conninfo),
+      group_(options_.batching) {
   if (!options_.batching.clock) options_.batching.clock = unix_now_ms;
   last_position_ = head;
-  writer_ = std::thread([this] { writer_loop(); });
+  group_.start([this](auto& batch) { return write_batch(batch); });
 }
 
 PgJournal::~PgJournal() { shutdown(); }
 
-void PgJournal::shutdown() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
-}
+void PgJournal::shutdown() { group_.shutdown(); }
 
 void PgJournal::append(AppendRequest request, AppendCallback done) {
-  if (auto valid = journal_support::check_appendable(request); !valid.is_ok()) {
-    done(std::move(valid));
-    return;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back({std::move(request), std::move(done), std::chrono::steady_clock::now()});
-      const bool wake = linger_target_ == 0 ? queue_.size() == 1 : queue_.size() >= linger_target_;
-      if (wake) wake_.notify_one();
-      return;
-    }
-  }
-  done(unavailable("the journal is shutting down"));
+  group_.submit(std::move(request), std::move(done));
 }
 
-// The same gathering as RocksdbJournal::writer_loop (see there for why it lingers).
-void PgJournal::writer_loop() {
-  const auto& batching = options_.batching;
-  std::vector<Pending> batch;
-  size_t previous_batch = 1;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      if (queue_.size() < previous_batch && batching.max_linger.count() > 0) {
-        linger_target_ = previous_batch;
-        wake_.wait_until(lock, std::chrono::steady_clock::now() + batching.max_linger,
-                         [&] { return stopping_ || queue_.size() >= previous_batch; });
-        linger_target_ = 0;
-      }
-      size_t events = 0, bytes = 0;
-      while (!queue_.empty() && events < batching.max_batch_events &&
-             bytes < batching.max_batch_bytes) {
-        auto& next = queue_.front();
-        events += next.request.events.size();
-        for (const auto& event : next.request.events) bytes += event.ByteSizeLong();
-        for (const auto& blob : next.request.blobs) bytes += blob.bytes.size();
-        batch.push_back(std::move(next));
-        queue_.pop_front();
-      }
-    }
-    previous_batch = batch.size();
-    write_batch(batch);
-    batch.clear();
-  }
-}
-
-Status PgJournal::load_versions(const std::vector<Pending>& batch) {
+Status PgJournal::load_versions(const std::vector<QueuedAppend>& batch) {
   // Every stream of the batch ends up in the cache; a full cache starts over first.
   if (versions_.size() + batch.size() > options_.batching.version_cache_entries) versions_.clear();
   std::vector<std::string> missing;
@@ -173,7 +116,7 @@ Status PgJournal::load_versions(const std::vector<Pending>& batch) {
   return Status::ok();
 }
 
-Status PgJournal::load_commands(const std::vector<Pending>& batch,
+Status PgJournal::load_commands(const std::vector<QueuedAppend>& batch,
                                 std::unordered_map<std::string, AppendResult>& found) {
   std::vector<const AppendRequest*> asked;
   for (const auto& pending : batch)
@@ -197,18 +140,16 @@ Status PgJournal::load_commands(const std::vector<Pending>& batch,
   return Status::ok();
 }
 
-PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
-  BatchOutcome out;
-  out.outcomes.resize(batch.size());
-  out.repeats_in_batch.assign(batch.size(), false);
+PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
+  BatchOutcome out(batch.size());
   auto& db = *writer_connection_;
   if (!db.ensure_connected()) {
-    out.failure = unavailable("PostgreSQL: the writer's connection is lost and cannot reconnect");
+    out.result.failure = unavailable("PostgreSQL: the writer's connection is lost and cannot reconnect");
     return out;
   }
   auto abandon = [&](Status status) {
     (void)db.exec("ROLLBACK", "rolling back a batch");
-    out.failure = std::move(status);
+    out.result.failure = std::move(status);
     return std::move(out);
   };
   // The head row's lock serialises every writer of the database until COMMIT. A batch
@@ -234,14 +175,14 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
     if (!request.command_id.empty()) {
       key = command_key(request.stream, request.command_id);
       if (auto it = commands.find(key); it != commands.end()) {
-        out.outcomes[i] = it->second;
-        out.repeats_in_batch[i] = true;
-        ++out.local.duplicates;
+        out.result.outcomes[i] = it->second;
+        out.result.repeats_in_batch[i] = true;
+        ++out.result.local.duplicates;
         continue;
       }
       if (auto it = stored_commands.find(key); it != stored_commands.end()) {
-        out.outcomes[i] = it->second;
-        ++out.local.duplicates;
+        out.result.outcomes[i] = it->second;
+        ++out.result.local.duplicates;
         continue;
       }
     }
@@ -249,9 +190,9 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
     const uint64_t version =
         in_batch != out.in_batch.end() ? in_batch->second : versions_.at(request.stream);
     if (version != request.expected_version) {
-      out.outcomes[i] =
+      out.result.outcomes[i] =
           journal_support::version_conflict(request.stream, version, request.expected_version);
-      ++out.local.conflicts;
+      ++out.result.local.conflicts;
       continue;
     }
     AppendResult result;
@@ -263,7 +204,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
       rows.push_back(&envelope);
     }
     result.last_position = out.position;
-    out.events_written += request.events.size();
+    out.result.events_written += request.events.size();
     if (!key.empty()) {
       command_rows.emplace_back(&request, result);
       AppendResult repeat = result;
@@ -271,12 +212,12 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
       commands.emplace(key, repeat);
     }
     out.in_batch[request.stream] = result.last_version;
-    out.outcomes[i] = std::move(result);
+    out.result.outcomes[i] = std::move(result);
   }
 
   // Blobs in request order, each request's writes before its deletes (as on RocksDB).
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!out.outcomes[i] || !out.outcomes[i]->is_ok() || out.outcomes[i]->value().duplicate)
+    if (!out.result.outcomes[i] || !out.result.outcomes[i]->is_ok() || out.result.outcomes[i]->value().duplicate)
       continue;
     for (const auto& blob : batch[i].request.blobs) {
       auto put = db.exec(
@@ -355,7 +296,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
   }
   if (auto s = db.exec("COMMIT", "committing a batch"); !s.is_ok()) {
     // The answer to COMMIT was lost: the batch may or may not be in the log.
-    out.failure = Status(s.code(), s.message() +
+    out.result.failure = Status(s.code(), s.message() +
                                        " (the outcome of this batch is unknown: "
                                        "read the stream before retrying)");
     return out;
@@ -363,68 +304,34 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
   return out;
 }
 
-void PgJournal::write_batch(std::vector<Pending>& batch) {
+BatchResult PgJournal::write_batch(std::vector<QueuedAppend>& batch) {
   BatchOutcome out = try_batch(batch);
-  if (!out.started && out.failure.code() == Code::kUnavailable) {
+  if (!out.started && out.result.failure.code() == Code::kUnavailable) {
     // The connection died while idle (a server restart, a failover, an idle timeout) and
     // nothing of this batch reached the server: reconnect and try once more.
     out = try_batch(batch);
   }
-  if (!out.failure.is_ok() && pg_sqlstate(out.failure) == kPgUniqueViolation) {
+  if (!out.result.failure.is_ok() && pg_sqlstate(out.result.failure) == kPgUniqueViolation) {
     // Another writer got a row in first: our cached versions or command ids are stale.
     // Checked again against the database, the append that lost gets its conflict and the
     // rest of the batch still commits.
     versions_.clear();
     out = try_batch(batch);
   }
-  JournalStats& local = out.local;
-  const bool wrote = out.events_written > 0 ||
-                     std::any_of(out.outcomes.begin(), out.outcomes.end(), [](const auto& o) {
-                       return o && o->is_ok() && !o->value().duplicate;
-                     });
-  if (!out.failure.is_ok()) {
+  auto& result = out.result;
+  if (!result.failure.is_ok()) {
     versions_.clear();
-    ++local.failures;
-    for (size_t i = 0; i < batch.size(); ++i)
-      if (!out.outcomes[i] || (out.outcomes[i]->is_ok() &&
-                               (!out.outcomes[i]->value().duplicate || out.repeats_in_batch[i])))
-        out.outcomes[i] = out.failure;
-    out.events_written = 0;
-  } else if (wrote) {
+    return std::move(result);
+  }
+  result.wrote = result.events_written > 0 ||
+                 std::any_of(result.outcomes.begin(), result.outcomes.end(), [](const auto& o) {
+                   return o && o->is_ok() && !o->value().duplicate;
+                 });
+  if (result.wrote) {
     for (auto& [stream, version] : out.in_batch) versions_[stream] = version;
     last_position_ = out.position;
-    ++local.batches_synced;
-    local.batch_size_buckets[bucket_of(kBatchSizeBounds, double(out.events_written))]++;
-    for (size_t i = 0; i < batch.size(); ++i)
-      if (out.outcomes[i]->is_ok() && !out.outcomes[i]->value().duplicate)
-        out.outcomes[i]->value().events = std::move(batch[i].request.events);
   }
-  local.events_appended = out.events_written;
-
-  const auto done_at = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    double ms = std::chrono::duration<double, std::milli>(done_at - batch[i].queued_at).count();
-    local.append_latency_buckets[bucket_of(kAppendLatencyBoundsMs, ms)]++;
-    local.append_latency_sum_ms += ms;
-  }
-  local.appends = batch.size();
-  {
-    std::lock_guard lock(stats_mutex_);
-    journal_support::add_stats(stats_, local);
-  }
-  if (observer_ && out.events_written > 0) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const auto& outcome = *out.outcomes[i];
-      if (!outcome.is_ok() || outcome.value().duplicate) continue;
-      for (const auto& event : outcome.value().events) observer_(event);
-    }
-  }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*out.outcomes[i]));
-}
-
-JournalStats PgJournal::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
+  return std::move(result);
 }
 
 Result<std::vector<Envelope>> PgJournal::read_stream(const std::string& stream,

@@ -22,13 +22,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
+#include "events/group_commit.h"
 #include "events/journal.h"
 #include "events/pg_connection.h"
 
@@ -60,7 +57,7 @@ class PgJournal final : public Journal {
   Result<AppendResult> find_command(const std::string& stream,
                                     const std::string& command_id) const override;
   uint64_t last_position() const override { return last_position_.load(); }
-  JournalStats stats() const override;
+  JournalStats stats() const override { return group_.stats(); }
 
   // Stops accepting appends (they fail with kUnavailable) and drains the queue.
   void shutdown();
@@ -69,45 +66,31 @@ class PgJournal final : public Journal {
   // a batch once committed, in position order, before any append of that batch is answered.
   // Set before the first append; must not block.
   void set_durable_observer(std::function<void(const Envelope&)> observer) {
-    observer_ = std::move(observer);
+    group_.set_durable_observer(std::move(observer));
   }
 
  private:
-  struct Pending {
-    AppendRequest request;
-    AppendCallback done;
-    std::chrono::steady_clock::time_point queued_at;
-  };
   struct BatchOutcome;
 
   PgJournal(PgJournalOptions options, std::unique_ptr<PgConnection> writer, uint64_t head);
-  void writer_loop();
-  void write_batch(std::vector<Pending>& batch);
+  // The one transaction of a group commit; runs on the writer thread.
+  BatchResult write_batch(std::vector<QueuedAppend>& batch);
   // One attempt at writing `batch` in a transaction; the caller retries once after a
   // unique violation with the version cache cleared.
-  BatchOutcome try_batch(std::vector<Pending>& batch);
-  Status load_versions(const std::vector<Pending>& batch);
-  Status load_commands(const std::vector<Pending>& batch,
+  BatchOutcome try_batch(std::vector<QueuedAppend>& batch);
+  Status load_versions(const std::vector<QueuedAppend>& batch);
+  Status load_commands(const std::vector<QueuedAppend>& batch,
                        std::unordered_map<std::string, AppendResult>& found);
 
   PgJournalOptions options_;
   std::unique_ptr<PgConnection> writer_connection_;  // writer thread only
   mutable PgPool readers_;
   std::atomic<uint64_t> last_position_{0};
-  std::function<void(const Envelope&)> observer_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Pending> queue_;
-  bool stopping_ = false;
-  size_t linger_target_ = 0;
 
   // Writer-thread only: the last version of streams this journal wrote or read.
   std::unordered_map<std::string, uint64_t> versions_;
 
-  mutable std::mutex stats_mutex_;
-  JournalStats stats_;
-  std::thread writer_;
+  GroupCommit group_;  // last: its writer thread uses the members above
 };
 
 }  // namespace gh
