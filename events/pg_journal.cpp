@@ -1,12 +1,14 @@
 #include "events/pg_journal.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <unordered_set>
 
 #include "events/clock.h"
 #include "events/journal_support.h"
 #include "events/pg_schema.h"
+#include "events/shard.h"
 #include "events/stream_name.h"
 
 namespace gh {
@@ -54,6 +56,7 @@ struct PgJournal::BatchOutcome {
   explicit BatchOutcome(size_t appends) : result(appends) {}
   BatchResult result;  // result.failure: the transaction did not commit
   std::unordered_map<std::string, uint64_t> in_batch;  // stream -> version after the batch
+  std::unordered_map<std::string, uint64_t> epochs;    // stream -> lease epoch written under
   uint64_t position = 0;                               // head after the batch
   bool started = false;  // the transaction began: a failure may have left work undone
 };
@@ -88,14 +91,68 @@ void PgJournal::append(AppendRequest request, AppendCallback done) {
   group_.submit(std::move(request), std::move(done));
 }
 
-Status PgJournal::load_versions(const std::vector<QueuedAppend>& batch) {
+Status PgJournal::check_leases(const std::vector<QueuedAppend>& batch, BatchOutcome& out,
+                               std::vector<uint64_t>& epochs) {
+  const ShardFence* fence = options_.fence;
+  if (fence == nullptr) return Status::ok();
+  std::map<uint32_t, uint64_t> believed;  // shard -> epoch this node believes it holds
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& stream = batch[i].request.stream;
+    const uint32_t shard = shards::shard_of_stream(stream);
+    auto epoch = fence->held_epoch(shard);
+    if (!epoch) {
+      out.result.outcomes[i] = lease_lost(stream + ": node " + fence->node() +
+                                          " does not hold shard " + std::to_string(shard));
+      continue;
+    }
+    believed[shard] = *epoch;
+    epochs[i] = *epoch;
+  }
+  if (believed.empty()) return Status::ok();
+  std::string list = "{";
+  for (const auto& [shard, epoch] : believed)
+    list += (list.size() > 1 ? "," : "") + std::to_string(shard);
+  list += "}";
+  // FOR SHARE: an acquisition of these shards (an UPDATE) waits until this transaction ends,
+  // so what is read here stays true until COMMIT.
+  auto rows = writer_connection_->exec(
+      "SELECT shard, epoch FROM shard_lease WHERE shard = ANY($1::int[]) AND owner = $2 "
+      "AND expires_at > now() ORDER BY shard FOR SHARE",
+      PgParams().text(list).text(fence->node()), "checking shard leases");
+  if (!rows) return rows.status();
+  std::map<uint32_t, uint64_t> confirmed;
+  for (int r = 0; r < rows->size(); ++r)
+    confirmed[uint32_t(rows->number(r, 0))] = rows->number(r, 1);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (out.result.outcomes[i]) continue;
+    const auto& stream = batch[i].request.stream;
+    const uint32_t shard = shards::shard_of_stream(stream);
+    auto it = confirmed.find(shard);
+    if (it == confirmed.end() || it->second != epochs[i]) {
+      out.result.outcomes[i] =
+          lease_lost(stream + ": shard " + std::to_string(shard) + " is no longer held by node " +
+                     fence->node() + " at epoch " + std::to_string(epochs[i]));
+      epochs[i] = 0;  // written under no lease: nothing
+    }
+  }
+  return Status::ok();
+}
+
+Status PgJournal::load_versions(const std::vector<QueuedAppend>& batch,
+                                const std::vector<uint64_t>& epochs) {
   // Every stream of the batch ends up in the cache; a full cache starts over first.
   if (versions_.size() + batch.size() > options_.batching.version_cache_entries) versions_.clear();
   std::vector<std::string> missing;
   std::unordered_set<std::string> seen;
-  for (const auto& pending : batch) {
-    const auto& stream = pending.request.stream;
-    if (!versions_.count(stream) && seen.insert(stream).second) missing.push_back(stream);
+  std::unordered_map<std::string, uint64_t> epoch_of;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (options_.fence != nullptr && epochs[i] == 0) continue;  // refused: lease lost
+    const auto& stream = batch[i].request.stream;
+    epoch_of[stream] = epochs[i];
+    auto cached = versions_.find(stream);
+    if ((cached == versions_.end() || cached->second.epoch != epochs[i]) &&
+        seen.insert(stream).second)
+      missing.push_back(stream);
   }
   for (size_t from = 0; from < missing.size(); from += kRowsPerStatement) {
     const size_t count = std::min(kRowsPerStatement, missing.size() - from);
@@ -109,9 +166,10 @@ Status PgJournal::load_versions(const std::vector<QueuedAppend>& batch) {
         "SELECT stream, max(version) FROM gh_events WHERE stream IN (" + list + ") GROUP BY stream",
         params, "reading stream versions");
     if (!rows) return rows.status();
-    for (size_t i = 0; i < count; ++i) versions_[missing[from + i]] = 0;
+    for (size_t i = 0; i < count; ++i)
+      versions_[missing[from + i]] = {0, epoch_of.at(missing[from + i])};
     for (int r = 0; r < rows->size(); ++r)
-      versions_[std::string(rows->text(r, 0))] = rows->number(r, 1);
+      versions_.at(std::string(rows->text(r, 0))).version = rows->number(r, 1);
   }
   return Status::ok();
 }
@@ -161,7 +219,9 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
   out.started = true;
   if (head->size() != 1) return abandon(data_loss("PostgreSQL: gh_journal_head has no row"));
   out.position = head->number(0, 0);
-  if (auto s = load_versions(batch); !s.is_ok()) return abandon(s);
+  std::vector<uint64_t> epochs(batch.size(), 0);  // the lease each append writes under
+  if (auto s = check_leases(batch, out, epochs); !s.is_ok()) return abandon(s);
+  if (auto s = load_versions(batch, epochs); !s.is_ok()) return abandon(s);
   std::unordered_map<std::string, AppendResult> stored_commands;
   if (auto s = load_commands(batch, stored_commands); !s.is_ok()) return abandon(s);
 
@@ -170,6 +230,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
   std::vector<std::pair<const AppendRequest*, AppendResult>> command_rows;
   const int64_t now = options_.batching.clock();
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (out.result.outcomes[i]) continue;  // refused: its lease is lost
     auto& request = batch[i].request;
     std::string key;
     if (!request.command_id.empty()) {
@@ -188,7 +249,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
     }
     auto in_batch = out.in_batch.find(request.stream);
     const uint64_t version =
-        in_batch != out.in_batch.end() ? in_batch->second : versions_.at(request.stream);
+        in_batch != out.in_batch.end() ? in_batch->second : versions_.at(request.stream).version;
     if (version != request.expected_version) {
       out.result.outcomes[i] =
           journal_support::version_conflict(request.stream, version, request.expected_version);
@@ -200,7 +261,8 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
     result.last_version = version;
     const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
     for (auto& envelope : request.events) {
-      journal_support::stamp(envelope, request, ++result.last_version, ++out.position, time);
+      journal_support::stamp(envelope, request, ++result.last_version, ++out.position, time,
+                             epochs[i]);
       rows.push_back(&envelope);
     }
     result.last_position = out.position;
@@ -212,6 +274,7 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
       commands.emplace(key, repeat);
     }
     out.in_batch[request.stream] = result.last_version;
+    out.epochs[request.stream] = epochs[i];
     out.result.outcomes[i] = std::move(result);
   }
 
@@ -328,7 +391,7 @@ BatchResult PgJournal::write_batch(std::vector<QueuedAppend>& batch) {
                    return o && o->is_ok() && !o->value().duplicate;
                  });
   if (result.wrote) {
-    for (auto& [stream, version] : out.in_batch) versions_[stream] = version;
+    for (auto& [stream, version] : out.in_batch) versions_[stream] = {version, out.epochs.at(stream)};
     last_position_ = out.position;
   }
   return std::move(result);

@@ -129,7 +129,8 @@ BatchResult RocksdbJournal::write_batch(std::vector<QueuedAppend>& batch) {
     result.last_position = position;
     const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
     for (auto& envelope : request.events) {
-      journal_support::stamp(envelope, request, ++result.last_version, ++position, time);
+      journal_support::stamp(envelope, request, ++result.last_version, ++position, time,
+                             /*lease_epoch=*/0);
       auto key = keys::versioned(request.stream, envelope.version());
       write.Put(database_->events(), key, envelope.SerializeAsString());
       write.Put(database_->positions(), keys::be64(envelope.position()), key);
