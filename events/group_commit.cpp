@@ -84,8 +84,8 @@ void GroupCommit::complete(std::vector<QueuedAppend>& batch, BatchResult& result
   if (!result.failure.is_ok()) {
     ++local.failures;
     for (size_t i = 0; i < batch.size(); ++i)
-      if (!outcomes[i] || (outcomes[i]->is_ok() &&
-                           (!outcomes[i]->value().duplicate || result.repeats_in_batch[i])))
+      if (!outcomes[i] ||
+          (outcomes[i]->is_ok() && (!outcomes[i]->value().duplicate || result.repeats_in_batch[i])))
         outcomes[i] = result.failure;
     result.events_written = 0;
   } else {

@@ -202,7 +202,8 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
   BatchOutcome out(batch.size());
   auto& db = *writer_connection_;
   if (!db.ensure_connected()) {
-    out.result.failure = unavailable("PostgreSQL: the writer's connection is lost and cannot reconnect");
+    out.result.failure =
+        unavailable("PostgreSQL: the writer's connection is lost and cannot reconnect");
     return out;
   }
   auto abandon = [&](Status status) {
@@ -280,7 +281,8 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
 
   // Blobs in request order, each request's writes before its deletes (as on RocksDB).
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!out.result.outcomes[i] || !out.result.outcomes[i]->is_ok() || out.result.outcomes[i]->value().duplicate)
+    if (!out.result.outcomes[i] || !out.result.outcomes[i]->is_ok() ||
+        out.result.outcomes[i]->value().duplicate)
       continue;
     for (const auto& blob : batch[i].request.blobs) {
       auto put = db.exec(
@@ -360,8 +362,8 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
   if (auto s = db.exec("COMMIT", "committing a batch"); !s.is_ok()) {
     // The answer to COMMIT was lost: the batch may or may not be in the log.
     out.result.failure = Status(s.code(), s.message() +
-                                       " (the outcome of this batch is unknown: "
-                                       "read the stream before retrying)");
+                                              " (the outcome of this batch is unknown: "
+                                              "read the stream before retrying)");
     return out;
   }
   return out;
@@ -391,7 +393,8 @@ BatchResult PgJournal::write_batch(std::vector<QueuedAppend>& batch) {
                    return o && o->is_ok() && !o->value().duplicate;
                  });
   if (result.wrote) {
-    for (auto& [stream, version] : out.in_batch) versions_[stream] = {version, out.epochs.at(stream)};
+    for (auto& [stream, version] : out.in_batch)
+      versions_[stream] = {version, out.epochs.at(stream)};
     last_position_ = out.position;
   }
   return std::move(result);

@@ -94,8 +94,7 @@ class PgJournal final : public Journal {
   Status check_leases(const std::vector<QueuedAppend>& batch, BatchOutcome& out,
                       std::vector<uint64_t>& epochs);
   // Reads the version of every stream of `batch` not cached under the epoch it is written at.
-  Status load_versions(const std::vector<QueuedAppend>& batch,
-                       const std::vector<uint64_t>& epochs);
+  Status load_versions(const std::vector<QueuedAppend>& batch, const std::vector<uint64_t>& epochs);
   Status load_commands(const std::vector<QueuedAppend>& batch,
                        std::unordered_map<std::string, AppendResult>& found);
 

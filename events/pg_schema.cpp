@@ -86,8 +86,9 @@ Status ensure_pg_schema(PgConnection& connection) {
         "; this gatehouse knows version " + std::to_string(kPgSchemaVersion) + ": upgrade it"));
   } else if (version->number(0, 0) < uint64_t(kPgSchemaVersion)) {
     // Older versions lack only tables, which the CREATE ... IF NOT EXISTS above just added.
-    auto raised = connection.exec("UPDATE gh_schema SET version = $1",
-                                  PgParams().number(kPgSchemaVersion), "raising the schema version");
+    auto raised =
+        connection.exec("UPDATE gh_schema SET version = $1", PgParams().number(kPgSchemaVersion),
+                        "raising the schema version");
     if (!raised) return rollback_with(raised.status());
   }
   return connection.exec("COMMIT", "committing the schema");

@@ -29,7 +29,8 @@ using testing::request_of;
 struct ManualClock {
   std::shared_ptr<std::atomic<int64_t>> ms = std::make_shared<std::atomic<int64_t>>(0);
   std::function<std::chrono::steady_clock::time_point()> function() const {
-    return [ms = ms] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(*ms)); };
+    return
+        [ms = ms] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(*ms)); };
   }
   void advance(std::chrono::milliseconds by) { *ms += by.count(); }
 };

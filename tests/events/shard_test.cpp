@@ -1,5 +1,7 @@
 // The shard of an entity and the desired owner of a shard: pure functions, no database.
 // The vectors below pin the shard function for good: data and leases are laid out by it.
+#include "events/shard.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "events/rendezvous.h"
-#include "events/shard.h"
 
 namespace gh::shards {
 namespace {
