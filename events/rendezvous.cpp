@@ -5,15 +5,6 @@
 namespace gh::shards {
 namespace {
 
-uint64_t fnv1a64(std::string_view data) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char byte : data) {
-    hash ^= byte;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 // splitmix64's finaliser: spreads nearby inputs (consecutive shards) over the whole range.
 uint64_t mix(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;

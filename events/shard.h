@@ -17,6 +17,8 @@ inline constexpr uint32_t kShardCount = 1024;
 
 // FNV-1a, 32 bits, over the bytes of `data` (offset basis 2166136261, prime 16777619).
 uint32_t fnv1a32(std::string_view data);
+// FNV-1a, 64 bits (offset basis 14695981039346656037, prime 1099511628211).
+uint64_t fnv1a64(std::string_view data);
 
 // The shard of an entity id ("d1", "alice", "lobby"): fnv1a32(id) % kShardCount.
 uint32_t shard_of_entity(std::string_view entity_id);

@@ -18,6 +18,9 @@ TEST(ShardTest, Fnv1a32MatchesThePublishedVectors) {
   EXPECT_EQ(fnv1a32(""), 0x811c9dc5u);
   EXPECT_EQ(fnv1a32("a"), 0xe40c292cu);
   EXPECT_EQ(fnv1a32("foobar"), 0xbf9cf968u);
+  EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(fnv1a64("foobar"), 0x85944171f73967e8ull);
 }
 
 TEST(ShardTest, TheShardOfAnEntityNeverChanges) {
