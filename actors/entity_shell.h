@@ -17,6 +17,8 @@
 // - the failure rule: an append fails (or the log moved under us) -> that call gets the
 //   journal's error, every other call held gets kUnavailable, and the actor ends; the
 //   directory spawns a fresh one on the next message, which recovers the truth from the log.
+//   In cluster mode an append refused with kLeaseLost (this node no longer owns the entity's
+//   shard) gives every held call that same kLeaseLost answer.
 //
 // Every call gets exactly one answer from the shell while it lives; a call CAF drops because
 // the actor is gone is answered by the caller's answer_once() guard (actors/answer_once.h).
@@ -376,6 +378,12 @@ class Shell {
     if (!result.is_ok()) {
       // The log is the truth and we no longer know it: answer, then start again from it.
       E::fail(slot.call, result.status());
+      if (result.status().code() == Code::kLeaseLost) {
+        // Cluster mode: another node owns this entity now. Every call held gets the same
+        // answer (retrying here would be refused again), and the actor ends.
+        restart(self, result.status());
+        return;
+      }
       restart(self,
               unavailable(std::string(E::kKind) + " " + st.id +
                           " is restarting after a failed write: " + result.status().message()));

@@ -33,6 +33,7 @@
 #include "adapters/mqtt/tcp_nodelay.h"
 #include "bench/raw_append.h"
 #include "events/database.h"
+#include "events/lease_manager.h"
 #include "events/pg_journal.h"
 #include "events/rocksdb_journal.h"
 #include "events/stream_name.h"
@@ -318,24 +319,46 @@ void bench_append_pg(const std::string& conninfo) {
     std::exit(1);
   }
   PgJournal& journal = **opened;
+  // Fenced (cluster mode): one node holding every shard's lease, each append checking its
+  // shard's lease row FOR SHARE in its transaction. Run next to the unfenced journal, batch
+  // size by batch size, so that both see the same machine.
+  LeaseOptions lease_options;
+  lease_options.conninfo = conninfo;
+  lease_options.node = "bench-" + std::to_string(getpid());
+  lease_options.ttl = std::chrono::minutes(10);  // no renewal needed during the run
+  lease_options.margin = std::chrono::minutes(1);
+  auto leases = LeaseManager::open(lease_options);
+  if (!leases || !(*leases)->tick().is_ok()) {
+    std::fprintf(stderr, "append-pg: cannot take the shard leases\n");
+    std::exit(1);
+  }
+  auto fenced_opened = PgJournal::open({conninfo, {}, leases->get()});
+  if (!fenced_opened) {
+    std::fprintf(stderr, "append-pg: %s\n", fenced_opened.status().to_string().c_str());
+    std::exit(1);
+  }
   // Streams of earlier runs stay in the database: each run writes new ones.
   const std::string run = "device/pg" + std::to_string(getpid()) + "-";
   const int total = quick ? 2000 : 50000;
   for (int batch : {1, 100, 500}) {
-    const auto before = journal.stats();
-    const int per_stream = std::max(1, (batch == 1 ? total / 20 : total) / batch);
-    double rate =
-        streams_through(journal, run + std::to_string(batch) + "s-", batch, per_stream, 1);
-    const auto after = journal.stats();
-    std::printf(
-        "append-pg: %3d streams x 1 event in flight       %9.0f events/s  (mean %.1f "
-        "events/transaction, mean append latency %.2f ms)\n",
-        batch, rate,
-        double(after.events_appended - before.events_appended) /
-            double(after.batches_synced - before.batches_synced),
-        (after.append_latency_sum_ms - before.append_latency_sum_ms) /
-            double(after.appends - before.appends));
+    for (PgJournal* measured : {&journal, fenced_opened->get()}) {
+      const bool fenced = measured != &journal;
+      const auto before = measured->stats();
+      const int per_stream = std::max(1, (batch == 1 ? total / 20 : total) / batch);
+      double rate = streams_through(*measured, run + std::to_string(batch) + (fenced ? "f-" : "s-"),
+                                    batch, per_stream, 1);
+      const auto after = measured->stats();
+      std::printf(
+          "append-pg: %3d streams x 1 event in flight%s %9.0f events/s  (mean %.1f "
+          "events/transaction, mean append latency %.2f ms)\n",
+          batch, fenced ? ", fenced" : "      ", rate,
+          double(after.events_appended - before.events_appended) /
+              double(after.batches_synced - before.batches_synced),
+          (after.append_latency_sum_ms - before.append_latency_sum_ms) /
+              double(after.appends - before.appends));
+    }
   }
+  (void)(*leases)->leave();
   for (int batch : {1, 100, 500}) {
     const int appends = std::max(1, (batch == 1 ? total / 20 : total) / batch);
     const std::string stream = run + "w" + std::to_string(batch);

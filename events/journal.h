@@ -68,7 +68,7 @@ struct JournalOptions {
   size_t max_batch_bytes = 16 << 20;       // ... or this many bytes
   size_t version_cache_entries = 1 << 20;  // streams whose last version is kept in memory
   // Under load, how long the writer may wait for a batch to fill up to the size of the
-  // previous one before syncing (0: never wait). See RocksdbJournal::writer_loop().
+  // previous one before syncing (0: never wait). See GroupCommit (events/group_commit.h).
   std::chrono::microseconds max_linger{300};
   std::function<int64_t()> clock;  // unix ms; defaults to the system clock
   // Whether a batch is fsync'd before its appends are answered. Always true in gatehouse;

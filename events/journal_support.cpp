@@ -7,13 +7,14 @@
 namespace gh::journal_support {
 
 void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, uint64_t position,
-           int64_t time_unix_ms) {
+           int64_t time_unix_ms, uint64_t lease_epoch) {
   envelope.set_stream(request.stream);
   envelope.set_version(version);
   envelope.set_position(position);
   envelope.set_time_unix_ms(time_unix_ms);
   envelope.set_command_id(request.command_id);
   *envelope.mutable_cause() = request.cause;
+  envelope.set_lease_epoch(lease_epoch);  // proto3: 0 is not stored at all
 }
 
 Status version_conflict(const std::string& stream, uint64_t actual, uint64_t expected) {

@@ -12,9 +12,10 @@
 namespace gh::journal_support {
 
 // Fills what the journal owns in an appended envelope: stream, version, position, time,
-// command id and cause of `request`.
+// command id and cause of `request`, and the shard lease epoch it is written under (0: none,
+// which clears whatever the caller put there).
 void stamp(Envelope& envelope, const AppendRequest& request, uint64_t version, uint64_t position,
-           int64_t time_unix_ms);
+           int64_t time_unix_ms, uint64_t lease_epoch);
 
 // "device/d1 is at version 3, expected 1" as kConflict.
 Status version_conflict(const std::string& stream, uint64_t actual, uint64_t expected);

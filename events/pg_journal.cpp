@@ -1,18 +1,19 @@
 #include "events/pg_journal.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <unordered_set>
 
 #include "events/clock.h"
 #include "events/journal_support.h"
 #include "events/pg_schema.h"
+#include "events/shard.h"
 #include "events/stream_name.h"
 
 namespace gh {
 namespace {
 
-using journal_support::bucket_of;
 using journal_support::describe;
 
 // PostgreSQL takes at most 65535 parameters per statement: 4 per event row, 2 per key.
@@ -52,15 +53,12 @@ AppendResult command_record(const PgRows& rows, int row, int first_column) {
 }  // namespace
 
 struct PgJournal::BatchOutcome {
-  std::vector<std::optional<Result<AppendResult>>> outcomes;
-  // Answered from a command of this same batch: only true if the batch is written.
-  std::vector<bool> repeats_in_batch;
+  explicit BatchOutcome(size_t appends) : result(appends) {}
+  BatchResult result;  // result.failure: the transaction did not commit
   std::unordered_map<std::string, uint64_t> in_batch;  // stream -> version after the batch
+  std::unordered_map<std::string, uint64_t> epochs;    // stream -> lease epoch written under
   uint64_t position = 0;                               // head after the batch
-  uint64_t events_written = 0;
-  Status failure;        // the transaction did not commit
   bool started = false;  // the transaction began: a failure may have left work undone
-  JournalStats local;
 };
 
 Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
@@ -78,81 +76,83 @@ Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
 PgJournal::PgJournal(PgJournalOptions options, std::unique_ptr<PgConnection> writer, uint64_t head)
     : options_(std::move(options)),
       writer_connection_(std::move(writer)),
-      readers_(options_.conninfo) {
+      readers_(options_.conninfo),
+      group_(options_.batching) {
   if (!options_.batching.clock) options_.batching.clock = unix_now_ms;
   last_position_ = head;
-  writer_ = std::thread([this] { writer_loop(); });
+  group_.start([this](auto& batch) { return write_batch(batch); });
 }
 
 PgJournal::~PgJournal() { shutdown(); }
 
-void PgJournal::shutdown() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
-}
+void PgJournal::shutdown() { group_.shutdown(); }
 
 void PgJournal::append(AppendRequest request, AppendCallback done) {
-  if (auto valid = journal_support::check_appendable(request); !valid.is_ok()) {
-    done(std::move(valid));
-    return;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back({std::move(request), std::move(done), std::chrono::steady_clock::now()});
-      const bool wake = linger_target_ == 0 ? queue_.size() == 1 : queue_.size() >= linger_target_;
-      if (wake) wake_.notify_one();
-      return;
-    }
-  }
-  done(unavailable("the journal is shutting down"));
+  group_.submit(std::move(request), std::move(done));
 }
 
-// The same gathering as RocksdbJournal::writer_loop (see there for why it lingers).
-void PgJournal::writer_loop() {
-  const auto& batching = options_.batching;
-  std::vector<Pending> batch;
-  size_t previous_batch = 1;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      if (queue_.size() < previous_batch && batching.max_linger.count() > 0) {
-        linger_target_ = previous_batch;
-        wake_.wait_until(lock, std::chrono::steady_clock::now() + batching.max_linger,
-                         [&] { return stopping_ || queue_.size() >= previous_batch; });
-        linger_target_ = 0;
-      }
-      size_t events = 0, bytes = 0;
-      while (!queue_.empty() && events < batching.max_batch_events &&
-             bytes < batching.max_batch_bytes) {
-        auto& next = queue_.front();
-        events += next.request.events.size();
-        for (const auto& event : next.request.events) bytes += event.ByteSizeLong();
-        for (const auto& blob : next.request.blobs) bytes += blob.bytes.size();
-        batch.push_back(std::move(next));
-        queue_.pop_front();
-      }
+Status PgJournal::check_leases(const std::vector<QueuedAppend>& batch, BatchOutcome& out,
+                               std::vector<uint64_t>& epochs) {
+  const ShardFence* fence = options_.fence;
+  if (fence == nullptr) return Status::ok();
+  std::map<uint32_t, uint64_t> believed;  // shard -> epoch this node believes it holds
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& stream = batch[i].request.stream;
+    const uint32_t shard = shards::shard_of_stream(stream);
+    auto epoch = fence->held_epoch(shard);
+    if (!epoch) {
+      out.result.outcomes[i] = lease_lost(stream + ": node " + fence->node() +
+                                          " does not hold shard " + std::to_string(shard));
+      continue;
     }
-    previous_batch = batch.size();
-    write_batch(batch);
-    batch.clear();
+    believed[shard] = *epoch;
+    epochs[i] = *epoch;
   }
+  if (believed.empty()) return Status::ok();
+  std::string list = "{";
+  for (const auto& [shard, epoch] : believed)
+    list += (list.size() > 1 ? "," : "") + std::to_string(shard);
+  list += "}";
+  // FOR SHARE: an acquisition of these shards (an UPDATE) waits until this transaction ends,
+  // so what is read here stays true until COMMIT.
+  auto rows = writer_connection_->exec(
+      "SELECT shard, epoch FROM shard_lease WHERE shard = ANY($1::int[]) AND owner = $2 "
+      "AND expires_at > now() ORDER BY shard FOR SHARE",
+      PgParams().text(list).text(fence->node()), "checking shard leases");
+  if (!rows) return rows.status();
+  std::map<uint32_t, uint64_t> confirmed;
+  for (int r = 0; r < rows->size(); ++r)
+    confirmed[uint32_t(rows->number(r, 0))] = rows->number(r, 1);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (out.result.outcomes[i]) continue;
+    const auto& stream = batch[i].request.stream;
+    const uint32_t shard = shards::shard_of_stream(stream);
+    auto it = confirmed.find(shard);
+    if (it == confirmed.end() || it->second != epochs[i]) {
+      out.result.outcomes[i] =
+          lease_lost(stream + ": shard " + std::to_string(shard) + " is no longer held by node " +
+                     fence->node() + " at epoch " + std::to_string(epochs[i]));
+      epochs[i] = 0;  // written under no lease: nothing
+    }
+  }
+  return Status::ok();
 }
 
-Status PgJournal::load_versions(const std::vector<Pending>& batch) {
+Status PgJournal::load_versions(const std::vector<QueuedAppend>& batch,
+                                const std::vector<uint64_t>& epochs) {
   // Every stream of the batch ends up in the cache; a full cache starts over first.
   if (versions_.size() + batch.size() > options_.batching.version_cache_entries) versions_.clear();
   std::vector<std::string> missing;
   std::unordered_set<std::string> seen;
-  for (const auto& pending : batch) {
-    const auto& stream = pending.request.stream;
-    if (!versions_.count(stream) && seen.insert(stream).second) missing.push_back(stream);
+  std::unordered_map<std::string, uint64_t> epoch_of;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (options_.fence != nullptr && epochs[i] == 0) continue;  // refused: lease lost
+    const auto& stream = batch[i].request.stream;
+    epoch_of[stream] = epochs[i];
+    auto cached = versions_.find(stream);
+    if ((cached == versions_.end() || cached->second.epoch != epochs[i]) &&
+        seen.insert(stream).second)
+      missing.push_back(stream);
   }
   for (size_t from = 0; from < missing.size(); from += kRowsPerStatement) {
     const size_t count = std::min(kRowsPerStatement, missing.size() - from);
@@ -166,14 +166,15 @@ Status PgJournal::load_versions(const std::vector<Pending>& batch) {
         "SELECT stream, max(version) FROM gh_events WHERE stream IN (" + list + ") GROUP BY stream",
         params, "reading stream versions");
     if (!rows) return rows.status();
-    for (size_t i = 0; i < count; ++i) versions_[missing[from + i]] = 0;
+    for (size_t i = 0; i < count; ++i)
+      versions_[missing[from + i]] = {0, epoch_of.at(missing[from + i])};
     for (int r = 0; r < rows->size(); ++r)
-      versions_[std::string(rows->text(r, 0))] = rows->number(r, 1);
+      versions_.at(std::string(rows->text(r, 0))).version = rows->number(r, 1);
   }
   return Status::ok();
 }
 
-Status PgJournal::load_commands(const std::vector<Pending>& batch,
+Status PgJournal::load_commands(const std::vector<QueuedAppend>& batch,
                                 std::unordered_map<std::string, AppendResult>& found) {
   std::vector<const AppendRequest*> asked;
   for (const auto& pending : batch)
@@ -197,18 +198,17 @@ Status PgJournal::load_commands(const std::vector<Pending>& batch,
   return Status::ok();
 }
 
-PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
-  BatchOutcome out;
-  out.outcomes.resize(batch.size());
-  out.repeats_in_batch.assign(batch.size(), false);
+PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
+  BatchOutcome out(batch.size());
   auto& db = *writer_connection_;
   if (!db.ensure_connected()) {
-    out.failure = unavailable("PostgreSQL: the writer's connection is lost and cannot reconnect");
+    out.result.failure =
+        unavailable("PostgreSQL: the writer's connection is lost and cannot reconnect");
     return out;
   }
   auto abandon = [&](Status status) {
     (void)db.exec("ROLLBACK", "rolling back a batch");
-    out.failure = std::move(status);
+    out.result.failure = std::move(status);
     return std::move(out);
   };
   // The head row's lock serialises every writer of the database until COMMIT. A batch
@@ -220,7 +220,9 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
   out.started = true;
   if (head->size() != 1) return abandon(data_loss("PostgreSQL: gh_journal_head has no row"));
   out.position = head->number(0, 0);
-  if (auto s = load_versions(batch); !s.is_ok()) return abandon(s);
+  std::vector<uint64_t> epochs(batch.size(), 0);  // the lease each append writes under
+  if (auto s = check_leases(batch, out, epochs); !s.is_ok()) return abandon(s);
+  if (auto s = load_versions(batch, epochs); !s.is_ok()) return abandon(s);
   std::unordered_map<std::string, AppendResult> stored_commands;
   if (auto s = load_commands(batch, stored_commands); !s.is_ok()) return abandon(s);
 
@@ -229,29 +231,30 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
   std::vector<std::pair<const AppendRequest*, AppendResult>> command_rows;
   const int64_t now = options_.batching.clock();
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (out.result.outcomes[i]) continue;  // refused: its lease is lost
     auto& request = batch[i].request;
     std::string key;
     if (!request.command_id.empty()) {
       key = command_key(request.stream, request.command_id);
       if (auto it = commands.find(key); it != commands.end()) {
-        out.outcomes[i] = it->second;
-        out.repeats_in_batch[i] = true;
-        ++out.local.duplicates;
+        out.result.outcomes[i] = it->second;
+        out.result.repeats_in_batch[i] = true;
+        ++out.result.local.duplicates;
         continue;
       }
       if (auto it = stored_commands.find(key); it != stored_commands.end()) {
-        out.outcomes[i] = it->second;
-        ++out.local.duplicates;
+        out.result.outcomes[i] = it->second;
+        ++out.result.local.duplicates;
         continue;
       }
     }
     auto in_batch = out.in_batch.find(request.stream);
     const uint64_t version =
-        in_batch != out.in_batch.end() ? in_batch->second : versions_.at(request.stream);
+        in_batch != out.in_batch.end() ? in_batch->second : versions_.at(request.stream).version;
     if (version != request.expected_version) {
-      out.outcomes[i] =
+      out.result.outcomes[i] =
           journal_support::version_conflict(request.stream, version, request.expected_version);
-      ++out.local.conflicts;
+      ++out.result.local.conflicts;
       continue;
     }
     AppendResult result;
@@ -259,11 +262,12 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
     result.last_version = version;
     const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
     for (auto& envelope : request.events) {
-      journal_support::stamp(envelope, request, ++result.last_version, ++out.position, time);
+      journal_support::stamp(envelope, request, ++result.last_version, ++out.position, time,
+                             epochs[i]);
       rows.push_back(&envelope);
     }
     result.last_position = out.position;
-    out.events_written += request.events.size();
+    out.result.events_written += request.events.size();
     if (!key.empty()) {
       command_rows.emplace_back(&request, result);
       AppendResult repeat = result;
@@ -271,12 +275,14 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
       commands.emplace(key, repeat);
     }
     out.in_batch[request.stream] = result.last_version;
-    out.outcomes[i] = std::move(result);
+    out.epochs[request.stream] = epochs[i];
+    out.result.outcomes[i] = std::move(result);
   }
 
   // Blobs in request order, each request's writes before its deletes (as on RocksDB).
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!out.outcomes[i] || !out.outcomes[i]->is_ok() || out.outcomes[i]->value().duplicate)
+    if (!out.result.outcomes[i] || !out.result.outcomes[i]->is_ok() ||
+        out.result.outcomes[i]->value().duplicate)
       continue;
     for (const auto& blob : batch[i].request.blobs) {
       auto put = db.exec(
@@ -355,76 +361,43 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<Pending>& batch) {
   }
   if (auto s = db.exec("COMMIT", "committing a batch"); !s.is_ok()) {
     // The answer to COMMIT was lost: the batch may or may not be in the log.
-    out.failure = Status(s.code(), s.message() +
-                                       " (the outcome of this batch is unknown: "
-                                       "read the stream before retrying)");
+    out.result.failure = Status(s.code(), s.message() +
+                                              " (the outcome of this batch is unknown: "
+                                              "read the stream before retrying)");
     return out;
   }
   return out;
 }
 
-void PgJournal::write_batch(std::vector<Pending>& batch) {
+BatchResult PgJournal::write_batch(std::vector<QueuedAppend>& batch) {
   BatchOutcome out = try_batch(batch);
-  if (!out.started && out.failure.code() == Code::kUnavailable) {
+  if (!out.started && out.result.failure.code() == Code::kUnavailable) {
     // The connection died while idle (a server restart, a failover, an idle timeout) and
     // nothing of this batch reached the server: reconnect and try once more.
     out = try_batch(batch);
   }
-  if (!out.failure.is_ok() && pg_sqlstate(out.failure) == kPgUniqueViolation) {
+  if (!out.result.failure.is_ok() && pg_sqlstate(out.result.failure) == kPgUniqueViolation) {
     // Another writer got a row in first: our cached versions or command ids are stale.
     // Checked again against the database, the append that lost gets its conflict and the
     // rest of the batch still commits.
     versions_.clear();
     out = try_batch(batch);
   }
-  JournalStats& local = out.local;
-  const bool wrote = out.events_written > 0 ||
-                     std::any_of(out.outcomes.begin(), out.outcomes.end(), [](const auto& o) {
-                       return o && o->is_ok() && !o->value().duplicate;
-                     });
-  if (!out.failure.is_ok()) {
+  auto& result = out.result;
+  if (!result.failure.is_ok()) {
     versions_.clear();
-    ++local.failures;
-    for (size_t i = 0; i < batch.size(); ++i)
-      if (!out.outcomes[i] || (out.outcomes[i]->is_ok() &&
-                               (!out.outcomes[i]->value().duplicate || out.repeats_in_batch[i])))
-        out.outcomes[i] = out.failure;
-    out.events_written = 0;
-  } else if (wrote) {
-    for (auto& [stream, version] : out.in_batch) versions_[stream] = version;
+    return std::move(result);
+  }
+  result.wrote = result.events_written > 0 ||
+                 std::any_of(result.outcomes.begin(), result.outcomes.end(), [](const auto& o) {
+                   return o && o->is_ok() && !o->value().duplicate;
+                 });
+  if (result.wrote) {
+    for (auto& [stream, version] : out.in_batch)
+      versions_[stream] = {version, out.epochs.at(stream)};
     last_position_ = out.position;
-    ++local.batches_synced;
-    local.batch_size_buckets[bucket_of(kBatchSizeBounds, double(out.events_written))]++;
-    for (size_t i = 0; i < batch.size(); ++i)
-      if (out.outcomes[i]->is_ok() && !out.outcomes[i]->value().duplicate)
-        out.outcomes[i]->value().events = std::move(batch[i].request.events);
   }
-  local.events_appended = out.events_written;
-
-  const auto done_at = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    double ms = std::chrono::duration<double, std::milli>(done_at - batch[i].queued_at).count();
-    local.append_latency_buckets[bucket_of(kAppendLatencyBoundsMs, ms)]++;
-    local.append_latency_sum_ms += ms;
-  }
-  local.appends = batch.size();
-  {
-    std::lock_guard lock(stats_mutex_);
-    journal_support::add_stats(stats_, local);
-  }
-  if (observer_ && out.events_written > 0) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const auto& outcome = *out.outcomes[i];
-      if (!outcome.is_ok() || outcome.value().duplicate) continue;
-      for (const auto& event : outcome.value().events) observer_(event);
-    }
-  }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*out.outcomes[i]));
-}
-
-JournalStats PgJournal::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
+  return std::move(result);
 }
 
 Result<std::vector<Envelope>> PgJournal::read_stream(const std::string& stream,

@@ -13,6 +13,14 @@
 // a row in first, the batch is rolled back and checked again against the database, so
 // that the losing append gets kConflict and the others of its batch still commit.
 //
+// Fenced (cluster mode, `fence` set): every append is written under the lease of its
+// stream's shard (events/shard.h). The transaction reads the shard's lease row FOR SHARE and
+// writes the append only if it still names this node at the epoch the fence says it holds,
+// unexpired by the database's clock; otherwise the append fails with kLeaseLost and writes
+// nothing (the others of its batch still commit). The row lock keeps any acquisition of the
+// shard waiting until COMMIT, so the check cannot go stale before the write is durable.
+// Each event carries that epoch (Envelope.lease_epoch). Unfenced, lease_epoch is 0.
+//
 // A COMMIT whose answer is lost (connection dropped) has an unknown outcome: its appends
 // fail with kUnavailable and the caller recovers the stream from the log, as after any
 // failed append.
@@ -22,15 +30,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
+#include "events/group_commit.h"
 #include "events/journal.h"
 #include "events/pg_connection.h"
+#include "events/shard_fence.h"
 
 namespace gh {
 
@@ -38,6 +44,8 @@ struct PgJournalOptions {
   // libpq connection string: "host=127.0.0.1 port=5432 dbname=gatehouse user=gatehouse".
   std::string conninfo;
   JournalOptions batching;
+  // Cluster mode: the leases this node holds (outlives the journal); null: unfenced.
+  const ShardFence* fence = nullptr;
 };
 
 class PgJournal final : public Journal {
@@ -60,7 +68,7 @@ class PgJournal final : public Journal {
   Result<AppendResult> find_command(const std::string& stream,
                                     const std::string& command_id) const override;
   uint64_t last_position() const override { return last_position_.load(); }
-  JournalStats stats() const override;
+  JournalStats stats() const override { return group_.stats(); }
 
   // Stops accepting appends (they fail with kUnavailable) and drains the queue.
   void shutdown();
@@ -69,45 +77,42 @@ class PgJournal final : public Journal {
   // a batch once committed, in position order, before any append of that batch is answered.
   // Set before the first append; must not block.
   void set_durable_observer(std::function<void(const Envelope&)> observer) {
-    observer_ = std::move(observer);
+    group_.set_durable_observer(std::move(observer));
   }
 
  private:
-  struct Pending {
-    AppendRequest request;
-    AppendCallback done;
-    std::chrono::steady_clock::time_point queued_at;
-  };
   struct BatchOutcome;
 
   PgJournal(PgJournalOptions options, std::unique_ptr<PgConnection> writer, uint64_t head);
-  void writer_loop();
-  void write_batch(std::vector<Pending>& batch);
+  // The one transaction of a group commit; runs on the writer thread.
+  BatchResult write_batch(std::vector<QueuedAppend>& batch);
   // One attempt at writing `batch` in a transaction; the caller retries once after a
   // unique violation with the version cache cleared.
-  BatchOutcome try_batch(std::vector<Pending>& batch);
-  Status load_versions(const std::vector<Pending>& batch);
-  Status load_commands(const std::vector<Pending>& batch,
+  BatchOutcome try_batch(std::vector<QueuedAppend>& batch);
+  // Fenced only: refuses with kLeaseLost (in `out`) every append of `batch` whose shard this
+  // node does not hold, by the fence and by shard_lease read FOR SHARE; fills `epochs`.
+  Status check_leases(const std::vector<QueuedAppend>& batch, BatchOutcome& out,
+                      std::vector<uint64_t>& epochs);
+  // Reads the version of every stream of `batch` not cached under the epoch it is written at.
+  Status load_versions(const std::vector<QueuedAppend>& batch, const std::vector<uint64_t>& epochs);
+  Status load_commands(const std::vector<QueuedAppend>& batch,
                        std::unordered_map<std::string, AppendResult>& found);
 
   PgJournalOptions options_;
   std::unique_ptr<PgConnection> writer_connection_;  // writer thread only
   mutable PgPool readers_;
   std::atomic<uint64_t> last_position_{0};
-  std::function<void(const Envelope&)> observer_;
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Pending> queue_;
-  bool stopping_ = false;
-  size_t linger_target_ = 0;
+  // Writer-thread only: the last version of streams this journal wrote or read, and the lease
+  // epoch it was learnt under. Another epoch means the shard was owned by another node in
+  // between (it may have written), so the entry is read again.
+  struct CachedVersion {
+    uint64_t version = 0;
+    uint64_t epoch = 0;
+  };
+  std::unordered_map<std::string, CachedVersion> versions_;
 
-  // Writer-thread only: the last version of streams this journal wrote or read.
-  std::unordered_map<std::string, uint64_t> versions_;
-
-  mutable std::mutex stats_mutex_;
-  JournalStats stats_;
-  std::thread writer_;
+  GroupCommit group_;  // last: its writer thread uses the members above
 };
 
 }  // namespace gh

@@ -42,6 +42,21 @@ CREATE TABLE IF NOT EXISTS gh_snapshots (
   version bigint NOT NULL,
   snapshot bytea NOT NULL,
   PRIMARY KEY (stream, version));
+-- Schema version 2: shard leases and live nodes (docs/cluster.md). One row per virtual
+-- shard, created here and never deleted; epoch is the fencing token, bumped by every
+-- acquisition and never lowered; owner is NULL when released.
+CREATE TABLE IF NOT EXISTS shard_lease (
+  shard integer PRIMARY KEY CHECK (shard BETWEEN 0 AND 1023),
+  epoch bigint NOT NULL CHECK (epoch >= 0),
+  owner text,
+  expires_at timestamptz NOT NULL);
+INSERT INTO shard_lease (shard, epoch, owner, expires_at)
+  SELECT g, 0, NULL, '-infinity' FROM generate_series(0, 1023) AS g ON CONFLICT DO NOTHING;
+-- Live nodes: each heartbeats its row; a node that leaves deletes it.
+CREATE TABLE IF NOT EXISTS cluster_node (
+  node text PRIMARY KEY,
+  address text NOT NULL,
+  seen_at timestamptz NOT NULL);
 )sql";
 
 // Any constant of our own: the advisory lock that serialises schema creation.
@@ -69,6 +84,12 @@ Status ensure_pg_schema(PgConnection& connection) {
     return rollback_with(failed_precondition(
         "the database holds gatehouse schema version " + std::to_string(version->number(0, 0)) +
         "; this gatehouse knows version " + std::to_string(kPgSchemaVersion) + ": upgrade it"));
+  } else if (version->number(0, 0) < uint64_t(kPgSchemaVersion)) {
+    // Older versions lack only tables, which the CREATE ... IF NOT EXISTS above just added.
+    auto raised =
+        connection.exec("UPDATE gh_schema SET version = $1", PgParams().number(kPgSchemaVersion),
+                        "raising the schema version");
+    if (!raised) return rollback_with(raised.status());
   }
   return connection.exec("COMMIT", "committing the schema");
 }

@@ -9,8 +9,9 @@
 
 namespace gh {
 
-// The version of the tables below; a later step (shard leases) adds tables as version 2.
-inline constexpr int kPgSchemaVersion = 1;
+// The version of the tables: 1, the journal and snapshots; 2 adds shard_lease and
+// cluster_node (docs/cluster.md).
+inline constexpr int kPgSchemaVersion = 2;
 
 // Creates the journal's and the snapshot store's tables if they do not exist. kFailedPrecondition
 // when the database holds a newer schema than this binary knows.

@@ -31,82 +31,22 @@ Result<AppendResult> Journal::append_and_wait(AppendRequest request) {
 }
 
 RocksdbJournal::RocksdbJournal(Database* database, JournalOptions options)
-    : database_(database), options_(std::move(options)) {
+    : database_(database), options_(std::move(options)), group_(options_) {
   if (!options_.clock) options_.clock = unix_now_ms;
   last_position_ = read_last_position();
-  if (!database_->read_only()) writer_ = std::thread([this] { writer_loop(); });
+  if (!database_->read_only()) group_.start([this](auto& batch) { return write_batch(batch); });
 }
 
 RocksdbJournal::~RocksdbJournal() { shutdown(); }
 
-void RocksdbJournal::shutdown() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
-}
+void RocksdbJournal::shutdown() { group_.shutdown(); }
 
 void RocksdbJournal::append(AppendRequest request, AppendCallback done) {
   if (database_->read_only()) {
     done(failed_precondition("the store is open read-only; stop the server to write"));
     return;
   }
-  if (auto valid = journal_support::check_appendable(request); !valid.is_ok()) {
-    done(std::move(valid));
-    return;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back({std::move(request), std::move(done), std::chrono::steady_clock::now()});
-      // An idle writer needs the first append; a lingering one only the one that fills its
-      // batch. Waking it for every append cost a context switch each (64 per batch).
-      const bool wake = linger_target_ == 0 ? queue_.size() == 1 : queue_.size() >= linger_target_;
-      if (wake) wake_.notify_one();
-      return;
-    }
-  }
-  done(unavailable("the journal is shutting down"));
-}
-
-void RocksdbJournal::writer_loop() {
-  std::vector<Pending> batch;
-  size_t previous_batch = 1;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      // Writers that were answered by the last batch come back one by one. Syncing as soon
-      // as the first is queued splits them into two half-size batches that each pay a full
-      // fsync (measured: 64 busy streams fell from 64 to 32 events per batch and lost half
-      // the throughput). So under load the writer lingers, at most max_linger, until as
-      // many appends are queued as the last batch held; under light load that batch was
-      // small and there is no wait.
-      if (queue_.size() < previous_batch && options_.max_linger.count() > 0) {
-        linger_target_ = previous_batch;
-        wake_.wait_until(lock, std::chrono::steady_clock::now() + options_.max_linger,
-                         [&] { return stopping_ || queue_.size() >= previous_batch; });
-        linger_target_ = 0;
-      }
-      size_t events = 0, bytes = 0;
-      while (!queue_.empty() && events < options_.max_batch_events &&
-             bytes < options_.max_batch_bytes) {
-        auto& next = queue_.front();
-        events += next.request.events.size();
-        // Events count too: max_batch_bytes bounds the whole WriteBatch, not only pictures.
-        for (const auto& event : next.request.events) bytes += event.ByteSizeLong();
-        for (const auto& blob : next.request.blobs) bytes += blob.bytes.size();
-        batch.push_back(std::move(next));
-        queue_.pop_front();
-      }
-    }
-    previous_batch = batch.size();
-    write_batch(batch);
-    batch.clear();
-  }
+  group_.submit(std::move(request), std::move(done));
 }
 
 Result<uint64_t> RocksdbJournal::current_version(
@@ -120,17 +60,15 @@ Result<uint64_t> RocksdbJournal::current_version(
   return version;
 }
 
-void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
+BatchResult RocksdbJournal::write_batch(std::vector<QueuedAppend>& batch) {
   rocksdb::WriteBatch write;
   std::unordered_map<std::string, uint64_t> in_batch;      // stream -> version after batch
   std::unordered_map<std::string, AppendResult> commands;  // in-batch command records
-  std::vector<std::optional<Result<AppendResult>>> outcomes(batch.size());
-  // Answered from a command of this same batch: only true if the batch is written.
-  std::vector<bool> repeats_in_batch(batch.size(), false);
+  BatchResult out(batch.size());
+  auto& outcomes = out.outcomes;
   uint64_t position = last_position_.load();
-  uint64_t events_written = 0;
   const int64_t now = options_.clock();
-  JournalStats local;
+  JournalStats& local = out.local;
   // The next position must be free. If the last position could not be read at open (a
   // damaged index block reads as "empty"), writing would overwrite the index of old events:
   // refuse every append instead. One point lookup per batch, next to an fsync.
@@ -159,7 +97,7 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       command_key = keys::command(request.stream, request.command_id);
       if (auto it = commands.find(command_key); it != commands.end()) {
         outcomes[i] = it->second;
-        repeats_in_batch[i] = true;
+        out.repeats_in_batch[i] = true;
         ++local.duplicates;
         continue;
       }
@@ -191,13 +129,14 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     result.last_position = position;
     const int64_t time = request.time_unix_ms != 0 ? request.time_unix_ms : now;
     for (auto& envelope : request.events) {
-      journal_support::stamp(envelope, request, ++result.last_version, ++position, time);
+      journal_support::stamp(envelope, request, ++result.last_version, ++position, time,
+                             /*lease_epoch=*/0);
       auto key = keys::versioned(request.stream, envelope.version());
       write.Put(database_->events(), key, envelope.SerializeAsString());
       write.Put(database_->positions(), keys::be64(envelope.position()), key);
     }
     result.last_position = position;
-    events_written += request.events.size();
+    out.events_written += request.events.size();
     for (const auto& blob : request.blobs) write.Put(database_->blobs(), blob.key, blob.bytes);
     for (const auto& key : request.delete_blobs) write.Delete(database_->blobs(), key);
     if (!command_key.empty()) {
@@ -207,7 +146,6 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
       commands.emplace(command_key, repeat);
     }
     in_batch[request.stream] = result.last_version;
-    result.events = std::move(request.events);
     outcomes[i] = std::move(result);
   }
 
@@ -224,47 +162,16 @@ void RocksdbJournal::write_batch(std::vector<Pending>& batch) {
     if (!status.ok()) {
       // Nothing of this batch is acknowledged; forget cached versions so the next batch
       // reads the truth from disk.
-      auto error =
+      out.failure =
           from_rocksdb(status, "writing a batch of " + std::to_string(write.Count()) + " records");
       versions_.clear();
-      ++local.failures;
-      for (size_t i = 0; i < batch.size(); ++i)
-        if (outcomes[i] && outcomes[i]->is_ok() &&
-            (!outcomes[i]->value().duplicate || repeats_in_batch[i]))
-          outcomes[i] = error;
-      events_written = 0;
     } else {
       for (auto& [stream, version] : in_batch) versions_[stream] = version;
       last_position_ = position;
-      ++local.batches_synced;
-      local.batch_size_buckets[bucket_of(kBatchSizeBounds, double(events_written))]++;
+      out.wrote = true;
     }
   }
-  local.events_appended = events_written;
-
-  const auto done_at = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    double ms = std::chrono::duration<double, std::milli>(done_at - batch[i].queued_at).count();
-    local.append_latency_buckets[bucket_of(kAppendLatencyBoundsMs, ms)]++;
-    local.append_latency_sum_ms += ms;
-  }
-  local.appends = batch.size();
-  {
-    std::lock_guard lock(stats_mutex_);
-    journal_support::add_stats(stats_, local);
-  }
-  if (observer_ && events_written > 0) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!outcomes[i] || !outcomes[i]->is_ok() || outcomes[i]->value().duplicate) continue;
-      for (const auto& event : outcomes[i]->value().events) observer_(event);
-    }
-  }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*outcomes[i]));
-}
-
-JournalStats RocksdbJournal::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
+  return out;
 }
 
 uint64_t RocksdbJournal::read_last_position() const {

@@ -11,16 +11,12 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "events/database.h"
+#include "events/group_commit.h"
 #include "events/journal.h"
 
 namespace gh {
@@ -45,7 +41,7 @@ class RocksdbJournal final : public Journal {
   Result<AppendResult> find_command(const std::string& stream,
                                     const std::string& command_id) const override;
   uint64_t last_position() const override { return last_position_.load(); }
-  JournalStats stats() const override;
+  JournalStats stats() const override { return group_.stats(); }
 
   // Stops accepting appends (they fail with kUnavailable) and drains the queue.
   void shutdown();
@@ -55,41 +51,24 @@ class RocksdbJournal final : public Journal {
   // identities) learn of an event before anyone is told it happened. Set before the first
   // append (not synchronised); the observer must not block.
   void set_durable_observer(std::function<void(const Envelope&)> observer) {
-    observer_ = std::move(observer);
+    group_.set_durable_observer(std::move(observer));
   }
 
  private:
-  struct Pending {
-    AppendRequest request;
-    AppendCallback done;
-    std::chrono::steady_clock::time_point queued_at;
-  };
-  void writer_loop();
-  void write_batch(std::vector<Pending>& batch);
+  // The one WriteBatch of a group commit; runs on the writer thread.
+  BatchResult write_batch(std::vector<QueuedAppend>& batch);
   Result<uint64_t> current_version(const std::string& stream,
                                    const std::unordered_map<std::string, uint64_t>& in_batch);
   uint64_t read_last_position() const;
-  void record_latency(std::chrono::steady_clock::duration elapsed);
 
   Database* database_;
   JournalOptions options_;
   std::atomic<uint64_t> last_position_{0};
-  std::function<void(const Envelope&)> observer_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Pending> queue_;
-  bool stopping_ = false;
-  // While the writer lingers, the queue size that ends the wait; 0 otherwise. append()
-  // wakes the writer only when it has something to do, not on every append.
-  size_t linger_target_ = 0;
 
   // Writer-thread only.
   std::unordered_map<std::string, uint64_t> versions_;
 
-  mutable std::mutex stats_mutex_;
-  JournalStats stats_;
-  std::thread writer_;
+  GroupCommit group_;  // last: its writer thread uses the members above
 };
 
 }  // namespace gh

@@ -30,6 +30,8 @@ std::string_view code_name(Code code) {
       return "too_large";
     case Code::kTimeout:
       return "timeout";
+    case Code::kLeaseLost:
+      return "lease_lost";
   }
   return "internal";
 }

@@ -26,6 +26,7 @@ enum class Code {
   kPermissionDenied,    // credentials fine, not allowed
   kTooLarge,            // input exceeds a configured limit
   kTimeout,             // waited longer than allowed
+  kLeaseLost,           // cluster mode: this node no longer holds the entity's shard lease
 };
 
 // Stable lowercase name used in JSON errors and logs ("invalid_argument").
@@ -66,6 +67,7 @@ inline Status unauthenticated(std::string m) { return {Code::kUnauthenticated, s
 inline Status permission_denied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
 inline Status too_large(std::string m) { return {Code::kTooLarge, std::move(m)}; }
 inline Status timed_out(std::string m) { return {Code::kTimeout, std::move(m)}; }
+inline Status lease_lost(std::string m) { return {Code::kLeaseLost, std::move(m)}; }
 
 // A value or a non-ok Status.
 template <class T>

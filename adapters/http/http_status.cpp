@@ -24,6 +24,7 @@ int http_status(Code code) {
     case Code::kTimeout:
       return 504;
     case Code::kUnavailable:
+    case Code::kLeaseLost:  // another node owns the entity now: retry (routing will forward)
       return 503;
     case Code::kDataLoss:
     case Code::kInternal:

@@ -393,6 +393,25 @@ TYPED_TEST(EntityShellTest, AFailedAppendAnswersEveryCallAndRestartsFromTheLog) 
   EXPECT_EQ(this->answers_, (Answers{"w1 ok"}));
 }
 
+// Cluster mode: the journal refused an append because this node no longer holds the
+// entity's shard (events/pg_journal.h). Every call held gets that same lease_lost, not
+// "unavailable": the entity lives on another node now.
+TYPED_TEST(EntityShellTest, ALostLeaseAnswersEveryHeldCallWithLeaseLost) {
+  auto actor = this->spawn();
+  this->recover();
+  for (int i = 0; i <= 2; ++i) this->send(actor, TypeParam::write(i, this->answers_));
+  this->send(actor, TypeParam::read(this->answers_));
+  ASSERT_EQ(this->held_->held(), 3u);
+  this->held_->fail_one(lease_lost("shard 998 is no longer held by node gh-a at epoch 1"));
+  this->run();
+  EXPECT_EQ(this->answers_,
+            (Answers{"w0 lease_lost", "w1 lease_lost", "w2 lease_lost", "r lease_lost"}));
+  const uint64_t before = this->written();
+  this->release(2);  // decided on the lost state: they reach the log only as conflicts
+  EXPECT_EQ(this->written(), before);
+  EXPECT_EQ(this->answers_.size(), 4u) << "every call was answered once";
+}
+
 // A stop finishes what is in flight, then the actor quits; a call sent after that is
 // answered by its guard, never lost.
 TYPED_TEST(EntityShellTest, StopFinishesInFlightAndLaterCallsAreStillAnswered) {

@@ -27,9 +27,13 @@
 #include <set>
 
 #include "events/keys.h"
+#include "events/lease_manager.h"
+#include "events/pg_journal.h"
+#include "events/shard.h"
 #include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tests/events/golden_format.h"
+#include "tests/events/temp_postgres.h"
 #include "tests/events/temp_store.h"
 
 namespace gh {
@@ -47,6 +51,7 @@ const std::string kV5Dir = kDataDir + "/v5";
 const std::string kV6Dir = kDataDir + "/v6";
 const std::string kV7Dir = kDataDir + "/v7";
 const std::string kV10Dir = kDataDir + "/v10";
+const std::string kV11Dir = kDataDir + "/v11";
 
 std::string one_line(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
@@ -687,6 +692,22 @@ std::vector<snapshots::Snapshot> v10_snapshots() {
   return snapshots;
 }
 
+// ---- schema v11 (issue 14, step 2; v8, v9 are other branches' numbers) ----
+
+// Envelope.lease_epoch: written by cluster mode's fenced PostgreSQL journal (Generate runs
+// this version through one, node gh-a holding every shard at epoch 1).
+void write_v11_log(Journal& journal) {
+  LogWriter log(journal, 1796256000000);  // 2026-12-02T00:00:00Z
+  Envelope e;
+  e.mutable_lock_state_reported()->set_state(events::LOCKED);
+  log.append("device/front-door", cause(events::Cause::DEVICE, "front-door", "mqtt"), "lsr-1", {e});
+  e.mutable_lock_state_reported()->set_state(events::UNLOCKED);
+  log.append("device/front-door", cause(events::Cause::DEVICE, "front-door", "mqtt"), "", {e});
+  log.append("device/back-door", cause(events::Cause::DEVICE, "back-door", "mqtt"), "", {e});
+}
+
+std::vector<snapshots::Snapshot> v11_snapshots() { return {}; }
+
 // ---- the versions ----
 
 struct GoldenVersion {
@@ -696,14 +717,21 @@ struct GoldenVersion {
   // The generator checks that the log and the snapshots set every field of every message
   // they contain (v1 predates the rule: its device snapshot is offline).
   bool every_field_set;
+  // Written through a fenced PostgreSQL journal (cluster mode) instead of RocksDB.
+  bool fenced = false;
 };
 
 const std::vector<GoldenVersion>& golden_versions() {
   static const auto* versions = new std::vector<GoldenVersion>{
-      {"v1", write_v1_log, v1_snapshots, false}, {"v2", write_v2_log, v2_snapshots, true},
-      {"v3", write_v3_log, v3_snapshots, true},  {"v4", write_v4_log, v4_snapshots, true},
-      {"v5", write_v5_log, v5_snapshots, true},  {"v6", write_v6_log, v6_snapshots, true},
-      {"v7", write_v7_log, v7_snapshots, true},  {"v10", write_v10_log, v10_snapshots, true},
+      {"v1", write_v1_log, v1_snapshots, false},
+      {"v2", write_v2_log, v2_snapshots, true},
+      {"v3", write_v3_log, v3_snapshots, true},
+      {"v4", write_v4_log, v4_snapshots, true},
+      {"v5", write_v5_log, v5_snapshots, true},
+      {"v6", write_v6_log, v6_snapshots, true},
+      {"v7", write_v7_log, v7_snapshots, true},
+      {"v10", write_v10_log, v10_snapshots, true},
+      {"v11", write_v11_log, v11_snapshots, true, /*fenced=*/true},
   };
   return *versions;
 }
@@ -752,18 +780,38 @@ TEST(GoldenTest, Generate) {
   ASSERT_NE(version, nullptr) << "GH_WRITE_GOLDEN=" << which << " names no golden version";
   const std::string dir = kDataDir + "/" + version->name;
   testing::TempStore store;
-  ASSERT_NO_FATAL_FAILURE(version->write_log(store.journal()));
+  Journal* journal = &store.journal();
+  std::unique_ptr<LeaseManager> leases;
+  std::unique_ptr<PgJournal> fenced;
+  if (version->fenced) {
+    auto& cluster = testing::TempPostgres::shared();
+    ASSERT_TRUE(cluster.running()) << cluster.problem();
+    LeaseOptions options;
+    options.conninfo = cluster.fresh_database();
+    options.node = "gh-a";
+    auto opened = LeaseManager::open(options);
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    leases = std::move(*opened);
+    std::vector<uint32_t> all(shards::kShardCount);
+    for (uint32_t shard = 0; shard < shards::kShardCount; ++shard) all[shard] = shard;
+    ASSERT_EQ(leases->acquire(all)->size(), size_t(shards::kShardCount));
+    auto journal_opened = PgJournal::open({options.conninfo, {}, leases.get()});
+    ASSERT_TRUE(journal_opened.is_ok()) << journal_opened.status().to_string();
+    fenced = std::move(*journal_opened);
+    journal = fenced.get();
+  }
+  ASSERT_NO_FATAL_FAILURE(version->write_log(*journal));
   std::vector<Envelope> envelopes;
   std::vector<std::string> records;
   std::string text;
-  ASSERT_TRUE(store.journal()
-                  .read_all(0,
-                            [&](const Envelope& e) {
-                              envelopes.push_back(e);
-                              records.push_back(e.SerializeAsString());
-                              text += one_line(e) + "\n";
-                              return true;
-                            })
+  ASSERT_TRUE(journal
+                  ->read_all(0,
+                             [&](const Envelope& e) {
+                               envelopes.push_back(e);
+                               records.push_back(e.SerializeAsString());
+                               text += one_line(e) + "\n";
+                               return true;
+                             })
                   .is_ok());
   RocksdbSnapshotStore snapshot_store(&store.database());
   std::vector<snapshots::Snapshot> stored;
@@ -1256,6 +1304,34 @@ TEST(GoldenTest, V10SnapshotsStillDecodeToTheSameFields) {
 }
 
 TEST(GoldenTest, V10DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV10Dir); }
+
+// ---- v11 ----
+
+TEST(GoldenTest, V11EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV11Dir); }
+
+TEST(GoldenTest, V11EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV11Dir, {{"device/front-door", 2}, {"device/back-door", 1}});
+}
+
+TEST(GoldenTest, V11EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV11Dir);
+  ASSERT_EQ(envelopes.size(), 3u);
+  for (const auto& e : envelopes) EXPECT_EQ(e.lease_epoch(), 1u) << e.stream();
+  EXPECT_EQ(envelopes[0].lock_state_reported().state(), events::LOCKED);
+  EXPECT_EQ(envelopes[0].command_id(), "lsr-1");
+  EXPECT_EQ(envelopes[2].stream(), "device/back-door");
+  EXPECT_EQ(envelopes[2].position(), 3u);
+}
+
+// Logs written before v11 carry no epoch: they read as 0, "written without a lease".
+TEST(GoldenTest, OlderEventsCarryNoLeaseEpoch) {
+  for (const auto& dir : {kV1Dir, kV5Dir, kV10Dir})
+    for (const auto& e : envelopes_of(dir)) EXPECT_EQ(e.lease_epoch(), 0u) << dir;
+}
+
+TEST(GoldenTest, V11HasNoSnapshots) { expect_snapshots_decode_as_written(kV11Dir, 0); }
+
+TEST(GoldenTest, V11DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV11Dir); }
 
 // ---- all versions ----
 

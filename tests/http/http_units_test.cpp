@@ -23,6 +23,7 @@ TEST(HttpStatus, OneTableForEveryCode) {
   EXPECT_EQ(http_status(Code::kTooLarge), 413);
   EXPECT_EQ(http_status(Code::kTimeout), 504);
   EXPECT_EQ(http_status(Code::kUnavailable), 503);
+  EXPECT_EQ(http_status(Code::kLeaseLost), 503);
   EXPECT_EQ(http_status(Code::kDataLoss), 500);
   EXPECT_EQ(http_status(Code::kInternal), 500);
 }
