@@ -21,7 +21,8 @@ namespace {
 using namespace gh::actions;
 
 constexpr int kFd = 3;
-constexpr rlim_t kAddressSpace = rlim_t{1} << 30;  // a backstop: Lua's own cap is far lower
+// A backstop: Lua's own cap is far lower.
+[[maybe_unused]] constexpr rlim_t kAddressSpace = rlim_t{1} << 30;
 
 bool send_all(const std::string& data) {
   size_t done = 0;
@@ -71,8 +72,12 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (argc > 1 && std::to_string(::getppid()) != argv[1]) return 0;
   std::signal(SIGPIPE, SIG_IGN);
+#ifndef __SANITIZE_ADDRESS__
+  // Not in the sanitizer build (GH_SANITIZE): AddressSanitizer has reserved terabytes of
+  // shadow memory by now, so any limit would fail every allocation; Lua's cap still holds.
   rlimit as{kAddressSpace, kAddressSpace};
   ::setrlimit(RLIMIT_AS, &as);
+#endif
   rlimit core{0, 0};
   ::setrlimit(RLIMIT_CORE, &core);
   Host host;

@@ -134,7 +134,7 @@ void ActionTable::hand_shake(const std::string& word, const std::string& args) {
   // Availability, not hello: a hello may register an unknown device (devices.auto-register),
   // and nobody in particular speaks on these topics. A registered door is greeted (marked
   // online, a waiting command goes out) exactly as its hello without information would.
-  devices->set_availability(id, true, [this, word, id](Result<device::State> state) {
+  devices->set_availability(id, true, [this, word, id = id](Result<device::State> state) {
     if (state.is_ok()) return answer(word, {{"action", word}, {"device", codec::to_json(*state)}});
     if (state.status().code() != Code::kFailedPrecondition) return fail(word, state.status());
     counters_.unprovisioned.fetch_add(1);
