@@ -16,7 +16,7 @@
 // unknown door) writes nothing and is answered on P/devices/{id}/ha/error.
 //
 // Thread-safety: every method may be called from any thread; on_message() runs on paho's
-// callback thread and never blocks (service calls are asynchronous); the effects run on actor
+// callback thread and blocks only to list the doors for a sync; the effects run on actor
 // threads and only publish. The service must outlive this object's use.
 #pragma once
 
@@ -73,8 +73,9 @@ class HomeAssistant final : public device::DeviceEffects {
 
   // The one sync of discovery: publishes the entities of every registered door, and retracts
   // those of every door published or seen retained that is no longer registered (a door
-  // removed). Anything that adds or removes doors behind the actors' backs calls this. Does
-  // not block; the doors' states are read asynchronously.
+  // removed). Anything that adds or removes doors behind the actors' backs calls this (a
+  // door removal included). Reads the list of doors from the log on the calling thread (as
+  // the connect-time GET to every door does); the doors' states are read asynchronously.
   void sync_discovery();
 
   // ---- DeviceEffects ----
