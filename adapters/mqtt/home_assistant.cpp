@@ -145,23 +145,32 @@ void HomeAssistant::publish_door(const device::State& state, bool force) {
   std::string image_config = codec::to_wire(image_discovery(n, state));
   const size_t hash = std::hash<std::string>{}(lock_config + image_config) | 1;
   std::string picture_id = state.last_stranger ? state.last_stranger->picture_id : "";
-  // Under the lock: two threads publishing the same door must not put an older state last.
-  std::lock_guard lock(mu_);
-  auto& published = published_[id];
-  if (published.config_hash != hash || force) {
-    publisher_.publish(n.lock_config(id), std::move(lock_config), options_.qos, true);
-    publisher_.publish(n.image_config(id), std::move(image_config), options_.qos, true);
-    published.config_hash = hash;
-    counters_.configs_published.fetch_add(2);
+  // Decided under the lock, published after it: publishing may wait for paho's own lock,
+  // which its callback thread holds while it calls sync_discovery(), which takes ours. A
+  // door's statuses come from its one actor, so its publications keep their order.
+  std::vector<std::pair<std::string, std::string>> out;
+  bool picture = false;
+  {
+    std::lock_guard lock(mu_);
+    auto& published = published_[id];
+    if (published.config_hash != hash || force) {
+      out.emplace_back(n.lock_config(id), std::move(lock_config));
+      out.emplace_back(n.image_config(id), std::move(image_config));
+      published.config_hash = hash;
+    }
+    if (state.version >= published.version) {
+      published.version = state.version;
+      out.emplace_back(n.availability(id), std::string(ha_availability(state)));
+      out.emplace_back(n.state(id), std::string(ha_lock_state(state)));
+      picture = !picture_id.empty() && (picture_id != published.picture_id || force);
+      if (picture) published.picture_id = picture_id;
+    }
   }
-  if (state.version < published.version) return;
-  published.version = state.version;
-  publisher_.publish(n.availability(id), std::string(ha_availability(state)), options_.qos, true);
-  publisher_.publish(n.state(id), std::string(ha_lock_state(state)), options_.qos, true);
-  if (!picture_id.empty() && (picture_id != published.picture_id || force)) {
-    published.picture_id = picture_id;
-    publish_picture(id, picture_id);
+  for (auto& [topic, payload] : out) {
+    if (topic.ends_with("/config")) counters_.configs_published.fetch_add(1);
+    publisher_.publish(topic, std::move(payload), options_.qos, true);
   }
+  if (picture) publish_picture(id, picture_id);
 }
 
 void HomeAssistant::publish_picture(const std::string& id, const std::string& picture_id) {
@@ -180,23 +189,27 @@ void HomeAssistant::publish_picture(const std::string& id, const std::string& pi
 void HomeAssistant::publish_status(const device::State& state) { publish_door(state, false); }
 
 void HomeAssistant::stranger_alert(const std::string& device_id, const device::Stranger& stranger) {
-  std::lock_guard lock(mu_);
-  auto it = published_.find(device_id);
-  if (it == published_.end() || it->second.picture_id == stranger.picture_id) return;
-  it->second.picture_id = stranger.picture_id;
+  {
+    std::lock_guard lock(mu_);
+    auto it = published_.find(device_id);
+    if (it == published_.end() || it->second.picture_id == stranger.picture_id) return;
+    it->second.picture_id = stranger.picture_id;
+  }
   publish_picture(device_id, stranger.picture_id);
 }
 
 void HomeAssistant::retract(const std::string& id) {
   const auto& n = options_.names;
-  std::lock_guard lock(mu_);
+  {
+    std::lock_guard lock(mu_);
+    published_.erase(id);
+  }
   // An empty retained payload deletes what the broker keeps; Home Assistant removes the
   // entity on an empty configuration.
   for (const auto& topic :
        {n.lock_config(id), n.image_config(id), n.state(id), n.availability(id), n.picture(id)}) {
     publisher_.publish(topic, std::string(), options_.qos, true);
   }
-  published_.erase(id);
   counters_.doors_retracted.fetch_add(1);
 }
 
