@@ -24,6 +24,7 @@
 #include "adapters/mqtt/broker_sync.h"
 #include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
+#include "adapters/mqtt/home_assistant.h"
 #include "adapters/mqtt/identity_projection.h"
 #include "adapters/mqtt/legacy_chat.h"
 #include "adapters/mqtt/mqtt_connection.h"
@@ -129,6 +130,8 @@ struct App::Parts {
   std::unique_ptr<DeviceActivity> activity;
   std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
   std::unique_ptr<mqtt_adapter::DeviceTopics> device_topics;
+  // Home Assistant's discovery and set topics; null unless ha.discovery is on.
+  std::unique_ptr<mqtt_adapter::HomeAssistant> home_assistant;
   std::unique_ptr<mqtt_adapter::ChatTopics> chat_topics;  // destroyed after chat
   std::unique_ptr<mqtt_adapter::LegacyChat> legacy_chat;  // null unless `legacy` is on
   // PREFIX/provision/+/+: doors with a provisioning key.
@@ -151,6 +154,7 @@ struct App::Parts {
   Status load_auth();
   Status load_identities();
   Status start_mqtt();
+  Status start_home_assistant();
   void start_devices();
   Status start_provisioning();
   Status start_chat();
@@ -222,6 +226,7 @@ mqtt_adapter::BrokerProcessOptions private_broker_options(const Config& config,
   access.anonymous = config.mqtt_anonymous == "local"   ? "local"
                      : switch_on(config.mqtt_anonymous) ? "on"
                                                         : "off";
+  if (switch_on(config.ha_discovery)) access.discovery_prefix = config.ha_discovery_prefix;
   access.legacy = switch_on(config.legacy);
   if (access.legacy) {
     access.legacy_topics = mqtt_adapter::LegacyChat::topics();
@@ -349,6 +354,8 @@ Status App::Parts::start_mqtt() {
   options.on_connected = [this] {
     if (broker_sync) broker_sync->full_sync();
     ask_every_door();
+    // A new broker session may be a new broker with nothing retained: publish it all again.
+    if (home_assistant) home_assistant->sync_discovery();
   };
   auto created = mqtt_adapter::MqttConnection::create(options);
   if (!created) return step("configuring the MQTT connection", created.status());
@@ -378,12 +385,25 @@ Status App::Parts::start_mqtt() {
   topics.picture_url = picture_url;
   device_topics = std::make_unique<mqtt_adapter::DeviceTopics>(*connection, topics);
   auto* handler = device_topics.get();
-  return step(
+  GH_RETURN_IF_ERROR(step(
       "subscribing device topics",
       connection->add_handler(device_topics->subscriptions(), 1,
                               [handler](const std::string& t, const std::string& p, bool retained) {
                                 handler->on_message(t, p, retained);
-                              }));
+                              })));
+  return start_home_assistant();
+}
+
+// Home Assistant follows every door's status through the device topics' effects.
+Status App::Parts::start_home_assistant() {
+  if (!switch_on(config->ha_discovery)) return Status::ok();
+  mqtt_adapter::HomeAssistantOptions options;
+  options.names.prefix = config->mqtt_prefix;
+  options.names.discovery_prefix = config->ha_discovery_prefix;
+  options.picture_url = picture_url;
+  home_assistant = std::make_unique<mqtt_adapter::HomeAssistant>(*connection, options);
+  device_topics->set_follower(home_assistant.get());
+  return step("subscribing Home Assistant topics", home_assistant->install(*connection));
 }
 
 void App::Parts::start_devices() {
@@ -404,6 +424,7 @@ void App::Parts::start_devices() {
       *system, *journal, device::snapshot_storage(*journal, *snapshots, unix_now_ms),
       device_effects.get(), options);
   device_topics->set_service(devices.get());
+  if (home_assistant) home_assistant->set_service(devices.get());
 }
 
 // Doors with a provisioning key ask for their credential; subscribed before the connection
@@ -540,6 +561,8 @@ http::MetricsSources App::Parts::metrics() {
     if (parts->action_table)
       for (auto& m : parts->action_table->metrics()) out.push_back(std::move(m));
     for (auto& m : parts->provision_topics->metrics()) out.push_back(std::move(m));
+    if (parts->home_assistant)
+      for (auto& m : parts->home_assistant->metrics()) out.push_back(std::move(m));
     const auto rule = parts->devices ? parts->devices->presence_rule() : device::PresenceRule{};
     for (auto& m : parts->activity->metrics(rule, unix_now_ms())) out.push_back(std::move(m));
     if (parts->http)
@@ -623,8 +646,9 @@ void App::stop() {
   if (p.admin) p.admin->stop();  // no new operator verbs; one in progress finishes
   p.admin_feed = nullptr;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
-  if (p.device_topics) p.device_topics->set_service(nullptr);  // no new device messages
-  if (p.action_table) {                                        // nor actions from the table
+  if (p.device_topics) p.device_topics->set_service(nullptr);    // no new device messages
+  if (p.home_assistant) p.home_assistant->set_service(nullptr);  // nor set commands
+  if (p.action_table) {                                          // nor actions from the table
     p.action_table->set_devices(nullptr);
     p.action_table->set_actions(nullptr);
   }
@@ -647,6 +671,7 @@ void App::stop() {
   p.devices.reset();
   p.system.reset();
   p.device_topics.reset();
+  p.home_assistant.reset();    // after the device topics, which call it
   p.provision_topics.reset();  // after the registry: its queued answers call this object
   p.broker_sync.reset();
   p.connection.reset();

@@ -122,6 +122,11 @@ Config::Config() {
            "path of gatehouse-lua-sandbox (default: next to the gatehouse executable)");
   opt_group{custom_options_, "global"}.add(legacy, "legacy",
                                            "on|off: the seeds' own unauthenticated MQTT protocols");
+  opt_group{custom_options_, "ha"}
+      .add(ha_discovery, "discovery",
+           "on|off: Home Assistant MQTT discovery of every door, and its set topic for API tokens")
+      .add(ha_discovery_prefix, "discovery-prefix",
+           "Home Assistant's discovery prefix (its MQTT integration's discovery_prefix)");
   opt_group{custom_options_, "log"}
       .add(log_level, "level", "debug|info|warning|error: the least severe lines written")
       .add(log_format, "format", "text|json: one line per event, for people or for machines");
@@ -141,6 +146,14 @@ bool valid_prefix(const std::string& prefix) {
   for (char c : prefix)
     if (c == '#' || c == '+' || c == '$' || static_cast<unsigned char>(c) < 0x20) return false;
   return true;
+}
+
+// True when one of the two prefixes is the other or lies under it (a/b and a/b/c).
+bool overlaps(const std::string& a, const std::string& b) {
+  auto under = [](const std::string& inner, const std::string& outer) {
+    return inner == outer || inner.starts_with(outer + "/");
+  };
+  return under(a, b) || under(b, a);
 }
 }  // namespace
 
@@ -193,6 +206,12 @@ Status validate(const Config& c) {
     return invalid_argument(
         "mqtt.prefix must be 1-64 characters without / at either end, "
         "#, + or $");
+  if (!valid_switch(c.ha_discovery)) return invalid_argument("ha.discovery: on|off");
+  // API tokens read everything under the discovery prefix: it must not reach into gatehouse's.
+  if (!valid_prefix(c.ha_discovery_prefix) || overlaps(c.ha_discovery_prefix, c.mqtt_prefix))
+    return invalid_argument(
+        "ha.discovery-prefix must be 1-64 characters without / at either end, #, + or $, and "
+        "neither contain mqtt.prefix nor lie inside it");
   if (c.mqtt_max_payload < 64 || c.mqtt_max_payload > 1 << 20)
     return invalid_argument("mqtt.max-payload must be between 64 and 1048576");
   if (c.mqtt_max_picture < 1024 || c.mqtt_max_picture > 64 << 20)

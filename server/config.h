@@ -110,6 +110,11 @@ class Config : public caf::actor_system_config {
   size_t action_runs_excerpt = 256;          // bytes of input/output/error a run record keeps
   size_t action_runs_retain = 1000;          // runs per action that keep excerpts; 0: all
   std::string action_sandbox_helper;         // gatehouse-lua-sandbox; "": next to gatehouse
+  // Home Assistant (docs/protocol.md "Home Assistant"): MQTT discovery of every door, its
+  // lock state and availability, and a set topic for API tokens. Off by default: it costs a
+  // read of every door on each sync, and a Home Assistant needs an API token made for it anyway.
+  std::string ha_discovery = "off";                   // "on" | "off"
+  std::string ha_discovery_prefix = "homeassistant";  // Home Assistant's discovery_prefix
   // log
   std::string log_level = "info";   // debug | info | warning | error
   std::string log_format = "text";  // text | json

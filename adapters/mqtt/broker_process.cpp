@@ -146,6 +146,9 @@ std::string access_text(const std::optional<BrokerAccess>& access) {
   if (!access->legacy_topics.empty()) {
     c += "plugin_opt_legacy_topics " + join(access->legacy_topics) + "\n";
   }
+  if (!access->discovery_prefix.empty()) {
+    c += "plugin_opt_discovery_prefix " + access->discovery_prefix + "\n";
+  }
   return c;
 }
 

@@ -36,6 +36,7 @@ struct BrokerAccess {
   std::string anonymous = "local";  // on | local | off (identity_table.h Anonymous)
   bool legacy = false;
   std::vector<std::string> legacy_topics;
+  std::string discovery_prefix;  // Home Assistant discovery; empty: off
 };
 
 // A further listener, on the network: TLS unless explicitly insecure (the caller checks that

@@ -286,6 +286,7 @@ void DeviceTopics::send_command(const std::string& device_id, device::LockAction
   publisher_.publish(device_topic(device_id, "command"), std::string(device::action_name(action)),
                      options_.qos, false);
   counters_.commands_sent.fetch_add(1);
+  if (auto* follower = follower_.load()) follower->send_command(device_id, action, command_id);
 }
 
 void DeviceTopics::ask_state(const std::string& device_id) {
@@ -307,6 +308,7 @@ void DeviceTopics::publish_status(const device::State& state) {
   publisher_.publish(device_topic(state.id, "status"), codec::to_wire(codec::to_json(state)),
                      options_.qos, true);
   counters_.statuses_published.fetch_add(1);
+  if (auto* follower = follower_.load()) follower->publish_status(state);
 }
 
 void DeviceTopics::stranger_alert(const std::string& device_id, const device::Stranger& stranger) {
@@ -328,6 +330,7 @@ void DeviceTopics::stranger_alert(const std::string& device_id, const device::St
                 {"url", url}};
   publisher_.publish(alert_topic(), codec::to_wire(alert), options_.qos, false);
   counters_.alerts_published.fetch_add(1);
+  if (auto* follower = follower_.load()) follower->stranger_alert(device_id, stranger);
 }
 
 void DeviceTopics::unexpected_report(const std::string& device_id,
@@ -337,6 +340,7 @@ void DeviceTopics::unexpected_report(const std::string& device_id,
   alert["time"] = alert["at"];
   publisher_.publish(unexpected_topic(), codec::to_wire(alert), options_.qos, false);
   counters_.unexpected_published.fetch_add(1);
+  if (auto* follower = follower_.load()) follower->unexpected_report(device_id, report);
 }
 
 }  // namespace gh::mqtt_adapter

@@ -86,6 +86,10 @@ class DeviceTopics final : public device::DeviceEffects {
   // once the DeviceSystem exists (it needs this object as its effects first).
   void set_service(device::DeviceService* service) { service_.store(service); }
 
+  // Also given every effect, after this object published its own (the Home Assistant topics);
+  // null: none. Set before the device system starts.
+  void set_follower(device::DeviceEffects* follower) { follower_.store(follower); }
+
   // The filters to subscribe to: PREFIX/devices/+/{hello,availability,state,stranger}.
   std::vector<std::string> subscriptions() const;
 
@@ -144,6 +148,7 @@ class DeviceTopics final : public device::DeviceEffects {
   Publisher& publisher_;
   const DeviceTopicsOptions options_;
   std::atomic<device::DeviceService*> service_{nullptr};
+  std::atomic<device::DeviceEffects*> follower_{nullptr};
   DeviceTopicsCounters counters_;
 };
 

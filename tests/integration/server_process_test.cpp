@@ -213,6 +213,10 @@ TEST(ServerProcessConfig, BadConfigurationIsRefusedWithTheOptionNamed) {
   auto server = start_server(dir, {"--mqtt.prefix=a/#"});
   EXPECT_EQ(wait_exit(server), 1);
   EXPECT_NE(server.output.find("mqtt.prefix"), std::string::npos) << server.output;
+  // API tokens read all of the discovery prefix: it may not reach into gatehouse's topics.
+  auto overlap = start_server(dir, {"--ha.discovery=on", "--ha.discovery-prefix=gatehouse/ha"});
+  EXPECT_EQ(wait_exit(overlap), 1);
+  EXPECT_NE(overlap.output.find("ha.discovery-prefix"), std::string::npos) << overlap.output;
   auto unknown = start_server(dir, {"--no-such-option=1"});
   EXPECT_EQ(wait_exit(unknown), 2);
   fs::remove_all(dir);

@@ -239,5 +239,45 @@ TEST(IdentityTableTest, BadControlMessagesChangeNothing) {
   EXPECT_EQ(table.size("door"), 1u);
 }
 
+TEST(AccessRulesTest, WithDiscoveryOnlyTokensCommandDoorsAndReadHomeAssistantsTopics) {
+  RuleOptions off = options();
+  RuleOptions on = options();
+  on.discovery_prefix = "homeassistant";
+  const std::string set = "gatehouse/devices/door1/set";
+  EXPECT_FALSE(allowed(off, token("ha"), "c1", set, Access::kWrite)) << "discovery off";
+  EXPECT_TRUE(allowed(on, token("ha"), "c1", set, Access::kWrite));
+  EXPECT_FALSE(allowed(on, token("ha"), "c1", set, Access::kWrite, /*retain=*/true));
+  for (const auto& who : {door("door1"), user("alice"), anonymous()}) {
+    EXPECT_FALSE(allowed(on, who, "c1", set, Access::kWrite)) << kind_name(who.kind);
+    EXPECT_FALSE(allowed(on, who, "c1", "homeassistant/#", Access::kSubscribe));
+    EXPECT_FALSE(allowed(on, who, "c1", "homeassistant/status", Access::kWrite));
+  }
+  EXPECT_TRUE(allowed(on, token("ha"), "c1", "homeassistant/#", Access::kSubscribe));
+  EXPECT_TRUE(allowed(on, token("ha"), "c1", "homeassistant/status", Access::kWrite));
+  EXPECT_FALSE(allowed(on, token("ha"), "c1", "homeassistant/lock/x/config", Access::kWrite));
+  EXPECT_TRUE(allowed(on, token("ha"), "c1", "gatehouse/devices/+/ha/#", Access::kSubscribe));
+  EXPECT_FALSE(allowed(off, token("ha"), "c1", "homeassistant/#", Access::kSubscribe));
+  // Nobody but the server writes under P/by: the name the broker attaches cannot be forged.
+  for (const auto& who : {token("ha"), door("door1"), user("alice"), anonymous()}) {
+    EXPECT_FALSE(allowed(on, who, "c1", "gatehouse/by/token/ha/devices/door1/set", Access::kWrite))
+        << kind_name(who.kind);
+  }
+}
+
+TEST(AccessRulesTest, ASetCommandIsDeliveredUnderTheNameOfWhoSentIt) {
+  RuleOptions on = options();
+  on.discovery_prefix = "homeassistant";
+  const std::string set = "gatehouse/devices/door1/set";
+  EXPECT_EQ(attributed_topic(on, token("ha"), set), "gatehouse/by/token/ha/devices/door1/set");
+  EXPECT_EQ(attributed_topic(on, anonymous(), set), "gatehouse/by/anonymous/-/devices/door1/set");
+  EXPECT_FALSE(attributed_topic(options(), token("ha"), set)) << "discovery off";
+  EXPECT_FALSE(attributed_topic(on, token("ha"), "gatehouse/devices/door1/state"));
+  EXPECT_FALSE(attributed_topic(on, token("ha"), "gatehouse/devices/a/b/set"));
+  EXPECT_FALSE(attributed_topic(on, Identity{Kind::kServer, "", ""}, set));
+  EXPECT_TRUE(is_attribution_topic(on, "gatehouse/by/token/ha/devices/door1/set"));
+  EXPECT_TRUE(is_attribution_topic(on, "gatehouse/by"));
+  EXPECT_FALSE(is_attribution_topic(on, "gatehouse/bystander"));
+}
+
 }  // namespace
 }  // namespace gh::broker

@@ -39,6 +39,10 @@ std::vector<std::string> read_patterns(const RuleOptions& o, const Identity& who
     case Kind::kToken:
       out.push_back(p + "/devices/+/status");
       out.push_back(p + "/alerts/#");
+      if (!o.discovery_prefix.empty()) {
+        out.push_back(p + "/devices/+/ha/#");
+        out.push_back(o.discovery_prefix + "/#");
+      }
       [[fallthrough]];
     case Kind::kUser:
       out.push_back(p + "/rooms/+/events");
@@ -67,6 +71,10 @@ std::vector<std::string> write_patterns(const RuleOptions& o, const Identity& wh
       break;
     case Kind::kToken:
       out.push_back(p + "/actions/install");
+      if (!o.discovery_prefix.empty()) {
+        out.push_back(p + "/devices/+/set");
+        out.push_back(o.discovery_prefix + "/status");
+      }
       [[fallthrough]];
     case Kind::kUser:
       out.push_back(p + "/chat/+");
@@ -112,6 +120,24 @@ std::string_view kind_name(Kind kind) {
       return "anonymous";
   }
   return "unknown";
+}
+
+std::optional<std::string> attributed_topic(const RuleOptions& options, const Identity& who,
+                                            std::string_view topic) {
+  if (options.discovery_prefix.empty() || who.kind == Kind::kServer) return std::nullopt;
+  const std::string head = options.prefix + "/devices/";
+  if (!topic.starts_with(head)) return std::nullopt;
+  auto levels = mqtt_adapter::topic_levels(topic.substr(head.size()));
+  if (levels.size() != 2 || levels[1] != "set" || !is_valid_id(levels[0])) return std::nullopt;
+  // Anonymous connections have no name: "-" keeps the level count, and gatehouse refuses it.
+  const std::string name = who.name.empty() ? "-" : who.name;
+  return options.prefix + "/by/" + std::string(kind_name(who.kind)) + "/" + name + "/devices/" +
+         std::string(levels[0]) + "/set";
+}
+
+bool is_attribution_topic(const RuleOptions& options, std::string_view topic) {
+  const std::string head = options.prefix + "/by";
+  return topic == head || topic.starts_with(head + "/");
 }
 
 bool filter_covers(std::string_view outer, std::string_view inner) {

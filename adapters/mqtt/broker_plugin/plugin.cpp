@@ -1,6 +1,8 @@
 // gatehouse's mosquitto plugin (v5 plugin API of mosquitto 2.0): the broker enforces who may
 // connect (MOSQ_EVT_BASIC_AUTH) and which topics each connection may publish, subscribe to and
-// receive (MOSQ_EVT_ACL_CHECK), from the identities that gatehouse pushes over
+// receive (MOSQ_EVT_ACL_CHECK), and names the sender of a door's set command in the topic it is
+// delivered on (MOSQ_EVT_MESSAGE, access_rules.h "Attribution"), from the identities that gatehouse
+// pushes over
 // `$CONTROL/gatehouse/v1` (MOSQ_EVT_CONTROL). A connection whose credential is rotated or
 // revoked is disconnected at once; expired chat sessions within a few seconds (MOSQ_EVT_TICK).
 //
@@ -13,6 +15,7 @@
 //                       from loopback addresses, or never (default local)
 //   legacy              on | off: the seeds' legacy topics   (default off)
 //   legacy_topics       comma-separated exact legacy request topics
+//   discovery_prefix    Home Assistant's discovery prefix; empty or absent: discovery off
 //
 // Everything runs on mosquitto's main thread: the plugin's state needs no lock.
 #include <mosquitto.h>
@@ -159,6 +162,29 @@ int on_acl_check(int, void* event_data, void* userdata) {
   return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 }
 
+// Runs after the ACL check allowed the PUBLISH: a set command is re-addressed to the topic that
+// names its sender. A message under P/by/ from anyone but the server never gets here (no one
+// else may write there); refusing it again keeps a forged name out even if a rule changes.
+int on_message(int, void* event_data, void* userdata) {
+  auto& plugin = *static_cast<Plugin*>(userdata);
+  auto* event = static_cast<mosquitto_evt_message*>(event_data);
+  const auto* connection = plugin.clients.find(event->client);
+  if (connection == nullptr || event->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
+  const auto& who = connection->who.identity;
+  if (who.kind == gh::broker::Kind::kServer) return MOSQ_ERR_SUCCESS;
+  if (gh::broker::is_attribution_topic(plugin.rules, event->topic)) {
+    ++plugin.counters.publishes_denied;
+    return MOSQ_ERR_ACL_DENIED;
+  }
+  auto attributed = gh::broker::attributed_topic(plugin.rules, who, event->topic);
+  if (!attributed) return MOSQ_ERR_SUCCESS;
+  char* topic = mosquitto_strdup(attributed->c_str());
+  if (topic == nullptr) return MOSQ_ERR_NOMEM;
+  mosquitto_free(event->topic);
+  event->topic = topic;
+  return MOSQ_ERR_SUCCESS;
+}
+
 void respond(const Plugin& plugin, const nlohmann::json& answer) {
   const std::string text = answer.dump();
   mosquitto_broker_publish_copy(plugin.table->server().client_id.c_str(), kResponseTopic,
@@ -256,6 +282,7 @@ GH_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
     if (key == "anonymous") anonymous = anonymous_from(value);
     if (key == "legacy") plugin->rules.legacy = on(value);
     if (key == "legacy_topics") plugin->rules.legacy_topics = split_commas(value);
+    if (key == "discovery_prefix") plugin->rules.discovery_prefix = value;
   }
   server.sha256.resize(crypto_hash_sha256_BYTES);
   size_t len = 0;
@@ -271,6 +298,7 @@ GH_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
   void* data = plugin.get();
   if (mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr, data) ||
       mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr, data) ||
+      mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, on_message, nullptr, data) ||
       mosquitto_callback_register(identifier, MOSQ_EVT_CONTROL, on_control, kControlTopic, data) ||
       mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr, data) ||
       mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, nullptr, data)) {
@@ -287,6 +315,7 @@ GH_PLUGIN_API int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt*
   if (plugin == nullptr) return MOSQ_ERR_SUCCESS;
   mosquitto_callback_unregister(plugin->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr);
   mosquitto_callback_unregister(plugin->id, MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr);
+  mosquitto_callback_unregister(plugin->id, MOSQ_EVT_MESSAGE, on_message, nullptr);
   mosquitto_callback_unregister(plugin->id, MOSQ_EVT_CONTROL, on_control, kControlTopic);
   mosquitto_callback_unregister(plugin->id, MOSQ_EVT_DISCONNECT, on_disconnect, nullptr);
   mosquitto_callback_unregister(plugin->id, MOSQ_EVT_TICK, on_tick, nullptr);
