@@ -2,8 +2,8 @@
 # The Debian package as an operator gets it: CPack builds it from the build tree; apt-get
 # resolves its dependencies against this Debian 12 machine (`apt-get install --simulate`);
 # `dpkg -i` installs it -- dependency check against the machine's real package database,
-# unpack, conffiles, configure -- into a temporary directory with a temporary copy of that
-# database (`--instdir`, `--admindir`), so the test needs no systemd and leaves the machine
+# unpack, conffiles, configure -- into a temporary root holding a copy of that database
+# (`--root`), so the test needs no systemd and leaves the machine
 # as it was; and the installed gatehouse -- with the installed broker plugin, sandbox helper
 # and example config -- starts, answers /healthz, and locks a provisioned door played by
 # mosquitto's own clients. Finally `dpkg -r` removes it and keeps the edited conffile.
@@ -31,13 +31,17 @@ apt-get install --simulate --no-install-recommends "$deb" >"$tmp/apt.log" 2>&1 |
   { cat "$tmp/apt.log"; fail "apt-get cannot resolve the package's dependencies"; }
 grep -q '^Inst gatehouse ' "$tmp/apt.log" || { cat "$tmp/apt.log"; fail "apt-get would not install gatehouse"; }
 root="$tmp/root"
-admin="$tmp/dpkg"
+admin="$root/var/lib/dpkg"  # dpkg wants its database inside the directory it installs into
 mkdir -p "$root" "$admin/updates" "$admin/info"
 # The machine's package database, copied: dpkg checks Depends against what is really installed.
 cp /var/lib/dpkg/status "$admin/status"
 asroot=""
 [ "$(id -u)" = 0 ] || asroot=fakeroot
-dpkg_tmp() { $asroot dpkg --instdir="$root" --admindir="$admin" --log="$tmp/dpkg.log" "$@"; }
+# The maintainer scripts (CPack's postinst/postrm: `ldconfig` for the broker plugin) run outside
+# the root, which has no shell to chroot into; ldconfig only refreshes the machine's cache.
+dpkg_tmp() {
+  $asroot dpkg --root="$root" --force-script-chrootless --log="$tmp/dpkg.log" "$@"
+}
 dpkg_tmp -i "$deb" >"$tmp/dpkg.out" 2>&1 || { cat "$tmp/dpkg.out"; fail "dpkg -i failed"; }
 dpkg-query --admindir="$admin" -W -f='${Status}' gatehouse | grep -qx 'install ok installed' ||
   fail "dpkg does not record gatehouse as installed"
