@@ -176,13 +176,9 @@ Status App::Parts::open_store() {
   journal = std::make_unique<RocksdbJournal>(database.get());
   snapshots = std::make_unique<RocksdbSnapshotStore>(database.get());
   info.store_path = fs::absolute(config->store_path).string();
-  uint64_t doors = 0;
-  auto listed = journal->list_streams("device/", [&doors](const std::string&, uint64_t) {
-    ++doors;
-    return true;
-  });
-  if (!listed.is_ok()) return step("counting the registered doors", listed);
-  activity = std::make_unique<DeviceActivity>(doors);
+  auto listed = device::listed_devices(*journal, "", SIZE_MAX);
+  if (!listed) return step("counting the registered doors", listed.status());
+  activity = std::make_unique<DeviceActivity>(listed->size());
   auto registry = credentials::CredentialRegistry::open(*journal);
   if (!registry) return step("loading door credentials and provisioning keys", registry.status());
   credentials = std::move(*registry);
@@ -318,6 +314,10 @@ Status App::Parts::start_admin() {
   live.snapshots = snapshots.get();
   live.credentials = credentials.get();
   live.actions = actions.get();
+  auto* d = devices.get();
+  live.remove_device = [d](const std::string& id, const events::Cause& by) {
+    return device::wait_for<device::State>([&](auto done) { d->remove(id, by, std::move(done)); });
+  };
   auto started = AdminSocket::start(ctl::admin_socket_path(config->store_path), std::move(live));
   if (!started) return step("opening the admin socket", started.status());
   admin = std::move(*started);

@@ -81,6 +81,39 @@ void DeviceActivity::apply(const events::Envelope& e) {
     case events::Envelope::kLockStateUnexpected:
       log::warning("devices", "unexpected lock state report", {{"door", door}});
       break;
+    case events::Envelope::kDoorDrifted: {
+      {
+        std::lock_guard lock(mu_);
+        drifting_.insert(door);
+        ++drift_alerts_;
+      }
+      const auto& b = e.door_drifted();
+      log::warning("devices", "door drifting",
+                   {{"door", door},
+                    {"desired", std::string(device::lock_state_name(b.desired()))},
+                    {"reported", std::string(device::lock_state_name(b.reported()))}});
+      break;
+    }
+    case events::Envelope::kDoorDriftEnded: {
+      {
+        std::lock_guard lock(mu_);
+        drifting_.erase(door);
+      }
+      log::info("devices", "door drift ended",
+                {{"door", door},
+                 {"state", std::string(device::lock_state_name(e.door_drift_ended().state()))}});
+      break;
+    }
+    case events::Envelope::kDeviceRemoved: {
+      {
+        std::lock_guard lock(mu_);
+        if (registered_ > 0) --registered_;
+        drifting_.erase(door);
+        heard_.erase(door);
+      }
+      log::info("devices", "door removed", {{"door", door}, {"by", by(e.cause())}});
+      break;
+    }
     case events::Envelope::kStrangerSeen:
       log::info("devices", "stranger seen",
                 {{"door", door}, {"picture", e.stranger_seen().picture_id()}});
@@ -115,6 +148,8 @@ std::vector<std::pair<std::string, double>> DeviceActivity::metrics(
       {"gatehouse_doors{presence=\"online\"}", double(online)},
       {"gatehouse_doors{presence=\"offline\"}", double(offline)},
       {"gatehouse_doors{presence=\"unknown\"}", double(unknown)},
+      {"gatehouse_doors_drifting", double(drifting_.size())},
+      {"gatehouse_device_drift_alerts_total", double(drift_alerts_)},
   };
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -29,7 +30,8 @@ class DeviceActivity {
   void apply(const events::Envelope& e);
 
   // gatehouse_device_command_outcomes_total{result=confirmed|failed|timed_out} and
-  // gatehouse_doors{presence=online|offline|unknown}, every label present (0 included).
+  // gatehouse_doors{presence=online|offline|unknown}, every label present (0 included),
+  // gatehouse_doors_drifting and gatehouse_device_drift_alerts_total.
   // Presence as of `now_ms` under `rule` (DeviceSystem::presence_rule()).
   std::vector<std::pair<std::string, double>> metrics(const device::PresenceRule& rule,
                                                       int64_t now_ms) const;
@@ -43,6 +45,8 @@ class DeviceActivity {
   };
   std::unordered_map<std::string, Heard> heard_;  // door id -> what this process saw
   uint64_t confirmed_ = 0, failed_ = 0, timed_out_ = 0;
+  std::unordered_set<std::string> drifting_;  // doors drifting, as this process saw it written
+  uint64_t drift_alerts_ = 0;                 // DoorDrifted written since this start
 };
 
 }  // namespace gh::server

@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <iostream>
 
 #include "actors/answer_once.h"
 #include "actors/directory.h"
@@ -12,6 +11,7 @@
 #include "actors/user/user_snapshot.h"
 #include "events/cause.h"
 #include "events/clock.h"
+#include "events/log.h"
 #include "events/stream_name.h"
 #include "events/utf8.h"
 #include "snapshots/recover.h"
@@ -50,7 +50,7 @@ Result<State> load_state(const Journal& journal, const SnapshotStore* store,
   auto recovered = recover<State>(journal, *store, stream, decode, apply_one, make_empty);
   if (!recovered) return recovered.status();
   for (const auto& why : recovered->skipped)
-    std::cerr << "gatehouse: " << stream << ": " << why << "\n";
+    log::warning("chat", "snapshot skipped", {{"stream", stream}, {"why", why}});
   return std::move(recovered->state);
 }
 

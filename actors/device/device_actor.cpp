@@ -18,6 +18,9 @@ struct ExpireTimer {
 struct WaiterTimer {
   uint64_t waiter = 0;
 };
+struct DriftTimer {
+  int64_t deadline_ms = 0;  // the drift_deadline() it was armed for
+};
 
 }  // namespace
 }  // namespace gh::device
@@ -25,6 +28,7 @@ struct WaiterTimer {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::entity::Recovered<gh::device::State>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::ExpireTimer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::WaiterTimer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::DriftTimer)
 
 namespace gh::device {
 namespace {
@@ -44,6 +48,7 @@ struct DeviceEntity : entity::EntityDefaults {
     std::vector<Waiter> waiters;
     uint64_t next_waiter = 1;
     std::string expiry_armed;  // command id whose timeout timer is running
+    int64_t drift_armed = 0;   // drift deadline whose timer is running; 0: none
   };
   using Self = entity::Self<DeviceEntity>;
   using Shell = entity::Shell<DeviceEntity>;
@@ -82,13 +87,14 @@ struct DeviceEntity : entity::EntityDefaults {
   static void on_durable(Self* self, Call& call, const std::vector<Envelope>& written) {
     const State& s = self->state.state;
     if (!call.command && !s.registered)
-      call.done(not_found("device " + s.id + " is not registered"));
+      call.done(not_found("device " + s.id + (s.removed ? " was removed" : " is not registered")));
     else
       call.done(s);
     if (written.empty()) return;
     run_effects(self, written);
     answer_waiters(self);
     arm_expiry(self);
+    arm_drift(self);
   }
 
   static void on_recovered(Self* self) {
@@ -102,11 +108,19 @@ struct DeviceEntity : entity::EntityDefaults {
       st.queue.push_back(expire_call(st.state.pending->id));
     else
       arm_expiry(self);
+    // So may a drift: the door differed while gatehouse was down.
+    auto drift = drift_deadline(st.state);
+    if (drift && *drift <= st.context->clock())
+      st.queue.push_back(system_call(CheckDrift{}));
+    else
+      arm_drift(self);
   }
 
+  // Busy while a command or a drift may still come due: passivation would lose the timer.
   static bool busy(const Self* self) {
     const auto& st = self->state;
-    return !st.extra.waiters.empty() || pending_deadline(st.state).has_value();
+    return !st.extra.waiters.empty() || pending_deadline(st.state).has_value() ||
+           drift_deadline(st.state).has_value();
   }
 
   static void on_restart(Self* self, const Status& status) {
@@ -146,6 +160,12 @@ struct DeviceEntity : entity::EntityDefaults {
           if (st.phase == entity::Phase::kBroken) return;
           Shell::submit(self, expire_call(timer.command_id));
         },
+        [self](DriftTimer& timer) {
+          auto& st = self->state;
+          if (st.extra.drift_armed == timer.deadline_ms) st.extra.drift_armed = 0;
+          if (st.phase == entity::Phase::kBroken) return;
+          Shell::submit(self, system_call(CheckDrift{}));
+        },
         [self](WaiterTimer& timer) {
           auto& waiters = self->state.extra.waiters;
           for (auto it = waiters.begin(); it != waiters.end(); ++it) {
@@ -162,12 +182,27 @@ struct DeviceEntity : entity::EntityDefaults {
     };
   }
 
+  // A command of gatehouse's own timers; nobody waits for its answer.
+  static DeviceCall system_call(Command command) {
+    DeviceCall call;
+    call.command = std::move(command);
+    call.cause = events::system_cause();
+    call.done = [](Result<State>) {};
+    return call;
+  }
+
   static DeviceCall expire_call(const std::string& command_id) {
-    DeviceCall expire;
-    expire.command = ExpireCommand{command_id};
-    expire.cause = events::system_cause();
-    expire.done = [](Result<State>) {};
-    return expire;
+    return system_call(ExpireCommand{command_id});
+  }
+
+  // One timer per drift deadline: a stale one finds nothing due and writes nothing.
+  static void arm_drift(Self* self) {
+    auto& st = self->state;
+    auto deadline = drift_deadline(st.state);
+    if (!deadline || st.extra.drift_armed == *deadline) return;
+    st.extra.drift_armed = *deadline;
+    auto delay = std::max<int64_t>(0, *deadline - st.context->clock());
+    self->delayed_send(self, std::chrono::milliseconds(delay + 1), DriftTimer{*deadline});
   }
 
   static void arm_expiry(Self* self) {
@@ -214,6 +249,7 @@ struct DeviceEntity : entity::EntityDefaults {
     auto& st = self->state;
     auto* effects = st.context->effects;
     if (!effects) return;
+    bool removed = false;
     for (const auto& e : written) {
       if (e.has_lock_command_sent()) {
         const auto* record = st.state.find_command(e.lock_command_sent().command_id());
@@ -225,9 +261,21 @@ struct DeviceEntity : entity::EntityDefaults {
                                 e.lock_state_unexpected().desired_at_the_time(), e.time_unix_ms(),
                                 e.version()};
         effects->unexpected_report(st.id, report);
+      } else if (e.has_door_drifted()) {
+        const auto& b = e.door_drifted();
+        effects->drift_changed(st.id, {true, b.desired(), b.reported(), b.differs_since_ms(),
+                                       b.timeout_ms(), e.time_unix_ms(), e.version()});
+      } else if (e.has_door_drift_ended()) {
+        const auto state = e.door_drift_ended().state();
+        effects->drift_changed(st.id, {false, state, state, 0, 0, e.time_unix_ms(), e.version()});
+      } else if (e.has_device_removed()) {
+        removed = true;
       }
     }
-    effects->publish_status(st.state);
+    if (removed)
+      effects->device_removed(st.state);
+    else
+      effects->publish_status(st.state);
   }
 };
 

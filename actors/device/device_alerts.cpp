@@ -95,6 +95,13 @@ std::pair<std::string, std::string> describe(const Envelope& e) {
                   " picture(s) dropped (" + e.stranger_pictures_dropped().reason() + ")"};
     case Envelope::kStrangerAlertReviewed:
       return {"StrangerAlertReviewed", "alert reviewed"};
+    case Envelope::kDoorDrifted:
+      return {"DoorDrifted", "drifting: reports " + name_of(e.door_drifted().reported()) +
+                                 ", desired " + name_of(e.door_drifted().desired())};
+    case Envelope::kDoorDriftEnded:
+      return {"DoorDriftEnded", "drift ended: " + name_of(e.door_drift_ended().state())};
+    case Envelope::kDeviceRemoved:
+      return {"DeviceRemoved", "removed"};
     default:
       return {"", ""};
   }

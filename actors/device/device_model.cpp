@@ -80,6 +80,28 @@ Envelope timed_out(const std::string& command_id) {
   return e;
 }
 
+Envelope drifted(const State& state, int64_t timeout_ms) {
+  Envelope e;
+  auto* body = e.mutable_door_drifted();
+  body->set_desired(state.desired);
+  body->set_reported(state.reported);
+  body->set_differs_since_ms(state.differs_since_ms);
+  body->set_timeout_ms(timeout_ms);
+  return e;
+}
+
+Envelope drift_ended(LockState state) {
+  Envelope e;
+  e.mutable_door_drift_ended()->set_state(state);
+  return e;
+}
+
+Envelope removed(const State& state) {
+  Envelope e;
+  e.mutable_device_removed()->set_name(state.name);
+  return e;
+}
+
 bool same_info(const State& state, const DeviceInfo& info) {
   return state.type == info.type && state.name == info.name && state.firmware == info.firmware;
 }
@@ -91,6 +113,7 @@ DeviceInfo merged(const State& state, const DeviceInfo& info) {
 }
 
 Status not_registered(const State& state) {
+  if (state.removed) return failed_precondition("device " + state.id + " was removed");
   return failed_precondition("device " + state.id + " is not registered");
 }
 
@@ -286,6 +309,22 @@ Result<std::vector<Envelope>> decide_review(const State& state, const ReviewAler
   return std::vector<Envelope>{std::move(e)};
 }
 
+Result<std::vector<Envelope>> decide_check_drift(const State& state, int64_t now_ms) {
+  std::vector<Envelope> out;
+  auto deadline = drift_deadline(state);
+  if (deadline && now_ms >= *deadline)
+    out.push_back(drifted(state, latest_command(state)->timeout_ms));
+  return out;
+}
+
+Result<std::vector<Envelope>> decide_remove(const State& state) {
+  if (!state.registered) return not_registered(state);
+  std::vector<Envelope> out;
+  if (state.pending) out.push_back(failed(state.pending->id, "removed"));
+  out.push_back(removed(state));
+  return out;
+}
+
 CommandStatus& pending_status(State& state) { return state.pending->status; }
 
 // Moves the pending command to `recent` once it has finished.
@@ -315,7 +354,9 @@ const CommandRecord* State::find_command(std::string_view command_id) const {
   return nullptr;
 }
 
-Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms) {
+namespace {
+Result<std::vector<Envelope>> decide_one(const State& state, const Command& command,
+                                         int64_t now_ms) {
   return std::visit(
       [&](const auto& c) -> Result<std::vector<Envelope>> {
         using T = std::decay_t<decltype(c)>;
@@ -336,11 +377,31 @@ Result<std::vector<Envelope>> decide(const State& state, const Command& command,
           return decide_stranger(state, c, now_ms);
         } else if constexpr (std::is_same_v<T, ReviewAlert>) {
           return decide_review(state, c);
+        } else if constexpr (std::is_same_v<T, CheckDrift>) {
+          return decide_check_drift(state, now_ms);
+        } else if constexpr (std::is_same_v<T, RemoveDevice>) {
+          return decide_remove(state);
         } else {
           return decide_prune(state, c, now_ms);
         }
       },
       command);
+}
+
+// A drifting door whose decided `events` make it report what is desired: the drift ends.
+// Only drifting doors pay for the trial copy.
+void end_drift(const State& state, std::vector<Envelope>& events) {
+  if (!state.drifting || events.empty()) return;
+  State after = state;
+  for (const auto& e : events) apply(after, e);
+  if (after.drifting && !differs(after)) events.push_back(drift_ended(after.reported));
+}
+}  // namespace
+
+Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms) {
+  auto decided = decide_one(state, command, now_ms);
+  if (decided) end_drift(state, *decided);
+  return decided;
 }
 
 void apply(State& state, const Envelope& e) {
@@ -354,6 +415,7 @@ void apply(State& state, const Envelope& e) {
       state.name = b.name();
       state.firmware = b.firmware();
       state.registered_at_ms = at;
+      state.removed = false;
       break;
     }
     case Envelope::kDeviceInfoChanged: {
@@ -435,9 +497,27 @@ void apply(State& state, const Envelope& e) {
       });
       break;
     }
+    case Envelope::kDoorDrifted:
+      state.drifting = true;
+      break;
+    case Envelope::kDoorDriftEnded:
+      state.drifting = false;
+      break;
+    case Envelope::kDeviceRemoved:
+      state.registered = false;
+      state.removed = true;
+      state.removed_at_ms = at;
+      state.online = false;
+      state.drifting = false;
+      state.pending.reset();
+      break;
     default:
       return;  // not a device event: ignored, version untouched
   }
+  if (!differs(state))
+    state.differs_since_ms = 0;
+  else if (state.differs_since_ms == 0)
+    state.differs_since_ms = at;
   if (caused_by_device(e)) state.last_seen_ms = at;
   state.version = e.version();
   state.updated_at_ms = at;
@@ -475,6 +555,23 @@ std::vector<std::string> dropped_pictures(const State& after, const std::vector<
 
 std::string picture_key(std::string_view picture_id) {
   return "picture/" + std::string(picture_id);
+}
+
+bool differs(const State& state) {
+  return state.registered && state.desired != events::LOCK_STATE_UNKNOWN &&
+         state.reported != state.desired;
+}
+
+const CommandRecord* latest_command(const State& state) {
+  if (state.pending) return &*state.pending;
+  return state.recent.empty() ? nullptr : &state.recent.back();
+}
+
+std::optional<int64_t> drift_deadline(const State& state) {
+  const auto* command = latest_command(state);
+  if (state.drifting || !differs(state) || state.differs_since_ms == 0 || command == nullptr)
+    return std::nullopt;
+  return state.differs_since_ms + command->timeout_ms;
 }
 
 std::optional<int64_t> pending_deadline(const State& state) {

@@ -108,7 +108,15 @@ struct State {
   // longer be reviewed).
   std::vector<std::string> unreviewed;
   std::vector<int64_t> picture_times;  // times of the last kPictureTimes pictures accepted
-  uint64_t version = 0;                // version of the last applied event
+  // Drift (docs/protocol.md "Drift"): since when `reported` differs from a known `desired`
+  // (unix ms; 0 while they match or nothing is desired), and whether a DoorDrifted said that
+  // this lasted past the command timeout (until a DoorDriftEnded).
+  int64_t differs_since_ms = 0;
+  bool drifting = false;
+  // Removed by an operator (DeviceRemoved): `registered` is false, the log stays.
+  bool removed = false;
+  int64_t removed_at_ms = 0;
+  uint64_t version = 0;  // version of the last applied event
   int64_t updated_at_ms = 0;
   // A view, not history: set by DeviceSystem (presence()) on each state it hands out;
   // never by apply(), never stored. kUnknown on a state read back from the log.
@@ -172,8 +180,13 @@ struct PrunePictures {
 struct ReviewAlert {
   std::string alert_id;
 };
-using Command = std::variant<Hello, Provision, SetAvailability, ReportState, RequestLock,
-                             ExpireCommand, RecordStranger, PrunePictures, ReviewAlert>;
+// Issued by the actor's timer at drift_deadline(): record the drift if it still lasts.
+struct CheckDrift {};
+// An operator removes the door; the call's cause says who.
+struct RemoveDevice {};
+using Command =
+    std::variant<Hello, Provision, SetAvailability, ReportState, RequestLock, ExpireCommand,
+                 RecordStranger, PrunePictures, ReviewAlert, CheckDrift, RemoveDevice>;
 
 // The events `command` produces against `state` (possibly none: nothing changed), or a
 // rejection: kFailedPrecondition (not registered), kAlreadyExists (provision twice),
@@ -196,6 +209,16 @@ using Command = std::variant<Hello, Provision, SetAvailability, ReportState, Req
 // ReviewAlert: StrangerAlertReviewed when the alert is one of the door's unreviewed ones;
 // otherwise kNotFound (never raised, reviewed already, or older than the kUnreviewed newest
 // unreviewed ones: the log tells which, see device_alerts.h).
+//
+// CheckDrift: DoorDrifted {desired, reported, differs_since, timeout} when the door is
+// registered, not drifting yet and `now_ms` has reached drift_deadline(); otherwise nothing.
+// Any command on a drifting door whose events make `reported` match `desired` again (a report
+// of the desired state, a command for the reported one) ends with DoorDriftEnded {state}.
+//
+// RemoveDevice: kFailedPrecondition when the door is not registered; otherwise
+// LockCommandFailed "removed" for a command in flight, then DeviceRemoved {name}. A removed
+// door is not registered: every command but Provision and an auto-registering Hello (which
+// register it again) is refused or does nothing, as for a door never registered.
 Result<std::vector<Envelope>> decide(const State& state, const Command& command, int64_t now_ms);
 
 // Hello, SetAvailability{online} and ReportState record DeviceCameOnline (a sign of life,
@@ -228,6 +251,15 @@ Presence presence(const State& state, const PresenceRule& rule, int64_t now_ms);
 // heard (unix ms, 0: never). For readers that keep only these (the doors-by-presence gauge).
 Presence presence_of(bool online, int64_t last_seen_ms, const PresenceRule& rule, int64_t now_ms);
 std::string_view presence_name(Presence presence);  // "unknown", "online", "offline"
+
+// True when the door is told to be in a state (desired known) and reports another one.
+bool differs(const State& state);
+// When the door starts drifting: differs_since_ms + the timeout of the latest command (the
+// one that set `desired`); nullopt when it is not registered, already drifting, or reports
+// what is desired.
+std::optional<int64_t> drift_deadline(const State& state);
+// The command requested last (in flight, else the newest finished one); nullptr if none.
+const CommandRecord* latest_command(const State& state);
 
 // The deadline of the pending command (sent_at + timeout), or nullopt if none is waiting.
 std::optional<int64_t> pending_deadline(const State& state);

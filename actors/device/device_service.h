@@ -64,6 +64,10 @@ class DeviceService {
   // ReviewAlert): kNotFound when it is not one of the door's unreviewed alerts.
   virtual void review_alert(const std::string& id, const std::string& alert_id, events::Cause cause,
                             Callback<State> done) = 0;
+  // Removes registered device `id` for operator `cause` (device_model.h RemoveDevice):
+  // answers with its state after removal; kFailedPrecondition when it is not registered.
+  // The broker credential is the caller's to revoke (credential_registry.h).
+  virtual void remove(const std::string& id, events::Cause cause, Callback<State> done) = 0;
   // LOCK/UNLOCK every registered device.
   virtual void request_lock_all(LockAction action, events::Cause cause,
                                 Callback<std::vector<FanOut>> done) = 0;
@@ -93,6 +97,17 @@ Result<T> wait_for(Start&& start) {
   return future.get();
 }
 
+// A drift that began (DoorDrifted) or ended (DoorDriftEnded), as the effects hand it on.
+struct DriftChange {
+  bool drifting = true;  // false: the drift ended
+  LockState desired = events::LOCK_STATE_UNKNOWN;
+  LockState reported = events::LOCK_STATE_UNKNOWN;
+  int64_t differs_since_ms = 0;  // unix ms when reported stopped matching desired
+  int64_t timeout_ms = 0;        // the command timeout it outlasted (0 when it ended)
+  int64_t at_ms = 0;             // unix ms of the event
+  uint64_t version = 0;          // stream version of the event
+};
+
 // Effects of device events, published only after the events are durable. Implemented by
 // the MQTT adapter. Called from actor threads: implementations must not block.
 class DeviceEffects {
@@ -111,6 +126,14 @@ class DeviceEffects {
     (void)device_id;
     (void)report;
   }
+  // A drift began or ended (docs/protocol.md "Drift"). Default: nothing.
+  virtual void drift_changed(const std::string& device_id, const DriftChange& change) {
+    (void)device_id;
+    (void)change;
+  }
+  // An operator removed the door (DeviceRemoved); `state` is its state after removal. Called
+  // instead of publish_status for that write. Default: nothing.
+  virtual void device_removed(const State& state) { (void)state; }
 };
 
 }  // namespace gh::device

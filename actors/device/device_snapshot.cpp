@@ -9,6 +9,8 @@ namespace {
 constexpr uint32_t kDeviceFormat = 1;
 // DeviceState.alerts_format written by this version: the unreviewed alerts are kept.
 constexpr uint32_t kAlertsFormat = 1;
+// DeviceState.drift_format written by this version: drift and removal are kept.
+constexpr uint32_t kDriftFormat = 1;
 
 void write_command(const CommandRecord& in, snapshots::CommandRecord* out) {
   out->set_id(in.id);
@@ -87,6 +89,11 @@ snapshots::Snapshot to_snapshot(const State& state, int64_t now_ms) {
   d->set_device_format(kDeviceFormat);
   for (const auto& alert : state.unreviewed) d->add_unreviewed_alerts(alert);
   d->set_alerts_format(kAlertsFormat);
+  d->set_differs_since_ms(state.differs_since_ms);
+  d->set_drifting(state.drifting);
+  d->set_removed(state.removed);
+  d->set_removed_at_ms(state.removed_at_ms);
+  d->set_drift_format(kDriftFormat);
   return snapshot;
 }
 
@@ -94,7 +101,8 @@ std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
   if (!snapshot.has_device()) return std::nullopt;
   const auto& d = snapshot.device();
   if (d.version() != snapshot.version() || device_stream(d.id()) != snapshot.stream() ||
-      d.device_format() != kDeviceFormat || d.alerts_format() != kAlertsFormat)
+      d.device_format() != kDeviceFormat || d.alerts_format() != kAlertsFormat ||
+      d.drift_format() != kDriftFormat)
     return std::nullopt;
   State state;
   state.id = d.id();
@@ -132,6 +140,10 @@ std::optional<State> from_snapshot(const snapshots::Snapshot& snapshot) {
     state.pictures.push_back({p.picture_id(), p.size_bytes(), p.seen_at_ms()});
   state.picture_times.assign(d.picture_times().begin(), d.picture_times().end());
   state.unreviewed.assign(d.unreviewed_alerts().begin(), d.unreviewed_alerts().end());
+  state.differs_since_ms = d.differs_since_ms();
+  state.drifting = d.drifting();
+  state.removed = d.removed();
+  state.removed_at_ms = d.removed_at_ms();
   state.version = d.version();
   state.updated_at_ms = d.updated_at_ms();
   return state;

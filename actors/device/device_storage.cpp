@@ -1,12 +1,32 @@
 #include "actors/device/device_storage.h"
 
-#include <iostream>
-
 #include "actors/device/device_snapshot.h"
+#include "events/log.h"
 #include "events/stream_name.h"
 #include "snapshots/recover.h"
 
 namespace gh::device {
+
+Result<std::vector<std::string>> listed_devices(const Journal& journal, const std::string& after,
+                                                size_t limit) {
+  std::vector<std::string> ids;
+  Status failure = Status::ok();
+  auto status = journal.list_streams("device/", [&](const std::string& stream, uint64_t version) {
+    auto id = stream.substr(7);
+    if (!after.empty() && id <= after) return true;
+    auto last = journal.read_stream(stream, version, 1);
+    if (!last) {
+      failure = last.status();
+      return false;
+    }
+    if (!last->empty() && last->back().has_device_removed()) return true;
+    ids.push_back(std::move(id));
+    return ids.size() < limit;
+  });
+  if (!failure.is_ok()) return failure;
+  if (!status.is_ok()) return status;
+  return ids;
+}
 
 DeviceStorage replay_only_storage(const Journal& journal) {
   DeviceStorage storage;
@@ -40,7 +60,7 @@ DeviceStorage snapshot_storage(const Journal& journal, SnapshotStore& store,
     // A skipped snapshot is a cache miss, not an error, but it can be the first sign of
     // damage ("beyond the log's last version": events were lost). Operators must see it.
     for (const auto& why : recovered->skipped)
-      std::cerr << "gatehouse: " << device_stream(id) << ": " << why << "\n";
+      log::warning("devices", "snapshot skipped", {{"stream", device_stream(id)}, {"why", why}});
     return std::move(recovered->state);
   };
   storage.save_snapshot = [&store, clock = std::move(clock)](const State& state) {

@@ -27,4 +27,10 @@ DeviceStorage replay_only_storage(const Journal& journal);
 DeviceStorage snapshot_storage(const Journal& journal, SnapshotStore& store,
                                std::function<int64_t()> clock);
 
+// Registered device ids after `after` (exclusive), ascending, at most `limit`: every device/
+// stream whose last event is not a DeviceRemoved (a removed door keeps its log but leaves the
+// listings; registering it again puts it back). One read of the last event per stream.
+Result<std::vector<std::string>> listed_devices(const Journal& journal, const std::string& after,
+                                                size_t limit);
+
 }  // namespace gh::device

@@ -57,6 +57,10 @@ class PresenceEffects final : public DeviceEffects {
   void unexpected_report(const std::string& device_id, const UnexpectedReport& report) override {
     next_->unexpected_report(device_id, report);
   }
+  void drift_changed(const std::string& device_id, const DriftChange& change) override {
+    next_->drift_changed(device_id, change);
+  }
+  void device_removed(const State& state) override { next_->device_removed(state); }
 
  private:
   DeviceEffects* next_;
@@ -205,6 +209,14 @@ void DeviceSystem::provision(const std::string& id, DeviceInfo info, events::Cau
   call(id, std::move(c));
 }
 
+void DeviceSystem::remove(const std::string& id, events::Cause cause, Callback<State> done) {
+  DeviceCall c;
+  c.command = RemoveDevice{};
+  c.cause = std::move(cause);
+  c.done = std::move(done);
+  call(id, std::move(c));
+}
+
 void DeviceSystem::request_lock(const std::string& id, LockAction action, std::string command_id,
                                 events::Cause cause, Callback<CommandRecord> done) {
   if (command_id.empty()) command_id = random_id();
@@ -287,15 +299,12 @@ void DeviceSystem::get(const std::string& id, Callback<State> done) {
 
 void DeviceSystem::request_lock_all(LockAction action, events::Cause cause,
                                     Callback<std::vector<FanOut>> done) {
-  std::vector<std::string> ids;
-  auto status = journal_.list_streams("device/", [&ids](const std::string& stream, uint64_t) {
-    ids.push_back(stream.substr(7));
-    return true;
-  });
-  if (!status.is_ok()) {
-    done(status);
+  auto listed = listed_devices(journal_, "", SIZE_MAX);
+  if (!listed) {
+    done(listed.status());
     return;
   }
+  std::vector<std::string> ids = std::move(*listed);
   struct Gather {
     std::mutex mutex;
     std::vector<FanOut> results;
@@ -324,15 +333,7 @@ void DeviceSystem::request_lock_all(LockAction action, events::Cause cause,
 }
 
 Result<std::vector<std::string>> DeviceSystem::list(const std::string& after, size_t limit) {
-  std::vector<std::string> ids;
-  auto status = journal_.list_streams("device/", [&](const std::string& stream, uint64_t) {
-    auto id = stream.substr(7);
-    if (!after.empty() && id <= after) return true;
-    ids.push_back(std::move(id));
-    return ids.size() < limit;
-  });
-  if (!status.is_ok()) return status;
-  return ids;
+  return listed_devices(journal_, after, limit);
 }
 
 Result<std::vector<AuditEntry>> DeviceSystem::history(const std::string& id) {
@@ -391,15 +392,12 @@ Result<std::string> DeviceSystem::picture(const std::string& picture_id) {
 }
 
 void DeviceSystem::prune_pictures(Callback<size_t> done) {
-  std::vector<std::string> ids;
-  auto status = journal_.list_streams("device/", [&ids](const std::string& stream, uint64_t) {
-    ids.push_back(stream.substr(7));
-    return true;
-  });
-  if (!status.is_ok()) {
-    done(status);
+  auto listed = listed_devices(journal_, "", SIZE_MAX);
+  if (!listed) {
+    done(listed.status());
     return;
   }
+  std::vector<std::string> ids = std::move(*listed);
   struct Gather {
     std::atomic<size_t> remaining{0};
     std::atomic<size_t> ok{0};

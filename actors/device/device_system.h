@@ -66,6 +66,7 @@ class DeviceSystem final : public DeviceService {
                         Callback<std::vector<FanOut>> done) override;
   Result<std::vector<std::string>> list(const std::string& after, size_t limit) override;
   Result<std::vector<AuditEntry>> history(const std::string& id) override;
+  void remove(const std::string& id, events::Cause cause, Callback<State> done) override;
   void review_alert(const std::string& id, const std::string& alert_id, events::Cause cause,
                     Callback<State> done) override;
   Result<std::vector<Envelope>> events(const std::string& id) override;

@@ -104,7 +104,22 @@ json to_json(const device::State& state) {
       {"unexpected", state.unexpected ? to_json(*state.unexpected) : json(nullptr)},
       {"pictures_kept", state.pictures.size()},
       {"unreviewed_alerts", state.unreviewed.size()},
+      {"drifting", state.drifting},
+      {"drift_since", state.drifting ? iso8601_or_null(state.differs_since_ms) : json(nullptr)},
+      {"removed", state.removed},
   };
+}
+
+json to_json(std::string_view device_id, const device::DriftChange& change) {
+  return json{{"device", std::string(device_id)},
+              {"drifting", change.drifting},
+              {"desired", std::string(device::lock_state_name(change.desired))},
+              {"reported", std::string(device::lock_state_name(change.reported))},
+              {"since", iso8601_or_null(change.differs_since_ms)},
+              {"timeout_ms", change.timeout_ms},
+              {"at", iso8601_or_null(change.at_ms)},
+              {"time", iso8601_or_null(change.at_ms)},
+              {"version", change.version}};
 }
 
 json to_json(const device::Alert& alert, std::string_view device_name) {

@@ -10,6 +10,7 @@
 #include "actors/device/device_alerts.h"
 #include "actors/device/device_audit.h"
 #include "actors/device/device_model.h"
+#include "actors/device/device_service.h"
 #include "events/event.pb.h"
 
 namespace gh::codec {
@@ -18,7 +19,9 @@ namespace gh::codec {
 //  desired, reported, version, updated_at, pending (command or null), strangers_seen,
 //  last_stranger (stranger or null), unexpected (unexpected report or null, until a
 //  confirmed command or a report of the desired state explains it), pictures_kept,
-//  unreviewed_alerts (how many stranger alerts nobody reviewed yet)}
+//  unreviewed_alerts (how many stranger alerts nobody reviewed yet), drifting (reported has
+//  differed from desired for longer than the command timeout), drift_since (when reported
+//  stopped matching desired, while drifting; else null), removed (an operator removed it)}
 nlohmann::json to_json(const device::State& state);
 
 // {command_id, action, status, requested_by {kind,name,channel}, requested_at, sent_at,
@@ -31,6 +34,10 @@ nlohmann::json to_json(const device::AuditEntry& entry);
 
 // {reported, desired, at, version}: a report no command explained.
 nlohmann::json to_json(const device::UnexpectedReport& report);
+
+// {device, drifting (false: the drift ended), desired, reported, since (when reported stopped
+//  matching desired; null when it ended), timeout_ms, at, time (= at), version}
+nlohmann::json to_json(std::string_view device_id, const device::DriftChange& change);
 
 // {picture_id, alert_id, content_type, size_bytes, seen_at}
 nlohmann::json to_json(const device::Stranger& stranger);

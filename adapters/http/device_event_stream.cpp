@@ -21,6 +21,15 @@ void DeviceEventHub::stranger_alert(const std::string& device_id,
   });
 }
 
+void DeviceEventHub::drift_changed(const std::string& device_id,
+                                   const device::DriftChange& change) {
+  hub_.publish(kKey, [&] { return sse_frame("drift", codec::to_json(device_id, change)); });
+}
+
+void DeviceEventHub::device_removed(const device::State& state) {
+  hub_.publish(kKey, [&state] { return sse_frame("removed", codec::to_json(state)); });
+}
+
 void DeviceEffectsTee::send_command(const std::string& device_id, events::LockAction action,
                                     const std::string& command_id) {
   if (first_ != nullptr) first_->send_command(device_id, action, command_id);
@@ -42,6 +51,17 @@ void DeviceEffectsTee::unexpected_report(const std::string& device_id,
                                          const device::UnexpectedReport& report) {
   if (first_ != nullptr) first_->unexpected_report(device_id, report);
   if (auto* second = second_.load()) second->unexpected_report(device_id, report);
+}
+
+void DeviceEffectsTee::drift_changed(const std::string& device_id,
+                                     const device::DriftChange& change) {
+  if (first_ != nullptr) first_->drift_changed(device_id, change);
+  if (auto* second = second_.load()) second->drift_changed(device_id, change);
+}
+
+void DeviceEffectsTee::device_removed(const device::State& state) {
+  if (first_ != nullptr) first_->device_removed(state);
+  if (auto* second = second_.load()) second->device_removed(state);
 }
 
 namespace {

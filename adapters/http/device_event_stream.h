@@ -1,5 +1,6 @@
 // Live device updates for operators (GET /api/devices/events, Server-Sent Events): every
-// door's new status and every stranger alert, as the web console's Doors page shows them.
+// door's new status, every stranger alert, drift and removal, as the web console's Doors page
+// shows them.
 //
 // DeviceEventHub is a device::DeviceEffects: the device actors hand it each status and
 // alert after the events are durable (through DeviceEffectsTee, beside the MQTT adapter),
@@ -58,6 +59,11 @@ class DeviceEventHub : public device::DeviceEffects {
   // "event: stranger", data: {device, alert_id, picture_id, content_type, size_bytes,
   // seen_at}.
   void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
+  // "event: drift", data: {device, drifting, desired, reported, since, timeout_ms, at, time,
+  // version} (drifting false: the drift ended; the console clears its highlight).
+  void drift_changed(const std::string& device_id, const device::DriftChange& change) override;
+  // "event: removed", data: the removed door's JSON (removed: true): drop it from the list.
+  void device_removed(const device::State& state) override;
 
   // Says that the hub receives the device system's effects. Until then the route answers
   // 503, so that a console falls back to polling instead of waiting on a silent stream.
@@ -92,6 +98,8 @@ class DeviceEffectsTee : public device::DeviceEffects {
   void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
   void unexpected_report(const std::string& device_id,
                          const device::UnexpectedReport& report) override;
+  void drift_changed(const std::string& device_id, const device::DriftChange& change) override;
+  void device_removed(const device::State& state) override;
 
  private:
   device::DeviceEffects* const first_;

@@ -92,6 +92,10 @@ std::string_view extra_help(std::string_view family) {
       {"gatehouse_doors",
        "Registered doors by presence (online, offline, unknown: not heard from since gatehouse "
        "started)."},
+      {"gatehouse_doors_drifting",
+       "Doors whose reported state has differed from the desired one for longer than the "
+       "command timeout (drifts written since gatehouse started and not ended)."},
+      {"gatehouse_device_drift_alerts_total", "Drift alerts raised (DoorDrifted written)."},
       {"gatehouse_http_event_streams", "Open Server-Sent Event streams."},
   };
   auto it = kHelp.find(family);

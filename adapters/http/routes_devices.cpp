@@ -191,6 +191,30 @@ Status timeline(RouteContext& context, const httplib::Request& req, httplib::Res
   return Status::ok();
 }
 
+// Removes the door: its credential is revoked first (the broker ends its connection and it can
+// no longer connect), then DeviceRemoved names the caller; a door without a credential is
+// removed all the same. Answers the removed door's JSON.
+Status remove_device(RouteContext& context, const events::Cause& cause, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto id = path_id(req);
+  if (!id) return id.status();
+  auto state = wait_bounded<device::State>(
+      context.options.call_timeout, [&](auto done) { context.devices.get(*id, std::move(done)); });
+  if (!state) return state.status();
+  bool revoked = false;
+  if (context.credentials != nullptr) {
+    auto status = context.credentials->revoke_door(*id, cause);
+    if (!status.is_ok() && status.code() != Code::kNotFound) return status;
+    revoked = status.is_ok();
+  }
+  auto removed = wait_bounded<device::State>(context.options.call_timeout, [&](auto done) {
+    context.devices.remove(*id, cause, std::move(done));
+  });
+  if (!removed) return removed.status();
+  send_ok(res, {{"device", codec::to_json(*removed)}, {"credential_revoked", revoked}});
+  return Status::ok();
+}
+
 // Wraps a handler that needs to know who is calling (the cause of its events).
 RouteFn authenticated(RouteContext& context,
                       Status (*fn)(RouteContext&, const events::Cause&, const httplib::Request&,
@@ -221,6 +245,8 @@ void register_device_routes(httplib::Server& server, RouteContext& context) {
             authenticated(context, provision));
   add_route(server, context, Method::kGet, "/devices/([^/]+)", "GET /devices/{id}",
             authenticated(context, get_device));
+  add_route(server, context, Method::kDelete, "/devices/([^/]+)", "DELETE /devices/{id}",
+            authenticated(context, remove_device));
   // The action is captured too, so lock and unlock are counted apart.
   add_route(server, context, Method::kPost, "/devices/([^/]+)/(lock)", "POST /devices/{id}/lock",
             authenticated(context, lock_device));

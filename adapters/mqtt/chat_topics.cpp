@@ -7,6 +7,7 @@
 #include "adapters/codec/iso_time.h"
 #include "adapters/codec/json_reply.h"
 #include "adapters/mqtt/mqtt_adapter.h"
+#include "events/log.h"
 #include "events/stream_name.h"
 #include "events/utf8.h"
 
@@ -204,6 +205,16 @@ Status ChatTopics::install(MqttAdapter& adapter) { return install(adapter.connec
 
 // ---- answering ----
 
+namespace {
+// One line per answered chat request, as HTTP logs its requests: the op and the outcome
+// ("ok" or the error code), never the payload (passwords, answers, session tokens).
+void log_request(const ChatTopics::Reply& reply, std::string_view outcome) {
+  if (!log::enabled(log::Level::kInfo)) return;
+  log::info("mqtt", "chat request",
+            {{"op", std::string(chat_op_name(reply.op))}, {"outcome", std::string(outcome)}});
+}
+}  // namespace
+
 void ChatTopics::send_ok(const Reply& reply, json fields) {
   json body = codec::ok_reply(std::move(fields));
   body["id"] = reply.id;
@@ -211,6 +222,7 @@ void ChatTopics::send_ok(const Reply& reply, json fields) {
   // Counted first: once the answer is out, a reader of the counters must see it.
   counters_.replies_ok.fetch_add(1);
   publisher_.publish_response(reply.topic, codec::to_wire(body), options_.qos, reply.correlation);
+  log_request(reply, "ok");
 }
 
 void ChatTopics::send_error(const Reply& reply, ChatRejection reason, const Status& status) {
@@ -223,6 +235,7 @@ void ChatTopics::send_error(const Reply& reply, ChatRejection reason, const Stat
   body["op"] = std::string(chat_op_name(reply.op));
   counters_.replies_error.fetch_add(1);
   publisher_.publish_response(reply.topic, codec::to_wire(body), options_.qos, reply.correlation);
+  log_request(reply, code_name(status.code()));
 }
 
 void ChatTopics::refuse_without_reply(ChatOp op, ChatRejection reason, const std::string& why,

@@ -96,6 +96,8 @@ std::string DeviceTopics::unexpected_topic() const {
   return options_.prefix + "/alerts/unexpected";
 }
 
+std::string DeviceTopics::drift_topic() const { return options_.prefix + "/alerts/drift"; }
+
 void DeviceTopics::on_message(const std::string& topic, const std::string& payload, bool retained) {
   // PREFIX/devices/{id}/{word}: the prefix may itself contain '/', so match it as a string.
   std::string head = options_.prefix + "/devices/";
@@ -341,6 +343,17 @@ void DeviceTopics::unexpected_report(const std::string& device_id,
   publisher_.publish(unexpected_topic(), codec::to_wire(alert), options_.qos, false);
   counters_.unexpected_published.fetch_add(1);
   if (auto* follower = follower_.load()) follower->unexpected_report(device_id, report);
+}
+
+void DeviceTopics::drift_changed(const std::string& device_id, const device::DriftChange& change) {
+  publisher_.publish(drift_topic(), codec::to_wire(codec::to_json(device_id, change)), options_.qos,
+                     false);
+  counters_.drift_published.fetch_add(1);
+}
+
+void DeviceTopics::device_removed(const device::State& state) {
+  publisher_.publish(device_topic(state.id, "status"), "", options_.qos, true);
+  counters_.statuses_published.fetch_add(1);
 }
 
 }  // namespace gh::mqtt_adapter

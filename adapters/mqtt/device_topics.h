@@ -71,6 +71,7 @@ struct DeviceTopicsCounters {
   std::atomic<uint64_t> statuses_published{0};    // PREFIX/devices/{id}/status
   std::atomic<uint64_t> alerts_published{0};      // PREFIX/alerts/stranger
   std::atomic<uint64_t> unexpected_published{0};  // PREFIX/alerts/unexpected
+  std::atomic<uint64_t> drift_published{0};       // PREFIX/alerts/drift
   std::atomic<uint64_t> errors_published{0};      // PREFIX/devices/{id}/error
 
   uint64_t received_of(DeviceTopic t) const { return received.get(t); }
@@ -119,6 +120,12 @@ class DeviceTopics final : public device::DeviceEffects {
   // retained.
   void unexpected_report(const std::string& device_id,
                          const device::UnexpectedReport& report) override;
+  // codec::to_json(device_id, change) on PREFIX/alerts/drift, QoS 1, not retained: a drift
+  // began ("drifting": true) or ended (false).
+  void drift_changed(const std::string& device_id, const device::DriftChange& change) override;
+  // Clears the door's retained status (an empty retained message on PREFIX/devices/{id}/status,
+  // which MQTT defines as deleting it): the door is gone from every status subscriber.
+  void device_removed(const device::State& state) override;
 
   const DeviceTopicsCounters& counters() const { return counters_; }
   const DeviceTopicsOptions& options() const { return options_; }
@@ -127,6 +134,7 @@ class DeviceTopics final : public device::DeviceEffects {
   std::string device_topic(const std::string& id, std::string_view word) const;
   std::string alert_topic() const;
   std::string unexpected_topic() const;  // PREFIX/alerts/unexpected
+  std::string drift_topic() const;       // PREFIX/alerts/drift
 
  private:
   void on_hello(const std::string& id, const std::string& payload);

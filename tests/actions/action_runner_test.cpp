@@ -74,6 +74,9 @@ class FakeDevices : public device::DeviceService {
   Result<device::State> state_at(const std::string&, uint64_t, int64_t) override {
     return unavailable("fake");
   }
+  void remove(const std::string&, events::Cause, device::Callback<device::State> d) override {
+    d(unavailable("fake"));
+  }
   void review_alert(const std::string&, const std::string&, events::Cause,
                     device::Callback<device::State> d) override {
     d(unavailable("fake"));

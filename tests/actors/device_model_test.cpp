@@ -488,6 +488,7 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
         break;
       case 5:
         if (state_.pending) (void)when(ExpireCommand{state_.pending->id}, now + 100000);
+        (void)when(CheckDrift{}, now + 100000, events::Cause::SYSTEM);
         break;
       case 6:
         (void)when(RecordStranger{"p" + std::to_string(i % 50), "image/jpeg", 9,
@@ -508,6 +509,123 @@ TEST_F(DeviceGiven, SnapshotPlusTailEqualsFullReplayOverGeneratedHistories) {
       [](const snapshots::Snapshot& s) { return from_snapshot(s); },
       [](State& s, const Envelope& e) { apply(s, e); }};
   property::expect_snapshot_plus_tail_equals_replay(codec, history_, state_, 37);
+}
+
+// ---- issue 11: drift (desired != reported for longer than the command timeout) ----
+
+TEST_F(DeviceGiven, ADoorThatNeverReportsTheDesiredStateDriftsAfterTheCommandTimeout) {
+  when(Hello{{}, true, {}});
+  when(ReportState{events::UNLOCKED, {}});
+  lock(events::LOCK, "c1", kNow + 1000);
+  EXPECT_EQ(state_.differs_since_ms, kNow + 1000);
+  ASSERT_EQ(drift_deadline(state_), kNow + 6000) << "differs since + the command's 5 s timeout";
+  EXPECT_TRUE(when(CheckDrift{}, kNow + 5999, events::Cause::SYSTEM).empty()) << "not yet";
+  auto events = when(CheckDrift{}, kNow + 6000, events::Cause::SYSTEM);
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_TRUE(events[0].has_door_drifted());
+  EXPECT_EQ(events[0].door_drifted().desired(), events::LOCKED);
+  EXPECT_EQ(events[0].door_drifted().reported(), events::UNLOCKED);
+  EXPECT_EQ(events[0].door_drifted().differs_since_ms(), kNow + 1000);
+  EXPECT_EQ(events[0].door_drifted().timeout_ms(), 5000);
+  EXPECT_TRUE(state_.drifting);
+  EXPECT_FALSE(drift_deadline(state_)) << "one drift event per drift";
+  EXPECT_TRUE(when(CheckDrift{}, kNow + 9000, events::Cause::SYSTEM).empty());
+}
+
+TEST_F(DeviceGiven, AnOfflineDoorThatNeverGetsItsCommandDriftsToo) {
+  when(Provision{{"lock", "back", ""}}, kNow, events::Cause::OPERATOR);
+  lock(events::UNLOCK, "c1");
+  EXPECT_EQ(state_.pending->status, CommandStatus::kRequested);
+  auto events = when(CheckDrift{}, kNow + 5000, events::Cause::SYSTEM);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].door_drifted().reported(), events::LOCK_STATE_UNKNOWN);
+}
+
+TEST_F(DeviceGiven, ADoorThatCatchesUpInTimeNeverDrifts) {
+  when(Hello{{}, true, {}});
+  lock(events::LOCK, "c1");
+  when(ReportState{events::LOCKED, {}}, kNow + 4000);
+  EXPECT_EQ(state_.differs_since_ms, 0);
+  EXPECT_FALSE(drift_deadline(state_));
+  EXPECT_TRUE(when(CheckDrift{}, kNow + 60000, events::Cause::SYSTEM).empty());
+  EXPECT_FALSE(state_.drifting);
+}
+
+TEST_F(DeviceGiven, NothingDesiredNeverDrifts) {
+  when(Hello{{}, true, {}});
+  when(ReportState{events::UNLOCKED, {}});
+  EXPECT_FALSE(differs(state_));
+  EXPECT_TRUE(when(CheckDrift{}, kNow + 600000, events::Cause::SYSTEM).empty());
+}
+
+TEST_F(DeviceGiven, TheDriftEndsWhenTheDoorReportsTheDesiredState) {
+  when(Hello{{}, true, {}});
+  lock(events::LOCK, "c1");
+  when(CheckDrift{}, kNow + 5000, events::Cause::SYSTEM);
+  ASSERT_TRUE(state_.drifting);
+  when(ReportState{events::JAMMED, {}}, kNow + 7000);
+  EXPECT_TRUE(state_.drifting) << "still not what is desired";
+  auto events = when(ReportState{events::LOCKED, {}}, kNow + 8000);
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(events.back().has_door_drift_ended());
+  EXPECT_EQ(events.back().door_drift_ended().state(), events::LOCKED);
+  EXPECT_FALSE(state_.drifting);
+  EXPECT_EQ(state_.differs_since_ms, 0);
+}
+
+TEST_F(DeviceGiven, TheDriftEndsWhenACommandAsksForWhatTheDoorReports) {
+  when(Hello{{}, true, {}});
+  when(ReportState{events::UNLOCKED, {}});
+  lock(events::LOCK, "c1");
+  when(CheckDrift{}, kNow + 5000, events::Cause::SYSTEM);
+  ASSERT_TRUE(state_.drifting);
+  auto events = lock(events::UNLOCK, "c2", kNow + 6000);
+  ASSERT_TRUE(events.back().has_door_drift_ended());
+  EXPECT_FALSE(state_.drifting);
+}
+
+TEST(DeviceSnapshot, SnapshotWithoutDriftFormatIsIgnored) {
+  State state;
+  state.id = "d1";
+  state.version = 4;
+  state.differs_since_ms = kNow;
+  state.drifting = true;
+  auto snapshot = to_snapshot(state, kNow);
+  auto restored = from_snapshot(snapshot);
+  ASSERT_TRUE(restored);
+  EXPECT_TRUE(restored->drifting);
+  EXPECT_EQ(restored->differs_since_ms, kNow);
+  snapshot.mutable_device()->clear_drift_format();
+  EXPECT_FALSE(from_snapshot(snapshot));
+}
+
+// ---- issue 11: an operator removes a door ----
+
+TEST_F(DeviceGiven, RemovalFailsTheCommandInFlightAndUnregistersTheDoor) {
+  when(Hello{{"lock", "front", "1"}, true, {}});
+  lock(events::LOCK, "c1");
+  auto events = when(RemoveDevice{}, kNow + 10, events::Cause::OPERATOR);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].lock_command_failed().reason(), "removed");
+  ASSERT_TRUE(events[1].has_device_removed());
+  EXPECT_EQ(events[1].device_removed().name(), "front");
+  EXPECT_FALSE(state_.registered);
+  EXPECT_TRUE(state_.removed);
+  EXPECT_EQ(state_.removed_at_ms, kNow + 10);
+  EXPECT_FALSE(state_.pending);
+  EXPECT_FALSE(drift_deadline(state_)) << "a removed door never drifts";
+  auto refused = rejected(ReportState{events::LOCKED, {}});
+  EXPECT_EQ(refused.code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("removed"), std::string::npos) << refused.to_string();
+  EXPECT_EQ(rejected(RequestLock{events::LOCK, "c2", 1000}).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(rejected(RemoveDevice{}).code(), Code::kFailedPrecondition) << "removed already";
+  when(Provision{{"lock", "front", ""}}, kNow + 20, events::Cause::OPERATOR);
+  EXPECT_TRUE(state_.registered) << "provisioning again brings it back";
+  EXPECT_FALSE(state_.removed);
+}
+
+TEST_F(DeviceGiven, ADoorNeverRegisteredCannotBeRemoved) {
+  EXPECT_EQ(rejected(RemoveDevice{}).code(), Code::kFailedPrecondition);
 }
 
 TEST(DeviceSnapshot, InconsistentSnapshotIsRejected) {

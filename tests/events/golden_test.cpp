@@ -50,6 +50,7 @@ const std::string kV4Dir = kDataDir + "/v4";
 const std::string kV5Dir = kDataDir + "/v5";
 const std::string kV6Dir = kDataDir + "/v6";
 const std::string kV7Dir = kDataDir + "/v7";
+const std::string kV8Dir = kDataDir + "/v8";
 const std::string kV10Dir = kDataDir + "/v10";
 const std::string kV11Dir = kDataDir + "/v11";
 
@@ -692,6 +693,42 @@ std::vector<snapshots::Snapshot> v10_snapshots() {
   return snapshots;
 }
 
+// ---- schema v8 (issue 11: drift and removal) ----
+
+// Every event type new in schema v8, every field set, through the real journal: the side
+// door was told to LOCK, stayed UNLOCKED past the 10 s timeout (DoorDrifted), later reported
+// LOCKED (DoorDriftEnded), and was then removed by an operator (DeviceRemoved).
+void write_v8_log(Journal& journal) {
+  LogWriter log(journal, 1796342400000);  // 2026-12-03T00:00:00Z
+  const std::string stream = "device/side-door";
+  Envelope e;
+  auto* drifted = e.mutable_door_drifted();
+  drifted->set_desired(events::LOCKED);
+  drifted->set_reported(events::UNLOCKED);
+  drifted->set_differs_since_ms(1796342390000);
+  drifted->set_timeout_ms(10000);
+  log.append(stream, cause(events::Cause::SYSTEM, "gatehouse", "timer"), "", {e});
+  e.Clear();
+  e.mutable_door_drift_ended()->set_state(events::LOCKED);
+  log.append(stream, cause(events::Cause::DEVICE, "side-door", "mqtt"), "", {e});
+  e.Clear();
+  e.mutable_device_removed()->set_name("Side door");
+  log.append(stream, cause(events::Cause::OPERATOR, "root", "admin"), "remove-side-door", {e});
+}
+
+// The v10 device snapshot with the drift and removal fields and their format marker
+// (DeviceState fields 52-56).
+std::vector<snapshots::Snapshot> v8_snapshots() {
+  auto snapshots = v10_snapshots();
+  auto* d = snapshots[0].mutable_device();
+  d->set_differs_since_ms(1764144001000);
+  d->set_drifting(true);
+  d->set_removed(true);
+  d->set_removed_at_ms(1764144009000);
+  d->set_drift_format(1);
+  return snapshots;
+}
+
 // ---- schema v11 (issue 14, step 2; v8, v9 are other branches' numbers) ----
 
 // Envelope.lease_epoch: written by cluster mode's fenced PostgreSQL journal (Generate runs
@@ -730,6 +767,7 @@ const std::vector<GoldenVersion>& golden_versions() {
       {"v5", write_v5_log, v5_snapshots, true},
       {"v6", write_v6_log, v6_snapshots, true},
       {"v7", write_v7_log, v7_snapshots, true},
+      {"v8", write_v8_log, v8_snapshots, true},
       {"v10", write_v10_log, v10_snapshots, true},
       {"v11", write_v11_log, v11_snapshots, true, /*fenced=*/true},
   };
@@ -1304,6 +1342,42 @@ TEST(GoldenTest, V10SnapshotsStillDecodeToTheSameFields) {
 }
 
 TEST(GoldenTest, V10DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV10Dir); }
+
+// ---- v8 ----
+
+TEST(GoldenTest, V8EventsStillDecodeToTheSameFields) { expect_events_decode_as_written(kV8Dir); }
+
+TEST(GoldenTest, V8EventsReadBackThroughTheJournal) {
+  expect_events_read_back(kV8Dir, {{"device/side-door", 3}});
+}
+
+TEST(GoldenTest, V8EventsSpotChecks) {
+  auto envelopes = envelopes_of(kV8Dir);
+  ASSERT_EQ(envelopes.size(), 3u);
+  EXPECT_EQ(envelopes[0].door_drifted().desired(), events::LOCKED);
+  EXPECT_EQ(envelopes[0].door_drifted().reported(), events::UNLOCKED);
+  EXPECT_EQ(envelopes[0].door_drifted().differs_since_ms(), 1796342390000);
+  EXPECT_EQ(envelopes[0].door_drifted().timeout_ms(), 10000);
+  EXPECT_EQ(envelopes[1].door_drift_ended().state(), events::LOCKED);
+  EXPECT_EQ(envelopes[2].device_removed().name(), "Side door");
+  EXPECT_EQ(envelopes[2].cause().kind(), events::Cause::OPERATOR);
+  EXPECT_EQ(envelopes[2].version(), 3u);
+  EXPECT_EQ(envelopes[2].command_id(), "remove-side-door");
+}
+
+TEST(GoldenTest, V8SnapshotsStillDecodeToTheSameFields) {
+  ASSERT_NO_FATAL_FAILURE(expect_snapshots_decode_as_written(kV8Dir, 1));
+  auto snapshots = snapshots_of(kV8Dir);
+  ASSERT_EQ(snapshots.size(), 1u);
+  const auto& d = snapshots[0].device();
+  EXPECT_EQ(d.differs_since_ms(), 1764144001000);
+  EXPECT_TRUE(d.drifting());
+  EXPECT_TRUE(d.removed());
+  EXPECT_EQ(d.drift_format(), 1u);
+  EXPECT_EQ(d.alerts_format(), 1u);
+}
+
+TEST(GoldenTest, V8DamagedGoldenFilesAreDataLoss) { expect_damaged_copies_are_data_loss(kV8Dir); }
 
 // ---- v11 ----
 

@@ -79,6 +79,9 @@ class StandInDevices final : public device::DeviceService {
   void get(const std::string&, device::Callback<device::State> d) override {
     a_.answer(std::move(d));
   }
+  void remove(const std::string&, events::Cause, device::Callback<device::State> d) override {
+    a_.answer(std::move(d));
+  }
   void review_alert(const std::string&, const std::string&, events::Cause,
                     device::Callback<device::State> d) override {
     a_.answer(std::move(d));

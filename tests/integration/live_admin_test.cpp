@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "server/admin_socket.h"
+#include "tests/http/chat_fixture.h"
 #include "tests/integration/app_fixture.h"
 
 extern char** environ;
@@ -182,6 +183,85 @@ TEST_F(LiveAdminTest, OnlyTheServersOwnUserCanUseTheAdminSocket) {
   EXPECT_NE(WEXITSTATUS(rc), 0) << ctl_output();
   ASSERT_EQ(gatehousectl("token list"), 0);
   EXPECT_EQ(ctl_output().find("intruder"), std::string::npos) << ctl_output();
+}
+
+// docs/operations.md "A lost door": removal revokes the credential (the broker ends the door's
+// connection), records DeviceRemoved naming the operator, and drops the door from GET
+// /devices; its log stays. Live over the admin socket, and over HTTP for operators only.
+TEST_F(LiveAdminTest, ARemovedDoorIsCutOffAndLeavesTheListingsButKeepsItsLog) {
+  auto door = connected_door("door1");
+  auto other = connected_door("door2");
+  mqtt_test::TestClient watcher(app_->info().broker_url, "ops-watcher");
+  ASSERT_TRUE(watcher.connect("ops", kApiToken));
+  ASSERT_TRUE(watcher.subscribe_granted("gatehouse/devices/+/status"));
+  ASSERT_TRUE(door->publish("gatehouse/devices/door1/availability", "online"));
+  ASSERT_TRUE(watcher.wait_for("gatehouse/devices/door1/status"));
+  http::testing::SseClient stream(app_->info().http_port, "/api/devices/events", bearer(kApiToken));
+  ASSERT_TRUE(stream.wait_for("event: ready\n")) << stream.text();
+
+  ASSERT_EQ(gatehousectl("device remove door1 --as olga"), 0) << ctl_output();
+  EXPECT_NE(ctl_output().find("device door1 removed; its credential is revoked"), std::string::npos)
+      << ctl_output();
+  EXPECT_NE(ctl_output().find("In effect now"), std::string::npos) << ctl_output();
+  EXPECT_TRUE(gone(*door)) << "the broker ends the removed door's connection";
+  mqtt_test::TestClient again(app_->info().broker_url, "door1-again");
+  EXPECT_FALSE(again.connect("door1", "anything"));
+  auto listed = call("GET", "/devices", bearer(kApiToken));
+  EXPECT_EQ(listed.body["devices"], nlohmann::json::array({"door2"})) << listed.body.dump();
+  auto removed = call("GET", "/devices/door1", bearer(kApiToken));
+  EXPECT_EQ(removed.status, 404);
+  EXPECT_NE(removed.body.dump().find("was removed"), std::string::npos) << removed.body.dump();
+  EXPECT_EQ(call("POST", "/devices/door1/lock", bearer(kApiToken)).status, 409);
+  ASSERT_TRUE(stream.wait_for("event: removed\n")) << stream.text();
+  EXPECT_EQ(stream.frame_data("removed")["id"], "door1");
+  auto cleared = watcher.wait_for("gatehouse/devices/door1/status",
+                                  [](const mqtt_test::Message& m) { return m.payload.empty(); });
+  EXPECT_TRUE(cleared) << "the retained status is cleared";
+
+  // The log stays, naming the operator.
+  ASSERT_EQ(gatehousectl("events device/door1"), 0) << ctl_output();
+  EXPECT_NE(ctl_output().find("olga/admin device_removed"), std::string::npos) << ctl_output();
+  EXPECT_EQ(call("GET", "/devices/door1/timeline", bearer(kApiToken)).status, 200);
+  EXPECT_NE(gatehousectl("device remove door1"), 0) << "removed already: " << ctl_output();
+  EXPECT_TRUE(other->connected()) << "no other door is dropped";
+}
+
+TEST_F(LiveAdminTest, OnlyOperatorsRemoveDoorsOverHttp) {
+  auto door = connected_door("door1");
+  EXPECT_EQ(call("DELETE", "/devices/door1", {}).status, 401);
+  EXPECT_EQ(call("DELETE", "/devices/door1", bearer("not-a-token")).status, 401);
+  ASSERT_EQ(
+      call("POST", "/api/users", {}, {{"name", "alice"}, {"password", "correct horse"}}).status,
+      201);
+  auto login =
+      call("POST", "/api/sessions", {}, {{"name", "alice"}, {"password", "correct horse"}});
+  ASSERT_EQ(login.status, 201);
+  const std::string session = login.body.value("token", "");
+  EXPECT_EQ(call("DELETE", "/devices/door1", bearer(session)).status, 403);
+  EXPECT_TRUE(door->connected()) << "refused callers change nothing";
+  EXPECT_EQ(call("GET", "/devices", bearer(kApiToken)).body["devices"],
+            nlohmann::json::array({"door1"}));
+
+  auto removed = call("DELETE", "/devices/door1", bearer(kApiToken));
+  ASSERT_EQ(removed.status, 200) << removed.body.dump();
+  EXPECT_EQ(removed.body["credential_revoked"], true);
+  EXPECT_EQ(removed.body["device"]["removed"], true);
+  EXPECT_TRUE(gone(*door));
+  EXPECT_EQ(call("GET", "/devices", bearer(kApiToken)).body["devices"], nlohmann::json::array());
+  EXPECT_EQ(call("DELETE", "/devices/door1", bearer(kApiToken)).status, 404);
+}
+
+// The same verb on a stopped server's store, with the same output but for when it counts.
+TEST_F(LiveAdminTest, DeviceRemoveWorksOnTheStoppedStoreToo) {
+  ASSERT_FALSE(ctl_secret("device add door1").empty());
+  stop();
+  ASSERT_EQ(gatehousectl("device remove door1 --as olga"), 0) << ctl_output();
+  EXPECT_NE(ctl_output().find("device door1 removed; its credential is revoked"), std::string::npos)
+      << ctl_output();
+  start();
+  EXPECT_EQ(call("GET", "/devices", bearer(kApiToken)).body["devices"], nlohmann::json::array());
+  EXPECT_EQ(call("GET", "/devices/door1", bearer(kApiToken)).status, 404);
+  EXPECT_EQ(call("GET", "/devices/door1/timeline", bearer(kApiToken)).status, 200);
 }
 
 }  // namespace

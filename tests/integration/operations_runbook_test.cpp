@@ -87,6 +87,14 @@ TEST_F(OperationsRunbookTest, ADoorIsLostOrStolen) {
   mqtt_test::TestClient replacement(app_->info().broker_url, "door1-new");
   EXPECT_TRUE(replacement.connect("door1", new_secret));
   EXPECT_TRUE(other.connected()) << "the other doors keep their connections";
+  // 5. A door that is gone for good (not replaced) is removed: cut off, and out of the list.
+  ASSERT_EQ(gatehousectl("device remove door2"), 0) << ctl_output();
+  EXPECT_TRUE(gone(other));
+  auto listed = call("GET", "/devices", bearer(kApiToken)).body["devices"];
+  EXPECT_EQ(listed, nlohmann::json::array({"door1"})) << listed.dump();
+  ASSERT_EQ(gatehousectl("events device/door2"), 0);
+  EXPECT_NE(ctl_output().find("/admin device_removed"), std::string::npos) << ctl_output();
+  EXPECT_TRUE(replacement.connected());
 }
 
 TEST_F(OperationsRunbookTest, TheDiskIsFull) {

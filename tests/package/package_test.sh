@@ -1,8 +1,13 @@
 #!/bin/sh
-# The Debian package as an operator gets it: CPack builds it from the build tree, `dpkg -x`
-# unpacks it into a temporary root (no root rights, no systemd needed), and the installed
-# gatehouse -- with the installed broker plugin, sandbox helper and example config -- starts,
-# answers /healthz, and locks a provisioned door played by mosquitto's own clients.
+# The Debian package as an operator gets it: CPack builds it from the build tree; apt-get
+# resolves its dependencies against this Debian 12 machine (`apt-get install --simulate`);
+# `dpkg -i` installs it -- dependency check against the machine's real package database,
+# unpack, conffiles, configure -- into a temporary root holding a copy of that database
+# (`--root`), so the test needs no systemd and leaves the machine
+# as it was; and the installed gatehouse -- with the installed broker plugin, sandbox helper
+# and example config -- starts, answers /healthz, and locks a provisioned door played by
+# mosquitto's own clients. Finally `dpkg -r` removes it and keeps the edited conffile.
+# dpkg writes files owned by root: run as root (CI containers) or under fakeroot.
 #   tests/package/package_test.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
@@ -21,8 +26,25 @@ dpkg-deb -f "$deb" Depends | grep -q mosquitto || fail "the package does not dep
 dpkg-deb -f "$deb" Depends | grep -q libcaf || fail "shared library dependencies missing"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/gatehouse/gatehouse.ini ||
   fail "the example config is not a conffile"
+# Every dependency resolves on this machine (installed, or installable from its apt sources).
+apt-get install --simulate --no-install-recommends "$deb" >"$tmp/apt.log" 2>&1 ||
+  { cat "$tmp/apt.log"; fail "apt-get cannot resolve the package's dependencies"; }
+grep -q '^Inst gatehouse ' "$tmp/apt.log" || { cat "$tmp/apt.log"; fail "apt-get would not install gatehouse"; }
 root="$tmp/root"
-dpkg -x "$deb" "$root"
+admin="$root/var/lib/dpkg"  # dpkg wants its database inside the directory it installs into
+mkdir -p "$root" "$admin/updates" "$admin/info"
+# The machine's package database, copied: dpkg checks Depends against what is really installed.
+cp /var/lib/dpkg/status "$admin/status"
+asroot=""
+[ "$(id -u)" = 0 ] || asroot=fakeroot
+# The maintainer scripts (CPack's postinst/postrm: `ldconfig` for the broker plugin) run outside
+# the root, which has no shell to chroot into; ldconfig only refreshes the machine's cache.
+dpkg_tmp() {
+  $asroot dpkg --root="$root" --force-script-chrootless --log="$tmp/dpkg.log" "$@"
+}
+dpkg_tmp -i "$deb" >"$tmp/dpkg.out" 2>&1 || { cat "$tmp/dpkg.out"; fail "dpkg -i failed"; }
+dpkg-query --admindir="$admin" -W -f='${Status}' gatehouse | grep -qx 'install ok installed' ||
+  fail "dpkg does not record gatehouse as installed"
 for f in usr/bin/gatehouse usr/bin/gatehousectl usr/bin/gatehouse-lua-sandbox \
          usr/lib/gatehouse/gatehouse_auth.so usr/lib/systemd/system/gatehouse.service \
          etc/gatehouse/gatehouse.ini usr/share/doc/gatehouse/README.md \
@@ -90,4 +112,11 @@ kill -TERM "$pid"
 wait "$pid" || fail "gatehouse did not stop cleanly"
 pid=""
 grep -q 'stopped cleanly' "$tmp/err" || fail "no 'stopped cleanly' in the log"
+
+# Removal takes the files and keeps the operator's configuration (a conffile), as dpkg -r does.
+echo '# edited by the operator' >>"$root/etc/gatehouse/gatehouse.ini"
+dpkg_tmp -r gatehouse >"$tmp/dpkg.out" 2>&1 || { cat "$tmp/dpkg.out"; fail "dpkg -r failed"; }
+[ ! -e "$root/usr/bin/gatehouse" ] || fail "dpkg -r left /usr/bin/gatehouse"
+grep -q 'edited by the operator' "$root/etc/gatehouse/gatehouse.ini" ||
+  fail "dpkg -r did not keep the edited conffile"
 echo "package test: ok ($(basename "$deb"))"

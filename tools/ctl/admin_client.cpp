@@ -21,6 +21,7 @@ bool runs_in_server(const std::string& verb, const std::vector<std::string>& arg
       {"device", "add"},
       {"device", "rotate"},
       {"device", "revoke"},
+      {"device", "remove"},
       {"provisioning-key", "create"},
       {"provisioning-key", "revoke"},
       {"action", "install"},

@@ -54,6 +54,7 @@ constexpr const char* kUsage =
     "  token create NAME | revoke NAME          API tokens (secret printed once)\n"
     "  device add ID [--name N] [--type T]      register a door and print its secret once\n"
     "  device rotate ID | revoke ID             a door's broker credential\n"
+    "  device remove ID                         revoke its credential, drop it from listings\n"
     "  provisioning-key create NAME | revoke NAME   keys new doors provision with\n"
     "  action list | show | runs | try | install | disable | enable | remove   scripted actions\n"
     "  user grant|revoke NAME ROLE [--as OP]    a user's roles (audited in user/NAME)\n"
@@ -123,11 +124,14 @@ const std::map<std::string, std::string>& verb_help() {
        "usage: gatehousectl device add ID [--name N] [--type T] [--as OPERATOR]\n"
        "       gatehousectl device rotate ID [--as OPERATOR]\n"
        "       gatehousectl device revoke ID [--as OPERATOR]\n"
+       "       gatehousectl device remove ID [--as OPERATOR]\n"
        "       gatehousectl device credentials\n"
        "A door's broker credential (stream system/door-credentials): the door connects with\n"
        "username = its device id and password = its secret. add registers the device (as\n"
        "POST /devices) and issues its credential; rotate issues a registered device a new\n"
-       "secret (the old one stops working); revoke removes it. add and rotate print the secret\n"
+       "secret (the old one stops working); revoke removes it. remove revokes the credential\n"
+       "(the broker ends the door's connection) and records DeviceRemoved: the door leaves\n"
+       "GET /devices and the console, its log stays. add and rotate print the secret\n"
        "once: only its SHA-256 is stored. credentials lists ID issued=TIME by=CAUSE (works\n"
        "while gatehouse runs); the write verbs run in the running gatehouse (or on the stopped\n"
        "store) and record the operator (the caller's login name, or --as OPERATOR) as their "
@@ -484,10 +488,34 @@ std::optional<std::vector<std::string>> credential_args(Context& c, const std::s
   return positional;
 }
 
+// device remove: refused before anything is written when the door is not registered; then
+// its credential is revoked (the broker ends its connection) and DeviceRemoved appended --
+// through the door's actor when the verb runs inside the server, on the store otherwise.
+int remove_device_verb(Context& c, Journal& journal, const std::string& id,
+                       const events::Cause& by) {
+  auto registered = device_registered(journal, id);
+  if (!registered) return fail(c, registered.status());
+  if (!*registered) return fail(c, failed_precondition("device " + id + " is not registered"));
+  std::unique_ptr<credentials::CredentialRegistry> owned;
+  auto registry = registry_for(c, journal, owned);
+  if (!registry) return fail(c, registry.status());
+  auto revoked = (*registry)->revoke_door(id, by);
+  if (!revoked.is_ok() && revoked.code() != Code::kNotFound) return fail(c, revoked);
+  auto removed = c.live && c.live->remove_device
+                     ? c.live->remove_device(id, by)
+                     : remove_device_in_store(journal, id, by, unix_now_ms());
+  if (!removed) return fail(c, removed.status());
+  c.err << "device " << id << " removed"
+        << (revoked.is_ok() ? "; its credential is revoked and it can no longer connect"
+                            : " (it had no credential)")
+        << ". Its log stays: gatehousectl events device/" << id << "." << when_effective(c) << "\n";
+  return kExitOk;
+}
+
 int device_verb(Context& c, const std::vector<std::string>& args) {
-  if (args.empty()) return usage(c, "device", "give add, rotate, revoke or credentials");
+  if (args.empty()) return usage(c, "device", "give add, rotate, revoke, remove or credentials");
   const auto& sub = args[0];
-  if (sub != "add" && sub != "rotate" && sub != "revoke" && sub != "credentials")
+  if (sub != "add" && sub != "rotate" && sub != "revoke" && sub != "remove" && sub != "credentials")
     return usage(c, "device", "unknown subcommand '" + sub + "'");
   std::string as;
   device::DeviceInfo info;
@@ -524,6 +552,7 @@ int device_verb(Context& c, const std::vector<std::string>& args) {
     c.err << "device " << id << ": credential revoked; the door can no longer connect.\n";
     return kExitOk;
   }
+  if (sub == "remove") return remove_device_verb(c, *store->journal, id, by);
   std::unique_ptr<credentials::CredentialRegistry> owned;
   auto registry = registry_for(c, *store->journal, owned);
   if (!registry) return fail(c, registry.status());

@@ -1,4 +1,4 @@
-// gatehousectl device add/rotate/revoke/credentials and provisioning-key create/revoke/list:
+// gatehousectl device add/rotate/revoke/remove/credentials and provisioning-key create/revoke/list:
 // the doors' broker credentials ("system/door-credentials") and the provisioning keys
 // ("system/provisioning-keys") through the server's own CredentialRegistry over the store's
 // journal (write verbs need the store open read-write, i.e. the server stopped). Secrets
@@ -28,5 +28,14 @@ Result<std::string> add_device(Journal& journal, credentials::CredentialRegistry
 Result<std::string> rotate_device_credential(Journal& journal,
                                              credentials::CredentialRegistry& registry,
                                              const std::string& id, const events::Cause& by);
+
+// Removes registered device `id` from a store no server runs on: RemoveDevice decided on its
+// replayed state and appended (device_model.h). Answers the state after removal;
+// kFailedPrecondition when it is not registered (nothing written).
+Result<device::State> remove_device_in_store(Journal& journal, const std::string& id,
+                                             const events::Cause& by, int64_t now_ms);
+
+// Whether device `id` is registered now, from its log.
+Result<bool> device_registered(const Journal& journal, const std::string& id);
 
 }  // namespace gh::ctl

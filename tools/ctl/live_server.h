@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/actions/action_service.h"
+#include "actors/device/device_model.h"
 #include "actors/system/credential_registry.h"
 #include "events/event.pb.h"
 #include "tools/ctl/store.h"
@@ -24,6 +25,10 @@ struct LiveServer {
   SnapshotStore* snapshots = nullptr;
   credentials::CredentialRegistry* credentials = nullptr;
   actions::ActionAdmin* actions = nullptr;
+  // Removes door `id` through its actor (device_service.h remove), so that the live door's
+  // state changes with the log; answers its state after removal.
+  std::function<Result<device::State>(const std::string& id, const events::Cause& by)>
+      remove_device;
   // The operator recorded as the cause of every write (unless --as names another): the
   // login name of the peer of the admin socket.
   std::string peer;
