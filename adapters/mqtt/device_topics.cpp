@@ -349,11 +349,13 @@ void DeviceTopics::drift_changed(const std::string& device_id, const device::Dri
   publisher_.publish(drift_topic(), codec::to_wire(codec::to_json(device_id, change)), options_.qos,
                      false);
   counters_.drift_published.fetch_add(1);
+  if (auto* follower = follower_.load()) follower->drift_changed(device_id, change);
 }
 
 void DeviceTopics::device_removed(const device::State& state) {
   publisher_.publish(device_topic(state.id, "status"), "", options_.qos, true);
   counters_.statuses_published.fetch_add(1);
+  if (auto* follower = follower_.load()) follower->device_removed(state);
 }
 
 }  // namespace gh::mqtt_adapter

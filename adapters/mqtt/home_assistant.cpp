@@ -131,14 +131,14 @@ void HomeAssistant::check_door(const std::string& id, bool force) {
   auto* service = service_.load();
   if (service == nullptr) return;
   service->get(id, [this, id, force](Result<device::State> state) {
-    if (state.is_ok() && state->registered) return publish_door(*state, force);
+    if (state.is_ok() && state->registered && !state->removed) return publish_door(*state, force);
     if (!state.is_ok() && state.status().code() != Code::kNotFound) return;  // try next sync
     retract(id);
   });
 }
 
 void HomeAssistant::publish_door(const device::State& state, bool force) {
-  if (!state.registered) return;
+  if (!state.registered || state.removed) return;
   const auto& n = options_.names;
   const std::string& id = state.id;
   std::string lock_config = codec::to_wire(lock_discovery(n, state));

@@ -84,6 +84,8 @@ class HomeAssistant final : public device::DeviceEffects {
   void publish_status(const device::State& state) override;
   // The picture's signed URL on P/devices/{id}/ha/picture, retained.
   void stranger_alert(const std::string& device_id, const device::Stranger& stranger) override;
+  // A removed door's entities are retracted (empty retained configs and topics).
+  void device_removed(const device::State& state) override { retract(state.id); }
 
   const HomeAssistantCounters& counters() const { return counters_; }
   std::vector<std::pair<std::string, double>> metrics() const;

@@ -205,5 +205,28 @@ TEST_F(HomeAssistantTest, HomeAssistantsBirthMessageBringsTheDiscoveryAgain) {
   EXPECT_FALSE(door.subscribe_granted("homeassistant/#"));
 }
 
+// An operator removes a door: Home Assistant's entities for it go away (empty retained
+// configurations), the other door's stay, and a new Home Assistant no longer discovers it.
+TEST_F(HomeAssistantTest, ARemovedDoorLeavesHomeAssistant) {
+  provision("door1", "Front door");
+  provision("door2", "Back door");
+  auto ha = home_assistant();
+  ASSERT_TRUE(ha->subscribe("homeassistant/#"));
+  ASSERT_TRUE(lock_config(*ha, "door1").is_object());
+  ASSERT_TRUE(lock_config(*ha, "door2").is_object());
+
+  ASSERT_EQ(call("DELETE", "/devices/door1", bearer(kApiToken)).status, 200);
+  const std::string door1 = "homeassistant/lock/gatehouse_door1/config";
+  ASSERT_TRUE(ha->wait_for(door1, [](const Message& m) { return m.payload.empty(); }));
+  ASSERT_TRUE(ha->wait_for("homeassistant/image/gatehouse_door1/config",
+                           [](const Message& m) { return m.payload.empty(); }));
+
+  // A Home Assistant started afterwards finds door2 only.
+  auto later = home_assistant("homeassistant-2");
+  ASSERT_TRUE(later->subscribe("homeassistant/#"));
+  ASSERT_TRUE(lock_config(*later, "door2").is_object());
+  for (const auto& m : later->messages_on(door1)) EXPECT_TRUE(m.payload.empty()) << m.payload;
+}
+
 }  // namespace
 }  // namespace gh::server
