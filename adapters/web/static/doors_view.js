@@ -30,12 +30,11 @@ function presence(device) {
   return device.online ? "online" : "offline";
 }
 
-// True when the door is not where it should be: the server's drift field when it has one,
-// else a desired state the reported one does not match while nothing is in progress.
+// True when the door is not where it should be: the server says it drifts (reported has
+// differed from desired for longer than the command's timeout), or a desired state the
+// reported one does not match while nothing is in progress.
 function drifting(device) {
-  if (device.drift !== undefined && device.drift !== null) {
-    return typeof device.drift === "object" ? device.drift.active !== false : Boolean(device.drift);
-  }
+  if (device.drifting === true) return true;
   return device.desired !== "UNKNOWN" && device.reported !== "UNKNOWN" &&
          device.desired !== device.reported && !device.pending && !kMoving.has(device.reported);
 }
