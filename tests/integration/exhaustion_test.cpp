@@ -176,6 +176,15 @@ class Exhaustion : public ::testing::Test {
     for (const auto& s : samples)
       std::printf("[ counters ]   %s %.0f\n", s.c_str(), metric_in(text, s));
   }
+  // Every sample of `family` that is not 0.
+  void print_nonzero(const std::string& family) {
+    const auto text = metrics();
+    for (size_t at = 0; (at = text.find("\n" + family, at)) != std::string::npos; ++at) {
+      const auto line = text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+      if (line.size() < 2 || line.substr(line.size() - 2) != " 0")
+        std::printf("[ counters ]   %s\n", line.c_str());
+    }
+  }
 
   static constexpr const char* kPassword = "correct horse";
   fs::path dir_;
@@ -190,10 +199,11 @@ class Exhaustion : public ::testing::Test {
 TEST_F(Exhaustion, EveryFloodLeavesHealthAndALockAnsweredAndIsCounted) {
   const int scale = scale_from_environment();
 
-  // Slowloris: 500 (scale > 1: 1000, near the 1024 in all) connections from sixteen
+  // Slowloris: 500 (scale > 1: 900; with the 64 below and the good client, just under the
+  // 1024 in all, past which everyone gets 503) connections from sixteen
   // addresses, every other one with half a head; then 70 from one address, 6 past its 64.
   // Held 1 s (scale > 1: 11 s, past the 10 s after which an unfinished head gets 408).
-  const int held = scale > 1 ? 1000 : 500;
+  const int held = scale > 1 ? 900 : 500;
   std::vector<int> slow;
   uint64_t refused_by_source = 0;
   double open_during = -1;
@@ -292,25 +302,30 @@ TEST_F(Exhaustion, EveryFloodLeavesHealthAndALockAnsweredAndIsCounted) {
       }
     }
     if (last) last->wait_for(gh::mqtt_test::kWait);
-    // Until gatehouse has taken in what the broker passed on (or stopped taking).
+    // Until gatehouse has carried out what the broker passed on (or stopped taking more).
     double seen = -1, previous = -2;
     while (seen != previous) {
       previous = seen;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      seen = metric_in(metrics(), "gatehouse_mqtt_received_total{topic=\"state\"}");
+      const auto text = metrics();
+      seen = metric_in(text, "gatehouse_mqtt_received_total{topic=\"state\"}") +
+             metric_in(text, "gatehouse_mqtt_accepted_total") +
+             metric_in(text, "gatehouse_journal_events_appended_total");
     }
   }));
   door.disconnect()->wait_for(gh::mqtt_test::kWait);
   const auto after_mqtt = metrics();
   EXPECT_GT(metric_in(after_mqtt, "gatehouse_mqtt_received_total{topic=\"state\"}"),
             received_before);
-  EXPECT_GE(metric_in(after_mqtt, "gatehouse_mqtt_rejected_total{reason=\"rate_limited\"}"), 1)
-      << "pictures past 6 a minute are refused and counted";
+  // Pictures past 6 a minute are refused rate_limited, or busy while the door is flooding.
+  EXPECT_GE(metric_in(after_mqtt, "gatehouse_mqtt_rejected_total{reason=\"rate_limited\"}") +
+                metric_in(after_mqtt, "gatehouse_mqtt_rejected_total{reason=\"busy\"}"),
+            1);
   print_counters({"gatehouse_mqtt_received_total{topic=\"hello\"}",
                   "gatehouse_mqtt_received_total{topic=\"state\"}",
                   "gatehouse_mqtt_received_total{topic=\"stranger\"}",
-                  "gatehouse_mqtt_rejected_total{reason=\"rate_limited\"}",
                   "gatehouse_mqtt_accepted_total", "gatehouse_journal_events_appended_total"});
+  print_nonzero("gatehouse_mqtt_rejected_total");
 
   // HTTP login flood: wrong passwords for alice from one address, 8 at a time.
   const int logins = 400 * scale;
