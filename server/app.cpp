@@ -21,6 +21,7 @@
 #include "adapters/mqtt/action_install.h"
 #include "adapters/mqtt/action_table.h"
 #include "adapters/mqtt/broker_process.h"
+#include "adapters/mqtt/broker_supervisor.h"
 #include "adapters/mqtt/broker_sync.h"
 #include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
@@ -121,7 +122,8 @@ struct App::Parts {
   http::ApiTokens api_tokens;
   std::vector<std::pair<std::string, std::string>> configured_api_tokens;  // auth.tokens
   std::optional<http::UrlSigner> signer;
-  std::unique_ptr<mqtt_adapter::BrokerProcess> broker;
+  // The private broker, restarted on the same port whenever it exits; null with an external one.
+  std::unique_ptr<mqtt_adapter::BrokerSupervisor> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
   std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
   std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
@@ -337,7 +339,7 @@ Status App::Parts::start_mqtt() {
     auto options = private_broker_options(*config, *secret);
     std::error_code ec;
     fs::create_directories(options.work_dir, ec);
-    auto started = mqtt_adapter::BrokerProcess::start(options);
+    auto started = mqtt_adapter::BrokerSupervisor::start(options);
     if (!started) return step("starting the private mosquitto", started.status());
     broker = std::move(*started);
     info.broker_url = broker->url();
@@ -351,6 +353,7 @@ Status App::Parts::start_mqtt() {
   options.mqtt_version = static_cast<int>(config->mqtt_version);
   options.username = config->mqtt_username;
   options.password = *secret;
+  options.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);
   options.on_connected = [this] {
     if (broker_sync) broker_sync->full_sync();
     ask_every_door();
@@ -544,6 +547,11 @@ http::MetricsSources App::Parts::metrics() {
   sources.extra = [c, t, d, ch, parts] {
     auto out = mqtt_adapter::mqtt_metrics(c->counters(), t->counters());
     for (auto& m : parts->broker_sync->metrics()) out.push_back(std::move(m));
+    if (parts->broker) {
+      out.emplace_back("gatehouse_broker_restarts_total", double(parts->broker->restarts()));
+      out.emplace_back("gatehouse_broker_restart_failures_total",
+                       double(parts->broker->restart_failures()));
+    }
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));

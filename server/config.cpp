@@ -27,6 +27,8 @@ Config::Config() {
       .add(mqtt_prefix, "prefix", "topic prefix of every gatehouse topic")
       .add(mqtt_client_id, "client-id", "MQTT client id (the persistent session's name)")
       .add(mqtt_version, "version", "MQTT protocol of gatehouse's connection: 5, or 4 (3.1.1)")
+      .add(mqtt_keep_alive_s, "keep-alive",
+           "seconds: MQTT keep-alive of gatehouse's connection (a silent broker is dropped)")
       .add(mqtt_max_payload, "max-payload", "largest accepted payload in bytes (non-picture)")
       .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes")
       .add(mqtt_port, "port", "loopback port of the private broker (0: any free port)")
@@ -254,6 +256,8 @@ Status validate(const Config& c) {
     return invalid_argument("actions.max-input must be between 64 and max-memory-kib*1024/8");
   if (c.action_runs_excerpt < 16 || c.action_runs_excerpt > 64 * 1024)
     return invalid_argument("actions.runs-excerpt must be between 16 and 65536");
+  if (c.mqtt_keep_alive_s < 1 || c.mqtt_keep_alive_s > 3600)
+    return invalid_argument("mqtt.keep-alive must be between 1 and 3600 seconds");
   if (c.mqtt_version != 4 && c.mqtt_version != 5)
     return invalid_argument("mqtt.version must be 5 or 4 (3.1.1)");
   if (c.argon2_ops < 1 || c.argon2_ops > 64)

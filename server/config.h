@@ -30,7 +30,8 @@ class Config : public caf::actor_system_config {
   std::string broker_url;  // empty: start a private mosquitto
   std::string mqtt_prefix = "gatehouse";
   std::string mqtt_client_id = "gatehouse";
-  size_t mqtt_version = 5;  // 5, or 4 (3.1.1) for a broker without MQTT 5
+  size_t mqtt_version = 5;        // 5, or 4 (3.1.1) for a broker without MQTT 5
+  size_t mqtt_keep_alive_s = 30;  // MQTT keep-alive: a silent (paused) broker is noticed after it
   size_t mqtt_max_payload = 64 * 1024;
   size_t mqtt_max_picture = 2 * 1024 * 1024;
   // the broker as a trust boundary (docs/security.md "The broker")

@@ -379,6 +379,18 @@ Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start(BrokerProcessOptions
   return last_error;
 }
 
+bool BrokerProcess::exited() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return false;
+  // Reaped now, or not our child any more (ECHILD): either way it is gone.
+  pid_ = 0;
+  std::error_code ec;
+  std::filesystem::remove(options_.work_dir / "mosquitto.pid", ec);
+  return true;
+}
+
 Status BrokerProcess::stop() {
   if (pid_ <= 0) return Status::ok();
   pid_t pid = pid_;

@@ -83,6 +83,10 @@ class BrokerProcess {
   // the broker is gone; kInternal if it could not be reaped.
   Status stop();
 
+  // Reaps the broker if it has exited (without waiting): true when it no longer runs
+  // (killed, crashed, or stopped before). A paused (SIGSTOP) broker still runs.
+  bool exited();
+
   std::string host() const { return "127.0.0.1"; }
   uint16_t port() const { return port_; }
   std::string url() const;  // "tcp://127.0.0.1:PORT"

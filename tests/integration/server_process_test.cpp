@@ -1,5 +1,7 @@
 // The real `gatehouse` executable as an operator runs it: it starts with defaults on a
 // fresh store, says where everything is, and stops cleanly on SIGTERM and SIGINT.
+#include "tests/integration/server_process.h"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -18,53 +20,11 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Running {
-  pid_t pid = -1;
-  int out = -1;  // read end of the child's stdout+stderr
-  std::string output;
-};
-
-// Starts gatehouse in `dir` with `args`; its output is collected through a pipe.
-Running start_server(const fs::path& dir, const std::vector<std::string>& args) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    dup2(pipe_fds[1], STDERR_FILENO);
-    close(pipe_fds[0]);
-    if (chdir(dir.c_str()) != 0) _exit(126);
-    std::string binary = std::string(GH_BINARY_DIR) + "/server/gatehouse";
-    std::vector<char*> argv{binary.data()};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  close(pipe_fds[1]);
-  return {pid, pipe_fds[0], ""};
-}
-
-// Reads output until `pattern` matches (or the child ends); returns the match's group 1.
-std::optional<std::string> read_until(Running& server, const std::regex& pattern) {
-  char buffer[4096];
-  std::smatch match;
-  for (;;) {
-    if (std::regex_search(server.output, match, pattern)) return match[1].str();
-    auto n = read(server.out, buffer, sizeof buffer);
-    if (n <= 0) return std::nullopt;
-    server.output.append(buffer, size_t(n));
-  }
-}
-
-int wait_exit(Running& server) {
-  int status = 0;
-  waitpid(server.pid, &status, 0);
-  read_until(server, std::regex("(\\$^)"));  // drain the rest
-  close(server.out);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using gh::server_process::Draining;
+using gh::server_process::read_until;
+using gh::server_process::Running;
+using gh::server_process::start_server;
+using gh::server_process::wait_exit;
 
 class ServerProcess : public ::testing::TestWithParam<int> {};
 
@@ -131,29 +91,8 @@ TEST(ServerProcessHttp, HeaderFloodAndSlowConnectionsLeaveTheServerServing) {
   ASSERT_TRUE(provisioned);
   ASSERT_EQ(provisioned->status, 201) << provisioned->body;
 
-  // From here on gatehouse's output is read by a thread (a full pipe would stall gatehouse),
-  // and the server is stopped however the test ends.
-  struct Draining {
-    explicit Draining(Running& running) : server(running) {}
-    Running& server;
-    // Declared before the reader: members are built in this order, and the reader's thread
-    // appends to `text` as soon as it starts.
-    std::string text;
-    int status = -1;
-    std::thread reader{[this] {
-      char buffer[4096];
-      ssize_t n;
-      while ((n = read(server.out, buffer, sizeof buffer)) > 0) text.append(buffer, size_t(n));
-    }};
-    ~Draining() { stop(); }
-    void stop() {
-      if (!reader.joinable()) return;
-      kill(server.pid, SIGTERM);
-      reader.join();
-      server.output += text;
-      status = wait_exit(server);
-    }
-  } draining(server);
+  // From here on gatehouse's output is read by a thread (a full pipe would stall it).
+  Draining draining(server);
   const std::string pid = std::to_string(server.pid);
   const uint64_t before = raw::resident_bytes(pid);
   ASSERT_GT(before, 0u);
