@@ -22,8 +22,8 @@ constexpr std::array<std::string_view, static_cast<size_t>(DeviceTopic::kCount)>
     "hello", "availability", "state", "stranger", "other"};
 
 constexpr std::array<std::string_view, static_cast<size_t>(Rejection::kCount)> kRejectionNames = {
-    "unknown_topic", "invalid_id",  "too_large",        "bad_json", "bad_value",
-    "bad_picture",   "unavailable", "service_rejected", "retained", "rate_limited"};
+    "unknown_topic", "invalid_id",       "too_large", "bad_json",     "bad_value", "bad_picture",
+    "unavailable",   "service_rejected", "retained",  "rate_limited", "busy"};
 
 // Sub-topics we publish ourselves. A message on one of them (we do not subscribe to them,
 // but an operator's wildcard bridge might route one to us) is dropped without an answer:
@@ -163,8 +163,30 @@ device::DeviceService* DeviceTopics::service_or_reject(const std::string& id,
   device::DeviceService* service = service_.load();
   if (service == nullptr) {
     reject(id, word, Rejection::kUnavailable, unavailable("device service is starting"));
+    return nullptr;
+  }
+  if (!add_pending(id)) {
+    reject(id, word, Rejection::kBusy,
+           unavailable("door " + id + " has " + std::to_string(options_.max_pending_per_door) +
+                       " messages still being carried out; slow down"));
+    return nullptr;
   }
   return service;
+}
+
+bool DeviceTopics::add_pending(const std::string& id) {
+  std::lock_guard lock(pending_mu_);
+  size_t& pending = pending_[id];
+  if (pending >= options_.max_pending_per_door) return false;
+  ++pending;
+  return true;
+}
+
+void DeviceTopics::done_pending(const std::string& id) {
+  std::lock_guard lock(pending_mu_);
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  if (--it->second == 0) pending_.erase(it);  // the map holds only doors with work in flight
 }
 
 template <class T>
@@ -172,6 +194,7 @@ device::Callback<T> DeviceTopics::answer(const std::string& id, std::string_view
   // Runs on an actor thread: only counts and publishes. The success answer to a device is
   // the retained status that the effects publish, so nothing is sent here on success.
   return [this, id, word](Result<T> result) {
+    done_pending(id);
     if (result.is_ok()) {
       counters_.accepted.fetch_add(1);
       return;

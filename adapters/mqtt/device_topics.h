@@ -18,8 +18,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/device/device_service.h"
@@ -34,6 +36,11 @@ struct DeviceTopicsOptions {
   size_t max_payload_bytes = 64 * 1024;        // hello, availability, state
   size_t max_picture_bytes = 2 * 1024 * 1024;  // stranger
   size_t max_info_length = 128;                // each of hello's type, name, firmware
+  // Messages of one door handed to the device service and not yet answered; beyond, the
+  // door's further messages are refused `busy` until it catches up. A door's messages are
+  // carried out one durable write at a time, so without this bound a flood from one door
+  // queued in gatehouse's memory without limit (docs/reliability.md "Exhaustion").
+  size_t max_pending_per_door = 1000;
   int qos = 1;
   // The URL under which a picture can be fetched (the HTTP adapter signs it). Unset: the
   // alert carries "url": null.
@@ -55,6 +62,7 @@ enum class Rejection : size_t {
   kServiceRejected,  // the device service refused (e.g. unregistered, auto-register off)
   kRetained,         // a retained message on any device input topic
   kRateLimited,      // a picture over its door's devices.max-pictures-per-minute
+  kBusy,             // the door has max_pending_per_door messages still being carried out
   kCount
 };
 
@@ -148,13 +156,22 @@ class DeviceTopics final : public device::DeviceEffects {
   // The callback for a service call from `word` of device `id`.
   template <class T>
   device::Callback<T> answer(const std::string& id, std::string_view word);
+  // The service, counting one message of `id` pending until its answer() runs; or null,
+  // after rejecting it (no service yet, or the door is busy).
   device::DeviceService* service_or_reject(const std::string& id, std::string_view word);
   // `done`, then ask_state(id) when the call succeeded.
   device::Callback<device::State> then_ask_state(const std::string& id,
                                                  device::Callback<device::State> done);
 
+  // Counts one more message of `id` in the service; false (nothing counted) when it has
+  // max_pending_per_door already. done_pending() when its answer comes.
+  bool add_pending(const std::string& id);
+  void done_pending(const std::string& id);
+
   Publisher& publisher_;
   const DeviceTopicsOptions options_;
+  std::mutex pending_mu_;
+  std::unordered_map<std::string, size_t> pending_;  // doors with messages in the service
   std::atomic<device::DeviceService*> service_{nullptr};
   std::atomic<device::DeviceEffects*> follower_{nullptr};
   DeviceTopicsCounters counters_;

@@ -434,3 +434,107 @@ TEST(MqttAdapterTest, StartsAPrivateBrokerWhenNoUrlIsGiven) {
 
 }  // namespace
 }  // namespace gh::mqtt_adapter
+
+namespace gh::mqtt_adapter {
+namespace {
+
+// A device service that holds every state report's answer until told to give it, and a
+// publisher that keeps what it is given: the pending bound without a broker or actors.
+class HeldReports final : public device::DeviceService {
+ public:
+  std::vector<device::Callback<device::State>> held;
+  void report_state(const std::string&, device::LockState,
+                    device::Callback<device::State> done) override {
+    held.push_back(std::move(done));
+  }
+  void hello(const std::string&, device::DeviceInfo, device::Callback<device::State> d) override {
+    d(unavailable("not here"));
+  }
+  void set_availability(const std::string&, bool, device::Callback<device::State> d) override {
+    d(unavailable("not here"));
+  }
+  void report_stranger(const std::string&, device::Picture,
+                       device::Callback<device::Stranger> d) override {
+    d(unavailable("not here"));
+  }
+  void provision(const std::string&, device::DeviceInfo, events::Cause,
+                 device::Callback<device::State> d) override {
+    d(unavailable("not here"));
+  }
+  void request_lock(const std::string&, device::LockAction, std::string, events::Cause,
+                    device::Callback<device::CommandRecord> d) override {
+    d(unavailable("not here"));
+  }
+  void wait_command(const std::string&, const std::string&, std::chrono::milliseconds,
+                    device::Callback<device::CommandRecord> d) override {
+    d(unavailable("not here"));
+  }
+  void get(const std::string&, device::Callback<device::State> d) override {
+    d(unavailable("not here"));
+  }
+  void review_alert(const std::string&, const std::string&, events::Cause,
+                    device::Callback<device::State> d) override {
+    d(unavailable("not here"));
+  }
+  void request_lock_all(device::LockAction, events::Cause,
+                        device::Callback<std::vector<device::FanOut>> d) override {
+    d(unavailable("not here"));
+  }
+  Result<std::vector<std::string>> list(const std::string&, size_t) override {
+    return std::vector<std::string>{};
+  }
+  Result<std::vector<device::AuditEntry>> history(const std::string&) override {
+    return std::vector<device::AuditEntry>{};
+  }
+  Result<std::vector<events::Envelope>> events(const std::string&) override {
+    return std::vector<events::Envelope>{};
+  }
+  Result<device::State> state_at(const std::string&, uint64_t, int64_t) override {
+    return device::State{};
+  }
+  Result<std::string> picture(const std::string&) override { return not_found("no picture"); }
+};
+
+class KeptMessages final : public Publisher {
+ public:
+  std::vector<std::pair<std::string, std::string>> sent;
+  void publish(const std::string& topic, std::string payload, int, bool) override {
+    sent.emplace_back(topic, std::move(payload));
+  }
+  void publish_response(const std::string& topic, std::string payload, int,
+                        const std::optional<std::string>&) override {
+    sent.emplace_back(topic, std::move(payload));
+  }
+};
+
+// Issue 12's exhaustion campaign: a flood from one door queued in gatehouse's memory without
+// limit. Past max_pending_per_door unanswered messages the door is answered `busy` and
+// nothing reaches the service; other doors are not affected; once answered it is let in.
+TEST(DeviceTopicsPending, ADoorPastItsPendingMessagesIsRefusedBusyAndOthersAreNot) {
+  KeptMessages published;
+  HeldReports service;
+  DeviceTopicsOptions options;
+  options.max_pending_per_door = 3;
+  DeviceTopics topics(published, options);
+  topics.set_service(&service);
+  for (int i = 0; i < 5; ++i) topics.on_message("gatehouse/devices/door1/state", "LOCKED", false);
+  EXPECT_EQ(service.held.size(), 3u) << "only max_pending_per_door reached the service";
+  EXPECT_EQ(topics.counters().rejected_of(Rejection::kBusy), 2u);
+  ASSERT_EQ(published.sent.size(), 2u);
+  EXPECT_EQ(published.sent[0].first, "gatehouse/devices/door1/error");
+  auto error = parse(published.sent[0].second);
+  EXPECT_EQ(error["reason"], "busy") << error.dump();
+  EXPECT_EQ(error["error"]["code"], "unavailable") << error.dump();
+
+  topics.on_message("gatehouse/devices/door2/state", "LOCKED", false);
+  EXPECT_EQ(service.held.size(), 4u) << "another door is not held back";
+
+  service.held[0](device::State{});  // door1's first report is carried out
+  topics.on_message("gatehouse/devices/door1/state", "UNLOCKED", false);
+  EXPECT_EQ(service.held.size(), 5u) << "door1 is let in again once it caught up";
+  EXPECT_EQ(topics.counters().rejected_of(Rejection::kBusy), 2u);
+  topics.set_service(nullptr);
+}
+
+}  // namespace
+}  // namespace gh::mqtt_adapter
