@@ -469,6 +469,9 @@ class HeldReports final : public device::DeviceService {
                     device::Callback<device::CommandRecord> d) override {
     d(unavailable("not here"));
   }
+  void remove(const std::string&, events::Cause, device::Callback<device::State> d) override {
+    d(unavailable("not here"));
+  }
   void get(const std::string&, device::Callback<device::State> d) override {
     d(unavailable("not here"));
   }
