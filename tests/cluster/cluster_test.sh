@@ -87,7 +87,9 @@ pids=$(gh_leftovers | awk '{ print $1 }')
 [ "$(wc -w <<<"$pids")" -ge 8 ] || fail "expected at least 8 processes before cluster-down, found: $pids"
 "$ROOT/scripts/cluster-down" --dir "$DIR" --purge || fail "cluster-down"
 for pid in $pids; do
-  if kill -0 "$pid" 2>/dev/null; then fail "process $pid is still running: $(ps -o args= -p "$pid")"; fi
+  # A zombie (state Z) has ended and only waits for its parent to collect it: not running.
+  state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+  if [ -n "$state" ] && [ "${state#Z}" = "$state" ]; then fail "process $pid is still running: $(ps -o args= -p "$pid")"; fi
 done
 [ ! -e "$DIR" ] || fail "cluster-down --purge left $DIR"
 
