@@ -150,6 +150,11 @@ BatchResult RocksdbJournal::write_batch(std::vector<QueuedAppend>& batch) {
   }
 
   if (write.Count() > 0) {
+    if (auto resumed = writable(); !resumed.is_ok()) {
+      out.failure = resumed;
+      versions_.clear();
+      return out;
+    }
     rocksdb::WriteOptions sync;
     sync.sync = options_.sync;
     const auto sync_started = std::chrono::steady_clock::now();
@@ -165,6 +170,7 @@ BatchResult RocksdbJournal::write_batch(std::vector<QueuedAppend>& batch) {
       out.failure =
           from_rocksdb(status, "writing a batch of " + std::to_string(write.Count()) + " records");
       versions_.clear();
+      write_failed_ = true;
     } else {
       for (auto& [stream, version] : in_batch) versions_[stream] = version;
       last_position_ = position;
@@ -172,6 +178,18 @@ BatchResult RocksdbJournal::write_batch(std::vector<QueuedAppend>& batch) {
     }
   }
   return out;
+}
+
+Status RocksdbJournal::writable() {
+  if (!write_failed_) return Status::ok();
+  // Busy while RocksDB's own recovery waits for space (it looks every 5 s).
+  if (!database_->db()->Resume().ok()) {
+    return unavailable(
+        "the journal stopped writing after a failed write (is the disk full?); it resumes by "
+        "itself once the store's file system has 64 MiB free again");
+  }
+  write_failed_ = false;
+  return Status::ok();
 }
 
 uint64_t RocksdbJournal::read_last_position() const {

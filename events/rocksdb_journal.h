@@ -43,6 +43,11 @@ class RocksdbJournal final : public Journal {
   uint64_t last_position() const override { return last_position_.load(); }
   JournalStats stats() const override { return group_.stats(); }
 
+  // Ok while writes succeed. After a failed write (a full disk, say) RocksDB refuses every
+  // write, even once space is back, until it is resumed: this tries DB::Resume() and is ok
+  // once it succeeds. The writer calls it before each write; GET /healthz calls it too.
+  Status writable();
+
   // Stops accepting appends (they fail with kUnavailable) and drains the queue.
   void shutdown();
 
@@ -64,6 +69,7 @@ class RocksdbJournal final : public Journal {
   Database* database_;
   JournalOptions options_;
   std::atomic<uint64_t> last_position_{0};
+  std::atomic<bool> write_failed_{false};  // a write failed and RocksDB was not resumed since
 
   // Writer-thread only.
   std::unordered_map<std::string, uint64_t> versions_;

@@ -601,7 +601,9 @@ Status App::Parts::start_http() {
   auto* c = connection.get();
   auto* j = journal.get();
   health.broker_connected = [c] { return c->connected(); };
-  health.journal_reachable = [j] { return j->stream_version("system/health").is_ok(); };
+  health.journal_reachable = [j] {
+    return j->stream_version("system/health").is_ok() && j->writable().is_ok();
+  };
   http = std::make_unique<http::HttpAdapter>(*devices, api_tokens, *signer, health, metrics(),
                                              options);
   http->set_chat(chat.get());
