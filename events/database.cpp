@@ -45,6 +45,7 @@ Status from_rocksdb(const rocksdb::Status& status, const std::string& context) {
   if (status.IsNotFound()) return not_found(message);
   if (status.IsIOError() && status.ToString().find("lock") != std::string::npos)
     return unavailable(message + " (is gatehouse running? stop it first)");
+  if (status.IsNoSpace()) return unavailable(message + " (the store's file system is full)");
   if (status.IsBusy() || status.IsTryAgain() || status.IsShutdownInProgress())
     return unavailable(message);
   if (status.IsInvalidArgument()) return invalid_argument(message);

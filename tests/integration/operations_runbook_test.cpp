@@ -78,9 +78,9 @@ class OperationsRunbookTest : public AppFixture {
     // (the few before that still fit, and are acknowledged), /healthz names the journal,
     // reads keep working.
     Answer refused;
-    for (int i = 0; i < 1000 && refused.status != 500; ++i)
+    for (int i = 0; i < 1000 && refused.status != 503; ++i)
       refused = register_door("x" + std::to_string(i));
-    ASSERT_EQ(refused.status, 500) << refused.body.dump();
+    ASSERT_EQ(refused.status, 503) << refused.body.dump();
     EXPECT_NE(refused.body.dump().find("No space left on device"), std::string::npos)
         << refused.body.dump();
     auto next = register_door("door2");  // and every one after it
