@@ -34,6 +34,7 @@
 #include "events/cause.h"
 #include "events/clock.h"
 #include "events/database.h"
+#include "events/log.h"
 #include "events/rocksdb_journal.h"
 #include "events/system_writer.h"
 #include "server/admin_socket.h"
@@ -638,6 +639,14 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   // the broker finds the adapter without a service.
   GH_RETURN_IF_ERROR(step("connecting to the broker", p.connection->start()));
   p.info.mqtt_connected = p.connection->wait_connected(std::chrono::seconds(10));
+  // Ready means clients can connect: the private broker's plugin refuses them until it has
+  // the identities.
+  if (p.info.mqtt_connected && p.broker &&
+      !p.broker_sync->wait_confirmed(std::chrono::seconds(10))) {
+    log::warning("mqtt",
+                 "the broker has not confirmed the identities yet; clients are refused "
+                 "until it does");
+  }
   return app;
 }
 

@@ -72,6 +72,7 @@ void BrokerSync::on_response(std::string_view payload) {
     report_.tokens = number("tokens");
     report_.keys = number("keys");
     report_.sessions = number("sessions");
+    confirmed_.notify_all();
   } else if (op == "stats") {
     report_.connects_refused = number("connects_refused");
     report_.publishes_denied = number("publishes_denied");
@@ -83,6 +84,11 @@ void BrokerSync::on_response(std::string_view payload) {
 BrokerReport BrokerSync::report() const {
   std::lock_guard lock(report_mu_);
   return report_;
+}
+
+bool BrokerSync::wait_confirmed(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(report_mu_);
+  return confirmed_.wait_for(lock, timeout, [this] { return report_.commits > 0; });
 }
 
 std::vector<std::pair<std::string, double>> BrokerSync::metrics() const {

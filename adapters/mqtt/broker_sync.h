@@ -10,6 +10,8 @@
 // are serialised, so a change is never overtaken by an older copy.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -67,6 +69,9 @@ class BrokerSync {
   // refusal counters. Anything else is ignored.
   void on_response(std::string_view payload);
   BrokerReport report() const;
+  // Waits until the plugin has confirmed at least one full copy: before that it refuses every
+  // connection but gatehouse's own. False when `timeout` passed first.
+  bool wait_confirmed(std::chrono::milliseconds timeout) const;
   // For MetricsSources::extra.
   std::vector<std::pair<std::string, double>> metrics() const;
 
@@ -79,6 +84,7 @@ class BrokerSync {
   mutable std::mutex mu_;
   uint64_t full_syncs_ = 0;
   mutable std::mutex report_mu_;
+  mutable std::condition_variable confirmed_;
   BrokerReport report_;
 };
 
