@@ -20,6 +20,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,6 +72,20 @@ int raw_status(int port, const std::string& source, const std::string& method,
   return std::atoi(answer.c_str() + 9);
 }
 
+// What went wrong, from gatehouse's own words: its warning and error lines (the last 60).
+void print_warnings(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    const bool bad =
+        line.find("warning") != std::string::npos || line.find("error") != std::string::npos;
+    // A door's own refused commands and reports are expected here, and would hide the rest.
+    if (bad && line.find("devices:") == std::string::npos) lines.push_back(line);
+  }
+  const size_t from = lines.size() > 60 ? lines.size() - 60 : 0;
+  for (size_t i = from; i < lines.size(); ++i) std::printf("[ server   ] %s\n", lines[i].c_str());
+}
+
 class Exhaustion : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -103,6 +118,7 @@ class Exhaustion : public ::testing::Test {
     if (draining_) {
       draining_->stop();
       EXPECT_EQ(draining_->status, 0) << server_.output;
+      if (HasFailure()) print_warnings(server_.output);
     }
     fs::remove_all(dir_);
   }
@@ -153,8 +169,8 @@ class Exhaustion : public ::testing::Test {
       worst_lock = std::max(worst_lock, ms_since(t0));
       if (!health || health->status != 200 || !lock || lock->status != 202) {
         ++wrong;
-        ADD_FAILURE() << name << ": healthz " << (health ? health->status : 0) << ", lock "
-                      << (lock ? lock->status : 0);
+        ADD_FAILURE() << name << ": healthz " << (health ? health->status : 0) << " "
+                      << (health ? health->body : "") << ", lock " << (lock ? lock->status : 0);
       }
       ++samples;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
