@@ -5,6 +5,7 @@
 #include "adapters/codec/iso_time.h"
 #include "adapters/codec/py_literal.h"
 #include "adapters/mqtt/mqtt_adapter.h"
+#include "events/log.h"
 
 namespace gh::mqtt_adapter {
 
@@ -170,6 +171,11 @@ void LegacyChat::on_message(const std::string& topic, const std::string& payload
         !v.is_ok()) {
       return drop(which, LegacyRejection::kBadReturnTopic, v.message());
     }
+  }
+  // One line per accepted legacy request, as v1 chat logs its answers: the op, never the
+  // payload (passwords, answers). Dropped requests are logged by drop().
+  if (log::enabled(log::Level::kInfo)) {
+    log::info("mqtt", "legacy chat request", {{"op", std::string(legacy_topic_name(which))}});
   }
   switch (which) {
     case LegacyTopic::kRegister:

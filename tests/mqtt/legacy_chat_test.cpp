@@ -6,8 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "actors/user/user_model.h"
 #include "adapters/codec/py_literal.h"
+#include "events/log.h"
 #include "tests/mqtt/chat_test_support.h"
 
 namespace gh::mqtt_adapter {
@@ -35,6 +42,8 @@ class LegacyChatTest : public mqtt_test::ChatServerFixture {
   void TearDown() override {
     c_.reset();
     ChatServerFixture::TearDown();
+    // Every thread that logged is gone: back to stderr.
+    if (restore_log_) log::configure(log::Level::kInfo, log::Format::kText);
   }
 
   // Publishes `payload` on `topic` and returns the n-th reply (0-based) on `reply_topic`,
@@ -89,6 +98,7 @@ class LegacyChatTest : public mqtt_test::ChatServerFixture {
 
   std::unique_ptr<TestClient> c_;
   std::set<std::string> subscribed_;
+  bool restore_log_ = false;
 };
 
 TEST_F(LegacyChatTest, RegisterAndLoginAnswerAsTheSeedServer) {
@@ -116,6 +126,35 @@ TEST_F(LegacyChatTest, RegisterAndLoginAnswerAsTheSeedServer) {
               R"({"userName": "alice", "userPwd": "pass-word-1", "returnTopic": "alicelogin"})",
               "alicelogin");
   EXPECT_EQ(r["code"], 1);
+}
+
+TEST_F(LegacyChatTest, EachRequestIsLoggedByItsOpNeverItsPayload) {
+  struct Captured {
+    std::mutex mu;
+    std::vector<std::string> lines;
+  };
+  auto captured = std::make_shared<Captured>();  // outlives every thread that may still log
+  log::configure(log::Level::kInfo, log::Format::kText, [captured](const std::string& line) {
+    std::lock_guard lock(captured->mu);
+    captured->lines.push_back(line);
+  });
+  restore_log_ = true;
+  start();
+  register_user("alice", "secret-pass-42");
+  auto r = ask("login", {{"userName", "alice"}, {"userPwd", "secret-pass-42"}}, "alicelogin");
+  EXPECT_EQ(r["code"], 1) << r.dump();
+
+  std::lock_guard lock(captured->mu);
+  const auto& lines = captured->lines;
+  auto logged = [&](const std::string& op) {
+    return std::count_if(lines.begin(), lines.end(), [&](const std::string& line) {
+      return line.find("mqtt: legacy chat request op=" + op) != std::string::npos;
+    });
+  };
+  EXPECT_EQ(logged("register"), 1);
+  EXPECT_EQ(logged("login"), 1);
+  for (const auto& line : lines)
+    EXPECT_EQ(line.find("secret-pass-42"), std::string::npos) << "never the password: " << line;
 }
 
 TEST_F(LegacyChatTest, WrongPasswordsNeverLockTheOwnerOut) {
