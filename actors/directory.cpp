@@ -3,6 +3,8 @@
 #include <list>
 #include <unordered_map>
 
+#include "actors/direct_routes.h"
+
 namespace gh {
 namespace {
 
@@ -38,10 +40,24 @@ void publish_live(DirectoryState& st) {
   if (st.options.live_count) st.options.live_count->store(st.live);
 }
 
-void stop_entry(DirectoryActor* self, Entry& entry) {
+// Whether callers reached `id`'s actor directly since the last ask (DirectRoutes), which
+// the directory's own last-use bookkeeping cannot see.
+bool used_directly(DirectoryState& st, const std::string& id) {
+  return st.options.direct && st.options.direct->took_use(id);
+}
+
+// `id` must be the key of `entry` in DirectoryState::entries.
+void stop_entry(DirectoryActor* self, const std::string& id, Entry& entry) {
   entry.stopping = true;
   self->state.lru.erase(entry.lru);
+  // Before stop_atom: every direct call is then in the actor's mailbox ahead of it.
+  if (self->state.options.direct) self->state.options.direct->withdraw(id);
   self->send(entry.actor, stop_atom::value);
+}
+
+void touch(DirectoryState& st, Entry& entry) {
+  st.lru.splice(st.lru.begin(), st.lru, entry.lru);
+  entry.last_used = Clock::now();
 }
 
 // `id` must be the key of `entry` in DirectoryState::entries.
@@ -58,8 +74,14 @@ void start_entry(DirectoryActor* self, const std::string& id, Entry& entry) {
   publish_live(st);
   // Passivate the least recently used actor when over the cap; never the one just started.
   if (st.live > st.options.max_live && st.lru.size() > 1) {
-    auto& victim = st.entries.at(*st.lru.back());
-    stop_entry(self, victim);
+    // Entities used directly are not the least recently used: move them to the front.
+    for (size_t i = st.lru.size(); i > 1 && st.lru.back() != &id; --i) {
+      if (!used_directly(st, *st.lru.back())) break;
+      touch(st, st.entries.at(*st.lru.back()));
+    }
+    auto victim = std::prev(st.lru.end());
+    if (*victim == &id) --victim;  // every other one was used: the oldest of them
+    stop_entry(self, **victim, st.entries.at(**victim));
   }
 }
 
@@ -72,17 +94,23 @@ void finish_shutdown_if_done(DirectoryActor* self) {
 
 void route(DirectoryActor* self, Route& message) {
   auto& st = self->state;
-  if (st.shutting_down) return;
+  DirectRoutes* direct = st.options.direct.get();
+  if (st.shutting_down) {
+    if (direct) direct->routed(message.id, nullptr);
+    return;
+  }
   auto [it, inserted] = st.entries.try_emplace(message.id);
   auto& entry = it->second;
   if (inserted) start_entry(self, it->first, entry);
   if (entry.stopping) {
     entry.waiting.push_back(std::move(message.payload));
+    if (direct) direct->routed(message.id, nullptr);
     return;
   }
-  st.lru.splice(st.lru.begin(), st.lru, entry.lru);
-  entry.last_used = Clock::now();
+  touch(st, entry);
   self->send(entry.actor, std::move(message.payload));
+  // After the forward: a direct call can only follow it.
+  if (direct) direct->routed(message.id, &entry.actor);
 }
 
 void on_down(DirectoryActor* self, const caf::down_msg& down) {
@@ -91,6 +119,7 @@ void on_down(DirectoryActor* self, const caf::down_msg& down) {
   if (id_it == st.ids.end()) return;
   std::string id = *id_it->second;
   st.ids.erase(id_it);
+  if (st.options.direct) st.options.direct->withdraw(id);
   --st.live;
   publish_live(st);
   auto it = st.entries.find(id);
@@ -122,9 +151,11 @@ void sweep(DirectoryActor* self) {
   size_t asked = 0;
   const size_t limit = st.lru.size();
   while (!st.lru.empty() && asked < limit) {
-    auto& entry = st.entries.at(*st.lru.back());
+    const std::string& id = *st.lru.back();
+    auto& entry = st.entries.at(id);
     if (entry.last_used > cutoff) break;
-    self->send(entry.actor, idle_check_atom::value);
+    // Used directly since the last sweep: not idle, ask again after another idle period.
+    if (!used_directly(st, id)) self->send(entry.actor, idle_check_atom::value);
     entry.last_used = now;
     st.lru.splice(st.lru.begin(), st.lru, entry.lru);
     ++asked;
@@ -145,14 +176,17 @@ caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
         auto& st = self->state;
         auto id_it = st.ids.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
         if (id_it == st.ids.end()) return;
-        auto& entry = st.entries.at(*id_it->second);
-        if (!entry.stopping) stop_entry(self, entry);
+        const std::string& id = *id_it->second;
+        auto& entry = st.entries.at(id);
+        // Used directly after it said so: no longer idle.
+        if (!entry.stopping && !used_directly(st, id)) stop_entry(self, id, entry);
       },
       [self](evict_atom, const std::string& id) {
         auto& st = self->state;
         auto it = st.entries.find(id);
         if (it != st.entries.end() && !it->second.stopping && it->second.actor)
-          stop_entry(self, it->second);
+          stop_entry(self, it->first, it->second);
+        if (st.options.direct) st.options.direct->routed(id, nullptr);
       },
       [self](live_atom) { return self->state.live; },
       [self](shutdown_atom) {
@@ -160,7 +194,7 @@ caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
         st.shutting_down = true;
         st.shutdown_done = self->make_response_promise();
         for (auto& [id, entry] : st.entries)
-          if (!entry.stopping) stop_entry(self, entry);
+          if (!entry.stopping) stop_entry(self, id, entry);
         finish_shutdown_if_done(self);
       },
   };

@@ -16,10 +16,13 @@
 //                          queue); the next message for `id` spawns a fresh one that
 //                          recovers from the log. For writes made outside the actor (an
 //                          operator's verb): the actor's state would otherwise be stale.
+//                          With DirectoryOptions::direct, send it with DirectRoutes::evict.
 //   live_atom           -> the number of live entity actors (size_t).
 //   shutdown_atom       -> stops every entity actor (each finishes its queue), answers
 //                          ok_atom once all are gone, then the directory quits. Messages
 //                          routed after that are dropped.
+// With DirectoryOptions::direct, callers send to a live actor directly when the directory
+// holds nothing for its id (actors/direct_routes.h keeps the order and the stop rule).
 // An entity actor must, on stop_atom, finish what it has queued and then quit. When an
 // entity actor ends for any reason (passivation, a failed append), the next message for its
 // id spawns a fresh one, which recovers from the log.
@@ -33,6 +36,8 @@
 #include <string>
 
 namespace gh {
+
+class DirectRoutes;
 
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
@@ -54,6 +59,9 @@ struct DirectoryOptions {
                            const caf::actor& directory)>
       spawn;
   std::shared_ptr<std::atomic<size_t>> live_count;  // optional: mirrored for metrics
+  // Optional: lets callers reach live actors without the directory's hop
+  // (actors/direct_routes.h); then every Route must be sent through it.
+  std::shared_ptr<DirectRoutes> direct;
 };
 
 caf::actor spawn_directory(caf::actor_system& system, DirectoryOptions options);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "actors/answer_once.h"
+#include "actors/direct_routes.h"
 #include "actors/directory.h"
 #include "actors/room/room_snapshot.h"
 #include "actors/user/user_rules.h"
@@ -198,6 +199,7 @@ ChatSystem::ChatSystem(caf::actor_system& system, Journal& journal, SnapshotStor
                                    const caf::actor& dir) {
     return user::spawn_user_actor(spawner, id, dir, context);
   };
+  users.direct = user_routes_;
   user_directory_ = spawn_directory(system_, std::move(users));
   DirectoryOptions rooms;
   rooms.max_live = options_.max_live_actors;
@@ -207,6 +209,7 @@ ChatSystem::ChatSystem(caf::actor_system& system, Journal& journal, SnapshotStor
                                    const caf::actor& dir) {
     return room::spawn_room_actor(spawner, id, dir, context);
   };
+  rooms.direct = room_routes_;
   room_directory_ = spawn_directory(system_, std::move(rooms));
 }
 
@@ -299,7 +302,7 @@ void ChatSystem::call_user(const std::string& name, user::UserCall call) {
     return;
   }
   call.done = answer_once(std::move(call.done));
-  caf::anon_send(user_directory_, Route{name, caf::make_message(std::move(call))});
+  user_routes_->send(user_directory_, name, caf::make_message(std::move(call)));
 }
 
 void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
@@ -308,7 +311,7 @@ void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
     return;
   }
   call.done = answer_once(std::move(call.done));
-  caf::anon_send(room_directory_, Route{name, caf::make_message(std::move(call))});
+  room_routes_->send(room_directory_, name, caf::make_message(std::move(call)));
 }
 
 // ---- users ----
@@ -595,7 +598,7 @@ void ChatSystem::history(const Identity& who, const std::string& room, uint64_t 
     done(std::move(view));
   };
   call.done = answer_once(std::move(call.done));
-  caf::anon_send(room_directory_, Route{room, caf::make_message(std::move(call))});
+  room_routes_->send(room_directory_, room, caf::make_message(std::move(call)));
 }
 
 void ChatSystem::like(const Identity& who, const std::string& room, uint64_t message_id,
@@ -640,12 +643,12 @@ void ChatSystem::delete_message(const Identity& who, const std::string& room, ui
 
 void ChatSystem::forget_user(const std::string& name) {
   if (stopped_) return;
-  caf::anon_send(user_directory_, evict_atom::value, name);
+  user_routes_->evict(user_directory_, name);
 }
 
 void ChatSystem::forget_room(const std::string& name) {
   if (stopped_) return;
-  caf::anon_send(room_directory_, evict_atom::value, name);
+  room_routes_->evict(room_directory_, name);
 }
 
 }  // namespace gh::chat

@@ -25,6 +25,7 @@
 #include "actors/chat/chat_service.h"
 #include "actors/chat/login_throttle.h"
 #include "actors/chat/password_hasher.h"
+#include "actors/direct_routes.h"
 #include "actors/room/room_actor.h"
 #include "actors/user/user_actor.h"
 #include "events/journal.h"
@@ -161,6 +162,9 @@ class ChatSystem final : public ChatService {
   std::shared_ptr<room::RoomContext> rooms_;
   std::shared_ptr<std::atomic<size_t>> live_users_;
   std::shared_ptr<std::atomic<size_t>> live_rooms_;
+  // Calls reach live user and room actors without the directories' hop.
+  std::shared_ptr<DirectRoutes> user_routes_ = std::make_shared<DirectRoutes>();
+  std::shared_ptr<DirectRoutes> room_routes_ = std::make_shared<DirectRoutes>();
   caf::actor user_directory_;
   caf::actor room_directory_;
   std::mutex listeners_mutex_;

@@ -96,6 +96,7 @@ DeviceSystem::DeviceSystem(caf::actor_system& system, Journal& journal, DeviceSt
                               const caf::actor& dir) {
     return spawn_device_actor(spawner, id, dir, context);
   };
+  directory.direct = routes_;
   directory_ = spawn_directory(system_, std::move(directory));
   if (options_.picture_sweep_interval.count() > 0) sweeper_ = std::thread([this] { sweep_loop(); });
 }
@@ -157,7 +158,7 @@ void DeviceSystem::call(const std::string& id, DeviceCall call) {
     return;
   }
   call.done = answer_once(std::move(call.done));
-  caf::anon_send(directory_, Route{id, caf::make_message(std::move(call))});
+  routes_->send(directory_, id, caf::make_message(std::move(call)));
 }
 
 void DeviceSystem::hello(const std::string& id, DeviceInfo info, Callback<State> done) {
@@ -286,9 +287,8 @@ void DeviceSystem::wait_command(const std::string& id, const std::string& comman
     done(unavailable("gatehouse is shutting down"));
     return;
   }
-  caf::anon_send(
-      directory_,
-      Route{id, caf::make_message(WaitCall{command_id, timeout, answer_once(std::move(done))})});
+  routes_->send(directory_, id,
+                caf::make_message(WaitCall{command_id, timeout, answer_once(std::move(done))}));
 }
 
 void DeviceSystem::get(const std::string& id, Callback<State> done) {
@@ -423,7 +423,7 @@ void DeviceSystem::prune_pictures(Callback<size_t> done) {
 }
 
 void DeviceSystem::forget(const std::string& id) {
-  if (!stopped_) caf::anon_send(directory_, evict_atom::value, id);
+  if (!stopped_) routes_->evict(directory_, id);
 }
 
 }  // namespace gh::device

@@ -17,6 +17,7 @@
 #include "actors/device/device_actor.h"
 #include "actors/device/device_service.h"
 #include "actors/device/device_storage.h"
+#include "actors/direct_routes.h"
 #include "events/journal.h"
 
 namespace gh::device {
@@ -115,6 +116,8 @@ class DeviceSystem final : public DeviceService {
   std::unique_ptr<BlockingPool> pool_;
   std::shared_ptr<DeviceContext> context_;
   std::shared_ptr<std::atomic<size_t>> live_;
+  // Calls reach live device actors without the directory's hop.
+  std::shared_ptr<DirectRoutes> routes_ = std::make_shared<DirectRoutes>();
   caf::actor directory_;
   std::atomic<bool> stopped_{false};
   std::mutex sweep_mutex_;

@@ -831,6 +831,40 @@ TEST_F(ChatSystemTest, IdleActorsArePassivatedAndComeBack) {
   EXPECT_EQ(history(alice, "lobby", 0, 10)->messages.size(), 1u);
 }
 
+// Calls reach a live room's actor without the directory (actors/direct_routes.h); an
+// operator's eviction stops that actor while calls keep coming. Every call still succeeds,
+// none is dropped with the stopped actor, and the room keeps them in the order they were sent.
+TEST_F(ChatSystemTest, PostsStreamedAcrossEvictionsAllLandInOrder) {
+  auto alice = user("alice");
+  const int kBursts = 8, kPerBurst = 40;
+  std::vector<std::future<Result<MessageView>>> answers;
+  for (int b = 0; b < kBursts; ++b) {
+    for (int i = 0; i < kPerBurst; ++i) {
+      auto promise = std::make_shared<std::promise<Result<MessageView>>>();
+      answers.push_back(promise->get_future());
+      chat_->post(alice, "lobby", "m" + std::to_string(b * kPerBurst + i), "",
+                  [promise](Result<MessageView> r) { promise->set_value(std::move(r)); });
+    }
+    chat_->forget_room("lobby");
+  }
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ASSERT_EQ(answers[i].wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    auto r = answers[i].get();
+    ASSERT_TRUE(r.is_ok()) << i << ": " << r.status().to_string();
+  }
+  std::vector<std::string> texts;
+  for (uint64_t before = 0;;) {
+    auto page = history(alice, "lobby", before, 100);
+    ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+    for (const auto& m : page->messages) texts.push_back(m.text);
+    if (page->next_before_id == 0 || page->messages.empty()) break;
+    before = page->next_before_id;
+  }
+  ASSERT_EQ(texts.size(), size_t(kBursts * kPerBurst));
+  for (size_t i = 0; i < texts.size(); ++i)  // newest first
+    EXPECT_EQ(texts[i], "m" + std::to_string(texts.size() - 1 - i)) << i;
+}
+
 TEST_F(ChatSystemTest, ShutdownAnswersEveryCall) {
   auto alice = user("alice");
   // Calls race with shutdown(): each is answered, done or kUnavailable, never dropped.
