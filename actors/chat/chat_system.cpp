@@ -293,9 +293,17 @@ void ChatSystem::publish(const room::State& state, const std::vector<Envelope>& 
   }
 }
 
+Status ChatSystem::served(const std::string& stream) const {
+  return options_.serves ? options_.serves(stream) : Status::ok();
+}
+
 void ChatSystem::call_user(const std::string& name, user::UserCall call) {
   if (stopped_) {
     call.done(unavailable("gatehouse is shutting down"));
+    return;
+  }
+  if (auto status = served("user/" + name); !status.is_ok()) {
+    call.done(status);
     return;
   }
   call.done = answer_once(std::move(call.done));
@@ -305,6 +313,10 @@ void ChatSystem::call_user(const std::string& name, user::UserCall call) {
 void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
   if (stopped_) {
     call.done(unavailable("gatehouse is shutting down"));
+    return;
+  }
+  if (auto status = served("room/" + name); !status.is_ok()) {
+    call.done(status);
     return;
   }
   call.done = answer_once(std::move(call.done));
@@ -594,6 +606,10 @@ void ChatSystem::history(const Identity& who, const std::string& room, uint64_t 
     view.next_before_id = page->next_before_id;
     done(std::move(view));
   };
+  if (auto status = served("room/" + room); !status.is_ok()) {
+    call.done(status);
+    return;
+  }
   call.done = answer_once(std::move(call.done));
   caf::anon_send(room_directory_, Route{room, caf::make_message(std::move(call))});
 }

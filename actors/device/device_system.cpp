@@ -156,6 +156,12 @@ void DeviceSystem::call(const std::string& id, DeviceCall call) {
     call.done(unavailable("gatehouse is shutting down"));
     return;
   }
+  if (options_.serves) {
+    if (auto status = options_.serves("device/" + id); !status.is_ok()) {
+      call.done(status);
+      return;
+    }
+  }
   call.done = answer_once(std::move(call.done));
   caf::anon_send(directory_, Route{id, caf::make_message(std::move(call))});
 }
@@ -285,6 +291,12 @@ void DeviceSystem::wait_command(const std::string& id, const std::string& comman
   if (stopped_) {
     done(unavailable("gatehouse is shutting down"));
     return;
+  }
+  if (options_.serves) {
+    if (auto status = options_.serves("device/" + id); !status.is_ok()) {
+      done(status);
+      return;
+    }
   }
   caf::anon_send(
       directory_,

@@ -37,6 +37,10 @@ struct DeviceSystemOptions {
   // A door silent this long is shown offline (PresenceRule); 0: only its own word (or its
   // last will) makes it offline.
   std::chrono::milliseconds offline_after{0};
+  // Cluster mode: ok when this node serves the stream ("device/<id>") now, else the answer
+  // every call for it gets (kLeaseLost naming the owner) before it reaches an actor. Empty:
+  // every door is served here (the embedded store).
+  std::function<Status(const std::string& stream)> serves;
 };
 
 class DeviceSystem final : public DeviceService {
