@@ -685,6 +685,14 @@ Status App::Parts::start_http() {
   options.picture_url_ttl = std::chrono::seconds(config->picture_url_ttl_s);
   options.call_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   options.max_event_streams = config->http_max_streams;
+  if (routing) {
+    // Cluster mode: requests about an entity another node serves are answered by it.
+    options.node = config->cluster_node;
+    options.owner_url = [r = routing.get()](const std::string& stream) {
+      auto owner = r->owner_elsewhere(stream);
+      return owner ? std::optional<std::string>(owner->address) : std::nullopt;
+    };
+  }
   http::HealthProbes health;
   auto* c = connection.get();
   auto* j = journal.get();

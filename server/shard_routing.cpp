@@ -18,6 +18,7 @@ Status ShardRouting::serves(const std::string& stream) const {
 
 std::optional<ShardOwner> ShardRouting::owner_elsewhere(const std::string& stream) const {
   const uint32_t shard = shards::shard_of_stream(stream);
+  if (leases_.held_epoch(shard)) return std::nullopt;
   std::lock_guard lock(mutex_);
   auto it = owners_.find(shard);
   if (it == owners_.end() || it->second.node == leases_.node() || it->second.address.empty())

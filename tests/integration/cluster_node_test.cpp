@@ -323,6 +323,36 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   EXPECT_EQ(user_on_b->status, 201) << user_on_b->body;
   EXPECT_GT(events_in_database(conninfo_, "user/" + user_b), 0);
 
+  // HTTP about A's door sent to B is forwarded to A and answered by it; A checks the caller.
+  const httplib::Headers token{{"Authorization", std::string("Bearer ") + kApiToken}};
+  auto read_via_b = b_.http->Get(("/devices/" + door_a).c_str(), token);
+  ASSERT_TRUE(read_via_b);
+  EXPECT_EQ(read_via_b->status, 200) << read_via_b->body;
+  EXPECT_EQ(json::parse(read_via_b->body, nullptr, false)["device"]["id"], door_a)
+      << read_via_b->body;
+  auto anonymous = b_.http->Post(("/devices/" + door_a + "/lock").c_str(), "", "text/plain");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << "the owner checks who calls: " << anonymous->body;
+  auto wrong = b_.http->Post(("/devices/" + door_a + "/lock").c_str(),
+                             {{"Authorization", "Bearer not-a-token"}}, "", "text/plain");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401) << wrong->body;
+  auto lock_via_b =
+      b_.http->Post(("/devices/" + door_a + "/lock").c_str(), token, "", "text/plain");
+  ASSERT_TRUE(lock_via_b);
+  EXPECT_TRUE(lock_via_b->status == 200 || lock_via_b->status == 202) << lock_via_b->body;
+  auto history = a_.http->Get(("/devices/" + door_a + "/history").c_str(), token);
+  ASSERT_TRUE(history);
+  auto entries = json::parse(history->body, nullptr, false)["history"];
+  ASSERT_EQ(entries.size(), 1u) << history->body;
+  EXPECT_EQ(entries[0]["requested_by"]["name"], "ops");
+  // A request already forwarded once is never forwarded again: refused where it lands.
+  httplib::Headers once = token;
+  once.emplace("X-Gatehouse-Forwarded-By", "gh-a");
+  auto looped = b_.http->Get(("/devices/" + door_a).c_str(), once);
+  ASSERT_TRUE(looped);
+  EXPECT_EQ(looped->status, 503) << looped->body;
+
   // Over MQTT too: an anonymous client of B's broker registering a user in A's shard is
   // answered lease_lost in its inbox, and no user is written.
   const std::string user_a = id_served_by("gh-a", "user");
