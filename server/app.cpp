@@ -709,8 +709,11 @@ Status App::Parts::start_http() {
   if (!port) return step("starting HTTP on " + config->http_address, port.status());
   info.http_port = *port;
   info.http_url = "http://" + config->http_address + ":" + std::to_string(*port);
-  // Other nodes reach this one here (cluster mode), from its next heartbeat on.
-  if (leases && config->cluster_advertise.empty()) leases->set_address(info.http_url);
+  // Other nodes reach this one here (cluster mode).
+  if (leases && config->cluster_advertise.empty()) {
+    leases->set_address(info.http_url);
+    (void)leases->heartbeat();  // at once, not a round later: the first one named port 0
+  }
   return Status::ok();
 }
 
