@@ -3,6 +3,8 @@
 #include <list>
 #include <unordered_map>
 
+#include "events/shard.h"
+
 namespace gh {
 namespace {
 
@@ -153,6 +155,11 @@ caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
         auto it = st.entries.find(id);
         if (it != st.entries.end() && !it->second.stopping && it->second.actor)
           stop_entry(self, it->second);
+      },
+      [self](evict_atom, uint32_t shard) {
+        for (auto& [id, entry] : self->state.entries)
+          if (!entry.stopping && entry.actor && shards::shard_of_entity(id) == shard)
+            stop_entry(self, entry);
       },
       [self](live_atom) { return self->state.live; },
       [self](shutdown_atom) {

@@ -123,6 +123,9 @@ struct App::Parts {
   // before the journal, so it outlives it) and who serves the other shards.
   std::unique_ptr<LeaseManager> leases;
   std::unique_ptr<ShardRouting> routing;
+  // What the lease manager's thread evicts at a hand-off; set once the systems exist.
+  std::atomic<device::DeviceSystem*> handoff_devices{nullptr};
+  std::atomic<chat::ChatSystem*> handoff_chat{nullptr};
   std::unique_ptr<Journal> journal;
   RocksdbJournal* rocksdb_journal = nullptr;  // `journal`, when on RocksDB
   PgJournal* pg_journal = nullptr;            // `journal`, when on PostgreSQL
@@ -216,6 +219,13 @@ Status App::Parts::open_postgres() {
                       : config->cluster_advertise;
   lease.ttl = std::chrono::milliseconds(config->cluster_lease_ttl_ms);
   lease.margin = std::chrono::milliseconds(config->cluster_lease_margin_ms);
+  // Hand-off: this node's actors of the shard are stopped (each finishes its queue), so that
+  // should the shard come back, its entities recover from the log with the other node's
+  // writes rather than answer from a stale memory.
+  lease.before_release = [this](uint32_t shard) {
+    if (auto* d = handoff_devices.load()) d->forget_shard(shard);
+    if (auto* c = handoff_chat.load()) c->forget_shard(shard);
+  };
   lease.after_round = [this] {
     if (routing) routing->refresh();
   };
@@ -513,6 +523,7 @@ void App::Parts::start_devices() {
       device_effects.get(), options);
   device_topics->set_service(devices.get());
   if (home_assistant) home_assistant->set_service(devices.get());
+  handoff_devices = devices.get();
 }
 
 // Doors with a provisioning key ask for their credential; subscribed before the connection
@@ -550,6 +561,7 @@ Status App::Parts::start_chat() {
   if (routing) options.serves = [r = routing.get()](const std::string& s) { return r->serves(s); };
   chat = std::make_unique<chat::ChatSystem>(*system, *journal, snapshots.get(), options);
   GH_RETURN_IF_ERROR(step("starting chat", chat->status()));
+  handoff_chat = chat.get();
 
   // Subscribed before the connection starts; room updates go out after they are durable.
   mqtt_adapter::ChatTopicsOptions topics;
@@ -773,6 +785,8 @@ void App::stop() {
   p.shutdown_journal();   // drains any append still queued
   // Cluster mode: hand every shard back at once (the others take them on their next round,
   // rather than after the leases expire) and leave the live nodes.
+  p.handoff_devices = nullptr;  // both are shut down: nothing left to evict
+  p.handoff_chat = nullptr;
   if (p.leases) (void)p.leases->leave();
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners

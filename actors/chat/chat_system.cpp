@@ -664,4 +664,10 @@ void ChatSystem::forget_room(const std::string& name) {
   caf::anon_send(room_directory_, evict_atom::value, name);
 }
 
+void ChatSystem::forget_shard(uint32_t shard) {
+  if (stopped_) return;
+  caf::anon_send(user_directory_, evict_atom::value, shard);
+  caf::anon_send(room_directory_, evict_atom::value, shard);
+}
+
 }  // namespace gh::chat

@@ -81,6 +81,9 @@ class ChatSystem final : public ChatService {
   // erase), so that an ended session or a revoked role counts from the next request.
   void forget_user(const std::string& name);
   void forget_room(const std::string& name);
+  // forget_user() and forget_room() for every live user and room in `shard`
+  // (events/shard.h): cluster mode's hand-off.
+  void forget_shard(uint32_t shard);
 
   // The hashing threads, for tests that need to hold them busy.
   PasswordHasher& hasher() { return *hasher_; }

@@ -438,4 +438,8 @@ void DeviceSystem::forget(const std::string& id) {
   if (!stopped_) caf::anon_send(directory_, evict_atom::value, id);
 }
 
+void DeviceSystem::forget_shard(uint32_t shard) {
+  if (!stopped_) caf::anon_send(directory_, evict_atom::value, shard);
+}
+
 }  // namespace gh::device

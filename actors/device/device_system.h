@@ -92,6 +92,8 @@ class DeviceSystem final : public DeviceService {
   // Stops device `id`'s actor if it is live: the next call recovers it from the log. For
   // events written outside the actor (an operator's `device add`). Never blocks.
   void forget(const std::string& id);
+  // forget() for every live door in `shard` (events/shard.h): cluster mode's hand-off.
+  void forget_shard(uint32_t shard);
 
   // The blob key a picture is stored under.
   static std::string picture_key(const std::string& picture_id) {

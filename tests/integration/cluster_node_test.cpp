@@ -275,6 +275,12 @@ class TwoNodes : public ::testing::Test {
 TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   start(a_, "gh-a");
   ASSERT_EQ(shards_held(a_), 1024);
+  // A door of what will be B's half, registered and read while A alone holds everything:
+  // its actor is live on A when A hands the shard to B.
+  const std::string gate = id_served_by("gh-b", "gate");
+  auto early = provision(a_, gate);
+  ASSERT_TRUE(early);
+  ASSERT_EQ(early->status, 201) << early->body;
   start(b_, "gh-b");
   const double for_a = double(shards::desired_shards("gh-a", {"gh-a", "gh-b"}).size());
   // A hands off what rendezvous gives B on its next round; B takes it on its own next round.
@@ -371,6 +377,11 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   EXPECT_EQ(answer["error"]["code"], "lease_lost") << reply->payload;
   EXPECT_EQ(events_in_database(conninfo_, "user/" + user_a), 0);
 
+  // B, now its owner, locks the gate A registered.
+  auto gate_lock = b_.http->Post(("/devices/" + gate + "/lock").c_str(), token, "", "text/plain");
+  ASSERT_TRUE(gate_lock);
+  EXPECT_TRUE(gate_lock->status == 200 || gate_lock->status == 202) << gate_lock->body;
+
   // B leaves cleanly: A takes every shard back and serves B's door.
   b_.http.reset();
   b_.app.reset();
@@ -379,6 +390,12 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   auto door = provision(a_, door_b);
   ASSERT_TRUE(door);
   EXPECT_EQ(door->status, 201) << door->body;
+  // A's actor of the gate was stopped when A handed its shard to B: A now answers with B's
+  // lock, read from the log, not with what it remembered.
+  auto gate_state = a_.http->Get(("/devices/" + gate).c_str(), token);
+  ASSERT_TRUE(gate_state);
+  EXPECT_EQ(json::parse(gate_state->body, nullptr, false)["device"]["desired"], "LOCKED")
+      << gate_state->body;
 }
 
 }  // namespace
