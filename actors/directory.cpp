@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "actors/direct_routes.h"
+#include "events/shard.h"
 
 namespace gh {
 namespace {
@@ -187,6 +188,11 @@ caf::behavior directory(DirectoryActor* self, DirectoryOptions options) {
         if (it != st.entries.end() && !it->second.stopping && it->second.actor)
           stop_entry(self, it->first, it->second);
         if (st.options.direct) st.options.direct->routed(id, nullptr);
+      },
+      [self](evict_atom, uint32_t shard) {
+        for (auto& [id, entry] : self->state.entries)
+          if (!entry.stopping && entry.actor && shards::shard_of_entity(id) == shard)
+            stop_entry(self, id, entry);
       },
       [self](live_atom) { return self->state.live; },
       [self](shutdown_atom) {

@@ -17,6 +17,9 @@
 //                          recovers from the log. For writes made outside the actor (an
 //                          operator's verb): the actor's state would otherwise be stale.
 //                          With DirectoryOptions::direct, send it with DirectRoutes::evict.
+//   evict_atom, shard   -> (a uint32_t) evicts, as above, every live entity whose id is in
+//                          that shard (events/shard.h): cluster mode, when this node hands
+//                          the shard to another, whose writes these actors would not see.
 //   live_atom           -> the number of live entity actors (size_t).
 //   shutdown_atom       -> stops every entity actor (each finishes its queue), answers
 //                          ok_atom once all are gone, then the directory quits. Messages

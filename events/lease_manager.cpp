@@ -66,6 +66,27 @@ Status LeaseManager::heartbeat() {
   return done.status();
 }
 
+Result<std::map<uint32_t, ShardOwner>> LeaseManager::owners() {
+  std::lock_guard db(db_mutex_);
+  if (!connection_->ensure_connected()) return unavailable("PostgreSQL: cannot reconnect");
+  auto rows = connection_->query(
+      "SELECT l.shard, l.owner, coalesce(n.address, '') FROM shard_lease l "
+      "LEFT JOIN cluster_node n ON n.node = l.owner "
+      "WHERE l.owner IS NOT NULL AND l.expires_at > now()",
+      "reading the shards' owners");
+  if (!rows) return rows.status();
+  std::map<uint32_t, ShardOwner> out;
+  for (int r = 0; r < rows->size(); ++r)
+    out[static_cast<uint32_t>(rows->number(r, 0))] =
+        ShardOwner{std::string(rows->text(r, 1)), std::string(rows->text(r, 2))};
+  return out;
+}
+
+void LeaseManager::set_address(std::string address) {
+  std::lock_guard db(db_mutex_);
+  options_.address = std::move(address);
+}
+
 Result<std::vector<std::string>> LeaseManager::live_nodes() {
   std::lock_guard db(db_mutex_);
   auto rows = connection_->exec(
@@ -235,6 +256,7 @@ void LeaseManager::start() {
     while (running_) {
       lock.unlock();
       (void)tick();  // a failed round changes nothing held; held leases run out on their own
+      if (options_.after_round) options_.after_round();
       lock.lock();
       run_wake_.wait_for(lock, options_.ttl / 3, [this] { return !running_; });
     }

@@ -48,6 +48,16 @@ struct LeaseOptions {
   // Hand-off, called with a shard before its lease is released to the node that should own
   // it: stop intake for the shard and flush its appends. Runs on the ticking thread.
   std::function<void(uint32_t shard)> before_release;
+  // Called on the ticking thread (start()) after every round, whether it succeeded or not:
+  // the server refreshes its view of the other shards' owners there.
+  std::function<void()> after_round;
+};
+
+// The node that holds a shard's lease, and where other nodes reach it (its heartbeat's
+// address).
+struct ShardOwner {
+  std::string node;
+  std::string address;
 };
 
 // What one tick() changed.
@@ -83,6 +93,11 @@ class LeaseManager final : public ShardFence {
   Status heartbeat();
   // The nodes whose heartbeat is recent, sorted.
   Result<std::vector<std::string>> live_nodes();
+  // The owner of every shard whose lease is held and unexpired by the database's clock, with
+  // the address of its latest heartbeat; shards nobody holds are absent.
+  Result<std::map<uint32_t, ShardOwner>> owners();
+  // The address written by the next heartbeat (a server learns its HTTP port after open()).
+  void set_address(std::string address);
   // Leaves the cluster: stops ticking, hands off and releases every shard held, and deletes
   // this node's heartbeat so the others take over at once.
   Status leave();

@@ -34,12 +34,17 @@
 #include "events/cause.h"
 #include "events/clock.h"
 #include "events/database.h"
+#include "events/lease_manager.h"
 #include "events/log.h"
+#include "events/pg_conninfo.h"
+#include "events/pg_journal.h"
 #include "events/rocksdb_journal.h"
 #include "events/system_writer.h"
 #include "server/admin_socket.h"
 #include "server/device_activity.h"
 #include "server/secret_file.h"
+#include "server/shard_routing.h"
+#include "snapshots/pg_snapshot_store.h"
 #include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tools/ctl/admin_wire.h"
@@ -114,8 +119,17 @@ Result<std::string> bootstrap_admin_token(Journal& journal, const tokens::State&
 struct App::Parts {
   Config* config = nullptr;
   AppInfo info;
-  std::unique_ptr<Database> database;
-  std::unique_ptr<RocksdbJournal> journal;
+  std::unique_ptr<Database> database;  // store.backend=rocksdb only
+  // store.backend=postgres only: this node's shard leases (the journal's fence: declared
+  // before the journal, so it outlives it) and who serves the other shards.
+  std::unique_ptr<LeaseManager> leases;
+  std::unique_ptr<ShardRouting> routing;
+  // What the lease manager's thread evicts at a hand-off; set once the systems exist.
+  std::atomic<device::DeviceSystem*> handoff_devices{nullptr};
+  std::atomic<chat::ChatSystem*> handoff_chat{nullptr};
+  std::unique_ptr<Journal> journal;
+  RocksdbJournal* rocksdb_journal = nullptr;  // `journal`, when on RocksDB
+  PgJournal* pg_journal = nullptr;            // `journal`, when on PostgreSQL
   std::unique_ptr<SnapshotStore> snapshots;
   // Doors' broker credentials and provisioning keys; the HTTP routes and the provisioning
   // topics use it, the broker's authentication mirrors it through its listeners.
@@ -154,6 +168,10 @@ struct App::Parts {
   bool stopped = false;
 
   Status open_store();
+  Status open_rocksdb();
+  Status open_postgres();
+  void set_durable_observer(std::function<void(const events::Envelope&)> observer);
+  void shutdown_journal();
   Status load_auth();
   Status load_identities();
   Status start_mqtt();
@@ -169,15 +187,88 @@ struct App::Parts {
   http::MetricsSources metrics();
 };
 
+Status App::Parts::open_rocksdb() {
+  auto opened = Database::open(config->store_path, OpenMode::kReadWrite);
+  if (!opened) return step("opening the store", opened.status());
+  database = std::move(*opened);
+  auto rocksdb = std::make_unique<RocksdbJournal>(database.get());
+  rocksdb_journal = rocksdb.get();
+  journal = std::move(rocksdb);
+  snapshots = std::make_unique<RocksdbSnapshotStore>(database.get());
+  return Status::ok();
+}
+
+// Cluster mode: the journal, snapshots and leases in PostgreSQL. The node takes the shards
+// it should own (one round) before anything is written, so a node alone writes its first API
+// token; rounds then run every TTL/3 on the lease manager's thread.
+Status App::Parts::open_postgres() {
+  std::string password;
+  if (!config->store_postgres_password_file.empty()) {
+    auto read = read_secret(config->store_postgres_password_file);
+    if (!read) return step("store.postgres-password-file", read.status());
+    password = std::move(*read);
+  }
+  auto conninfo = pg_conninfo(config->store_postgres, password);
+  if (!conninfo) return step("store.postgres", conninfo.status());
+  info.postgres = pg_conninfo_redacted(config->store_postgres);
+  const std::string where = "opening PostgreSQL (" + info.postgres + ")";
+  LeaseOptions lease;
+  lease.conninfo = *conninfo;
+  lease.node = config->cluster_node;
+  lease.address = config->cluster_advertise.empty()
+                      ? "http://" + config->http_address + ":" + std::to_string(config->http_port)
+                      : config->cluster_advertise;
+  lease.ttl = std::chrono::milliseconds(config->cluster_lease_ttl_ms);
+  lease.margin = std::chrono::milliseconds(config->cluster_lease_margin_ms);
+  // Hand-off: this node's actors of the shard are stopped (each finishes its queue), so that
+  // should the shard come back, its entities recover from the log with the other node's
+  // writes rather than answer from a stale memory.
+  lease.before_release = [this](uint32_t shard) {
+    if (auto* d = handoff_devices.load()) d->forget_shard(shard);
+    if (auto* c = handoff_chat.load()) c->forget_shard(shard);
+  };
+  lease.after_round = [this] {
+    if (routing) routing->refresh();
+  };
+  auto opened = LeaseManager::open(std::move(lease));
+  if (!opened) return step(where, opened.status());
+  leases = std::move(*opened);
+  routing = std::make_unique<ShardRouting>(*leases);
+  PgJournalOptions options;
+  options.conninfo = *conninfo;
+  options.fence = leases.get();
+  auto pg = PgJournal::open(std::move(options));
+  if (!pg) return step(where, pg.status());
+  pg_journal = pg->get();
+  journal = std::move(*pg);
+  auto store = PgSnapshotStore::open(*conninfo);
+  if (!store) return step(where, store.status());
+  snapshots = std::move(*store);
+  auto round = leases->tick();
+  if (!round) return step("taking shard leases", round.status());
+  routing->refresh();
+  leases->start();
+  // gatehousectl, pointed at store.path, says which backend holds the store (tools/ctl).
+  std::ofstream(fs::path(config->store_path) / "BACKEND") << "postgres\n";
+  return Status::ok();
+}
+
+void App::Parts::set_durable_observer(std::function<void(const events::Envelope&)> observer) {
+  if (rocksdb_journal) rocksdb_journal->set_durable_observer(std::move(observer));
+  if (pg_journal) pg_journal->set_durable_observer(std::move(observer));
+}
+
+void App::Parts::shutdown_journal() {
+  if (rocksdb_journal) rocksdb_journal->shutdown();
+  if (pg_journal) pg_journal->shutdown();
+}
+
 Status App::Parts::open_store() {
   std::error_code ec;
   fs::create_directories(config->store_path, ec);
   fs::create_directories(config->run_dir, ec);
-  auto opened = Database::open(config->store_path, OpenMode::kReadWrite);
-  if (!opened) return step("opening the store", opened.status());
-  database = std::move(*opened);
-  journal = std::make_unique<RocksdbJournal>(database.get());
-  snapshots = std::make_unique<RocksdbSnapshotStore>(database.get());
+  GH_RETURN_IF_ERROR(postgres_backend(*config) ? open_postgres() : open_rocksdb());
+  info.store_backend = config->store_backend;
   info.store_path = fs::absolute(config->store_path).string();
   auto listed = device::listed_devices(*journal, "", SIZE_MAX);
   if (!listed) return step("counting the registered doors", listed.status());
@@ -253,7 +344,7 @@ Status App::Parts::load_identities() {
   identities = std::make_unique<mqtt_adapter::IdentityProjection>(configured_api_tokens);
   GH_RETURN_IF_ERROR(step("reading the identities from the log",
                           mqtt_adapter::load_identities(*journal, *identities)));
-  journal->set_durable_observer([this](const events::Envelope& e) {
+  set_durable_observer([this](const events::Envelope& e) {
     follow_durable(e);
     activity->apply(e);
     std::vector<mqtt_adapter::IdentityChange> changes;
@@ -311,9 +402,12 @@ void App::Parts::ask_every_door() {
 }
 
 Status App::Parts::start_admin() {
+  // gatehousectl's verbs work on a RocksDB store (tools/ctl/store.h); on PostgreSQL there is
+  // no admin socket yet, and the tool says so when pointed at store.path.
+  if (!rocksdb_journal) return Status::ok();
   ctl::LiveServer live;
   live.database = database.get();
-  live.journal = journal.get();
+  live.journal = rocksdb_journal;
   live.snapshots = snapshots.get();
   live.credentials = credentials.get();
   live.actions = actions.get();
@@ -417,6 +511,7 @@ void App::Parts::start_devices() {
   options.command_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
   options.offline_after = std::chrono::milliseconds(config->offline_after_ms);
+  if (routing) options.serves = [r = routing.get()](const std::string& s) { return r->serves(s); };
   options.max_live_actors = config->max_live_actors;
   options.snapshot_every = config->snapshot_every;
   options.pictures.max_count = config->pictures_per_door;
@@ -429,6 +524,7 @@ void App::Parts::start_devices() {
       device_effects.get(), options);
   device_topics->set_service(devices.get());
   if (home_assistant) home_assistant->set_service(devices.get());
+  handoff_devices = devices.get();
 }
 
 // Doors with a provisioning key ask for their credential; subscribed before the connection
@@ -463,8 +559,10 @@ Status App::Parts::start_chat() {
   options.throttle.backoff_max_ms = int64_t(config->backoff_max_ms);
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
   options.snapshot_every = config->snapshot_every;
+  if (routing) options.serves = [r = routing.get()](const std::string& s) { return r->serves(s); };
   chat = std::make_unique<chat::ChatSystem>(*system, *journal, snapshots.get(), options);
   GH_RETURN_IF_ERROR(step("starting chat", chat->status()));
+  handoff_chat = chat.get();
 
   // Subscribed before the connection starts; room updates go out after they are durable.
   mqtt_adapter::ChatTopicsOptions topics;
@@ -553,6 +651,8 @@ http::MetricsSources App::Parts::metrics() {
       out.emplace_back("gatehouse_broker_restart_failures_total",
                        double(parts->broker->restart_failures()));
     }
+    if (parts->leases)
+      out.emplace_back("gatehouse_cluster_shards_held", double(parts->leases->held().size()));
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));
@@ -598,12 +698,21 @@ Status App::Parts::start_http() {
   options.picture_url_ttl = std::chrono::seconds(config->picture_url_ttl_s);
   options.call_timeout = std::chrono::milliseconds(config->command_timeout_ms);
   options.max_event_streams = config->http_max_streams;
+  if (routing) {
+    // Cluster mode: requests about an entity another node serves are answered by it.
+    options.node = config->cluster_node;
+    options.owner_url = [r = routing.get()](const std::string& stream) {
+      auto owner = r->owner_elsewhere(stream);
+      return owner ? std::optional<std::string>(owner->address) : std::nullopt;
+    };
+  }
   http::HealthProbes health;
   auto* c = connection.get();
   auto* j = journal.get();
   health.broker_connected = [c] { return c->connected(); };
-  health.journal_reachable = [j] {
-    return j->stream_version("system/health").is_ok() && j->writable().is_ok();
+  // On RocksDB, also whether it writes again after a failed write (a full disk).
+  health.journal_reachable = [j, rj = rocksdb_journal] {
+    return j->stream_version("system/health").is_ok() && (rj == nullptr || rj->writable().is_ok());
   };
   http = std::make_unique<http::HttpAdapter>(*devices, api_tokens, *signer, health, metrics(),
                                              options);
@@ -616,6 +725,11 @@ Status App::Parts::start_http() {
   if (!port) return step("starting HTTP on " + config->http_address, port.status());
   info.http_port = *port;
   info.http_url = "http://" + config->http_address + ":" + std::to_string(*port);
+  // Other nodes reach this one here (cluster mode).
+  if (leases && config->cluster_advertise.empty()) {
+    leases->set_address(info.http_url);
+    (void)leases->heartbeat();  // at once, not a round later: the first one named port 0
+  }
   return Status::ok();
 }
 
@@ -680,7 +794,12 @@ void App::stop() {
   p.remote_install.reset();                // finishes queued installs (durable), then joins
   p.actions.reset();      // kills calls in flight, answers queued ones unavailable, joins
   p.credentials.reset();  // answers queued credential issues (durable)
-  if (p.journal) p.journal->shutdown();  // drains any append still queued
+  p.shutdown_journal();   // drains any append still queued
+  // Cluster mode: hand every shard back at once (the others take them on their next round,
+  // rather than after the leases expire) and leave the live nodes.
+  p.handoff_devices = nullptr;  // both are shut down: nothing left to evict
+  p.handoff_chat = nullptr;
+  if (p.leases) (void)p.leases->leave();
   if (p.broker) (void)p.broker->stop();
   p.chat.reset();  // before the HTTP adapter and chat topics: it holds their listeners
   p.legacy_chat.reset();
@@ -697,6 +816,8 @@ void App::stop() {
   p.broker.reset();
   p.snapshots.reset();
   p.journal.reset();
+  p.routing.reset();
+  p.leases.reset();
   p.database.reset();
 }
 

@@ -18,8 +18,10 @@ namespace gh::server {
 
 // What an operator needs to know once the server is up.
 struct AppInfo {
+  std::string store_backend;  // store.backend: rocksdb or postgres
+  std::string postgres;       // on PostgreSQL: the connection string without its password
   std::string store_path;     // absolute
-  std::string admin_socket;   // gatehousectl's way in: <store>/admin.sock
+  std::string admin_socket;   // gatehousectl's way in: <store>/admin.sock (empty on PostgreSQL)
   std::string broker_url;     // where the MQTT connection goes
   std::string broker_log;     // the private broker's log; empty for an external broker
   std::string broker_listen;  // the private broker's network listener, if any

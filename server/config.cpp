@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <caf/config_option_adder.hpp>
+#include <cctype>
 #include <thread>
 #include <utility>
 
@@ -21,7 +22,20 @@ Config::Config() {
   own_options_begin_ = custom_options_.size();
   opt_group{custom_options_, "store"}
       .add(store_path, "path", "RocksDB directory holding the event log and snapshots")
-      .add(run_dir, "run-dir", "directory for the private broker's files and the URL key");
+      .add(run_dir, "run-dir", "directory for the private broker's files and the URL key")
+      .add(store_backend, "backend",
+           "rocksdb|postgres: the embedded store in store.path, or PostgreSQL (cluster mode)")
+      .add(store_postgres, "postgres",
+           "libpq connection string of the cluster's database (store.backend=postgres)")
+      .add(store_postgres_password_file, "postgres-password-file",
+           "file holding the PostgreSQL password (instead of one in the connection string)");
+  opt_group{custom_options_, "cluster"}
+      .add(cluster_node, "node", "this node's id, unique in the cluster (store.backend=postgres)")
+      .add(cluster_advertise, "advertise",
+           "HTTP base URL other nodes reach this one at; empty: http://ADDRESS:PORT bound")
+      .add(cluster_lease_ttl_ms, "lease-ttl", "ms a shard lease lasts unless renewed (TTL/3)")
+      .add(cluster_lease_margin_ms, "lease-margin",
+           "ms before a lease may expire at which this node stops serving its shard");
   opt_group{custom_options_, "mqtt"}
       .add(broker_url, "broker", "broker URL (tcp://host:port); empty: start a private mosquitto")
       .add(mqtt_prefix, "prefix", "topic prefix of every gatehouse topic")
@@ -159,6 +173,8 @@ bool overlaps(const std::string& a, const std::string& b) {
 }
 }  // namespace
 
+bool postgres_backend(const Config& config) { return config.store_backend == "postgres"; }
+
 bool switch_on(const std::string& value) {
   return value == "on" || value == "true" || value == "yes" || value == "1";
 }
@@ -170,6 +186,37 @@ bool valid_switch(const std::string& value) {
 }  // namespace
 
 namespace {
+// store.backend and, for PostgreSQL, what cluster mode needs. The connection string itself is
+// checked by libpq's parser when the App opens it (pg_conninfo.h); here only its presence.
+Status validate_backend(const Config& c) {
+  if (c.store_backend != "rocksdb" && c.store_backend != "postgres")
+    return invalid_argument("store.backend: rocksdb|postgres, got '" + c.store_backend + "'");
+  if (!postgres_backend(c)) {
+    if (!c.store_postgres.empty() || !c.store_postgres_password_file.empty())
+      return invalid_argument(
+          "store.postgres and store.postgres-password-file need store.backend=postgres");
+    return Status::ok();
+  }
+  if (c.store_postgres.empty())
+    return invalid_argument(
+        "store.backend=postgres needs store.postgres, a libpq connection string such as "
+        "postgresql://gatehouse@db1:5432,db2:5432/gatehouse?target_session_attrs=read-write");
+  const auto& node = c.cluster_node;
+  const bool node_ok =
+      !node.empty() && node.size() <= 64 && std::all_of(node.begin(), node.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+      });
+  if (!node_ok)
+    return invalid_argument(
+        "store.backend=postgres needs cluster.node, this node's id unique in the cluster "
+        "([A-Za-z0-9._-]{1,64})");
+  if (c.cluster_lease_ttl_ms < 1000 || c.cluster_lease_ttl_ms > 3600 * 1000)
+    return invalid_argument("cluster.lease-ttl must be between 1000 and 3600000 ms");
+  if (c.cluster_lease_margin_ms >= c.cluster_lease_ttl_ms / 2)
+    return invalid_argument("cluster.lease-margin must be below half of cluster.lease-ttl");
+  return Status::ok();
+}
+
 // A network listener needs TLS (certificate and key) unless told `insecure` explicitly.
 Status validate_listener(const Config& c) {
   if (c.mqtt_anonymous != "local" && !valid_switch(c.mqtt_anonymous))
@@ -273,6 +320,7 @@ Status validate(const Config& c) {
     return invalid_argument("chat.session-ttl must be between 1 and 8760 hours");
   if (c.chat_max_live < 16) return invalid_argument("chat.max-live must be at least 16");
   GH_RETURN_IF_ERROR(validate_listener(c));
+  GH_RETURN_IF_ERROR(validate_backend(c));
   for (auto [value, name] : {std::pair{c.login_rate_per_source, "login-rate-per-source"},
                              std::pair{c.login_burst_per_source, "login-burst-per-source"},
                              std::pair{c.login_rate_mqtt, "login-rate-mqtt"},

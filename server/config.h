@@ -26,6 +26,16 @@ class Config : public caf::actor_system_config {
   // store
   std::string store_path = "var/store";
   std::string run_dir = "var/run";  // private broker's config and log, signing key
+  // "rocksdb": the embedded store in store_path; "postgres": cluster mode (docs/cluster.md),
+  // the journal, snapshots and shard leases in PostgreSQL.
+  std::string store_backend = "rocksdb";
+  std::string store_postgres;                // libpq connection string (keywords or URI)
+  std::string store_postgres_password_file;  // its password, kept out of the command line
+  // cluster (store.backend=postgres)
+  std::string cluster_node;               // this node's id, unique in the cluster
+  std::string cluster_advertise;          // where other nodes reach its HTTP; empty: the bound URL
+  size_t cluster_lease_ttl_ms = 10000;    // a shard lease lasts this long unless renewed
+  size_t cluster_lease_margin_ms = 2000;  // stop serving a shard this long before it may expire
   // mqtt
   std::string broker_url;  // empty: start a private mosquitto
   std::string mqtt_prefix = "gatehouse";
@@ -123,6 +133,9 @@ class Config : public caf::actor_system_config {
  private:
   size_t own_options_begin_ = 0;  // CAF's options come first in custom_options_
 };
+
+// Whether `config` keeps its store in PostgreSQL (store.backend=postgres): cluster mode.
+bool postgres_backend(const Config& config);
 
 // True for "on", "true", "yes", "1".
 bool switch_on(const std::string& value);

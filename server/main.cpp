@@ -24,9 +24,13 @@ sigset_t block_stop_signals() {
 }
 
 void print(const gh::server::AppInfo& info, const gh::server::Config& config) {
-  std::cout << "gatehouse is up (" << gh::server::version_text() << ")\n"
-            << "  store       " << info.store_path << "\n"
-            << "  broker      " << info.broker_url
+  std::cout << "gatehouse is up (" << gh::server::version_text() << ")\n";
+  if (info.postgres.empty())
+    std::cout << "  store       " << info.store_path << "\n";
+  else
+    std::cout << "  store       PostgreSQL " << info.postgres << "\n"
+              << "  cluster     node " << config.cluster_node << " (docs/cluster.md)\n";
+  std::cout << "  broker      " << info.broker_url
             << (info.broker_log.empty() ? "" : "  (private mosquitto; log " + info.broker_log + ")")
             << (info.mqtt_connected ? "" : "  NOT CONNECTED YET, retrying") << "\n"
             << (info.broker_listen.empty() ? "" : "  network     mqtt " + info.broker_listen + "\n")

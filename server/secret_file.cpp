@@ -1,6 +1,7 @@
 #include "server/secret_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,22 @@ Result<std::string> read_or_create_secret(const std::filesystem::path& path) {
   if (errno != EEXIST) {
     return internal_error("cannot create " + path.string() + ": " + std::strerror(errno));
   }
+  std::ifstream in(path);
+  if (!in) return internal_error("cannot read " + path.string());
+  std::string secret = trimmed(std::string(std::istreambuf_iterator<char>(in), {}));
+  if (secret.empty()) return invalid_argument(path.string() + " is empty");
+  return secret;
+}
+
+Result<std::string> read_secret(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return not_found(path.string() + " does not exist");
+    return internal_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  }
+  if ((info.st_mode & 077) != 0)
+    return failed_precondition(path.string() +
+                               " may be read by group or others: chmod 600 it (it holds a secret)");
   std::ifstream in(path);
   if (!in) return internal_error("cannot read " + path.string());
   std::string secret = trimmed(std::string(std::istreambuf_iterator<char>(in), {}));

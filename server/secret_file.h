@@ -18,4 +18,10 @@ namespace gh::server {
 // kInternal when the file cannot be read or created; kInvalidArgument when it is empty.
 Result<std::string> read_or_create_secret(const std::filesystem::path& path);
 
+// The secret in an operator's existing file `path` (surrounding whitespace dropped), such as
+// the PostgreSQL password: never created. kNotFound when the file does not exist;
+// kFailedPrecondition when group or others may read it (as libpq refuses such a passfile);
+// kInvalidArgument when it is empty; kInternal when it cannot be read.
+Result<std::string> read_secret(const std::filesystem::path& path);
+
 }  // namespace gh::server

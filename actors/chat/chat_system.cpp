@@ -296,9 +296,17 @@ void ChatSystem::publish(const room::State& state, const std::vector<Envelope>& 
   }
 }
 
+Status ChatSystem::served(const std::string& stream) const {
+  return options_.serves ? options_.serves(stream) : Status::ok();
+}
+
 void ChatSystem::call_user(const std::string& name, user::UserCall call) {
   if (stopped_) {
     call.done(unavailable("gatehouse is shutting down"));
+    return;
+  }
+  if (auto status = served("user/" + name); !status.is_ok()) {
+    call.done(status);
     return;
   }
   call.done = answer_once(std::move(call.done));
@@ -308,6 +316,10 @@ void ChatSystem::call_user(const std::string& name, user::UserCall call) {
 void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
   if (stopped_) {
     call.done(unavailable("gatehouse is shutting down"));
+    return;
+  }
+  if (auto status = served("room/" + name); !status.is_ok()) {
+    call.done(status);
     return;
   }
   call.done = answer_once(std::move(call.done));
@@ -597,6 +609,10 @@ void ChatSystem::history(const Identity& who, const std::string& room, uint64_t 
     view.next_before_id = page->next_before_id;
     done(std::move(view));
   };
+  if (auto status = served("room/" + room); !status.is_ok()) {
+    call.done(status);
+    return;
+  }
   call.done = answer_once(std::move(call.done));
   room_routes_->send(room_directory_, room, caf::make_message(std::move(call)));
 }
@@ -649,6 +665,12 @@ void ChatSystem::forget_user(const std::string& name) {
 void ChatSystem::forget_room(const std::string& name) {
   if (stopped_) return;
   room_routes_->evict(room_directory_, name);
+}
+
+void ChatSystem::forget_shard(uint32_t shard) {
+  if (stopped_) return;
+  caf::anon_send(user_directory_, evict_atom::value, shard);
+  caf::anon_send(room_directory_, evict_atom::value, shard);
 }
 
 }  // namespace gh::chat

@@ -48,6 +48,10 @@ struct ChatSystemOptions {
   size_t io_threads = 2;                          // recovery, history and snapshot I/O
   size_t io_queue = 100000;
   std::function<int64_t()> clock;  // unix ms; default: the system clock
+  // Cluster mode: ok when this node serves the stream ("user/<name>", "room/<name>") now,
+  // else the answer every call for it gets (kLeaseLost naming the owner) before it reaches an
+  // actor. Empty: every user and room is served here (the embedded store).
+  std::function<Status(const std::string& stream)> serves;
 
   // The minimum Argon2id cost libsodium allows and ThrottleOptions::unlimited(): fast tests,
   // useless against attackers.
@@ -78,6 +82,9 @@ class ChatSystem final : public ChatService {
   // erase), so that an ended session or a revoked role counts from the next request.
   void forget_user(const std::string& name);
   void forget_room(const std::string& name);
+  // forget_user() and forget_room() for every live user and room in `shard`
+  // (events/shard.h): cluster mode's hand-off.
+  void forget_shard(uint32_t shard);
 
   // The hashing threads, for tests that need to hold them busy.
   PasswordHasher& hasher() { return *hasher_; }
@@ -138,6 +145,8 @@ class ChatSystem final : public ChatService {
                       Callback<Ack> done) override;
 
  private:
+  // Ok, or the answer for a stream this node does not serve (ChatSystemOptions::serves).
+  Status served(const std::string& stream) const;
   void call_user(const std::string& name, user::UserCall call);
   // Asks the throttle about an attempt by `caller` to prove a secret of `account`. ok, or
   // throttled() (counted as a failed login). `done` wraps a secret-proving call's callback:

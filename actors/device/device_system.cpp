@@ -157,6 +157,12 @@ void DeviceSystem::call(const std::string& id, DeviceCall call) {
     call.done(unavailable("gatehouse is shutting down"));
     return;
   }
+  if (options_.serves) {
+    if (auto status = options_.serves("device/" + id); !status.is_ok()) {
+      call.done(status);
+      return;
+    }
+  }
   call.done = answer_once(std::move(call.done));
   routes_->send(directory_, id, caf::make_message(std::move(call)));
 }
@@ -286,6 +292,12 @@ void DeviceSystem::wait_command(const std::string& id, const std::string& comman
   if (stopped_) {
     done(unavailable("gatehouse is shutting down"));
     return;
+  }
+  if (options_.serves) {
+    if (auto status = options_.serves("device/" + id); !status.is_ok()) {
+      done(status);
+      return;
+    }
   }
   routes_->send(directory_, id,
                 caf::make_message(WaitCall{command_id, timeout, answer_once(std::move(done))}));
@@ -424,6 +436,10 @@ void DeviceSystem::prune_pictures(Callback<size_t> done) {
 
 void DeviceSystem::forget(const std::string& id) {
   if (!stopped_) routes_->evict(directory_, id);
+}
+
+void DeviceSystem::forget_shard(uint32_t shard) {
+  if (!stopped_) caf::anon_send(directory_, evict_atom::value, shard);
 }
 
 }  // namespace gh::device

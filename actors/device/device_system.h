@@ -38,6 +38,10 @@ struct DeviceSystemOptions {
   // A door silent this long is shown offline (PresenceRule); 0: only its own word (or its
   // last will) makes it offline.
   std::chrono::milliseconds offline_after{0};
+  // Cluster mode: ok when this node serves the stream ("device/<id>") now, else the answer
+  // every call for it gets (kLeaseLost naming the owner) before it reaches an actor. Empty:
+  // every door is served here (the embedded store).
+  std::function<Status(const std::string& stream)> serves;
 };
 
 class DeviceSystem final : public DeviceService {
@@ -89,6 +93,8 @@ class DeviceSystem final : public DeviceService {
   // Stops device `id`'s actor if it is live: the next call recovers it from the log. For
   // events written outside the actor (an operator's `device add`). Never blocks.
   void forget(const std::string& id);
+  // forget() for every live door in `shard` (events/shard.h): cluster mode's hand-off.
+  void forget_shard(uint32_t shard);
 
   // The blob key a picture is stored under.
   static std::string picture_key(const std::string& picture_id) {

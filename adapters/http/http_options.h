@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,12 @@ struct HttpOptions {
   bool legacy_get_routes = false;
   // GET /metrics without a token from loopback addresses only; with a token from anywhere.
   bool metrics_open_on_loopback = true;
+  // Cluster mode: the HTTP base URL of the node serving `stream` ("device/door1") when it is
+  // another node; nullopt to serve here. Requests about one entity (forwarding.h) go there.
+  // Empty: every request is served here. Called on worker threads; must not block.
+  std::function<std::optional<std::string>(const std::string& stream)> owner_url;
+  // This node's id, named in forwarded requests (X-Gatehouse-Forwarded-By).
+  std::string node;
   // Unix milliseconds now; empty: the system clock. Injected for tests of URL expiry.
   std::function<int64_t()> clock_ms;
 

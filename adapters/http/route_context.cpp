@@ -1,10 +1,12 @@
 #include "adapters/http/route_context.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "actors/user/user_model.h"
 #include "adapters/http/bounded_wait.h"
+#include "adapters/http/forwarding.h"
 #include "adapters/http/http_status.h"
 #include "adapters/http/params.h"
 #include "adapters/http/reply.h"
@@ -56,6 +58,17 @@ void log_request(const std::string& label, const httplib::Request& req,
 
 }  // namespace
 
+namespace {
+// The node to send `req` to, when it is about an entity another node serves.
+std::optional<std::string> forward_target(const RouteContext& context,
+                                          const httplib::Request& req) {
+  if (!context.options.owner_url || req.has_header(kForwardedByHeader)) return std::nullopt;
+  const auto stream = stream_of_path(req.path);
+  if (stream.empty()) return std::nullopt;
+  return context.options.owner_url(stream);
+}
+}  // namespace
+
 void add_route(httplib::Server& server, RouteContext& context, Method method,
                const std::string& pattern, std::string label, RouteFn fn, Body body) {
   // Only the methods whose body carries a command; a GET or DELETE body is ignored.
@@ -70,6 +83,18 @@ void add_route(httplib::Server& server, RouteContext& context, Method method,
       return;
     }
     const auto started = std::chrono::steady_clock::now();
+    // Cluster mode: a request about an entity another node serves is answered by that node
+    // (forwarding.h); a request forwarded once is never forwarded again.
+    if (auto owner = forward_target(context, req)) {
+      const auto longest = std::max<std::chrono::milliseconds>(context.options.call_timeout,
+                                                               context.options.max_wait);
+      Status forwarded =
+          forward(*owner, context.options.node, req, longest + std::chrono::seconds(5), res);
+      if (!forwarded.is_ok()) send_error(res, forwarded);
+      log_request(label, req, res, started);
+      context.counters.count(label, forwarded.is_ok() ? "forwarded" : code_name(forwarded.code()));
+      return;
+    }
     Status status = fn(req, res);
     if (!status.is_ok()) send_error(res, status);
     log_request(label, req, res, started);

@@ -10,6 +10,12 @@ namespace gh::ctl {
 
 Result<Store> open_store(const std::string& path, OpenMode mode) {
   std::error_code error;
+  // A server with store.backend=postgres leaves this marker in store.path (server/app.cpp).
+  if (std::filesystem::exists(std::filesystem::path(path) / "BACKEND", error))
+    return failed_precondition(
+        "the gatehouse at " + path +
+        " keeps its store in PostgreSQL (store.backend=postgres): gatehousectl works on the "
+        "embedded RocksDB store only; use the HTTP API of a running node");
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", error))
     return not_found("no gatehouse store at " + path + " (use --store PATH)");
   auto database = Database::open(path, mode);

@@ -1,0 +1,402 @@
+// The whole server on PostgreSQL (store.backend=postgres, docs/cluster.md "Routing"): a
+// throwaway PostgreSQL 15 (tests/events/temp_postgres.h), real private mosquittos, real
+// clients. One node alone holds every shard and serves doors and chat across a restart; a bad
+// or unreachable database stops it at start with a clear error; two nodes on one database
+// split the shards, and each refuses (503 naming the owner) what the other serves, writing
+// nothing.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "events/pg_connection.h"
+#include "events/rendezvous.h"
+#include "events/shard.h"
+#include "tests/events/temp_postgres.h"
+#include "tests/integration/app_fixture.h"
+
+namespace gh::server {
+namespace {
+
+using mqtt_test::Message;
+using mqtt_test::TestClient;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Events of `stream` in the database behind `conninfo`.
+int64_t events_in_database(const std::string& conninfo, const std::string& stream) {
+  auto db = PgConnection::open(conninfo);
+  if (!db) return -1;
+  auto rows = (*db)->exec("SELECT count(*) FROM gh_events WHERE stream = $1",
+                          PgParams().text(stream), "counting events");
+  return rows ? static_cast<int64_t>(rows->number(0, 0)) : -1;
+}
+
+// "port=N" of a TempPostgres connection string.
+std::string port_of(const std::string& conninfo) {
+  std::smatch match;
+  return std::regex_search(conninfo, match, std::regex("port=([0-9]+)")) ? match[1].str() : "";
+}
+
+// A node of the cluster on the database `conninfo`: the integration tests' settings, and a
+// short lease so that a second node gets its shards within seconds.
+void configure_node(Config& c, const std::string& conninfo, const std::string& node) {
+  c.store_backend = "postgres";
+  c.store_postgres = conninfo;
+  c.cluster_node = node;
+  c.cluster_lease_ttl_ms = 3000;
+  c.cluster_lease_margin_ms = 1000;
+}
+
+class PostgresNode : public AppFixture {
+ protected:
+  void SetUp() override {
+    AppFixture::SetUp();
+    auto& pg = testing::TempPostgres::shared();
+    ASSERT_TRUE(pg.running()) << pg.problem();
+    conninfo_ = pg.fresh_database();
+    configure = [this](Config& c) { configure_node(c, conninfo_, "gh-a"); };
+  }
+  // App::start's error for this node's configuration changed by `change`.
+  std::string start_error(const std::function<void(Config&)>& change) {
+    Config config;
+    config.store_path = (dir_ / "store").string();
+    config.run_dir = (dir_ / "run").string();
+    config.http_port = 0;
+    config.mqtt_port = 0;
+    configure_node(config, conninfo_, "gh-a");
+    change(config);
+    auto app = App::start(config);
+    EXPECT_FALSE(app.is_ok());
+    return app.is_ok() ? std::string() : app.status().to_string();
+  }
+  std::string conninfo_;
+};
+
+TEST_F(PostgresNode, ServesADoorAndChatAloneAndKeepsThemAcrossARestart) {
+  start();
+  EXPECT_EQ(app_->info().store_backend, "postgres");
+  EXPECT_EQ(app_->info().admin_socket, "") << "no admin socket on PostgreSQL";
+  EXPECT_EQ(metric("gatehouse_cluster_shards_held"), 1024) << "one node alone holds every shard";
+
+  // A door registered over HTTP says hello over MQTT with its credential, is locked, and
+  // confirms over MQTT.
+  auto provisioned = call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}});
+  ASSERT_EQ(provisioned.status, 201) << provisioned.body.dump();
+  const std::string secret = provisioned.body["credential"]["secret"];
+  auto door = std::make_unique<TestClient>(app_->info().broker_url, "door1-test");
+  ASSERT_TRUE(mqtt_test::eventually([&] { return door->connect("door1", secret); }));
+  ASSERT_TRUE(door->subscribe_granted("gatehouse/devices/door1/command"));
+  ASSERT_TRUE(door->subscribe_granted("gatehouse/devices/door1/status"));
+  ASSERT_TRUE(door->publish("gatehouse/devices/door1/hello", R"({"type":"lock"})"));
+  ASSERT_TRUE(door->wait_for("gatehouse/devices/door1/status", [](const Message& m) {
+    return json::parse(m.payload, nullptr, false).value("online", false);
+  }));
+  auto caller = std::async(std::launch::async, [&] {
+    return call("POST", "/devices/door1/lock?wait=30", bearer(kApiToken));
+  });
+  auto command = door->wait_for("gatehouse/devices/door1/command",
+                                [](const Message& m) { return m.payload == "LOCK"; });
+  ASSERT_TRUE(command);
+  ASSERT_TRUE(door->publish("gatehouse/devices/door1/state", "LOCKED"));
+  auto locked = caller.get();
+  ASSERT_EQ(locked.status, 200) << locked.body.dump();
+  EXPECT_EQ(locked.body["command"]["status"], "confirmed") << locked.body.dump();
+
+  // Chat: register, log in, post over MQTT.
+  ASSERT_EQ(
+      call("POST", "/api/users", {}, {{"name", "alice"}, {"password", "correct horse"}}).status,
+      201);
+  auto session =
+      call("POST", "/api/sessions", {}, {{"name", "alice"}, {"password", "correct horse"}});
+  ASSERT_EQ(session.status, 201) << session.body.dump();
+  const std::string alice = session.body["token"];
+  TestClient phone(app_->info().broker_url, "alice-phone");
+  ASSERT_TRUE(mqtt_test::eventually([&] { return phone.connect("alice", alice); }));
+  ASSERT_TRUE(phone.subscribe("gatehouse/inbox/alice-phone/#"));
+  json post = {{"id", 1},
+               {"reply_to", "gatehouse/inbox/alice-phone/replies"},
+               {"token", alice},
+               {"room", "lobby"},
+               {"text", "stored in PostgreSQL"}};
+  ASSERT_TRUE(phone.publish("gatehouse/chat/post", post.dump()));
+  auto reply = phone.wait_for("gatehouse/inbox/alice-phone/replies");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(json::parse(reply->payload, nullptr, false)["ok"], true) << reply->payload;
+  EXPECT_GT(events_in_database(conninfo_, "device/door1"), 0);
+  EXPECT_GT(events_in_database(conninfo_, "room/lobby"), 0);
+
+  door.reset();
+  restart();
+
+  // Everything is in PostgreSQL: the door's state and history, the session, the message.
+  auto device = call("GET", "/devices/door1", bearer(kApiToken));
+  ASSERT_EQ(device.status, 200) << device.body.dump();
+  EXPECT_EQ(device.body["device"]["reported"], "LOCKED");
+  auto history = call("GET", "/devices/door1/history", bearer(kApiToken));
+  ASSERT_EQ(history.body["history"].size(), 1u) << history.body.dump();
+  EXPECT_EQ(history.body["history"][0]["status"], "confirmed");
+  auto page = call("GET", "/api/rooms/lobby/messages", bearer(alice));
+  ASSERT_EQ(page.status, 200) << page.body.dump();
+  ASSERT_EQ(page.body["messages"].size(), 1u);
+  EXPECT_EQ(page.body["messages"][0]["text"], "stored in PostgreSQL");
+  EXPECT_EQ(metric("gatehouse_cluster_shards_held"), 1024)
+      << "a clean stop handed the shards back: the restarted node takes them at once";
+
+  // gatehousectl, pointed at this node's store.path, names the backend instead of guessing.
+  stop();
+  EXPECT_NE(gatehousectl("device credentials"), 0);
+  std::ifstream ctl_out(dir_ / "ctl.out");
+  std::string said((std::istreambuf_iterator<char>(ctl_out)), {});
+  EXPECT_NE(said.find("store.backend=postgres"), std::string::npos) << said;
+}
+
+TEST_F(PostgresNode, SeveralHostsWithTargetSessionAttrsReachTheWritableOne) {
+  // The first host listens nowhere; libpq tries the next, as with a Patroni pair.
+  const std::string dead = std::to_string(testing::TempPostgres::free_port());
+  const std::string dbname = conninfo_.substr(conninfo_.find("dbname=") + 7);
+  const std::string uri = "postgresql://gatehouse@127.0.0.1:" + dead +
+                          ",127.0.0.1:" + port_of(conninfo_) + "/" + dbname +
+                          "?target_session_attrs=read-write&connect_timeout=2";
+  configure = [&](Config& c) { configure_node(c, uri, "gh-a"); };
+  start();
+  auto provisioned = call("POST", "/devices", bearer(kApiToken), {{"id", "door7"}});
+  EXPECT_EQ(provisioned.status, 201) << provisioned.body.dump();
+  EXPECT_GT(events_in_database(conninfo_, "device/door7"), 0);
+}
+
+TEST_F(PostgresNode, ABadOrUnreachableDatabaseIsAClearStartupError) {
+  auto bad = start_error([](Config& c) { c.store_postgres = "host=127.0.0.1 port"; });
+  EXPECT_NE(bad.find("store.postgres"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("not a libpq connection string"), std::string::npos) << bad;
+
+  const std::string port = std::to_string(testing::TempPostgres::free_port());
+  auto unreachable = start_error([&](Config& c) {
+    c.store_postgres = "host=127.0.0.1 port=" + port + " dbname=gatehouse connect_timeout=2";
+  });
+  EXPECT_NE(unreachable.find("unavailable"), std::string::npos) << unreachable;
+  EXPECT_NE(unreachable.find("opening PostgreSQL ("), std::string::npos) << unreachable;
+  EXPECT_NE(unreachable.find(" port=" + port), std::string::npos) << unreachable;
+
+  auto no_node = start_error([](Config& c) { c.cluster_node = ""; });
+  EXPECT_NE(no_node.find("cluster.node"), std::string::npos) << no_node;
+  auto rocksdb_with_pg = start_error([](Config& c) { c.store_backend = "rocksdb"; });
+  EXPECT_NE(rocksdb_with_pg.find("need store.backend=postgres"), std::string::npos)
+      << rocksdb_with_pg;
+
+  // The password comes from a file only its owner may read, and from one place only.
+  const auto file = dir_ / "pg-password";
+  std::ofstream(file) << "s3cret\n";
+  ::chmod(file.c_str(), 0644);
+  auto readable = start_error([&](Config& c) { c.store_postgres_password_file = file.string(); });
+  EXPECT_NE(readable.find("chmod 600"), std::string::npos) << readable;
+  ::chmod(file.c_str(), 0600);
+  auto twice = start_error([&](Config& c) {
+    c.store_postgres = conninfo_ + " password=other";
+    c.store_postgres_password_file = file.string();
+  });
+  EXPECT_NE(twice.find("keep it in the file only"), std::string::npos) << twice;
+  auto missing =
+      start_error([&](Config& c) { c.store_postgres_password_file = (dir_ / "none").string(); });
+  EXPECT_NE(missing.find("does not exist"), std::string::npos) << missing;
+  EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing was written";
+}
+
+// Two whole nodes on one database, each with its own private broker.
+class TwoNodes : public ::testing::Test {
+ protected:
+  struct Node {
+    std::unique_ptr<Config> config;
+    std::unique_ptr<App> app;
+    std::unique_ptr<httplib::Client> http;
+  };
+  void SetUp() override {
+    dir_ = mqtt_test::temp_dir("two-nodes");
+    auto& pg = testing::TempPostgres::shared();
+    ASSERT_TRUE(pg.running()) << pg.problem();
+    conninfo_ = pg.fresh_database();
+  }
+  void TearDown() override {
+    for (auto* node : {&b_, &a_}) {
+      node->http.reset();
+      node->app.reset();
+    }
+    fs::remove_all(dir_);
+  }
+  void start(Node& node, const std::string& name) {
+    node.config = std::make_unique<Config>();
+    auto& c = *node.config;
+    c.store_path = (dir_ / name / "store").string();
+    c.run_dir = (dir_ / name / "run").string();
+    c.http_port = 0;
+    c.mqtt_port = 0;
+    c.http_threads = 4;
+    c.bootstrap_token = "off";
+    c.api_tokens = {std::string("ops:") + api_token_hash()};
+    c.argon2_ops = 1;
+    c.argon2_mem_kib = 8;
+    configure_node(c, conninfo_, name);
+    auto app = App::start(c);
+    ASSERT_TRUE(app.is_ok()) << app.status().to_string();
+    node.app = std::move(*app);
+    node.http = std::make_unique<httplib::Client>("127.0.0.1", node.app->info().http_port);
+    node.http->set_read_timeout(60, 0);
+  }
+  static double shards_held(Node& node) {
+    auto res = node.http->Get("/metrics");
+    if (!res) return -1;
+    const std::string name = "\ngatehouse_cluster_shards_held ";
+    auto at = res->body.find(name);
+    return at == std::string::npos ? -1
+                                   : std::strtod(res->body.c_str() + at + name.size(), nullptr);
+  }
+  // The first id "<prefix><n>" whose shard rendezvous gives to `node` of gh-a and gh-b.
+  static std::string id_served_by(const std::string& node, const std::string& prefix) {
+    for (int n = 0;; ++n) {
+      const std::string id = prefix + std::to_string(n);
+      if (shards::desired_owner(shards::shard_of_entity(id), {"gh-a", "gh-b"}) == node) return id;
+    }
+  }
+  static httplib::Result provision(Node& node, const std::string& id) {
+    return node.http->Post("/devices", {{"Authorization", std::string("Bearer ") + kApiToken}},
+                           json({{"id", id}}).dump(), "application/json");
+  }
+
+  fs::path dir_;
+  std::string conninfo_;
+  Node a_, b_;
+};
+
+TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
+  start(a_, "gh-a");
+  ASSERT_EQ(shards_held(a_), 1024);
+  // A door of what will be B's half, registered and read while A alone holds everything:
+  // its actor is live on A when A hands the shard to B.
+  const std::string gate = id_served_by("gh-b", "gate");
+  auto early = provision(a_, gate);
+  ASSERT_TRUE(early);
+  ASSERT_EQ(early->status, 201) << early->body;
+  start(b_, "gh-b");
+  const double for_a = double(shards::desired_shards("gh-a", {"gh-a", "gh-b"}).size());
+  // A hands off what rendezvous gives B on its next round; B takes it on its own next round.
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] { return shards_held(a_) == for_a && shards_held(b_) == 1024 - for_a; },
+      std::chrono::seconds(60)))
+      << shards_held(a_) << " + " << shards_held(b_);
+
+  const std::string door_a = id_served_by("gh-a", "door");
+  const std::string door_b = id_served_by("gh-b", "door");
+  // Provisioning also issues the door's credential, in the one stream system/door-credentials:
+  // only the node holding that stream's shard can (docs/cluster.md, "What routing does not do
+  // yet"). With these node names that is A.
+  ASSERT_EQ(
+      shards::desired_owner(shards::shard_of_stream("system/door-credentials"), {"gh-a", "gh-b"}),
+      "gh-a");
+  // B refuses A's door: 503, lease_lost, naming A and where A is; nothing is written.
+  auto refused = provision(b_, door_a);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  auto body = json::parse(refused->body, nullptr, false);
+  EXPECT_EQ(body["error"]["code"], "lease_lost") << refused->body;
+  const std::string message = body["error"]["message"];
+  EXPECT_NE(message.find("served by node gh-a at " + a_.app->info().http_url), std::string::npos)
+      << message;
+  EXPECT_EQ(events_in_database(conninfo_, "device/" + door_a), 0);
+  // And A refuses B's door the same way.
+  auto refused_by_a = provision(a_, door_b);
+  ASSERT_TRUE(refused_by_a);
+  EXPECT_EQ(refused_by_a->status, 503) << refused_by_a->body;
+  EXPECT_NE(refused_by_a->body.find(b_.app->info().http_url), std::string::npos);
+  EXPECT_EQ(events_in_database(conninfo_, "device/" + door_b), 0);
+  // Each owner serves its own: A a door, B a user.
+  auto on_a = provision(a_, door_a);
+  ASSERT_TRUE(on_a);
+  EXPECT_EQ(on_a->status, 201) << on_a->body;
+  EXPECT_GT(events_in_database(conninfo_, "device/" + door_a), 0);
+  const std::string user_b = id_served_by("gh-b", "user");
+  const std::string user_body = json({{"name", user_b}, {"password", "correct horse"}}).dump();
+  auto user_on_a = a_.http->Post("/api/users", user_body, "application/json");
+  ASSERT_TRUE(user_on_a);
+  EXPECT_EQ(user_on_a->status, 503) << user_on_a->body;
+  EXPECT_EQ(events_in_database(conninfo_, "user/" + user_b), 0);
+  auto user_on_b = b_.http->Post("/api/users", user_body, "application/json");
+  ASSERT_TRUE(user_on_b);
+  EXPECT_EQ(user_on_b->status, 201) << user_on_b->body;
+  EXPECT_GT(events_in_database(conninfo_, "user/" + user_b), 0);
+
+  // HTTP about A's door sent to B is forwarded to A and answered by it; A checks the caller.
+  const httplib::Headers token{{"Authorization", std::string("Bearer ") + kApiToken}};
+  auto read_via_b = b_.http->Get(("/devices/" + door_a).c_str(), token);
+  ASSERT_TRUE(read_via_b);
+  EXPECT_EQ(read_via_b->status, 200) << read_via_b->body;
+  EXPECT_EQ(json::parse(read_via_b->body, nullptr, false)["device"]["id"], door_a)
+      << read_via_b->body;
+  auto anonymous = b_.http->Post(("/devices/" + door_a + "/lock").c_str(), "", "text/plain");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << "the owner checks who calls: " << anonymous->body;
+  auto wrong = b_.http->Post(("/devices/" + door_a + "/lock").c_str(),
+                             {{"Authorization", "Bearer not-a-token"}}, "", "text/plain");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401) << wrong->body;
+  auto lock_via_b =
+      b_.http->Post(("/devices/" + door_a + "/lock").c_str(), token, "", "text/plain");
+  ASSERT_TRUE(lock_via_b);
+  EXPECT_TRUE(lock_via_b->status == 200 || lock_via_b->status == 202) << lock_via_b->body;
+  auto history = a_.http->Get(("/devices/" + door_a + "/history").c_str(), token);
+  ASSERT_TRUE(history);
+  auto entries = json::parse(history->body, nullptr, false)["history"];
+  ASSERT_EQ(entries.size(), 1u) << history->body;
+  EXPECT_EQ(entries[0]["requested_by"]["name"], "ops");
+  // A request already forwarded once is never forwarded again: refused where it lands.
+  httplib::Headers once = token;
+  once.emplace("X-Gatehouse-Forwarded-By", "gh-a");
+  auto looped = b_.http->Get(("/devices/" + door_a).c_str(), once);
+  ASSERT_TRUE(looped);
+  EXPECT_EQ(looped->status, 503) << looped->body;
+
+  // Over MQTT too: an anonymous client of B's broker registering a user in A's shard is
+  // answered lease_lost in its inbox, and no user is written.
+  const std::string user_a = id_served_by("gh-a", "user");
+  TestClient client(b_.app->info().broker_url, "newcomer");
+  ASSERT_TRUE(client.connect());
+  ASSERT_TRUE(client.subscribe("gatehouse/inbox/newcomer/#"));
+  json request = {{"id", 1},
+                  {"reply_to", "gatehouse/inbox/newcomer/replies"},
+                  {"name", user_a},
+                  {"password", "correct horse"}};
+  ASSERT_TRUE(client.publish("gatehouse/chat/register", request.dump()));
+  auto reply = client.wait_for("gatehouse/inbox/newcomer/replies");
+  ASSERT_TRUE(reply);
+  auto answer = json::parse(reply->payload, nullptr, false);
+  EXPECT_EQ(answer["ok"], false) << reply->payload;
+  EXPECT_EQ(answer["error"]["code"], "lease_lost") << reply->payload;
+  EXPECT_EQ(events_in_database(conninfo_, "user/" + user_a), 0);
+
+  // B, now its owner, locks the gate A registered.
+  auto gate_lock = b_.http->Post(("/devices/" + gate + "/lock").c_str(), token, "", "text/plain");
+  ASSERT_TRUE(gate_lock);
+  EXPECT_TRUE(gate_lock->status == 200 || gate_lock->status == 202) << gate_lock->body;
+
+  // B leaves cleanly: A takes every shard back and serves B's door.
+  b_.http.reset();
+  b_.app.reset();
+  ASSERT_TRUE(
+      mqtt_test::eventually([&] { return shards_held(a_) == 1024; }, std::chrono::seconds(60)));
+  auto door = provision(a_, door_b);
+  ASSERT_TRUE(door);
+  EXPECT_EQ(door->status, 201) << door->body;
+  // A's actor of the gate was stopped when A handed its shard to B: A now answers with B's
+  // lock, read from the log, not with what it remembered.
+  auto gate_state = a_.http->Get(("/devices/" + gate).c_str(), token);
+  ASSERT_TRUE(gate_state);
+  EXPECT_EQ(json::parse(gate_state->body, nullptr, false)["device"]["desired"], "LOCKED")
+      << gate_state->body;
+}
+
+}  // namespace
+}  // namespace gh::server
