@@ -275,10 +275,15 @@ class EntityShellTest : public ::testing::Test, public ::test_coordinator_fixtur
     Kind::seed(*log_);
     base_version_ = *log_->stream_version(Kind::stream());
     context_ = Kind::context(*held_, pool_);
-    // The directory's part: count the entity's "I am idle".
-    directory_ = sys.spawn([idles = idles_](caf::event_based_actor*) -> caf::behavior {
-      return {[idles](idle_atom) { ++*idles; }};
-    });
+    // The directory's part: count the entity's "I am idle". The counter is a spawn argument,
+    // not a capture: CAF 0.17 runs a function actor spawned without arguments by
+    // dereferencing a null std::shared_ptr<std::tuple<>> (caf/detail/init_fun_factory.hpp),
+    // which UndefinedBehaviorSanitizer rightly stops (docs/reliability.md "Sanitizers").
+    directory_ = sys.spawn(
+        [](caf::event_based_actor*, std::shared_ptr<int> idles) -> caf::behavior {
+          return {[idles](idle_atom) { ++*idles; }};
+        },
+        idles_);
   }
   ~EntityShellTest() override {
     for (auto& actor : spawned_) self->send_exit(actor, caf::exit_reason::user_shutdown);

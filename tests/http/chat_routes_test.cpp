@@ -474,8 +474,11 @@ TEST_F(ChatRoutesTest, MessagesArePostedPagedLikedAndDeleted) {
   EXPECT_GT(body(deleted)["version"].get<uint64_t>(), 0u);
   auto after = client_->Get("/api/rooms/lobby/messages", bearer(bob));
   ASSERT_TRUE(after);
-  ASSERT_EQ(body(after)["messages"].size(), 2u) << after->body;  // the deleted one is left out
-  for (const auto& m : body(after)["messages"]) EXPECT_NE(m["id"], id);
+  // Kept in a variable: a range-for over body(after)["messages"] would walk a temporary that
+  // is already destroyed (AddressSanitizer found it).
+  const auto listed = body(after);
+  ASSERT_EQ(listed["messages"].size(), 2u) << after->body;  // the deleted one is left out
+  for (const auto& m : listed["messages"]) EXPECT_NE(m["id"], id);
   expect_error(client_->Put(like_path.c_str(), bearer(bob), "", "text/plain"), 404, "not_found");
 }
 
