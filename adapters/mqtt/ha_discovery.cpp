@@ -80,13 +80,10 @@ std::string_view ha_lock_state(const device::State& state) {
   }
   switch (state.reported) {
     case events::LOCKED:
-      return "LOCKED";
     case events::UNLOCKED:
-      return "UNLOCKED";
     case events::LOCKING:
-      return "LOCKING";
     case events::UNLOCKING:
-      return "UNLOCKING";
+      return device::lock_state_name(state.reported);  // HA's words are gatehouse's
     default:
       return "None";
   }
