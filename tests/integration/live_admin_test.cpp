@@ -54,6 +54,14 @@ class LiveAdminTest : public AppFixture {
     EXPECT_TRUE(door->connect(id, secret));
     return door;
   }
+  // Registers chat user `name` over HTTP and returns the token of a session it opened.
+  std::string signed_up_session(const std::string& name) {
+    auto user = call("POST", "/api/users", {}, {{"name", name}, {"password", "correct horse"}});
+    EXPECT_EQ(user.status, 201) << user.body.dump();
+    auto login = call("POST", "/api/sessions", {}, {{"name", name}, {"password", "correct horse"}});
+    EXPECT_EQ(login.status, 201) << login.body.dump();
+    return login.body.value("token", "");
+  }
 };
 
 TEST_F(LiveAdminTest, ARevokedTokenIsRefusedOnItsNextRequestOverHttpAndMqtt) {
@@ -80,13 +88,8 @@ TEST_F(LiveAdminTest, ARevokedTokenIsRefusedOnItsNextRequestOverHttpAndMqtt) {
 
 TEST_F(LiveAdminTest, RolesAndErasureCountFromTheNextRequestAndEndTheSessions) {
   auto door = connected_door("door1");
-  ASSERT_EQ(
-      call("POST", "/api/users", {}, {{"name", "alice"}, {"password", "correct horse"}}).status,
-      201);
-  auto login =
-      call("POST", "/api/sessions", {}, {{"name", "alice"}, {"password", "correct horse"}});
-  ASSERT_EQ(login.status, 201);
-  const std::string session = login.body.value("token", "");
+  const std::string session = signed_up_session("alice");
+  ASSERT_FALSE(session.empty());
   EXPECT_EQ(call("POST", "/devices/door1/lock", bearer(session)).status, 403);
 
   ASSERT_EQ(gatehousectl("user grant alice operator --as olga"), 0) << ctl_output();
@@ -230,13 +233,8 @@ TEST_F(LiveAdminTest, OnlyOperatorsRemoveDoorsOverHttp) {
   auto door = connected_door("door1");
   EXPECT_EQ(call("DELETE", "/devices/door1", {}).status, 401);
   EXPECT_EQ(call("DELETE", "/devices/door1", bearer("not-a-token")).status, 401);
-  ASSERT_EQ(
-      call("POST", "/api/users", {}, {{"name", "alice"}, {"password", "correct horse"}}).status,
-      201);
-  auto login =
-      call("POST", "/api/sessions", {}, {{"name", "alice"}, {"password", "correct horse"}});
-  ASSERT_EQ(login.status, 201);
-  const std::string session = login.body.value("token", "");
+  const std::string session = signed_up_session("alice");
+  ASSERT_FALSE(session.empty());
   EXPECT_EQ(call("DELETE", "/devices/door1", bearer(session)).status, 403);
   EXPECT_TRUE(door->connected()) << "refused callers change nothing";
   EXPECT_EQ(call("GET", "/devices", bearer(kApiToken)).body["devices"],
