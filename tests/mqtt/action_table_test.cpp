@@ -11,9 +11,7 @@
 
 #include "actors/actions/action_runner.h"
 #include "actors/device/device_system.h"
-#include "adapters/mqtt/mqtt_adapter.h"
-#include "events/database.h"
-#include "events/rocksdb_journal.h"
+#include "tests/mqtt/device_stack.h"
 #include "tests/mqtt/test_support.h"
 
 namespace gh::mqtt_adapter {
@@ -65,23 +63,10 @@ class FakeActions : public actions::ActionService {
 class ActionTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = mqtt_test::temp_dir("mqtt-actions");
-    BrokerProcessOptions broker_options;
-    broker_options.work_dir = dir_ / "broker";
-    auto broker = BrokerProcess::start(broker_options);
-    ASSERT_TRUE(broker.is_ok()) << broker.status().to_string();
-    broker_ = std::move(broker).value();
-    auto database = Database::open((dir_ / "db").string(), OpenMode::kReadWrite);
-    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
-    database_ = std::move(database).value();
-    journal_ = std::make_unique<RocksdbJournal>(database_.get());
-
-    MqttAdapterOptions options;
-    options.broker_url = broker_->url();
-    options.connection.client_id = "gatehouse-test";
-    auto adapter = MqttAdapter::create(std::move(options));
-    ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
-    adapter_ = std::move(adapter).value();
+    ASSERT_NO_FATAL_FAILURE(stack_.start_broker("mqtt-actions"));
+    ASSERT_NO_FATAL_FAILURE(stack_.open_store());
+    ASSERT_NO_FATAL_FAILURE(stack_.create_adapter(stack_.adapter_options()));
+    MqttConnection& connection = stack_.adapter->connection();
     ActionTableOptions table_options;
     table_options.log = [this](const std::string& line) {
       std::lock_guard lock(log_mu_);
@@ -90,36 +75,23 @@ class ActionTableTest : public ::testing::Test {
     table_options.picture_url = [](const std::string& id) {
       return "http://127.0.0.1:8080/pictures/" + id + "?sig=test";
     };
-    table_ = std::make_unique<ActionTable>(adapter_->connection(), table_options);
-    ASSERT_TRUE(table_->install(adapter_->connection()).is_ok());
-
-    config_ = std::make_unique<caf::actor_system_config>();
-    system_ = std::make_unique<caf::actor_system>(*config_);
-    devices_ = std::make_unique<device::DeviceSystem>(
-        *system_, *journal_, device::replay_only_storage(*journal_), adapter_->effects(),
-        device::DeviceSystemOptions{});
-    table_->set_devices(devices_.get());
+    table_ = std::make_unique<ActionTable>(connection, table_options);
+    ASSERT_TRUE(table_->install(connection).is_ok());
+    ASSERT_NO_FATAL_FAILURE(stack_.start_devices());
+    journal_ = stack_.journal.get();
+    devices_ = stack_.devices.get();
+    table_->set_devices(devices_);
     table_->set_actions(&actions_);
-    ASSERT_TRUE(adapter_->start(devices_.get()).is_ok());
-    ASSERT_TRUE(adapter_->connection().wait_connected(kWait));
 
-    client_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "seed-client");
+    client_ = std::make_unique<mqtt_test::TestClient>(stack_.broker->url(), "seed-client");
     ASSERT_TRUE(client_->connect());
     ASSERT_TRUE(client_->subscribe("#"));
   }
 
   void TearDown() override {
-    if (adapter_) adapter_->stop();
-    devices_.reset();
-    system_.reset();
-    config_.reset();
+    stack_.stop();
     table_.reset();
-    adapter_.reset();
     client_.reset();
-    journal_.reset();
-    database_.reset();
-    broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Publishes `payload` on `server` and waits for the next answer on `word`.
@@ -167,16 +139,11 @@ class ActionTableTest : public ::testing::Test {
     return events.is_ok() ? *events : std::vector<events::Envelope>{};
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<BrokerProcess> broker_;
-  std::unique_ptr<Database> database_;
-  std::unique_ptr<RocksdbJournal> journal_;
-  std::unique_ptr<MqttAdapter> adapter_;
+  mqtt_test::DeviceStack stack_;
+  RocksdbJournal* journal_ = nullptr;
+  device::DeviceSystem* devices_ = nullptr;
   std::unique_ptr<ActionTable> table_;
   FakeActions actions_;
-  std::unique_ptr<caf::actor_system_config> config_;
-  std::unique_ptr<caf::actor_system> system_;
-  std::unique_ptr<device::DeviceSystem> devices_;
   std::unique_ptr<mqtt_test::TestClient> client_;
   std::mutex log_mu_;
   std::vector<std::string> log_;

@@ -1,6 +1,6 @@
 // The device topics end to end: a device (plain paho client) talks through a real mosquitto
 // to our MqttConnection + DeviceTopics, backed by the real DeviceSystem on a real RocksDB
-// journal in a temporary directory.
+// journal in a temporary directory (mqtt_test::DeviceStack).
 #include "adapters/mqtt/device_topics.h"
 
 #include <gtest/gtest.h>
@@ -12,8 +12,7 @@
 #include "adapters/codec/picture_id.h"
 #include "adapters/mqtt/mqtt_adapter.h"
 #include "adapters/mqtt/mqtt_metrics.h"
-#include "events/database.h"
-#include "events/rocksdb_journal.h"
+#include "tests/mqtt/device_stack.h"
 #include "tests/mqtt/test_support.h"
 
 namespace gh::mqtt_adapter {
@@ -31,58 +30,30 @@ json parse(const std::string& text) { return json::parse(text, nullptr, false); 
 
 class DeviceTopicsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = mqtt_test::temp_dir("mqtt-devices");
-    BrokerProcessOptions broker_options;
-    broker_options.work_dir = dir_ / "broker";
-    auto broker = BrokerProcess::start(broker_options);
-    ASSERT_TRUE(broker.is_ok()) << broker.status().to_string();
-    broker_ = std::move(broker).value();
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(stack_.start_broker("mqtt-devices")); }
 
   // Starts the server side; tests may change options first.
   void start(device::DeviceSystemOptions system_options = {}) {
-    auto database = Database::open((dir_ / "db").string(), OpenMode::kReadWrite);
-    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
-    database_ = std::move(database).value();
-    journal_ = std::make_unique<RocksdbJournal>(database_.get());
-
-    MqttAdapterOptions options;
-    options.broker_url = broker_->url();
-    options.connection.client_id = "gatehouse-test";
+    ASSERT_NO_FATAL_FAILURE(stack_.open_store());
+    auto options = stack_.adapter_options();
     options.devices = topic_options_;
     options.devices.picture_url = [](const std::string& id) {
       return "http://127.0.0.1:8080/pictures/" + id + "?sig=test";
     };
-    auto adapter = MqttAdapter::create(std::move(options));
-    ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
-    adapter_ = std::move(adapter).value();
-    topics_ = &adapter_->devices();
+    ASSERT_NO_FATAL_FAILURE(stack_.create_adapter(std::move(options)));
+    topics_ = &stack_.adapter->devices();
+    ASSERT_NO_FATAL_FAILURE(stack_.start_devices(std::move(system_options)));
+    journal_ = stack_.journal.get();
+    devices_ = stack_.devices.get();
 
-    config_ = std::make_unique<caf::actor_system_config>();
-    system_ = std::make_unique<caf::actor_system>(*config_);
-    devices_ = std::make_unique<device::DeviceSystem>(
-        *system_, *journal_, device::replay_only_storage(*journal_), adapter_->effects(),
-        std::move(system_options));
-    ASSERT_TRUE(adapter_->start(devices_.get()).is_ok());
-    ASSERT_TRUE(adapter_->connection().wait_connected(kWait));
-
-    device_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "door-client");
+    device_ = std::make_unique<mqtt_test::TestClient>(stack_.broker->url(), "door-client");
     ASSERT_TRUE(device_->connect());
     ASSERT_TRUE(device_->subscribe("gatehouse/#"));
   }
 
   void TearDown() override {
-    if (adapter_) adapter_->stop();  // no handler runs after this
-    devices_.reset();                // effects may still publish into the stopped connection
-    system_.reset();
-    config_.reset();
-    adapter_.reset();
+    stack_.stop();
     device_.reset();
-    journal_.reset();
-    database_.reset();
-    broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   std::string topic(const std::string& id, const std::string& word) {
@@ -128,16 +99,11 @@ class DeviceTopicsTest : public ::testing::Test {
     return *error;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<BrokerProcess> broker_;
-  std::unique_ptr<Database> database_;
-  std::unique_ptr<RocksdbJournal> journal_;
+  mqtt_test::DeviceStack stack_;
+  RocksdbJournal* journal_ = nullptr;
+  device::DeviceSystem* devices_ = nullptr;
   DeviceTopicsOptions topic_options_;
-  std::unique_ptr<MqttAdapter> adapter_;
   DeviceTopics* topics_ = nullptr;
-  std::unique_ptr<caf::actor_system_config> config_;
-  std::unique_ptr<caf::actor_system> system_;
-  std::unique_ptr<device::DeviceSystem> devices_;
   std::unique_ptr<mqtt_test::TestClient> device_;
 };
 
@@ -158,7 +124,7 @@ TEST_F(DeviceTopicsTest, HelloRegistersAndPublishesRetainedStatus) {
   EXPECT_TRUE(state->registered);
 
   // Retained: a client arriving later gets the latest status at once.
-  mqtt_test::TestClient late(broker_->url(), "late");
+  mqtt_test::TestClient late(stack_.broker->url(), "late");
   ASSERT_TRUE(late.connect());
   ASSERT_TRUE(late.subscribe(topic("door1", "status")));
   auto retained = late.wait_for(topic("door1", "status"));
@@ -250,7 +216,7 @@ TEST_F(DeviceTopicsTest, StrangerPictureRaisesAnAlertWithTheUrl) {
 // them (issue 9 item 2).
 TEST_F(DeviceTopicsTest, RetainedMessagesOnEveryDeviceTopicAreRefused) {
   {
-    mqtt_test::TestClient fake(broker_->url(), "fake-door");
+    mqtt_test::TestClient fake(stack_.broker->url(), "fake-door");
     ASSERT_TRUE(fake.connect());
     ASSERT_TRUE(fake.publish(topic("door1", "hello"), "{}", /*retain=*/true));
     ASSERT_TRUE(fake.publish(topic("door1", "availability"), "online", /*retain=*/true));
@@ -388,7 +354,7 @@ TEST_F(DeviceTopicsTest, MetricsCountWhatHappened) {
   start();
   hello("door1");
   expect_error("door1", "state", "OPEN", "invalid_argument", "bad_value");
-  auto metrics = adapter_->metrics();
+  auto metrics = stack_.adapter->metrics();
   auto value = [&](const std::string& name) {
     for (const auto& [n, v] : metrics) {
       if (n == name) return v;

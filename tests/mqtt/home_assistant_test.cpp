@@ -6,13 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/device/device_system.h"
-#include "adapters/mqtt/mqtt_adapter.h"
-#include "events/database.h"
-#include "events/rocksdb_journal.h"
+#include "tests/mqtt/device_stack.h"
 #include "tests/mqtt/test_support.h"
 
 namespace gh::mqtt_adapter {
@@ -85,58 +81,34 @@ TEST(HaDiscoveryTest, TheLockConfigNamesTheDoorAndItsTopics) {
 class HomeAssistantTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = mqtt_test::temp_dir("mqtt-ha");
-    BrokerProcessOptions broker_options;
-    broker_options.work_dir = dir_ / "broker";
-    auto broker = BrokerProcess::start(broker_options);
-    ASSERT_TRUE(broker.is_ok()) << broker.status().to_string();
-    broker_ = std::move(broker).value();
-    ha_client_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "homeassistant");
+    ASSERT_NO_FATAL_FAILURE(stack_.start_broker("mqtt-ha"));
+    ha_client_ = std::make_unique<mqtt_test::TestClient>(stack_.broker->url(), "homeassistant");
     ASSERT_TRUE(ha_client_->connect());
   }
 
   void start() {
-    auto database = Database::open((dir_ / "db").string(), OpenMode::kReadWrite);
-    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
-    database_ = std::move(database).value();
-    journal_ = std::make_unique<RocksdbJournal>(database_.get());
-    MqttAdapterOptions options;
-    options.broker_url = broker_->url();
-    options.connection.client_id = "gatehouse-test";
-    auto adapter = MqttAdapter::create(std::move(options));
-    ASSERT_TRUE(adapter.is_ok()) << adapter.status().to_string();
-    adapter_ = std::move(adapter).value();
+    ASSERT_NO_FATAL_FAILURE(stack_.open_store());
+    ASSERT_NO_FATAL_FAILURE(stack_.create_adapter(stack_.adapter_options()));
+    MqttConnection& connection = stack_.adapter->connection();
     HomeAssistantOptions ha;
     ha.picture_url = [](const std::string& id) { return "http://gh.test/pictures/" + id; };
-    ha_ = std::make_unique<HomeAssistant>(adapter_->connection(), ha);
-    ASSERT_TRUE(ha_->install(adapter_->connection()).is_ok());
-    adapter_->devices().set_follower(ha_.get());
-    config_ = std::make_unique<caf::actor_system_config>();
-    system_ = std::make_unique<caf::actor_system>(*config_);
-    devices_ = std::make_unique<device::DeviceSystem>(
-        *system_, *journal_, device::replay_only_storage(*journal_), adapter_->effects(),
-        device::DeviceSystemOptions{});
-    ha_->set_service(devices_.get());
-    ASSERT_TRUE(adapter_->start(devices_.get()).is_ok());
-    ASSERT_TRUE(adapter_->connection().wait_connected(kWait));
-    door_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "door-client");
+    ha_ = std::make_unique<HomeAssistant>(connection, ha);
+    ASSERT_TRUE(ha_->install(connection).is_ok());
+    stack_.adapter->devices().set_follower(ha_.get());
+    // The service is set before the adapter starts: discovery runs at its first connect.
+    ASSERT_NO_FATAL_FAILURE(
+        stack_.start_devices({}, nullptr, [this] { ha_->set_service(stack_.devices.get()); }));
+    door_ = std::make_unique<mqtt_test::TestClient>(stack_.broker->url(), "door-client");
     ASSERT_TRUE(door_->connect());
   }
 
   void TearDown() override {
-    if (adapter_) adapter_->stop();
+    if (stack_.adapter) stack_.adapter->stop();
     if (ha_) ha_->set_service(nullptr);
-    devices_.reset();
-    system_.reset();
-    config_.reset();
+    stack_.stop();
     ha_.reset();
-    adapter_.reset();
     door_.reset();
     ha_client_.reset();
-    journal_.reset();
-    database_.reset();
-    broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   bool seen(const std::string& topic, const std::function<bool(const std::string&)>& pred) {
@@ -149,15 +121,8 @@ class HomeAssistantTest : public ::testing::Test {
     };
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<BrokerProcess> broker_;
-  std::unique_ptr<Database> database_;
-  std::unique_ptr<RocksdbJournal> journal_;
-  std::unique_ptr<MqttAdapter> adapter_;
+  mqtt_test::DeviceStack stack_;
   std::unique_ptr<HomeAssistant> ha_;
-  std::unique_ptr<caf::actor_system_config> config_;
-  std::unique_ptr<caf::actor_system> system_;
-  std::unique_ptr<device::DeviceSystem> devices_;
   std::unique_ptr<mqtt_test::TestClient> door_, ha_client_;
 };
 

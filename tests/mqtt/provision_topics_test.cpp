@@ -7,14 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/device/device_storage.h"
-#include "actors/device/device_system.h"
 #include "actors/system/secret.h"
-#include "events/database.h"
-#include "events/rocksdb_journal.h"
+#include "tests/mqtt/device_stack.h"
 #include "tests/mqtt/test_support.h"
 
 namespace gh::mqtt_adapter {
@@ -44,31 +40,20 @@ events::Cause operator_cause() {
 class ProvisionTopicsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = mqtt_test::temp_dir("mqtt-provision");
-    BrokerProcessOptions broker_options;
-    broker_options.work_dir = dir_ / "broker";
-    auto broker = BrokerProcess::start(broker_options);
-    ASSERT_TRUE(broker.is_ok()) << broker.status().to_string();
-    broker_ = std::move(broker).value();
-
-    auto database = Database::open((dir_ / "db").string(), OpenMode::kReadWrite);
-    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
-    database_ = std::move(database).value();
-    journal_ = std::make_unique<RocksdbJournal>(database_.get());
+    ASSERT_NO_FATAL_FAILURE(stack_.start_broker("mqtt-provision"));
+    ASSERT_NO_FATAL_FAILURE(stack_.open_store());
+    journal_ = stack_.journal.get();
     auto registry = credentials::CredentialRegistry::open(*journal_);
     ASSERT_TRUE(registry.is_ok()) << registry.status().to_string();
     registry_ = std::move(*registry);
     auto key = registry_->create_provisioning_key("factory-1", operator_cause());
     ASSERT_TRUE(key.is_ok());
 
-    config_ = std::make_unique<caf::actor_system_config>();
-    system_ = std::make_unique<caf::actor_system>(*config_);
-    devices_ = std::make_unique<device::DeviceSystem>(*system_, *journal_,
-                                                      device::replay_only_storage(*journal_),
-                                                      &effects_, device::DeviceSystemOptions{});
+    ASSERT_NO_FATAL_FAILURE(stack_.start_devices({}, &effects_));
+    devices_ = stack_.devices.get();
 
     MqttConnectionOptions options;
-    options.url = broker_->url();
+    options.url = stack_.broker->url();
     options.client_id = "gatehouse-test";
     auto connection = MqttConnection::create(options);
     ASSERT_TRUE(connection.is_ok()) << connection.status().to_string();
@@ -76,12 +61,12 @@ class ProvisionTopicsTest : public ::testing::Test {
     ProvisionTopicsOptions topic_options;
     topic_options.max_payload_bytes = 1024;
     topics_ = std::make_unique<ProvisionTopics>(*connection_, *registry_, topic_options);
-    topics_->set_service(devices_.get());
+    topics_->set_service(devices_);
     ASSERT_TRUE(topics_->install(*connection_).is_ok());
     ASSERT_TRUE(connection_->start().is_ok());
     ASSERT_TRUE(connection_->wait_connected(kWait));
 
-    door_ = std::make_unique<mqtt_test::TestClient>(broker_->url(), "door-client");
+    door_ = std::make_unique<mqtt_test::TestClient>(stack_.broker->url(), "door-client");
     ASSERT_TRUE(door_->connect());
     ASSERT_TRUE(door_->subscribe("gatehouse/provision/#"));
   }
@@ -89,17 +74,11 @@ class ProvisionTopicsTest : public ::testing::Test {
   void TearDown() override {
     if (topics_) topics_->set_service(nullptr);
     if (connection_) connection_->stop();  // no handler runs after this
-    devices_.reset();                      // no provision callback after this
-    system_.reset();
-    config_.reset();
-    registry_.reset();  // answers its queue
+    stack_.stop();                         // no provision callback after this
+    registry_.reset();                     // answers its queue
     topics_.reset();
     connection_.reset();
     door_.reset();
-    journal_.reset();
-    database_.reset();
-    broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   static std::string request_topic(const std::string& key, const std::string& id) {
@@ -138,15 +117,11 @@ class ProvisionTopicsTest : public ::testing::Test {
     EXPECT_EQ(journal_->last_position(), before) << "a refused request wrote an event";
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<BrokerProcess> broker_;
-  std::unique_ptr<Database> database_;
-  std::unique_ptr<RocksdbJournal> journal_;
+  mqtt_test::DeviceStack stack_;
+  RocksdbJournal* journal_ = nullptr;
+  device::DeviceSystem* devices_ = nullptr;
   std::unique_ptr<credentials::CredentialRegistry> registry_;
   NoEffects effects_;
-  std::unique_ptr<caf::actor_system_config> config_;
-  std::unique_ptr<caf::actor_system> system_;
-  std::unique_ptr<device::DeviceSystem> devices_;
   std::unique_ptr<MqttConnection> connection_;
   std::unique_ptr<ProvisionTopics> topics_;
   std::unique_ptr<mqtt_test::TestClient> door_;
@@ -230,12 +205,12 @@ TEST_F(ProvisionTopicsTest, RetainedRequestsAreRefused) {
   expect_refused("factory-1", "door-r", "{not json", "invalid_argument", "bad_json",
                  /*retain=*/true);
   MqttConnectionOptions options;
-  options.url = broker_->url();
+  options.url = stack_.broker->url();
   options.client_id = "gatehouse-test-2";
   auto connection = MqttConnection::create(options);
   ASSERT_TRUE(connection.is_ok());
   ProvisionTopics second(**connection, *registry_, ProvisionTopicsOptions{});
-  second.set_service(devices_.get());
+  second.set_service(devices_);
   ASSERT_TRUE(second.install(**connection).is_ok());
   const auto before = journal_->last_position();
   ASSERT_TRUE((*connection)->start().is_ok());
