@@ -33,10 +33,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::DriftTimer)
 namespace gh::device {
 namespace {
 
+// A lock call parked until its command finishes (DeviceCall::wait): answered with the
+// state then, or when its wait ends.
 struct Waiter {
   uint64_t id = 0;
   std::string command_id;
-  Callback<CommandRecord> done;
+  Callback<State> done;
 };
 
 struct DeviceEntity : entity::EntityDefaults {
@@ -44,7 +46,6 @@ struct DeviceEntity : entity::EntityDefaults {
   using Call = DeviceCall;
   using Context = DeviceContext;
   struct Extra {
-    std::vector<WaitCall> early_waits;  // arrived before recovery finished
     std::vector<Waiter> waiters;
     uint64_t next_waiter = 1;
     std::string expiry_armed;  // command id whose timeout timer is running
@@ -88,7 +89,7 @@ struct DeviceEntity : entity::EntityDefaults {
     const State& s = self->state.state;
     if (!call.command && !s.registered)
       call.done(not_found("device " + s.id + (s.removed ? " was removed" : " is not registered")));
-    else
+    else if (!wait_until_finished(self, call))
       call.done(s);
     if (written.empty()) return;
     run_effects(self, written);
@@ -99,9 +100,6 @@ struct DeviceEntity : entity::EntityDefaults {
 
   static void on_recovered(Self* self) {
     auto& st = self->state;
-    auto early = std::move(st.extra.early_waits);
-    st.extra.early_waits.clear();
-    for (auto& wait : early) add_waiter(self, wait);
     // A command sent before a restart may be past its deadline already.
     auto deadline = pending_deadline(st.state);
     if (deadline && *deadline <= st.context->clock())
@@ -125,35 +123,18 @@ struct DeviceEntity : entity::EntityDefaults {
 
   static void on_restart(Self* self, const Status& status) {
     auto& extra = self->state.extra;
-    for (auto& wait : extra.early_waits) wait.done(status);
-    extra.early_waits.clear();
     for (auto& waiter : extra.waiters) waiter.done(status);
     extra.waiters.clear();
   }
 
   static void on_stop(Self* self) {
     auto& st = self->state;
-    for (auto& waiter : st.extra.waiters) {
-      const auto* record = st.state.find_command(waiter.command_id);
-      if (record)
-        waiter.done(*record);
-      else
-        waiter.done(unavailable("shutting down"));
-    }
+    for (auto& waiter : st.extra.waiters) waiter.done(st.state);
     st.extra.waiters.clear();
   }
 
   static caf::message_handler handlers(Self* self) {
     return {
-        [self](WaitCall& call) {
-          auto& st = self->state;
-          if (st.phase == entity::Phase::kBroken)
-            call.done(st.broken);
-          else if (st.phase == entity::Phase::kRecovering)
-            st.extra.early_waits.push_back(std::move(call));
-          else
-            add_waiter(self, call);
-        },
         [self](ExpireTimer& timer) {
           auto& st = self->state;
           if (st.extra.expiry_armed == timer.command_id) st.extra.expiry_armed.clear();
@@ -170,11 +151,7 @@ struct DeviceEntity : entity::EntityDefaults {
           auto& waiters = self->state.extra.waiters;
           for (auto it = waiters.begin(); it != waiters.end(); ++it) {
             if (it->id != timer.waiter) continue;
-            const auto* record = self->state.state.find_command(it->command_id);
-            if (record)
-              it->done(*record);
-            else
-              it->done(not_found("command " + it->command_id + " is gone"));
+            it->done(self->state.state);
             waiters.erase(it);
             return;
           }
@@ -221,7 +198,7 @@ struct DeviceEntity : entity::EntityDefaults {
     for (auto it = waiters.begin(); it != waiters.end();) {
       const auto* record = st.state.find_command(it->command_id);
       if (record && record->finished()) {
-        it->done(*record);
+        it->done(st.state);
         it = waiters.erase(it);
       } else {
         ++it;
@@ -229,20 +206,21 @@ struct DeviceEntity : entity::EntityDefaults {
     }
   }
 
-  static void add_waiter(Self* self, WaitCall& call) {
+  // A lock call whose caller waits (DeviceCall::wait) and whose command of the same action is
+  // still open: parks it until the command finishes or the wait ends. False when the call is
+  // to be answered now.
+  static bool wait_until_finished(Self* self, Call& call) {
+    if (call.wait.count() <= 0) return false;
+    const auto* lock = call.command ? std::get_if<RequestLock>(&*call.command) : nullptr;
     auto& st = self->state;
     const auto* record = st.state.find_command(call.command_id);
-    if (!record) {
-      call.done(not_found("no command " + call.command_id + " on device " + st.id));
-      return;
-    }
-    if (record->finished() || call.timeout.count() <= 0) {
-      call.done(*record);
-      return;
-    }
+    if (lock == nullptr || record == nullptr || record->finished() ||
+        record->action != lock->action)
+      return false;
     uint64_t waiter = st.extra.next_waiter++;
     st.extra.waiters.push_back({waiter, call.command_id, std::move(call.done)});
-    self->delayed_send(self, call.timeout, WaiterTimer{waiter});
+    self->delayed_send(self, call.wait, WaiterTimer{waiter});
+    return true;
   }
 
   static void run_effects(Self* self, const std::vector<Envelope>& written) {

@@ -42,13 +42,9 @@ struct DeviceCall {
   std::string command_id;   // journal idempotency key; may be empty
   std::vector<Blob> blobs;  // written with the events (pictures)
   Callback<State> done;     // the state after the command, once durable
-};
-
-// Wait until command `command_id` finishes, or `timeout` passes.
-struct WaitCall {
-  std::string command_id;
-  std::chrono::milliseconds timeout{0};
-  Callback<CommandRecord> done;
+  // A lock command whose caller waits for it to finish: when its record is still open once
+  // durable, `done` is answered when it finishes, or after `wait`.
+  std::chrono::milliseconds wait{0};
 };
 
 // Spawns the actor of device `id` from `spawner` (the directory), which it tells when idle.
@@ -58,4 +54,3 @@ caf::actor spawn_device_actor(caf::local_actor* spawner, std::string id, caf::ac
 }  // namespace gh::device
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::DeviceCall)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gh::device::WaitCall)

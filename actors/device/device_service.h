@@ -55,9 +55,14 @@ class DeviceService {
   // answers with that command's current record and starts nothing.
   virtual void request_lock(const std::string& id, LockAction action, std::string command_id,
                             events::Cause cause, Callback<CommandRecord> done) = 0;
-  // Answers when the command finishes, or with its current record after `timeout`.
-  virtual void wait_command(const std::string& id, const std::string& command_id,
-                            std::chrono::milliseconds timeout, Callback<CommandRecord> done) = 0;
+  // request_lock, answered once the command finishes, or with its current record after
+  // `wait`: one visit to the door where request_lock and a wait would be two. A repeated
+  // `command_id` waits for the original command; one for another action, or a `wait` of 0,
+  // answers at once as request_lock does.
+  virtual void request_lock_and_wait(const std::string& id, LockAction action,
+                                     std::string command_id, events::Cause cause,
+                                     std::chrono::milliseconds wait,
+                                     Callback<CommandRecord> done) = 0;
   // The live state; kNotFound when the device is not registered.
   virtual void get(const std::string& id, Callback<State> done) = 0;
   // Marks stranger alert `alert_id` of the door reviewed by `cause` (device_model.h

@@ -226,6 +226,14 @@ void DeviceSystem::remove(const std::string& id, events::Cause cause, Callback<S
 
 void DeviceSystem::request_lock(const std::string& id, LockAction action, std::string command_id,
                                 events::Cause cause, Callback<CommandRecord> done) {
+  request_lock_and_wait(id, action, std::move(command_id), std::move(cause),
+                        std::chrono::milliseconds(0), std::move(done));
+}
+
+void DeviceSystem::request_lock_and_wait(const std::string& id, LockAction action,
+                                         std::string command_id, events::Cause cause,
+                                         std::chrono::milliseconds wait,
+                                         Callback<CommandRecord> done) {
   if (command_id.empty()) command_id = random_id();
   if (auto status = validate_id(command_id, "command id"); !status.is_ok()) {
     done(status);
@@ -235,6 +243,7 @@ void DeviceSystem::request_lock(const std::string& id, LockAction action, std::s
   c.command = RequestLock{action, command_id, options_.command_timeout.count()};
   c.cause = std::move(cause);
   c.command_id = command_id;
+  c.wait = wait;
   // The state keeps only the last State::kRecent commands: an older key is answered from
   // the log (the journal refused the repeat as a duplicate), on the blocking pool since it
   // reads RocksDB and this callback runs on the device's actor.
@@ -281,26 +290,6 @@ Result<CommandRecord> DeviceSystem::command_from_log(const std::string& id,
     }
     from += got;
   }
-}
-
-void DeviceSystem::wait_command(const std::string& id, const std::string& command_id,
-                                std::chrono::milliseconds timeout, Callback<CommandRecord> done) {
-  if (auto status = validate_id(id, "device id"); !status.is_ok()) {
-    done(status);
-    return;
-  }
-  if (stopped_) {
-    done(unavailable("gatehouse is shutting down"));
-    return;
-  }
-  if (options_.serves) {
-    if (auto status = options_.serves("device/" + id); !status.is_ok()) {
-      done(status);
-      return;
-    }
-  }
-  routes_->send(directory_, id,
-                caf::make_message(WaitCall{command_id, timeout, answer_once(std::move(done))}));
 }
 
 void DeviceSystem::get(const std::string& id, Callback<State> done) {

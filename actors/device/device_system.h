@@ -64,8 +64,9 @@ class DeviceSystem final : public DeviceService {
                  Callback<State> done) override;
   void request_lock(const std::string& id, LockAction action, std::string command_id,
                     events::Cause cause, Callback<CommandRecord> done) override;
-  void wait_command(const std::string& id, const std::string& command_id,
-                    std::chrono::milliseconds timeout, Callback<CommandRecord> done) override;
+  void request_lock_and_wait(const std::string& id, LockAction action, std::string command_id,
+                             events::Cause cause, std::chrono::milliseconds wait,
+                             Callback<CommandRecord> done) override;
   void get(const std::string& id, Callback<State> done) override;
   void request_lock_all(LockAction action, events::Cause cause,
                         Callback<std::vector<FanOut>> done) override;

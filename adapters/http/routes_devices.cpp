@@ -140,25 +140,19 @@ Status lock_device(RouteContext& context, const events::Cause& cause, const http
     if (!parsed) return parsed.status();
     wait = *parsed;
   }
-  const auto limit = context.options.call_timeout;
-  auto command = wait_bounded<device::CommandRecord>(limit, [&](auto done) {
-    context.devices.request_lock(*id, *action, command_id, cause, std::move(done));
-  });
+  const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+  // The service answers by itself after `wait`; the bound only guards against it not
+  // answering at all.
+  auto command =
+      wait_bounded<device::CommandRecord>(wait_ms + context.options.call_timeout, [&](auto done) {
+        context.devices.request_lock_and_wait(*id, *action, command_id, cause, wait_ms,
+                                              std::move(done));
+      });
   if (!command) return command.status();
   if (command->action != *action) {
     // A repeated key answers the original command, which did something else.
     return conflict("Idempotency-Key " + command_id + " was used for " +
                     std::string(device::action_name(command->action)));
-  }
-  if (wait.count() > 0 && !command->finished()) {
-    const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
-    // The service answers by itself after `wait`; the bound only guards against it not
-    // answering at all.
-    auto outcome = wait_bounded<device::CommandRecord>(wait_ms + limit, [&](auto done) {
-      context.devices.wait_command(*id, command->id, wait_ms, std::move(done));
-    });
-    if (!outcome) return outcome.status();
-    command = std::move(outcome);
   }
   res.set_header("Location", "/devices/" + *id + "/history");
   send_ok(res,

@@ -47,8 +47,9 @@ class FakeDevices : public device::DeviceService {
     }
     d(device::CommandRecord{});
   }
-  void wait_command(const std::string&, const std::string&, std::chrono::milliseconds,
-                    device::Callback<device::CommandRecord> d) override {
+  void request_lock_and_wait(const std::string&, device::LockAction, std::string, events::Cause,
+                             std::chrono::milliseconds,
+                             device::Callback<device::CommandRecord> d) override {
     d(unavailable("fake"));
   }
   void get(const std::string& id, device::Callback<device::State> d) override {

@@ -150,7 +150,8 @@ TEST_F(DeviceSystemTest, HelloLockConfirmRoundTrip) {
 
   auto waited = std::async(std::launch::async, [&] {
     return wait_for<CommandRecord>([&](auto done) {
-      devices_->wait_command("door1", command->id, std::chrono::seconds(60), done);
+      devices_->request_lock_and_wait("door1", events::LOCK, command->id, operator_cause(),
+                                      std::chrono::seconds(60), done);
     });
   });
   ASSERT_TRUE(report("door1", events::LOCKED).is_ok());
@@ -163,6 +164,37 @@ TEST_F(DeviceSystemTest, HelloLockConfirmRoundTrip) {
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ((*history)[0].command.requested_by.name(), "ops");
   EXPECT_EQ((*history)[0].command.status, CommandStatus::kConfirmed);
+}
+
+// One call locks and waits: answered when the door confirms, with the open record when the
+// wait ends first, and at once with the original command when the key was another action's.
+TEST_F(DeviceSystemTest, ALockThatWaitsIsAnsweredWhenItFinishesOrTheWaitEnds) {
+  // Longer than any test may run: a call that waits when it should not hangs until CTest's
+  // timeout fails it.
+  constexpr auto kLongWait = std::chrono::hours(1);
+  ASSERT_TRUE(hello("door1").is_ok());
+  auto lock_and_wait = [&](LockAction action, const std::string& key,
+                           std::chrono::milliseconds wait) {
+    return wait_for<CommandRecord>([&](auto done) {
+      devices_->request_lock_and_wait("door1", action, key, operator_cause(), wait, done);
+    });
+  };
+  auto confirmed = std::async(std::launch::async,
+                              [&] { return lock_and_wait(events::LOCK, "cmd-w", kLongWait); });
+  ASSERT_EQ(effects_.wait_commands(1).size(), 1u);
+  ASSERT_TRUE(report("door1", events::LOCKED).is_ok());
+  auto outcome = confirmed.get();
+  ASSERT_TRUE(outcome.is_ok()) << outcome.status().to_string();
+  EXPECT_EQ(outcome->id, "cmd-w");
+  EXPECT_EQ(outcome->status, CommandStatus::kConfirmed);
+
+  auto open = lock_and_wait(events::UNLOCK, "cmd-u", std::chrono::milliseconds(50));
+  ASSERT_TRUE(open.is_ok()) << open.status().to_string();
+  EXPECT_EQ(open->status, CommandStatus::kSent) << "the door never answered";
+  auto other = lock_and_wait(events::LOCK, "cmd-u", kLongWait);
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_EQ(other->action, events::UNLOCK) << "the key's command, for the caller to refuse";
+  EXPECT_EQ(effects_.wait_commands(2).size(), 2u) << "a repeated key sends nothing";
 }
 
 TEST_F(DeviceSystemTest, RejectionsWriteNothing) {
@@ -209,7 +241,8 @@ TEST_F(DeviceSystemTest, UnconfirmedCommandTimesOut) {
   auto command = lock("door1", events::LOCK);
   ASSERT_TRUE(command.is_ok());
   auto outcome = wait_for<CommandRecord>([&](auto done) {
-    devices_->wait_command("door1", command->id, std::chrono::seconds(60), done);
+    devices_->request_lock_and_wait("door1", events::LOCK, command->id, operator_cause(),
+                                    std::chrono::seconds(60), done);
   });
   ASSERT_TRUE(outcome.is_ok());
   EXPECT_EQ(outcome->status, CommandStatus::kTimedOut);

@@ -72,8 +72,9 @@ class StandInDevices final : public device::DeviceService {
                     device::Callback<device::CommandRecord> d) override {
     a_.answer(std::move(d));
   }
-  void wait_command(const std::string&, const std::string&, std::chrono::milliseconds,
-                    device::Callback<device::CommandRecord> d) override {
+  void request_lock_and_wait(const std::string&, device::LockAction, std::string, events::Cause,
+                             std::chrono::milliseconds,
+                             device::Callback<device::CommandRecord> d) override {
     a_.answer(std::move(d));
   }
   void get(const std::string&, device::Callback<device::State> d) override {

@@ -175,8 +175,9 @@ TEST_F(DeviceTopicsTest, LockCommandGoesToTheDeviceAndIsConfirmed) {
   EXPECT_FALSE(sent->retained);
 
   ASSERT_TRUE(device_->publish(topic("door1", "state"), "LOCKED"));
-  auto outcome = wait_for<device::CommandRecord>(
-      [&](auto done) { devices_->wait_command("door1", command->id, kWait, done); });
+  auto outcome = wait_for<device::CommandRecord>([&](auto done) {
+    devices_->request_lock_and_wait("door1", events::LOCK, command->id, cause, kWait, done);
+  });
   ASSERT_TRUE(outcome.is_ok());
   EXPECT_EQ(outcome->status, device::CommandStatus::kConfirmed);
   EXPECT_TRUE(wait_status(
@@ -431,8 +432,9 @@ class HeldReports final : public device::DeviceService {
                     device::Callback<device::CommandRecord> d) override {
     d(unavailable("not here"));
   }
-  void wait_command(const std::string&, const std::string&, std::chrono::milliseconds,
-                    device::Callback<device::CommandRecord> d) override {
+  void request_lock_and_wait(const std::string&, device::LockAction, std::string, events::Cause,
+                             std::chrono::milliseconds,
+                             device::Callback<device::CommandRecord> d) override {
     d(unavailable("not here"));
   }
   void remove(const std::string&, events::Cause, device::Callback<device::State> d) override {
