@@ -13,6 +13,16 @@ std::string segment_after(const std::string& path, std::string_view prefix) {
                      end == std::string::npos ? std::string::npos : end - prefix.size());
 }
 
+// What the owner reads of a request, besides its method, target and body: the caller's
+// identity (token, session cookie and its CSRF token), its Idempotency-Key (a retried lock
+// through any node is the same command), and its conditions.
+constexpr const char* kRequestHeaders[] = {"Authorization", "Cookie",          "X-CSRF-Token",
+                                           "Accept",        "Idempotency-Key", "If-None-Match"};
+// What the caller reads of the owner's answer, besides its status and body.
+constexpr const char* kAnswerHeaders[] = {"Content-Type",    "Location",    "ETag",
+                                          "Cache-Control",   "Retry-After", "Set-Cookie",
+                                          "WWW-Authenticate"};
+
 bool ends_with(const std::string& text, std::string_view tail) {
   return text.size() >= tail.size() &&
          text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
@@ -37,7 +47,7 @@ Status forward(const std::string& base_url, const std::string& from, const httpl
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
   httplib::Headers headers{{kForwardedByHeader, from}};
-  for (const char* name : {"Authorization", "Cookie", "Accept"})
+  for (const char* name : kRequestHeaders)
     if (req.has_header(name)) headers.emplace(name, req.get_header_value(name));
   const std::string type = req.get_header_value("Content-Type");
   const std::string target = req.target.empty() ? req.path : req.target;
@@ -51,7 +61,7 @@ Status forward(const std::string& base_url, const std::string& from, const httpl
                        " failed: " + httplib::to_string(answer.error()));
   res.status = answer->status;
   res.body = answer->body;
-  for (const char* name : {"Content-Type", "Retry-After", "Set-Cookie"})
+  for (const char* name : kAnswerHeaders)
     if (answer->has_header(name)) res.set_header(name, answer->get_header_value(name));
   return Status::ok();
 }

@@ -343,15 +343,29 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
                              {{"Authorization", "Bearer not-a-token"}}, "", "text/plain");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401) << wrong->body;
+  // The caller's Idempotency-Key goes along: the lock is recorded under it, and the same
+  // request again, through either node, is that command, not a second one.
+  httplib::Headers keyed = token;
+  keyed.emplace("Idempotency-Key", "lock-via-b");
   auto lock_via_b =
-      b_.http->Post(("/devices/" + door_a + "/lock").c_str(), token, "", "text/plain");
+      b_.http->Post(("/devices/" + door_a + "/lock").c_str(), keyed, "", "text/plain");
   ASSERT_TRUE(lock_via_b);
   EXPECT_TRUE(lock_via_b->status == 200 || lock_via_b->status == 202) << lock_via_b->body;
+  EXPECT_EQ(json::parse(lock_via_b->body, nullptr, false)["command_id"], "lock-via-b")
+      << lock_via_b->body;
+  EXPECT_EQ(lock_via_b->get_header_value("Location"), "/devices/" + door_a + "/history")
+      << "the owner's headers come back";
+  for (auto* node : {b_.http.get(), a_.http.get()}) {
+    auto again = node->Post(("/devices/" + door_a + "/lock").c_str(), keyed, "", "text/plain");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(json::parse(again->body, nullptr, false)["command_id"], "lock-via-b") << again->body;
+  }
   auto history = a_.http->Get(("/devices/" + door_a + "/history").c_str(), token);
   ASSERT_TRUE(history);
   auto entries = json::parse(history->body, nullptr, false)["history"];
   ASSERT_EQ(entries.size(), 1u) << history->body;
   EXPECT_EQ(entries[0]["requested_by"]["name"], "ops");
+  EXPECT_EQ(entries[0]["command_id"], "lock-via-b");
   // A request already forwarded once is never forwarded again: refused where it lands.
   httplib::Headers once = token;
   once.emplace("X-Gatehouse-Forwarded-By", "gh-a");
