@@ -6,6 +6,7 @@
 #   etcd{1,2,3}/         data, log, pid, start
 #   pg{1,2}/             patroni.yml, data/, log, pid, start (Patroni, which runs PostgreSQL)
 #   nats{1,2,3}/         nats.conf, jetstream/, log, pid, start
+#   gh{1,2,3}/           store/, run/ (its private broker), log, pid, start (gatehouse nodes)
 # `start` is the command that (re)starts that one daemon in the background and records its pid.
 
 GH_PG_BIN=/usr/lib/postgresql/15/bin
@@ -13,6 +14,7 @@ GH_ETCD_NAMES="etcd1 etcd2 etcd3"
 GH_PG_NAMES="pg1 pg2"
 GH_NATS_NAMES="nats1 nats2 nats3"
 GH_ALL_NAMES="$GH_ETCD_NAMES $GH_PG_NAMES $GH_NATS_NAMES"
+GH_GATEHOUSE_NAMES=""  # cluster.env says which gatehouse nodes cluster-up started
 
 gh_die() {
   echo "$GH_SCRIPT: $*" >&2
@@ -50,7 +52,7 @@ gh_postmaster_pid() {
 # pid counts only while its command line names the state directory (never a reused pid).
 gh_leftovers() {
   local name pid pids=""
-  for name in $GH_ALL_NAMES; do
+  for name in $GH_ALL_NAMES $GH_GATEHOUSE_NAMES; do
     pid=$(cat "$GH_DIR/$name/pid" 2>/dev/null) && [ -n "$pid" ] && pids="$pids $pid"
     pid=$(head -n 1 "$GH_DIR/$name/data/postmaster.pid" 2>/dev/null) && [ -n "$pid" ] && pids="$pids $pid"
   done
@@ -78,6 +80,12 @@ gh_patroni_cluster() {
     curl -sf -m 2 "http://127.0.0.1:$port/cluster" && return 0
   done
   return 1
+}
+
+# A gatehouse node's metric (name $2, without labels) from its /metrics (open on loopback).
+gh_node_metric() {
+  local port="GH_${1^^}_HTTP"
+  curl -sf -m 2 "http://127.0.0.1:${!port}/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
 }
 
 # psql as PostgreSQL's superuser on one member (port $1), with the scripts' own pgpass.

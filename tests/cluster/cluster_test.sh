@@ -1,20 +1,23 @@
 #!/bin/bash
 # Cluster mode's proof environment end to end (docs/cluster.md, "Running the proof
-# environment"), with real etcd, Patroni, PostgreSQL 15 and nats-server:
+# environment"), with real etcd, Patroni, PostgreSQL 15, nats-server and 3 gatehouse nodes:
 #   1. scripts/cluster-up starts it in a temporary directory and prints gatehouse's
-#      connection string (every PostgreSQL host, target_session_attrs=read-write) and 3 MQTT
-#      URLs; scripts/cluster-status calls it healthy;
+#      connection string (every PostgreSQL host, target_session_attrs=read-write), 3 MQTT
+#      URLs and 3 gatehouse nodes; scripts/cluster-status calls it healthy, the nodes
+#      holding the 1024 shards between them;
 #   2. routing: a door's state published over MQTT on nats1 arrives on nats2 under its
 #      shard's subject (shard.<FNV-1a-32(id) mod 1024>...), a command to a door keeps its topic,
 #      and a shard owner's persistent session gets, on another node, what was published
 #      while it was away;
-#   3. scripts/cluster-failover postgres and nats: no acknowledged write lost, and healthy
-#      again after the killed part restarts;
+#   3. scripts/cluster-failover postgres, nats and gatehouse (the node serving a door, while
+#      its locks go through the others): no acknowledged write lost, none unexpected, and
+#      healthy again after the killed part restarts;
 #   4. scripts/cluster-down leaves no process of the cluster behind.
 # No timing is asserted; the figures are printed for docs/cluster.md.
-#   tests/cluster/cluster_test.sh SOURCE_DIR
+#   tests/cluster/cluster_test.sh SOURCE_DIR GATEHOUSE_EXECUTABLE
 set -uo pipefail
 ROOT=${1:?give the source directory}
+GATEHOUSE=${2:?give the gatehouse executable}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/gh-cluster-test.XXXXXX")
 FAILED=0
 fail() { echo "FAIL: $*"; FAILED=1; }
@@ -25,7 +28,7 @@ finish() {
 trap finish EXIT
 
 echo "== cluster-up"
-if ! "$ROOT/scripts/cluster-up" --dir "$DIR" --timeout 150 > "$DIR.up" 2>&1; then
+if ! "$ROOT/scripts/cluster-up" --dir "$DIR" --timeout 150 --gatehouse "$GATEHOUSE" > "$DIR.up" 2>&1; then
   cat "$DIR.up"
   for log in "$DIR"/*/log; do echo "--- $log"; tail -n 20 "$log"; done
   rm -f "$DIR.up"
@@ -35,17 +38,30 @@ fi
 cat "$DIR.up"
 conninfo=$(sed -n 's/^PostgreSQL (gatehouse.s connection string): //p' "$DIR.up")
 mqtt=$(sed -n 's/^MQTT: //p' "$DIR.up")
+nodes=$(sed -n 's/^gatehouse nodes: \(.*\) (API token in .*/\1/p' "$DIR.up")
 rm -f "$DIR.up"
 . "$DIR/cluster.env"
 [[ "$conninfo" == *"@127.0.0.1:$GH_PG1_PORT,127.0.0.1:$GH_PG2_PORT/gatehouse?target_session_attrs=read-write"* ]] ||
   fail "the connection string does not name both PostgreSQL hosts with target_session_attrs=read-write: $conninfo"
 [ "$(wc -w <<<"$mqtt")" -eq 3 ] || fail "expected 3 MQTT URLs, got: $mqtt"
+[ "$(wc -w <<<"$nodes")" -eq 3 ] || fail "expected 3 gatehouse nodes, got: $nodes"
 [ "$(psql -X -At -F ' ' "$conninfo" -c "SELECT current_user, NOT pg_is_in_recovery()")" = "gatehouse t" ] ||
   fail "the printed connection string does not log gatehouse in on the primary"
 
 echo "== cluster-status"
 "$ROOT/scripts/cluster-status" --dir "$DIR" || fail "cluster-status is not healthy after cluster-up"
-[ "$(grep -c '^ok' < <("$ROOT/scripts/cluster-status" --dir "$DIR"))" -eq 11 ] || fail "cluster-status does not report all 11 checks ok"
+[ "$(grep -c '^ok' < <("$ROOT/scripts/cluster-status" --dir "$DIR"))" -eq 15 ] || fail "cluster-status does not report all 15 checks ok"
+# Every node answers for a door wherever it lives: registered on its owner, read through
+# each node (the others forward to the owner).
+token=$(cat "$DIR/secrets/api-token")
+for url in $nodes; do
+  curl -s -o /dev/null -m 10 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data '{"id":"door1"}' "$url/devices"
+done
+for url in $nodes; do
+  got=$(curl -s -m 10 -H "Authorization: Bearer $token" "$url/devices/door1" | jq -r '.device.id')
+  [ "$got" = door1 ] || fail "$url does not answer for door1 (got: $got)"
+done
 
 echo "== routing: MQTT on nats1 -> shard subject on nats2"
 sub() { timeout 20 mosquitto_sub -h 127.0.0.1 -q 1 "$@"; }
@@ -79,6 +95,8 @@ echo "== failover: PostgreSQL primary"
 "$ROOT/scripts/cluster-failover" --dir "$DIR" postgres || fail "PostgreSQL failover"
 echo "== failover: a NATS node"
 "$ROOT/scripts/cluster-failover" --dir "$DIR" nats || fail "NATS failover"
+echo "== failover: the gatehouse node serving a door"
+"$ROOT/scripts/cluster-failover" --dir "$DIR" gatehouse || fail "gatehouse node failover"
 
 echo "== cluster-down"
 . "$ROOT/scripts/lib/cluster.sh"
