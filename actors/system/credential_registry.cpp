@@ -53,10 +53,7 @@ Result<Envelope> CredentialRegistry::append(std::string_view stream, uint64_t ex
   std::vector<Envelope> events;
   events.push_back(std::move(event));
   auto result = write_and_wait(journal_, stream, expected, cause, std::move(events));
-  if (!result) {
-    reload(stream);
-    return result.status();
-  }
+  if (!result) return result.status();
   if (result->events.size() != 1) return internal_error("the journal wrote no event");
   return std::move(result->events.front());
 }
@@ -115,21 +112,33 @@ Result<Envelope> CredentialRegistry::decide_and_append(
       (void)advance(*written);
       return written;
     }
-    // Another node wrote the stream since this one read it: append() reloaded it from the
-    // log; decide again on what it holds now.
-    if (written.status().code() != Code::kConflict || attempt == kAttempts) return written;
+    if (written.status().code() != Code::kConflict) {
+      reload(stream);  // the outcome may be unknown: the log is the truth
+      return written;
+    }
+    // Another node wrote the stream since this one read it: bring its events in, then
+    // decide again on what the stream holds now.
+    if (!catch_up(stream) || attempt == kAttempts) return written;
   }
+}
+
+bool CredentialRegistry::catch_up(std::string_view stream) {
+  auto missing = journal_.read_stream(std::string(stream), version_of(stream) + 1);
+  if (!missing) return false;
+  for (const auto& m : *missing) {
+    if (!advance(m)) {
+      reload(stream);  // not the next version: the log is the truth
+      return true;
+    }
+  }
+  return true;
 }
 
 void CredentialRegistry::follow(const Envelope& e) {
   if (e.stream() != door_credentials::kStream && e.stream() != provisioning_keys::kStream) return;
   std::lock_guard write(write_mu_);
   if (e.version() <= version_of(e.stream()) || advance(e)) return;
-  // Versions in between are missing here (read from the log, as the follower would).
-  auto missing = journal_.read_stream(e.stream(), version_of(e.stream()) + 1, SIZE_MAX);
-  if (!missing) return;  // the next event of the stream tries again
-  for (const auto& m : *missing)
-    if (!advance(m)) break;
+  (void)catch_up(e.stream());  // versions in between are missing here: read them first
 }
 
 Result<std::string> CredentialRegistry::issue_door(const std::string& device_id,

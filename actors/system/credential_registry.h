@@ -41,8 +41,9 @@
 //
 // Errors: kInvalidArgument (bad id or name), kNotFound (nothing to revoke), kAlreadyExists
 // (a key name in use; a door that has a credential when asked for a new one only),
-// kUnavailable (the async queue is full, or the registry is shutting down), or the journal's
-// failure (after which the registry reloads the stream from the log, the truth).
+// kUnavailable (the async queue is full, or the registry is shutting down), kConflict (other
+// writers kept writing first, kAttempts times), or the journal's failure (after which the
+// registry reloads the stream from the log, the truth).
 #pragma once
 
 #include <condition_variable>
@@ -161,6 +162,10 @@ class CredentialRegistry {
                           const events::Cause& cause);
   // After a failed append: the log is the truth. Caller holds write_mu_.
   void reload(std::string_view stream);
+  // Applies the versions of `stream` written since the one held, telling the listeners (a
+  // reload when they do not follow on); false when the log cannot be read. Caller holds
+  // write_mu_.
+  bool catch_up(std::string_view stream);
   // The version of `stream` held (doors_ or keys_).
   uint64_t version_of(std::string_view stream) const;
   // Applies `e` if it is the next version of its stream and tells the listeners; false (and
