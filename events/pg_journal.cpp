@@ -98,6 +98,7 @@ Status PgJournal::check_leases(const std::vector<QueuedAppend>& batch, BatchOutc
   std::map<uint32_t, uint64_t> believed;  // shard -> epoch this node believes it holds
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& stream = batch[i].request.stream;
+    if (!fenced_stream(stream)) continue;  // written by any node, at lease epoch 0
     const uint32_t shard = shards::shard_of_stream(stream);
     auto epoch = fence->held_epoch(shard);
     if (!epoch) {
@@ -126,6 +127,7 @@ Status PgJournal::check_leases(const std::vector<QueuedAppend>& batch, BatchOutc
   for (size_t i = 0; i < batch.size(); ++i) {
     if (out.result.outcomes[i]) continue;
     const auto& stream = batch[i].request.stream;
+    if (!fenced_stream(stream)) continue;
     const uint32_t shard = shards::shard_of_stream(stream);
     auto it = confirmed.find(shard);
     if (it == confirmed.end() || it->second != epochs[i]) {
@@ -146,11 +148,15 @@ Status PgJournal::load_versions(const std::vector<QueuedAppend>& batch,
   std::unordered_set<std::string> seen;
   std::unordered_map<std::string, uint64_t> epoch_of;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (options_.fence != nullptr && epochs[i] == 0) continue;  // refused: lease lost
     const auto& stream = batch[i].request.stream;
+    const bool fenced = options_.fence != nullptr && fenced_stream(stream);
+    if (fenced && epochs[i] == 0) continue;  // refused: lease lost
     epoch_of[stream] = epochs[i];
     auto cached = versions_.find(stream);
-    if ((cached == versions_.end() || cached->second.epoch != epochs[i]) &&
+    // A stream any node writes (fenced_stream) is read every time: another node may have
+    // written it since. Inside this transaction, behind the head row's lock, the read is exact.
+    const bool shared = options_.fence != nullptr && !fenced;
+    if ((shared || cached == versions_.end() || cached->second.epoch != epochs[i]) &&
         seen.insert(stream).second)
       missing.push_back(stream);
   }

@@ -9,8 +9,19 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace gh {
+
+// gatehouse's own streams ("system/tokens", "system/door-credentials", "system/actions",
+// "system/action-runs.NAME", ...) are written by any node and never under a lease: their
+// writers hold no state across an append, append at the expected version they just read,
+// and on a conflict read again and decide again (docs/cluster.md, "The system streams").
+// The expected version and PRIMARY KEY (stream, version) protect them; the fence does not.
+inline constexpr std::string_view kUnfencedPrefix = "system/";
+
+// Whether a fenced journal writes `stream` only under its shard's lease.
+inline bool fenced_stream(std::string_view stream) { return !stream.starts_with(kUnfencedPrefix); }
 
 class ShardFence {
  public:

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <array>
 #include <caf/all.hpp>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +13,8 @@
 #include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
 #include "actors/system/credential_registry.h"
+#include "actors/system/door_credential_model.h"
+#include "actors/system/provisioning_key_model.h"
 #include "actors/system/secret.h"
 #include "actors/system/token_model.h"
 #include "adapters/http/auth.h"
@@ -36,9 +40,12 @@
 #include "events/database.h"
 #include "events/lease_manager.h"
 #include "events/log.h"
+#include "events/log_follower.h"
 #include "events/pg_conninfo.h"
 #include "events/pg_journal.h"
 #include "events/rocksdb_journal.h"
+#include "events/shard_fence.h"
+#include "events/stream_sequencer.h"
 #include "events/system_writer.h"
 #include "server/admin_socket.h"
 #include "server/device_activity.h"
@@ -98,18 +105,43 @@ Result<tokens::State> load_tokens(
 }
 
 // First start with no token anywhere: create "admin", store only its hash, return the secret.
-Result<std::string> bootstrap_admin_token(Journal& journal, const tokens::State& state,
-                                          http::ApiTokens& api_tokens) {
-  auto secret = secrets::new_secret();
-  auto event = tokens::create(state, "admin", secret.sha256);
-  if (!event) return event.status();
-  std::vector<events::Envelope> events;
-  events.push_back(std::move(*event));
-  auto appended = write_and_wait(journal, tokens::kStream, state.version,
-                                 events::system_cause("bootstrap"), std::move(events));
-  if (!appended) return appended.status();
-  GH_RETURN_IF_ERROR(api_tokens.add("admin", secret.sha256));
-  return secret.hex;
+// Another node starting on the same empty database may create its first token at the same
+// time (cluster mode): the one that lost the race takes the tokens of the log instead and
+// returns nullopt.
+Result<std::optional<std::string>> bootstrap_admin_token(Journal& journal, tokens::State state,
+                                                         http::ApiTokens& api_tokens) {
+  for (;;) {
+    auto secret = secrets::new_secret();
+    auto event = tokens::create(state, "admin", secret.sha256);
+    if (!event) return event.status();
+    std::vector<events::Envelope> events;
+    events.push_back(std::move(*event));
+    auto appended = write_and_wait(journal, tokens::kStream, state.version,
+                                   events::system_cause("bootstrap"), std::move(events));
+    if (appended) {
+      GH_RETURN_IF_ERROR(api_tokens.add("admin", secret.sha256));
+      return std::optional<std::string>(secret.hex);
+    }
+    if (appended.status().code() != Code::kConflict) return appended.status();
+    auto now = journal.read_stream(std::string(tokens::kStream), 1);
+    if (!now) return now.status();
+    state = tokens::replay(*now);
+    if (!state.active.empty()) {
+      for (const auto& [name, token] : state.active)
+        GH_RETURN_IF_ERROR(api_tokens.add(name, token.sha256));
+      return std::optional<std::string>();
+    }
+  }
+}
+
+// The system streams whose events every node keeps in memory through the StreamSequencer
+// (API tokens and the broker's identities), in cluster mode.
+constexpr std::array<std::string_view, 3> kSequencedStreams = {
+    tokens::kStream, door_credentials::kStream, provisioning_keys::kStream};
+
+bool sequenced_stream(const std::string& stream) {
+  return std::find(kSequencedStreams.begin(), kSequencedStreams.end(), stream) !=
+         kSequencedStreams.end();
 }
 
 }  // namespace
@@ -143,6 +175,14 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
   std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
   std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
+  // store.backend=postgres only: what this node keeps in memory of the system streams
+  // follows the shared log (docs/cluster.md, "What each node keeps in memory"). The log is
+  // followed from `follow_from`, the head before anything was read from it; the sequencer
+  // applies each event of the API tokens and the broker's identities once, in version order,
+  // whether this node's durable observer or the follower brings it first.
+  uint64_t follow_from = 0;
+  std::unique_ptr<StreamSequencer> sequencer;
+  std::unique_ptr<LogFollower> follower;
   // Commands logged and counted, doors by presence: from durable device events.
   std::unique_ptr<DeviceActivity> activity;
   std::function<std::string(const std::string&)> picture_url;  // signed link to a picture
@@ -184,6 +224,8 @@ struct App::Parts {
   Status start_admin();
   void ask_every_door();
   void follow_durable(const events::Envelope& e);
+  void project(const events::Envelope& e);
+  Status start_following();
   http::MetricsSources metrics();
 };
 
@@ -241,6 +283,15 @@ Status App::Parts::open_postgres() {
   if (!pg) return step(where, pg.status());
   pg_journal = pg->get();
   journal = std::move(*pg);
+  // Before anything is read from the log: what is written from here on is followed.
+  follow_from = journal->last_position();
+  sequencer = std::make_unique<StreamSequencer>(*journal,
+                                                [this](const events::Envelope& e) { project(e); });
+  for (auto stream : kSequencedStreams) {
+    auto version = journal->stream_version(std::string(stream));
+    if (!version) return step(where, version.status());
+    sequencer->start_at(std::string(stream), *version);
+  }
   auto store = PgSnapshotStore::open(*conninfo);
   if (!store) return step(where, store.status());
   snapshots = std::move(*store);
@@ -288,7 +339,7 @@ Status App::Parts::load_auth() {
   if (api_tokens.size() == 0 && switch_on(config->bootstrap_token)) {
     auto secret = bootstrap_admin_token(*journal, *token_state, api_tokens);
     if (!secret) return step("creating the first API token", secret.status());
-    info.bootstrap_secret = *secret;
+    if (*secret) info.bootstrap_secret = **secret;
   }
   info.api_tokens = api_tokens.size();
   auto loaded = load_signer(config->run_dir);
@@ -347,32 +398,62 @@ Status App::Parts::load_identities() {
   set_durable_observer([this](const events::Envelope& e) {
     follow_durable(e);
     activity->apply(e);
-    std::vector<mqtt_adapter::IdentityChange> changes;
-    {
-      std::lock_guard lock(identities_mu);
-      changes = identities->apply(e);
-    }
-    for (const auto& c : changes) {
-      if (c.remove) {
-        broker_sync->remove(c.kind, c.name, c.sha256);
-      } else {
-        broker_sync->set(c.kind, c.name, c.sha256, c.expires_at_ms);
-      }
-    }
+    if (!sequencer) return project(e);
+    if (auto s = sequencer->deliver(e); !s.is_ok())
+      log::warning("follower", "applying " + e.stream() + " version " +
+                                   std::to_string(e.version()) + ": " + s.to_string());
   });
   return Status::ok();
 }
 
-// What the server keeps in memory follows each durable event before its append is answered,
-// so an operator's change counts from the very next request: API tokens for HTTP (the
-// broker's identities follow in load_identities), and the actors of streams an operator's
-// verb wrote outside them (they recover from the log on their next call).
-void App::Parts::follow_durable(const events::Envelope& e) {
+// API tokens for HTTP and the broker's identities, from one event of the log: this node's
+// own, once durable, or (cluster mode) another node's, through the follower.
+void App::Parts::project(const events::Envelope& e) {
   if (e.stream() == tokens::kStream) {
     if (e.has_api_token_created())
       (void)api_tokens.add(e.api_token_created().name(), e.api_token_created().sha256());
     if (e.has_api_token_revoked()) api_tokens.revoke(e.api_token_revoked().name());
   }
+  std::vector<mqtt_adapter::IdentityChange> changes;
+  {
+    std::lock_guard lock(identities_mu);
+    changes = identities->apply(e);
+  }
+  for (const auto& c : changes) {
+    if (c.remove) {
+      broker_sync->remove(c.kind, c.name, c.sha256);
+    } else {
+      broker_sync->set(c.kind, c.name, c.sha256, c.expires_at_ms);
+    }
+  }
+}
+
+// Cluster mode: other nodes' changes of the system streams reach this node's memory within
+// about one interval of the follower (the API tokens, the broker's identities, the door
+// credentials and provisioning keys, the action table).
+Status App::Parts::start_following() {
+  if (!sequencer) return Status::ok();
+  follower = std::make_unique<LogFollower>(*journal, follow_from);
+  follower->subscribe(std::string(kUnfencedPrefix), [this](const events::Envelope& e) {
+    if (sequenced_stream(e.stream())) {
+      if (auto s = sequencer->deliver(e); !s.is_ok())
+        log::warning("follower", "applying " + e.stream() + " version " +
+                                     std::to_string(e.version()) + ": " + s.to_string());
+    }
+    credentials->follow(e);
+    if (actions) actions->follow(e);
+  });
+  // Caught up once before serving, then every interval on the follower's thread.
+  GH_RETURN_IF_ERROR(step("following the log", follower->poll()));
+  follower->start();
+  return Status::ok();
+}
+
+// What the server keeps in memory follows each durable event before its append is answered,
+// so an operator's change counts from the very next request: the actors of streams an
+// operator's verb wrote outside them (they recover from the log on their next call), and the
+// admin socket's feed. API tokens and the broker's identities follow in project().
+void App::Parts::follow_durable(const events::Envelope& e) {
   if (e.cause().channel() == ctl::kAdminChannel) {
     const auto& stream = e.stream();
     const auto slash = stream.find('/');
@@ -749,6 +830,7 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   GH_RETURN_IF_ERROR(p.start_actions());
   GH_RETURN_IF_ERROR(p.start_http());
   GH_RETURN_IF_ERROR(p.start_admin());
+  GH_RETURN_IF_ERROR(p.start_following());
   // Devices are reachable (service set) before the connection subscribes: no message from
   // the broker finds the adapter without a service.
   GH_RETURN_IF_ERROR(step("connecting to the broker", p.connection->start()));
@@ -779,6 +861,7 @@ void App::stop() {
   if (p.admin) p.admin->stop();  // no new operator verbs; one in progress finishes
   p.admin_feed = nullptr;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
+  p.follower.reset();          // other nodes' changes no longer followed
   if (p.device_topics) p.device_topics->set_service(nullptr);    // no new device messages
   if (p.home_assistant) p.home_assistant->set_service(nullptr);  // nor set commands
   if (p.action_table) {                                          // nor actions from the table

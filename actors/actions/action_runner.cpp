@@ -72,24 +72,48 @@ Result<std::vector<Invocation>> ActionRunner::runs(const std::string& name, size
   return load_invocations(journal_, name, limit);
 }
 
+Status ActionRunner::decide_and_append(const std::function<Result<std::vector<Envelope>>()>& decide,
+                                       const events::Cause& by) {
+  for (int attempt = 1;; ++attempt) {
+    auto events = decide();
+    if (!events) return events.status();
+    auto status = append_to_table(journal_, table_, std::move(*events), by);
+    if (status.code() != Code::kConflict || attempt == kAttempts) return status;
+    // Another node changed the table since this one read it: read it again, decide again.
+    auto table = load_table(journal_);
+    if (!table) return table.status();
+    table_ = std::move(*table);
+  }
+}
+
+void ActionRunner::follow(const Envelope& e) {
+  if (e.stream() != kStream) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (e.version() <= table_.version) return;  // held already (this node's own write)
+  if (e.version() == table_.version + 1) return apply(table_, e);
+  // Versions in between are missing here: the log is the truth.
+  if (auto table = load_table(journal_)) table_ = std::move(*table);
+}
+
 Result<Action> ActionRunner::install(const std::string& name, const std::string& source,
                                      bool replace, const events::Cause& by) {
   GH_RETURN_IF_ERROR(validate_name(name));
   // On this (HTTP worker) thread, but in a child process killed past the wall-clock limit.
   GH_RETURN_IF_ERROR(ProcessSandbox(options_.sandbox_helper).check(source, options_.limits));
   std::lock_guard<std::mutex> lock(mu_);
-  auto events = decide(table_, Install{name, source, sha256_of(source), replace},
-                       Limits{options_.limits.max_source_bytes});
-  if (!events) return events.status();
-  GH_RETURN_IF_ERROR(append_to_table(journal_, table_, std::move(*events), by));
+  const std::string sha256 = sha256_of(source);
+  GH_RETURN_IF_ERROR(decide_and_append(
+      [&] {
+        return decide(table_, Install{name, source, sha256, replace},
+                      Limits{options_.limits.max_source_bytes});
+      },
+      by));
   return *table_.find(name);
 }
 
 Status ActionRunner::change(const Command& command, const events::Cause& by) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto events = decide(table_, command);
-  if (!events) return events.status();
-  return append_to_table(journal_, table_, std::move(*events), by);
+  return decide_and_append([&] { return decide(table_, command); }, by);
 }
 
 void ActionRunner::invoke(const std::string& name, const std::string& topic,
@@ -156,15 +180,23 @@ void ActionRunner::finish(const Action& action, const Message& message, RunResul
             unavailable("the invocation could not be recorded: " + loaded.status().message()));
       it = runs_.emplace(action.name, std::move(*loaded)).first;
     }
-    AppendRequest request;
-    request.stream = runs_stream(action.name);
-    request.expected_version = it->second.version;
-    request.cause = cause_of_action(action.name);
-    StoredRun stored = stored_run(run, it->second, options_.runs_retain);
-    request.events.push_back(std::move(stored.event));
-    request.blobs.push_back({stored.excerpts_key, std::move(stored.excerpts)});
-    request.delete_blobs = std::move(stored.drop_keys);
-    auto appended = journal_.append_and_wait(std::move(request));
+    Result<AppendResult> appended = unavailable("not recorded");
+    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+      AppendRequest request;
+      request.stream = runs_stream(action.name);
+      request.expected_version = it->second.version;
+      request.cause = cause_of_action(action.name);
+      StoredRun stored = stored_run(run, it->second, options_.runs_retain);
+      request.events.push_back(std::move(stored.event));
+      request.blobs.push_back({stored.excerpts_key, std::move(stored.excerpts)});
+      request.delete_blobs = std::move(stored.drop_keys);
+      appended = journal_.append_and_wait(std::move(request));
+      if (appended || appended.status().code() != Code::kConflict) break;
+      // Another node recorded a run of this action first: read the runs again, then retry.
+      auto reloaded = load_recent_runs(journal_, action.name);
+      if (!reloaded) break;
+      it->second = std::move(*reloaded);
+    }
     if (!appended) {
       // Not recorded: nothing is carried out, and the next call re-reads the stream.
       runs_.erase(action.name);
@@ -176,9 +208,17 @@ void ActionRunner::finish(const Action& action, const Message& message, RunResul
     it->second.recent.back().error = run.error;
     const Action* current = table_.find(action.name);
     if (current != nullptr && is_failure(result.outcome)) {
-      if (auto disabled = disable_if_failing(*current, it->second, options_.failures)) {
+      if (disable_if_failing(*current, it->second, options_.failures)) {
         // Best effort: a failed append leaves it enabled; the next failure tries again.
-        (void)append_to_table(journal_, table_, {*disabled}, gatehouse_cause());
+        (void)decide_and_append(
+            [&]() -> Result<std::vector<Envelope>> {
+              // Decided again on the table as it is now (first: as `current` was).
+              const Action* now = table_.find(action.name);
+              auto again =
+                  now ? disable_if_failing(*now, it->second, options_.failures) : std::nullopt;
+              return again ? std::vector<Envelope>{*again} : std::vector<Envelope>{};
+            },
+            gatehouse_cause());
       }
     }
   }

@@ -17,6 +17,10 @@
 // No CAF: blocking journal appends and device reads happen on the sandbox threads or on the
 // caller's (HTTP worker) thread, never on a CAF scheduler thread; install() holds the caller
 // for at most the wall-clock limit (plus starting a sandbox process).
+// Cluster mode: other nodes write the same streams. Each write is decided on the state held
+// here and appended at its version; on a conflict the stream is read again and the write
+// decided again (docs/cluster.md, "The system streams"); follow() brings other nodes'
+// changes of the table in.
 // Thread-safety: every method is safe from any thread. The journal, the device service and
 // `publish` must outlive the runner; the destructor waits for the calls in flight.
 #pragma once
@@ -76,11 +80,24 @@ class ActionRunner final : public ActionService, public ActionAdmin {
                          const events::Cause& by) override;
   Status change(const Command& command, const events::Cause& by) override;
   State table() const override;
+
+  // An event of "system/actions" read from the shared log (cluster mode; other streams are
+  // ignored): applied when it is the table's next version, skipped when held already (this
+  // node's own write), the table read again when versions are missing. Call from the log
+  // follower's thread.
+  void follow(const Envelope& e);
+
+  // Writes decided again after a conflict (another node wrote first), at most.
+  static constexpr int kAttempts = 5;
   Result<std::vector<Invocation>> runs(const std::string& name, size_t limit) const override;
 
  private:
   ActionRunner(Journal& journal, device::DeviceService& devices, PublishFn publish,
                ActionRunnerOptions options, State table);
+  // Decides on table_ and appends at its version; after a conflict reads the table again and
+  // decides again (kAttempts times at most). Caller holds mu_.
+  Status decide_and_append(const std::function<Result<std::vector<Envelope>>()>& decide,
+                           const events::Cause& by);
   // Records the invocation, applies the failure rule, carries out effects, answers.
   void finish(const Action& action, const Message& message, RunResult result,
               const std::function<void(Result<std::optional<std::string>>)>& done);

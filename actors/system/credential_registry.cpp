@@ -53,10 +53,7 @@ Result<Envelope> CredentialRegistry::append(std::string_view stream, uint64_t ex
   std::vector<Envelope> events;
   events.push_back(std::move(event));
   auto result = write_and_wait(journal_, stream, expected, cause, std::move(events));
-  if (!result) {
-    reload(stream);
-    return result.status();
-  }
+  if (!result) return result.status();
   if (result->events.size() != 1) return internal_error("the journal wrote no event");
   return std::move(result->events.front());
 }
@@ -71,67 +68,117 @@ void CredentialRegistry::reload(std::string_view stream) {
     keys_ = provisioning_keys::replay(*events);
 }
 
+uint64_t CredentialRegistry::version_of(std::string_view stream) const {
+  std::shared_lock lock(state_mu_);
+  return stream == door_credentials::kStream ? doors_.version : keys_.version;
+}
+
+bool CredentialRegistry::advance(const Envelope& e) {
+  {
+    std::unique_lock lock(state_mu_);
+    const bool doors = e.stream() == door_credentials::kStream;
+    const uint64_t version = doors ? doors_.version : keys_.version;
+    if (e.version() != version + 1) return false;
+    if (doors)
+      door_credentials::apply(doors_, e);
+    else
+      provisioning_keys::apply(keys_, e);
+  }
+  for (auto* listener : listeners_) {
+    if (e.has_door_credential_issued())
+      listener->on_door_credential(e.door_credential_issued().device_id(),
+                                   e.door_credential_issued().secret_sha256());
+    if (e.has_door_credential_revoked())
+      listener->on_door_credential(e.door_credential_revoked().device_id(), std::nullopt);
+    if (e.has_provisioning_key_created())
+      listener->on_provisioning_key(e.provisioning_key_created().name(),
+                                    e.provisioning_key_created().secret_sha256());
+    if (e.has_provisioning_key_revoked())
+      listener->on_provisioning_key(e.provisioning_key_revoked().name(), std::nullopt);
+  }
+  return true;
+}
+
+Result<Envelope> CredentialRegistry::decide_and_append(
+    std::string_view stream, const std::function<Result<Envelope>()>& decide,
+    const events::Cause& cause) {
+  for (int attempt = 1;; ++attempt) {
+    // Decided on the state as it is now (only writers holding write_mu_ change it).
+    const uint64_t expected = version_of(stream);
+    auto event = decide();
+    if (!event) return event.status();
+    auto written = append(stream, expected, std::move(*event), cause);
+    if (written) {
+      (void)advance(*written);
+      return written;
+    }
+    if (written.status().code() != Code::kConflict) {
+      reload(stream);  // the outcome may be unknown: the log is the truth
+      return written;
+    }
+    // Another node wrote the stream since this one read it: bring its events in, then
+    // decide again on what the stream holds now.
+    if (!catch_up(stream) || attempt == kAttempts) return written;
+  }
+}
+
+bool CredentialRegistry::catch_up(std::string_view stream) {
+  auto missing = journal_.read_stream(std::string(stream), version_of(stream) + 1);
+  if (!missing) return false;
+  for (const auto& m : *missing) {
+    if (!advance(m)) {
+      reload(stream);  // not the next version: the log is the truth
+      return true;
+    }
+  }
+  return true;
+}
+
+void CredentialRegistry::follow(const Envelope& e) {
+  if (e.stream() != door_credentials::kStream && e.stream() != provisioning_keys::kStream) return;
+  std::lock_guard write(write_mu_);
+  if (e.version() <= version_of(e.stream()) || advance(e)) return;
+  (void)catch_up(e.stream());  // versions in between are missing here: read them first
+}
+
 Result<std::string> CredentialRegistry::issue_door(const std::string& device_id,
                                                    const events::Cause& cause,
                                                    door_credentials::Issue mode) {
   std::lock_guard write(write_mu_);
   auto secret = secrets::new_secret();
-  // Only this thread writes doors_ while write_mu_ is held: reading it unlocked is safe.
-  auto event = door_credentials::issue(doors_, device_id, secret.sha256, mode);
-  if (!event) return event.status();
-  auto written = append(door_credentials::kStream, doors_.version, std::move(*event), cause);
+  // Only writers holding write_mu_ change doors_: reading it unlocked is safe.
+  auto written = decide_and_append(
+      door_credentials::kStream,
+      [&] { return door_credentials::issue(doors_, device_id, secret.sha256, mode); }, cause);
   if (!written) return written.status();
-  {
-    std::unique_lock lock(state_mu_);
-    door_credentials::apply(doors_, *written);
-  }
-  for (auto* listener : listeners_) listener->on_door_credential(device_id, secret.sha256);
   return std::move(secret.hex);
 }
 
 Status CredentialRegistry::revoke_door(const std::string& device_id, const events::Cause& cause) {
   std::lock_guard write(write_mu_);
-  auto event = door_credentials::revoke(doors_, device_id);
-  if (!event) return event.status();
-  auto written = append(door_credentials::kStream, doors_.version, std::move(*event), cause);
-  if (!written) return written.status();
-  {
-    std::unique_lock lock(state_mu_);
-    door_credentials::apply(doors_, *written);
-  }
-  for (auto* listener : listeners_) listener->on_door_credential(device_id, std::nullopt);
-  return Status::ok();
+  auto written = decide_and_append(
+      door_credentials::kStream, [&] { return door_credentials::revoke(doors_, device_id); },
+      cause);
+  return written.is_ok() ? Status::ok() : written.status();
 }
 
 Result<std::string> CredentialRegistry::create_provisioning_key(const std::string& name,
                                                                 const events::Cause& cause) {
   std::lock_guard write(write_mu_);
   auto secret = secrets::new_secret();
-  auto event = provisioning_keys::create(keys_, name, secret.sha256);
-  if (!event) return event.status();
-  auto written = append(provisioning_keys::kStream, keys_.version, std::move(*event), cause);
+  auto written = decide_and_append(
+      provisioning_keys::kStream,
+      [&] { return provisioning_keys::create(keys_, name, secret.sha256); }, cause);
   if (!written) return written.status();
-  {
-    std::unique_lock lock(state_mu_);
-    provisioning_keys::apply(keys_, *written);
-  }
-  for (auto* listener : listeners_) listener->on_provisioning_key(name, secret.sha256);
   return provisioning_keys::provisioning_secret_text(name, secret.hex);
 }
 
 Status CredentialRegistry::revoke_provisioning_key(const std::string& name,
                                                    const events::Cause& cause) {
   std::lock_guard write(write_mu_);
-  auto event = provisioning_keys::revoke(keys_, name);
-  if (!event) return event.status();
-  auto written = append(provisioning_keys::kStream, keys_.version, std::move(*event), cause);
-  if (!written) return written.status();
-  {
-    std::unique_lock lock(state_mu_);
-    provisioning_keys::apply(keys_, *written);
-  }
-  for (auto* listener : listeners_) listener->on_provisioning_key(name, std::nullopt);
-  return Status::ok();
+  auto written = decide_and_append(
+      provisioning_keys::kStream, [&] { return provisioning_keys::revoke(keys_, name); }, cause);
+  return written.is_ok() ? Status::ok() : written.status();
 }
 
 void CredentialRegistry::issue_door_async(const std::string& device_id, const events::Cause& cause,

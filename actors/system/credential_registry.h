@@ -32,10 +32,18 @@
 //   (apply each as an upsert or removal, and the result is the same).
 // - Listeners must outlive the registry, or stop being called: there is no remove.
 //
+// Several writers (cluster mode, docs/cluster.md "The system streams"): other nodes write
+// the same streams. Each write is decided on the state held here and appended at its
+// version; when another node wrote first (kConflict), the stream is read again from the log
+// and the write decided again on it (up to kAttempts times; the last conflict is answered).
+// follow() brings other nodes' events in (the log follower's subscriber), in version order,
+// skipping what is held already; listeners hear of them as of this registry's own changes.
+//
 // Errors: kInvalidArgument (bad id or name), kNotFound (nothing to revoke), kAlreadyExists
 // (a key name in use; a door that has a credential when asked for a new one only),
-// kUnavailable (the async queue is full, or the registry is shutting down), or the journal's
-// failure (after which the registry reloads the stream from the log, the truth).
+// kUnavailable (the async queue is full, or the registry is shutting down), kConflict (other
+// writers kept writing first, kAttempts times), or the journal's failure (after which the
+// registry reloads the stream from the log, the truth).
 #pragma once
 
 #include <condition_variable>
@@ -100,6 +108,15 @@ class CredentialRegistry {
 
   void add_listener(CredentialListener* listener);
 
+  // An event of system/door-credentials or system/provisioning-keys read from the shared log
+  // (other streams are ignored): applied when it is the next version, skipped when held
+  // already, the versions in between read from the journal first. Blocks while a write is in
+  // progress; call from the log follower's thread, never from the journal's writer thread.
+  void follow(const Envelope& e);
+
+  // Writes decided again after a conflict, at most, before the conflict is answered.
+  static constexpr int kAttempts = 5;
+
   // ---- writes (block for one durable append) ----
   // Issues door `device_id` a new secret and returns it (the only time it is shown): its
   // first, or with kNewOrRotate (the default) a rotation that replaces the old one. With
@@ -145,6 +162,20 @@ class CredentialRegistry {
                           const events::Cause& cause);
   // After a failed append: the log is the truth. Caller holds write_mu_.
   void reload(std::string_view stream);
+  // Applies the versions of `stream` written since the one held, telling the listeners (a
+  // reload when they do not follow on); false when the log cannot be read. Caller holds
+  // write_mu_.
+  bool catch_up(std::string_view stream);
+  // The version of `stream` held (doors_ or keys_).
+  uint64_t version_of(std::string_view stream) const;
+  // Applies `e` if it is the next version of its stream and tells the listeners; false (and
+  // nothing done) otherwise. Caller holds write_mu_.
+  bool advance(const Envelope& e);
+  // Appends what `decide` returns at the stream's version, deciding again after a conflict
+  // (see the contract above); the envelope as written. Caller holds write_mu_.
+  Result<Envelope> decide_and_append(std::string_view stream,
+                                     const std::function<Result<Envelope>()>& decide,
+                                     const events::Cause& cause);
   void work();
 
   Journal& journal_;

@@ -107,7 +107,10 @@ class ActionRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
 
-  void start() {
+  void start() { runner_ = make(); }
+
+  // A runner on the same journal: another node of a cluster, in the tests of several writers.
+  std::unique_ptr<ActionRunner> make() {
     ActionRunnerOptions options;
     options.failures.max_failures_in_a_row = 2;
     options.limits.max_instructions = 100'000;
@@ -121,15 +124,17 @@ class ActionRunnerTest : public ::testing::Test {
           published_.push_back(topic + " " + payload);
         },
         options);
-    ASSERT_TRUE(runner.is_ok()) << runner.status().to_string();
-    runner_ = std::move(runner).value();
+    EXPECT_TRUE(runner.is_ok()) << runner.status().to_string();
+    return runner.is_ok() ? std::move(runner).value() : nullptr;
   }
 
-  Result<std::optional<std::string>> call(const std::string& name, const std::string& payload) {
+  Result<std::optional<std::string>> call(const std::string& name, const std::string& payload,
+                                          ActionRunner* runner = nullptr) {
     std::promise<Result<std::optional<std::string>>> promise;
     auto future = promise.get_future();
-    runner_->invoke(name, "server", payload,
-                    [&](Result<std::optional<std::string>> r) { promise.set_value(std::move(r)); });
+    (runner ? runner : runner_.get())
+        ->invoke(name, "server", payload,
+                 [&](Result<std::optional<std::string>> r) { promise.set_value(std::move(r)); });
     return future.get();
   }
 
@@ -189,6 +194,44 @@ TEST_F(ActionRunnerTest, InstallRunRecordAndSurviveARestart) {
   auto refused = runner_->install("evil", "io.open('x')\nfunction handle() end", false, op());
   EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
   EXPECT_FALSE(runner_->has("evil"));
+}
+
+// Two runners on one journal stand for two nodes writing the same streams (docs/cluster.md,
+// "The system streams"): a change decided on a stale table is decided again on the log's,
+// never written over the other's; a run recorded behind another's is recorded after it;
+// follow() brings the other's changes in once.
+TEST_F(ActionRunnerTest, AStaleTableOrRunsStreamIsReadAgainAndFollowBringsTheOthersIn) {
+  auto other = make();
+  ASSERT_TRUE(other && runner_);
+  const std::string script = "function handle(msg) return 'ok' end";
+  ASSERT_TRUE(other->install("a", script, false, op()).is_ok());
+  EXPECT_FALSE(runner_->has("a")) << "not followed yet";
+  auto b = runner_->install("b", script, false, op());
+  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+  EXPECT_TRUE(runner_->has("a")) << "read again after the conflict";
+  auto log = store_.journal().read_stream(std::string(kStream), 1);
+  ASSERT_TRUE(log.is_ok());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ(log->at(0).action_installed().name(), "a");
+  EXPECT_EQ(log->at(1).action_installed().name(), "b");
+  // Decided again: installing "a" without replace is now refused.
+  EXPECT_EQ(runner_->install("a", script, false, op()).status().code(), Code::kAlreadyExists);
+
+  EXPECT_FALSE(other->has("b"));
+  for (const auto& e : *log) other->follow(e);
+  for (const auto& e : *log) other->follow(e);
+  ASSERT_TRUE(other->has("b"));
+  EXPECT_EQ(other->table().version, 2u);
+  EXPECT_EQ(other->table().find("b")->revision, 1u) << "applied once";
+
+  // Runs of "a" recorded by both: the runner whose runs are stale reads them again.
+  ASSERT_TRUE(call("a", "1").is_ok());
+  ASSERT_TRUE(call("a", "2", other.get()).is_ok());
+  auto third = call("a", "3");
+  ASSERT_TRUE(third.is_ok()) << third.status().to_string();
+  auto runs = recorded("a");
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[2].input, "3");
 }
 
 TEST_F(ActionRunnerTest, FailuresAnswerWithErrorsActNotAndDisable) {

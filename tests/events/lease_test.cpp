@@ -105,6 +105,12 @@ class LeaseTest : public ::testing::Test {
     }
   }
 
+  int64_t events_count(const std::string& stream) {
+    auto rows = admin_->exec("SELECT count(*) FROM gh_events WHERE stream = $1",
+                             PgParams().text(stream), "counting");
+    return rows.is_ok() ? int64_t(rows->number(0, 0)) : -1;
+  }
+
   std::string conninfo_;
   std::unique_ptr<PgConnection> admin_;
 };
@@ -282,6 +288,40 @@ TEST_F(LeaseTest, EpochsOfAShardNeverDecreaseAlongTheLog) {
   ASSERT_EQ(log.size(), 8u);
   for (const auto& e : log) EXPECT_GT(e.lease_epoch(), 0u);
   expect_epochs_never_decrease(log);
+}
+
+// The system streams are written by any node, under no lease: what protects them is the
+// expected version, read inside the append's transaction (never from a cache another node's
+// write made stale), and PRIMARY KEY (stream, version).
+TEST_F(LeaseTest, SystemStreamsAreWrittenByAnyNodeAtTheExpectedVersionOnly) {
+  const uint32_t tokens_shard = shards::shard_of_stream("system/tokens");
+  auto a = node("gh-a"), b = node("gh-b");
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(a->acquire({tokens_shard, kD1})->size(), 2u);  // B holds nothing
+  auto a_journal = journal_for(a.get());
+  auto b_journal = journal_for(b.get());
+  ASSERT_TRUE(a_journal && b_journal);
+
+  auto by_a = a_journal->append_and_wait(request_of("system/tokens", 0));
+  ASSERT_TRUE(by_a.is_ok()) << by_a.status().to_string();
+  auto by_b = b_journal->append_and_wait(request_of("system/tokens", 1));
+  ASSERT_TRUE(by_b.is_ok()) << "B holds no lease, yet writes a system stream: "
+                            << by_b.status().to_string();
+  EXPECT_EQ(by_b->events.at(0).lease_epoch(), 0u) << "written under no lease";
+  // A's stale decision (it last knew version 1) writes nothing...
+  auto stale = a_journal->append_and_wait(request_of("system/tokens", 1));
+  EXPECT_EQ(stale.status().code(), Code::kConflict) << stale.status().to_string();
+  // ...and its decision on what the log now holds writes (its cache of version 1 is not used).
+  auto fresh = a_journal->append_and_wait(request_of("system/tokens", 2));
+  ASSERT_TRUE(fresh.is_ok()) << fresh.status().to_string();
+  // An entity stream in a shard B does not hold is still refused.
+  auto device = b_journal->append_and_wait(request_of("device/d1", 0));
+  EXPECT_EQ(device.status().code(), Code::kLeaseLost) << device.status().to_string();
+
+  auto tokens = b_journal->read_stream("system/tokens", 1);
+  ASSERT_TRUE(tokens.is_ok());
+  EXPECT_EQ(tokens->size(), 3u);
+  EXPECT_EQ(events_count("device/d1"), 0);
 }
 
 TEST_F(LeaseTest, AMarginNotBelowTheTtlIsRefused) {

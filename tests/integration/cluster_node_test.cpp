@@ -3,7 +3,8 @@
 // clients. One node alone holds every shard and serves doors and chat across a restart; a bad
 // or unreachable database stops it at start with a clear error; two nodes on one database
 // split the shards, and each refuses (503 naming the owner) what the other serves, writing
-// nothing.
+// nothing; the system streams (API tokens, door credentials) are written through either node
+// and followed by the other.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/stat.h>
@@ -14,11 +15,14 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "events/cause.h"
 #include "events/pg_connection.h"
+#include "events/pg_journal.h"
 #include "events/rendezvous.h"
 #include "events/shard.h"
 #include "tests/events/temp_postgres.h"
 #include "tests/integration/app_fixture.h"
+#include "tools/ctl/token_admin.h"
 
 namespace gh::server {
 namespace {
@@ -262,6 +266,21 @@ class TwoNodes : public ::testing::Test {
       if (shards::desired_owner(shards::shard_of_entity(id), {"gh-a", "gh-b"}) == node) return id;
     }
   }
+  // Both nodes started, and the shards split between them by rendezvous.
+  void start_both() {
+    start(a_, "gh-a");
+    start(b_, "gh-b");
+    const double for_a = double(shards::desired_shards("gh-a", {"gh-a", "gh-b"}).size());
+    ASSERT_TRUE(mqtt_test::eventually(
+        [&] { return shards_held(a_) == for_a && shards_held(b_) == 1024 - for_a; },
+        std::chrono::seconds(60)))
+        << shards_held(a_) << " + " << shards_held(b_);
+  }
+  // The HTTP status of a request that any operator token may make, served where it lands.
+  static int status_with_token(Node& node, const std::string& secret) {
+    auto res = node.http->Get("/devices", {{"Authorization", "Bearer " + secret}});
+    return res ? res->status : -1;
+  }
   static httplib::Result provision(Node& node, const std::string& id) {
     return node.http->Post("/devices", {{"Authorization", std::string("Bearer ") + kApiToken}},
                            json({{"id", id}}).dump(), "application/json");
@@ -291,12 +310,6 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
 
   const std::string door_a = id_served_by("gh-a", "door");
   const std::string door_b = id_served_by("gh-b", "door");
-  // Provisioning also issues the door's credential, in the one stream system/door-credentials:
-  // only the node holding that stream's shard can (docs/cluster.md, "What routing does not do
-  // yet"). With these node names that is A.
-  ASSERT_EQ(
-      shards::desired_owner(shards::shard_of_stream("system/door-credentials"), {"gh-a", "gh-b"}),
-      "gh-a");
   // B refuses A's door: 503, lease_lost, naming A and where A is; nothing is written.
   auto refused = provision(b_, door_a);
   ASSERT_TRUE(refused);
@@ -401,7 +414,7 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   b_.app.reset();
   ASSERT_TRUE(
       mqtt_test::eventually([&] { return shards_held(a_) == 1024; }, std::chrono::seconds(60)));
-  auto door = provision(a_, door_b);
+  auto door = provision(a_, id_served_by("gh-b", "porch"));
   ASSERT_TRUE(door);
   EXPECT_EQ(door->status, 201) << door->body;
   // A's actor of the gate was stopped when A handed its shard to B: A now answers with B's
@@ -410,6 +423,61 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   ASSERT_TRUE(gate_state);
   EXPECT_EQ(json::parse(gate_state->body, nullptr, false)["device"]["desired"], "LOCKED")
       << gate_state->body;
+}
+
+// The system streams are written through either node, whoever holds their shard, and what
+// each node keeps in memory of them follows the other's writes (docs/cluster.md, "The system
+// streams" and "What each node keeps in memory").
+TEST_F(TwoNodes, EitherNodeWritesTheSystemStreamsAndTheOtherFollowsThem) {
+  start_both();
+  // With these node names, system/door-credentials is in one of A's shards.
+  ASSERT_EQ(
+      shards::desired_owner(shards::shard_of_stream("system/door-credentials"), {"gh-a", "gh-b"}),
+      "gh-a");
+
+  // A door of B's provisioned through B: registered by B and its credential issued by B,
+  // whole. It connects to B's broker at once and to A's once A has followed the log.
+  const std::string door_b = id_served_by("gh-b", "door");
+  auto on_b = provision(b_, door_b);
+  ASSERT_TRUE(on_b);
+  ASSERT_EQ(on_b->status, 201) << on_b->body;
+  const std::string secret_b = json::parse(on_b->body)["credential"]["secret"];
+  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 1);
+  TestClient b_door_on_b(b_.app->info().broker_url, door_b + "-on-b");
+  EXPECT_TRUE(b_door_on_b.connect(door_b, secret_b)) << "B's broker knew it before B answered";
+  TestClient b_door_on_a(a_.app->info().broker_url, door_b + "-on-a");
+  EXPECT_TRUE(mqtt_test::eventually([&] { return b_door_on_a.connect(door_b, secret_b); }));
+  TestClient stranger(a_.app->info().broker_url, "stranger");
+  EXPECT_FALSE(stranger.connect(door_b, "0123456789abcdef0123456789abcdef"));
+
+  // A door of A's, provisioned through A: its credential lets it connect to B's broker.
+  const std::string door_a = id_served_by("gh-a", "door");
+  auto on_a = provision(a_, door_a);
+  ASSERT_TRUE(on_a);
+  ASSERT_EQ(on_a->status, 201) << on_a->body;
+  const std::string secret_a = json::parse(on_a->body)["credential"]["secret"];
+  TestClient a_door_on_b(b_.app->info().broker_url, door_a + "-on-b");
+  EXPECT_TRUE(mqtt_test::eventually([&] { return a_door_on_b.connect(door_a, secret_a); }));
+  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 2);
+
+  // An API token created by another writer of the log (gatehousectl's token functions on a
+  // journal of the same database: no HTTP route creates tokens) works on both nodes, and
+  // once revoked, on neither.
+  PgJournalOptions options;
+  options.conninfo = conninfo_;
+  auto tool = PgJournal::open(options);
+  ASSERT_TRUE(tool.is_ok()) << tool.status().to_string();
+  const auto by = events::system_cause("test");
+  EXPECT_EQ(status_with_token(a_, "not-yet-a-token"), 401);
+  auto created = ctl::create_token(**tool, "deploy", by);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  const std::string deploy = created->secret;
+  EXPECT_TRUE(mqtt_test::eventually([&] { return status_with_token(a_, deploy) == 200; }));
+  EXPECT_TRUE(mqtt_test::eventually([&] { return status_with_token(b_, deploy) == 200; }));
+  ASSERT_TRUE(ctl::revoke_token(**tool, "deploy", by).is_ok());
+  EXPECT_TRUE(mqtt_test::eventually([&] { return status_with_token(a_, deploy) == 401; }));
+  EXPECT_TRUE(mqtt_test::eventually([&] { return status_with_token(b_, deploy) == 401; }));
+  EXPECT_EQ(status_with_token(b_, kApiToken), 200) << "the configured token is untouched";
 }
 
 }  // namespace

@@ -300,3 +300,51 @@ TEST_F(CredentialRegistryTest, AFullQueueIsRefusedAtOnceAndQueuedCallsFinishOnSh
 
 }  // namespace
 }  // namespace gh::credentials
+
+namespace gh::credentials {
+namespace {
+
+// Two registries on one journal stand for two nodes of a cluster writing the same streams
+// (docs/cluster.md, "The system streams"): a write decided on a stale state is decided again
+// on the log's, never written over the other's; follow() brings the other's writes in once.
+TEST_F(CredentialRegistryTest, AWriteOnAStaleStateIsDecidedAgainAndFollowBringsTheOthersIn) {
+  auto other = CredentialRegistry::open(store_.journal());
+  ASSERT_TRUE(other.is_ok()) << other.status().to_string();
+  RecordingListener listener(store_.journal());
+  registry_->add_listener(&listener);
+
+  auto d1 = (*other)->issue_door("d1", api_token("ops"));  // the other node writes first
+  ASSERT_TRUE(d1.is_ok()) << d1.status().to_string();
+  EXPECT_FALSE(registry_->has_door("d1")) << "not followed yet";
+  // This registry still holds version 0: its append conflicts, it reads the stream again
+  // and decides again on it, so d1's credential is kept and d2's appended after it.
+  auto d2 = registry_->issue_door("d2", api_token("ops"));
+  ASSERT_TRUE(d2.is_ok()) << d2.status().to_string();
+  auto log = store_.journal().read_stream(std::string(door_credentials::kStream), 1);
+  ASSERT_TRUE(log.is_ok());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ(log->at(0).door_credential_issued().device_id(), "d1");
+  EXPECT_EQ(log->at(1).door_credential_issued().device_id(), "d2");
+  EXPECT_TRUE(registry_->door_secret_valid("d1", *d1));
+  // Decided again, a "new only" issue for a door the other node provisioned is refused.
+  auto again = registry_->issue_door("d1", api_token("ops"), door_credentials::Issue::kNewOnly);
+  EXPECT_EQ(again.status().code(), Code::kAlreadyExists) << again.status().to_string();
+
+  // The other follows the log: d2 once, however often it is handed over, in order.
+  EXPECT_FALSE((*other)->has_door("d2"));
+  for (const auto& e : *log) (*other)->follow(e);
+  for (const auto& e : *log) (*other)->follow(e);
+  EXPECT_TRUE((*other)->door_secret_valid("d2", *d2));
+  EXPECT_EQ((*other)->door("d2")->version, 2u);
+  // This registry's listener heard of d1 (brought in after the conflict) and d2, once each;
+  // following what it holds already tells it nothing more.
+  for (const auto& e : *log) registry_->follow(e);
+  auto calls = listener.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].first, "door d1");
+  EXPECT_EQ(calls[1].first, "door d2");
+  EXPECT_EQ(listener.not_durable.load(), 0);
+}
+
+}  // namespace
+}  // namespace gh::credentials
