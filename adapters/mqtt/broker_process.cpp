@@ -149,6 +149,10 @@ std::string access_text(const std::optional<BrokerAccess>& access) {
   if (!access->discovery_prefix.empty()) {
     c += "plugin_opt_discovery_prefix " + access->discovery_prefix + "\n";
   }
+  c += "plugin_opt_publish_rate " + std::to_string(access->publish_rate) + "\n";
+  if (access->publish_rate > 0) {
+    c += "plugin_opt_publish_burst " + std::to_string(access->publish_burst) + "\n";
+  }
   return c;
 }
 

@@ -163,6 +163,26 @@ class TestClient {
       return false;
     }
   }
+  // `count` QoS 1 messages without waiting in between; true once the broker acknowledged all.
+  bool publish_many(const std::string& topic, const std::string& payload, int count) {
+    try {
+      std::vector<mqtt::delivery_token_ptr> tokens;
+      for (int i = 0; i < count;) {
+        try {
+          tokens.push_back(client_.publish(mqtt::make_message(topic, payload, 1, false)));
+          ++i;
+        } catch (const mqtt::exception&) {  // paho's queue of unsent messages is full
+          if (!tokens.back()->wait_for(kWait)) return false;
+        }
+      }
+      for (auto& token : tokens) {
+        if (!token->wait_for(kWait)) return false;
+      }
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
 
   // The first message (in arrival order, from index `from`) on `topic` satisfying `pred`.
   std::optional<Message> wait_for(const std::string& topic,
