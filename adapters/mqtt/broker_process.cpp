@@ -190,6 +190,13 @@ std::string config_text(const BrokerProcessOptions& options, uint16_t port,
   config += "max_inflight_messages 1000\n";
   config += "max_queued_messages 100000\n";
   config += "max_queued_bytes 67108864\n";
+  // A client's QoS 0 messages reach gatehouse at its subscription's QoS 1, so gatehouse answers
+  // each with a PUBACK. Otherwise a QoS 0 flood fills gatehouse's socket faster than a starved
+  // gatehouse reads it, gatehouse's own QoS 1 publishes stop at the broker's Receive Maximum
+  // (their PUBACKs wait behind the flood), and with nothing to send for 1.5 keep-alives
+  // mosquitto disconnected gatehouse ("exceeded timeout"; docs/reliability.md "Exhaustion").
+  // At QoS 1 the backlog also waits in the broker's bounded queue, not in the socket.
+  config += "upgrade_outgoing_qos true\n";
   config += "log_dest file " + log_path.string() + "\n";
   config += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   config += "connection_messages true\n";
