@@ -177,6 +177,20 @@ TEST_F(BrokerPublishRateTest, AFloodPastTheRateIsDroppedAndCountedAndNobodyElseI
   EXPECT_EQ(server_->counters().connection_lost.load(), 0u);
 }
 
+// upgrade_outgoing_qos (broker_process.cpp): gatehouse acknowledges every message it reads,
+// so a backlog of QoS 0 messages cannot leave it silent until the broker's keep-alive ends it.
+TEST_F(BrokerAccessTest, AClientsQos0MessageReachesGatehouseAtItsSubscriptionsQos1) {
+  auto listener = client("gatehouse-listener");  // gatehouse's identity, another client id
+  ASSERT_TRUE(listener->connect("gatehouse", kServerSecret));
+  ASSERT_TRUE(listener->subscribe("gatehouse/devices/d1/state"));
+  auto door = client("door-d1");
+  ASSERT_TRUE(door->connect("d1", "d1-secret"));
+  ASSERT_TRUE(door->publish_qos0("gatehouse/devices/d1/state", "LOCKED"));
+  auto delivered = listener->wait_for("gatehouse/devices/d1/state");
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->qos, 1);
+}
+
 TEST_F(BrokerAccessTest, WithoutARateNoClientIsLimited) {
   auto door = client("door-d1");
   ASSERT_TRUE(door->connect("d1", "d1-secret"));
