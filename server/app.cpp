@@ -368,6 +368,8 @@ mqtt_adapter::BrokerProcessOptions private_broker_options(const Config& config,
                      : switch_on(config.mqtt_anonymous) ? "on"
                                                         : "off";
   if (switch_on(config.ha_discovery)) access.discovery_prefix = config.ha_discovery_prefix;
+  access.publish_rate = config.mqtt_publish_rate;
+  access.publish_burst = config.mqtt_publish_burst;
   access.legacy = switch_on(config.legacy);
   if (access.legacy) {
     access.legacy_topics = mqtt_adapter::LegacyChat::topics();

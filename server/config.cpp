@@ -45,6 +45,10 @@ Config::Config() {
            "seconds: MQTT keep-alive of gatehouse's connection (a silent broker is dropped)")
       .add(mqtt_max_payload, "max-payload", "largest accepted payload in bytes (non-picture)")
       .add(mqtt_max_picture, "max-picture", "largest accepted stranger picture in bytes")
+      .add(mqtt_publish_rate, "publish-rate",
+           "messages/s each client may publish through the private broker (0: no limit)")
+      .add(mqtt_publish_burst, "publish-burst",
+           "messages each client may publish at once above mqtt.publish-rate")
       .add(mqtt_port, "port", "loopback port of the private broker (0: any free port)")
       .add(mqtt_anonymous, "anonymous",
            "on|local|off: clients without credentials (local: from this machine)")
@@ -305,6 +309,11 @@ Status validate(const Config& c) {
     return invalid_argument("actions.runs-excerpt must be between 16 and 65536");
   if (c.mqtt_keep_alive_s < 1 || c.mqtt_keep_alive_s > 3600)
     return invalid_argument("mqtt.keep-alive must be between 1 and 3600 seconds");
+  if (c.mqtt_publish_rate > 1000000)
+    return invalid_argument(
+        "mqtt.publish-rate must be between 0 (no limit) and 1000000 messages per second");
+  if (c.mqtt_publish_rate > 0 && (c.mqtt_publish_burst < 1 || c.mqtt_publish_burst > 10000000))
+    return invalid_argument("mqtt.publish-burst must be between 1 and 10000000 messages");
   if (c.mqtt_version != 4 && c.mqtt_version != 5)
     return invalid_argument("mqtt.version must be 5 or 4 (3.1.1)");
   if (c.argon2_ops < 1 || c.argon2_ops > 64)

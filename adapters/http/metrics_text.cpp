@@ -72,6 +72,8 @@ std::string_view extra_help(std::string_view family) {
       {"gatehouse_broker_disconnected_total",
        "Clients the broker disconnected after an identity change."},
       {"gatehouse_broker_identities", "Identities the broker's access plugin holds."},
+      {"gatehouse_broker_rate_limited_total",
+       "Client publishes the broker dropped past mqtt.publish-rate, by kind of client."},
       {"gatehouse_broker_syncs_total", "Identity changes sent to the broker's access plugin."},
       {"gatehouse_broker_syncs_confirmed_total", "Identity changes the access plugin confirmed."},
       {"gatehouse_chat_attempts_throttled_total",

@@ -149,6 +149,10 @@ std::string access_text(const std::optional<BrokerAccess>& access) {
   if (!access->discovery_prefix.empty()) {
     c += "plugin_opt_discovery_prefix " + access->discovery_prefix + "\n";
   }
+  c += "plugin_opt_publish_rate " + std::to_string(access->publish_rate) + "\n";
+  if (access->publish_rate > 0) {
+    c += "plugin_opt_publish_burst " + std::to_string(access->publish_burst) + "\n";
+  }
   return c;
 }
 
@@ -186,6 +190,13 @@ std::string config_text(const BrokerProcessOptions& options, uint16_t port,
   config += "max_inflight_messages 1000\n";
   config += "max_queued_messages 100000\n";
   config += "max_queued_bytes 67108864\n";
+  // A client's QoS 0 messages reach gatehouse at its subscription's QoS 1, so gatehouse answers
+  // each with a PUBACK. Otherwise a QoS 0 flood fills gatehouse's socket faster than a starved
+  // gatehouse reads it, gatehouse's own QoS 1 publishes stop at the broker's Receive Maximum
+  // (their PUBACKs wait behind the flood), and with nothing to send for 1.5 keep-alives
+  // mosquitto disconnected gatehouse ("exceeded timeout"; docs/reliability.md "Exhaustion").
+  // At QoS 1 the backlog also waits in the broker's bounded queue, not in the socket.
+  config += "upgrade_outgoing_qos true\n";
   config += "log_dest file " + log_path.string() + "\n";
   config += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   config += "connection_messages true\n";

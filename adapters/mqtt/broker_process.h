@@ -37,6 +37,10 @@ struct BrokerAccess {
   bool legacy = false;
   std::vector<std::string> legacy_topics;
   std::string discovery_prefix;  // Home Assistant discovery; empty: off
+  // Messages per second each client connection may publish (0: no limit) and at once
+  // (broker_plugin/publish_rate.h); gatehouse's own connection is never limited.
+  uint64_t publish_rate = 0;
+  uint64_t publish_burst = 0;
 };
 
 // A further listener, on the network: TLS unless explicitly insecure (the caller checks that

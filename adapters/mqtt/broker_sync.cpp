@@ -78,6 +78,12 @@ void BrokerSync::on_response(std::string_view payload) {
     report_.publishes_denied = number("publishes_denied");
     report_.subscribes_denied = number("subscribes_denied");
     report_.disconnected = number("disconnected");
+    if (auto limited = answer.find("rate_limited");
+        limited != answer.end() && limited->is_object()) {
+      for (const auto& [kind, count] : limited->items()) {
+        if (count.is_number_unsigned()) report_.rate_limited[kind] = count.get<uint64_t>();
+      }
+    }
   }
 }
 
@@ -93,16 +99,24 @@ bool BrokerSync::wait_confirmed(std::chrono::milliseconds timeout) const {
 
 std::vector<std::pair<std::string, double>> BrokerSync::metrics() const {
   const auto r = report();
-  return {{"gatehouse_broker_syncs_total", double(full_syncs())},
-          {"gatehouse_broker_syncs_confirmed_total", double(r.commits)},
-          {"gatehouse_broker_identities{kind=\"door\"}", double(r.doors)},
-          {"gatehouse_broker_identities{kind=\"token\"}", double(r.tokens)},
-          {"gatehouse_broker_identities{kind=\"key\"}", double(r.keys)},
-          {"gatehouse_broker_identities{kind=\"session\"}", double(r.sessions)},
-          {"gatehouse_broker_connects_refused_total", double(r.connects_refused)},
-          {"gatehouse_broker_denied_total{access=\"publish\"}", double(r.publishes_denied)},
-          {"gatehouse_broker_denied_total{access=\"subscribe\"}", double(r.subscribes_denied)},
-          {"gatehouse_broker_disconnected_total", double(r.disconnected)}};
+  std::vector<std::pair<std::string, double>> out = {
+      {"gatehouse_broker_syncs_total", double(full_syncs())},
+      {"gatehouse_broker_syncs_confirmed_total", double(r.commits)},
+      {"gatehouse_broker_identities{kind=\"door\"}", double(r.doors)},
+      {"gatehouse_broker_identities{kind=\"token\"}", double(r.tokens)},
+      {"gatehouse_broker_identities{kind=\"key\"}", double(r.keys)},
+      {"gatehouse_broker_identities{kind=\"session\"}", double(r.sessions)},
+      {"gatehouse_broker_connects_refused_total", double(r.connects_refused)},
+      {"gatehouse_broker_denied_total{access=\"publish\"}", double(r.publishes_denied)},
+      {"gatehouse_broker_denied_total{access=\"subscribe\"}", double(r.subscribes_denied)},
+      {"gatehouse_broker_disconnected_total", double(r.disconnected)}};
+  // Every kind the plugin limits, 0 until it reports: a dashboard sees the series from the start.
+  for (const char* kind : {"door", "provisioner", "user", "token", "anonymous"}) {
+    auto it = r.rate_limited.find(kind);
+    out.push_back({std::string("gatehouse_broker_rate_limited_total{kind=\"") + kind + "\"}",
+                   double(it == r.rate_limited.end() ? 0 : it->second)});
+  }
+  return out;
 }
 
 uint64_t BrokerSync::full_syncs() const {

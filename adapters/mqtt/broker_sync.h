@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,6 +44,8 @@ struct BrokerReport {
   uint64_t publishes_denied = 0;
   uint64_t subscribes_denied = 0;
   uint64_t disconnected = 0;  // connections ended because their credential ended
+  // Publishes dropped past their connection's rate, by kind of client ("door", "user", ...).
+  std::map<std::string, uint64_t> rate_limited;
 };
 
 class BrokerSync {

@@ -156,6 +156,13 @@ TEST(ServerProcessConfig, BadConfigurationIsRefusedWithTheOptionNamed) {
   auto overlap = start_server(dir, {"--ha.discovery=on", "--ha.discovery-prefix=gatehouse/ha"});
   EXPECT_EQ(wait_exit(overlap), 1);
   EXPECT_NE(overlap.output.find("ha.discovery-prefix"), std::string::npos) << overlap.output;
+  // The broker's publish rate per client: a rate past a million a second, or no burst.
+  for (const char* bad : {"--mqtt.publish-rate=1000001", "--mqtt.publish-burst=0"}) {
+    auto limit = start_server(dir, {bad});
+    EXPECT_EQ(wait_exit(limit), 1) << bad;
+    const std::string option = std::string(bad).substr(2, std::string(bad).find('=') - 2);
+    EXPECT_NE(limit.output.find(option + " must be between"), std::string::npos) << limit.output;
+  }
   auto unknown = start_server(dir, {"--no-such-option=1"});
   EXPECT_EQ(wait_exit(unknown), 2);
   fs::remove_all(dir);

@@ -6,6 +6,7 @@
 
 #include "actors/system/secret.h"
 #include "adapters/mqtt/broker_plugin/identity_table.h"
+#include "adapters/mqtt/broker_plugin/publish_rate.h"
 
 namespace gh::broker {
 namespace {
@@ -277,6 +278,37 @@ TEST(AccessRulesTest, ASetCommandIsDeliveredUnderTheNameOfWhoSentIt) {
   EXPECT_TRUE(is_attribution_topic(on, "gatehouse/by/token/ha/devices/door1/set"));
   EXPECT_TRUE(is_attribution_topic(on, "gatehouse/by"));
   EXPECT_FALSE(is_attribution_topic(on, "gatehouse/bystander"));
+}
+
+// The publish rate (adapters/mqtt/broker_plugin/publish_rate.h), with time as an argument.
+TEST(PublishBucket, TakesTheBurstAtOnceThenRefillsAtTheRate) {
+  const PublishLimit limit{10, 3};  // 10 a second, 3 at once
+  PublishBucket bucket;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(bucket.take(limit, 1000)) << i;
+  EXPECT_FALSE(bucket.take(limit, 1000));
+  EXPECT_FALSE(bucket.take(limit, 1050));  // half a message refilled
+  EXPECT_TRUE(bucket.take(limit, 1100));   // one
+  EXPECT_FALSE(bucket.take(limit, 1100));
+  EXPECT_TRUE(bucket.take(limit, 60000));  // a long pause refills up to the burst, no more
+  EXPECT_TRUE(bucket.take(limit, 60000));
+  EXPECT_TRUE(bucket.take(limit, 60000));
+  EXPECT_FALSE(bucket.take(limit, 60000));
+  EXPECT_FALSE(bucket.take(limit, 500));  // a clock going back refills nothing
+}
+
+TEST(PublishBucket, NoLimitTakesEverything) {
+  PublishBucket bucket;
+  for (int i = 0; i < 100000; ++i) ASSERT_TRUE(bucket.take(PublishLimit{}, 0));
+}
+
+TEST(PublishBucket, OptionValuesAreWholeNumbersWithinTheirBound) {
+  EXPECT_EQ(parse_count("0", 10), 0u);
+  EXPECT_EQ(parse_count("2000", kMaxPublishRate), 2000u);
+  EXPECT_EQ(parse_count("1000000", kMaxPublishRate), 1000000u);
+  for (const char* bad :
+       {"", "-1", "1.5", " 5", "5 ", "1e3", "fast", "1000001", "99999999999999999999999"}) {
+    EXPECT_FALSE(parse_count(bad, kMaxPublishRate).has_value()) << bad;
+  }
 }
 
 }  // namespace

@@ -32,12 +32,14 @@ BrokerAccess test_access() {
 
 class BrokerAccessTest : public ::testing::Test {
  protected:
+  // The plugin's options for this fixture's broker.
+  virtual BrokerAccess access() const { return test_access(); }
   void SetUp() override {
     ASSERT_GE(sodium_init(), 0);
     dir_ = mqtt_test::temp_dir("access");
     BrokerProcessOptions options;
     options.work_dir = dir_;
-    options.access = test_access();
+    options.access = access();
     auto broker = BrokerProcess::start(options);
     ASSERT_TRUE(broker.is_ok()) << broker.status().message();
     broker_ = std::move(*broker);
@@ -129,6 +131,73 @@ TEST_F(BrokerAccessTest, ADoorWithItsCredentialReachesGatehouseAndNothingElse) {
   // Commands reach the door from gatehouse only.
   server_->publish("gatehouse/devices/d1/command", "LOCK", 1, false);
   EXPECT_TRUE(door->wait_for("gatehouse/devices/d1/command").has_value());
+}
+
+// The same broker with a publish rate of 1 message a second and a burst of 100 per client.
+class BrokerPublishRateTest : public BrokerAccessTest {
+ protected:
+  BrokerAccess access() const override {
+    auto limited = test_access();
+    limited.publish_rate = 1;
+    limited.publish_burst = 100;
+    return limited;
+  }
+};
+
+TEST_F(BrokerPublishRateTest, AFloodPastTheRateIsDroppedAndCountedAndNobodyElseIsLimited) {
+  auto flood = client("door-d1");
+  ASSERT_TRUE(flood->connect("d1", "d1-secret"));
+  auto calm = client("door-d2");
+  ASSERT_TRUE(calm->connect("d2", "d2-secret"));
+  ASSERT_TRUE(calm->subscribe_granted("gatehouse/devices/d2/command"));
+  // QoS 1: mosquitto acknowledges every message, the dropped ones too.
+  ASSERT_TRUE(flood->publish_many("gatehouse/devices/d1/state", "LOCKED", 300));
+  // Another client has a bucket of its own; its messages reach gatehouse after every one of
+  // the flood's that the broker let through (one broker thread, one queue to gatehouse).
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(calm->publish("gatehouse/devices/d2/state", "m" + std::to_string(i)));
+  }
+  ASSERT_TRUE(server_received("gatehouse/devices/d2/state", "m19"));
+  EXPECT_EQ(server_count("gatehouse/devices/d2/state"), 20u);
+  // The burst passed; past it, one message a second (the flood took far less than 200 s).
+  const size_t passed = server_count("gatehouse/devices/d1/state");
+  EXPECT_GE(passed, 100u);
+  EXPECT_LT(passed, 300u);
+  // Every dropped message is counted, under the kind of client that sent it.
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    auto r = sync_->report();
+    return r.rate_limited["door"] == 300 - passed && r.rate_limited["user"] == 0;
+  })) << sync_->report().rate_limited["door"]
+      << " counted, " << 300 - passed << " dropped";
+  // gatehouse's own connection is never limited, and stayed connected throughout.
+  for (int i = 0; i < 300; ++i) server_->publish("gatehouse/devices/d2/command", "LOCK", 1, false);
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return calm->messages_on("gatehouse/devices/d2/command").size() == 300; }));
+  EXPECT_TRUE(server_->connected());
+  EXPECT_EQ(server_->counters().connection_lost.load(), 0u);
+}
+
+// upgrade_outgoing_qos (broker_process.cpp): gatehouse acknowledges every message it reads,
+// so a backlog of QoS 0 messages cannot leave it silent until the broker's keep-alive ends it.
+TEST_F(BrokerAccessTest, AClientsQos0MessageReachesGatehouseAtItsSubscriptionsQos1) {
+  auto listener = client("gatehouse-listener");  // gatehouse's identity, another client id
+  ASSERT_TRUE(listener->connect("gatehouse", kServerSecret));
+  ASSERT_TRUE(listener->subscribe("gatehouse/devices/d1/state"));
+  auto door = client("door-d1");
+  ASSERT_TRUE(door->connect("d1", "d1-secret"));
+  ASSERT_TRUE(door->publish_qos0("gatehouse/devices/d1/state", "LOCKED"));
+  auto delivered = listener->wait_for("gatehouse/devices/d1/state");
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->qos, 1);
+}
+
+TEST_F(BrokerAccessTest, WithoutARateNoClientIsLimited) {
+  auto door = client("door-d1");
+  ASSERT_TRUE(door->connect("d1", "d1-secret"));
+  ASSERT_TRUE(door->publish_many("gatehouse/devices/d1/state", "LOCKED", 300));
+  ASSERT_TRUE(door->publish("gatehouse/devices/d1/hello", "marker"));
+  ASSERT_TRUE(server_received("gatehouse/devices/d1/hello", "marker"));
+  EXPECT_EQ(server_count("gatehouse/devices/d1/state"), 300u);
 }
 
 TEST_F(BrokerAccessTest, WrongOrMissingCredentialsCannotActAsADoor) {

@@ -82,6 +82,7 @@ struct Message {
   std::string topic;
   std::string payload;
   bool retained = false;
+  int qos = 0;  // as delivered
 };
 
 // A device (or any other client) built on paho directly, independent of our adapter.
@@ -91,7 +92,7 @@ class TestClient {
       : client_(url, client_id, mqtt::create_options(4), nullptr) {
     client_.set_message_callback([this](mqtt::const_message_ptr m) {
       std::lock_guard lock(mu_);
-      messages_.push_back({m->get_topic(), m->get_payload_str(), m->is_retained()});
+      messages_.push_back({m->get_topic(), m->get_payload_str(), m->is_retained(), m->get_qos()});
       cv_.notify_all();
     });
   }
@@ -159,6 +160,33 @@ class TestClient {
   bool publish(const std::string& topic, const std::string& payload, bool retain = false) {
     try {
       return client_.publish(mqtt::make_message(topic, payload, 1, retain))->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  bool publish_qos0(const std::string& topic, const std::string& payload) {
+    try {
+      return client_.publish(mqtt::make_message(topic, payload, 0, false))->wait_for(kWait);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  // `count` QoS 1 messages without waiting in between; true once the broker acknowledged all.
+  bool publish_many(const std::string& topic, const std::string& payload, int count) {
+    try {
+      std::vector<mqtt::delivery_token_ptr> tokens;
+      for (int i = 0; i < count;) {
+        try {
+          tokens.push_back(client_.publish(mqtt::make_message(topic, payload, 1, false)));
+          ++i;
+        } catch (const mqtt::exception&) {  // paho's queue of unsent messages is full
+          if (!tokens.back()->wait_for(kWait)) return false;
+        }
+      }
+      for (auto& token : tokens) {
+        if (!token->wait_for(kWait)) return false;
+      }
+      return true;
     } catch (const std::exception&) {
       return false;
     }

@@ -45,6 +45,11 @@ const Connection* ConnectedClients::find(const void* handle) const {
   return it == by_handle_.end() ? nullptr : &it->second;
 }
 
+Connection* ConnectedClients::find(const void* handle) {
+  auto it = by_handle_.find(handle);
+  return it == by_handle_.end() ? nullptr : &it->second;
+}
+
 std::vector<std::string> ConnectedClients::invalid(const IdentityTable& table, int64_t now_ms,
                                                    const Applied& applied) const {
   std::vector<std::string> out;

@@ -16,15 +16,19 @@
 
 #include "adapters/mqtt/broker_plugin/access_rules.h"
 #include "adapters/mqtt/broker_plugin/identity_table.h"
+#include "adapters/mqtt/broker_plugin/publish_rate.h"
 #include "events/status.h"
 
 namespace gh::broker {
 
-// A connection let in: who, and what it may do (computed once, at CONNECT).
+// A connection let in: who, and what it may do (computed once, at CONNECT); how many more
+// messages it may publish now (publish_rate.h).
 struct Connection {
   std::string client_id;
   Authenticated who;
   Permissions permissions;
+  PublishBucket publishes = {};
+  bool told_over_limit = false;  // the broker's log named it once
 };
 
 class ConnectedClients {
@@ -40,6 +44,7 @@ class ConnectedClients {
 
   // A recorded connection, or null (then the plugin refuses everything).
   const Connection* find(const void* handle) const;
+  Connection* find(const void* handle);
 
   // Client ids of the connections that `table` no longer accepts, among those a change may
   // have ended (`applied`: none, those under one name, or all), for kicking.

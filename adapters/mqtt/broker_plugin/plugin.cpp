@@ -1,7 +1,8 @@
 // gatehouse's mosquitto plugin (v5 plugin API of mosquitto 2.0): the broker enforces who may
 // connect (MOSQ_EVT_BASIC_AUTH) and which topics each connection may publish, subscribe to and
 // receive (MOSQ_EVT_ACL_CHECK), and names the sender of a door's set command in the topic it is
-// delivered on (MOSQ_EVT_MESSAGE, access_rules.h "Attribution"), from the identities that gatehouse
+// delivered on (MOSQ_EVT_MESSAGE, access_rules.h "Attribution") and drops a client's messages past
+// its publish rate (publish_rate.h), from the identities that gatehouse
 // pushes over
 // `$CONTROL/gatehouse/v1` (MOSQ_EVT_CONTROL). A connection whose credential is rotated or
 // revoked is disconnected at once; expired chat sessions within a few seconds (MOSQ_EVT_TICK).
@@ -16,6 +17,9 @@
 //   legacy              on | off: the seeds' legacy topics   (default off)
 //   legacy_topics       comma-separated exact legacy request topics
 //   discovery_prefix    Home Assistant's discovery prefix; empty or absent: discovery off
+//   publish_rate        messages per second each client connection may publish, sustained;
+//                       0: no limit (default 0). gatehouse's own connection is never limited
+//   publish_burst       messages a connection may publish at once (default publish_rate)
 //
 // Everything runs on mosquitto's main thread: the plugin's state needs no lock.
 #include <mosquitto.h>
@@ -24,6 +28,7 @@
 #include <mosquitto_plugin.h>
 #include <sodium.h>
 
+#include <array>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -34,12 +39,15 @@
 #include "adapters/mqtt/broker_plugin/access_rules.h"
 #include "adapters/mqtt/broker_plugin/connected_clients.h"
 #include "adapters/mqtt/broker_plugin/identity_table.h"
+#include "adapters/mqtt/broker_plugin/publish_rate.h"
 
 namespace {
 
 using gh::broker::Access;
 using gh::broker::ConnectedClients;
 using gh::broker::IdentityTable;
+using gh::broker::Kind;
+using gh::broker::PublishLimit;
 using gh::broker::RuleOptions;
 
 constexpr const char* kControlTopic = "$CONTROL/gatehouse/v1";
@@ -52,6 +60,8 @@ struct Counters {
   uint64_t publishes_denied = 0;
   uint64_t subscribes_denied = 0;
   uint64_t disconnected = 0;  // connections ended because their credential ended
+  // Publishes dropped past their connection's rate, by the kind of client (index: Kind).
+  std::array<uint64_t, 6> rate_limited{};
   bool operator==(const Counters&) const = default;
 };
 
@@ -60,6 +70,7 @@ struct Plugin {
   Counters counters;
   Counters reported;
   RuleOptions rules;
+  PublishLimit publish_limit;
   std::unique_ptr<IdentityTable> table;
   ConnectedClients clients;
   time_t next_sweep = 0;
@@ -68,6 +79,13 @@ struct Plugin {
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// For the publish buckets: a clock that never jumps.
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -165,13 +183,27 @@ int on_acl_check(int, void* event_data, void* userdata) {
 // Runs after the ACL check allowed the PUBLISH: a set command is re-addressed to the topic that
 // names its sender. A message under P/by/ from anyone but the server never gets here (no one
 // else may write there); refusing it again keeps a forged name out even if a rule changes.
+// A message past its connection's publish rate is dropped here, after the ACL check (a denied
+// message costs no token) and before anyone receives it: mosquitto answers a QoS 1 message
+// with PUBACK all the same (MQTT 5: reason "not authorized"), a QoS 0 message vanishes.
 int on_message(int, void* event_data, void* userdata) {
   auto& plugin = *static_cast<Plugin*>(userdata);
   auto* event = static_cast<mosquitto_evt_message*>(event_data);
-  const auto* connection = plugin.clients.find(event->client);
+  auto* connection = plugin.clients.find(event->client);
   if (connection == nullptr || event->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
   const auto& who = connection->who.identity;
-  if (who.kind == gh::broker::Kind::kServer) return MOSQ_ERR_SUCCESS;
+  if (who.kind == Kind::kServer) return MOSQ_ERR_SUCCESS;
+  if (!connection->publishes.take(plugin.publish_limit, steady_ms())) {
+    ++plugin.counters.rate_limited[static_cast<size_t>(who.kind)];
+    if (!connection->told_over_limit) {  // once per connection: a flood must not flood the log
+      connection->told_over_limit = true;
+      mosquitto_log_printf(
+          MOSQ_LOG_NOTICE, "gatehouse: %s (%s) publishes past %.0f messages/s; dropping the excess",
+          connection->client_id.c_str(), std::string(gh::broker::kind_name(who.kind)).c_str(),
+          plugin.publish_limit.per_second);
+    }
+    return MOSQ_ERR_ACL_DENIED;
+  }
   if (gh::broker::is_attribution_topic(plugin.rules, event->topic)) {
     ++plugin.counters.publishes_denied;
     return MOSQ_ERR_ACL_DENIED;
@@ -238,12 +270,19 @@ int on_tick(int, void* event_data, void* userdata) {
     kick_invalid(plugin, expiry);
     if (!(plugin.counters == plugin.reported) && plugin.table->ready()) {
       const auto& c = plugin.counters;
+      nlohmann::json limited = nlohmann::json::object();
+      for (auto kind :
+           {Kind::kDoor, Kind::kProvisioner, Kind::kUser, Kind::kToken, Kind::kAnonymous}) {
+        limited[std::string(gh::broker::kind_name(kind))] =
+            c.rate_limited[static_cast<size_t>(kind)];
+      }
       respond(plugin, {{"ok", true},
                        {"op", "stats"},
                        {"connects_refused", c.connects_refused},
                        {"publishes_denied", c.publishes_denied},
                        {"subscribes_denied", c.subscribes_denied},
-                       {"disconnected", c.disconnected}});
+                       {"disconnected", c.disconnected},
+                       {"rate_limited", limited}});
       plugin.reported = c;
     }
   }
@@ -273,6 +312,7 @@ GH_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
   gh::broker::ServerCredential server;
   std::string server_hex;
   auto anonymous = gh::broker::Anonymous::kLocal;
+  std::string_view rate_text = "0", burst_text;
   for (int i = 0; i < option_count; ++i) {
     std::string_view key = options[i].key, value = options[i].value ? options[i].value : "";
     if (key == "server_username") server.username = value;
@@ -283,7 +323,21 @@ GH_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
     if (key == "legacy") plugin->rules.legacy = on(value);
     if (key == "legacy_topics") plugin->rules.legacy_topics = split_commas(value);
     if (key == "discovery_prefix") plugin->rules.discovery_prefix = value;
+    if (key == "publish_rate") rate_text = value;
+    if (key == "publish_burst") burst_text = value;
   }
+  auto rate = gh::broker::parse_count(rate_text, gh::broker::kMaxPublishRate);
+  auto burst =
+      burst_text.empty() ? rate : gh::broker::parse_count(burst_text, gh::broker::kMaxPublishBurst);
+  if (!rate || !burst || (*rate > 0 && *burst < 1)) {
+    mosquitto_log_printf(MOSQ_LOG_ERR,
+                         "gatehouse: plugin_opt_publish_rate must be 0-%llu and "
+                         "plugin_opt_publish_burst 1-%llu messages",
+                         static_cast<unsigned long long>(gh::broker::kMaxPublishRate),
+                         static_cast<unsigned long long>(gh::broker::kMaxPublishBurst));
+    return MOSQ_ERR_INVAL;
+  }
+  plugin->publish_limit = {double(*rate), double(*burst)};
   server.sha256.resize(crypto_hash_sha256_BYTES);
   size_t len = 0;
   if (server_hex.size() != 2 * crypto_hash_sha256_BYTES ||
@@ -304,8 +358,11 @@ GH_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
       mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, nullptr, data)) {
     return MOSQ_ERR_UNKNOWN;
   }
-  mosquitto_log_printf(MOSQ_LOG_INFO, "gatehouse: access plugin loaded (prefix %s, legacy %s)",
-                       plugin->rules.prefix.c_str(), plugin->rules.legacy ? "on" : "off");
+  mosquitto_log_printf(MOSQ_LOG_INFO,
+                       "gatehouse: access plugin loaded (prefix %s, legacy %s, publish rate %.0f/s "
+                       "burst %.0f per client; 0: no limit)",
+                       plugin->rules.prefix.c_str(), plugin->rules.legacy ? "on" : "off",
+                       plugin->publish_limit.per_second, plugin->publish_limit.burst);
   *userdata = plugin.release();
   return MOSQ_ERR_SUCCESS;
 }
