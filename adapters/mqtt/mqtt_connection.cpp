@@ -17,16 +17,44 @@ namespace gh::mqtt_adapter {
 
 namespace {
 
-// Counts the asynchronous outcome of each publish. One instance serves every publish; it
-// only touches atomics, so it is safe on paho's thread.
+// Counts the asynchronous outcome of each publish (at QoS 1: the broker's PUBACK). One
+// instance serves every publish; it runs on paho's thread and never blocks.
 class PublishListener final : public mqtt::iaction_listener {
  public:
   explicit PublishListener(ConnectionCounters& counters) : counters_(counters) {}
-  void on_failure(const mqtt::token&) override { counters_.publish_failures.fetch_add(1); }
-  void on_success(const mqtt::token&) override { counters_.delivered.fetch_add(1); }
+  void on_failure(const mqtt::token&) override {
+    counters_.publish_failures.fetch_add(1);
+    settle();
+  }
+  void on_success(const mqtt::token&) override {
+    counters_.delivered.fetch_add(1);
+    settle();
+  }
+  // Waits until `accepted` publishes have an outcome, up to `deadline` or until `gone()`
+  // (the connection was lost: what is in flight gets no outcome before a reconnect).
+  bool wait_settled(uint64_t accepted, std::chrono::steady_clock::time_point deadline,
+                    const std::function<bool()>& gone) {
+    std::unique_lock lock(mu_);
+    while (settled_ < accepted && !gone()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      // In slices: the connection-lost callback does not notify this condition variable.
+      cv_.wait_until(lock, std::min(deadline, now + kSlice));
+    }
+    return settled_ >= accepted;
+  }
 
  private:
+  static constexpr std::chrono::milliseconds kSlice{20};
+  void settle() {
+    std::lock_guard lock(mu_);
+    ++settled_;
+    cv_.notify_all();
+  }
   ConnectionCounters& counters_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t settled_ = 0;  // publishes with an outcome, guarded by mu_
 };
 
 // Queue publishes while disconnected, even before the first connect: effects raised during
@@ -52,7 +80,12 @@ struct MqttConnection::Impl {
   mqtt::async_client client;
   // Held shared while a handler runs, exclusively by stop(): no handler runs after stop().
   std::shared_mutex dispatch_mu;
-  bool dispatching = true;      // guarded by dispatch_mu
+  bool dispatching = true;  // guarded by dispatch_mu
+  // Held shared while a publish is handed to paho, exclusively by stop(): nothing is queued in
+  // paho after stop() closes it. paho would keep such a message buffered, never send it, and
+  // lose it with the client (and, in Debian's 1.3.12, leak its copy: docs/reliability.md).
+  std::shared_mutex publish_mu;
+  bool publishing = true;       // guarded by publish_mu
   bool ever_connected = false;  // only touched by our thread
 };
 
@@ -285,6 +318,11 @@ void MqttConnection::dispatch(const mqtt::message& message) {
 }
 
 void MqttConnection::publish(const std::string& topic, std::string payload, int qos, bool retain) {
+  std::shared_lock lock(impl_->publish_mu);
+  if (!impl_->publishing) {
+    counters_.publish_failures.fetch_add(1);
+    return;
+  }
   try {
     auto msg = mqtt::make_message(topic, std::move(payload), qos, retain);
     impl_->client.publish(msg, nullptr, impl_->listener);
@@ -300,6 +338,11 @@ void MqttConnection::publish_response(const std::string& topic, std::string payl
     publish(topic, std::move(payload), qos, false);
     return;
   }
+  std::shared_lock lock(impl_->publish_mu);
+  if (!impl_->publishing) {
+    counters_.publish_failures.fetch_add(1);
+    return;
+  }
   try {
     auto msg = mqtt::message::create(
         topic, std::move(payload), qos, false,
@@ -312,28 +355,39 @@ void MqttConnection::publish_response(const std::string& topic, std::string payl
 }
 
 void MqttConnection::stop() {
+  bool started = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
+    started = started_;
     cv_.notify_all();
-    if (!started_) return;
   }
   if (thread_.joinable()) thread_.join();
   {
     std::unique_lock lock(impl_->dispatch_mu);
     impl_->dispatching = false;
   }
+  {
+    std::unique_lock lock(impl_->publish_mu);
+    impl_->publishing = false;
+  }
+  if (!started) return;
   auto& client = impl_->client;
   try {
     if (client.is_connected()) {
       // A clean disconnect does not fire the will, so say "offline" ourselves.
       if (!options_.status_topic.empty()) {
-        client
-            .publish(options_.status_topic, options_.offline_payload.data(),
-                     options_.offline_payload.size(), 1, true)
-            ->wait_for(options_.connect_timeout);
+        client.publish(mqtt::make_message(options_.status_topic, options_.offline_payload, 1, true),
+                       nullptr, impl_->listener);
+        counters_.published.fetch_add(1);
       }
+      // Every message handed to paho (sent in order, the offline status last) acknowledged
+      // before the connection closes, up to connect_timeout. Ours, not paho's disconnect
+      // timeout: paho checks that one only every 3 s.
+      impl_->listener.wait_settled(counters_.published.load(),
+                                   std::chrono::steady_clock::now() + options_.connect_timeout,
+                                   [this] { return !counters_.connected.load(); });
       client.disconnect()->wait_for(options_.connect_timeout);
     }
   } catch (const std::exception&) {

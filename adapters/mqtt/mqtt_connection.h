@@ -121,8 +121,11 @@ class MqttConnection final : public Publisher {
   // True once connected (and subscribed) within `timeout`; false otherwise. May block.
   bool wait_connected(std::chrono::milliseconds timeout);
 
-  // Disconnects (publishing nothing more) and joins our thread. Idempotent; blocks up to
-  // about connect_timeout. Handlers are not called after it returns.
+  // Joins our thread, then, if connected, publishes the "offline" status and disconnects
+  // cleanly: paho first sends what is queued and waits, up to connect_timeout, until the
+  // broker has acknowledged every QoS 1 message in flight. Idempotent; blocks up to about
+  // connect_timeout plus our thread's connect attempt. Handlers are not called after it
+  // returns, and publishes after it are refused (counted in publish_failures).
   void stop();
 
   // Publisher: thread-safe, non-blocking, never throws; failures go to counters().

@@ -69,13 +69,20 @@ function startServer(tag) {
   });
 }
 
+// Stops gatehouse with SIGTERM; rejects unless it exits with status 0 (a clean stop; under
+// the sanitizer build also no leak or other finding at exit).
 function stopServer() {
   const child = server;
   server = null;
-  if (!child || child.exitCode !== null) return Promise.resolve();
+  const checked = (code, signal) => code === 0 ? Promise.resolve() : Promise.reject(
+      new Error(`gatehouse stopped with ${signal || `exit status ${code}`}, not 0: see ${outDir}`));
+  if (!child) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return checked(child.exitCode, child.signalCode);
+  }
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill("SIGKILL"), 20000);
-    child.on("exit", () => { clearTimeout(kill); resolve(); });
+    child.on("exit", (code, signal) => { clearTimeout(kill); resolve(checked(code, signal)); });
     child.kill("SIGTERM");
   });
 }
@@ -522,7 +529,10 @@ try {
   if (door) await door.client.endAsync().catch(() => {});
   if (door2) await door2.client.endAsync().catch(() => {});
   if (browser) await browser.close().catch(() => {});
-  await stopServer();
+  await stopServer().catch((e) => {
+    failed += 1;
+    console.log(`FAIL  ${e.message}`);
+  });
   fs.rmSync(work, {recursive: true, force: true});
 }
 console.log(`screenshots and server logs: ${outDir}`);

@@ -216,6 +216,42 @@ TEST_F(BrokerTest, ConnectionGetsNodelaySubscribesAndPublishes) {
   EXPECT_TRUE(peer.wait_for("t/server", [](auto& m) { return m.payload == "offline"; }));
 }
 
+// stop() is a clean shutdown: every QoS 1 message published before it reaches the broker and
+// is acknowledged before the connection closes (stop() is called while most of a burst is
+// still queued or in flight), and a publish after it is refused and counted, never left
+// buffered in paho to be lost with the client.
+TEST_F(BrokerTest, StopWaitsForEveryPublishInFlightAndRefusesLaterOnes) {
+  auto broker = start_broker();
+  ASSERT_TRUE(broker);
+  mqtt_test::TestClient peer(broker->url(), "peer-drain");
+  ASSERT_TRUE(peer.connect());
+  ASSERT_TRUE(peer.subscribe("t/burst"));
+  MqttConnectionOptions options;
+  options.url = broker->url();
+  options.client_id = "gh-test-drain";
+  auto conn = MqttConnection::create(options);
+  ASSERT_TRUE(conn.is_ok()) << conn.status().to_string();
+  ASSERT_TRUE((*conn)->start().is_ok());
+  ASSERT_TRUE((*conn)->wait_connected(kWait));
+
+  constexpr uint64_t kBurst = 500;
+  for (uint64_t i = 0; i < kBurst; ++i) {
+    (*conn)->publish("t/burst", std::to_string(i), 1, false);
+  }
+  (*conn)->stop();
+  const auto& counters = (*conn)->counters();
+  EXPECT_EQ(counters.published.load(), kBurst);
+  EXPECT_EQ(counters.delivered.load(), kBurst);  // every PUBACK came back before the close
+  EXPECT_EQ(counters.publish_failures.load(), 0u);
+  EXPECT_TRUE(
+      peer.wait_for("t/burst", [&](auto& m) { return m.payload == std::to_string(kBurst - 1); }));
+  EXPECT_EQ(peer.messages_on("t/burst").size(), kBurst);
+
+  (*conn)->publish("t/burst", "after stop", 1, false);
+  EXPECT_EQ(counters.published.load(), kBurst);
+  EXPECT_EQ(counters.publish_failures.load(), 1u);
+}
+
 // A backlog of requests waiting for gatehouse (its handler busy, so no PUBACK goes back) is
 // delivered whole once gatehouse catches up: mosquitto's defaults (20 in flight, 1000
 // queued per client) silently dropped the rest of a burst of 64 clients x 100 requests.
