@@ -83,7 +83,7 @@ Status PgConnection::failure(PGresult* result, std::string_view what) const {
   std::string message = result ? trimmed(PQresultErrorMessage(result)) : "";
   if (message.empty()) message = trimmed(PQerrorMessage(conn_));
   // No SQLSTATE means libpq itself failed: the connection is gone, the outcome unknown.
-  const std::string sqlstate = state ? state : "08000";
+  const std::string sqlstate = state ? state : std::string(kPgConnectionLost);
   return Status(code_of(sqlstate), "PostgreSQL, " + std::string(what) + ": " + message +
                                        " [SQLSTATE " + sqlstate + "]");
 }

@@ -69,6 +69,8 @@ class PgConnection {
   bool ensure_connected();
   // Whether libpq still believes the connection works (it learns otherwise on use).
   bool connected() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // The process id of this connection's backend on the server (pg_stat_activity.pid).
+  int backend_pid() const { return PQbackendPID(conn_); }
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
@@ -118,6 +120,9 @@ class PgPool {
   std::vector<std::unique_ptr<PgConnection>> idle_;
 };
 
+// SQLSTATE 08000, what PgConnection reports when libpq itself failed (no answer from the
+// server): the connection is gone, and the outcome of what was sent is unknown.
+inline constexpr std::string_view kPgConnectionLost = "08000";
 // SQLSTATE 23505, a unique or primary key violation: someone else wrote that row.
 inline constexpr std::string_view kPgUniqueViolation = "23505";
 

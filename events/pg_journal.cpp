@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <thread>
 #include <unordered_set>
 
 #include "events/clock.h"
@@ -50,6 +51,15 @@ AppendResult command_record(const PgRows& rows, int row, int first_column) {
   return result;
 }
 
+// Whether a failed COMMIT may still have committed: its answer was lost (class 08, the
+// connection) or the server was stopping under it (class 57, as when a failover terminates a
+// backend that waits for its synchronous standby, committed locally). Any other failure of
+// COMMIT is a rollback.
+bool commit_outcome_unknown(const Status& failure) {
+  const auto sqlstate = pg_sqlstate(failure);
+  return sqlstate.substr(0, 2) == "08" || sqlstate.substr(0, 2) == "57";
+}
+
 }  // namespace
 
 struct PgJournal::BatchOutcome {
@@ -59,6 +69,16 @@ struct PgJournal::BatchOutcome {
   std::unordered_map<std::string, uint64_t> epochs;    // stream -> lease epoch written under
   uint64_t position = 0;                               // head after the batch
   bool started = false;  // the transaction began: a failure may have left work undone
+  // COMMIT was sent and its answer lost: the batch's last event row, to look for, and the
+  // backend that ran the transaction, to wait for.
+  struct CommitProbe {
+    std::string stream;
+    uint64_t version = 0;
+    uint64_t position = 0;
+    std::string envelope;
+    int backend_pid = 0;
+  };
+  std::optional<CommitProbe> unknown_commit;
 };
 
 Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
@@ -365,11 +385,13 @@ PgJournal::BatchOutcome PgJournal::try_batch(std::vector<QueuedAppend>& batch) {
         db.exec(sql, params, "appending a batch of " + std::to_string(rows.size()) + " events");
     if (!written) return abandon(written.status());
   }
+  const int backend_pid = db.backend_pid();
   if (auto s = db.exec("COMMIT", "committing a batch"); !s.is_ok()) {
-    // The answer to COMMIT was lost: the batch may or may not be in the log.
-    out.result.failure = Status(s.code(), s.message() +
-                                              " (the outcome of this batch is unknown: "
-                                              "read the stream before retrying)");
+    out.result.failure = std::move(s);
+    if (commit_outcome_unknown(out.result.failure) && !rows.empty())
+      out.unknown_commit = BatchOutcome::CommitProbe{rows.back()->stream(), rows.back()->version(),
+                                                     rows.back()->position(),
+                                                     rows.back()->SerializeAsString(), backend_pid};
     return out;
   }
   return out;
@@ -389,6 +411,7 @@ BatchResult PgJournal::write_batch(std::vector<QueuedAppend>& batch) {
     versions_.clear();
     out = try_batch(batch);
   }
+  if (out.unknown_commit) settle_unknown_commit(out);
   auto& result = out.result;
   if (!result.failure.is_ok()) {
     versions_.clear();
@@ -404,6 +427,46 @@ BatchResult PgJournal::write_batch(std::vector<QueuedAppend>& batch) {
     last_position_ = out.position;
   }
   return std::move(result);
+}
+
+void PgJournal::settle_unknown_commit(BatchOutcome& out) {
+  const auto probe = std::move(*out.unknown_commit);
+  out.unknown_commit.reset();
+  const std::string lost = out.result.failure.message();
+  const auto deadline = std::chrono::steady_clock::now() + options_.unknown_commit_wait;
+  Status last_error;
+  for (;;) {
+    // The old backend still running means its COMMIT is still going (waiting for the
+    // synchronous standby, say): its outcome is not decided yet. Once it is gone, its last
+    // event at its position, the same bytes, means it committed; another writer would have
+    // taken that position with other bytes.
+    auto rows = readers_.read(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1), "
+        "(SELECT stream FROM gh_events WHERE position = $2), "
+        "(SELECT version FROM gh_events WHERE position = $2), "
+        "(SELECT envelope FROM gh_events WHERE position = $2)",
+        PgParams().number(uint64_t(probe.backend_pid)).number(probe.position),
+        "settling a batch whose COMMIT went unanswered");
+    if (rows && rows->text(0, 0) != "t") {
+      const bool committed = !rows->is_null(0, 1) && rows->text(0, 1) == probe.stream &&
+                             rows->number(0, 2) == probe.version &&
+                             rows->bytes(0, 3) == probe.envelope;
+      out.result.failure =
+          committed ? Status::ok()
+                    : unavailable(lost + " (the batch was not committed: checked afterwards)");
+      return;
+    }
+    if (!rows) last_error = rows.status();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      out.result.failure = unavailable(
+          lost + " (the outcome of this batch is unknown: " +
+          (last_error.is_ok() ? "its transaction was still running"
+                              : "the database could not be read: " + last_error.message()) +
+          "; read the stream before retrying)");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 Result<std::vector<Envelope>> PgJournal::read_stream(const std::string& stream,

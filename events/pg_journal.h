@@ -21,15 +21,21 @@
 // shard waiting until COMMIT, so the check cannot go stale before the write is durable.
 // Each event carries that epoch (Envelope.lease_epoch). Unfenced, lease_epoch is 0.
 //
-// A COMMIT whose answer is lost (connection dropped) has an unknown outcome: its appends
-// fail with kUnavailable and the caller recovers the stream from the log, as after any
-// failed append.
+// A COMMIT whose answer is lost (the connection dropped while committing: a failover, a
+// network fault) has an unknown outcome. The writer settles it before answering: on a new
+// connection it waits until the old transaction's backend is gone (it committed or rolled
+// back), then looks for the batch's last event at its position, byte for byte. Found: the
+// batch committed and is answered as such. Not found: its appends fail with kUnavailable and
+// the caller recovers the stream from the log, as after any failed append. When the database
+// cannot be read within `unknown_commit_wait`, the appends fail with kUnavailable saying the
+// outcome is unknown.
 //
 // Thread-safety: all methods are safe from any thread. Destruction waits for queued
 // appends to finish (they are written, not dropped).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <unordered_map>
 
@@ -46,6 +52,9 @@ struct PgJournalOptions {
   JournalOptions batching;
   // Cluster mode: the leases this node holds (outlives the journal); null: unfenced.
   const ShardFence* fence = nullptr;
+  // How long the writer tries to settle a COMMIT whose answer was lost (above): about a
+  // failover's length (Patroni promotes a standby within its TTL, 30 s by default).
+  std::chrono::milliseconds unknown_commit_wait{30000};
 };
 
 class PgJournal final : public Journal {
@@ -97,6 +106,8 @@ class PgJournal final : public Journal {
   Status load_versions(const std::vector<QueuedAppend>& batch, const std::vector<uint64_t>& epochs);
   Status load_commands(const std::vector<QueuedAppend>& batch,
                        std::unordered_map<std::string, AppendResult>& found);
+  // After COMMIT's answer was lost: whether the batch is in the log decides its outcome.
+  void settle_unknown_commit(BatchOutcome& out);
 
   PgJournalOptions options_;
   std::unique_ptr<PgConnection> writer_connection_;  // writer thread only
