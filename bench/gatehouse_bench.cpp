@@ -4,9 +4,11 @@
 //
 //   gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|all] [--dir DIR] [--quick]
 //   gatehouse_bench append-pg --pg CONNINFO [--quick]
+//   gatehouse_bench nodes-pg --pg CONNINFO [--quick]
 //
 // append-pg measures cluster mode's PostgreSQL journal against the server CONNINFO names
-// ("host=127.0.0.1 port=5432 user=gatehouse dbname=gatehouse"); it is not part of "all".
+// ("host=127.0.0.1 port=5432 user=gatehouse dbname=gatehouse"); nodes-pg runs 1, 2 and 3
+// cluster nodes' fenced journals on it at once. Neither is part of "all".
 // DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
 // every workload for a smoke run.
 #include <httplib.h>
@@ -36,6 +38,7 @@
 #include "events/lease_manager.h"
 #include "events/pg_journal.h"
 #include "events/rocksdb_journal.h"
+#include "events/shard.h"
 #include "events/stream_name.h"
 #include "server/app.h"
 #include "snapshots/rocksdb_snapshot_store.h"
@@ -99,8 +102,9 @@ Envelope registered() {
 // batches. As with actors, each next append is built on one of two client threads (CAF's
 // scheduler has one per core), not on the journal's writer thread that runs the callbacks.
 // `streams` streams named "<prefix><i>" through any journal; events/s.
-double streams_through(Journal& journal, const std::string& prefix, int streams, int per_stream,
-                       int in_flight) {
+double named_streams_through(Journal& journal, const std::vector<std::string>& names,
+                             int per_stream, int in_flight) {
+  const int streams = int(names.size());
   BlockingPool clients(2, 4096);
   std::atomic<int> done_streams{0};
   std::mutex mutex;
@@ -146,13 +150,20 @@ double streams_through(Journal& journal, const std::string& prefix, int streams,
   };
   auto start = Clock::now();
   for (int i = 0; i < streams; ++i) {
-    writers[i].stream = prefix + std::to_string(i);
+    writers[i].stream = names[i];
     writers[i].left = per_stream;
     for (int k = 0; k < in_flight; ++k) queue_next(writers[i]);
   }
   std::unique_lock lock(mutex);
   all_done.wait(lock, [&] { return done_streams == streams; });
   return double(streams) * per_stream / seconds_since(start);
+}
+
+double streams_through(Journal& journal, const std::string& prefix, int streams, int per_stream,
+                       int in_flight) {
+  std::vector<std::string> names;
+  for (int i = 0; i < streams; ++i) names.push_back(prefix + std::to_string(i));
+  return named_streams_through(journal, names, per_stream, in_flight);
 }
 
 double journal_64_streams(const fs::path& dir, int per_stream, int in_flight,
@@ -378,6 +389,112 @@ void bench_append_pg(const std::string& conninfo) {
     std::printf("append-pg: 1 writer, appends of %3d events       %9.0f events/s\n", batch,
                 double(appends) * batch / seconds_since(start));
   }
+}
+
+// ---- nodes-pg: several cluster nodes writing to one PostgreSQL (docs/benchmarks.md) ----
+
+// `count` nodes in this process, each a LeaseManager (the shards shared by rendezvous, as
+// the server's nodes share them) and a fenced PgJournal of its own: its own connections, its
+// own writer thread, its own group commit. Null when the shards could not be shared.
+struct BenchNode {
+  std::unique_ptr<LeaseManager> leases;
+  std::unique_ptr<PgJournal> journal;
+};
+
+std::vector<BenchNode> start_nodes(const std::string& conninfo, const std::string& run, int count) {
+  std::vector<BenchNode> nodes(count);
+  for (int i = 0; i < count; ++i) {
+    LeaseOptions options;
+    options.conninfo = conninfo;
+    options.node = run + "n" + std::to_string(i);
+    options.ttl = std::chrono::minutes(10);  // no renewal needed during the run
+    options.margin = std::chrono::minutes(1);
+    auto opened = LeaseManager::open(options);
+    if (!opened) return {};
+    nodes[i].leases = std::move(*opened);
+  }
+  // A few rounds of every node ticking: heartbeats seen, hand-offs released, shards taken.
+  for (int round = 0; round < 6; ++round) {
+    size_t held = 0;
+    for (auto& node : nodes) {
+      if (!node.leases->tick().is_ok()) return {};
+      held += node.leases->held().size();
+    }
+    const bool shared = std::all_of(nodes.begin(), nodes.end(), [&](const BenchNode& n) {
+      return n.leases->held().size() >= shards::kShardCount / count - 64;
+    });
+    if (held == shards::kShardCount && shared) break;
+  }
+  for (auto& node : nodes) {
+    auto journal = PgJournal::open({conninfo, {}, node.leases.get()});
+    if (!journal) return {};
+    node.journal = std::move(*journal);
+  }
+  return nodes;
+}
+
+// `count` streams named "<prefix><k>" whose shards `node` holds.
+std::vector<std::string> streams_held_by(const LeaseManager& node, const std::string& prefix,
+                                         int count) {
+  std::vector<std::string> streams;
+  for (int k = 0; int(streams.size()) < count; ++k) {
+    std::string stream = prefix + std::to_string(k);
+    if (node.held_epoch(shards::shard_of_stream(stream))) streams.push_back(std::move(stream));
+  }
+  return streams;
+}
+
+// Every node's journal fed by `streams_per_node` streams of its own shards, one single-event
+// append in flight each, all nodes at once; prints the events/s of all nodes together.
+void nodes_through(const std::string& conninfo, const std::string& run, int count,
+                   int streams_per_node, int per_stream) {
+  auto nodes = start_nodes(conninfo, run, count);
+  if (nodes.empty()) {
+    std::fprintf(stderr, "nodes-pg: cannot start %d nodes on %s\n", count, conninfo.c_str());
+    std::exit(1);
+  }
+  std::vector<JournalStats> before;
+  for (auto& node : nodes) before.push_back(node.journal->stats());
+  std::vector<std::thread> writers;
+  const auto start = Clock::now();
+  for (int i = 0; i < count; ++i)
+    writers.emplace_back([&, i] {
+      const std::string prefix = "device/" + run + std::to_string(i) + "-";
+      named_streams_through(*nodes[i].journal,
+                            streams_held_by(*nodes[i].leases, prefix, streams_per_node), per_stream,
+                            1);
+    });
+  for (auto& writer : writers) writer.join();
+  const double wall = seconds_since(start);
+  uint64_t events = 0, batches = 0, appends = 0;
+  double latency_ms = 0;
+  for (int i = 0; i < count; ++i) {
+    const auto after = nodes[i].journal->stats();
+    events += after.events_appended - before[i].events_appended;
+    batches += after.batches_synced - before[i].batches_synced;
+    appends += after.appends - before[i].appends;
+    latency_ms += after.append_latency_sum_ms - before[i].append_latency_sum_ms;
+  }
+  std::printf(
+      "nodes-pg: %d node%s x %3d streams  %9.0f events/s together, %5.0f transactions/s  (mean "
+      "%.1f events/transaction, mean append latency %.2f ms)\n",
+      count, count == 1 ? " " : "s", streams_per_node, double(events) / wall,
+      double(batches) / wall, double(events) / double(batches), latency_ms / double(appends));
+  for (auto& node : nodes) {
+    node.journal->shutdown();
+    (void)node.leases->leave();
+  }
+}
+
+void bench_nodes_pg(const std::string& conninfo) {
+  const int per_stream = quick ? 10 : 100;
+  const std::string run = "bench-" + std::to_string(getpid()) + "-";
+  // The same 300 writers shared by 1, 2 and 3 nodes; then 300 writers on each node.
+  for (int count : {1, 2, 3})
+    nodes_through(conninfo, run + "t" + std::to_string(count) + "-", count, 300 / count,
+                  per_stream);
+  for (int count : {2, 3})
+    nodes_through(conninfo, run + "e" + std::to_string(count) + "-", count, 300, per_stream);
 }
 
 // ---- replay and cold start over 1M events in 10k streams ----
@@ -785,7 +902,8 @@ int main(int argc, char** argv) {
       std::puts(
           "gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|all] [--dir DIR] "
           "[--quick]\n"
-          "gatehouse_bench append-pg --pg CONNINFO [--quick]");
+          "gatehouse_bench append-pg --pg CONNINFO [--quick]\n"
+          "gatehouse_bench nodes-pg --pg CONNINFO [--quick]");
       return 0;
     } else {
       what = arg;
@@ -795,12 +913,13 @@ int main(int argc, char** argv) {
   std::printf("gatehouse_bench: %s on %u cores, stores under %s\n", what.c_str(),
               std::thread::hardware_concurrency(), root.c_str());
   if (what == "append" || what == "all") bench_append();
-  if (what == "append-pg") {
+  if (what == "append-pg" || what == "nodes-pg") {
     if (pg.empty()) {
-      std::fputs("append-pg needs --pg CONNINFO (a libpq connection string)\n", stderr);
+      std::fprintf(stderr, "%s needs --pg CONNINFO (a libpq connection string)\n", what.c_str());
       return 2;
     }
-    bench_append_pg(pg);
+    if (what == "append-pg") bench_append_pg(pg);
+    if (what == "nodes-pg") bench_nodes_pg(pg);
   }
   if (what == "replay" || what == "cold" || what == "all") bench_replay_and_cold();
   if (what == "actors" || what == "all") bench_actors();
