@@ -205,6 +205,8 @@ Result<LeaseRound> LeaseManager::tick() {
   auto renewed = renew(&round.lost);
   if (!renewed) return renewed.status();
   round.renewed = std::move(*renewed);
+  if (options_.after_loss)
+    for (const auto shard : round.lost) options_.after_loss(shard);
   auto live = live_nodes();
   if (!live) return live.status();
   round.live_nodes = std::move(*live);

@@ -48,6 +48,10 @@ struct LeaseOptions {
   // Hand-off, called with a shard before its lease is released to the node that should own
   // it: stop intake for the shard and flush its appends. Runs on the ticking thread.
   std::function<void(uint32_t shard)> before_release;
+  // Called on the ticking thread with a shard whose renewal was refused (another node took
+  // it, or it ran out while this node was paused or cut off), after this node stopped
+  // serving it: the server evicts its actors there, since the other node may have written.
+  std::function<void(uint32_t shard)> after_loss;
   // Called on the ticking thread (start()) after every round, whether it succeeded or not:
   // the server refreshes its view of the other shards' owners there.
   std::function<void()> after_round;

@@ -265,10 +265,14 @@ Status App::Parts::open_postgres() {
   // Hand-off: this node's actors of the shard are stopped (each finishes its queue), so that
   // should the shard come back, its entities recover from the log with the other node's
   // writes rather than answer from a stale memory.
-  lease.before_release = [this](uint32_t shard) {
+  // The same when a lease was lost without a release (this node paused or cut off past its
+  // expiry): the entities come back from the log if the shard does.
+  auto forget = [this](uint32_t shard) {
     if (auto* d = handoff_devices.load()) d->forget_shard(shard);
     if (auto* c = handoff_chat.load()) c->forget_shard(shard);
   };
+  lease.before_release = forget;
+  lease.after_loss = forget;
   lease.after_round = [this] {
     if (routing) routing->refresh();
   };

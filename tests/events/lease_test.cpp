@@ -196,6 +196,39 @@ TEST_F(LeaseTest, APausedOwnerPastExpiryCannotWriteAfterAnotherTookTheShard) {
   expect_epochs_never_decrease(log);
 }
 
+// A lease lost without a release (taken while this node was paused) is reported once, by
+// the round that finds it, so the server can evict the shard's entities: the other node may
+// have written them, and a stale memory must not answer reads should the shard come back.
+TEST_F(LeaseTest, ALeaseTakenWhileTheNodeWasPausedIsReportedLostToTheServer) {
+  std::mutex mutex;
+  std::vector<uint32_t> evicted;
+  LeaseOptions options;
+  options.conninfo = conninfo_;
+  options.node = "gh-a";
+  options.after_loss = [&](uint32_t shard) {
+    std::lock_guard lock(mutex);
+    evicted.push_back(shard);
+  };
+  auto opened = LeaseManager::open(std::move(options));
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  auto a = std::move(*opened);
+  auto b = node("gh-b");
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(a->tick().is_ok());  // alone: gh-a takes every shard
+  ASSERT_EQ(a->held().size(), size_t(shards::kShardCount));
+
+  expire_in_database(kD1);  // gh-a is paused past its ttl, and gh-b takes the shard
+  ASSERT_EQ(b->acquire({kD1})->size(), 1u);
+  auto round = a->tick();
+  ASSERT_TRUE(round.is_ok()) << round.status().to_string();
+  EXPECT_EQ(round->lost, std::vector<uint32_t>{kD1});
+  EXPECT_EQ(evicted, std::vector<uint32_t>{kD1});
+  EXPECT_EQ(a->held_epoch(kD1), std::nullopt);
+
+  ASSERT_TRUE(a->tick().is_ok());  // reported once: the next round loses nothing new
+  EXPECT_EQ(evicted, std::vector<uint32_t>{kD1});
+}
+
 // Before its lease can expire by the database's clock, a node stops serving the shard by
 // its own: its appends are refused without asking the database, and nothing is written.
 TEST_F(LeaseTest, ANodeStopsServingAShardBeforeItsLeaseCanExpire) {
