@@ -124,6 +124,14 @@ class Journal {
   virtual Status read_all(uint64_t from_position,
                           const std::function<bool(const Envelope&)>& visit) const = 0;
 
+  // As read_all, but only the events of streams whose name starts with `prefix`; returns the
+  // position read up to: every event up to it was looked at, visited or not (more than the
+  // last visited when the rest did not match). A journal that can filter where it stores the
+  // events does (PostgreSQL, by an index); this default reads everything and filters here.
+  virtual Result<uint64_t> read_all_with_prefix(
+      uint64_t from_position, const std::string& prefix,
+      const std::function<bool(const Envelope&)>& visit) const;
+
   // The stream's last version, 0 if it has none.
   virtual Result<uint64_t> stream_version(const std::string& stream) const = 0;
 

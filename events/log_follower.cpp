@@ -1,5 +1,7 @@
 #include "events/log_follower.h"
 
+#include <algorithm>
+
 #include "events/log.h"
 
 namespace gh {
@@ -17,12 +19,28 @@ void LogFollower::subscribe(std::string prefix, Subscriber subscriber) {
 
 Status LogFollower::poll() {
   std::lock_guard lock(poll_mu_);
-  return journal_.read_all(position_ + 1, [this](const Envelope& e) {
-    for (const auto& [prefix, subscriber] : subscribers_)
-      if (e.stream().starts_with(prefix)) subscriber(e);
-    position_ = e.position();
-    return true;
-  });
+  // Only the streams somebody follows are read: on PostgreSQL the database filters them.
+  auto read_up_to =
+      journal_.read_all_with_prefix(position_ + 1, common_prefix(), [this](const Envelope& e) {
+        for (const auto& [prefix, subscriber] : subscribers_)
+          if (e.stream().starts_with(prefix)) subscriber(e);
+        position_ = e.position();
+        return true;
+      });
+  if (!read_up_to) return read_up_to.status();
+  position_ = std::max(position_, *read_up_to);
+  return Status::ok();
+}
+
+std::string LogFollower::common_prefix() const {
+  if (subscribers_.empty()) return "";
+  std::string common = subscribers_.front().first;
+  for (const auto& [prefix, subscriber] : subscribers_) {
+    size_t n = 0;
+    while (n < common.size() && n < prefix.size() && common[n] == prefix[n]) ++n;
+    common.resize(n);
+  }
+  return common;
 }
 
 uint64_t LogFollower::position() const {

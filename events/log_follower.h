@@ -1,10 +1,11 @@
 // Follows the shared log by position (cluster mode, docs/cluster.md "What each node keeps in
-// memory"): from a starting position it reads every newer event with Journal::read_all and
-// hands those whose stream starts with a subscribed prefix to the subscribers, each event
-// once, in position order. On PostgreSQL positions are gapless and committed in order
-// (events/pg_journal.h), so reading "after the last position seen" never skips an event that
-// commits later. Other nodes' writes reach this node's memory this way; its own writes are
-// delivered too (subscribers skip what they already hold, by version).
+// memory"): from a starting position it reads every newer event of the subscribed streams
+// (Journal::read_all_with_prefix with the subscribers' common prefix, which PostgreSQL
+// filters by an index) and hands those whose stream starts with a subscribed prefix to the
+// subscribers, each event once, in position order. On PostgreSQL positions are gapless and
+// committed in order (events/pg_journal.h), so reading "after the last position seen" never skips
+// an event that commits later. Other nodes' writes reach this node's memory this way; its own
+// writes are delivered too (subscribers skip what they already hold, by version).
 //
 // A failed read (the database unreachable) leaves the position at the last event delivered;
 // the next poll continues from there.
@@ -61,6 +62,8 @@ class LogFollower {
 
  private:
   void run();
+  // The longest prefix every subscriber's prefix starts with ("" when none).
+  std::string common_prefix() const;
 
   const Journal& journal_;
   const LogFollowerOptions options_;

@@ -1,6 +1,7 @@
 #include "events/pg_journal.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <thread>
@@ -497,8 +498,8 @@ Result<std::vector<Envelope>> PgJournal::read_stream(const std::string& stream,
   return out;
 }
 
-Status PgJournal::read_all(uint64_t from_position,
-                           const std::function<bool(const Envelope&)>& visit) const {
+Status PgJournal::read_by_position(uint64_t from_position, const std::string& condition,
+                                   const std::function<bool(const Envelope&)>& visit) const {
   uint64_t previous = 0;
   uint64_t next = from_position;
   for (;;) {
@@ -506,9 +507,8 @@ Status PgJournal::read_all(uint64_t from_position,
     std::optional<PgRows> rows;
     {
       auto chunk = readers_.read(
-          "SELECT stream, version, position, envelope FROM gh_events WHERE position >= $1 "
-          "ORDER BY position LIMIT " +
-              std::to_string(kReadChunk),
+          "SELECT stream, version, position, envelope FROM gh_events WHERE position >= $1" +
+              condition + " ORDER BY position LIMIT " + std::to_string(kReadChunk),
           PgParams().number(next), "reading the log by position");
       if (!chunk) return chunk.status();
       rows = std::move(*chunk);
@@ -529,6 +529,34 @@ Status PgJournal::read_all(uint64_t from_position,
     }
     next = previous + 1;
   }
+}
+
+Status PgJournal::read_all(uint64_t from_position,
+                           const std::function<bool(const Envelope&)>& visit) const {
+  return read_by_position(from_position, "", visit);
+}
+
+Result<uint64_t> PgJournal::read_all_with_prefix(
+    uint64_t from_position, const std::string& prefix,
+    const std::function<bool(const Envelope&)>& visit) const {
+  if (!is_stream_prefix(prefix))
+    return invalid_argument("not the start of a stream name: '" + prefix + "'");
+  // Every position up to the committed head is committed (writers commit in position order,
+  // behind the head row's lock), so the read is complete up to it even where nothing matched.
+  auto head = readers_.read("SELECT position FROM gh_journal_head", PgParams(), "reading the head");
+  if (!head) return head.status();
+  if (head->size() != 1) return data_loss("PostgreSQL: gh_journal_head has no row");
+  const uint64_t up_to = head->number(0, 0);
+  // The pattern is written into the statement, not passed as a parameter, so that the
+  // planner can prove the partial index on "system/" streams applies (pg_schema.cpp).
+  // Stream names are [A-Za-z0-9/._-]: only '_' needs escaping in a LIKE pattern.
+  std::string pattern;
+  for (const char c : prefix) pattern += c == '_' ? std::string("\\_") : std::string(1, c);
+  auto status = read_by_position(
+      from_position,
+      " AND position <= " + std::to_string(up_to) + " AND stream LIKE '" + pattern + "%'", visit);
+  if (!status.is_ok()) return status;
+  return std::max(up_to, from_position == 0 ? uint64_t(0) : from_position - 1);
 }
 
 Result<uint64_t> PgJournal::stream_version(const std::string& stream) const {

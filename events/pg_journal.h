@@ -69,6 +69,11 @@ class PgJournal final : public Journal {
                                             size_t max = SIZE_MAX) const override;
   Status read_all(uint64_t from_position,
                   const std::function<bool(const Envelope&)>& visit) const override;
+  // Filtered in the database: only the matching rows are sent (with an index for
+  // "system/", what the log follower reads); returns the committed head at the start.
+  Result<uint64_t> read_all_with_prefix(
+      uint64_t from_position, const std::string& prefix,
+      const std::function<bool(const Envelope&)>& visit) const override;
   Result<uint64_t> stream_version(const std::string& stream) const override;
   Status list_streams(
       const std::string& prefix,
@@ -102,6 +107,9 @@ class PgJournal final : public Journal {
   // node does not hold, by the fence and by shard_lease read FOR SHARE; fills `epochs`.
   Status check_leases(const std::vector<QueuedAppend>& batch, BatchOutcome& out,
                       std::vector<uint64_t>& epochs);
+  // read_all's loop, with `condition` (" AND ...") added to its WHERE clause.
+  Status read_by_position(uint64_t from_position, const std::string& condition,
+                          const std::function<bool(const Envelope&)>& visit) const;
   // Reads the version of every stream of `batch` not cached under the epoch it is written at.
   Status load_versions(const std::vector<QueuedAppend>& batch, const std::vector<uint64_t>& epochs);
   Status load_commands(const std::vector<QueuedAppend>& batch,

@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS cluster_node (
   node text PRIMARY KEY,
   address text NOT NULL,
   seen_at timestamptz NOT NULL);
+-- The system streams' events by position, for the nodes' log followers: each reads only
+-- these rather than the whole log (PgJournal::read_all_with_prefix). An index, which older
+-- versions of this schema can do without: no version of its own.
+CREATE INDEX IF NOT EXISTS gh_events_system_position ON gh_events (position)
+  WHERE stream LIKE 'system/%';
 )sql";
 
 // Any constant of our own: the advisory lock that serialises schema creation.

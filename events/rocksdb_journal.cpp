@@ -30,6 +30,20 @@ Result<AppendResult> Journal::append_and_wait(AppendRequest request) {
   return future.get();
 }
 
+Result<uint64_t> Journal::read_all_with_prefix(
+    uint64_t from_position, const std::string& prefix,
+    const std::function<bool(const Envelope&)>& visit) const {
+  if (!is_stream_prefix(prefix))
+    return invalid_argument("not the start of a stream name: '" + prefix + "'");
+  uint64_t read_up_to = from_position == 0 ? 0 : from_position - 1;
+  auto status = read_all(from_position, [&](const Envelope& e) {
+    read_up_to = e.position();
+    return !e.stream().starts_with(prefix) || visit(e);
+  });
+  if (!status.is_ok()) return status;
+  return read_up_to;
+}
+
 RocksdbJournal::RocksdbJournal(Database* database, JournalOptions options)
     : database_(database), options_(std::move(options)), group_(options_) {
   if (!options_.clock) options_.clock = unix_now_ms;

@@ -1,6 +1,8 @@
 #include "events/stream_name.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace gh {
 
@@ -29,6 +31,14 @@ bool is_valid_stream(std::string_view stream) {
   for (auto k : kKinds)
     if (k == kind) return is_valid_id(stream.substr(slash + 1));
   return false;
+}
+
+bool is_stream_prefix(std::string_view prefix) {
+  return prefix.size() <= kMaxIdLength + std::string_view("device/").size() &&
+         std::all_of(prefix.begin(), prefix.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+                  c == '-';
+         });
 }
 
 }  // namespace gh

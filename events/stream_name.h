@@ -23,4 +23,7 @@ std::string device_stream(std::string_view id);
 // True when `stream` is "<kind>/<valid id>" with kind in device, user, room, system.
 bool is_valid_stream(std::string_view stream);
 
+// True when `prefix` can start a stream name: [A-Za-z0-9/._-], no longer than a stream name.
+bool is_stream_prefix(std::string_view prefix);
+
 }  // namespace gh

@@ -219,6 +219,40 @@ TEST_P(JournalTest, ReadAllVisitsInPositionOrderFromAPositionAndStopsOnRequest) 
   EXPECT_EQ(visited, 2);
 }
 
+TEST_P(JournalTest, ReadAllWithAPrefixVisitsItsStreamsOnlyAndSaysHowFarItRead) {
+  ASSERT_TRUE(journal().append_and_wait(request_of("system/tokens", 0)).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/a", 0, 2)).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("system/actions", 0)).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("system/aXb", 0)).is_ok());
+  ASSERT_TRUE(journal().append_and_wait(request_of("device/b", 0)).is_ok());
+  std::vector<std::pair<std::string, uint64_t>> seen;
+  auto visit = [&](const Envelope& e) {
+    seen.emplace_back(e.stream(), e.position());
+    return true;
+  };
+  auto read = journal().read_all_with_prefix(2, "system/", visit);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, uint64_t>>{{"system/actions", 4},
+                                                                 {"system/aXb", 5}}));
+  EXPECT_EQ(*read, 6u);  // every event up to the last was looked at
+
+  seen.clear();
+  read = journal().read_all_with_prefix(7, "system/", visit);  // nothing newer yet
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(*read, 6u);
+
+  // '_' is a character of a name, not LIKE's "any character".
+  ASSERT_TRUE(journal().append_and_wait(request_of("system/a_b", 0)).is_ok());
+  seen.clear();
+  read = journal().read_all_with_prefix(1, "system/a_", visit);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, uint64_t>>{{"system/a_b", 7}}));
+
+  EXPECT_EQ(journal().read_all_with_prefix(1, "system/'; --", visit).status().code(),
+            Code::kInvalidArgument);
+}
+
 TEST_P(JournalTest, ReopenKeepsEventsCommandsAndLastPosition) {
   ASSERT_TRUE(journal().append_and_wait(request_of("device/d1", 0, 3, "c1")).is_ok());
   ASSERT_TRUE(journal().append_and_wait(request_of("user/bob", 0, 2)).is_ok());
