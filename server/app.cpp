@@ -241,6 +241,12 @@ struct App::Parts {
   Status start_admin();
   void ask_every_door();
   void hold_sessions();
+  // Whether this node subscribes the MQTT request topics (chat, provisioning, the action
+  // table, remote installs, Home Assistant's set topics). On NATS every node would receive
+  // each request and each would answer (once with the owner's answer, the others
+  // lease_lost), so until requests are routed to one node (docs/cluster.md, "Next steps")
+  // a node on NATS serves them over HTTP only.
+  bool answers_mqtt_requests() const { return !nats_broker(*config); }
   void follow_durable(const events::Envelope& e);
   void project(const events::Envelope& e);
   Status start_following();
@@ -649,6 +655,7 @@ Status App::Parts::start_home_assistant() {
   options.picture_url = picture_url;
   home_assistant = std::make_unique<mqtt_adapter::HomeAssistant>(*connection, options);
   device_topics->set_follower(home_assistant.get());
+  if (!answers_mqtt_requests()) return Status::ok();
   return step("subscribing Home Assistant topics", home_assistant->install(*connection));
 }
 
@@ -685,6 +692,7 @@ Status App::Parts::start_provisioning() {
   provision_topics =
       std::make_unique<mqtt_adapter::ProvisionTopics>(*connection, *credentials, options);
   provision_topics->set_service(devices.get());
+  if (!answers_mqtt_requests()) return Status::ok();
   return step("subscribing provisioning topics", provision_topics->install(*connection));
 }
 
@@ -718,9 +726,10 @@ Status App::Parts::start_chat() {
   topics.prefix = config->mqtt_prefix;
   topics.max_payload_bytes = config->mqtt_max_payload;
   chat_topics = std::make_unique<mqtt_adapter::ChatTopics>(*connection, *chat, topics);
-  GH_RETURN_IF_ERROR(step("subscribing chat topics", chat_topics->install(*connection)));
+  if (answers_mqtt_requests())
+    GH_RETURN_IF_ERROR(step("subscribing chat topics", chat_topics->install(*connection)));
   chat->add_listener(chat_topics.get());
-  if (switch_on(config->legacy)) {
+  if (switch_on(config->legacy) && answers_mqtt_requests()) {
     mqtt_adapter::LegacyChatOptions legacy;
     legacy.own_prefix = config->mqtt_prefix;
     legacy.reserved_topics = config->action_topics;  // a returnTopic may not name them
@@ -766,7 +775,8 @@ Status App::Parts::start_actions() {
     action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
     action_table->set_devices(devices.get());
     action_table->set_actions(actions.get());
-    GH_RETURN_IF_ERROR(step("subscribing the action table", action_table->install(*connection)));
+    if (answers_mqtt_requests())
+      GH_RETURN_IF_ERROR(step("subscribing the action table", action_table->install(*connection)));
   }
   mqtt_adapter::RemoteInstallOptions remote;
   remote.prefix = config->mqtt_prefix;
@@ -779,6 +789,7 @@ Status App::Parts::start_actions() {
   };
   remote_install =
       std::make_unique<mqtt_adapter::RemoteInstall>(*connection, *actions, authenticate, remote);
+  if (!answers_mqtt_requests()) return Status::ok();
   return step("subscribing remote action installs", remote_install->install(*connection));
 }
 
