@@ -635,6 +635,7 @@ Status App::Parts::start_mqtt() {
     mqtt_adapter::GroupSessionsOptions groups;
     groups.url = info.broker_url;
     groups.groups = static_cast<uint32_t>(config->cluster_session_groups);
+    groups.prefix = config->mqtt_prefix;
     groups.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);
     groups.handler = on_device_message;
     group_sessions = std::make_unique<mqtt_adapter::GroupSessions>(std::move(groups));

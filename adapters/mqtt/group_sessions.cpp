@@ -31,7 +31,7 @@ std::unique_ptr<MqttConnection> GroupSessions::open(uint32_t group) {
   }
   const std::string root = group_root(group);
   auto status = (*created)->add_handler(
-      {root + "#"}, 1,
+      {root + options_.prefix + "/devices/+/+"}, 1,
       [root, handler = options_.handler](const std::string& topic, const std::string& payload,
                                          bool retained) {
         if (topic.size() > root.size() && topic.compare(0, root.size(), root) == 0)

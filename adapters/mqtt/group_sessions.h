@@ -5,7 +5,8 @@
 // shard-group/{g}/PREFIX/devices/{id}/{word}, g = partition(groups, id) (FNV-1a of the id
 // modulo `groups`, which is the id's shard modulo `groups`). Group g has one persistent
 // session, client id "gatehouse-group-<g>" (clean session off, QoS 1, MQTT 3.1.1), subscribed
-// to shard-group/{g}/#. The node that holds every lease of group g opens it (what was
+// to shard-group/{g}/PREFIX/devices/+/+ (not "#", of which NATS makes two JetStream
+// consumers). The node that holds every lease of group g opens it (what was
 // published while nobody held the group is delivered then); before it releases them it
 // closes it, without unsubscribing, so the session keeps collecting for the next owner.
 //
@@ -31,8 +32,9 @@
 namespace gh::mqtt_adapter {
 
 struct GroupSessionsOptions {
-  std::string url;       // the NATS MQTT listener, tcp://host:port
-  uint32_t groups = 32;  // partition(groups, …) of the NATS mappings
+  std::string url;                   // the NATS MQTT listener, tcp://host:port
+  uint32_t groups = 32;              // partition(groups, …) of the NATS mappings
+  std::string prefix = "gatehouse";  // mqtt.prefix: the mapped topics are PREFIX/devices/+/+
   std::string client_id_prefix = "gatehouse-group-";
   std::string username;  // empty: none (nats-server 2.9 without MQTT authentication)
   std::string password;
