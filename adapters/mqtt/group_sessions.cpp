@@ -1,6 +1,8 @@
 #include "adapters/mqtt/group_sessions.h"
 
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "events/log.h"
 
@@ -77,10 +79,12 @@ void GroupSessions::close(uint32_t group) {
 void GroupSessions::close_all() {
   std::lock_guard lock(mu_);
   closed_ = true;
-  for (auto& [group, session] : open_) {
-    session->stop();
-    received_closed_ += session->counters().received.load();
-  }
+  // Side by side: a stop waits up to the connect timeout when the broker is away, and a
+  // node may hold every group.
+  std::vector<std::thread> stopping;
+  for (auto& [group, session] : open_) stopping.emplace_back([s = session.get()] { s->stop(); });
+  for (auto& thread : stopping) thread.join();
+  for (auto& [group, session] : open_) received_closed_ += session->counters().received.load();
   open_.clear();
 }
 
