@@ -25,6 +25,9 @@ Result<std::unique_ptr<LeaseManager>> LeaseManager::open(LeaseOptions options) {
     return invalid_argument("the lease margin (" + std::to_string(options.margin.count()) +
                             " ms) must be below the lease ttl (" +
                             std::to_string(options.ttl.count()) + " ms)");
+  if (!shards::valid_group_count(options.groups))
+    return invalid_argument("shard groups (" + std::to_string(options.groups) +
+                            ") must be a power of two from 1 to 1024");
   if (options.node_timeout.count() <= 0) options.node_timeout = options.ttl;
   if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
   auto connection = PgConnection::open(options.conninfo);
@@ -215,7 +218,7 @@ Result<LeaseRound> LeaseManager::tick() {
     round.live_nodes.push_back(options_.node);  // its heartbeat just went in
   std::sort(round.live_nodes.begin(), round.live_nodes.end());
 
-  const auto desired = shards::desired_shards(options_.node, round.live_nodes);
+  const auto desired = shards::desired_shards(options_.node, round.live_nodes, options_.groups);
   const std::set<uint32_t> wanted(desired.begin(), desired.end());
   std::vector<uint32_t> to_acquire;
   {

@@ -41,6 +41,9 @@ struct LeaseOptions {
   std::chrono::milliseconds ttl{10000};
   // Stop serving a shard this long before its lease could expire (clock drift allowance).
   std::chrono::milliseconds margin{2000};
+  // Shards move in this many groups (events/rendezvous.h): a power of two dividing 1024,
+  // the same on every node of the cluster. 1024: each shard on its own.
+  uint32_t groups = 1024;
   // A node whose heartbeat is older than this is not live (0: the lease ttl).
   std::chrono::milliseconds node_timeout{0};
   // This node's monotonic clock; tests inject one to stand for a paused process.

@@ -18,7 +18,14 @@ uint64_t rendezvous_weight(std::string_view node, uint32_t shard) {
   return mix(fnv1a64(node) + uint64_t(shard) * 0x9e3779b97f4a7c15ull);
 }
 
-std::string desired_owner(uint32_t shard, const std::vector<std::string>& nodes) {
+bool valid_group_count(uint32_t groups) {
+  return groups >= 1 && groups <= kShardCount && (groups & (groups - 1)) == 0;
+}
+
+uint32_t group_of_shard(uint32_t shard, uint32_t groups) { return shard % groups; }
+
+std::string desired_owner(uint32_t shard, const std::vector<std::string>& nodes, uint32_t groups) {
+  shard = group_of_shard(shard, groups);  // the group's number stands for all its shards
   const std::string* best = nullptr;
   uint64_t best_weight = 0;
   for (const auto& node : nodes) {
@@ -31,10 +38,11 @@ std::string desired_owner(uint32_t shard, const std::vector<std::string>& nodes)
   return best ? *best : std::string();
 }
 
-std::vector<uint32_t> desired_shards(std::string_view node, const std::vector<std::string>& nodes) {
+std::vector<uint32_t> desired_shards(std::string_view node, const std::vector<std::string>& nodes,
+                                     uint32_t groups) {
   std::vector<uint32_t> out;
   for (uint32_t shard = 0; shard < kShardCount; ++shard)
-    if (desired_owner(shard, nodes) == node) out.push_back(shard);
+    if (desired_owner(shard, nodes, groups) == node) out.push_back(shard);
   return out;
 }
 

@@ -7,7 +7,9 @@
 #include <caf/all.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include "actors/actions/action_runner.h"
 #include "actors/chat/chat_system.h"
@@ -29,6 +31,7 @@
 #include "adapters/mqtt/broker_sync.h"
 #include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
+#include "adapters/mqtt/group_sessions.h"
 #include "adapters/mqtt/home_assistant.h"
 #include "adapters/mqtt/identity_projection.h"
 #include "adapters/mqtt/legacy_chat.h"
@@ -43,6 +46,7 @@
 #include "events/log_follower.h"
 #include "events/pg_conninfo.h"
 #include "events/pg_journal.h"
+#include "events/rendezvous.h"
 #include "events/rocksdb_journal.h"
 #include "events/shard_fence.h"
 #include "events/stream_sequencer.h"
@@ -139,6 +143,13 @@ Result<std::optional<std::string>> bootstrap_admin_token(Journal& journal, token
 constexpr std::array<std::string_view, 3> kSequencedStreams = {
     tokens::kStream, door_credentials::kStream, provisioning_keys::kStream};
 
+// On NATS (cluster.broker=nats) no access plugin hears the broker's identities: they stay in
+// gatehouse (docs/cluster.md, "What NATS' MQTT cannot do"), and these messages go nowhere.
+class NoAccessPlugin final : public mqtt_adapter::Publisher {
+ public:
+  void publish(const std::string&, std::string, int, bool) override {}
+};
+
 bool sequenced_stream(const std::string& stream) {
   return std::find(kSequencedStreams.begin(), kSequencedStreams.end(), stream) !=
          kSequencedStreams.end();
@@ -173,6 +184,12 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::BrokerSupervisor> broker;
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
   std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
+  NoAccessPlugin no_access_plugin;                        // broker_sync's publisher on NATS
+  // cluster.broker=nats only: the persistent sessions of the session groups this node holds
+  // every lease of; `held_sessions` is what the lease manager's thread reaches, set once the
+  // devices are served and cleared first at stop.
+  std::unique_ptr<mqtt_adapter::GroupSessions> group_sessions;
+  std::atomic<mqtt_adapter::GroupSessions*> held_sessions{nullptr};
   std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
   std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
   // store.backend=postgres only: what this node keeps in memory of the system streams
@@ -223,6 +240,13 @@ struct App::Parts {
   Status start_http();
   Status start_admin();
   void ask_every_door();
+  void hold_sessions();
+  // Whether this node subscribes the MQTT request topics (chat, provisioning, the action
+  // table, remote installs, Home Assistant's set topics). On NATS every node would receive
+  // each request and each would answer (once with the owner's answer, the others
+  // lease_lost), so until requests are routed to one node (docs/cluster.md, "Next steps")
+  // a node on NATS serves them over HTTP only.
+  bool answers_mqtt_requests() const { return !nats_broker(*config); }
   void follow_durable(const events::Envelope& e);
   void project(const events::Envelope& e);
   Status start_following();
@@ -262,12 +286,15 @@ Status App::Parts::open_postgres() {
                       : config->cluster_advertise;
   lease.ttl = std::chrono::milliseconds(config->cluster_lease_ttl_ms);
   lease.margin = std::chrono::milliseconds(config->cluster_lease_margin_ms);
+  lease.groups = static_cast<uint32_t>(config->cluster_session_groups);
   // Hand-off: this node's actors of the shard are stopped (each finishes its queue), so that
   // should the shard come back, its entities recover from the log with the other node's
   // writes rather than answer from a stale memory.
   // The same when a lease was lost without a release (this node paused or cut off past its
-  // expiry): the entities come back from the log if the shard does.
-  auto forget = [this](uint32_t shard) {
+  // expiry): the entities come back from the log if the shard does. On NATS, the group's
+  // session is closed first: no message is taken from it that this node could not write.
+  auto forget = [this, groups = lease.groups](uint32_t shard) {
+    if (auto* g = held_sessions.load()) g->close(shards::group_of_shard(shard, groups));
     if (auto* d = handoff_devices.load()) d->forget_shard(shard);
     if (auto* c = handoff_chat.load()) c->forget_shard(shard);
   };
@@ -275,6 +302,7 @@ Status App::Parts::open_postgres() {
   lease.after_loss = forget;
   lease.after_round = [this] {
     if (routing) routing->refresh();
+    hold_sessions();
   };
   auto opened = LeaseManager::open(std::move(lease));
   if (!opened) return step(where, opened.status());
@@ -510,8 +538,24 @@ Status App::Parts::start_admin() {
   return Status::ok();
 }
 
+// cluster.broker=nats: open the session of every group whose leases this node all holds now,
+// close the others (a lease lost or run out without a release included).
+void App::Parts::hold_sessions() {
+  auto* sessions = held_sessions.load();
+  if (!sessions || !leases) return;
+  const auto groups = static_cast<uint32_t>(config->cluster_session_groups);
+  std::map<uint32_t, uint32_t> shards_held;
+  for (const auto& [shard, epoch] : leases->held())
+    ++shards_held[shards::group_of_shard(shard, groups)];
+  std::set<uint32_t> whole;
+  for (const auto& [group, count] : shards_held)
+    if (count == shards::kShardCount / groups) whole.insert(group);
+  sessions->hold(whole);
+}
+
 Status App::Parts::start_mqtt() {
   info.broker_url = config->broker_url;
+  const bool on_nats = nats_broker(*config);
   const fs::path password_file = config->mqtt_password_file.empty()
                                      ? fs::path(config->run_dir) / "mqtt-server.secret"
                                      : fs::path(config->mqtt_password_file);
@@ -536,6 +580,18 @@ Status App::Parts::start_mqtt() {
   options.username = config->mqtt_username;
   options.password = *secret;
   options.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);
+  if (on_nats) {
+    // One of several nodes on one broker: a client id of its own, MQTT 3.1.1 (all NATS
+    // speaks), no persistent session (what must survive is in the groups' sessions), no
+    // server status (one node's will would say "offline" while the others serve), no
+    // credentials (nats-server 2.9 has no gatehouse plugin to check them).
+    options.client_id = config->mqtt_client_id + "-" + config->cluster_node;
+    options.mqtt_version = 4;
+    options.clean_session = true;
+    options.status_topic.clear();
+    options.username.clear();
+    options.password.clear();
+  }
   options.on_connected = [this] {
     if (broker_sync) broker_sync->full_sync();
     ask_every_door();
@@ -545,18 +601,21 @@ Status App::Parts::start_mqtt() {
   auto created = mqtt_adapter::MqttConnection::create(options);
   if (!created) return step("configuring the MQTT connection", created.status());
   connection = std::move(*created);
-  broker_sync = std::make_unique<mqtt_adapter::BrokerSync>(*connection, [this] {
+  mqtt_adapter::Publisher& plugin =
+      on_nats ? static_cast<mqtt_adapter::Publisher&>(no_access_plugin) : *connection;
+  broker_sync = std::make_unique<mqtt_adapter::BrokerSync>(plugin, [this] {
     std::lock_guard lock(identities_mu);
     return identities->all(unix_now_ms());
   });
   GH_RETURN_IF_ERROR(load_identities());
   auto* sync = broker_sync.get();
-  GH_RETURN_IF_ERROR(
-      step("subscribing the broker plugin's answers",
-           connection->add_handler({std::string(mqtt_adapter::BrokerSync::kResponseTopic)}, 1,
-                                   [sync](const std::string&, const std::string& payload, bool) {
-                                     sync->on_response(payload);
-                                   })));
+  if (!on_nats)
+    GH_RETURN_IF_ERROR(
+        step("subscribing the broker plugin's answers",
+             connection->add_handler({std::string(mqtt_adapter::BrokerSync::kResponseTopic)}, 1,
+                                     [sync](const std::string&, const std::string& payload, bool) {
+                                       sync->on_response(payload);
+                                     })));
 
   mqtt_adapter::DeviceTopicsOptions topics;
   topics.prefix = config->mqtt_prefix;
@@ -570,12 +629,24 @@ Status App::Parts::start_mqtt() {
   topics.picture_url = picture_url;
   device_topics = std::make_unique<mqtt_adapter::DeviceTopics>(*connection, topics);
   auto* handler = device_topics.get();
-  GH_RETURN_IF_ERROR(step(
-      "subscribing device topics",
-      connection->add_handler(device_topics->subscriptions(), 1,
-                              [handler](const std::string& t, const std::string& p, bool retained) {
-                                handler->on_message(t, p, retained);
-                              })));
+  auto on_device_message = [handler](const std::string& t, const std::string& p, bool retained) {
+    handler->on_message(t, p, retained);
+  };
+  if (on_nats) {
+    // Devices' messages come through their session group (opened in hold_sessions); what
+    // gatehouse sends them goes out on `connection`.
+    mqtt_adapter::GroupSessionsOptions groups;
+    groups.url = info.broker_url;
+    groups.groups = static_cast<uint32_t>(config->cluster_session_groups);
+    groups.prefix = config->mqtt_prefix;
+    groups.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);
+    groups.handler = on_device_message;
+    group_sessions = std::make_unique<mqtt_adapter::GroupSessions>(std::move(groups));
+  } else {
+    GH_RETURN_IF_ERROR(step(
+        "subscribing device topics",
+        connection->add_handler(device_topics->subscriptions(), 1, std::move(on_device_message))));
+  }
   return start_home_assistant();
 }
 
@@ -588,6 +659,7 @@ Status App::Parts::start_home_assistant() {
   options.picture_url = picture_url;
   home_assistant = std::make_unique<mqtt_adapter::HomeAssistant>(*connection, options);
   device_topics->set_follower(home_assistant.get());
+  if (!answers_mqtt_requests()) return Status::ok();
   return step("subscribing Home Assistant topics", home_assistant->install(*connection));
 }
 
@@ -599,6 +671,7 @@ void App::Parts::start_devices() {
   options.idle_timeout = std::chrono::milliseconds(config->idle_timeout_ms);
   options.offline_after = std::chrono::milliseconds(config->offline_after_ms);
   if (routing) options.serves = [r = routing.get()](const std::string& s) { return r->serves(s); };
+  options.refuse_dotted_ids = nats_broker(*config);
   options.max_live_actors = config->max_live_actors;
   options.snapshot_every = config->snapshot_every;
   options.pictures.max_count = config->pictures_per_door;
@@ -623,6 +696,7 @@ Status App::Parts::start_provisioning() {
   provision_topics =
       std::make_unique<mqtt_adapter::ProvisionTopics>(*connection, *credentials, options);
   provision_topics->set_service(devices.get());
+  if (!answers_mqtt_requests()) return Status::ok();
   return step("subscribing provisioning topics", provision_topics->install(*connection));
 }
 
@@ -656,9 +730,10 @@ Status App::Parts::start_chat() {
   topics.prefix = config->mqtt_prefix;
   topics.max_payload_bytes = config->mqtt_max_payload;
   chat_topics = std::make_unique<mqtt_adapter::ChatTopics>(*connection, *chat, topics);
-  GH_RETURN_IF_ERROR(step("subscribing chat topics", chat_topics->install(*connection)));
+  if (answers_mqtt_requests())
+    GH_RETURN_IF_ERROR(step("subscribing chat topics", chat_topics->install(*connection)));
   chat->add_listener(chat_topics.get());
-  if (switch_on(config->legacy)) {
+  if (switch_on(config->legacy) && answers_mqtt_requests()) {
     mqtt_adapter::LegacyChatOptions legacy;
     legacy.own_prefix = config->mqtt_prefix;
     legacy.reserved_topics = config->action_topics;  // a returnTopic may not name them
@@ -704,7 +779,8 @@ Status App::Parts::start_actions() {
     action_table = std::make_unique<mqtt_adapter::ActionTable>(*connection, table);
     action_table->set_devices(devices.get());
     action_table->set_actions(actions.get());
-    GH_RETURN_IF_ERROR(step("subscribing the action table", action_table->install(*connection)));
+    if (answers_mqtt_requests())
+      GH_RETURN_IF_ERROR(step("subscribing the action table", action_table->install(*connection)));
   }
   mqtt_adapter::RemoteInstallOptions remote;
   remote.prefix = config->mqtt_prefix;
@@ -717,6 +793,7 @@ Status App::Parts::start_actions() {
   };
   remote_install =
       std::make_unique<mqtt_adapter::RemoteInstall>(*connection, *actions, authenticate, remote);
+  if (!answers_mqtt_requests()) return Status::ok();
   return step("subscribing remote action installs", remote_install->install(*connection));
 }
 
@@ -740,6 +817,12 @@ http::MetricsSources App::Parts::metrics() {
     }
     if (parts->leases)
       out.emplace_back("gatehouse_cluster_shards_held", double(parts->leases->held().size()));
+    if (parts->group_sessions) {
+      out.emplace_back("gatehouse_cluster_session_groups_open",
+                       double(parts->group_sessions->open_groups().size()));
+      out.emplace_back("gatehouse_cluster_session_messages_total",
+                       double(parts->group_sessions->received()));
+    }
     out.emplace_back("gatehouse_device_commands_total", double(d->commands()));
     out.emplace_back("gatehouse_device_rejections_total", double(d->rejections()));
     out.emplace_back("gatehouse_chat_live_users", double(ch->live_users()));
@@ -841,6 +924,10 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   // the broker finds the adapter without a service.
   GH_RETURN_IF_ERROR(step("connecting to the broker", p.connection->start()));
   p.info.mqtt_connected = p.connection->wait_connected(std::chrono::seconds(10));
+  if (p.group_sessions) {  // cluster.broker=nats: the sessions of the groups held
+    p.held_sessions = p.group_sessions.get();
+    p.hold_sessions();
+  }
   // Ready means clients can connect: the private broker's plugin refuses them until it has
   // the identities.
   if (p.info.mqtt_connected && p.broker &&
@@ -867,7 +954,11 @@ void App::stop() {
   if (p.admin) p.admin->stop();  // no new operator verbs; one in progress finishes
   p.admin_feed = nullptr;
   if (p.http) p.http->stop();  // no new HTTP requests; those in progress finish
-  p.follower.reset();          // other nodes' changes no longer followed
+  // On NATS: no device message is taken from the groups' sessions any more; what follows
+  // stays there for the groups' next owners.
+  p.held_sessions = nullptr;
+  if (p.group_sessions) p.group_sessions->close_all();
+  p.follower.reset();  // other nodes' changes no longer followed
   if (p.device_topics) p.device_topics->set_service(nullptr);    // no new device messages
   if (p.home_assistant) p.home_assistant->set_service(nullptr);  // nor set commands
   if (p.action_table) {                                          // nor actions from the table
@@ -901,6 +992,7 @@ void App::stop() {
   p.home_assistant.reset();    // after the device topics, which call it
   p.provision_topics.reset();  // after the registry: its queued answers call this object
   p.broker_sync.reset();
+  p.group_sessions.reset();  // after leave(): the lease thread, which reaches it, has ended
   p.connection.reset();
   p.broker.reset();
   p.snapshots.reset();

@@ -35,7 +35,11 @@ Config::Config() {
            "HTTP base URL other nodes reach this one at; empty: http://ADDRESS:PORT bound")
       .add(cluster_lease_ttl_ms, "lease-ttl", "ms a shard lease lasts unless renewed (TTL/3)")
       .add(cluster_lease_margin_ms, "lease-margin",
-           "ms before a lease may expire at which this node stops serving its shard");
+           "ms before a lease may expire at which this node stops serving its shard")
+      .add(cluster_session_groups, "session-groups",
+           "shards move in this many groups, one MQTT session each on NATS (power of two)")
+      .add(cluster_broker, "broker",
+           "private|nats: each node its own broker, or mqtt.broker is the NATS cluster's MQTT");
   opt_group{custom_options_, "mqtt"}
       .add(broker_url, "broker", "broker URL (tcp://host:port); empty: start a private mosquitto")
       .add(mqtt_prefix, "prefix", "topic prefix of every gatehouse topic")
@@ -179,6 +183,10 @@ bool overlaps(const std::string& a, const std::string& b) {
 
 bool postgres_backend(const Config& config) { return config.store_backend == "postgres"; }
 
+bool nats_broker(const Config& config) {
+  return postgres_backend(config) && config.cluster_broker == "nats";
+}
+
 bool switch_on(const std::string& value) {
   return value == "on" || value == "true" || value == "yes" || value == "1";
 }
@@ -196,6 +204,9 @@ Status validate_backend(const Config& c) {
   if (c.store_backend != "rocksdb" && c.store_backend != "postgres")
     return invalid_argument("store.backend: rocksdb|postgres, got '" + c.store_backend + "'");
   if (!postgres_backend(c)) {
+    if (c.cluster_broker != "private")
+      return invalid_argument("cluster.broker=" + c.cluster_broker +
+                              " needs store.backend=postgres (cluster mode)");
     if (!c.store_postgres.empty() || !c.store_postgres_password_file.empty())
       return invalid_argument(
           "store.postgres and store.postgres-password-file need store.backend=postgres");
@@ -218,6 +229,17 @@ Status validate_backend(const Config& c) {
     return invalid_argument("cluster.lease-ttl must be between 1000 and 3600000 ms");
   if (c.cluster_lease_margin_ms >= c.cluster_lease_ttl_ms / 2)
     return invalid_argument("cluster.lease-margin must be below half of cluster.lease-ttl");
+  const auto groups = c.cluster_session_groups;
+  if (groups < 1 || groups > 1024 || (groups & (groups - 1)) != 0)
+    return invalid_argument("cluster.session-groups must be a power of two from 1 to 1024");
+  if (c.cluster_broker != "private" && c.cluster_broker != "nats")
+    return invalid_argument("cluster.broker: private|nats, got '" + c.cluster_broker + "'");
+  if (c.cluster_broker == "nats") {
+    if (c.broker_url.empty())
+      return invalid_argument(
+          "cluster.broker=nats needs mqtt.broker, the URL of a NATS MQTT listener "
+          "(tcp://host:port)");
+  }
   return Status::ok();
 }
 

@@ -36,6 +36,13 @@ class Config : public caf::actor_system_config {
   std::string cluster_advertise;          // where other nodes reach its HTTP; empty: the bound URL
   size_t cluster_lease_ttl_ms = 10000;    // a shard lease lasts this long unless renewed
   size_t cluster_lease_margin_ms = 2000;  // stop serving a shard this long before it may expire
+  // Shards move between nodes in this many groups, one MQTT session each on NATS (a power of
+  // two dividing 1024, the same on every node).
+  size_t cluster_session_groups = 32;
+  // "private": each node its own mosquitto (or mqtt.broker); "nats": mqtt.broker is a NATS
+  // MQTT listener whose partition(session-groups, …) mappings carry devices' topics to their
+  // group's persistent session, held by the group's owner (docs/cluster.md).
+  std::string cluster_broker = "private";
   // mqtt
   std::string broker_url;  // empty: start a private mosquitto
   std::string mqtt_prefix = "gatehouse";
@@ -141,6 +148,8 @@ class Config : public caf::actor_system_config {
 
 // Whether `config` keeps its store in PostgreSQL (store.backend=postgres): cluster mode.
 bool postgres_backend(const Config& config);
+// Whether devices reach this node through the NATS cluster's MQTT (cluster.broker=nats).
+bool nats_broker(const Config& config);
 
 // True for "on", "true", "yes", "1".
 bool switch_on(const std::string& value);

@@ -209,6 +209,13 @@ void DeviceSystem::report_stranger(const std::string& id, Picture picture,
 
 void DeviceSystem::provision(const std::string& id, DeviceInfo info, events::Cause cause,
                              Callback<State> done) {
+  if (options_.refuse_dotted_ids && id.find('.') != std::string::npos) {
+    stamped(std::move(done))(invalid_argument(
+        "device id '" + id +
+        "' contains '.', which NATS' MQTT refuses in topics (cluster.broker=nats): choose an "
+        "id of letters, digits, '_' and '-'"));
+    return;
+  }
   DeviceCall c;
   c.command = Provision{std::move(info)};
   c.cause = std::move(cause);

@@ -42,6 +42,9 @@ struct DeviceSystemOptions {
   // every call for it gets (kLeaseLost naming the owner) before it reaches an actor. Empty:
   // every door is served here (the embedded store).
   std::function<Status(const std::string& stream)> serves;
+  // Cluster mode on NATS: a door whose id holds a '.' could never use its topics (NATS' MQTT
+  // closes the connection of a client naming one), so registering it is refused.
+  bool refuse_dotted_ids = false;
 };
 
 class DeviceSystem final : public DeviceService {

@@ -111,5 +111,30 @@ TEST(RendezvousTest, ALeavingNodesShardsAloneMove) {
   EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));
 }
 
+TEST(RendezvousTest, GroupsMoveWholeAndGroupIsNatsPartitionOfTheId) {
+  // partition(32, id) in nats-server is fnv1a32(id) % 32: the group of the id's shard.
+  EXPECT_EQ(group_of_shard(shard_of_entity("door1"), 32), fnv1a32("door1") % 32);
+  EXPECT_EQ(group_of_shard(712, 32), 8u);  // door1's shard (above), 712 = 22 * 32 + 8
+  for (uint32_t groups : {1u, 2u, 32u, 1024u}) EXPECT_TRUE(valid_group_count(groups)) << groups;
+  for (uint32_t groups : {0u, 3u, 48u, 2048u}) EXPECT_FALSE(valid_group_count(groups)) << groups;
+
+  const auto three = nodes_of(3);
+  std::map<uint32_t, std::string> owner_of_group;
+  std::map<std::string, int> groups_of_node;
+  for (uint32_t shard = 0; shard < kShardCount; ++shard) {
+    const auto owner = desired_owner(shard, three, 32);
+    auto [it, first] = owner_of_group.emplace(group_of_shard(shard, 32), owner);
+    ASSERT_EQ(it->second, owner) << "shard " << shard << " left its group";
+    if (first) ++groups_of_node[owner];
+  }
+  EXPECT_EQ(owner_of_group.size(), 32u);
+  EXPECT_EQ(groups_of_node.size(), 3u) << "every node owns some of the 32 groups";
+  // 1024 groups: every shard on its own, as without groups.
+  for (uint32_t shard = 0; shard < kShardCount; ++shard)
+    ASSERT_EQ(desired_owner(shard, three, kShardCount), desired_owner(shard, three));
+  const auto mine = desired_shards("gh-b", three, 32);
+  EXPECT_EQ(int(mine.size()), groups_of_node.at("gh-b") * 32);
+}
+
 }  // namespace
 }  // namespace gh::shards

@@ -22,6 +22,7 @@
 #include "events/shard.h"
 #include "tests/events/temp_postgres.h"
 #include "tests/integration/app_fixture.h"
+#include "tests/integration/temp_nats.h"
 #include "tools/ctl/token_admin.h"
 
 namespace gh::server {
@@ -46,6 +47,9 @@ std::string port_of(const std::string& conninfo) {
   std::smatch match;
   return std::regex_search(conninfo, match, std::regex("port=([0-9]+)")) ? match[1].str() : "";
 }
+
+// Shards move in groups of Config's default cluster.session-groups (events/rendezvous.h).
+constexpr uint32_t kGroups = 32;
 
 // A node of the cluster on the database `conninfo`: the integration tests' settings, and a
 // short lease so that a second node gets its shards within seconds.
@@ -263,7 +267,8 @@ class TwoNodes : public ::testing::Test {
   static std::string id_served_by(const std::string& node, const std::string& prefix) {
     for (int n = 0;; ++n) {
       const std::string id = prefix + std::to_string(n);
-      if (shards::desired_owner(shards::shard_of_entity(id), {"gh-a", "gh-b"}) == node) return id;
+      if (shards::desired_owner(shards::shard_of_entity(id), {"gh-a", "gh-b"}, kGroups) == node)
+        return id;
     }
   }
   // Both nodes started, and the shards split between them by rendezvous.
@@ -274,7 +279,7 @@ class TwoNodes : public ::testing::Test {
   }
   // A hands off what rendezvous gives B on its next round; B takes it on its own next round.
   void wait_for_split() {
-    const double for_a = double(shards::desired_shards("gh-a", {"gh-a", "gh-b"}).size());
+    const double for_a = double(shards::desired_shards("gh-a", {"gh-a", "gh-b"}, kGroups).size());
     ASSERT_TRUE(mqtt_test::eventually(
         [&] { return shards_held(a_) == for_a && shards_held(b_) == 1024 - for_a; },
         std::chrono::seconds(60)))
@@ -440,9 +445,9 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
 TEST_F(TwoNodes, EitherNodeWritesTheSystemStreamsAndTheOtherFollowsThem) {
   start_both();
   // With these node names, system/door-credentials is in one of A's shards.
-  ASSERT_EQ(
-      shards::desired_owner(shards::shard_of_stream("system/door-credentials"), {"gh-a", "gh-b"}),
-      "gh-a");
+  ASSERT_EQ(shards::desired_owner(shards::shard_of_stream("system/door-credentials"),
+                                  {"gh-a", "gh-b"}, kGroups),
+            "gh-a");
 
   // A door of B's provisioned through B: registered by B and its credential issued by B,
   // whole. It connects to B's broker at once and to A's once A has followed the log.
@@ -487,6 +492,114 @@ TEST_F(TwoNodes, EitherNodeWritesTheSystemStreamsAndTheOtherFollowsThem) {
   EXPECT_TRUE(mqtt_test::eventually([&] { return status_with_token(a_, deploy) == 401; }));
   EXPECT_TRUE(mqtt_test::eventually([&] { return status_with_token(b_, deploy) == 401; }));
   EXPECT_EQ(status_with_token(b_, kApiToken), 200) << "the configured token is untouched";
+}
+
+// Cluster mode on NATS (cluster.broker=nats, docs/cluster.md "Session groups"): a real
+// nats-server with the subject mappings of scripts/cluster-up carries doors' messages to the
+// session of their group, which the node holding the group's leases opens.
+class NatsNode : public PostgresNode {
+ protected:
+  void SetUp() override {
+    PostgresNode::SetUp();
+    nats_ = std::make_unique<testing::TempNats>(kGroups);
+    ASSERT_TRUE(nats_->running()) << nats_->problem();
+    node_ = "gh-a";
+    configure = [this](Config& c) {
+      configure_node(c, conninfo_, node_);
+      c.cluster_broker = "nats";
+      c.broker_url = nats_->mqtt_url();
+    };
+  }
+  // Started, with the session of every group open (a node alone holds every lease).
+  void start_holding_every_group() {
+    start();
+    ASSERT_TRUE(mqtt_test::eventually(
+        [&] { return metric("gatehouse_cluster_session_groups_open") == kGroups; },
+        std::chrono::seconds(60)))
+        << metric("gatehouse_cluster_session_groups_open") << "\n"
+        << nats_->log();
+  }
+  std::string reported(const std::string& id) {
+    auto device = call("GET", "/devices/" + id, bearer(kApiToken));
+    return device.body.is_object() ? device.body["device"].value("reported", "") : "";
+  }
+  std::unique_ptr<testing::TempNats> nats_;
+  std::string node_;
+};
+
+TEST_F(NatsNode, ADoorOnNatsReachesTheOwnerOfItsGroupAndGetsItsCommands) {
+  start_holding_every_group();
+  EXPECT_EQ(app_->info().broker_url, nats_->mqtt_url()) << "no private mosquitto";
+  ASSERT_EQ(call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}}).status, 201);
+
+  TestClient door(nats_->mqtt_url(), "door1-test");
+  ASSERT_TRUE(door.connect());
+  ASSERT_TRUE(door.subscribe("gatehouse/devices/door1/command"));
+  ASSERT_TRUE(door.subscribe("gatehouse/devices/door1/status"));
+  // door1 is in shard 712, group 712 % 32 = 8: NATS maps its topic to shard-group/8/….
+  ASSERT_TRUE(door.publish("gatehouse/devices/door1/hello", R"({"type":"lock"})"));
+  ASSERT_TRUE(door.wait_for("gatehouse/devices/door1/status", [](const Message& m) {
+    return json::parse(m.payload, nullptr, false).value("online", false);
+  })) << "the hello reached the node and its status came back through NATS";
+  ASSERT_TRUE(door.publish("gatehouse/devices/door1/state", "UNLOCKED"));
+  EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; }));
+
+  // A lock over HTTP: the command reaches the door through NATS, its report confirms it.
+  auto caller = std::async(std::launch::async, [&] {
+    return call("POST", "/devices/door1/lock?wait=30", bearer(kApiToken));
+  });
+  ASSERT_TRUE(door.wait_for("gatehouse/devices/door1/command",
+                            [](const Message& m) { return m.payload == "LOCK"; }));
+  ASSERT_TRUE(door.publish("gatehouse/devices/door1/state", "LOCKED"));
+  auto locked = caller.get();
+  ASSERT_EQ(locked.status, 200) << locked.body.dump();
+  EXPECT_EQ(locked.body["command"]["status"], "confirmed") << locked.body.dump();
+  EXPECT_GT(metric("gatehouse_cluster_session_messages_total"), 2);
+}
+
+TEST_F(NatsNode, AReportSentWhileNobodyHoldsTheGroupIsRecordedByTheNextOwner) {
+  start_holding_every_group();
+  ASSERT_EQ(call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}}).status, 201);
+  stop();  // gh-a leaves: its group sessions closed, its leases released
+
+  // Nobody holds door1's group: NATS keeps the report in the group's persistent session.
+  TestClient door(nats_->mqtt_url(), "door1-test");
+  ASSERT_TRUE(door.connect());
+  ASSERT_TRUE(door.publish("gatehouse/devices/door1/state", "LOCKED"));
+  EXPECT_EQ(events_in_database(conninfo_, "device/door1"), 1) << "only its registration";
+
+  node_ = "gh-b";  // another node takes the leases and opens the sessions
+  start_holding_every_group();
+  EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; }));
+  EXPECT_GT(events_in_database(conninfo_, "device/door1"), 1) << "the report, written by gh-b";
+}
+
+TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
+  start();
+  auto refused = call("POST", "/devices", bearer(kApiToken), {{"id", "door.1"}});
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_NE(refused.body.dump().find("NATS"), std::string::npos) << refused.body.dump();
+  EXPECT_EQ(events_in_database(conninfo_, "device/door.1"), 0);
+  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 0) << "no credential";
+}
+
+TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
+  auto no_url = start_error([&](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url.clear();
+  });
+  EXPECT_NE(no_url.find("cluster.broker=nats needs mqtt.broker"), std::string::npos) << no_url;
+  auto groups = start_error([](Config& c) { c.cluster_session_groups = 48; });
+  EXPECT_NE(groups.find("cluster.session-groups must be a power of two"), std::string::npos)
+      << groups;
+  auto broker = start_error([](Config& c) { c.cluster_broker = "kafka"; });
+  EXPECT_NE(broker.find("cluster.broker: private|nats"), std::string::npos) << broker;
+  auto embedded = start_error([](Config& c) {
+    c.store_backend = "rocksdb";
+    c.store_postgres.clear();
+    c.cluster_broker = "nats";
+  });
+  EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
 }
 
 }  // namespace
