@@ -8,7 +8,7 @@
 //     room (cluster_clients.h) with one WriteLedger, until DIR/stop exists. Meanwhile it
 //     writes DIR/ready once the load runs and, every 100 ms, DIR/progress: the wall time
 //     (Unix seconds) by which EVERY client had a write acknowledged, then the writes
-//     acknowledged so far. Then it reads the whole log back (PostgreSQL, below) and checks the
+//     acknowledged so far (and the same line appended to DIR/progress.log: its history). Then it reads the whole log back (PostgreSQL, below) and checks the
 //     ledger (the log's own checks are `check`'s): the lock/unlock commands of each door (LockCommandRequested, its envelope's
 //     command id and action) and the posts of each room (MessagePosted: client_msg_id, text).
 //   cluster_chaos check
@@ -235,8 +235,11 @@ int load_main(const LoadOptions& o) {
                          std::ref(*progress.back()), std::cref(stop));
   }
   write_file(o.work / "ready", "load running\n");
+  std::ofstream history(o.work / "progress.log");
   while (!fs::exists(o.work / "stop")) {
-    write_file(o.work / "progress", progress_line(progress));
+    const std::string line = progress_line(progress);
+    write_file(o.work / "progress", line);
+    history << line << std::flush;
     std::this_thread::sleep_for(100ms);
   }
   stop = true;
