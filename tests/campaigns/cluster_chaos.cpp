@@ -8,8 +8,9 @@
 //     room (cluster_clients.h) with one WriteLedger, until DIR/stop exists. Meanwhile it
 //     writes DIR/ready once the load runs and, every 100 ms, DIR/progress: the wall time
 //     (Unix seconds) by which EVERY client had a write acknowledged, then the writes
-//     acknowledged so far (and the same line appended to DIR/progress.log: its history). Then it reads the whole log back (PostgreSQL, below) and checks the
-//     ledger (the log's own checks are `check`'s): the lock/unlock commands of each door (LockCommandRequested, its envelope's
+//     acknowledged so far (and the same line appended to DIR/progress.log: its history). Then it
+//     reads the whole log back (PostgreSQL, below) and checks the ledger (the log's own checks are
+//     `check`'s): the lock/unlock commands of each door (LockCommandRequested, its envelope's
 //     command id and action) and the posts of each room (MessagePosted: client_msg_id, text).
 //   cluster_chaos check
 //     Checks the log alone (cluster_checks.h): versions contiguous, epochs per shard never
@@ -93,8 +94,8 @@ std::optional<LoadOptions> parse_load(int argc, char** argv) {
       return std::nullopt;
     }
   }
-  if (argc % 2 != 0 || o.ports.empty() || o.token_file.empty() || o.work.empty() ||
-      o.doors < 1 || o.rooms < 0)
+  if (argc % 2 != 0 || o.ports.empty() || o.token_file.empty() || o.work.empty() || o.doors < 1 ||
+      o.rooms < 0)
     return std::nullopt;
   return o;
 }
@@ -177,7 +178,9 @@ void read_back(const Envelope& e, std::map<std::string, std::vector<ReadBack>>& 
   if (e.has_lock_command_requested() && e.stream().starts_with("device/")) {
     const auto action = e.lock_command_requested().action();
     out["commands/" + e.stream().substr(7)].push_back(
-        {e.command_id(), action == events::LOCK ? "LOCK" : action == events::UNLOCK ? "UNLOCK" : "?"});
+        {e.command_id(), action == events::LOCK     ? "LOCK"
+                         : action == events::UNLOCK ? "UNLOCK"
+                                                    : "?"});
   } else if (e.has_message_posted() && e.stream().starts_with("room/")) {
     out["posts/" + e.stream().substr(5)].push_back(
         {e.message_posted().client_msg_id(), e.message_posted().text()});
@@ -271,8 +274,7 @@ int load_main(const LoadOptions& o) {
       "writes: %llu acknowledged, %llu sent and never acknowledged (%llu of those present), "
       "%llu attempts failed and sent again to the next node\n",
       static_cast<unsigned long long>(acked), static_cast<unsigned long long>(unknown + adopted),
-      static_cast<unsigned long long>(adopted),
-      static_cast<unsigned long long>(attempts_failed));
+      static_cast<unsigned long long>(adopted), static_cast<unsigned long long>(attempts_failed));
   std::printf("lost %llu, unexpected %llu, duplicates %llu, changed %llu, wrong answers %llu\n",
               static_cast<unsigned long long>(total.lost),
               static_cast<unsigned long long>(total.unexpected),

@@ -47,9 +47,8 @@ Status check_log(const Journal& journal, LogFigures& figures,
       } else if (epoch < epochs[shard]) {
         ++figures.epoch_regressions;
         note(figures, at(e) + " was written at epoch " + std::to_string(epoch) + " of shard " +
-                          std::to_string(shard) + ", after epoch " +
-                          std::to_string(epochs[shard]) + " at position " +
-                          std::to_string(epoch_positions[shard]));
+                          std::to_string(shard) + ", after epoch " + std::to_string(epochs[shard]) +
+                          " at position " + std::to_string(epoch_positions[shard]));
       }
       if (epochs[shard] == 0) ++figures.shards_written;
       if (epoch > epochs[shard]) {

@@ -23,9 +23,9 @@ struct LogFigures {
   uint64_t fenced_events = 0;
   uint64_t shards_written = 0;
   uint64_t highest_epoch = 0;
-  uint64_t version_gaps = 0;         // an event whose version is not the previous + 1
-  uint64_t epoch_regressions = 0;    // an append at a lower epoch than an earlier one of its shard
-  uint64_t unfenced_writes = 0;      // an event of a fenced stream at epoch 0
+  uint64_t version_gaps = 0;          // an event whose version is not the previous + 1
+  uint64_t epoch_regressions = 0;     // an append at a lower epoch than an earlier one of its shard
+  uint64_t unfenced_writes = 0;       // an event of a fenced stream at epoch 0
   std::vector<std::string> problems;  // the first few, described
   bool clean() const { return version_gaps == 0 && epoch_regressions == 0 && unfenced_writes == 0; }
 };

@@ -73,8 +73,7 @@ std::vector<std::unique_ptr<httplib::Client>> clients_of(const ClusterTarget& ta
 }  // namespace
 
 double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool provision_door_anywhere(const ClusterTarget& target, const std::string& id, int rounds) {
@@ -104,17 +103,19 @@ std::string prepare_poster(const ClusterTarget& target, const Person& person, Wr
   return created ? session : "";
 }
 
-void run_cluster_locker(const ClusterTarget& target, const std::string& run, const std::string& door,
-                        WriteLedger& ledger, ClientTrouble& trouble, ClientProgress& progress,
-                        const std::atomic<bool>& stop) {
+void run_cluster_locker(const ClusterTarget& target, const std::string& run,
+                        const std::string& door, WriteLedger& ledger, ClientTrouble& trouble,
+                        ClientProgress& progress, const std::atomic<bool>& stop) {
   auto clients = clients_of(target);
   size_t node = 0;
   for (uint64_t n = 0; !stop; ++n) {
     const std::string key = run + "-" + door + "-" + std::to_string(n);
     const std::string action = n % 2 ? "UNLOCK" : "LOCK";
-    until_acknowledged(target, clients, node, progress, stop, [&](httplib::Client& client, size_t at) {
-      return send_command(client, node_target(target, at), door, key, action, 0, ledger, trouble);
-    });
+    until_acknowledged(target, clients, node, progress, stop,
+                       [&](httplib::Client& client, size_t at) {
+                         return send_command(client, node_target(target, at), door, key, action, 0,
+                                             ledger, trouble);
+                       });
     node = (node + 1) % target.http_ports.size();  // spread the load: mostly forwarded
     std::this_thread::sleep_for(100ms);
   }
@@ -133,16 +134,16 @@ void run_cluster_poster(const ClusterTarget& target, const std::string& run, con
     const std::string text = "post " + std::to_string(n) + " into " + room;
     ledger.sent(subject, id, text);
     until_acknowledged(target, clients, node, progress, stop, [&](httplib::Client& client, size_t) {
-      auto result = client.Post("/api/rooms/" + room + "/messages", headers,
-                                json{{"text", text}, {"client_msg_id", id}}.dump(),
-                                "application/json");
+      auto result =
+          client.Post("/api/rooms/" + room + "/messages", headers,
+                      json{{"text", text}, {"client_msg_id", id}}.dump(), "application/json");
       if (!result || (result->status != 200 && result->status != 201)) return false;
       auto body = json::parse(result->body, nullptr, false);
       if (!body.is_object() || !body["message"].is_object() ||
           body["message"].value("client_msg_id", "") != id ||
           body["message"].value("text", "") != text) {
-        trouble.add(room + ": the answer to the post " + id + " names another message: " +
-                    result->body.substr(0, 300));
+        trouble.add(room + ": the answer to the post " + id +
+                    " names another message: " + result->body.substr(0, 300));
         return false;
       }
       ledger.acked(subject, id, text);

@@ -36,8 +36,8 @@ struct ClusterTarget {
 // What one client has done so far, for the progress file the chaos script reads.
 struct ClientProgress {
   std::string name;
-  std::atomic<double> last_ack_s{0};   // wall time (Unix seconds) of the newest acknowledgement
-  std::atomic<uint64_t> acked{0};      // writes acknowledged
+  std::atomic<double> last_ack_s{0};  // wall time (Unix seconds) of the newest acknowledgement
+  std::atomic<uint64_t> acked{0};     // writes acknowledged
   std::atomic<uint64_t> attempts_failed{0};  // attempts answered otherwise (then the next node)
 };
 
@@ -56,9 +56,9 @@ std::string prepare_poster(const ClusterTarget& target, const Person& person, Wr
 // Locks and unlocks `door` with a fresh Idempotency-Key per command (`run`-DOOR-n), each
 // sent until acknowledged, the next node after every failure; about ten commands a second
 // when all goes well, until `stop`.
-void run_cluster_locker(const ClusterTarget& target, const std::string& run, const std::string& door,
-                        WriteLedger& ledger, ClientTrouble& trouble, ClientProgress& progress,
-                        const std::atomic<bool>& stop);
+void run_cluster_locker(const ClusterTarget& target, const std::string& run,
+                        const std::string& door, WriteLedger& ledger, ClientTrouble& trouble,
+                        ClientProgress& progress, const std::atomic<bool>& stop);
 
 // Posts into the room named like `person` with `session`, a fresh client_msg_id per post
 // (`run`-ROOM-n), each sent until acknowledged as above, until `stop`.

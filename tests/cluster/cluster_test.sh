@@ -114,7 +114,8 @@ echo "(the chaos run took $(($(date +%s) - chaos_started)) s)"
 for line in '^events: 3 of 3$' '^lost 0, unexpected 0, duplicates 0, changed 0, wrong answers 0$' \
   '^version gaps 0, epoch regressions 0, fenced writes without epoch 0$' \
   '^shards owned by live nodes (gh1,gh2,gh3): 1024 of 1024$' '^gatehouse-pause-long: count 1,' \
-  '^gatehouse-kill: count 1,' '^cluster-chaos: ok$'; do
+  '^gatehouse-kill: count 1,' '^long pauses that woke a zombie (shards taken meanwhile): 1 of 1$' \
+  '^cluster-chaos: ok$'; do
   grep -q "$line" "$DIR.chaos" || fail "cluster-chaos did not print a line matching $line"
 done
 grep -Eq '^writes: [1-9][0-9]* acknowledged' "$DIR.chaos" || fail "cluster-chaos acknowledged no write"
