@@ -4,7 +4,10 @@
 // owns the rest, the same way for every entity:
 //
 // - recovery: the state is rebuilt (snapshot + tail, Context::load) on the blocking pool;
-//   calls that arrive meanwhile are parked and admitted, in order, once it is ready;
+//   calls that arrive meanwhile are parked and admitted, in order, once it is ready. A
+//   recovery that fails with kUnavailable (the store unreachable for now: a PostgreSQL
+//   failover) answers the parked calls with it and ends the actor, so the next call tries
+//   again; any other failure leaves the entity answering that error (a broken stream);
 // - pipelining: each call is decided on the durable state plus the events still in flight
 //   (`ahead`) and appended with the expected version chained after them, up to
 //   E::kMaxInFlight appends at once, so a busy entity puts many calls into one fsync;
@@ -311,6 +314,14 @@ class Shell {
     auto parked = std::move(st.parked);
     st.parked.clear();
     if (!recovered.result->is_ok()) {
+      if (recovered.result->status().code() == Code::kUnavailable) {
+        // The store could not be read just now (PostgreSQL failing over): nothing is
+        // broken. The actor ends, answering what waited; the next call spawns a fresh actor
+        // that recovers again, rather than this one answering the outage forever.
+        st.parked = std::move(parked);
+        restart(self, recovered.result->status());
+        return;
+      }
       st.phase = Phase::kBroken;
       st.broken = recovered.result->status();
       for (auto& call : parked) E::fail(call, st.broken);

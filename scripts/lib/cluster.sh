@@ -1,4 +1,5 @@
-# Shared by scripts/cluster-up, cluster-down, cluster-status and cluster-failover: the proof
+# Shared by scripts/cluster-up, cluster-down, cluster-status, cluster-failover and
+# cluster-chaos: the proof
 # environment of cluster mode (docs/cluster.md, "Running the proof environment"). Sourced,
 # not run. Every daemon lives under one state directory; its layout:
 #   cluster.env          ports, user, connection strings (sourced by the other scripts)
@@ -94,4 +95,46 @@ gh_psql_super() {
   shift
   PGPASSFILE="$GH_DIR/secrets/pgpass" PGCONNECT_TIMEOUT=2 \
     psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
+}
+
+# --- shared by cluster-failover and cluster-chaos ------------------------------------------
+
+GH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+gh_now() { date +%s.%N; }
+# Seconds from $1 to $2 (both gh_now), with two decimals.
+gh_seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# gh_wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds; fails at the end.
+gh_wait_for() {
+  local deadline=$(($(date +%s) + $1))
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+# The name of the Patroni member with role $1 (leader, sync_standby), if any.
+gh_patroni_member() {
+  gh_patroni_cluster | jq -r --arg role "$1" '.members[] | select(.role == $role) | .name' | head -n 1
+}
+
+# Starts daemon $1 again with its start script and waits up to $2 seconds for the whole
+# cluster to be healthy (cluster-status); sets GH_HEALTHY_AFTER to the seconds that took.
+# Fails, printing cluster-status, when it is not healthy in time.
+gh_restart_and_wait() {
+  local started
+  started=$(gh_now)
+  "$GH_DIR/$1/start"
+  gh_wait_healthy "$2" || return 1
+  # shellcheck disable=SC2034  # the caller reads it
+  GH_HEALTHY_AFTER=$(gh_seconds "$started" "$(gh_now)")
+}
+
+# Waits up to $1 seconds for the whole cluster to be healthy; prints cluster-status and fails
+# when it is not.
+gh_wait_healthy() {
+  local report
+  report=$("$GH_LIB_DIR/../cluster-status" --dir "$GH_DIR" --wait "$1") || { echo "$report"; return 1; }
 }

@@ -398,6 +398,35 @@ TYPED_TEST(EntityShellTest, AFailedAppendAnswersEveryCallAndRestartsFromTheLog) 
   EXPECT_EQ(this->answers_, (Answers{"w1 ok"}));
 }
 
+// The store cannot be read while the entity recovers (PostgreSQL failing over): the calls
+// that waited get kUnavailable and the actor ends, so the next call, through the directory,
+// gets a fresh actor that recovers once the store is back, instead of an entity that
+// answers the outage forever.
+TYPED_TEST(EntityShellTest, ARecoveryTheStoreCouldNotServeEndsTheActorForAFreshOne) {
+  auto load = this->context_->load;
+  this->context_->load = [](const std::string&) -> decltype(load(std::string())) {
+    return unavailable("PostgreSQL: cannot connect: session is read-only");
+  };
+  auto actor = this->spawn();
+  this->self->monitor(actor);
+  this->send(actor, TypeParam::write(0, this->answers_));
+  this->send(actor, TypeParam::read(this->answers_));
+  this->recover();
+  EXPECT_EQ(this->answers_, (Answers{"w0 unavailable", "r unavailable"}));
+  bool ended = false;
+  this->self->receive([&](const caf::down_msg& down) { ended = down.source == actor.address(); },
+                      caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_TRUE(ended) << "the actor ended rather than stay broken";
+
+  this->context_->load = load;  // the store is back
+  this->answers_.clear();
+  auto fresh = this->spawn();
+  this->recover();
+  this->send(fresh, TypeParam::write(0, this->answers_));
+  this->release(1);
+  EXPECT_EQ(this->answers_, (Answers{"w0 ok"}));
+}
+
 // Cluster mode: the journal refused an append because this node no longer holds the
 // entity's shard (events/pg_journal.h). Every call held gets that same lease_lost, not
 // "unavailable": the entity lives on another node now.

@@ -243,11 +243,6 @@ void run_door(const Target& target, const DoorIdentity& door, WriteLedger& ledge
 
 // ---- HTTP lock/unlock ----
 
-namespace {
-
-// Sends one lock/unlock with `key`; true when acknowledged (2xx naming the command). An
-// answer saying the command is confirmed also acknowledges the door's report that confirmed
-// it (the answer comes after the confirmation is durable).
 bool send_command(httplib::Client& client, const Target& target, const std::string& door,
                   const std::string& key, const std::string& action, int wait_s,
                   WriteLedger& ledger, ClientTrouble& trouble) {
@@ -271,8 +266,6 @@ bool send_command(httplib::Client& client, const Target& target, const std::stri
     ledger.acked("confirmations/" + door, key, "confirmed");
   return true;
 }
-
-}  // namespace
 
 void run_locker(const Target& target, const std::string& door, WriteLedger& ledger,
                 const std::atomic<bool>& stop, ClientTrouble& trouble) {

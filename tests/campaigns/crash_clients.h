@@ -24,6 +24,10 @@
 
 #include "tests/campaigns/write_ledger.h"
 
+namespace httplib {
+class Client;
+}
+
 namespace gh::testing {
 
 // The running gatehouse the clients talk to.
@@ -64,6 +68,15 @@ bool register_person(const Target& target, const Person& person);
 // reporting the reached state once its status names the command. Runs until `stop`.
 void run_door(const Target& target, const DoorIdentity& door, WriteLedger& ledger,
               const std::atomic<bool>& stop);
+
+// Sends one lock/unlock (`action` LOCK or UNLOCK) of `door` with Idempotency-Key `key`
+// through `client`, waiting up to `wait_s` for the outcome; true when acknowledged (2xx
+// naming the command). An answer saying the command is confirmed also acknowledges the
+// door's report that confirmed it (the answer comes after the confirmation is durable). An
+// answer naming another command is added to `trouble`.
+bool send_command(httplib::Client& client, const Target& target, const std::string& door,
+                  const std::string& key, const std::string& action, int wait_s,
+                  WriteLedger& ledger, ClientTrouble& trouble);
 
 // Locks and unlocks `door` over HTTP with a fresh Idempotency-Key each time, waiting up to
 // 5 s for the outcome, until `stop`.
