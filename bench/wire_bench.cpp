@@ -11,9 +11,14 @@
 // operator API token (it provisions the door); FILE holds gatehouse's own broker password
 // (RUN-DIR/mqtt-server.secret), with which the echo responders connect: only that identity
 // may use topics outside gatehouse's, so the ceiling pays the broker's access checks too.
+// The MQTT clients run in client processes, each this program started again with `--worker`
+// (internal: it reads its clients on stdin).
+#include <fcntl.h>
 #include <httplib.h>
 #include <mqtt/async_client.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,9 +26,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -158,12 +165,69 @@ void nagle_off(int broker_port) {
   (void)mqtt_adapter::set_nodelay_to_peer(kHost, uint16_t(broker_port));
 }
 
+// What a client's requests say: the seed's `chatsend` or v1 `chat/post`. Plain data, so a
+// client process can be handed its clients over a pipe.
+struct Payload {
+  enum class Kind { legacy, v1 } kind = Kind::legacy;
+  std::string author;    // legacy: userName
+  std::string reply_to;  // legacy: returnTopic; v1: reply_to
+  std::string token;     // v1: the session token
+  std::string room;      // v1: the room posted into
+};
+
+// The n-th request of a client.
+std::string payload_text(const Payload& p, uint64_t n) {
+  if (p.kind == Payload::Kind::legacy)
+    return "{'userName': '" + p.author + "', 'message': 'hello " + std::to_string(n) +
+           "', 'returnTopic': '" + p.reply_to + "'}";
+  return json{{"id", n},
+              {"reply_to", p.reply_to},
+              {"token", p.token},
+              {"room", p.room},
+              {"text", "hello " + std::to_string(n)}}
+      .dump();
+}
+
 // One client of a workload: who it is, where it asks, where it is answered, what it sends.
 struct Requester {
   std::string client_id, user, password;
   std::string request_topic, reply_topic;
-  std::function<std::string(uint64_t)> payload;  // the n-th request
+  Payload payload;
 };
+
+json to_json(const Requester& r) {
+  return {{"client_id", r.client_id},     {"user", r.user},
+          {"password", r.password},       {"request_topic", r.request_topic},
+          {"reply_topic", r.reply_topic}, {"v1", r.payload.kind == Payload::Kind::v1},
+          {"author", r.payload.author},   {"reply_to", r.payload.reply_to},
+          {"token", r.payload.token},     {"room", r.payload.room}};
+}
+
+Requester requester_of(const json& j) {
+  Requester r{j.at("client_id"),
+              j.at("user"),
+              j.at("password"),
+              j.at("request_topic"),
+              j.at("reply_topic"),
+              {j.at("v1").get<bool>() ? Payload::Kind::v1 : Payload::Kind::legacy, j.at("author"),
+               j.at("reply_to"), j.at("token"), j.at("room")}};
+  return r;
+}
+
+// How a client tells a successful answer: by name, so a client process can be told over a pipe.
+enum class Success { legacy, v1, any };
+
+bool is_success(Success kind, const std::string& answer) {
+  switch (kind) {
+    case Success::legacy:
+      return answer.find("'code': 1") != std::string::npos;
+    case Success::v1:
+      return answer.find("\"ok\":true") != std::string::npos;
+    case Success::any:
+      return true;
+  }
+  return false;
+}
 
 // ---- CPU time, to show where the bound is ----
 
@@ -210,21 +274,23 @@ CpuSample sample_cpu(const Watched& w) {
 }
 
 // ---- the clients: several processes, so the benchmark is not its own bound ----
+//
+// Each client process is a fresh exec of this program (`--worker`), never a fork of it: a
+// fork copies whatever paho state and locks the parent holds, and only the forking thread.
+// The parent hands a worker its clients over its stdin, and reads its "ready" and its results
+// on kWorkerOut, from all workers at once (poll), with a deadline.
 
-void write_all(int fd, const void* data, size_t size) {
+constexpr int kWorkerOut = 3;  // a worker's results; its spec and "go" come on stdin
+const auto kConnectDeadline = std::chrono::seconds(120);
+// A worker waits at most 60 s for the answers still due after its run (drive_group); this is
+// that plus time to spare, so only a stuck worker reaches it.
+const auto kReportSlack = std::chrono::seconds(90);
+
+bool write_all(int fd, const void* data, size_t size) {
   auto p = static_cast<const char*>(data);
   while (size > 0) {
     auto n = ::write(fd, p, size);
-    if (n <= 0) std::_Exit(3);
-    p += n;
-    size -= size_t(n);
-  }
-}
-
-bool read_all(int fd, void* data, size_t size) {
-  auto p = static_cast<char*>(data);
-  while (size > 0) {
-    auto n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;
     size -= size_t(n);
@@ -232,27 +298,66 @@ bool read_all(int fd, void* data, size_t size) {
   return true;
 }
 
-// What one client process sends back after its run.
+bool read_all(int fd, void* data, size_t size) {
+  auto p = static_cast<char*>(data);
+  while (size > 0) {
+    auto n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+// What one client process sends back after its run, followed by `answered` latencies (ms).
 struct GroupHeader {
   uint64_t answered = 0, refused = 0, lost = 0;
   double seconds = 0;      // from "go" to its last answer
   double cpu_seconds = 0;  // this process's CPU from "go" to the end of the run
 };
 
-// Runs in a client process: connects `specs`, says it is ready on `out`, waits for "go" on
-// `in`, keeps `window` requests outstanding per client until `seconds` have passed, then
-// waits (at most 10 s without progress, 60 s in all) for the answers still due and writes a
-// GroupHeader and the latencies (ms) to `out`. Answers are matched to requests in order:
+// What a client process is told: where, whom, how hard, how long, and what counts as success.
+struct GroupSpec {
+  int broker_port = 0;
+  int window = 1;
+  double seconds = 5;
+  Success success = Success::any;
+  std::vector<Requester> requesters;
+};
+
+std::string encode(const GroupSpec& g) {
+  json requesters = json::array();
+  for (const auto& r : g.requesters) requesters.push_back(to_json(r));
+  return json{{"broker_port", g.broker_port},
+              {"window", g.window},
+              {"seconds", g.seconds},
+              {"success", int(g.success)},
+              {"requesters", requesters}}
+      .dump();
+}
+
+GroupSpec decode_group_spec(const std::string& text) {
+  auto j = json::parse(text);
+  GroupSpec g{j.at("broker_port"),
+              j.at("window"),
+              j.at("seconds"),
+              Success(j.at("success").get<int>()),
+              {}};
+  for (const auto& r : j.at("requesters")) g.requesters.push_back(requester_of(r));
+  return g;
+}
+
+// Runs in a client process: connects the group's clients, says it is ready on `out`, waits for
+// "go" on `in`, keeps `window` requests outstanding per client until `seconds` have passed,
+// then waits (at most 10 s without progress, 60 s in all) for the answers still due and writes
+// a GroupHeader and the latencies (ms) to `out`. Answers are matched to requests in order:
 // every workload here answers one client's requests in the order they were sent.
-[[noreturn]] void drive_group(int broker_port, const std::vector<Requester>& specs, int window,
-                              double seconds,
-                              const std::function<bool(const std::string&)>& is_success, int in,
-                              int out) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+[[noreturn]] void drive_group(const GroupSpec& g, int in, int out) {
   struct Live {
     const Requester* spec = nullptr;
     std::unique_ptr<mqtt::async_client> client;
-    std::mutex mu;
+    std::mutex mu;  // sent, next
     std::deque<Clock::time_point> sent;
     uint64_t next = 0;
   };
@@ -266,33 +371,42 @@ struct GroupHeader {
   // All at once: paho completes a connect only on its receive thread's next turn (up to a
   // second or two with many clients), so one after the other takes minutes.
   std::vector<mqtt::token_ptr> connecting;
-  for (const auto& spec : specs) {
+  for (const auto& spec : g.requesters) {
     auto l = std::make_unique<Live>();
     l->spec = &spec;
-    l->client = client_of(spec.client_id, broker_port);
+    l->client = client_of(spec.client_id, g.broker_port);
     connecting.push_back(l->client->connect(connect_options(spec.user, spec.password)));
     live.push_back(std::move(l));
   }
-  for (size_t i = 0; i < live.size(); ++i) wait_connected(connecting[i], specs[i].client_id);
-  auto send_one = [&](Live& l) {  // l.mu held
-    l.sent.push_back(Clock::now());
+  for (size_t i = 0; i < live.size(); ++i) wait_connected(connecting[i], g.requesters[i].client_id);
+  // Never publish while holding `mu`: paho's receive thread holds paho's global mutex while it
+  // runs the message callback (which takes `mu`), and a publish from another thread takes that
+  // global mutex, so publishing under `mu` deadlocks the process (it did, at window 100).
+  // Two threads may then publish for one client in the other order than they stamped `sent`;
+  // the latencies they swap differ by microseconds.
+  auto send_one = [&](Live& l) {
+    std::string payload;
     outstanding.fetch_add(1);
-    l.client->publish(
-        mqtt::make_message(l.spec->request_topic, l.spec->payload(l.next++), 1, false));
+    {
+      std::lock_guard lock(l.mu);
+      l.sent.push_back(Clock::now());
+      payload = payload_text(l.spec->payload, l.next++);
+    }
+    l.client->publish(mqtt::make_message(l.spec->request_topic, payload, 1, false));
   };
   for (auto& l : live) {
     Live* raw = l.get();
     raw->client->set_message_callback([&, raw](mqtt::const_message_ptr m) {
       const auto now = Clock::now();
-      std::lock_guard lock(raw->mu);
-      if (raw->sent.empty()) return;  // a stray answer
       {
+        std::lock_guard lock(raw->mu);
+        if (raw->sent.empty()) return;  // a stray answer
         std::lock_guard tally(tally_mu);
         latencies.push_back(ms_between(raw->sent.front(), now));
-        if (!is_success(m->get_payload_str())) ++refused;
+        if (!is_success(g.success, m->get_payload_str())) ++refused;
         last_answer = now;
+        raw->sent.pop_front();
       }
-      raw->sent.pop_front();
       outstanding.fetch_sub(1);
       if (sending.load()) send_one(*raw);
     });
@@ -302,18 +416,16 @@ struct GroupHeader {
     for (auto code : granted.get_reason_codes())
       if (int(code) >= 0x80) fail("subscription to " + raw->spec->reply_topic + " refused");
   }
-  nagle_off(broker_port);
+  nagle_off(g.broker_port);
   char byte = 'r';
-  write_all(out, &byte, 1);
+  if (!write_all(out, &byte, 1)) std::_Exit(3);
   if (!read_all(in, &byte, 1)) std::_Exit(0);  // the parent gave up
   const double cpu_at_start = own_cpu_seconds();
   const auto start = Clock::now();
   sending = true;
-  for (auto& l : live) {
-    std::lock_guard lock(l->mu);
-    for (int i = 0; i < window; ++i) send_one(*l);
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  for (auto& l : live)
+    for (int i = 0; i < g.window; ++i) send_one(*l);
+  std::this_thread::sleep_for(std::chrono::duration<double>(g.seconds));
   sending = false;
   int64_t due = outstanding.load();
   auto last_progress = Clock::now();
@@ -334,73 +446,185 @@ struct GroupHeader {
     header.lost = uint64_t(std::max<int64_t>(0, outstanding.load()));
     header.seconds = latencies.empty() ? 0 : ms_between(start, last_answer) / 1000.0;
     header.cpu_seconds = own_cpu_seconds() - cpu_at_start;
-    write_all(out, &header, sizeof header);
-    write_all(out, latencies.data(), latencies.size() * sizeof(double));
+    if (!write_all(out, &header, sizeof header) ||
+        !write_all(out, latencies.data(), latencies.size() * sizeof(double)))
+      std::_Exit(3);
   }
   // Not a clean disconnect: the process ends, and the broker drops its sessions.
   std::_Exit(0);
 }
 
+// `gatehouse_wire_bench --worker`: a client process. Reads its GroupSpec (a 4-byte length,
+// then the JSON) and later "go" on stdin, reports on kWorkerOut.
+int worker_main() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 1;  // the parent is already gone
+  uint32_t size = 0;
+  if (!read_all(0, &size, sizeof size)) return 1;
+  std::string text(size, '\0');
+  if (!read_all(0, text.data(), size)) return 1;
+  drive_group(decode_group_spec(text), 0, kWorkerOut);
+}
+
+// A client process as the parent sees it.
+struct Worker {
+  pid_t pid = -1;
+  int to = -1, from = -1;  // its stdin; its kWorkerOut
+  std::string clients;     // for error messages: "bench-v1-0, bench-v1-4, ..."
+  std::string got;         // what it has written so far
+  bool ended = false;      // its kWorkerOut is closed
+};
+
+// Moves `fd` above the standard descriptors and kWorkerOut, so the child's dup2 onto them
+// never meets one of its own pipe ends; close-on-exec, so no other worker inherits it.
+int high_fd(int fd) {
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (moved < 0) fail("fcntl failed");
+  ::close(fd);
+  return moved;
+}
+
+Worker spawn_worker(const GroupSpec& group) {
+  int down[2], up[2];
+  if (::pipe2(down, O_CLOEXEC) != 0 || ::pipe2(up, O_CLOEXEC) != 0) fail("pipe failed");
+  for (int* fd : {&down[0], &down[1], &up[0], &up[1]}) *fd = high_fd(*fd);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_adddup2(&actions, down[0], 0);
+  ::posix_spawn_file_actions_adddup2(&actions, up[1], kWorkerOut);
+  char name[] = "gatehouse_wire_bench", flag[] = "--worker";
+  char* argv[] = {name, flag, nullptr};
+  Worker w;
+  const int rc = ::posix_spawn(&w.pid, "/proc/self/exe", &actions, nullptr, argv, environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::close(down[0]);
+  ::close(up[1]);
+  if (rc != 0) fail(std::string("cannot start a client process: ") + std::strerror(rc));
+  w.to = down[1];
+  w.from = up[0];
+  for (const auto& r : group.requesters) w.clients += (w.clients.empty() ? "" : ", ") + r.client_id;
+  const std::string spec = encode(group);
+  const uint32_t size = uint32_t(spec.size());
+  if (!write_all(w.to, &size, sizeof size) || !write_all(w.to, spec.data(), spec.size()))
+    fail("client process " + std::to_string(w.pid) + " did not take its clients");
+  return w;
+}
+
+void stop_workers(std::vector<Worker>& workers) {
+  for (auto& w : workers) {
+    if (w.pid > 0) {
+      ::kill(w.pid, SIGKILL);
+      ::waitpid(w.pid, nullptr, 0);
+      w.pid = -1;
+    }
+    for (int* fd : {&w.to, &w.from})
+      if (*fd >= 0) ::close(*fd), *fd = -1;
+  }
+}
+
+// Reads from every worker at once until `done(worker)` holds for all of them or `deadline`
+// passes; a worker that ends early or misses the deadline stops the run with an error naming
+// `what` and the worker. Reading all of them at once matters: a worker blocks writing results
+// larger than a pipe holds (64 KiB) until someone reads them.
+void collect(std::vector<Worker>& workers, const std::function<bool(const Worker&)>& done,
+             Clock::time_point deadline, const std::string& what, const char* waiting_for) {
+  auto give_up = [&](const Worker& w, const std::string& why) {
+    const std::string message = what + ": client process " + std::to_string(w.pid) + " (" +
+                                w.clients + ") " + why + " while the benchmark waited for " +
+                                waiting_for;
+    stop_workers(workers);
+    fail(message);
+  };
+  char buffer[1 << 16];
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<Worker*> polled;
+    for (auto& w : workers) {
+      if (done(w)) continue;
+      if (w.ended) give_up(w, "ended early (" + std::to_string(w.got.size()) + " bytes sent)");
+      fds.push_back({w.from, POLLIN, 0});
+      polled.push_back(&w);
+    }
+    if (fds.empty()) return;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) give_up(*polled.front(), "did not answer in time");
+    const int ready = ::poll(fds.data(), fds.size(), int(std::min<int64_t>(left.count(), 1000)));
+    if (ready < 0 && errno != EINTR) fail("poll failed");
+    for (size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const auto n = ::read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) polled[i]->got.append(buffer, size_t(n));
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) polled[i]->ended = true;
+    }
+  }
+}
+
 // Spreads `specs` over `processes` client processes (paho runs all the clients of a process
 // on one receive and one send thread, which 64 clients at window 100 overwhelm), starts
 // them together and merges what they measured. The CPU the clients used is in `client_cpu`
-// (CPU seconds per second of the run: 1.0 is one core busy).
-Figures drive(int broker_port, const std::vector<Requester>& specs, int window, double seconds,
-              const std::function<bool(const std::string&)>& is_success, int processes,
-              const Watched& watched, pid_t answering) {
+// (CPU seconds per second of the run: 1.0 is one core busy). `what` names the workload in
+// errors.
+Figures drive(const std::string& what, int broker_port, const std::vector<Requester>& specs,
+              int window, double seconds, Success success, int processes, const Watched& watched,
+              pid_t answering) {
   processes = std::max(1, std::min(processes, int(specs.size())));
-  struct Child {
-    pid_t pid = -1;
-    int to = -1, from = -1;
-  };
-  std::vector<Child> children;
+  std::vector<Worker> workers;
   for (int p = 0; p < processes; ++p) {
-    std::vector<Requester> group;
-    for (size_t i = size_t(p); i < specs.size(); i += size_t(processes)) group.push_back(specs[i]);
-    int down[2], up[2];
-    if (::pipe(down) != 0 || ::pipe(up) != 0) fail("pipe failed");
-    pid_t pid = ::fork();
-    if (pid < 0) fail("fork failed");
-    if (pid == 0) {
-      ::close(down[1]);
-      ::close(up[0]);
-      for (const auto& c : children) {
-        ::close(c.to);
-        ::close(c.from);
-      }
-      drive_group(broker_port, group, window, seconds, is_success, down[0], up[1]);
-    }
-    ::close(down[0]);
-    ::close(up[1]);
-    children.push_back({pid, down[1], up[0]});
+    GroupSpec group{broker_port, window, seconds, success, {}};
+    for (size_t i = size_t(p); i < specs.size(); i += size_t(processes))
+      group.requesters.push_back(specs[i]);
+    workers.push_back(spawn_worker(group));
   }
-  char byte = 0;
-  for (auto& c : children)
-    if (!read_all(c.from, &byte, 1)) fail("a client process did not connect");
+  collect(
+      workers, [](const Worker& w) { return !w.got.empty(); }, Clock::now() + kConnectDeadline,
+      what, "its clients to connect");
   const auto before = sample_cpu(watched);
   const double answering_before = cpu_seconds_of(answering);
-  byte = 'g';
-  for (auto& c : children) write_all(c.to, &byte, 1);
+  const char go = 'g';
+  for (auto& w : workers)
+    if (!write_all(w.to, &go, 1)) {
+      stop_workers(workers);
+      fail(what + ": client process " + std::to_string(w.pid) + " (" + w.clients +
+           ") ended before the run");
+    }
+  const auto report_by =
+      Clock::now() +
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)) +
+      kReportSlack;
+  collect(
+      workers, [](const Worker& w) { return w.ended; }, report_by, what, "its results");
   std::vector<double> all;
   Figures f;
   f.client_processes = processes;
   double longest = 0;
   double client_cpu = 0;
-  for (auto& c : children) {
+  for (auto& w : workers) {
     GroupHeader header;
-    if (!read_all(c.from, &header, sizeof header)) fail("a client process died");
-    std::vector<double> latencies(header.answered);
-    if (!read_all(c.from, latencies.data(), latencies.size() * sizeof(double)))
-      fail("a client process died");
-    all.insert(all.end(), latencies.begin(), latencies.end());
+    const size_t results = w.got.size() - 1;  // after its "ready"
+    if (results < sizeof header) {
+      stop_workers(workers);
+      fail(what + ": client process " + std::to_string(w.pid) + " (" + w.clients +
+           ") died before reporting");
+    }
+    std::memcpy(&header, w.got.data() + 1, sizeof header);
+    if (results != sizeof header + header.answered * sizeof(double)) {
+      stop_workers(workers);
+      fail(what + ": client process " + std::to_string(w.pid) + " (" + w.clients + ") reported " +
+           std::to_string(results) + " bytes, not a whole result");
+    }
+    const auto* latencies = reinterpret_cast<const char*>(w.got.data() + 1 + sizeof header);
+    for (uint64_t i = 0; i < header.answered; ++i) {
+      double ms = 0;
+      std::memcpy(&ms, latencies + i * sizeof(double), sizeof ms);
+      all.push_back(ms);
+    }
     f.refused += header.refused;
     f.lost += header.lost;
     longest = std::max(longest, header.seconds);
     client_cpu += header.cpu_seconds;
-    ::close(c.to);
-    ::close(c.from);
-    ::waitpid(c.pid, nullptr, 0);
   }
+  stop_workers(workers);  // all have reported and ended; this reaps them
   // The children report their last answer; the servers are sampled once every child has
   // reported, which also counts the drain of the last answers (at most a few ms).
   const auto after = sample_cpu(watched);
@@ -608,7 +832,11 @@ const char* kPostedReply =
     const bool lock = req.matches[1] == "lock";
     std::unique_lock held(mu);
     last_state.clear();
+    // Not under `mu`: the state's callback takes it on paho's receive thread, which holds
+    // paho's global mutex there, and a publish from this thread takes that mutex (drive_group).
+    held.unlock();
     relay->publish(mqtt::make_message("bench/door/command", lock ? "LOCK" : "UNLOCK", 1, false));
+    held.lock();
     cv.wait_for(held, std::chrono::seconds(10), [&] { return !last_state.empty(); });
     res.set_content(R"({"ok":true,"command":{"status":"confirmed"}})", "application/json");
   });
@@ -714,7 +942,7 @@ void print_row(const Row& r) {
   print_figures("gatehouse", r.gatehouse);
   if (!r.journal.empty()) std::printf("               %s\n", r.journal.c_str());
   print_figures(r.ceiling_name.c_str(), r.ceiling);
-  std::printf("    ratio      %.2fx the rate, p50 +%.2f ms\n",
+  std::printf("    ratio      %.2fx the rate, p50 %+.2f ms\n",
               r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0,
               r.gatehouse.p50_ms - r.ceiling.p50_ms);
   std::fflush(stdout);
@@ -739,7 +967,7 @@ void print_markdown(const std::vector<Row>& rows, double raw, double load_before
     char of_raw[32] = "";
     if (one_room && raw > 0) std::snprintf(of_raw, sizeof of_raw, "%.2f", r.gatehouse.rate / raw);
     std::printf(
-        "| %s | %d | %.0f/s, %.2f ms | %.0f/s, %.2f ms (%s) | %.2f | +%.2f ms | %s | %.0f us |\n",
+        "| %s | %d | %.0f/s, %.2f ms | %.0f/s, %.2f ms (%s) | %.2f | %+.2f ms | %s | %.0f us |\n",
         r.what.c_str(), r.window, r.gatehouse.rate, r.gatehouse.p50_ms, r.ceiling.rate,
         r.ceiling.p50_ms, r.ceiling_name.c_str(),
         r.ceiling.rate > 0 ? r.gatehouse.rate / r.ceiling.rate : 0,
@@ -753,14 +981,6 @@ void print_markdown(const std::vector<Row>& rows, double raw, double load_before
   std::printf("\n%u cores, load average %.1f before and %.1f after the run.\n",
               std::thread::hardware_concurrency(), load_before, load_after);
 }
-
-bool legacy_success(const std::string& answer) {
-  return answer.find("'code': 1") != std::string::npos;
-}
-bool v1_success(const std::string& answer) {
-  return answer.find("\"ok\":true") != std::string::npos;
-}
-bool any_answer(const std::string&) { return true; }
 
 int run(const Options& o) {
   const double load_before = load_average();
@@ -785,11 +1005,12 @@ int run(const Options& o) {
   std::vector<Requester> legacy;
   for (int i = 0; i < 20; ++i) {
     auto back = "bench-legacy-" + std::to_string(i);
-    legacy.push_back({"bench-legacy-client-" + std::to_string(i), "", "", "chatsend", back,
-                      [user = user_name(i), back](uint64_t n) {
-                        return "{'userName': '" + user + "', 'message': 'hello " +
-                               std::to_string(n) + "', 'returnTopic': '" + back + "'}";
-                      }});
+    legacy.push_back({"bench-legacy-client-" + std::to_string(i),
+                      "",
+                      "",
+                      "chatsend",
+                      back,
+                      {Payload::Kind::legacy, user_name(i), back, "", ""}});
   }
   // v1 chat/post: 64 clients logged in as their users (session token as the MQTT password).
   auto v1 = [&](bool own_rooms) {
@@ -797,28 +1018,25 @@ int run(const Options& o) {
     for (int i = 0; i < 64; ++i) {
       auto id = "bench-v1-" + std::to_string(i);
       auto room = own_rooms ? "bench-room-" + std::to_string(i) : std::string("lobby");
-      out.push_back({id, user_name(i), tokens[size_t(i)], "gatehouse/chat/post",
-                     "gatehouse/inbox/" + id + "/r",
-                     [id, room, token = tokens[size_t(i)]](uint64_t n) {
-                       return json{{"id", n},
-                                   {"reply_to", "gatehouse/inbox/" + id + "/r"},
-                                   {"token", token},
-                                   {"room", room},
-                                   {"text", "hello " + std::to_string(n)}}
-                           .dump();
-                     }});
+      const auto inbox = "gatehouse/inbox/" + id + "/r";
+      out.push_back({id,
+                     user_name(i),
+                     tokens[size_t(i)],
+                     "gatehouse/chat/post",
+                     inbox,
+                     {Payload::Kind::v1, "", inbox, tokens[size_t(i)], room}});
     }
     return out;
   };
   struct MqttWorkload {
     std::string what;
     std::vector<Requester> requesters;
-    std::function<bool(const std::string&)> is_success;
+    Success success;
   };
   std::vector<MqttWorkload> mqtt_workloads = {
-      {"MQTT legacy `chatsend`, 20 users, lobby", legacy, legacy_success},
-      {"MQTT `chat/post`, 64 clients, one room", v1(false), v1_success},
-      {"MQTT `chat/post`, 64 clients, 64 rooms", v1(true), v1_success}};
+      {"MQTT legacy `chatsend`, 20 users, lobby", legacy, Success::legacy},
+      {"MQTT `chat/post`, 64 clients, one room", v1(false), Success::v1},
+      {"MQTT `chat/post`, 64 clients, 64 rooms", v1(true), Success::v1}};
   auto wanted = [&](const std::string& what) { return what.find(o.only) != std::string::npos; };
   for (const auto& w : mqtt_workloads) {
     if (!wanted(w.what)) continue;
@@ -826,13 +1044,14 @@ int run(const Options& o) {
       if (o.window != 0 && window != o.window) continue;
       Row r{w.what, window, {}, {}, "echo", {}};
       const auto journal_before = journal_counters(o.http_port, o.token);
-      r.gatehouse = drive(o.broker_port, w.requesters, window, o.seconds, w.is_success,
-                          o.client_processes, watched, o.server_pid);
+      const auto name = w.what + ", window " + std::to_string(window);
+      r.gatehouse = drive(name + " (gatehouse)", o.broker_port, w.requesters, window, o.seconds,
+                          w.success, o.client_processes, watched, o.server_pid);
       r.journal = journal_line(journal_before, journal_counters(o.http_port, o.token),
                                double(r.gatehouse.answered));
-      r.ceiling =
-          drive(o.broker_port, echo_requesters(int(w.requesters.size()), secret, w.requesters),
-                window, o.seconds, any_answer, o.client_processes, watched, ceiling.pid);
+      r.ceiling = drive(name + " (echo)", o.broker_port,
+                        echo_requesters(int(w.requesters.size()), secret, w.requesters), window,
+                        o.seconds, Success::any, o.client_processes, watched, ceiling.pid);
       print_row(r);
       rows.push_back(r);
     }
@@ -931,6 +1150,7 @@ int run(const Options& o) {
 }  // namespace gh::bench
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--worker") return gh::bench::worker_main();
   gh::bench::Options o;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -488,6 +488,7 @@ Status App::Parts::start_following() {
 // operator's verb wrote outside them (they recover from the log on their next call), and the
 // admin socket's feed. API tokens and the broker's identities follow in project().
 void App::Parts::follow_durable(const events::Envelope& e) {
+  if (chat) chat->note_durable(e);
   if (e.cause().channel() == ctl::kAdminChannel) {
     const auto& stream = e.stream();
     const auto slash = stream.find('/');

@@ -309,6 +309,17 @@ void ChatSystem::call_user(const std::string& name, user::UserCall call) {
     call.done(status);
     return;
   }
+  // A call that may write drops what get_user() kept of the user when it is answered (on the
+  // user's actor, after any read queued before it kept its view). note_durable() drops it
+  // earlier, when the events are durable, where the server wires it to the journal.
+  if (!std::holds_alternative<user::ReadOp>(call.op) &&
+      !std::holds_alternative<user::AuthenticateOp>(call.op)) {
+    call.done = [views = user_views_, name,
+                 done = std::move(call.done)](Result<user::UserReply> r) {
+      views->drop(name);
+      done(std::move(r));
+    };
+  }
   call.done = answer_once(std::move(call.done));
   user_routes_->send(user_directory_, name, caf::make_message(std::move(call)));
 }
@@ -496,10 +507,17 @@ void ChatSystem::reset_password(const std::string& user, const std::string& answ
 
 void ChatSystem::get_user(const std::string& name, Callback<UserView> done) {
   if (!user::validate_user_name(name).is_ok()) return done(not_found("no user named " + name));
+  if (stopped_) return done(unavailable("gatehouse is shutting down"));
+  if (auto status = served(user::user_stream(name)); !status.is_ok()) return done(status);
+  if (auto kept = user_views_->find(name)) return done(std::move(*kept));
+  const uint64_t epoch = user_views_->epoch();
   call_user(name,
-            {user::ReadOp{}, user_cause(name), [done = std::move(done)](Result<user::UserReply> r) {
+            {user::ReadOp{}, user_cause(name),
+             [done = std::move(done), views = user_views_, name, epoch](Result<user::UserReply> r) {
                if (!r) return done(r.status());
-               done(user_view(*r->state));
+               auto view = user_view(*r->state);
+               views->keep(name, view, epoch);
+               done(std::move(view));
              }});
 }
 
@@ -657,7 +675,15 @@ void ChatSystem::delete_message(const Identity& who, const std::string& room, ui
                });
 }
 
+void ChatSystem::note_durable(const Envelope& e) {
+  constexpr std::string_view kUserStreams = "user/";
+  const auto& stream = e.stream();
+  if (stream.compare(0, kUserStreams.size(), kUserStreams) == 0)
+    user_views_->drop(stream.substr(kUserStreams.size()));
+}
+
 void ChatSystem::forget_user(const std::string& name) {
+  user_views_->drop(name);
   if (stopped_) return;
   user_routes_->evict(user_directory_, name);
 }
@@ -668,6 +694,7 @@ void ChatSystem::forget_room(const std::string& name) {
 }
 
 void ChatSystem::forget_shard(uint32_t shard) {
+  user_views_->clear();
   if (stopped_) return;
   caf::anon_send(user_directory_, evict_atom::value, shard);
   caf::anon_send(room_directory_, evict_atom::value, shard);

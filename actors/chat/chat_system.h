@@ -25,6 +25,7 @@
 #include "actors/chat/chat_service.h"
 #include "actors/chat/login_throttle.h"
 #include "actors/chat/password_hasher.h"
+#include "actors/chat/user_view_cache.h"
 #include "actors/direct_routes.h"
 #include "actors/room/room_actor.h"
 #include "actors/user/user_actor.h"
@@ -85,6 +86,10 @@ class ChatSystem final : public ChatService {
   // forget_user() and forget_room() for every live user and room in `shard`
   // (events/shard.h): cluster mode's hand-off.
   void forget_shard(uint32_t shard);
+
+  // Told every durable event (on the journal's writer thread, before its append is
+  // answered): an event of a user's stream drops what get_user() kept of that user.
+  void note_durable(const Envelope& e);
 
   // The hashing threads, for tests that need to hold them busy.
   PasswordHasher& hasher() { return *hasher_; }
@@ -174,6 +179,8 @@ class ChatSystem final : public ChatService {
   // Calls reach live user and room actors without the directories' hop.
   std::shared_ptr<DirectRoutes> user_routes_ = std::make_shared<DirectRoutes>();
   std::shared_ptr<DirectRoutes> room_routes_ = std::make_shared<DirectRoutes>();
+  // What get_user() read, until the user's next durable event.
+  std::shared_ptr<UserViewCache> user_views_ = std::make_shared<UserViewCache>(100000);
   caf::actor user_directory_;
   caf::actor room_directory_;
   std::mutex listeners_mutex_;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <random>
 
+#include "actors/user/user_model.h"
 #include "events/database.h"
 #include "events/rocksdb_journal.h"
 #include "snapshots/rocksdb_snapshot_store.h"
@@ -523,6 +524,38 @@ TEST_F(ChatSystemTest, SecurityQuestionAndReset) {
       << "a reset ends every session";
   EXPECT_EQ(login("alice", "correct horse").status().code(), Code::kUnauthenticated);
   EXPECT_TRUE(login("alice", "battery staple").is_ok());
+}
+
+// get_user() keeps what it read (a legacy post names its sender in every payload), but never
+// answers from before the user's last change: a write through the service drops it, and so
+// does an operator's write outside the actors once the server follows it (App's durable
+// observer calls note_durable() and, for the operator's channel, forget_user()).
+TEST_F(ChatSystemTest, GetUserNeverAnswersFromBeforeTheUsersLastChange) {
+  ASSERT_TRUE(register_user("alice", "correct horse").is_ok());
+  ASSERT_FALSE(get_user("alice")->has_security_question);
+  ASSERT_FALSE(get_user("alice")->has_security_question);
+  ASSERT_TRUE(set_question("alice", "First pet?", "rex").is_ok());
+  EXPECT_TRUE(get_user("alice")->has_security_question) << "a write through the service";
+
+  // An operator erases alice as gatehousectl does: the pure model's events, appended directly.
+  auto history = journal_->read_stream(user::user_stream("alice"), 1);
+  ASSERT_TRUE(history.is_ok());
+  auto state = user::replay("alice", *history);
+  auto events = user::decide(state, user::Erase{}, now_.load());
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  AppendRequest request;
+  request.stream = user::user_stream("alice");
+  request.expected_version = state.version;
+  request.cause.set_kind(events::Cause::OPERATOR);
+  request.cause.set_name("test");
+  request.cause.set_channel("tool");
+  request.events = *events;
+  auto appended = journal_->append_and_wait(std::move(request));
+  ASSERT_TRUE(appended.is_ok()) << appended.status().to_string();
+  EXPECT_TRUE(get_user("alice").is_ok()) << "not yet followed: the live actor's state";
+  for (const auto& e : appended->events) chat_->note_durable(e);
+  chat_->forget_user("alice");
+  EXPECT_EQ(get_user("alice").status().code(), Code::kNotFound);
 }
 
 // The user sets their own question with the session and the current password: the
