@@ -7,7 +7,9 @@
 //   calls that arrive meanwhile are parked and admitted, in order, once it is ready. A
 //   recovery that fails with kUnavailable (the store unreachable for now: a PostgreSQL
 //   failover) answers the parked calls with it and ends the actor, so the next call tries
-//   again; any other failure leaves the entity answering that error (a broken stream);
+//   again; so does a recovery the blocking pool had no room for (it answers the first call
+//   with kUnavailable, then ends); any other failure leaves the entity answering that error
+//   (a broken stream);
 // - pipelining: each call is decided on the durable state plus the events still in flight
 //   (`ahead`) and appended with the expected version chained after them, up to
 //   E::kMaxInFlight appends at once, so a busy entity puts many calls into one fsync;
@@ -227,6 +229,10 @@ class Shell {
     switch (st.phase) {
       case Phase::kBroken:
         E::fail(call, st.broken);
+        // Broken for now only (the recovery pool was full): the actor ends after answering,
+        // so the next call gets a fresh one that tries again, rather than this one
+        // answering the overload for as long as it is asked.
+        if (st.broken.code() == Code::kUnavailable) restart(self, st.broken);
         return;
       case Phase::kRecovering:
         st.parked.push_back(std::move(call));

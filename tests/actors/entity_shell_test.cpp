@@ -427,6 +427,31 @@ TYPED_TEST(EntityShellTest, ARecoveryTheStoreCouldNotServeEndsTheActorForAFreshO
   EXPECT_EQ(this->answers_, (Answers{"w0 ok"}));
 }
 
+// The recovery pool had no room (many entities recovering at once): the actor answers the
+// call that came unavailable and ends, so the next call, through the directory, gets a fresh
+// actor that recovers once the pool has room, instead of one answering the overload forever.
+TYPED_TEST(EntityShellTest, ARecoveryThePoolHadNoRoomForEndsTheActorForAFreshOne) {
+  size_t filled = 0;
+  while (this->pool_.submit([] {})) ++filled;  // the pool's queue is full
+  ASSERT_EQ(filled, 64u);
+  auto actor = this->spawn();
+  this->self->monitor(actor);
+  this->send(actor, TypeParam::write(0, this->answers_));
+  EXPECT_EQ(this->answers_, (Answers{"w0 unavailable"}));
+  bool ended = false;
+  this->self->receive([&](const caf::down_msg& down) { ended = down.source == actor.address(); },
+                      caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_TRUE(ended) << "the actor ended rather than stay broken";
+
+  this->pool_.run_queued();  // room again
+  this->answers_.clear();
+  auto fresh = this->spawn();
+  this->recover();
+  this->send(fresh, TypeParam::write(0, this->answers_));
+  this->release(1);
+  EXPECT_EQ(this->answers_, (Answers{"w0 ok"}));
+}
+
 // Cluster mode: the journal refused an append because this node no longer holds the
 // entity's shard (events/pg_journal.h). Every call held gets that same lease_lost, not
 // "unavailable": the entity lives on another node now.
