@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <future>
-#include <regex>
 
 #include "events/pg_journal.h"
 #include "tests/events/commit_cut_proxy.h"
@@ -24,12 +23,13 @@ class UnknownCommitTest : public ::testing::Test {
     auto& cluster = testing::TempPostgres::shared();
     ASSERT_TRUE(cluster.running()) << cluster.problem();
     direct_ = cluster.fresh_database();
-    const int server_port =
-        std::stoi(std::regex_replace(direct_, std::regex(".*port=([0-9]+).*"), "$1"));
-    proxy_ = std::make_unique<CommitCutProxy>(server_port);
+    // "... port=N ...": the proxy stands in front of port N.
+    const size_t at = direct_.find("port=") + 5;
+    const size_t end = direct_.find(' ', at);
+    proxy_ = std::make_unique<CommitCutProxy>(std::stoi(direct_.substr(at, end - at)));
     ASSERT_NE(proxy_->port(), 0);
-    const std::string proxied = std::regex_replace(direct_, std::regex("port=[0-9]+"),
-                                                   "port=" + std::to_string(proxy_->port()));
+    const std::string proxied =
+        direct_.substr(0, at) + std::to_string(proxy_->port()) + direct_.substr(end);
     auto opened = PgJournal::open({proxied, {}});
     ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
     journal_ = std::move(*opened);
