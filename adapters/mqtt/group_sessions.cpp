@@ -22,6 +22,10 @@ std::unique_ptr<MqttConnection> GroupSessions::open(uint32_t group) {
   connection.client_id = options_.client_id_prefix + std::to_string(group);
   connection.mqtt_version = 4;       // NATS speaks MQTT 3.1.1 only
   connection.clean_session = false;  // the session outlives this node's hold on the group
+  // Lost (a broker restart, another client taking the session over, this node paused past
+  // the keep-alive) it is not made again by paho: hold(), after the next lease round, opens
+  // it again only if this node still holds the group.
+  connection.reconnect_after_loss = false;
   connection.keep_alive = options_.keep_alive;
   connection.username = options_.username;
   connection.password = options_.password;
@@ -53,7 +57,7 @@ void GroupSessions::hold(const std::set<uint32_t>& groups) {
   std::lock_guard lock(mu_);
   if (closed_) return;
   for (auto it = open_.begin(); it != open_.end();) {
-    if (groups.count(it->first)) {
+    if (groups.count(it->first) && !it->second->ended()) {
       ++it;
       continue;
     }

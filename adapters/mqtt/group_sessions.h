@@ -52,8 +52,10 @@ class GroupSessions {
   // The topic filter of group g's session, and the topic prefix removed from its messages.
   static std::string group_root(uint32_t group);
 
-  // Opens the sessions of `groups` not open yet (connecting in the background) and closes
-  // those open that `groups` does not name. Nothing after close_all().
+  // Opens the sessions of `groups` not open yet, or whose connection was lost (a session is
+  // never reconnected by paho: only here, while its group is held), connecting in the
+  // background, and closes those open that `groups` does not name. Nothing after
+  // close_all().
   void hold(const std::set<uint32_t>& groups);
   // Closes group g's session if open: returns once disconnected (QoS 1 messages handed to the
   // handler are acknowledged, the rest stay in the session for its next holder).

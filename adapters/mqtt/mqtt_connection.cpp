@@ -145,8 +145,10 @@ Status MqttConnection::start() {
       if (msg) dispatch(*msg);
     });
     impl_->client.set_connection_lost_handler([this](const std::string& cause) {
-      log::warning("mqtt", "connection to the broker lost; reconnecting",
-                   {{"broker", options_.url}, {"cause", cause}});
+      log::warning("mqtt",
+                   options_.reconnect_after_loss ? "connection to the broker lost; reconnecting"
+                                                 : "connection to the broker lost; ended",
+                   {{"broker", options_.url}, {"client_id", options_.client_id}, {"cause", cause}});
       counters_.connected.store(false);
       counters_.connection_lost.fetch_add(1);
       std::lock_guard lock(mu_);
@@ -186,6 +188,10 @@ void MqttConnection::run() {
       backoff = options_.min_backoff;
       cv_.notify_all();  // wake wait_connected()
       cv_.wait(lock, [this] { return stopping_ || lost_; });
+      if (lost_ && !options_.reconnect_after_loss) {
+        ended_ = true;
+        return;
+      }
       continue;
     }
     // The connection may have been lost after connected() turned true, and be failing now.

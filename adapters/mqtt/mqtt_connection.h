@@ -52,6 +52,11 @@ struct MqttConnectionOptions {
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{10000};
   int max_buffered = 10000;  // messages kept while disconnected
+  // false: once connected, a lost connection is not made again: the connection ends for
+  // good (ended()). The first connect is still retried with backoff. For a session that
+  // may be opened only while a lease says so (cluster mode's session groups): its owner
+  // decides, after its next lease round, whether to open it again.
+  bool reconnect_after_loss = true;
   // Last will (retained) and its counterpart published retained on every connect; empty
   // topic: none. Tells devices and operators whether the server is up.
   std::string status_topic;
@@ -135,6 +140,8 @@ class MqttConnection final : public Publisher {
                         const std::optional<std::string>& correlation_data) override;
 
   bool connected() const { return counters_.connected.load(); }
+  // The connection was lost and will not be made again (reconnect_after_loss false).
+  bool ended() const { return ended_.load(); }
   const ConnectionCounters& counters() const { return counters_; }
   const BrokerAddress& broker() const { return broker_; }
 
@@ -162,7 +169,8 @@ class MqttConnection final : public Publisher {
   std::condition_variable cv_;
   bool started_ = false;
   bool stopping_ = false;
-  bool lost_ = false;  // set by paho's connection-lost callback
+  bool lost_ = false;               // set by paho's connection-lost callback
+  std::atomic<bool> ended_{false};  // lost, and options_.reconnect_after_loss is false
   std::thread thread_;
 };
 

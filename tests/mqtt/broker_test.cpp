@@ -336,5 +336,39 @@ TEST_F(BrokerTest, ReconnectsAndResubscribesAfterABrokerRestart) {
   (*conn)->stop();
 }
 
+// A session group's connection (cluster mode on NATS) must not win its session back from
+// the node that took it over: lost, it ends, and only its owner opens it again.
+TEST_F(BrokerTest, AConnectionThatMustNotReconnectEndsWhenItsSessionIsTakenOver) {
+  auto broker = start_broker();
+  ASSERT_TRUE(broker);
+  MqttConnectionOptions options;
+  options.url = broker->url();
+  options.client_id = "gatehouse-group-7";
+  options.mqtt_version = 4;
+  options.min_backoff = std::chrono::milliseconds(20);
+  options.max_backoff = std::chrono::milliseconds(200);
+  options.reconnect_after_loss = false;
+  auto old_owner = MqttConnection::create(options);
+  ASSERT_TRUE(old_owner.is_ok());
+  ASSERT_TRUE((*old_owner)->start().is_ok());
+  ASSERT_TRUE((*old_owner)->wait_connected(kWait));
+
+  auto new_owner = MqttConnection::create(options);  // the same client id: a takeover
+  ASSERT_TRUE(new_owner.is_ok());
+  ASSERT_TRUE((*new_owner)->start().is_ok());
+  ASSERT_TRUE((*new_owner)->wait_connected(kWait));
+  ASSERT_TRUE(mqtt_test::eventually([&] { return (*old_owner)->ended(); }));
+  EXPECT_FALSE((*old_owner)->connected());
+  EXPECT_EQ((*old_owner)->counters().reconnects.load(), 0u);
+
+  // The old owner stays away: the new one is never pushed off.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE((*new_owner)->connected());
+  EXPECT_EQ((*new_owner)->counters().connection_lost.load(), 0u);
+  EXPECT_FALSE((*new_owner)->ended());
+  (*new_owner)->stop();
+  (*old_owner)->stop();
+}
+
 }  // namespace
 }  // namespace gh::mqtt_adapter
