@@ -315,6 +315,23 @@ class EntityShellTest : public ::testing::Test, public ::test_coordinator_fixtur
     }
   }
   uint64_t written() { return *log_->stream_version(Kind::stream()) - base_version_; }
+  // Whether `actor`, monitored by the test, has ended: its down message is waiting.
+  bool ended(const caf::actor& actor) {
+    bool down_seen = false;
+    self->receive([&](const caf::down_msg& down) { down_seen = down.source == actor.address(); },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+    return down_seen;
+  }
+  // A fresh actor for the entity recovers the truth and takes write `n`, as the next call
+  // through the directory would.
+  void expect_a_fresh_actor_writes(int n) {
+    answers_.clear();
+    auto fresh = spawn();
+    recover();
+    send(fresh, Kind::write(n, answers_));
+    release(1);
+    EXPECT_EQ(answers_, (Answers{"w" + std::to_string(n) + " ok"}));
+  }
 
   fs::path dir_;
   std::unique_ptr<Database> database_;
@@ -390,12 +407,7 @@ TYPED_TEST(EntityShellTest, AFailedAppendAnswersEveryCallAndRestartsFromTheLog) 
   EXPECT_EQ(this->answers_.size(), 4u) << "every call was answered once";
 
   // The next actor recovers the truth and goes on.
-  this->answers_.clear();
-  auto fresh = this->spawn();
-  this->recover();
-  this->send(fresh, TypeParam::write(1, this->answers_));
-  this->release(1);
-  EXPECT_EQ(this->answers_, (Answers{"w1 ok"}));
+  this->expect_a_fresh_actor_writes(1);
 }
 
 // The store cannot be read while the entity recovers (PostgreSQL failing over): the calls
@@ -413,18 +425,10 @@ TYPED_TEST(EntityShellTest, ARecoveryTheStoreCouldNotServeEndsTheActorForAFreshO
   this->send(actor, TypeParam::read(this->answers_));
   this->recover();
   EXPECT_EQ(this->answers_, (Answers{"w0 unavailable", "r unavailable"}));
-  bool ended = false;
-  this->self->receive([&](const caf::down_msg& down) { ended = down.source == actor.address(); },
-                      caf::after(std::chrono::seconds(0)) >> [] {});
-  EXPECT_TRUE(ended) << "the actor ended rather than stay broken";
+  EXPECT_TRUE(this->ended(actor)) << "the actor ended rather than stay broken";
 
   this->context_->load = load;  // the store is back
-  this->answers_.clear();
-  auto fresh = this->spawn();
-  this->recover();
-  this->send(fresh, TypeParam::write(0, this->answers_));
-  this->release(1);
-  EXPECT_EQ(this->answers_, (Answers{"w0 ok"}));
+  this->expect_a_fresh_actor_writes(0);
 }
 
 // The recovery pool had no room (many entities recovering at once): the actor answers the
@@ -438,18 +442,10 @@ TYPED_TEST(EntityShellTest, ARecoveryThePoolHadNoRoomForEndsTheActorForAFreshOne
   this->self->monitor(actor);
   this->send(actor, TypeParam::write(0, this->answers_));
   EXPECT_EQ(this->answers_, (Answers{"w0 unavailable"}));
-  bool ended = false;
-  this->self->receive([&](const caf::down_msg& down) { ended = down.source == actor.address(); },
-                      caf::after(std::chrono::seconds(0)) >> [] {});
-  EXPECT_TRUE(ended) << "the actor ended rather than stay broken";
+  EXPECT_TRUE(this->ended(actor)) << "the actor ended rather than stay broken";
 
   this->pool_.run_queued();  // room again
-  this->answers_.clear();
-  auto fresh = this->spawn();
-  this->recover();
-  this->send(fresh, TypeParam::write(0, this->answers_));
-  this->release(1);
-  EXPECT_EQ(this->answers_, (Answers{"w0 ok"}));
+  this->expect_a_fresh_actor_writes(0);
 }
 
 // Cluster mode: the journal refused an append because this node no longer holds the
