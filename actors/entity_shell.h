@@ -43,7 +43,7 @@
 //       read or a call that changed nothing) are durable and applied: reply, effects.
 //   static void fail(Call&, const Status&);  answers a call with an error
 // Optional (EntityDefaults): admit, on_recovered, after_ahead, busy, on_restart, on_stop,
-// handlers -- see there.
+// handlers, snapshot_weight -- see there.
 //
 // A Context has `pool` (BlockingPool*), `journal` (Journal*), `load(id)` -> Result<State>,
 // `save_snapshot(state)`, `snapshot_every` (0: never) and `clock()` (unix ms).
@@ -52,6 +52,7 @@
 // append work runs on the pool or the journal's thread and comes back as a message.
 #pragma once
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <cstdint>
 #include <list>
@@ -187,16 +188,24 @@ struct EntityDefaults {
   static caf::message_handler handlers(S*) {
     return {};
   }
+  // What writing a snapshot of `state` costs, in events' worth (a room: the messages it
+  // holds). Snapshots then come no more often than every that many events, so writing them
+  // costs O(1) per event however large the state, and replay stays as long as the state.
+  template <class State>
+  static uint64_t snapshot_weight(const State&) {
+    return 0;
+  }
 };
 
-// Writes a snapshot of `state` on the pool when context->snapshot_every events have passed
-// since `snapshot_version`, which it then moves up. Best effort: a full pool or a failed
-// write only costs a longer recovery.
+// Writes a snapshot of `state` on the pool when context->snapshot_every events, or `weight`
+// if more (EntityDefaults::snapshot_weight), have passed since `snapshot_version`, which it
+// then moves up. Best effort: a full pool or a failed write only costs a longer recovery.
 template <class Context, class State>
 void maybe_snapshot(const std::shared_ptr<Context>& context, const State& state,
-                    uint64_t& snapshot_version) {
-  const uint64_t every = context->snapshot_every;
-  if (every == 0 || state.version < snapshot_version + every) return;
+                    uint64_t& snapshot_version, uint64_t weight = 0) {
+  if (context->snapshot_every == 0) return;
+  const uint64_t every = std::max<uint64_t>(context->snapshot_every, weight);
+  if (state.version < snapshot_version + every) return;
   snapshot_version = state.version;
   (void)context->pool->submit([context, copy = state] { context->save_snapshot(copy); });
 }
@@ -422,7 +431,7 @@ class Shell {
     }
     for (const auto& e : result->events) E::apply(st.state, e);
     E::on_durable(self, slot.call, result->events);
-    maybe_snapshot(st.context, st.state, st.snapshot_version);
+    maybe_snapshot(st.context, st.state, st.snapshot_version, E::snapshot_weight(st.state));
     answer_ready(self);
     pump(self);
   }

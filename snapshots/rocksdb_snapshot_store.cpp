@@ -27,12 +27,20 @@ Status RocksdbSnapshotStore::write(const snapshots::Snapshot& snapshot) {
   std::vector<uint64_t> existing;
   const auto prefix = keys::stream_prefix(snapshot.stream());
   {
+    // Newest first, and only the kKept newest: every write deletes all but those, so no older
+    // one is left, and walking forward from the prefix would step over the tombstone of every
+    // snapshot this stream ever dropped (a busy room's thousands, in the memtable until
+    // compaction: measured as a tenth of the CPU of posting into one room).
     std::unique_ptr<rocksdb::Iterator> it(
         database_->db()->NewIterator(rocksdb::ReadOptions(), database_->snapshots()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    // (Stopping before the Prev() past the last one wanted matters as much: a Prev() steps
+    // over every tombstone below until it finds a live key.)
+    for (it->SeekForPrev(keys::versioned(snapshot.stream(), UINT64_MAX));
+         it->Valid() && it->key().starts_with(prefix); it->Prev()) {
       // Keys of this stream are always versioned; anything else is left alone for verify.
       if (auto parsed = keys::parse_versioned(it->key().ToStringView()))
         if (parsed->stream == snapshot.stream()) existing.push_back(parsed->version);
+      if (existing.size() == kKept) break;
     }
     if (!it->status().ok())
       return from_rocksdb(it->status(), "listing snapshots of " + snapshot.stream());

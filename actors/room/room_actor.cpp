@@ -21,7 +21,7 @@ struct RoomEntity : entity::EntityDefaults {
   using Self = entity::Self<RoomEntity>;
   static constexpr const char* kKind = "room";
   // A busy room puts this many posts into one fsync.
-  static constexpr size_t kMaxInFlight = 64;
+  static constexpr size_t kMaxInFlight = 256;
 
   static std::string stream(const std::string& name) { return room_stream(name); }
   static State empty(const std::string& name, const Context& context) {
@@ -31,6 +31,8 @@ struct RoomEntity : entity::EntityDefaults {
     return s;
   }
   static void apply(State& state, const Envelope& e) { room::apply(state, e); }
+  // A snapshot holds every message the room keeps (up to max_messages).
+  static uint64_t snapshot_weight(const State& state) { return state.messages.size(); }
   static void fail(Call& call, const Status& status) { call.done(status); }
   static void describe(const Call& call, AppendRequest& request) { request.cause = call.cause; }
 

@@ -841,6 +841,28 @@ TEST_F(ChatSystemTest, RestartKeepsUsersSessionsAndRooms) {
   EXPECT_FALSE(snapshots_->list("room/dev")->valid.empty());
 }
 
+TEST_F(ChatSystemTest, ABusyRoomSnapshotsNoMoreOftenThanTheMessagesItHolds) {
+  // Every snapshot of a room holds all the messages it keeps: taken every 3 events, a room
+  // of 8 would write 8 messages' worth per 3 posts. It waits as many events as it holds.
+  close();
+  auto options = test_options();  // snapshot_every = 3
+  options.max_messages_in_memory = 8;
+  open(options);
+  auto alice = user("alice");
+  for (int i = 1; i <= 30; ++i) ASSERT_TRUE(post(alice, "lobby", "m" + std::to_string(i)).is_ok());
+  reopen();  // the snapshot writes in flight are done
+  auto listing = snapshots_->list("room/lobby");
+  ASSERT_TRUE(listing.is_ok());
+  ASSERT_EQ(listing->valid.size(), 2u);  // newest first
+  EXPECT_GE(listing->valid[0].version() - listing->valid[1].version(), 8u);
+  // Recovery from the older snapshot and the longer tail still shows every message held.
+  auto page = history(alice, "lobby", 0, 8);
+  ASSERT_TRUE(page.is_ok());
+  ASSERT_EQ(page->messages.size(), 8u);
+  EXPECT_EQ(page->messages[0].text, "m30");
+  EXPECT_EQ(page->messages[7].text, "m23");
+}
+
 TEST_F(ChatSystemTest, RestartWithoutSnapshotStoreReplaysTheLog) {
   close();
   use_snapshots_ = false;
