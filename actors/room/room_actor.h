@@ -1,5 +1,5 @@
 // The actor of one chat room (stream room/<name>), run by the entity shell
-// (actors/entity_shell.h): recovered before its first call, up to 64 appends in flight (a
+// (actors/entity_shell.h): recovered before its first call, up to 256 appends in flight (a
 // busy room puts many posts into one fsync), each call answered in order once it and
 // everything before it is durable -- a read waits behind the posts before it -- then the
 // listeners are told, in version order. A history page older than the messages the state
