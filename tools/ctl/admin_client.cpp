@@ -72,10 +72,18 @@ std::string file_frames(const std::vector<std::string>& args) {
 
 }  // namespace
 
-std::optional<int> run_in_running_server(const std::string& store_path, const std::string& verb,
+std::string admin_socket_of_store(const std::string& store_path) {
+  std::ifstream marker(std::filesystem::path(store_path) / "BACKEND");
+  constexpr std::string_view kKey = "admin-socket ";
+  for (std::string line; std::getline(marker, line);)
+    if (line.starts_with(kKey) && line.size() > kKey.size()) return line.substr(kKey.size());
+  return admin_socket_path(store_path);
+}
+
+std::optional<int> run_in_running_server(const std::string& socket, const std::string& verb,
                                          const std::vector<std::string>& args, std::istream& in,
                                          std::ostream& out, std::ostream& err) {
-  auto fd = connect_admin_socket(admin_socket_path(store_path));
+  auto fd = connect_admin_socket(socket);
   if (!fd) return std::nullopt;
   std::vector<std::string> sent = args;
   if (verb == "user" && !args.empty() && args[0] == "erase") {
