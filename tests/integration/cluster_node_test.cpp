@@ -600,6 +600,20 @@ TEST_F(TwoNodes, AVerbAboutAnotherNodesEntityIsRefusedNamingItsOwner) {
   ASSERT_EQ(registered->status, 201) << registered->body;
   const std::string via_b = "--socket " + b_.app->info().admin_socket + " ";
   const std::string via_a = "--socket " + a_.app->info().admin_socket + " ";
+  // events --follow through B, in the background: it must show what A writes too.
+  const auto followed = dir_ / "follow.out", follower_pid = dir_ / "follow.pid";
+  const auto follow = "(" + std::string(GH_BINARY_DIR) + "/tools/gatehousectl " + via_b +
+                      "events --all --follow < /dev/null > " + followed.string() +
+                      " 2>&1 & echo $! > " + follower_pid.string() + ")";
+  ASSERT_EQ(std::system(follow.c_str()), 0);
+  auto read_file = [](const fs::path& path) {
+    std::ifstream file(path);
+    return std::string((std::istreambuf_iterator<char>(file)), {});
+  };
+  // Printed what the log held (the registration): from here on it is following.
+  ASSERT_TRUE(mqtt_test::eventually([&] {
+    return read_file(followed).find("user/" + user_a) != std::string::npos;
+  })) << read_file(followed);
   const auto user_events = events_in_database(conninfo_, "user/" + user_a);
   const auto credentials = events_in_database(conninfo_, "system/door-credentials");
 
@@ -630,6 +644,16 @@ TEST_F(TwoNodes, AVerbAboutAnotherNodesEntityIsRefusedNamingItsOwner) {
   auto rotated = run_gatehousectl(dir_, via_b + "device rotate " + door_a);
   EXPECT_EQ(rotated.code, 0) << rotated.output;
   EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), credentials + 2);
+
+  // B's follower showed A's writes, read from the shared log.
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    const auto seen = read_file(followed);
+    return seen.find("user_role_granted") != std::string::npos &&
+           seen.find("device/" + door_a) != std::string::npos;
+  })) << read_file(followed);
+  const pid_t pid = std::atoi(read_file(follower_pid).c_str());
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGTERM);
 }
 
 // The system streams are written through either node, whoever holds their shard, and what
