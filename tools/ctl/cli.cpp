@@ -408,9 +408,9 @@ int verify_verb(Context& c, const std::vector<std::string>& args) {
   auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
   if (auto s = needs_rocksdb(*store, "verify",
-                             "PostgreSQL checks its own pages, and its keys refuse a gap's twin "
-                             "(PRIMARY KEY (stream, version), UNIQUE position); events --all "
-                             "decodes every event");
+                             "PostgreSQL's keys refuse a second event at one version or position, "
+                             "and events --all decodes every event, naming the first that does "
+                             "not decode");
       !s.is_ok())
     return fail(c, s);
   c.err << "verify: checking " << c.store_path << "\n";
