@@ -379,5 +379,27 @@ TEST_F(GatehousectlTest, EveryVerbHasHelpAndBadInputIsAUsageError) {
   EXPECT_EQ(run({"--bogus"}, o2, e2), kExitUsage);
 }
 
+// Cluster mode's ways in (docs/operations.md, "gatehousectl on a cluster node"), where no
+// node or database answers: each says what is wrong, and nothing falls back to ./var/store.
+TEST_F(GatehousectlTest, SocketAndPostgresOptionsSayWhatIsMissing) {
+  const std::string socket = store_->path() + "/nobody-listens.sock";
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"--socket", socket, "token", "create", "x"}, out, err), kExitFailed);
+  EXPECT_TRUE(has(err.str(), "no gatehouse answers on " + socket)) << err.str();
+  std::ostringstream o2, e2;
+  EXPECT_EQ(run({"--socket", socket, "streams"}, o2, e2), kExitFailed);
+  EXPECT_TRUE(has(e2.str(), "read verbs open the store: --postgres CONNINFO")) << e2.str();
+  std::ostringstream o3, e3;
+  EXPECT_EQ(run({"--postgres", "host=127.0.0.1 port", "streams"}, o3, e3), kExitFailed);
+  EXPECT_TRUE(has(e3.str(), "not a libpq connection string")) << e3.str();
+  std::ostringstream o4, e4;
+  EXPECT_EQ(run({"--postgres", "host=127.0.0.1 port=1 dbname=x", "token", "create", "x"}, o4, e4),
+            kExitFailed);
+  EXPECT_TRUE(has(e4.str(), "--postgres opens the store for reading only")) << e4.str();
+  std::ostringstream o5, e5;
+  EXPECT_EQ(run({"--postgres"}, o5, e5), kExitUsage);
+  EXPECT_EQ(ctl({"token", "list"}).out, "") << "the store given by --store is untouched";
+}
+
 }  // namespace
 }  // namespace gh::ctl
