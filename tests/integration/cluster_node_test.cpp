@@ -236,6 +236,14 @@ TEST_F(PostgresNode, GatehousectlWritesThroughTheNodesAdminSocketAndReadsPostgre
   TestClient door(app_->info().broker_url, "porch-test");
   EXPECT_TRUE(mqtt_test::eventually([&] { return door.connect("porch", secret); }));
 
+  // A system-stream verb with a file: the tool sends the script, the node installs it.
+  const auto script = dir_ / "greet.lua";
+  std::ofstream(script) << "function handle(msg)\n  return 'hello ' .. msg.args\nend\n";
+  auto installed = run_gatehousectl(dir_, socket + " action install greet " + script.string());
+  ASSERT_EQ(installed.code, 0) << installed.output;
+  EXPECT_NE(installed.output.find("In effect now."), std::string::npos) << installed.output;
+  EXPECT_EQ(events_in_database(conninfo_, "system/actions"), 1);
+
   // Read verbs on PostgreSQL itself.
   auto streams = run_gatehousectl(dir_, postgres + " streams user/");
   ASSERT_EQ(streams.code, 0) << streams.output;
@@ -246,6 +254,9 @@ TEST_F(PostgresNode, GatehousectlWritesThroughTheNodesAdminSocketAndReadsPostgre
   auto history = run_gatehousectl(dir_, postgres + " events device/porch");
   ASSERT_EQ(history.code, 0) << history.output;
   EXPECT_NE(history.output.find("device/porch"), std::string::npos) << history.output;
+  auto actions = run_gatehousectl(dir_, postgres + " action list");
+  ASSERT_EQ(actions.code, 0) << actions.output;
+  EXPECT_NE(actions.output.find("greet r1 enabled"), std::string::npos) << actions.output;
   auto credentials = run_gatehousectl(dir_, postgres + " device credentials");
   ASSERT_EQ(credentials.code, 0) << credentials.output;
   EXPECT_NE(credentials.output.find("porch issued="), std::string::npos) << credentials.output;
