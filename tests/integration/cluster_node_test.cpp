@@ -244,6 +244,16 @@ TEST_F(PostgresNode, GatehousectlWritesThroughTheNodesAdminSocketAndReadsPostgre
   EXPECT_NE(installed.output.find("In effect now."), std::string::npos) << installed.output;
   EXPECT_EQ(events_in_database(conninfo_, "system/actions"), 1);
 
+  // Read verbs through the node, found from its store.path: no connection string needed.
+  auto via_node = run_gatehousectl(dir_, store + " users");
+  ASSERT_EQ(via_node.code, 0) << via_node.output;
+  EXPECT_NE(via_node.output.find("alice v2 active roles=operator"), std::string::npos)
+      << via_node.output;
+  auto verify_in_node = run_gatehousectl(dir_, store + " verify");
+  EXPECT_EQ(verify_in_node.code, 1);
+  EXPECT_NE(verify_in_node.output.find("embedded RocksDB store only"), std::string::npos)
+      << verify_in_node.output;
+
   // Read verbs on PostgreSQL itself.
   auto streams = run_gatehousectl(dir_, postgres + " streams user/");
   ASSERT_EQ(streams.code, 0) << streams.output;

@@ -72,12 +72,16 @@ std::string file_frames(const std::vector<std::string>& args) {
 
 }  // namespace
 
-std::string admin_socket_of_store(const std::string& store_path) {
+std::optional<std::string> cluster_node_socket(const std::string& store_path) {
   std::ifstream marker(std::filesystem::path(store_path) / "BACKEND");
   constexpr std::string_view kKey = "admin-socket ";
   for (std::string line; std::getline(marker, line);)
     if (line.starts_with(kKey) && line.size() > kKey.size()) return line.substr(kKey.size());
-  return admin_socket_path(store_path);
+  return std::nullopt;
+}
+
+std::string admin_socket_of_store(const std::string& store_path) {
+  return cluster_node_socket(store_path).value_or(admin_socket_path(store_path));
 }
 
 std::optional<int> run_in_running_server(const std::string& socket, const std::string& verb,

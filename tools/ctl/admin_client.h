@@ -20,6 +20,9 @@ bool runs_in_server(const std::string& verb, const std::vector<std::string>& arg
 // RocksDB; on PostgreSQL the one its BACKEND marker names (`admin-socket PATH`, written by
 // the node at start: its run directory's admin.sock).
 std::string admin_socket_of_store(const std::string& store_path);
+// The admin socket named by the BACKEND marker of a cluster node's store.path; nullopt for a
+// RocksDB store (no marker) or a marker naming none.
+std::optional<std::string> cluster_node_socket(const std::string& store_path);
 
 // Runs `verb args` in the server listening on the admin socket at `socket`, copying its
 // output to `out` and `err` as it comes: the verb's exit status, or nullopt when no server

@@ -199,10 +199,6 @@ Result<Store> open(const Context& c, OpenMode mode) {
           "--store with the node's store.path)");
     return open_pg_store(c.postgres);
   }
-  if (!c.socket.empty() && c.store_path == kDefaultStore)
-    return failed_precondition(
-        "only the write verbs and events --follow go through --socket; read verbs open the "
-        "store: --postgres CONNINFO in cluster mode, else --store PATH");
   return open_store(c.store_path, mode);
 }
 
@@ -454,7 +450,7 @@ int snapshot_verb(Context& c, const std::vector<std::string>& args) {
 
 int backup_verb(Context& c, const std::vector<std::string>& args) {
   if (args.size() != 1 || args[0].starts_with("--")) return usage(c, "backup", "give DIR");
-  if (!c.postgres.empty())
+  if (!c.postgres.empty() || c.live)  // in a server only on PostgreSQL (run_in_server)
     return fail(c, failed_precondition(
                        "backup copies the embedded RocksDB store; a cluster's PostgreSQL is "
                        "backed up with PostgreSQL's own tools (pg_dump, pg_basebackup)"));
@@ -1091,7 +1087,12 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
       return kExitOk;
     }
   }
-  if (runs_in_server(verb, rest)) {
+  // A cluster node runs the read verbs too (an operator on its machine then needs no
+  // connection string); a RocksDB server only the writes and --follow (a read verb opens the
+  // store read-only itself).
+  const bool node =
+      c.postgres.empty() && (!c.socket.empty() || cluster_node_socket(c.store_path).has_value());
+  if (node || runs_in_server(verb, rest)) {
     const std::string socket = c.socket.empty() ? admin_socket_of_store(c.store_path) : c.socket;
     if (auto code = run_in_running_server(socket, verb, rest, in, out, err)) return *code;
     if (!c.socket.empty()) {
@@ -1107,7 +1108,8 @@ int run_in_server(const std::vector<std::string>& args, const LiveServer& live, 
                   std::ostream& err) {
   std::istringstream nothing;
   Context c{kDefaultStore, nothing, out, err, &live};
-  if (args.empty() || !runs_in_server(args[0], {args.begin() + 1, args.end()})) {
+  const bool cluster_node = live.database == nullptr;
+  if (args.empty() || (!cluster_node && !runs_in_server(args[0], {args.begin() + 1, args.end()}))) {
     err << "gatehousectl: the server runs only the write verbs and events --follow\n";
     return kExitUsage;
   }
