@@ -113,15 +113,17 @@ std::optional<int> run_in_running_server(const std::string& socket, const std::s
   for (const auto& a : sent) request += encode_frame({FrameKind::kArg, a});
   if (verb == "action") request += file_frames(args);
   request += encode_frame({FrameKind::kEnd, ""});
-  if (auto written = write_all(*fd, request); !written.is_ok()) {
-    ::close(*fd);
-    err << "gatehousectl: " << written.to_string() << "\n";
-    return 1;
-  }
+  // A server that refuses the peer answers and hangs up before reading the request, so the
+  // write may fail: its answer, already sent, says why, and is read first.
+  const Status written = write_all(*fd, request);
   for (;;) {
     auto frame = read_frame(*fd);
     if (!frame || !*frame) {
       ::close(*fd);
+      if (!written.is_ok()) {
+        err << "gatehousectl: " << written.to_string() << "\n";
+        return 1;
+      }
       err << "gatehousectl: the server ended the admin connection before the verb finished"
           << (frame ? "" : ": " + frame.status().to_string()) << "\n";
       return 1;
