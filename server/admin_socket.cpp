@@ -75,7 +75,7 @@ bool hung_up(int fd) {
 bool admin_peer_allowed(uid_t peer, uid_t server) { return peer == server || peer == 0; }
 
 Result<std::unique_ptr<AdminSocket>> AdminSocket::start(const std::string& path,
-                                                        ctl::LiveServer live) {
+                                                        ctl::LiveServer live, bool shared_log) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path)
@@ -83,7 +83,14 @@ Result<std::unique_ptr<AdminSocket>> AdminSocket::start(const std::string& path,
                             std::to_string(sizeof address.sun_path - 1) +
                             " bytes: choose a shorter store path");
   std::memcpy(address.sun_path, path.data(), path.size());
-  ::unlink(path.c_str());  // a socket left by a server that is gone (the store lock is ours)
+  // On RocksDB the store's lock already says no other server runs; on PostgreSQL nothing
+  // would stop two nodes configured with one run directory from taking each other's socket.
+  if (auto other = ctl::connect_admin_socket(path)) {
+    ::close(*other);
+    return failed_precondition("another gatehouse answers on the admin socket " + path +
+                               ": give each server its own run directory");
+  }
+  ::unlink(path.c_str());  // a socket left by a server that is gone
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return unavailable("admin socket: " + std::string(std::strerror(errno)));
   // 0600 from the start: no moment when another user could connect.
@@ -95,13 +102,16 @@ Result<std::unique_ptr<AdminSocket>> AdminSocket::start(const std::string& path,
     ::close(fd);
     return unavailable("admin socket " + path + ": " + why);
   }
-  std::unique_ptr<AdminSocket> socket(new AdminSocket(path, fd, std::move(live)));
+  std::unique_ptr<AdminSocket> socket(new AdminSocket(path, fd, std::move(live), shared_log));
   socket->acceptor_ = std::thread([s = socket.get()] { s->accept_loop(); });
   return socket;
 }
 
-AdminSocket::AdminSocket(std::string path, int listen_fd, ctl::LiveServer live)
-    : path_(std::move(path)), listen_fd_(listen_fd), live_(std::move(live)) {}
+AdminSocket::AdminSocket(std::string path, int listen_fd, ctl::LiveServer live, bool shared_log)
+    : path_(std::move(path)),
+      listen_fd_(listen_fd),
+      live_(std::move(live)),
+      shared_log_(shared_log) {}
 
 AdminSocket::~AdminSocket() { stop(); }
 
@@ -112,6 +122,7 @@ void AdminSocket::stop() {
     stopping_ = true;
     for (int fd : connections_) ::shutdown(fd, SHUT_RDWR);
     for (auto& f : followers_) f->wake.notify_all();
+    stopped_.notify_all();
   }
   ::shutdown(listen_fd_, SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
@@ -171,6 +182,7 @@ void AdminSocket::serve(int fd) {
   live.files = std::move(request->files);
   live.follow = [this, fd](uint64_t after,
                            const std::function<bool(const events::Envelope&)>& on_event) {
+    if (shared_log_) return follow_shared_log(fd, after, on_event);
     follow(fd, after, on_event);
   };
   int code = 0;
@@ -241,6 +253,26 @@ void AdminSocket::follow(int fd, uint64_t after,
     }
   }
   unregister();
+}
+
+// Positions are gapless and committed in order across every node (the journal head's lock),
+// so reading after the last position delivered misses nothing. A read that fails (a
+// failover) is tried again at the next interval: the operator's follow outlives it.
+void AdminSocket::follow_shared_log(int fd, uint64_t after,
+                                    const std::function<bool(const events::Envelope&)>& on_event) {
+  uint64_t delivered = after;
+  bool going = true;
+  for (;;) {
+    (void)live_.journal->read_all(delivered + 1, [&](const events::Envelope& e) {
+      delivered = e.position();
+      going = on_event(e);
+      return going;
+    });
+    if (!going || hung_up(fd)) return;
+    std::unique_lock lock(mu_);
+    stopped_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_; });
+    if (stopping_) return;
+  }
 }
 
 }  // namespace gh::server

@@ -239,6 +239,7 @@ struct App::Parts {
   Status start_actions();
   Status start_http();
   Status start_admin();
+  std::string admin_socket_file() const;
   void ask_every_door();
   void hold_sessions();
   // Whether this node subscribes the MQTT request topics (chat, provisioning, the action
@@ -331,8 +332,10 @@ Status App::Parts::open_postgres() {
   if (!round) return step("taking shard leases", round.status());
   routing->refresh();
   leases->start();
-  // gatehousectl, pointed at store.path, says which backend holds the store (tools/ctl).
-  std::ofstream(fs::path(config->store_path) / "BACKEND") << "postgres\n";
+  // gatehousectl, pointed at store.path, says which backend holds the store and finds this
+  // node's admin socket (tools/ctl/admin_client.h).
+  std::ofstream(fs::path(config->store_path) / "BACKEND")
+      << "postgres\nadmin-socket " << admin_socket_file() << "\n";
   return Status::ok();
 }
 
@@ -517,25 +520,32 @@ void App::Parts::ask_every_door() {
   }
 }
 
+// <store>/admin.sock on RocksDB (the store's lock says it is this server's); on PostgreSQL,
+// where store.path is only a marker, this node's own run directory's admin.sock.
+std::string App::Parts::admin_socket_file() const {
+  const auto dir = fs::absolute(postgres_backend(*config) ? config->run_dir : config->store_path);
+  return ctl::admin_socket_path(dir.string());
+}
+
 Status App::Parts::start_admin() {
-  // gatehousectl's verbs work on a RocksDB store (tools/ctl/store.h); on PostgreSQL there is
-  // no admin socket yet, and the tool says so when pointed at store.path.
-  if (!rocksdb_journal) return Status::ok();
   ctl::LiveServer live;
-  live.database = database.get();
-  live.journal = rocksdb_journal;
+  live.database = database.get();  // null on PostgreSQL: verify, backup, erase refuse
+  live.journal = journal.get();
   live.snapshots = snapshots.get();
+  if (routing) live.serves = [r = routing.get()](const std::string& s) { return r->serves(s); };
   live.credentials = credentials.get();
   live.actions = actions.get();
   auto* d = devices.get();
   live.remove_device = [d](const std::string& id, const events::Cause& by) {
     return device::wait_for<device::State>([&](auto done) { d->remove(id, by, std::move(done)); });
   };
-  auto started = AdminSocket::start(ctl::admin_socket_path(config->store_path), std::move(live));
+  // On PostgreSQL other nodes write the log too: `events --follow` reads it by position.
+  const bool shared_log = pg_journal != nullptr;
+  auto started = AdminSocket::start(admin_socket_file(), std::move(live), shared_log);
   if (!started) return step("opening the admin socket", started.status());
   admin = std::move(*started);
   admin_feed = admin.get();
-  info.admin_socket = ctl::admin_socket_path(info.store_path);
+  info.admin_socket = admin_socket_file();
   return Status::ok();
 }
 

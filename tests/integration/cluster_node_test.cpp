@@ -48,6 +48,39 @@ std::string port_of(const std::string& conninfo) {
   return std::regex_search(conninfo, match, std::regex("port=([0-9]+)")) ? match[1].str() : "";
 }
 
+// What the real gatehousectl answered: its exit status and its stdout and stderr together.
+struct CtlRun {
+  int code = -1;
+  std::string output;
+};
+
+// Runs the real gatehousectl with `args` (shell words, quoted by the caller), its stdin
+// empty, its output kept in `dir`; `as` prefixes the command (e.g. setpriv to run it as
+// another user).
+CtlRun run_gatehousectl(const fs::path& dir, const std::string& args, const std::string& as = "") {
+  const auto out = dir / "ctl-run.out";
+  const auto command = as + std::string(GH_BINARY_DIR) + "/tools/gatehousectl " + args +
+                       " < /dev/null > " + out.string() + " 2>&1";
+  const int rc = std::system(command.c_str());
+  std::ifstream file(out);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1,
+          std::string((std::istreambuf_iterator<char>(file)), {})};
+}
+
+std::string shell_quoted(const std::string& word) { return "'" + word + "'"; }
+
+// The last event of `stream` in the database behind `conninfo`, read with the journal.
+Result<events::Envelope> last_event(const std::string& conninfo, const std::string& stream) {
+  PgJournalOptions options;
+  options.conninfo = conninfo;
+  auto journal = PgJournal::open(options);
+  if (!journal) return journal.status();
+  auto events = (*journal)->read_stream(stream, 1);
+  if (!events) return events.status();
+  if (events->empty()) return not_found("no events in " + stream);
+  return events->back();
+}
+
 // Shards move in groups of Config's default cluster.session-groups (events/rendezvous.h).
 constexpr uint32_t kGroups = 32;
 
@@ -89,7 +122,8 @@ class PostgresNode : public AppFixture {
 TEST_F(PostgresNode, ServesADoorAndChatAloneAndKeepsThemAcrossARestart) {
   start();
   EXPECT_EQ(app_->info().store_backend, "postgres");
-  EXPECT_EQ(app_->info().admin_socket, "") << "no admin socket on PostgreSQL";
+  EXPECT_EQ(app_->info().admin_socket, fs::absolute(dir_ / "run" / "admin.sock").string())
+      << "on PostgreSQL the admin socket is in the node's run directory";
   EXPECT_EQ(metric("gatehouse_cluster_shards_held"), 1024) << "one node alone holds every shard";
 
   // A door registered over HTTP says hello over MQTT with its credential, is locked, and
@@ -162,6 +196,141 @@ TEST_F(PostgresNode, ServesADoorAndChatAloneAndKeepsThemAcrossARestart) {
   std::ifstream ctl_out(dir_ / "ctl.out");
   std::string said((std::istreambuf_iterator<char>(ctl_out)), {});
   EXPECT_NE(said.find("store.backend=postgres"), std::string::npos) << said;
+}
+
+// gatehousectl on a PostgreSQL node (docs/cluster.md, "gatehousectl in cluster mode"): write
+// verbs run inside the node through the admin socket in its run directory, found from its
+// store.path or named with --socket; read verbs open PostgreSQL with --postgres; the verbs
+// that need RocksDB's files say so and write nothing.
+TEST_F(PostgresNode, GatehousectlWritesThroughTheNodesAdminSocketAndReadsPostgres) {
+  start();
+  const std::string store = "--store " + (dir_ / "store").string();
+  const std::string socket = "--socket " + app_->info().admin_socket;
+  const std::string postgres = "--postgres " + shell_quoted(conninfo_);
+  ASSERT_EQ(
+      call("POST", "/api/users", {}, {{"name", "alice"}, {"password", "correct horse"}}).status,
+      201);
+
+  // A user verb through the node, found from its store.path: recorded in user/alice as the
+  // operator's, through the admin channel.
+  auto granted = run_gatehousectl(dir_, store + " user grant alice operator --as ops-1");
+  ASSERT_EQ(granted.code, 0) << granted.output;
+  EXPECT_NE(granted.output.find("role operator granted"), std::string::npos) << granted.output;
+  auto grant = last_event(conninfo_, "user/alice");
+  ASSERT_TRUE(grant.is_ok()) << grant.status().to_string();
+  ASSERT_TRUE(grant->has_user_role_granted()) << grant->DebugString();
+  EXPECT_EQ(grant->user_role_granted().role(), "operator");
+  EXPECT_EQ(grant->cause().name(), "ops-1");
+  EXPECT_EQ(grant->cause().channel(), "admin");
+  EXPECT_GT(grant->lease_epoch(), 0u) << "written under this node's lease";
+
+  // A door verb through --socket: registered by the node, its credential issued; the node
+  // serves it at once and its secret lets the door onto the node's broker.
+  auto added = run_gatehousectl(dir_, socket + " device add porch --name Porch");
+  ASSERT_EQ(added.code, 0) << added.output;
+  const std::string secret = added.output.substr(0, added.output.find('\n'));
+  EXPECT_GT(events_in_database(conninfo_, "device/porch"), 0);
+  auto porch = call("GET", "/devices/porch", bearer(kApiToken));
+  ASSERT_EQ(porch.status, 200) << porch.body.dump();
+  EXPECT_EQ(porch.body["device"]["name"], "Porch") << porch.body.dump();
+  TestClient door(app_->info().broker_url, "porch-test");
+  EXPECT_TRUE(mqtt_test::eventually([&] { return door.connect("porch", secret); }));
+
+  // A system-stream verb with a file: the tool sends the script, the node installs it.
+  const auto script = dir_ / "greet.lua";
+  std::ofstream(script) << "function handle(msg)\n  return 'hello ' .. msg.args\nend\n";
+  auto installed = run_gatehousectl(dir_, socket + " action install greet " + script.string());
+  ASSERT_EQ(installed.code, 0) << installed.output;
+  EXPECT_NE(installed.output.find("In effect now."), std::string::npos) << installed.output;
+  EXPECT_EQ(events_in_database(conninfo_, "system/actions"), 1);
+
+  // Read verbs through the node, found from its store.path: no connection string needed.
+  auto via_node = run_gatehousectl(dir_, store + " users");
+  ASSERT_EQ(via_node.code, 0) << via_node.output;
+  EXPECT_NE(via_node.output.find("alice v2 active roles=operator"), std::string::npos)
+      << via_node.output;
+  auto verify_in_node = run_gatehousectl(dir_, store + " verify");
+  EXPECT_EQ(verify_in_node.code, 1);
+  EXPECT_NE(verify_in_node.output.find("embedded RocksDB store only"), std::string::npos)
+      << verify_in_node.output;
+
+  // Read verbs on PostgreSQL itself.
+  auto streams = run_gatehousectl(dir_, postgres + " streams user/");
+  ASSERT_EQ(streams.code, 0) << streams.output;
+  EXPECT_NE(streams.output.find("user/alice 2"), std::string::npos) << streams.output;
+  auto users = run_gatehousectl(dir_, postgres + " users");
+  ASSERT_EQ(users.code, 0) << users.output;
+  EXPECT_NE(users.output.find("alice v2 active roles=operator"), std::string::npos) << users.output;
+  auto history = run_gatehousectl(dir_, postgres + " events device/porch");
+  ASSERT_EQ(history.code, 0) << history.output;
+  EXPECT_NE(history.output.find("device/porch"), std::string::npos) << history.output;
+  auto actions = run_gatehousectl(dir_, postgres + " action list");
+  ASSERT_EQ(actions.code, 0) << actions.output;
+  EXPECT_NE(actions.output.find("greet r1 enabled"), std::string::npos) << actions.output;
+  auto credentials = run_gatehousectl(dir_, postgres + " device credentials");
+  ASSERT_EQ(credentials.code, 0) << credentials.output;
+  EXPECT_NE(credentials.output.find("porch issued="), std::string::npos) << credentials.output;
+
+  // What does not work on PostgreSQL says so and writes nothing.
+  const auto alice_events = events_in_database(conninfo_, "user/alice");
+  auto verify = run_gatehousectl(dir_, postgres + " verify");
+  EXPECT_EQ(verify.code, 1);
+  EXPECT_NE(verify.output.find("embedded RocksDB store only"), std::string::npos) << verify.output;
+  auto backup = run_gatehousectl(dir_, postgres + " backup " + (dir_ / "copy").string());
+  EXPECT_EQ(backup.code, 1);
+  EXPECT_NE(backup.output.find("pg_dump"), std::string::npos) << backup.output;
+  EXPECT_FALSE(fs::exists(dir_ / "copy"));
+  auto erase = run_gatehousectl(dir_, socket + " user erase alice --yes");
+  EXPECT_EQ(erase.code, 1);
+  EXPECT_NE(erase.output.find("user erase works on the embedded RocksDB store only"),
+            std::string::npos)
+      << erase.output;
+  auto direct = run_gatehousectl(dir_, postgres + " user revoke alice operator");
+  EXPECT_EQ(direct.code, 1);
+  EXPECT_NE(direct.output.find("reading only"), std::string::npos) << direct.output;
+  EXPECT_EQ(events_in_database(conninfo_, "user/alice"), alice_events);
+  // A database that holds no gatehouse store is not made one.
+  auto& pg = testing::TempPostgres::shared();
+  const std::string empty = pg.fresh_database();
+  auto typo = run_gatehousectl(dir_, "--postgres " + shell_quoted(empty) + " streams");
+  EXPECT_EQ(typo.code, 1);
+  EXPECT_NE(typo.output.find("no gatehouse store in PostgreSQL"), std::string::npos) << typo.output;
+  auto db = PgConnection::open(empty);
+  ASSERT_TRUE(db.is_ok());
+  auto tables = (*db)->exec("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                            PgParams(), "counting tables");
+  ASSERT_TRUE(tables.is_ok());
+  EXPECT_EQ(tables->number(0, 0), 0u);
+}
+
+// docs/security.md: the admin socket serves only the user the node runs as (or root). Run as
+// `nobody` with the directories opened to it, gatehousectl is refused by the socket's mode;
+// with the socket's mode opened too, by the node's own check of the peer's uid.
+TEST_F(PostgresNode, OnlyTheNodesOwnUserCanUseItsAdminSocket) {
+  start();
+  const auto socket = app_->info().admin_socket;
+  struct stat st {};
+  ASSERT_EQ(::stat(socket.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "only the owner may connect";
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the tool as another user";
+  for (auto dir = fs::path(socket).parent_path(); dir != dir.root_path(); dir = dir.parent_path())
+    fs::permissions(dir, fs::perms::others_exec, fs::perm_options::add);
+  const std::string as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  const auto tokens = events_in_database(conninfo_, "system/tokens");
+  auto by_mode = run_gatehousectl(dir_, "--socket " + socket + " token create intruder", as_nobody);
+  EXPECT_NE(by_mode.code, 0) << by_mode.output;
+  ASSERT_EQ(::chmod(socket.c_str(), 0666), 0);
+  auto by_uid = run_gatehousectl(dir_, "--socket " + socket + " token create intruder", as_nobody);
+  EXPECT_EQ(by_uid.code, 1) << by_uid.output;
+  EXPECT_NE(by_uid.output.find("the admin socket takes only the user gatehouse runs as"),
+            std::string::npos)
+      << by_uid.output;
+  EXPECT_EQ(events_in_database(conninfo_, "system/tokens"), tokens) << "nothing written";
+  // The node's own user (root here) is served.
+  auto own = run_gatehousectl(dir_, "--socket " + socket + " token create insider");
+  EXPECT_EQ(own.code, 0) << own.output;
+  EXPECT_EQ(events_in_database(conninfo_, "system/tokens"), tokens + 1);
 }
 
 TEST_F(PostgresNode, SeveralHostsWithTargetSessionAttrsReachTheWritableOne) {
@@ -437,6 +606,75 @@ TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
   ASSERT_TRUE(gate_state);
   EXPECT_EQ(json::parse(gate_state->body, nullptr, false)["device"]["desired"], "LOCKED")
       << gate_state->body;
+}
+
+// gatehousectl in cluster mode (docs/cluster.md): a verb about an entity is run by the node
+// that serves it; through another node's admin socket it is refused naming the owner and
+// its address, and nothing is written. Verbs on the system streams run on any node.
+TEST_F(TwoNodes, AVerbAboutAnotherNodesEntityIsRefusedNamingItsOwner) {
+  start_both();
+  const std::string user_a = id_served_by("gh-a", "user");
+  const std::string door_a = id_served_by("gh-a", "door");
+  const std::string user_body = json({{"name", user_a}, {"password", "correct horse"}}).dump();
+  auto registered = a_.http->Post("/api/users", user_body, "application/json");
+  ASSERT_TRUE(registered);
+  ASSERT_EQ(registered->status, 201) << registered->body;
+  const std::string via_b = "--socket " + b_.app->info().admin_socket + " ";
+  const std::string via_a = "--socket " + a_.app->info().admin_socket + " ";
+  // events --follow through B, in the background: it must show what A writes too.
+  const auto followed = dir_ / "follow.out", follower_pid = dir_ / "follow.pid";
+  const auto follow = "(" + std::string(GH_BINARY_DIR) + "/tools/gatehousectl " + via_b +
+                      "events --all --follow < /dev/null > " + followed.string() +
+                      " 2>&1 & echo $! > " + follower_pid.string() + ")";
+  ASSERT_EQ(std::system(follow.c_str()), 0);
+  auto read_file = [](const fs::path& path) {
+    std::ifstream file(path);
+    return std::string((std::istreambuf_iterator<char>(file)), {});
+  };
+  // Printed what the log held (the registration): from here on it is following.
+  ASSERT_TRUE(mqtt_test::eventually([&] {
+    return read_file(followed).find("user/" + user_a) != std::string::npos;
+  })) << read_file(followed);
+  const auto user_events = events_in_database(conninfo_, "user/" + user_a);
+  const auto credentials = events_in_database(conninfo_, "system/door-credentials");
+
+  // Through B: refused, naming A and its address; nothing written, not even a credential.
+  auto refused = run_gatehousectl(dir_, via_b + "user grant " + user_a + " operator");
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("lease_lost"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("served by node gh-a at " + a_.app->info().http_url),
+            std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("nothing written"), std::string::npos) << refused.output;
+  auto door_refused = run_gatehousectl(dir_, via_b + "device add " + door_a);
+  EXPECT_EQ(door_refused.code, 1) << door_refused.output;
+  EXPECT_NE(door_refused.output.find("served by node gh-a"), std::string::npos)
+      << door_refused.output;
+  EXPECT_EQ(events_in_database(conninfo_, "user/" + user_a), user_events);
+  EXPECT_EQ(events_in_database(conninfo_, "device/" + door_a), 0);
+  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), credentials);
+
+  // Through A, its owner: written.
+  auto granted = run_gatehousectl(dir_, via_a + "user grant " + user_a + " operator");
+  EXPECT_EQ(granted.code, 0) << granted.output;
+  EXPECT_EQ(events_in_database(conninfo_, "user/" + user_a), user_events + 1);
+  auto added = run_gatehousectl(dir_, via_a + "device add " + door_a);
+  EXPECT_EQ(added.code, 0) << added.output;
+  EXPECT_GT(events_in_database(conninfo_, "device/" + door_a), 0);
+  // A system stream through either node: B rotates the credential of A's door.
+  auto rotated = run_gatehousectl(dir_, via_b + "device rotate " + door_a);
+  EXPECT_EQ(rotated.code, 0) << rotated.output;
+  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), credentials + 2);
+
+  // B's follower showed A's writes, read from the shared log.
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    const auto seen = read_file(followed);
+    return seen.find("user_role_granted") != std::string::npos &&
+           seen.find("device/" + door_a) != std::string::npos;
+  })) << read_file(followed);
+  const pid_t pid = std::atoi(read_file(follower_pid).c_str());
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGTERM);
 }
 
 // The system streams are written through either node, whoever holds their shard, and what

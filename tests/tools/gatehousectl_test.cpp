@@ -2,10 +2,14 @@
 // operator types and what they read back.
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "actors/device/device_model.h"
 #include "actors/device/device_snapshot.h"
@@ -13,6 +17,7 @@
 #include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 #include "tests/events/temp_store.h"
+#include "tools/ctl/admin_wire.h"
 #include "tools/ctl/cli.h"
 #include "tools/ctl/verify.h"
 
@@ -377,6 +382,56 @@ TEST_F(GatehousectlTest, EveryVerbHasHelpAndBadInputIsAUsageError) {
   EXPECT_EQ(ctl({"verify", "extra"}).code, kExitUsage);
   std::ostringstream o2, e2;
   EXPECT_EQ(run({"--bogus"}, o2, e2), kExitUsage);
+}
+
+// Cluster mode's ways in (docs/operations.md, "gatehousectl on a cluster node"), where no
+// node or database answers: each says what is wrong, and nothing falls back to ./var/store.
+TEST_F(GatehousectlTest, SocketAndPostgresOptionsSayWhatIsMissing) {
+  const std::string socket = store_->path() + "/nobody-listens.sock";
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"--socket", socket, "token", "create", "x"}, out, err), kExitFailed);
+  EXPECT_TRUE(has(err.str(), "no gatehouse answers on " + socket)) << err.str();
+  std::ostringstream o2, e2;
+  EXPECT_EQ(run({"--socket", socket, "streams"}, o2, e2), kExitFailed);
+  EXPECT_TRUE(has(e2.str(), "no gatehouse answers on " + socket)) << e2.str();
+  std::ostringstream o3, e3;
+  EXPECT_EQ(run({"--postgres", "host=127.0.0.1 port", "streams"}, o3, e3), kExitFailed);
+  EXPECT_TRUE(has(e3.str(), "not a libpq connection string")) << e3.str();
+  std::ostringstream o4, e4;
+  EXPECT_EQ(run({"--postgres", "host=127.0.0.1 port=1 dbname=x", "token", "create", "x"}, o4, e4),
+            kExitFailed);
+  EXPECT_TRUE(has(e4.str(), "--postgres opens the store for reading only")) << e4.str();
+  std::ostringstream o5, e5;
+  EXPECT_EQ(run({"--postgres"}, o5, e5), kExitUsage);
+  EXPECT_EQ(ctl({"token", "list"}).out, "") << "the store given by --store is untouched";
+}
+
+// A server that refuses the peer (server/admin_socket.cpp: another uid) answers and hangs up
+// before reading the request; a request too large for the socket's buffer then fails to
+// send, and the tool must still show the server's answer rather than "Broken pipe".
+TEST_F(GatehousectlTest, ARefusalSentBeforeTheRequestWasReadIsShown) {
+  const std::string path = store_->path() + "/refusing.sock";
+  int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  std::thread refuser([listener] {
+    int peer = ::accept(listener, nullptr, nullptr);
+    if (peer < 0) return;
+    (void)write_all(peer, encode_frame({FrameKind::kErr, "gatehousectl: refused here\n"}) +
+                              encode_frame({FrameKind::kExit, "1"}));
+    ::close(peer);
+  });
+  const std::string script = store_->path() + "/large.lua";
+  std::ofstream(script) << std::string(8 << 20, '-');
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"--socket", path, "action", "install", "large", script}, out, err), kExitFailed);
+  refuser.join();
+  ::close(listener);
+  EXPECT_EQ(err.str(), "gatehousectl: refused here\n");
 }
 
 }  // namespace

@@ -72,10 +72,22 @@ std::string file_frames(const std::vector<std::string>& args) {
 
 }  // namespace
 
-std::optional<int> run_in_running_server(const std::string& store_path, const std::string& verb,
+std::optional<std::string> cluster_node_socket(const std::string& store_path) {
+  std::ifstream marker(std::filesystem::path(store_path) / "BACKEND");
+  constexpr std::string_view kKey = "admin-socket ";
+  for (std::string line; std::getline(marker, line);)
+    if (line.starts_with(kKey) && line.size() > kKey.size()) return line.substr(kKey.size());
+  return std::nullopt;
+}
+
+std::string admin_socket_of_store(const std::string& store_path) {
+  return cluster_node_socket(store_path).value_or(admin_socket_path(store_path));
+}
+
+std::optional<int> run_in_running_server(const std::string& socket, const std::string& verb,
                                          const std::vector<std::string>& args, std::istream& in,
                                          std::ostream& out, std::ostream& err) {
-  auto fd = connect_admin_socket(admin_socket_path(store_path));
+  auto fd = connect_admin_socket(socket);
   if (!fd) return std::nullopt;
   std::vector<std::string> sent = args;
   if (verb == "user" && !args.empty() && args[0] == "erase") {
@@ -101,15 +113,17 @@ std::optional<int> run_in_running_server(const std::string& store_path, const st
   for (const auto& a : sent) request += encode_frame({FrameKind::kArg, a});
   if (verb == "action") request += file_frames(args);
   request += encode_frame({FrameKind::kEnd, ""});
-  if (auto written = write_all(*fd, request); !written.is_ok()) {
-    ::close(*fd);
-    err << "gatehousectl: " << written.to_string() << "\n";
-    return 1;
-  }
+  // A server that refuses the peer answers and hangs up before reading the request, so the
+  // write may fail: its answer, already sent, says why, and is read first.
+  const Status written = write_all(*fd, request);
   for (;;) {
     auto frame = read_frame(*fd);
     if (!frame || !*frame) {
       ::close(*fd);
+      if (!written.is_ok()) {
+        err << "gatehousectl: " << written.to_string() << "\n";
+        return 1;
+      }
       err << "gatehousectl: the server ended the admin connection before the verb finished"
           << (frame ? "" : ": " + frame.status().to_string()) << "\n";
       return 1;

@@ -16,11 +16,19 @@ namespace gh::ctl {
 // verb's arguments after the verb.
 bool runs_in_server(const std::string& verb, const std::vector<std::string>& args);
 
-// Runs `verb args` in the server that holds the store at `store_path`, copying its output
-// to `out` and `err` as it comes: the verb's exit status, or nullopt when no server answers
-// on the store's admin socket (the caller then opens the store itself). A `user erase`
+// The admin socket of the gatehouse whose store.path is `store_path`: `<store>/admin.sock` on
+// RocksDB; on PostgreSQL the one its BACKEND marker names (`admin-socket PATH`, written by
+// the node at start: its run directory's admin.sock).
+std::string admin_socket_of_store(const std::string& store_path);
+// The admin socket named by the BACKEND marker of a cluster node's store.path; nullopt for a
+// RocksDB store (no marker) or a marker naming none.
+std::optional<std::string> cluster_node_socket(const std::string& store_path);
+
+// Runs `verb args` in the server listening on the admin socket at `socket`, copying its
+// output to `out` and `err` as it comes: the verb's exit status, or nullopt when no server
+// answers there (the caller then opens the store itself, or says so). A `user erase`
 // without --yes is confirmed here first, reading the name from `in`.
-std::optional<int> run_in_running_server(const std::string& store_path, const std::string& verb,
+std::optional<int> run_in_running_server(const std::string& socket, const std::string& verb,
                                          const std::vector<std::string>& args, std::istream& in,
                                          std::ostream& out, std::ostream& err);
 

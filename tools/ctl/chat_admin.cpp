@@ -112,6 +112,26 @@ Result<bool> anonymise_in(Store& store, const std::string& stream, const std::st
   return written;
 }
 
+// list_page on a journal with no RocksDB underneath (PostgreSQL): its streams in order,
+// skipping those up to `after`. Its list_streams is ordered bytewise too (the "C" collation).
+Status list_page_of_journal(const Journal& journal, std::string_view prefix, std::string_view after,
+                            size_t limit,
+                            const std::function<void(const std::string&, uint64_t)>& visit,
+                            bool* more) {
+  const std::string first_after = std::string(prefix) + std::string(after);
+  size_t listed = 0;
+  return journal.list_streams(std::string(prefix), [&](const std::string& stream, uint64_t v) {
+    if (!after.empty() && stream <= first_after) return true;
+    if (listed == limit) {
+      *more = true;
+      return false;
+    }
+    visit(stream, v);
+    ++listed;
+    return true;
+  });
+}
+
 }  // namespace
 
 bool names_user(const Envelope& e, const std::string& name) {
@@ -139,6 +159,8 @@ bool names_user(const Envelope& e, const std::string& name) {
 Status list_page(const Store& store, std::string_view prefix, std::string_view after, size_t limit,
                  const std::function<void(const std::string&, uint64_t)>& visit, bool* more) {
   *more = false;
+  if (!store.database)
+    return list_page_of_journal(*store.journal, prefix, after, limit, visit, more);
   std::unique_ptr<rocksdb::Iterator> it(
       store.database->db()->NewIterator(rocksdb::ReadOptions(), store.database->events()));
   // Every key of stream S is S '\0' be64(version): seeking past S's largest possible key

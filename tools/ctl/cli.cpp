@@ -21,6 +21,7 @@
 #include "tools/ctl/chat_admin.h"
 #include "tools/ctl/credential_admin.h"
 #include "tools/ctl/live_server.h"
+#include "tools/ctl/pg_store.h"
 #include "tools/ctl/render.h"
 #include "tools/ctl/snapshot_writer.h"
 #include "tools/ctl/state_view.h"
@@ -33,6 +34,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gatehousectl [--store PATH] VERB [ARGS]   (default store: ./var/store)\n"
+    "       gatehousectl --postgres CONNINFO VERB [ARGS]   read verbs on a cluster's PostgreSQL\n"
+    "       gatehousectl --socket PATH VERB [ARGS]   write verbs through a node's admin socket\n"
     "\n"
     "read verbs (open the store read-only; work while gatehouse runs):\n"
     "  streams [PREFIX]                         streams and their last versions\n"
@@ -179,13 +182,46 @@ struct Context {
   std::ostream& out;
   std::ostream& err;
   const LiveServer* live = nullptr;  // set when the verb runs inside the server
+  std::string postgres{};            // --postgres: read verbs open a cluster's PostgreSQL store
+  std::string socket{};              // --socket: the admin socket of a running node
 };
 
 // The store the verb works on: the server's own when it runs there, else opened at
 // --store.
 Result<Store> open(const Context& c, OpenMode mode) {
   if (c.live) return borrow_store(c.live->database, c.live->journal, c.live->snapshots);
+  if (!c.postgres.empty()) {
+    // A write needs the leases of the entity's shard: only the node holding them writes.
+    if (mode == OpenMode::kReadWrite)
+      return failed_precondition(
+          "--postgres opens the store for reading only: in cluster mode a write verb runs "
+          "inside a running node, through its admin socket (--socket RUN_DIR/admin.sock, or "
+          "--store with the node's store.path)");
+    return open_pg_store(c.postgres);
+  }
   return open_store(c.store_path, mode);
+}
+
+// The verbs that read RocksDB's own files refuse a store without them (PostgreSQL).
+Status needs_rocksdb(const Store& store, const std::string& verb, const std::string& instead) {
+  if (store.database) return Status::ok();
+  return failed_precondition(verb +
+                             " works on the embedded RocksDB store only, not on "
+                             "PostgreSQL (cluster mode): " +
+                             instead);
+}
+
+// Cluster mode: ok when the node running the verb serves `stream`; otherwise kLeaseLost
+// naming the node that does, before anything is written (the journal's fence would refuse
+// the append anyway; this says where to go). A Unix socket cannot be reached from another
+// machine, so the verb is not forwarded: the operator runs it on the owner.
+Status served_here(const Context& c, const std::string& stream) {
+  if (!c.live || !c.live->serves) return Status::ok();
+  auto served = c.live->serves(stream);
+  if (served.is_ok()) return served;
+  return Status(served.code(), served.message() +
+                                   " (run gatehousectl on that node, through its admin socket); "
+                                   "nothing written");
 }
 
 // Who a write is recorded as caused by: --as, else the admin socket's peer (channel
@@ -367,6 +403,12 @@ int verify_verb(Context& c, const std::vector<std::string>& args) {
   if (!args.empty()) return usage(c, "verify", "takes no arguments");
   auto store = open(c, OpenMode::kReadOnly);
   if (!store) return fail(c, store.status());
+  if (auto s = needs_rocksdb(*store, "verify",
+                             "PostgreSQL's keys refuse a second event at one version or position, "
+                             "and events --all decodes every event, naming the first that does "
+                             "not decode");
+      !s.is_ok())
+    return fail(c, s);
   c.err << "verify: checking " << c.store_path << "\n";
   auto report = verify_store(*store, &c.err);
   for (const auto& problem : report.problems) c.out << "PROBLEM " << problem.to_string() << "\n";
@@ -408,6 +450,10 @@ int snapshot_verb(Context& c, const std::vector<std::string>& args) {
 
 int backup_verb(Context& c, const std::vector<std::string>& args) {
   if (args.size() != 1 || args[0].starts_with("--")) return usage(c, "backup", "give DIR");
+  if (!c.postgres.empty() || c.live)  // in a server only on PostgreSQL (run_in_server)
+    return fail(c, failed_precondition(
+                       "backup copies the embedded RocksDB store; a cluster's PostgreSQL is "
+                       "backed up with PostgreSQL's own tools (pg_dump, pg_basebackup)"));
   auto result = backup_store(c.store_path, args[0], &c.err);
   if (!result) return fail(c, result.status());
   c.out << "backup: " << args[0] << " written ("
@@ -551,6 +597,9 @@ int device_verb(Context& c, const std::vector<std::string>& args) {
     if (!status.is_ok()) return fail(c, status);
     c.err << "device " << id << ": credential revoked; the door can no longer connect.\n";
     return kExitOk;
+  }
+  if (sub == "add" || sub == "remove") {  // they write device/ID itself
+    if (auto s = served_here(c, device_stream(id)); !s.is_ok()) return fail(c, s);
   }
   if (sub == "remove") return remove_device_verb(c, *store->journal, id, by);
   std::unique_ptr<credentials::CredentialRegistry> owned;
@@ -890,6 +939,11 @@ bool confirmed(Context& c, const std::string& name, const user::State& state) {
 int user_erase(Context& c, const std::string& name, bool yes, const events::Cause& by) {
   auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
+  if (auto s = needs_rocksdb(*store, "user erase",
+                             "it rewrites every room naming the user, and other nodes own most "
+                             "of them; nothing written");
+      !s.is_ok())
+    return fail(c, s);
   auto state = load_user(*store, name);
   if (!state) return fail(c, state.status());
   if (!state->registered) return fail(c, not_found("no user named " + name));
@@ -959,6 +1013,7 @@ int user_verb(Context& c, const std::vector<std::string>& args) {
   const auto& role = positional[1];
   if (sub == "grant" && !known_role(role))
     return usage(c, "user", "unknown role '" + role + "' (known roles: " + known_roles() + ")");
+  if (auto s = served_here(c, user::user_stream(name)); !s.is_ok()) return fail(c, s);
   auto store = open(c, OpenMode::kReadWrite);
   if (!store) return fail(c, store.status());
   auto change = change_role(*store, name, role, sub == "grant", by, unix_now_ms());
@@ -1002,6 +1057,17 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
       c.store_path = args[++i];
     } else if (args[i].starts_with("--store=")) {
       c.store_path = args[i].substr(8);
+    } else if (args[i] == "--postgres" || args[i] == "--socket") {
+      if (i + 1 == args.size()) {
+        err << "gatehousectl: " << args[i] << " needs a value\n";
+        return kExitUsage;
+      }
+      (args[i] == "--postgres" ? c.postgres : c.socket) = args[i + 1];
+      ++i;
+    } else if (args[i].starts_with("--postgres=")) {
+      c.postgres = args[i].substr(11);
+    } else if (args[i].starts_with("--socket=")) {
+      c.socket = args[i].substr(9);
     } else {
       err << "gatehousectl: unknown option '" << args[i] << "'\n" << kUsage;
       return kExitUsage;
@@ -1021,8 +1087,19 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
       return kExitOk;
     }
   }
-  if (runs_in_server(verb, rest)) {
-    if (auto code = run_in_running_server(c.store_path, verb, rest, in, out, err)) return *code;
+  // A cluster node runs the read verbs too (an operator on its machine then needs no
+  // connection string); a RocksDB server only the writes and --follow (a read verb opens the
+  // store read-only itself).
+  const bool node =
+      c.postgres.empty() && (!c.socket.empty() || cluster_node_socket(c.store_path).has_value());
+  if (node || runs_in_server(verb, rest)) {
+    const std::string socket = c.socket.empty() ? admin_socket_of_store(c.store_path) : c.socket;
+    if (auto code = run_in_running_server(socket, verb, rest, in, out, err)) return *code;
+    if (!c.socket.empty()) {
+      err << "gatehousectl: no gatehouse answers on " << c.socket
+          << " (is the node running, and is this its run directory's admin.sock?)\n";
+      return kExitFailed;
+    }
   }
   return run_verb(c, verb, rest);
 }
@@ -1031,7 +1108,8 @@ int run_in_server(const std::vector<std::string>& args, const LiveServer& live, 
                   std::ostream& err) {
   std::istringstream nothing;
   Context c{kDefaultStore, nothing, out, err, &live};
-  if (args.empty() || !runs_in_server(args[0], {args.begin() + 1, args.end()})) {
+  const bool cluster_node = live.database == nullptr;
+  if (args.empty() || (!cluster_node && !runs_in_server(args[0], {args.begin() + 1, args.end()}))) {
     err << "gatehousectl: the server runs only the write verbs and events --follow\n";
     return kExitUsage;
   }

@@ -27,7 +27,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
 // When a server holds the store, run() hands the write verbs and `events --follow` to it
 // through the store's admin socket (admin_client.h); the server calls this with the verb and
-// its arguments (no --store) to run them on `live` (live_server.h), with the same output.
+// its arguments (no --store) to run them on `live` (live_server.h), with the same output. A
+// cluster node (live.database null: PostgreSQL) runs the read verbs too, so that an operator
+// on its machine needs no connection string.
 struct LiveServer;
 int run_in_server(const std::vector<std::string>& args, const LiveServer& live, std::ostream& out,
                   std::ostream& err);

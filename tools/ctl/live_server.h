@@ -20,9 +20,12 @@ namespace gh::ctl {
 inline constexpr const char* kAdminChannel = "admin";
 
 struct LiveServer {
-  Database* database = nullptr;
-  RocksdbJournal* journal = nullptr;
+  Database* database = nullptr;  // null on PostgreSQL (store.backend=postgres)
+  Journal* journal = nullptr;
   SnapshotStore* snapshots = nullptr;
+  // Cluster mode: ok when this node serves `stream` now, else kLeaseLost naming the node that
+  // does (server/shard_routing.h). Null on RocksDB, where one server serves every stream.
+  std::function<Status(const std::string& stream)> serves;
   credentials::CredentialRegistry* credentials = nullptr;
   actions::ActionAdmin* actions = nullptr;
   // Removes door `id` through its actor (device_service.h remove), so that the live door's

@@ -14,8 +14,9 @@ Result<Store> open_store(const std::string& path, OpenMode mode) {
   if (std::filesystem::exists(std::filesystem::path(path) / "BACKEND", error))
     return failed_precondition(
         "the gatehouse at " + path +
-        " keeps its store in PostgreSQL (store.backend=postgres): gatehousectl works on the "
-        "embedded RocksDB store only; use the HTTP API of a running node");
+        " keeps its store in PostgreSQL (store.backend=postgres): read verbs take --postgres "
+        "CONNINFO; write verbs run inside that node while it runs (found by this --store, or "
+        "--socket RUN_DIR/admin.sock)");
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", error))
     return not_found("no gatehouse store at " + path + " (use --store PATH)");
   auto database = Database::open(path, mode);
@@ -43,11 +44,11 @@ Result<Store> open_store(const std::string& path, OpenMode mode) {
   return store;
 }
 
-Store borrow_store(Database* database, RocksdbJournal* journal, SnapshotStore* snapshots) {
+Store borrow_store(Database* database, Journal* journal, SnapshotStore* snapshots) {
   auto nothing = [](auto*) {};
   Store store;
   store.database = std::shared_ptr<Database>(database, nothing);
-  store.journal = std::shared_ptr<RocksdbJournal>(journal, nothing);
+  store.journal = std::shared_ptr<Journal>(journal, nothing);
   store.snapshots = std::shared_ptr<SnapshotStore>(snapshots, nothing);
   return store;
 }

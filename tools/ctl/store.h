@@ -14,10 +14,12 @@
 namespace gh::ctl {
 
 // Owned when gatehousectl opened the store itself; borrowed (borrow_store) when a verb runs
-// inside the server on the server's own store (live_server.h).
+// inside the server on the server's own store (live_server.h). `database` is null on
+// PostgreSQL (open_pg_store, or a cluster node's own journal): the verbs that read RocksDB's
+// files themselves (verify, backup, user erase) refuse such a store.
 struct Store {
   std::shared_ptr<Database> database;
-  std::shared_ptr<RocksdbJournal> journal;
+  std::shared_ptr<Journal> journal;
   std::shared_ptr<SnapshotStore> snapshots;
 };
 
@@ -26,6 +28,6 @@ struct Store {
 // kUnavailable saying to stop the server first.
 Result<Store> open_store(const std::string& path, OpenMode mode);
 // A Store that uses the given parts without owning them; they must outlive it.
-Store borrow_store(Database* database, RocksdbJournal* journal, SnapshotStore* snapshots);
+Store borrow_store(Database* database, Journal* journal, SnapshotStore* snapshots);
 
 }  // namespace gh::ctl
