@@ -16,6 +16,8 @@
 #include "actors/device/device_system.h"
 #include "actors/system/credential_registry.h"
 #include "actors/system/door_credential_model.h"
+#include "actors/system/nats_identities.h"
+#include "actors/system/nats_nkey.h"
 #include "actors/system/provisioning_key_model.h"
 #include "actors/system/secret.h"
 #include "actors/system/token_model.h"
@@ -185,6 +187,10 @@ struct App::Parts {
   std::unique_ptr<mqtt_adapter::MqttConnection> connection;
   std::unique_ptr<mqtt_adapter::BrokerSync> broker_sync;  // the broker's identity table
   NoAccessPlugin no_access_plugin;                        // broker_sync's publisher on NATS
+  // cluster.broker=nats only: gatehouse's NATS account key (cluster.nats-account-seed-file),
+  // which signs this node's NATS user and each door's (docs/cluster.md, "Device identity on
+  // NATS").
+  std::optional<nkeys::KeyPair> nats_account;
   // cluster.broker=nats only: the persistent sessions of the session groups this node holds
   // every lease of; `held_sessions` is what the lease manager's thread reaches, set once the
   // devices are served and cleared first at stop.
@@ -231,6 +237,7 @@ struct App::Parts {
   void shutdown_journal();
   Status load_auth();
   Status load_identities();
+  Status load_nats_account();
   Status start_mqtt();
   Status start_home_assistant();
   void start_devices();
@@ -564,9 +571,27 @@ void App::Parts::hold_sessions() {
   sessions->hold(whole);
 }
 
+// The account seed from its file, which only its owner may read (as the PostgreSQL password).
+Status App::Parts::load_nats_account() {
+  auto text = read_secret(config->cluster_nats_account_seed_file);
+  if (!text) return step("cluster.nats-account-seed-file", text.status());
+  auto key = nkeys::parse_seed(*text);
+  if (!key || key->kind != nkeys::Kind::kAccount)
+    return step("cluster.nats-account-seed-file",
+                invalid_argument(config->cluster_nats_account_seed_file +
+                                 " does not hold a NATS account seed (SA...)" +
+                                 (key ? std::string() : ": " + key.status().message())));
+  nats_account = std::move(*key);
+  return Status::ok();
+}
+
 Status App::Parts::start_mqtt() {
   info.broker_url = config->broker_url;
   const bool on_nats = nats_broker(*config);
+  // On NATS this node's user: every subject, a bearer JWT as its MQTT password.
+  const std::string node_jwt =
+      on_nats ? nats_identities::node_jwt(*nats_account, config->cluster_node, unix_now_ms() / 1000)
+              : std::string();
   const fs::path password_file = config->mqtt_password_file.empty()
                                      ? fs::path(config->run_dir) / "mqtt-server.secret"
                                      : fs::path(config->mqtt_password_file);
@@ -594,14 +619,15 @@ Status App::Parts::start_mqtt() {
   if (on_nats) {
     // One of several nodes on one broker: a client id of its own, MQTT 3.1.1 (all NATS
     // speaks), no persistent session (what must survive is in the groups' sessions), no
-    // server status (one node's will would say "offline" while the others serve), no
-    // credentials (nats-server 2.9 has no gatehouse plugin to check them).
-    options.client_id = config->mqtt_client_id + "-" + config->cluster_node;
+    // server status (one node's will would say "offline" while the others serve), and the
+    // node's NATS user JWT as its password (NATS' operator mode checks it).
+    options.client_id = config->mqtt_client_id + "-" + config->cluster_node + "-" +
+                        nats_identities::private_client_id_suffix(*nats_account);
     options.mqtt_version = 4;
     options.clean_session = true;
     options.status_topic.clear();
-    options.username.clear();
-    options.password.clear();
+    options.username = config->cluster_node;
+    options.password = node_jwt;
   }
   options.on_connected = [this] {
     if (broker_sync) broker_sync->full_sync();
@@ -651,6 +677,11 @@ Status App::Parts::start_mqtt() {
     groups.groups = static_cast<uint32_t>(config->cluster_session_groups);
     groups.prefix = config->mqtt_prefix;
     groups.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);
+    // Client ids no door can guess (private_client_id_suffix): none can push a session off.
+    groups.client_id_prefix =
+        "gatehouse-group-" + nats_identities::private_client_id_suffix(*nats_account) + "-";
+    groups.username = config->cluster_node;
+    groups.password = node_jwt;
     groups.handler = on_device_message;
     group_sessions = std::make_unique<mqtt_adapter::GroupSessions>(std::move(groups));
   } else {
@@ -900,6 +931,14 @@ Status App::Parts::start_http() {
   http->set_chat(chat.get());
   http->set_actions(actions.get());
   http->set_credentials(credentials.get());
+  if (nats_account) {
+    // On NATS a door connects with its NATS user JWT as password, not its secret.
+    http->set_broker_password([this](const std::string& device_id) {
+      return nats_identities::door_jwt(*nats_account, config->mqtt_prefix,
+                                       static_cast<uint32_t>(config->cluster_session_groups),
+                                       device_id, unix_now_ms() / 1000);
+    });
+  }
   chat->add_listener(&http->room_listener());
   device_effects->set_second(&http->device_listener());
   auto port = http->start();
@@ -921,6 +960,8 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   parts->config = &config;
   std::unique_ptr<App> app(new App(std::move(parts)));
   auto& p = *app->parts_;
+  // Before anything is written: a bad account seed file stops the start with nothing done.
+  if (nats_broker(config)) GH_RETURN_IF_ERROR(p.load_nats_account());
   GH_RETURN_IF_ERROR(p.open_store());
   GH_RETURN_IF_ERROR(p.load_auth());
   GH_RETURN_IF_ERROR(p.start_mqtt());

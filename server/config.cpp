@@ -39,7 +39,9 @@ Config::Config() {
       .add(cluster_session_groups, "session-groups",
            "shards move in this many groups, one MQTT session each on NATS (power of two)")
       .add(cluster_broker, "broker",
-           "private|nats: each node its own broker, or mqtt.broker is the NATS cluster's MQTT");
+           "private|nats: each node its own broker, or mqtt.broker is the NATS cluster's MQTT")
+      .add(cluster_nats_account_seed_file, "nats-account-seed-file",
+           "file (0600) holding the NATS account seed gatehousectl nats-auth create wrote");
   opt_group{custom_options_, "mqtt"}
       .add(broker_url, "broker", "broker URL (tcp://host:port); empty: start a private mosquitto")
       .add(mqtt_prefix, "prefix", "topic prefix of every gatehouse topic")
@@ -207,6 +209,8 @@ Status validate_backend(const Config& c) {
     if (c.cluster_broker != "private")
       return invalid_argument("cluster.broker=" + c.cluster_broker +
                               " needs store.backend=postgres (cluster mode)");
+    if (!c.cluster_nats_account_seed_file.empty())
+      return invalid_argument("cluster.nats-account-seed-file needs cluster.broker=nats");
     if (!c.store_postgres.empty() || !c.store_postgres_password_file.empty())
       return invalid_argument(
           "store.postgres and store.postgres-password-file need store.backend=postgres");
@@ -239,6 +243,12 @@ Status validate_backend(const Config& c) {
       return invalid_argument(
           "cluster.broker=nats needs mqtt.broker, the URL of a NATS MQTT listener "
           "(tcp://host:port)");
+    if (c.cluster_nats_account_seed_file.empty())
+      return invalid_argument(
+          "cluster.broker=nats needs cluster.nats-account-seed-file, the account seed "
+          "gatehousectl nats-auth create wrote (NATS checks every MQTT client's JWT with it)");
+  } else if (!c.cluster_nats_account_seed_file.empty()) {
+    return invalid_argument("cluster.nats-account-seed-file needs cluster.broker=nats");
   }
   return Status::ok();
 }

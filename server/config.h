@@ -43,6 +43,9 @@ class Config : public caf::actor_system_config {
   // MQTT listener whose partition(session-groups, …) mappings carry devices' topics to their
   // group's persistent session, held by the group's owner (docs/cluster.md).
   std::string cluster_broker = "private";
+  // cluster.broker=nats: the seed of gatehouse's NATS account (gatehousectl nats-auth create
+  // writes it, 0600), with which the node signs its own and the doors' NATS users.
+  std::string cluster_nats_account_seed_file;
   // mqtt
   std::string broker_url;  // empty: start a private mosquitto
   std::string mqtt_prefix = "gatehouse";

@@ -100,6 +100,11 @@ void HttpAdapter::set_credentials(credentials::CredentialRegistry* registry) {
   impl_->context.credentials = registry;
 }
 
+void HttpAdapter::set_broker_password(
+    std::function<std::string(const std::string& device_id)> password) {
+  impl_->context.broker_password = std::move(password);
+}
+
 Result<events::Cause> HttpAdapter::authenticate_operator(const std::string& secret) const {
   return operator_caller(impl_->context, secret);
 }

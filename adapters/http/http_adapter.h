@@ -15,6 +15,7 @@
 // room_listener() before the adapter is destroyed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,11 @@ class HttpAdapter {
   // call before start(). Without one (the default) POST /devices issues no credential and
   // the credential routes answer 503. Must outlive the adapter.
   void set_credentials(credentials::CredentialRegistry* registry);
+  // The MQTT password a door is given with its new credential, when the broker does not take
+  // the secret itself (cluster mode on NATS: the door's NATS user JWT, docs/protocol.md
+  // "Cluster mode on NATS"); the answers then carry it as "password". Call before start().
+  // `password` is called on HTTP worker threads.
+  void set_broker_password(std::function<std::string(const std::string& device_id)> password);
   // Who `secret` is, by the rule of the operator routes: an API token, or the session of a
   // user with the role `operator` (the cause has channel "http"; the caller may change it).
   // kUnauthenticated or kPermissionDenied otherwise. Blocks at most the call timeout on the

@@ -48,6 +48,9 @@ struct RouteContext {
   // The doors' broker credentials and the provisioning keys (HttpAdapter::set_credentials(),
   // before start()); null: the credential routes answer 503 and POST /devices issues none.
   credentials::CredentialRegistry* credentials = nullptr;
+  // The MQTT password of a door whose credential was just issued, when it is not the secret
+  // (HttpAdapter::set_broker_password(): on NATS, the door's NATS user JWT); null: the secret.
+  std::function<std::string(const std::string& device_id)> broker_password = nullptr;
   // Refusals by reason for /metrics (the server's); null: not counted.
   RefusalCounters* refusals = nullptr;
   // The listener, for its open connections in /metrics; null: left out.

@@ -32,8 +32,10 @@ void register_action_routes(httplib::Server& server, RouteContext& context);
 // POST and DELETE /devices/{id}/credential; POST, GET /api/provisioning-keys and DELETE
 // /api/provisioning-keys/{name} (routes_credentials.cpp). 503 while context.credentials is null.
 void register_credential_routes(httplib::Server& server, RouteContext& context);
-// {"username": id, "secret": secret}: a door's credential, in the one answer that shows it.
-nlohmann::json issued_credential_json(const std::string& id, const std::string& secret);
+// {"username": id, "secret": secret}: a door's credential, in the one answer that shows it;
+// with "password" (its MQTT password) when context.broker_password is set (NATS).
+nlohmann::json issued_credential_json(const RouteContext& context, const std::string& id,
+                                      const std::string& secret);
 // What GET /devices/{id} shows of the door's credential: {"issued_at", "issued_by"}, or null
 // when it has none (or no registry is set). Never the hash.
 nlohmann::json door_credential_json(const RouteContext& context, const std::string& id);

@@ -45,7 +45,7 @@ Status rotate(RouteContext& context, credentials::CredentialRegistry& registry,
   if (!device->registered) return not_found("device " + *id + " is not registered");
   auto secret = registry.issue_door(*id, cause);
   if (!secret) return secret.status();
-  send_ok(res, {{"device", *id}, {"credential", issued_credential_json(*id, *secret)}});
+  send_ok(res, {{"device", *id}, {"credential", issued_credential_json(context, *id, *secret)}});
   return Status::ok();
 }
 
@@ -107,8 +107,11 @@ Status revoke_key(RouteContext&, credentials::CredentialRegistry& registry,
 
 }  // namespace
 
-nlohmann::json issued_credential_json(const std::string& id, const std::string& secret) {
-  return {{"username", id}, {"secret", secret}};
+nlohmann::json issued_credential_json(const RouteContext& context, const std::string& id,
+                                      const std::string& secret) {
+  nlohmann::json out = {{"username", id}, {"secret", secret}};
+  if (context.broker_password) out["password"] = context.broker_password(id);
+  return out;
 }
 
 nlohmann::json door_credential_json(const RouteContext& context, const std::string& id) {

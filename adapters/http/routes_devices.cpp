@@ -84,7 +84,7 @@ Status provision(RouteContext& context, const events::Cause& cause, const httpli
                                                 secret.status().message() + "); POST /devices/" +
                                                 id + "/credential issues one");
     }
-    answer["credential"] = issued_credential_json(id, *secret);
+    answer["credential"] = issued_credential_json(context, id, *secret);
   }
   res.set_header("Location", "/devices/" + id);
   send_ok(res, std::move(answer), 201);

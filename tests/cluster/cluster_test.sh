@@ -21,11 +21,13 @@
 #      gap, no epoch going down in a shard, and all 1024 shards owned by live nodes;
 #   5. scripts/cluster-down leaves no process of the cluster behind.
 # No timing is asserted; the figures are printed for docs/cluster.md.
-#   tests/cluster/cluster_test.sh SOURCE_DIR GATEHOUSE_EXECUTABLE CLUSTER_CHAOS_EXECUTABLE
+#   tests/cluster/cluster_test.sh SOURCE_DIR GATEHOUSE_EXECUTABLE CLUSTER_CHAOS_EXECUTABLE \
+#     GATEHOUSECTL_EXECUTABLE
 set -uo pipefail
 ROOT=${1:?give the source directory}
 GATEHOUSE=${2:?give the gatehouse executable}
 CHAOS=${3:?give the cluster_chaos executable}
+GATEHOUSECTL=${4:?give the gatehousectl executable}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/gh-cluster-test.XXXXXX")
 FAILED=0
 fail() { echo "FAIL: $*"; FAILED=1; }
@@ -36,7 +38,7 @@ finish() {
 trap finish EXIT
 
 echo "== cluster-up"
-if ! "$ROOT/scripts/cluster-up" --dir "$DIR" --timeout 150 --gatehouse "$GATEHOUSE" > "$DIR.up" 2>&1; then
+if ! "$ROOT/scripts/cluster-up" --dir "$DIR" --timeout 150 --gatehouse "$GATEHOUSE" --gatehousectl "$GATEHOUSECTL" > "$DIR.up" 2>&1; then
   cat "$DIR.up"
   for log in "$DIR"/*/log; do echo "--- $log"; tail -n 20 "$log"; done
   rm -f "$DIR.up"
@@ -62,10 +64,22 @@ echo "== cluster-status"
 # Every node answers for a door wherever it lives: registered on its owner, read through
 # each node (the others forward to the owner).
 token=$(cat "$DIR/secrets/api-token")
+# The registration that succeeds (201) gives door1 its NATS password (its user JWT).
+door1_jwt=""
 for url in $nodes; do
-  curl -s -o /dev/null -m 10 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    --data '{"id":"door1"}' "$url/devices"
+  answer=$(curl -s -m 10 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data '{"id":"door1"}' "$url/devices")
+  [ -n "$door1_jwt" ] || door1_jwt=$(jq -r '.credential.password // empty' <<<"$answer")
 done
+[ -n "$door1_jwt" ] || fail "registering door1 gave no NATS password"
+# door1's own MQTT login on NATS (operator mode); without it NATS refuses the client.
+door1_login=(-i door1-test -u door1 -P "$door1_jwt")
+if timeout 10 mosquitto_pub -h 127.0.0.1 -p "$GH_NATS1_MQTT" -q 1 -t gatehouse/devices/door1/state -m LOCKED 2>/dev/null; then
+  fail "NATS took a publish from a client without a JWT"
+fi
+if timeout 10 mosquitto_pub -h 127.0.0.1 -p "$GH_NATS1_MQTT" -u door1 -P "$(cat "$DIR/secrets/api-token")" -q 1 -t gatehouse/devices/door1/state -m LOCKED 2>/dev/null; then
+  fail "NATS took a publish from a client whose password is no JWT of gatehouse's account"
+fi
 for url in $nodes; do
   got=$(curl -s -m 10 -H "Authorization: Bearer $token" "$url/devices/door1" | jq -r '.device.id')
   [ "$got" = door1 ] || fail "$url does not answer for door1 (got: $got)"
@@ -88,7 +102,7 @@ for port in $GH_NATS1_MQTT $GH_NATS2_MQTT $GH_NATS3_MQTT; do
   n=$((n + 1))
   want=LOCKED
   [ $((n % 2)) -eq 1 ] || want=UNLOCKED
-  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t gatehouse/devices/door1/state -m "$want" ||
+  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$port" "${door1_login[@]}" -q 1 -t gatehouse/devices/door1/state -m "$want" ||
     fail "cannot publish door1's state on 127.0.0.1:$port"
   for url in $nodes; do
     got=""
@@ -118,7 +132,7 @@ else
   pid=$(gh_live_pid "$owner_name")
   kill -TERM "$pid"  # a clean stop: its group sessions closed, its leases released
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$GH_NATS1_MQTT" -q 1 -t gatehouse/devices/door1/state -m UNLOCKED ||
+  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$GH_NATS1_MQTT" "${door1_login[@]}" -q 1 -t gatehouse/devices/door1/state -m UNLOCKED ||
     fail "cannot publish door1's state after $owner_name stopped"
   for name in $GH_GATEHOUSE_NAMES; do
     [ "$name" = "$owner_name" ] && continue
@@ -137,8 +151,8 @@ else
 fi
 
 echo "== routing: MQTT on nats1 -> session group subject on nats2"
-sub() { timeout 20 mosquitto_sub -h 127.0.0.1 -q 1 "$@"; }
-pub() { timeout 10 mosquitto_pub -h 127.0.0.1 -q 1 "$@"; }
+sub() { timeout 20 mosquitto_sub -h 127.0.0.1 -u tools -P "$(cat "$GH_NATS_TOOLS_JWT")" -q 1 "$@"; }
+pub() { timeout 10 mosquitto_pub -h 127.0.0.1 -u tools -P "$(cat "$GH_NATS_TOOLS_JWT")" -q 1 "$@"; }
 # The stand-in clients use the probe prefix (GH_PROBE_PREFIX), mapped as gatehouse's is but
 # subscribed by no gatehouse node: a subscription overlapping a gatehouse node's session
 # misses messages now and then on nats-server 2.9.10 (docs/cluster.md).

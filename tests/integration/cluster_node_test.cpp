@@ -8,13 +8,19 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
+#include "actors/system/nats_identities.h"
+#include "actors/system/nats_jwt.h"
+#include "actors/system/nats_nkey.h"
 #include "events/cause.h"
 #include "events/pg_connection.h"
 #include "events/pg_journal.h"
@@ -23,6 +29,7 @@
 #include "tests/events/temp_postgres.h"
 #include "tests/integration/app_fixture.h"
 #include "tests/integration/temp_nats.h"
+#include "tools/ctl/nats_auth_admin.h"
 #include "tools/ctl/token_admin.h"
 
 namespace gh::server {
@@ -131,6 +138,8 @@ TEST_F(PostgresNode, ServesADoorAndChatAloneAndKeepsThemAcrossARestart) {
   auto provisioned = call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}});
   ASSERT_EQ(provisioned.status, 201) << provisioned.body.dump();
   const std::string secret = provisioned.body["credential"]["secret"];
+  EXPECT_FALSE(provisioned.body["credential"].contains("password"))
+      << "on a private broker the secret is the password: the answer is unchanged";
   auto door = std::make_unique<TestClient>(app_->info().broker_url, "door1-test");
   ASSERT_TRUE(mqtt_test::eventually([&] { return door->connect("door1", secret); }));
   ASSERT_TRUE(door->subscribe_granted("gatehouse/devices/door1/command"));
@@ -746,7 +755,14 @@ class NatsNode : public PostgresNode {
       configure_node(c, conninfo_, node_);
       c.cluster_broker = "nats";
       c.broker_url = nats_->mqtt_url();
+      c.cluster_nats_account_seed_file = nats_->account_seed_file();
     };
+  }
+  // Registers door `id` over HTTP; its MQTT password on NATS (the credential's "password").
+  std::string register_door(const std::string& id) {
+    auto provisioned = call("POST", "/devices", bearer(kApiToken), {{"id", id}});
+    EXPECT_EQ(provisioned.status, 201) << provisioned.body.dump();
+    return provisioned.body["credential"].value("password", "");
   }
   // Started, with the session of every group open (a node alone holds every lease).
   void start_holding_every_group() {
@@ -768,10 +784,11 @@ class NatsNode : public PostgresNode {
 TEST_F(NatsNode, ADoorOnNatsReachesTheOwnerOfItsGroupAndGetsItsCommands) {
   start_holding_every_group();
   EXPECT_EQ(app_->info().broker_url, nats_->mqtt_url()) << "no private mosquitto";
-  ASSERT_EQ(call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}}).status, 201);
+  const std::string password = register_door("door1");
+  ASSERT_FALSE(password.empty()) << "on NATS the credential carries the door's NATS password";
 
   TestClient door(nats_->mqtt_url(), "door1-test");
-  ASSERT_TRUE(door.connect());
+  ASSERT_TRUE(door.connect("door1", password)) << nats_->log();
   ASSERT_TRUE(door.subscribe("gatehouse/devices/door1/command"));
   ASSERT_TRUE(door.subscribe("gatehouse/devices/door1/status"));
   // door1 is in shard 712, group 712 % 32 = 8: NATS maps its topic to shard-group/8/….
@@ -797,12 +814,12 @@ TEST_F(NatsNode, ADoorOnNatsReachesTheOwnerOfItsGroupAndGetsItsCommands) {
 
 TEST_F(NatsNode, AReportSentWhileNobodyHoldsTheGroupIsRecordedByTheNextOwner) {
   start_holding_every_group();
-  ASSERT_EQ(call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}}).status, 201);
+  const std::string password = register_door("door1");
   stop();  // gh-a leaves: its group sessions closed, its leases released
 
   // Nobody holds door1's group: NATS keeps the report in the group's persistent session.
   TestClient door(nats_->mqtt_url(), "door1-test");
-  ASSERT_TRUE(door.connect());
+  ASSERT_TRUE(door.connect("door1", password));
   ASSERT_TRUE(door.publish("gatehouse/devices/door1/state", "LOCKED"));
   EXPECT_EQ(events_in_database(conninfo_, "device/door1"), 1) << "only its registration";
 
@@ -810,6 +827,139 @@ TEST_F(NatsNode, AReportSentWhileNobodyHoldsTheGroupIsRecordedByTheNextOwner) {
   start_holding_every_group();
   EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; }));
   EXPECT_GT(events_in_database(conninfo_, "device/door1"), 1) << "the report, written by gh-b";
+}
+
+// Device identity on NATS (docs/cluster.md): NATS checks each MQTT client's user JWT, signed
+// by gatehouse with the account key, and the permissions in it. What NATS refuses is tried from
+// other processes (mosquitto_pub, mosquitto_sub): a connection NATS closes can leave paho's
+// one receive thread of this process (gatehouse's connections included) unable to connect
+// again (seen with paho C 1.3 here: "TCP connect completion failure").
+struct Cli {
+  int status = -1;     // the exit status
+  std::string output;  // stdout and stderr
+};
+
+// Runs mosquitto_pub or mosquitto_sub (`tool`) against `nats` as `user` with `password` (none
+// when empty), with `args`, and returns what it did.
+Cli mosquitto(const testing::TempNats& nats, const std::string& tool, const std::string& user,
+              const std::string& password, const std::string& args) {
+  const auto url = nats.mqtt_url();
+  const auto out_file = fs::temp_directory_path() / ("gh-nats-cli-" + std::to_string(getpid()));
+  std::string cmd = "timeout 20 " + tool + " -h 127.0.0.1 -p " + url.substr(url.rfind(':') + 1) +
+                    " -V mqttv311 -q 1";
+  if (!user.empty()) cmd += " -u '" + user + "' -P '" + password + "'";
+  cmd += " " + args + " > " + out_file.string() + " 2>&1";
+  Cli out;
+  const int raw = std::system(cmd.c_str());
+  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::ifstream in(out_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  out.output = text.str();
+  fs::remove(out_file);
+  return out;
+}
+
+// True when NATS accepts `user`/`password` and acknowledges a QoS 1 publish to `topic`.
+bool publishes(const testing::TempNats& nats, const std::string& user, const std::string& password,
+               const std::string& topic, const std::string& payload = "LOCKED") {
+  return mosquitto(nats, "mosquitto_pub", user, password,
+                   "-i gh-test-pub -t '" + topic + "' -m '" + payload + "'")
+             .status == 0;
+}
+
+// True when NATS grants `user` a subscription to `filter` (mosquitto_sub -E: subscribe, exit).
+bool subscription_granted(const testing::TempNats& nats, const std::string& user,
+                          const std::string& password, const std::string& filter) {
+  auto run =
+      mosquitto(nats, "mosquitto_sub", user, password, "-i gh-test-sub -E -t '" + filter + "'");
+  return run.status == 0 && run.output.find("denied") == std::string::npos;
+}
+
+TEST_F(NatsNode, NatsRefusesClientsWithoutAValidJwtOfGatehousesAccount) {
+  start_holding_every_group();
+  const std::string password = register_door("door1");
+  const std::string topic = "gatehouse/devices/door1/state";
+  EXPECT_TRUE(publishes(*nats_, "door1", password, topic)) << nats_->log();
+  EXPECT_FALSE(publishes(*nats_, "", "", topic)) << "no password";
+  EXPECT_FALSE(publishes(*nats_, "door1", "not-a-jwt", topic)) << "a password that is no JWT";
+  auto rotated = call("POST", "/devices/door1/credential", bearer(kApiToken));
+  ASSERT_EQ(rotated.status, 200) << rotated.body.dump();
+  EXPECT_FALSE(publishes(*nats_, "door1", rotated.body["credential"].value("secret", ""), topic))
+      << "the door's secret is not its password on NATS";
+  // A door JWT of the right shape signed by another account key.
+  const auto forger = nkeys::new_key(nkeys::Kind::kAccount);
+  EXPECT_FALSE(publishes(
+      *nats_, "door1", nats_identities::door_jwt(forger, "gatehouse", kGroups, "door1", 1700000000),
+      topic));
+  // door1's JWT with its claims edited (a wider permission), the signature kept.
+  const auto dot = password.find('.');
+  const auto dot2 = password.find('.', dot + 1);
+  auto claims = nats_jwt::from_base64url(password.substr(dot + 1, dot2 - dot - 1));
+  ASSERT_TRUE(claims.is_ok());
+  auto widened = json::parse(*claims);
+  widened["nats"]["pub"]["allow"].push_back(">");
+  const std::string edited =
+      password.substr(0, dot + 1) + nats_jwt::base64url(widened.dump()) + password.substr(dot2);
+  EXPECT_FALSE(publishes(*nats_, "door1", edited, topic));
+  // The rotation's password works, and so does the first one (revocation: docs/cluster.md).
+  EXPECT_TRUE(publishes(*nats_, "door1", rotated.body["credential"].value("password", ""), topic));
+  EXPECT_TRUE(publishes(*nats_, "door1", password, topic));
+}
+
+TEST_F(NatsNode, ADoorPublishesAndReadsOnlyItsOwnTopics) {
+  start_holding_every_group();
+  const std::string door1 = register_door("door1");
+  const std::string front_door = register_door("front-door");  // group 7, door1's is 8
+  const int64_t front_door_events = events_in_database(conninfo_, "device/front-door");
+
+  // Reading another door's commands, or all doors', or the groups' subjects: refused.
+  EXPECT_FALSE(
+      subscription_granted(*nats_, "door1", door1, "gatehouse/devices/front-door/command"));
+  EXPECT_FALSE(subscription_granted(*nats_, "door1", door1, "gatehouse/devices/+/command"));
+  EXPECT_FALSE(subscription_granted(*nats_, "door1", door1, "shard-group/#"));
+  EXPECT_TRUE(subscription_granted(*nats_, "door1", door1, "gatehouse/devices/door1/command"));
+  // Publishing as another door: NATS drops it (a publish violation of door1's user), and
+  // gatehouse records nothing for front-door, while door1's own report is recorded.
+  EXPECT_TRUE(publishes(*nats_, "door1", door1, "gatehouse/devices/front-door/state", "UNLOCKED"));
+  EXPECT_TRUE(publishes(*nats_, "door1", door1, "gatehouse/devices/door1/state", "UNLOCKED"));
+  EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; }));
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    return nats_->log().find(
+               "Publish Violation - User \"door1\", Subject "
+               "\"shard-group.7.gatehouse.devices.front-door.state\"") != std::string::npos;
+  })) << nats_->log();
+  EXPECT_EQ(reported("front-door"), "UNKNOWN");
+  EXPECT_EQ(events_in_database(conninfo_, "device/front-door"), front_door_events);
+  // A command is something only gatehouse publishes.
+  EXPECT_TRUE(publishes(*nats_, "door1", door1, "gatehouse/devices/front-door/command", "UNLOCK"));
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    return nats_->log().find(
+               "Publish Violation - User \"door1\", Subject "
+               "\"gatehouse.devices.front-door.command\"") != std::string::npos;
+  }));
+
+  // Its own command topic front-door may read (test 1 shows a door getting its commands).
+  EXPECT_TRUE(subscription_granted(*nats_, "front-door", front_door,
+                                   "gatehouse/devices/front-door/command"));
+}
+
+TEST_F(NatsNode, ARevokedDoorIsRefusedOnceNatsReloadsItsConfiguration) {
+  start_holding_every_group();
+  const std::string door1 = register_door("door1");
+  const std::string front_door = register_door("front-door");
+  ASSERT_TRUE(publishes(*nats_, "door1", door1, "gatehouse/devices/door1/state"));
+
+  std::ostringstream said;
+  ASSERT_TRUE(
+      ctl::revoke_nats_doors(nats_->auth_dir(), {"door1"}, unix_now_ms() / 1000, said).is_ok())
+      << said.str();
+  ASSERT_TRUE(nats_->reload()) << nats_->log();
+  EXPECT_FALSE(publishes(*nats_, "door1", door1, "gatehouse/devices/door1/state"))
+      << "every JWT issued to door1 until then";
+  EXPECT_TRUE(publishes(*nats_, "front-door", front_door, "gatehouse/devices/front-door/state"))
+      << "only door1 is revoked";
+  EXPECT_TRUE(publishes(*nats_, "tools", nats_->tools_jwt(), "gatehouse/devices/door1/command"));
 }
 
 TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
@@ -838,6 +988,28 @@ TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
     c.cluster_broker = "nats";
   });
   EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
+  auto no_seed = start_error([&](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url = nats_->mqtt_url();
+  });
+  EXPECT_NE(no_seed.find("needs cluster.nats-account-seed-file"), std::string::npos) << no_seed;
+  const auto readable = (dir_ / "readable.seed").string();
+  fs::copy_file(nats_->account_seed_file(), readable);
+  fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
+  auto on_nats = [&](const std::string& seed_file) {
+    return [&, seed_file](Config& c) {
+      c.cluster_broker = "nats";
+      c.broker_url = nats_->mqtt_url();
+      c.cluster_nats_account_seed_file = seed_file;
+    };
+  };
+  auto open_seed = start_error(on_nats(readable));
+  EXPECT_NE(open_seed.find("cluster.nats-account-seed-file"), std::string::npos) << open_seed;
+  EXPECT_NE(open_seed.find("read"), std::string::npos) << open_seed;
+  const auto operator_seed = nats_->auth_dir() + "/operator.seed";
+  auto wrong_kind = start_error(on_nats(operator_seed));
+  EXPECT_NE(wrong_kind.find("does not hold a NATS account seed"), std::string::npos) << wrong_kind;
+  EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written (no table)";
 }
 
 }  // namespace

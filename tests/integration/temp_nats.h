@@ -1,7 +1,11 @@
 // A throwaway nats-server 2.9 for the tests of cluster mode on NATS (docs/cluster.md,
-// "Session groups"): one node on free loopback ports, JetStream in a temporary directory, an
-// MQTT listener, and the subject mappings scripts/cluster-up writes (devices' topics to
-// shard-group.{{partition(groups,1)}}.…). Stopped (SIGTERM, then waited for) when destroyed.
+// "Session groups", "Device identity on NATS"): one node on free loopback ports, JetStream in
+// a temporary directory, an MQTT listener, in operator mode with the setup
+// `gatehousectl nats-auth create` writes (as scripts/cluster-up does), whose account carries
+// the subject mappings of devices' topics to shard-group.{{partition(groups,1)}}.….
+// account_seed_file() is gatehouse's cluster.nats-account-seed-file; tools_jwt() a bearer JWT
+// with every permission (a stand-in for operators' own clients). Stopped (SIGTERM, then
+// waited for) when destroyed.
 #pragma once
 
 #include <signal.h>
@@ -17,7 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "events/clock.h"
 #include "tests/events/temp_postgres.h"
+#include "tools/ctl/nats_auth_admin.h"
 
 namespace gh::testing {
 
@@ -36,10 +42,17 @@ class TempNats {
       return;
     }
     dir_ = pattern;
+    std::ostringstream ignored;
+    auto created =
+        ctl::create_nats_auth({dir_ + "/auth", {prefix}, groups}, unix_now_ms() / 1000, ignored);
+    if (!created.is_ok()) {
+      problem_ = "gatehousectl nats-auth create: " + created.to_string();
+      return;
+    }
     for (int attempt = 0; attempt < 5 && !running(); ++attempt) {
       client_port_ = TempPostgres::free_port();
       mqtt_port_ = TempPostgres::free_port();
-      write_config(groups, prefix);
+      write_config();
       start();
     }
   }
@@ -57,6 +70,26 @@ class TempNats {
   const std::string& problem() const { return problem_; }
   // The MQTT listener, as gatehouse's mqtt.broker and paho want it.
   std::string mqtt_url() const { return "tcp://127.0.0.1:" + std::to_string(mqtt_port_); }
+  // Makes nats-server read its configuration again (SIGHUP), as an operator does after
+  // gatehousectl nats-auth revoke; true once it says it reloaded (its log).
+  bool reload() {
+    const auto before = count_reloads();
+    if (pid_ <= 0 || kill(pid_, SIGHUP) != 0) return false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (count_reloads() > before) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  std::string auth_dir() const { return dir_ + "/auth"; }
+  std::string account_seed_file() const { return auth_dir() + "/account.seed"; }
+  std::string tools_jwt() const {
+    std::ifstream in(auth_dir() + "/tools.jwt");
+    std::string jwt;
+    in >> jwt;
+    return jwt;
+  }
   std::string log() const {
     std::ifstream in(dir_ + "/log");
     std::stringstream out;
@@ -65,17 +98,21 @@ class TempNats {
   }
 
  private:
-  void write_config(uint32_t groups, const std::string& prefix) {
+  size_t count_reloads() const {
+    const std::string text = log();
+    size_t count = 0;
+    for (auto at = text.find("Reloaded server configuration"); at != std::string::npos;
+         at = text.find("Reloaded server configuration", at + 1))
+      ++count;
+    return count;
+  }
+  void write_config() {
     std::ofstream conf(dir_ + "/nats.conf");
     conf << "server_name: gh-test-nats\n"
          << "listen: 127.0.0.1:" << client_port_ << "\n"
          << "jetstream { store_dir: \"" << dir_ << "/jetstream\" }\n"
          << "mqtt { listen: 127.0.0.1:" << mqtt_port_ << " }\n"
-         << "mappings = {\n";
-    for (const char* word : {"hello", "availability", "state", "stranger"})
-      conf << "  \"" << prefix << ".devices.*." << word << "\": \"shard-group.{{partition("
-           << groups << ",1)}}." << prefix << ".devices.{{wildcard(1)}}." << word << "\"\n";
-    conf << "}\n";
+         << "include \"auth/nats-auth.conf\"\n";  // relative to this file, as NATS reads it
   }
 
   void start() {

@@ -130,10 +130,13 @@ class TestClient {
       }
       auto opts = builder.finalize();
       return client_.connect(opts)->wait_for(kWait);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      last_error_ = e.what();
       return false;
     }
   }
+  // Why the last connect(username, password) failed (paho's words).
+  const std::string& last_error() const { return last_error_; }
   bool connected() { return client_.is_connected(); }
   // True only when the broker grants the subscription (SUBACK below 0x80).
   bool subscribe_granted(const std::string& filter) {
@@ -223,6 +226,7 @@ class TestClient {
   std::condition_variable cv_;
   std::vector<Message> messages_;
   std::string ca_file_;
+  std::string last_error_;
   mqtt::async_client client_;  // last: its callbacks use the members above
 };
 

@@ -21,6 +21,7 @@
 #include "tools/ctl/chat_admin.h"
 #include "tools/ctl/credential_admin.h"
 #include "tools/ctl/live_server.h"
+#include "tools/ctl/nats_auth_admin.h"
 #include "tools/ctl/pg_store.h"
 #include "tools/ctl/render.h"
 #include "tools/ctl/snapshot_writer.h"
@@ -62,6 +63,10 @@ constexpr const char* kUsage =
     "  action list | show | runs | try | install | disable | enable | remove   scripted actions\n"
     "  user grant|revoke NAME ROLE [--as OP]    a user's roles (audited in user/NAME)\n"
     "  user erase NAME [--yes] [--as OP]        erase a user and anonymise their rooms\n"
+    "\n"
+    "cluster mode on NATS (needs no store):\n"
+    "  nats-auth create DIR --prefix P [--session-groups G]   NATS operator keys and config\n"
+    "  nats-auth revoke DIR ID...               revoke doors' NATS JWTs (then reload NATS)\n"
     "\n"
     "gatehousectl VERB --help describes a verb.\n";
 
@@ -118,6 +123,19 @@ const std::map<std::string, std::string>& verb_help() {
        "would have answered beside what was answered; nothing is carried out or written.\n"
        "The write verbs run in the running gatehouse (in effect at once), or on the stopped "
        "store.\n"},
+      {"nats-auth",
+       "usage: gatehousectl nats-auth create DIR --prefix P [--prefix P2 ...] "
+       "[--session-groups G]\n"
+       "Writes a NATS operator setup for cluster.broker=nats into DIR (new or empty):\n"
+       "operator.jwt, nats-auth.conf (include it in every nats-server's configuration: operator\n"
+       "mode, gatehouse's account with the session groups' subject mappings for each prefix\n"
+       "P, G groups, default 32), account.seed (gatehouse's cluster.nats-account-seed-file),\n"
+       "operator.seed and system-account.seed (mode 0600) and tools.jwt (a bearer JWT with\n"
+       "every permission, the MQTT password of operators' own clients, 0600).\n"
+       "       gatehousectl nats-auth revoke DIR ID [ID ...]\n"
+       "Revokes every NATS JWT issued until now to the doors ID (in the account JWT of\n"
+       "DIR/nats-auth.conf, re-signed with DIR/operator.seed); each nats-server applies it when\n"
+       "it reloads its configuration (kill -HUP, or nats-server --signal reload).\n"},
       {"token",
        "usage: gatehousectl token create NAME | list | revoke NAME\n"
        "API tokens for the HTTP API (stream system/tokens). create prints the secret once;\n"
@@ -1031,6 +1049,39 @@ int user_verb(Context& c, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int nats_auth_verb(Context& c, const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "revoke") {
+    if (args.size() < 3) return usage(c, "nats-auth", "revoke needs DIR and device ids");
+    auto status =
+        revoke_nats_doors(args[1], {args.begin() + 2, args.end()}, unix_now_ms() / 1000, c.out);
+    if (!status.is_ok()) return fail(c, status);
+    return kExitOk;
+  }
+  if (args.empty() || args[0] != "create")
+    return usage(c, "nats-auth", "give create DIR --prefix P, or revoke DIR ID...");
+  NatsAuthOptions options;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if ((a == "--prefix" || a == "--session-groups") && i + 1 == args.size())
+      return usage(c, "nats-auth", a + " needs a value");
+    if (a == "--prefix") {
+      options.prefixes.push_back(args[++i]);
+    } else if (a == "--session-groups") {
+      auto groups = parse_u64(args[++i]);
+      if (!groups || *groups > 1024) return usage(c, "nats-auth", "--session-groups: 1 to 1024");
+      options.groups = static_cast<uint32_t>(*groups);
+    } else if (a.starts_with("--") || !options.dir.empty()) {
+      return usage(c, "nats-auth", "unexpected '" + a + "'");
+    } else {
+      options.dir = a;
+    }
+  }
+  if (options.dir.empty()) return usage(c, "nats-auth", "create needs DIR");
+  auto status = create_nats_auth(options, unix_now_ms() / 1000, c.out);
+  if (!status.is_ok()) return fail(c, status);
+  return kExitOk;
+}
+
 int run_verb(Context& c, const std::string& verb, const std::vector<std::string>& rest);
 
 }  // namespace
@@ -1133,7 +1184,8 @@ int run_verb(Context& c, const std::string& verb, const std::vector<std::string>
                                                      {"user", user_verb},
                                                      {"action", action_verb},
                                                      {"device", device_verb},
-                                                     {"provisioning-key", provisioning_key_verb}};
+                                                     {"provisioning-key", provisioning_key_verb},
+                                                     {"nats-auth", nats_auth_verb}};
   auto it = kVerbs.find(verb);
   if (it == kVerbs.end()) {
     err << "gatehousectl: unknown verb '" << verb << "'\n" << kUsage;
