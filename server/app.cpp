@@ -29,6 +29,7 @@
 #include "adapters/mqtt/broker_process.h"
 #include "adapters/mqtt/broker_supervisor.h"
 #include "adapters/mqtt/broker_sync.h"
+#include "adapters/mqtt/broker_url.h"
 #include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
 #include "adapters/mqtt/group_sessions.h"
@@ -557,6 +558,15 @@ void App::Parts::hold_sessions() {
 Status App::Parts::start_mqtt() {
   info.broker_url = config->broker_url;
   const bool on_nats = nats_broker(*config);
+  // On NATS, mqtt.broker may list the cluster's MQTT listeners: connect to the first that
+  // answers, in order (validate() has parsed the list).
+  std::vector<std::string> other_urls;
+  if (on_nats) {
+    auto urls = mqtt_adapter::parse_broker_urls(config->broker_url);
+    if (!urls) return step("mqtt.broker", urls.status());
+    info.broker_url = urls->front();
+    other_urls.assign(urls->begin() + 1, urls->end());
+  }
   const fs::path password_file = config->mqtt_password_file.empty()
                                      ? fs::path(config->run_dir) / "mqtt-server.secret"
                                      : fs::path(config->mqtt_password_file);
@@ -575,6 +585,7 @@ Status App::Parts::start_mqtt() {
   }
   mqtt_adapter::MqttConnectionOptions options;
   options.url = info.broker_url;
+  options.other_urls = other_urls;
   options.client_id = config->mqtt_client_id;
   options.status_topic = config->mqtt_prefix + "/server/status";
   options.mqtt_version = static_cast<int>(config->mqtt_version);
@@ -638,6 +649,7 @@ Status App::Parts::start_mqtt() {
     // gatehouse sends them goes out on `connection`.
     mqtt_adapter::GroupSessionsOptions groups;
     groups.url = info.broker_url;
+    groups.other_urls = other_urls;
     groups.groups = static_cast<uint32_t>(config->cluster_session_groups);
     groups.prefix = config->mqtt_prefix;
     groups.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);

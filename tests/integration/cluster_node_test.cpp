@@ -702,6 +702,57 @@ TEST_F(NatsNode, AReportSentWhileNobodyHoldsTheGroupIsRecordedByTheNextOwner) {
   EXPECT_GT(events_in_database(conninfo_, "device/door1"), 1) << "the report, written by gh-b";
 }
 
+// mqtt.broker lists every MQTT listener of a NATS cluster: when the NATS node that holds the
+// node's connections is lost, its group sessions are opened again through another NATS node
+// (at the next lease round), and a door's report still reaches the node.
+TEST_F(NatsNode, WhenItsNatsNodeIsLostTheGroupSessionsMoveToAnotherNatsNode) {
+  testing::TempNatsCluster cluster(kGroups);
+  ASSERT_TRUE(cluster.running()) << cluster.problem();
+  configure = [&](Config& c) {
+    configure_node(c, conninfo_, node_);
+    c.cluster_broker = "nats";
+    c.broker_url = cluster.mqtt_urls(0);
+  };
+  start();
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_cluster_session_groups_open") == kGroups; },
+      std::chrono::seconds(60)));
+  EXPECT_EQ(app_->info().broker_url, cluster.node(0).mqtt_url()) << "the first listed first";
+  ASSERT_EQ(call("POST", "/devices", bearer(kApiToken), {{"id", "door1"}}).status, 201);
+
+  // A door connected to the second NATS node reaches the node (whose sessions are on the
+  // first). The sessions count as open once started: until group 8's has subscribed (JetStream
+  // consumers on 3 replicas take seconds), a report reaches nobody, so it is sent again.
+  TestClient door(cluster.node(1).mqtt_url(), "door1-test");
+  ASSERT_TRUE(door.connect());
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] {
+        door.publish("gatehouse/devices/door1/state", "UNLOCKED");
+        return mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; },
+                                     std::chrono::seconds(2));
+      },
+      std::chrono::seconds(60)))
+      << cluster.node(0).log() << cluster.node(1).log();
+
+  // The first NATS node dies. The door's next report, once NATS acknowledges it (when
+  // JetStream has a leader again; the door connects again as a device does when its
+  // connection is dropped meanwhile), reaches the node through a session opened on another
+  // NATS node.
+  cluster.node(0).kill_now();
+  std::unique_ptr<TestClient> reporter;
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] {
+        reporter = std::make_unique<TestClient>(cluster.node(1).mqtt_url(), "door1-test");
+        return reporter->connect() && reporter->publish("gatehouse/devices/door1/state", "LOCKED");
+      },
+      std::chrono::seconds(90)))
+      << cluster.node(1).log();
+  EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; },
+                                    std::chrono::seconds(60)))
+      << reported("door1");
+  EXPECT_EQ(metric("gatehouse_cluster_session_groups_open"), kGroups);
+}
+
 TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
   start();
   auto refused = call("POST", "/devices", bearer(kApiToken), {{"id", "door.1"}});
@@ -728,6 +779,18 @@ TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
     c.cluster_broker = "nats";
   });
   EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
+  auto several_private = start_error([](Config& c) {
+    c.cluster_broker = "private";
+    c.broker_url = "tcp://127.0.0.1:1883,tcp://127.0.0.1:1884";
+  });
+  EXPECT_NE(several_private.find("several URLs: only with cluster.broker=nats"), std::string::npos)
+      << several_private;
+  auto bad_entry = start_error([](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url = "tcp://127.0.0.1:1883,,tcp://127.0.0.1:1884";
+  });
+  EXPECT_NE(bad_entry.find("mqtt.broker: broker url list has an empty entry"), std::string::npos)
+      << bad_entry;
 }
 
 }  // namespace
