@@ -147,13 +147,16 @@ Status MqttConnection::start() {
       if (msg) dispatch(*msg);
     });
     impl_->client.set_connection_lost_handler([this](const std::string& cause) {
+      std::unique_lock lock(mu_);
+      const std::string peer = peer_url_;
+      lock.unlock();
       log::warning("mqtt",
                    options_.reconnect_after_loss ? "connection to the broker lost; reconnecting"
                                                  : "connection to the broker lost; ended",
-                   {{"broker", options_.url}, {"client_id", options_.client_id}, {"cause", cause}});
+                   {{"broker", peer}, {"client_id", options_.client_id}, {"cause", cause}});
       counters_.connected.store(false);
       counters_.connection_lost.fetch_add(1);
-      std::lock_guard lock(mu_);
+      lock.lock();
       lost_ = true;
       cv_.notify_all();
     });
@@ -282,6 +285,10 @@ bool MqttConnection::try_connect() {
     return false;
   }
 
+  {
+    std::lock_guard lock(mu_);
+    peer_url_ = broker_url(peer);
+  }
   log::info("mqtt", "connected to the broker", {{"broker", broker_url(peer)}});
   if (options_.on_connected) options_.on_connected();
   if (!options_.status_topic.empty()) {

@@ -174,6 +174,7 @@ class MqttConnection final : public Publisher {
   bool started_ = false;
   bool stopping_ = false;
   bool lost_ = false;               // set by paho's connection-lost callback
+  std::string peer_url_;            // the listener of the last connect (of url, other_urls)
   std::atomic<bool> ended_{false};  // lost, and options_.reconnect_after_loss is false
   std::thread thread_;
 };
