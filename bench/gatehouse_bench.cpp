@@ -3,12 +3,15 @@
 // docs/benchmarks.md.
 //
 //   gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|room|all] [--dir DIR]
-//   [--quick] gatehouse_bench append-pg --pg CONNINFO [--quick] gatehouse_bench nodes-pg --pg
-//   CONNINFO [--quick]
+//                   [--quick]
+//   gatehouse_bench append-pg --pg CONNINFO [--quick]
+//   gatehouse_bench nodes-pg --pg CONNINFO [--quick]
+//   gatehouse_bench session-pg --pg CONNINFO [--quick]
 //
 // append-pg measures cluster mode's PostgreSQL journal against the server CONNINFO names
 // ("host=127.0.0.1 port=5432 user=gatehouse dbname=gatehouse"); nodes-pg runs 1, 2 and 3
-// cluster nodes' fenced journals on it at once. Neither is part of "all".
+// cluster nodes' fenced journals on it at once; session-pg checks a chat session on the user's
+// owner (its actor) and on another node (the user read from the log). None is part of "all".
 // DIR (default: a fresh directory under /tmp) holds the temporary stores; --quick shrinks
 // every workload for a smoke run.
 #include <httplib.h>
@@ -43,6 +46,7 @@
 #include "events/shard.h"
 #include "events/stream_name.h"
 #include "server/app.h"
+#include "snapshots/pg_snapshot_store.h"
 #include "snapshots/rocksdb_snapshot_store.h"
 #include "snapshots/snapshot_store.h"
 
@@ -762,6 +766,70 @@ void bench_roundtrip() {
   (*app)->stop();
 }
 
+// ---- session-pg: a chat session checked by the user's owner and by another node ----
+
+// Sequential authenticate() calls of one session on `chat`: p50 and p99 in ms, and calls/s.
+void time_sessions(chat::ChatSystem& chat, const std::string& token, const char* label) {
+  const int calls = quick ? 200 : 2000;
+  std::vector<double> ms;
+  auto start = Clock::now();
+  for (int i = 0; i < calls; ++i) {
+    auto t = Clock::now();
+    auto who = device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(token, done); });
+    if (!who) {
+      std::fprintf(stderr, "session-pg: %s\n", who.status().to_string().c_str());
+      std::exit(1);
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  const double rate = calls / seconds_since(start);
+  std::sort(ms.begin(), ms.end());
+  std::printf("session-pg: %-52s %7.0f checks/s  p50 %.2f ms  p99 %.2f ms\n", label, rate,
+              ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+}
+
+// Two chat systems on one database: the owner serves every user (its actor answers from
+// memory); the other serves none, so it reads the user's durable state from the log for
+// each check (ChatSystem::authenticate in cluster mode, docs/cluster.md).
+void bench_session_pg(const std::string& conninfo) {
+  auto journal = PgJournal::open({conninfo, {}});
+  auto snapshots = PgSnapshotStore::open(conninfo);
+  if (!journal || !snapshots) {
+    std::fprintf(stderr, "session-pg: cannot open %s\n", conninfo.c_str());
+    std::exit(1);
+  }
+  caf::actor_system_config config;
+  caf::actor_system system{config};
+  chat::ChatSystem owner(system, **journal, snapshots->get(), chat::ChatSystemOptions::for_tests());
+  auto others = chat::ChatSystemOptions::for_tests();
+  others.serves = [](const std::string& stream) {
+    return stream.starts_with("user/") ? lease_lost(stream + " is served by the owner")
+                                       : Status::ok();
+  };
+  chat::ChatSystem other(system, **journal, snapshots->get(), std::move(others));
+  const std::string name = "bench" + std::to_string(getpid());
+  const chat::Caller caller{"tool", "bench"};
+  auto registered = device::wait_for<chat::UserView>(
+      [&](auto done) { owner.register_user(name, "password-bench", caller, done); });
+  if (!registered) std::exit(1);
+  auto log_in = [&] {
+    auto session = device::wait_for<chat::LoginResult>(
+        [&](auto done) { owner.login(name, "password-bench", caller, done); });
+    if (!session) std::exit(1);
+    return session->token;
+  };
+  const std::string token = log_in();
+  time_sessions(owner, token, "the owner (its actor), user of 2 events:");
+  time_sessions(other, token, "another node (snapshot + tail), user of 2 events:");
+  // The longest tail: the user actor writes a snapshot every 100 events. (Each login beyond
+  // State::kMaxSessions ends the oldest session: the newest is checked.)
+  std::string newest;
+  for (int i = 0; i < 97; ++i) newest = log_in();
+  time_sessions(other, newest, "another node (snapshot + tail), user of 99 events:");
+  other.shutdown();
+  owner.shutdown();
+}
+
 // ---- chat: Argon2id throughput, and post latency while people log in ----
 
 // Hashes per second of `threads` hashing threads at the default (OWASP minimum) cost.
@@ -1038,7 +1106,8 @@ int main(int argc, char** argv) {
           "gatehouse_bench [append|replay|cold|actors|fanout|roundtrip|chat|room|all] [--dir DIR] "
           "[--quick]\n"
           "gatehouse_bench append-pg --pg CONNINFO [--quick]\n"
-          "gatehouse_bench nodes-pg --pg CONNINFO [--quick]");
+          "gatehouse_bench nodes-pg --pg CONNINFO [--quick]\n"
+          "gatehouse_bench session-pg --pg CONNINFO [--quick]");
       return 0;
     } else {
       what = arg;
@@ -1048,13 +1117,14 @@ int main(int argc, char** argv) {
   std::printf("gatehouse_bench: %s on %u cores, stores under %s\n", what.c_str(),
               std::thread::hardware_concurrency(), root.c_str());
   if (what == "append" || what == "all") bench_append();
-  if (what == "append-pg" || what == "nodes-pg") {
+  if (what == "append-pg" || what == "nodes-pg" || what == "session-pg") {
     if (pg.empty()) {
       std::fprintf(stderr, "%s needs --pg CONNINFO (a libpq connection string)\n", what.c_str());
       return 2;
     }
     if (what == "append-pg") bench_append_pg(pg);
     if (what == "nodes-pg") bench_nodes_pg(pg);
+    if (what == "session-pg") bench_session_pg(pg);
   }
   if (what == "replay" || what == "cold" || what == "all") bench_replay_and_cold();
   if (what == "actors" || what == "all") bench_actors();

@@ -31,6 +31,7 @@
 #include "adapters/mqtt/broker_process.h"
 #include "adapters/mqtt/broker_supervisor.h"
 #include "adapters/mqtt/broker_sync.h"
+#include "adapters/mqtt/broker_url.h"
 #include "adapters/mqtt/chat_topics.h"
 #include "adapters/mqtt/device_topics.h"
 #include "adapters/mqtt/group_sessions.h"
@@ -592,6 +593,15 @@ Status App::Parts::start_mqtt() {
   const std::string node_jwt =
       on_nats ? nats_identities::node_jwt(*nats_account, config->cluster_node, unix_now_ms() / 1000)
               : std::string();
+  // On NATS, mqtt.broker may list the cluster's MQTT listeners: connect to the first that
+  // answers, in order (validate() has parsed the list).
+  std::vector<std::string> other_urls;
+  if (on_nats) {
+    auto urls = mqtt_adapter::parse_broker_urls(config->broker_url);
+    if (!urls) return step("mqtt.broker", urls.status());
+    info.broker_url = urls->front();
+    other_urls.assign(urls->begin() + 1, urls->end());
+  }
   const fs::path password_file = config->mqtt_password_file.empty()
                                      ? fs::path(config->run_dir) / "mqtt-server.secret"
                                      : fs::path(config->mqtt_password_file);
@@ -610,6 +620,7 @@ Status App::Parts::start_mqtt() {
   }
   mqtt_adapter::MqttConnectionOptions options;
   options.url = info.broker_url;
+  options.other_urls = other_urls;
   options.client_id = config->mqtt_client_id;
   options.status_topic = config->mqtt_prefix + "/server/status";
   options.mqtt_version = static_cast<int>(config->mqtt_version);
@@ -674,6 +685,7 @@ Status App::Parts::start_mqtt() {
     // gatehouse sends them goes out on `connection`.
     mqtt_adapter::GroupSessionsOptions groups;
     groups.url = info.broker_url;
+    groups.other_urls = other_urls;
     groups.groups = static_cast<uint32_t>(config->cluster_session_groups);
     groups.prefix = config->mqtt_prefix;
     groups.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);

@@ -22,7 +22,7 @@ struct AppInfo {
   std::string postgres;       // on PostgreSQL: the connection string without its password
   std::string store_path;     // absolute
   std::string admin_socket;   // gatehousectl's way in: <store>/admin.sock, <run-dir>/ on PostgreSQL
-  std::string broker_url;     // where the MQTT connection goes
+  std::string broker_url;     // where the MQTT connection goes (on NATS: the first listener tried)
   std::string broker_log;     // the private broker's log; empty for an external broker
   std::string broker_listen;  // the private broker's network listener, if any
   std::string http_url;       // http://address:bound-port

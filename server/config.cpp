@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "adapters/mqtt/broker_url.h"
 #include "events/log.h"
 
 namespace gh::server {
@@ -43,7 +44,9 @@ Config::Config() {
       .add(cluster_nats_account_seed_file, "nats-account-seed-file",
            "file (0600) holding the NATS account seed gatehousectl nats-auth create wrote");
   opt_group{custom_options_, "mqtt"}
-      .add(broker_url, "broker", "broker URL (tcp://host:port); empty: start a private mosquitto")
+      .add(broker_url, "broker",
+           "broker URL (tcp://host:port); on NATS a comma-separated list of the cluster's MQTT "
+           "listeners; empty: start a private mosquitto")
       .add(mqtt_prefix, "prefix", "topic prefix of every gatehouse topic")
       .add(mqtt_client_id, "client-id", "MQTT client id (the persistent session's name)")
       .add(mqtt_version, "version", "MQTT protocol of gatehouse's connection: 5, or 4 (3.1.1)")
@@ -205,6 +208,10 @@ namespace {
 Status validate_backend(const Config& c) {
   if (c.store_backend != "rocksdb" && c.store_backend != "postgres")
     return invalid_argument("store.backend: rocksdb|postgres, got '" + c.store_backend + "'");
+  if (c.broker_url.find(',') != std::string::npos && c.cluster_broker != "nats")
+    return invalid_argument(
+        "mqtt.broker lists several URLs: only with cluster.broker=nats (the MQTT listeners of "
+        "one NATS cluster)");
   if (!postgres_backend(c)) {
     if (c.cluster_broker != "private")
       return invalid_argument("cluster.broker=" + c.cluster_broker +
@@ -243,6 +250,8 @@ Status validate_backend(const Config& c) {
       return invalid_argument(
           "cluster.broker=nats needs mqtt.broker, the URL of a NATS MQTT listener "
           "(tcp://host:port)");
+    if (auto urls = mqtt_adapter::parse_broker_urls(c.broker_url); !urls)
+      return invalid_argument("mqtt.broker: " + urls.status().message());
     if (c.cluster_nats_account_seed_file.empty())
       return invalid_argument(
           "cluster.broker=nats needs cluster.nats-account-seed-file, the account seed "

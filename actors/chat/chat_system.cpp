@@ -64,6 +64,14 @@ UserView user_view(const user::State& s) {
   return v;
 }
 
+Identity identity_of(const user::State& s, int64_t session_expires_at_ms) {
+  Identity who;
+  who.user = s.name;
+  who.roles.assign(s.roles.begin(), s.roles.end());
+  who.session_expires_at_ms = session_expires_at_ms;
+  return who;
+}
+
 RoomView room_view(const room::State& s) {
   RoomView v;
   v.name = s.name;
@@ -324,6 +332,19 @@ void ChatSystem::call_user(const std::string& name, user::UserCall call) {
   user_routes_->send(user_directory_, name, caf::make_message(std::move(call)));
 }
 
+bool ChatSystem::served_elsewhere(const std::string& name) const {
+  return served(user::user_stream(name)).code() == Code::kLeaseLost;
+}
+
+void ChatSystem::read_user_from_log(const std::string& name,
+                                    std::function<void(Result<user::State>)> done) {
+  if (stopped_) return done(unavailable("gatehouse is shutting down"));
+  // The owner answers only once its events are committed, and every read here is a new
+  // statement on the primary (read committed): it sees whatever the owner acknowledged.
+  if (!pool_->submit([load = users_->load, name, done] { done(load(name)); }))
+    done(unavailable("too many reads of users waiting: retry"));
+}
+
 void ChatSystem::call_room(const std::string& name, room::RoomCall call) {
   if (stopped_) {
     call.done(unavailable("gatehouse is shutting down"));
@@ -401,14 +422,18 @@ void ChatSystem::authenticate(const std::string& token, Callback<Identity> done)
   auto name = user::token_user(token);
   if (token.size() > kMaxTokenBytes || !user::validate_user_name(name).is_ok())
     return done(bad_session());
+  if (served_elsewhere(name)) {
+    return read_user_from_log(name, [done = std::move(done), hash = sha256(token),
+                                     clock = options_.clock](Result<user::State> state) {
+      if (!state) return done(state.status());
+      if (!user::session_valid(*state, hash, clock())) return done(bad_session());
+      done(identity_of(*state, user::session_expiry(*state, hash)));
+    });
+  }
   call_user(name, {user::AuthenticateOp{sha256(token)}, user_cause(name),
                    [done = std::move(done)](Result<user::UserReply> r) {
                      if (!r) return done(r.status());
-                     Identity who;
-                     who.user = r->state->name;
-                     who.roles.assign(r->state->roles.begin(), r->state->roles.end());
-                     who.session_expires_at_ms = r->expires_at_ms;
-                     done(std::move(who));
+                     done(identity_of(*r->state, r->expires_at_ms));
                    }});
 }
 
@@ -483,6 +508,12 @@ void ChatSystem::set_own_security_question(const std::string& token, const std::
 
 void ChatSystem::security_question(const std::string& user, Callback<std::string> done) {
   if (!user::validate_user_name(user).is_ok()) return done(user::no_question());
+  if (served_elsewhere(user)) {
+    return read_user_from_log(user, [done = std::move(done)](Result<user::State> state) {
+      if (!state) return done(state.status());
+      done(user::security_question(*state));
+    });
+  }
   call_user(user,
             {user::ReadOp{}, user_cause(user), [done = std::move(done)](Result<user::UserReply> r) {
                // An unknown user reads as one without a question.
@@ -508,7 +539,15 @@ void ChatSystem::reset_password(const std::string& user, const std::string& answ
 void ChatSystem::get_user(const std::string& name, Callback<UserView> done) {
   if (!user::validate_user_name(name).is_ok()) return done(not_found("no user named " + name));
   if (stopped_) return done(unavailable("gatehouse is shutting down"));
-  if (auto status = served(user::user_stream(name)); !status.is_ok()) return done(status);
+  // Kept views are dropped by this node's own writes of the user only: one that another node
+  // serves is read from the log every time.
+  if (served_elsewhere(name)) {
+    return read_user_from_log(name, [done = std::move(done), name](Result<user::State> state) {
+      if (!state) return done(state.status());
+      if (!state->active()) return done(not_found("no user named " + name));
+      done(user_view(*state));
+    });
+  }
   if (auto kept = user_views_->find(name)) return done(std::move(*kept));
   const uint64_t epoch = user_views_->epoch();
   call_user(name,

@@ -9,6 +9,13 @@
 // SHA-256 of the whole token is stored (UserLoggedIn). Passwords and normalised security
 // answers are stored as Argon2id crypto_pwhash_str strings.
 //
+// Cluster mode (ChatSystemOptions::serves): a user's actor lives only on the node that holds
+// the user's shard. The reads that another entity's owner needs of a user (authenticate(),
+// get_user(), security_question()) are answered on any other node from the user's durable
+// state read from the log (newest snapshot + the events after it), read only, never kept:
+// what the owner acknowledged is committed, so the answer is the owner's for everything
+// acknowledged (a session ended there is refused here from that moment on).
+//
 // Thread-safety: all ChatService methods and the counters are safe from any thread;
 // add_listener() before the first call.
 #pragma once
@@ -153,6 +160,13 @@ class ChatSystem final : public ChatService {
   // Ok, or the answer for a stream this node does not serve (ChatSystemOptions::serves).
   Status served(const std::string& stream) const;
   void call_user(const std::string& name, user::UserCall call);
+  // Cluster mode: true when another node serves user `name` (this node does not hold its
+  // shard), so its actor is not here.
+  bool served_elsewhere(const std::string& name) const;
+  // The durable state of user `name` read from the log on the I/O pool (snapshot + tail, as
+  // recovery reads it): no actor, no write, nothing kept. kUnavailable when the pool's queue is
+  // full or the system stopped; the journal's error when the log cannot be read.
+  void read_user_from_log(const std::string& name, std::function<void(Result<user::State>)> done);
   // Asks the throttle about an attempt by `caller` to prove a secret of `account`. ok, or
   // throttled() (counted as a failed login). `done` wraps a secret-proving call's callback:
   // it tells the throttle the outcome (kUnauthenticated: a failure; ok: a success).

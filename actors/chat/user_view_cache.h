@@ -4,7 +4,9 @@
 // fresh as the user's actor: every durable event of a user's stream drops that user's entry
 // before the event's append is answered (ChatSystem::note_durable, on the journal's writer
 // thread), and a read that overlapped any drop is not kept, so an erased user is refused from
-// the moment the erasure is acknowledged.
+// the moment the erasure is acknowledged. In cluster mode it holds only users this node serves
+// (another node's writes never reach note_durable here): ChatSystem reads the others from the
+// log every time, and a hand-off clears it (forget_shard).
 #include <cstddef>
 #include <cstdint>
 #include <mutex>

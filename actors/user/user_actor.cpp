@@ -71,12 +71,6 @@ void verify_then_hash(chat::PasswordHasher& hasher, const std::string& stored,
 
 bool via_legacy(const UserCall& call) { return call.cause.channel() == kLegacyChannel; }
 
-int64_t session_expiry(const State& state, const std::string& sha256) {
-  for (const auto& s : state.sessions)
-    if (s.sha256 == sha256) return s.expires_at_ms;
-  return 0;
-}
-
 struct UserEntity : entity::EntityDefaults {
   using State = user::State;
   using Call = Pending;

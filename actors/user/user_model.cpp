@@ -342,6 +342,11 @@ bool session_valid(const State& state, std::string_view session_sha256, int64_t 
   return session && now_ms < session->expires_at_ms;
 }
 
+int64_t session_expiry(const State& state, std::string_view session_sha256) {
+  const Session* session = find_session(state, session_sha256);
+  return session ? session->expires_at_ms : 0;
+}
+
 bool has_role(const State& state, std::string_view role) {
   return state.active() && state.roles.count(std::string(role)) > 0;
 }

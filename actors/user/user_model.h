@@ -202,6 +202,8 @@ Status may_set_question(const State& state, bool via_legacy);
 // `now_ms`. Every session's hash is compared in full, so the time taken does not reveal how
 // much of a guess matched.
 bool session_valid(const State& state, std::string_view session_sha256, int64_t now_ms);
+// When the session with this hash ends (unix ms); 0 when the state has no such session.
+int64_t session_expiry(const State& state, std::string_view session_sha256);
 
 // True when the user is active and holds `role`.
 bool has_role(const State& state, std::string_view role);

@@ -43,6 +43,20 @@ Result<BrokerAddress> parse_broker_url(std::string_view url) {
   return address;
 }
 
+Result<std::vector<std::string>> parse_broker_urls(std::string_view list) {
+  std::vector<std::string> urls;
+  while (true) {
+    const auto comma = list.find(',');
+    const auto entry = list.substr(0, comma);
+    if (entry.empty()) return invalid_argument("broker url list has an empty entry");
+    auto address = parse_broker_url(entry);
+    if (!address) return address.status();
+    urls.push_back(broker_url(*address));
+    if (comma == std::string_view::npos) return urls;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 std::string broker_url(const BrokerAddress& address) {
   bool ipv6 = address.host.find(':') != std::string::npos;
   std::string host = ipv6 ? "[" + address.host + "]" : address.host;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/status.h"
 
@@ -23,5 +24,10 @@ Result<BrokerAddress> parse_broker_url(std::string_view url);
 
 // "tcp://host:port", the form paho expects.
 std::string broker_url(const BrokerAddress& address);
+
+// The URLs of a comma-separated list ("tcp://a:1883,tcp://b:1883", the MQTT listeners of one
+// NATS cluster), each in paho's form, in the order given. kInvalidArgument naming the first
+// that parse_broker_url() refuses, or for an empty list or entry.
+Result<std::vector<std::string>> parse_broker_urls(std::string_view list);
 
 }  // namespace gh::mqtt_adapter

@@ -19,6 +19,8 @@ std::string GroupSessions::group_root(uint32_t group) {
 std::unique_ptr<MqttConnection> GroupSessions::open(uint32_t group) {
   MqttConnectionOptions connection;
   connection.url = options_.url;
+  // A session lost with its NATS node is opened again through the next listener that answers.
+  connection.other_urls = options_.other_urls;
   connection.client_id = options_.client_id_prefix + std::to_string(group);
   connection.mqtt_version = 4;       // NATS speaks MQTT 3.1.1 only
   connection.clean_session = false;  // the session outlives this node's hold on the group

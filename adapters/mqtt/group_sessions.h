@@ -26,15 +26,17 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "adapters/mqtt/mqtt_connection.h"
 
 namespace gh::mqtt_adapter {
 
 struct GroupSessionsOptions {
-  std::string url;                   // the NATS MQTT listener, tcp://host:port
-  uint32_t groups = 32;              // partition(groups, …) of the NATS mappings
-  std::string prefix = "gatehouse";  // mqtt.prefix: the mapped topics are PREFIX/devices/+/+
+  std::string url;                      // the NATS MQTT listener, tcp://host:port
+  std::vector<std::string> other_urls;  // the cluster's other listeners, tried after `url`
+  uint32_t groups = 32;                 // partition(groups, …) of the NATS mappings
+  std::string prefix = "gatehouse";     // mqtt.prefix: the mapped topics are PREFIX/devices/+/+
   std::string client_id_prefix = "gatehouse-group-";
   std::string username;  // empty: none (nats-server 2.9 without MQTT authentication)
   std::string password;

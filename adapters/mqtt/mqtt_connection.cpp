@@ -92,6 +92,8 @@ struct MqttConnection::Impl {
 Result<std::unique_ptr<MqttConnection>> MqttConnection::create(MqttConnectionOptions options) {
   auto broker = parse_broker_url(options.url);
   if (!broker) return broker.status();
+  for (const auto& url : options.other_urls)
+    if (auto other = parse_broker_url(url); !other) return other.status();
   if (options.client_id.empty() || options.client_id.size() > 256) {
     return invalid_argument("mqtt client id must be 1-256 characters");
   }
@@ -145,13 +147,16 @@ Status MqttConnection::start() {
       if (msg) dispatch(*msg);
     });
     impl_->client.set_connection_lost_handler([this](const std::string& cause) {
+      std::unique_lock lock(mu_);
+      const std::string peer = peer_url_;
+      lock.unlock();
       log::warning("mqtt",
                    options_.reconnect_after_loss ? "connection to the broker lost; reconnecting"
                                                  : "connection to the broker lost; ended",
-                   {{"broker", options_.url}, {"client_id", options_.client_id}, {"cause", cause}});
+                   {{"broker", peer}, {"client_id", options_.client_id}, {"cause", cause}});
       counters_.connected.store(false);
       counters_.connection_lost.fetch_add(1);
-      std::lock_guard lock(mu_);
+      lock.lock();
       lost_ = true;
       cv_.notify_all();
     });
@@ -204,6 +209,7 @@ void MqttConnection::run() {
 
 bool MqttConnection::try_connect() {
   auto& client = impl_->client;
+  BrokerAddress peer = broker_;
   try {
     mqtt::connect_options_builder builder;
     // The version first: setting it resets the clean-session/clean-start flags.
@@ -226,18 +232,28 @@ bool MqttConnection::try_connect() {
     builder.keep_alive_interval(options_.keep_alive)
         .connect_timeout(options_.connect_timeout)
         .automatic_reconnect(false);
+    if (!options_.other_urls.empty()) {
+      auto servers = std::make_shared<mqtt::string_collection>(broker_url(broker_));
+      for (const auto& url : options_.other_urls) servers->push_back(url);
+      builder.servers(servers);
+    }
     if (!options_.status_topic.empty()) {
       builder.will(mqtt::will_options(options_.status_topic, options_.offline_payload, 1, true));
     }
     auto token = client.connect(builder.finalize());
-    // paho completes the token within connect_timeout; the margin covers its own delays.
-    if (!token->wait_for(options_.connect_timeout + std::chrono::seconds(2))) return false;
+    // paho completes the token within connect_timeout per URL it tries; the margin covers its
+    // own delays.
+    const auto urls = static_cast<int>(1 + options_.other_urls.size());
+    if (!token->wait_for(options_.connect_timeout * urls + std::chrono::seconds(2))) return false;
+    // With several URLs, the one that answered.
+    if (auto answered = parse_broker_url(token->get_connect_response().get_server_uri()))
+      peer = std::move(*answered);
   } catch (const std::exception&) {
     return false;
   }
 
   // Before anything is sent: otherwise the SUBSCRIBE itself already waits on Nagle.
-  if (auto n = set_nodelay_to_peer(broker_.host, broker_.port); n) {
+  if (auto n = set_nodelay_to_peer(peer.host, peer.port); n) {
     counters_.nodelay_sockets.fetch_add(static_cast<uint64_t>(*n));
   }
 
@@ -269,7 +285,11 @@ bool MqttConnection::try_connect() {
     return false;
   }
 
-  log::info("mqtt", "connected to the broker", {{"broker", options_.url}});
+  {
+    std::lock_guard lock(mu_);
+    peer_url_ = broker_url(peer);
+  }
+  log::info("mqtt", "connected to the broker", {{"broker", broker_url(peer)}});
   if (options_.on_connected) options_.on_connected();
   if (!options_.status_topic.empty()) {
     publish(options_.status_topic, options_.online_payload, 1, true);

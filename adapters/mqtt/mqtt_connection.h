@@ -44,6 +44,10 @@ namespace gh::mqtt_adapter {
 
 struct MqttConnectionOptions {
   std::string url;  // "tcp://host:port"
+  // More listeners of the same cluster (a NATS cluster's MQTT listeners): each connect tries
+  // `url`, then these in order (paho's serverURIs), and takes the first that answers, so a
+  // lost broker node is replaced by the next one at the next connect.
+  std::vector<std::string> other_urls;
   std::string client_id = "gatehouse";
   int mqtt_version = 5;  // 5, or 4 (3.1.1: no Response Topic or Correlation Data)
   bool clean_session = false;
@@ -170,6 +174,7 @@ class MqttConnection final : public Publisher {
   bool started_ = false;
   bool stopping_ = false;
   bool lost_ = false;               // set by paho's connection-lost callback
+  std::string peer_url_;            // the listener of the last connect (of url, other_urls)
   std::atomic<bool> ended_{false};  // lost, and options_.reconnect_after_loss is false
   std::thread thread_;
 };

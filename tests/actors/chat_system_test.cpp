@@ -558,6 +558,58 @@ TEST_F(ChatSystemTest, GetUserNeverAnswersFromBeforeTheUsersLastChange) {
   EXPECT_EQ(get_user("alice").status().code(), Code::kNotFound);
 }
 
+// Cluster mode: a node that does not serve a user (ChatSystemOptions::serves says another
+// node does) answers the user's reads from the log, and sees at once what the owner wrote.
+TEST_F(ChatSystemTest, AUserServedElsewhereIsReadFromTheLogWithEveryAcknowledgedChange) {
+  auto options = test_options();
+  options.serves = [](const std::string& stream) {
+    return stream.starts_with("user/") ? lease_lost(stream + " is served by node owner")
+                                       : Status::ok();
+  };
+  ChatSystem elsewhere(*system_, *journal_, snapshots_.get(), std::move(options));
+  auto check = [&](const std::string& token) {
+    return wait<Identity>([&](auto done) { elsewhere.authenticate(token, done); });
+  };
+  auto view = [&](const std::string& name) {
+    return wait<UserView>([&](auto done) { elsewhere.get_user(name, done); });
+  };
+
+  ASSERT_TRUE(register_user("alice", "correct horse").is_ok());
+  auto first = login("alice", "correct horse");
+  auto second = login("alice", "correct horse");
+  ASSERT_TRUE(first.is_ok() && second.is_ok());
+  auto who = check(first->token);
+  ASSERT_TRUE(who.is_ok()) << who.status().to_string();
+  EXPECT_EQ(who->user, "alice");
+  EXPECT_EQ(who->session_expires_at_ms, first->expires_at_ms);
+  ASSERT_TRUE(view("alice").is_ok());
+  EXPECT_FALSE(view("alice")->has_security_question);
+  EXPECT_EQ(view("bob").status().code(), Code::kNotFound);
+  EXPECT_EQ(check("bob." + std::string(64, '0')).status().code(), Code::kUnauthenticated);
+
+  // Each change the owner acknowledged counts on the very next read (snapshots every 3
+  // events: the reads go through them too).
+  ASSERT_TRUE(set_question("alice", "First pet?", "rex").is_ok());
+  EXPECT_TRUE(view("alice")->has_security_question) << "nothing kept from the last read";
+  EXPECT_EQ(*wait<std::string>([&](auto done) { elsewhere.security_question("alice", done); }),
+            "First pet?");
+  ASSERT_TRUE(logout(first->token).is_ok());
+  EXPECT_EQ(check(first->token).status().code(), Code::kUnauthenticated);
+  EXPECT_TRUE(check(second->token).is_ok());
+  advance(user::UserPolicy{}.session_ttl_ms);
+  EXPECT_EQ(check(second->token).status().code(), Code::kUnauthenticated) << "expired";
+
+  // Writes still need the owner: refused, nothing written.
+  auto third = login("alice", "correct horse");
+  ASSERT_TRUE(third.is_ok());
+  const uint64_t version = *journal_->stream_version("user/alice");
+  EXPECT_EQ(wait<Ack>([&](auto done) { elsewhere.logout(third->token, done); }).status().code(),
+            Code::kLeaseLost);
+  EXPECT_EQ(*journal_->stream_version("user/alice"), version);
+  EXPECT_TRUE(check(third->token).is_ok());
+  elsewhere.shutdown();
+}
+
 // The user sets their own question with the session and the current password: the
 // password is verified inside the service, which neither logs the user in nor out.
 TEST_F(ChatSystemTest, OwnQuestionVerifiesThePasswordWithoutALoginOrLogout) {

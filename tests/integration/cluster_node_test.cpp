@@ -21,7 +21,9 @@
 #include "actors/system/nats_identities.h"
 #include "actors/system/nats_jwt.h"
 #include "actors/system/nats_nkey.h"
+#include "actors/user/user_model.h"
 #include "events/cause.h"
+#include "events/clock.h"
 #include "events/pg_connection.h"
 #include "events/pg_journal.h"
 #include "events/rendezvous.h"
@@ -741,6 +743,132 @@ TEST_F(TwoNodes, EitherNodeWritesTheSystemStreamsAndTheOtherFollowsThem) {
   EXPECT_EQ(status_with_token(b_, kApiToken), 200) << "the configured token is untouched";
 }
 
+// A chat session is checked by whichever node serves the room, not only by the user's owner:
+// the owner asks the user's actor, any other node reads the user's durable state from the
+// log (docs/cluster.md, "Chat across nodes"). What the owner acknowledged counts there at once.
+TEST_F(TwoNodes, AChatSessionIsCheckedByAnyNodeAndEndsThereWhenTheOwnerEndsIt) {
+  start_both();
+  const std::string user = id_served_by("gh-a", "user");
+  const std::string room = id_served_by("gh-b", "room");
+  const std::string messages = "/api/rooms/" + room + "/messages";
+  auto send = [](Node& node, const std::string& method, const std::string& path,
+                 const std::string& token, const json& body = json::object()) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    const std::string text = body.dump();
+    if (method == "GET") return node.http->Get(path.c_str(), headers);
+    if (method == "DELETE")
+      return node.http->Delete(path.c_str(), headers, text, "application/json");
+    if (method == "PUT") return node.http->Put(path.c_str(), headers, text, "application/json");
+    return node.http->Post(path.c_str(), headers, text, "application/json");
+  };
+  auto code_of = [](const httplib::Result& r) {
+    return r ? json::parse(r->body, nullptr, false)["error"].value("code", "") : "no answer";
+  };
+  auto log_in = [&] {
+    auto session =
+        send(a_, "POST", "/api/sessions", "", {{"name", user}, {"password", "correct horse"}});
+    EXPECT_TRUE(session && session->status == 201) << (session ? session->body : "no answer");
+    return session ? json::parse(session->body, nullptr, false).value("token", "") : "";
+  };
+
+  // The user is A's, registered and logged in through A; the room is B's, created through B.
+  auto registered =
+      send(a_, "POST", "/api/users", "", {{"name", user}, {"password", "correct horse"}});
+  ASSERT_TRUE(registered);
+  ASSERT_EQ(registered->status, 201) << registered->body;
+  const std::string token = log_in();
+  ASSERT_FALSE(token.empty());
+  auto created = send(b_, "POST", "/api/rooms", token, {{"name", room}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  // A forwards to B once its routing, read after each of A's lease rounds, names B as the
+  // room's owner (until then: 503 lease_lost, "no node serves right now").
+  ASSERT_TRUE(mqtt_test::eventually([&] {
+    auto read = send(a_, "GET", "/api/rooms/" + room, token);
+    return read && read->status == 200;
+  }));
+
+  // A post through B (the room's owner) and one through A (forwarded to B) are both written.
+  auto via_b = send(b_, "POST", messages, token, {{"text", "through B"}});
+  ASSERT_TRUE(via_b);
+  EXPECT_EQ(via_b->status, 201) << via_b->body;
+  auto via_a = send(a_, "POST", messages, token, {{"text", "through A"}});
+  ASSERT_TRUE(via_a);
+  EXPECT_EQ(via_a->status, 201) << via_a->body;
+  auto history = send(a_, "GET", messages, token);
+  ASSERT_TRUE(history);
+  auto page = json::parse(history->body, nullptr, false)["messages"];
+  ASSERT_EQ(page.size(), 2u) << history->body;
+  for (const auto& m : page) EXPECT_EQ(m["author"], user) << history->body;
+  auto me = send(b_, "GET", "/api/me", token);
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200) << me->body;
+  EXPECT_EQ(json::parse(me->body, nullptr, false)["user"]["name"], user) << me->body;
+
+  // Logged out through A: B refuses the session on the very next request, as A does.
+  auto out = send(a_, "DELETE", "/api/sessions/current", token);
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->status, 200) << out->body;
+  auto after_logout = send(b_, "POST", messages, token, {{"text", "after logout"}});
+  ASSERT_TRUE(after_logout);
+  EXPECT_EQ(after_logout->status, 401) << after_logout->body;
+  EXPECT_EQ(code_of(after_logout), "unauthenticated") << after_logout->body;
+  auto forwarded = send(a_, "POST", messages, token, {{"text", "after logout"}});
+  ASSERT_TRUE(forwarded);
+  EXPECT_EQ(forwarded->status, 401) << forwarded->body;
+
+  // A password changed through A with one session ends the user's other sessions on B too.
+  const std::string kept = log_in(), ended = log_in();
+  ASSERT_EQ(send(b_, "POST", messages, ended, {{"text", "before the change"}})->status, 201);
+  auto changed = send(a_, "POST", "/api/me/password", kept,
+                      {{"old_password", "correct horse"}, {"new_password", "battery staple"}});
+  ASSERT_TRUE(changed);
+  ASSERT_EQ(changed->status, 200) << changed->body;
+  EXPECT_EQ(code_of(send(b_, "POST", messages, ended, {{"text", "ended"}})), "unauthenticated");
+  auto still = send(b_, "POST", messages, kept, {{"text", "kept"}});
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 201) << still->body;
+
+  // B reads A's user from the log for a question too (asked of B itself: a request marked as
+  // forwarded is answered where it lands).
+  auto asked =
+      send(a_, "PUT", "/api/me/security-question", kept,
+           {{"question", "first pet?"}, {"answer", "rex"}, {"password", "battery staple"}});
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->status, 200) << asked->body;
+  auto question = b_.http->Get(("/api/users/" + user + "/security-question").c_str(),
+                               {{"X-Gatehouse-Forwarded-By", "test"}});
+  ASSERT_TRUE(question);
+  EXPECT_EQ(question->status, 200) << question->body;
+  EXPECT_EQ(json::parse(question->body, nullptr, false)["question"], "first pet?")
+      << question->body;
+
+  // Erased (UserErased written to the log as gatehousectl's erase writes it, by another
+  // writer of the database): B refuses the session that was live.
+  PgJournalOptions options;
+  options.conninfo = conninfo_;
+  auto tool = PgJournal::open(options);
+  ASSERT_TRUE(tool.is_ok()) << tool.status().to_string();
+  auto history_of_user = (*tool)->read_stream(user::user_stream(user), 1);
+  ASSERT_TRUE(history_of_user.is_ok()) << history_of_user.status().to_string();
+  auto state = user::replay(user, *history_of_user);
+  auto erased = user::decide(state, user::Erase{}, unix_now_ms());
+  ASSERT_TRUE(erased.is_ok()) << erased.status().to_string();
+  AppendRequest erase;
+  erase.stream = user::user_stream(user);
+  erase.expected_version = state.version;
+  erase.command_id = "erase-" + user;
+  erase.cause = events::system_cause("test");
+  erase.events = std::move(*erased);
+  ASSERT_TRUE((*tool)->append_and_wait(std::move(erase)).is_ok());
+  auto after_erase = send(b_, "POST", messages, kept, {{"text", "erased"}});
+  ASSERT_TRUE(after_erase);
+  EXPECT_EQ(after_erase->status, 401) << after_erase->body;
+  EXPECT_EQ(code_of(after_erase), "unauthenticated") << after_erase->body;
+  EXPECT_EQ(send(b_, "GET", "/api/me", kept)->status, 401);
+}
+
 // Cluster mode on NATS (cluster.broker=nats, docs/cluster.md "Session groups"): a real
 // nats-server with the subject mappings of scripts/cluster-up carries doors' messages to the
 // session of their group, which the node holding the group's leases opens.
@@ -960,57 +1088,122 @@ TEST_F(NatsNode, ARevokedDoorIsRefusedOnceNatsReloadsItsConfiguration) {
   EXPECT_TRUE(publishes(*nats_, "front-door", front_door, "gatehouse/devices/front-door/state"))
       << "only door1 is revoked";
   EXPECT_TRUE(publishes(*nats_, "tools", nats_->tools_jwt(), "gatehouse/devices/door1/command"));
-}
+  // mqtt.broker lists every MQTT listener of a NATS cluster: when the NATS node that holds the
+  // node's connections is lost, its group sessions are opened again through another NATS node
+  // (at the next lease round), and a door's report still reaches the node.
+  TEST_F(NatsNode, WhenItsNatsNodeIsLostTheGroupSessionsMoveToAnotherNatsNode) {
+    testing::TempNatsCluster cluster(kGroups);
+    ASSERT_TRUE(cluster.running()) << cluster.problem();
+    configure = [&](Config& c) {
+      configure_node(c, conninfo_, node_);
+      c.cluster_broker = "nats";
+      c.broker_url = cluster.mqtt_urls(0);
+      c.cluster_nats_account_seed_file = cluster.account_seed_file();
+    };
+    start();
+    ASSERT_TRUE(mqtt_test::eventually(
+        [&] { return metric("gatehouse_cluster_session_groups_open") == kGroups; },
+        std::chrono::seconds(60)));
+    EXPECT_EQ(app_->info().broker_url, cluster.node(0).mqtt_url()) << "the first listed first";
+    const std::string password = register_door("door1");
 
-TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
-  start();
-  auto refused = call("POST", "/devices", bearer(kApiToken), {{"id", "door.1"}});
-  EXPECT_EQ(refused.status, 400) << refused.body.dump();
-  EXPECT_NE(refused.body.dump().find("NATS"), std::string::npos) << refused.body.dump();
-  EXPECT_EQ(events_in_database(conninfo_, "device/door.1"), 0);
-  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 0) << "no credential";
-}
+    // A door connected to the second NATS node reaches the node (whose sessions are on the
+    // first). The sessions count as open once started: until group 8's has subscribed (JetStream
+    // consumers on 3 replicas take seconds), a report reaches nobody, so it is sent again.
+    TestClient door(cluster.node(1).mqtt_url(), "door1-test");
+    ASSERT_TRUE(door.connect("door1", password));
+    ASSERT_TRUE(mqtt_test::eventually(
+        [&] {
+          door.publish("gatehouse/devices/door1/state", "UNLOCKED");
+          return mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; },
+                                       std::chrono::seconds(2));
+        },
+        std::chrono::seconds(60)))
+        << cluster.node(0).log() << cluster.node(1).log();
 
-TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
-  auto no_url = start_error([&](Config& c) {
-    c.cluster_broker = "nats";
-    c.broker_url.clear();
-  });
-  EXPECT_NE(no_url.find("cluster.broker=nats needs mqtt.broker"), std::string::npos) << no_url;
-  auto groups = start_error([](Config& c) { c.cluster_session_groups = 48; });
-  EXPECT_NE(groups.find("cluster.session-groups must be a power of two"), std::string::npos)
-      << groups;
-  auto broker = start_error([](Config& c) { c.cluster_broker = "kafka"; });
-  EXPECT_NE(broker.find("cluster.broker: private|nats"), std::string::npos) << broker;
-  auto embedded = start_error([](Config& c) {
-    c.store_backend = "rocksdb";
-    c.store_postgres.clear();
-    c.cluster_broker = "nats";
-  });
-  EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
-  auto no_seed = start_error([&](Config& c) {
-    c.cluster_broker = "nats";
-    c.broker_url = nats_->mqtt_url();
-  });
-  EXPECT_NE(no_seed.find("needs cluster.nats-account-seed-file"), std::string::npos) << no_seed;
-  const auto readable = (dir_ / "readable.seed").string();
-  fs::copy_file(nats_->account_seed_file(), readable);
-  fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
-  auto on_nats = [&](const std::string& seed_file) {
-    return [&, seed_file](Config& c) {
+    // The first NATS node dies. The door's next report, once NATS acknowledges it (when
+    // JetStream has a leader again; the door connects again as a device does when its
+    // connection is dropped meanwhile), reaches the node through a session opened on another
+    // NATS node.
+    cluster.node(0).kill_now();
+    std::unique_ptr<TestClient> reporter;
+    ASSERT_TRUE(mqtt_test::eventually(
+        [&] {
+          reporter = std::make_unique<TestClient>(cluster.node(1).mqtt_url(), "door1-test");
+          return reporter->connect("door1", password) &&
+                 reporter->publish("gatehouse/devices/door1/state", "LOCKED");
+        },
+        std::chrono::seconds(90)))
+        << cluster.node(1).log();
+    EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; },
+                                      std::chrono::seconds(60)))
+        << reported("door1");
+    EXPECT_EQ(metric("gatehouse_cluster_session_groups_open"), kGroups);
+  }
+
+  TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
+    start();
+    auto refused = call("POST", "/devices", bearer(kApiToken), {{"id", "door.1"}});
+    EXPECT_EQ(refused.status, 400) << refused.body.dump();
+    EXPECT_NE(refused.body.dump().find("NATS"), std::string::npos) << refused.body.dump();
+    EXPECT_EQ(events_in_database(conninfo_, "device/door.1"), 0);
+    EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 0) << "no credential";
+  }
+
+  TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
+    auto no_url = start_error([&](Config& c) {
+      c.cluster_broker = "nats";
+      c.broker_url.clear();
+    });
+    EXPECT_NE(no_url.find("cluster.broker=nats needs mqtt.broker"), std::string::npos) << no_url;
+    auto groups = start_error([](Config& c) { c.cluster_session_groups = 48; });
+    EXPECT_NE(groups.find("cluster.session-groups must be a power of two"), std::string::npos)
+        << groups;
+    auto broker = start_error([](Config& c) { c.cluster_broker = "kafka"; });
+    EXPECT_NE(broker.find("cluster.broker: private|nats"), std::string::npos) << broker;
+    auto embedded = start_error([](Config& c) {
+      c.store_backend = "rocksdb";
+      c.store_postgres.clear();
+      c.cluster_broker = "nats";
+    });
+    EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
+    auto no_seed = start_error([&](Config& c) {
       c.cluster_broker = "nats";
       c.broker_url = nats_->mqtt_url();
-      c.cluster_nats_account_seed_file = seed_file;
+    });
+    EXPECT_NE(no_seed.find("needs cluster.nats-account-seed-file"), std::string::npos) << no_seed;
+    const auto readable = (dir_ / "readable.seed").string();
+    fs::copy_file(nats_->account_seed_file(), readable);
+    fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
+    auto on_nats = [&](const std::string& seed_file) {
+      return [&, seed_file](Config& c) {
+        c.cluster_broker = "nats";
+        c.broker_url = nats_->mqtt_url();
+        c.cluster_nats_account_seed_file = seed_file;
+      };
     };
-  };
-  auto open_seed = start_error(on_nats(readable));
-  EXPECT_NE(open_seed.find("cluster.nats-account-seed-file"), std::string::npos) << open_seed;
-  EXPECT_NE(open_seed.find("read"), std::string::npos) << open_seed;
-  const auto operator_seed = nats_->auth_dir() + "/operator.seed";
-  auto wrong_kind = start_error(on_nats(operator_seed));
-  EXPECT_NE(wrong_kind.find("does not hold a NATS account seed"), std::string::npos) << wrong_kind;
-  EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written (no table)";
-}
+    auto open_seed = start_error(on_nats(readable));
+    EXPECT_NE(open_seed.find("cluster.nats-account-seed-file"), std::string::npos) << open_seed;
+    EXPECT_NE(open_seed.find("read"), std::string::npos) << open_seed;
+    const auto operator_seed = nats_->auth_dir() + "/operator.seed";
+    auto wrong_kind = start_error(on_nats(operator_seed));
+    EXPECT_NE(wrong_kind.find("does not hold a NATS account seed"), std::string::npos)
+        << wrong_kind;
+    EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written (no table)";
+    auto several_private = start_error([](Config& c) {
+      c.cluster_broker = "private";
+      c.broker_url = "tcp://127.0.0.1:1883,tcp://127.0.0.1:1884";
+    });
+    EXPECT_NE(several_private.find("several URLs: only with cluster.broker=nats"),
+              std::string::npos)
+        << several_private;
+    auto bad_entry = start_error([](Config& c) {
+      c.cluster_broker = "nats";
+      c.broker_url = "tcp://127.0.0.1:1883,,tcp://127.0.0.1:1884";
+    });
+    EXPECT_NE(bad_entry.find("mqtt.broker: broker url list has an empty entry"), std::string::npos)
+        << bad_entry;
+  }
 
 }  // namespace
 }  // namespace gh::server

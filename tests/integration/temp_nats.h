@@ -6,6 +6,9 @@
 // account_seed_file() is gatehouse's cluster.nats-account-seed-file; tools_jwt() a bearer JWT
 // with every permission (a stand-in for operators' own clients). Stopped (SIGTERM, then
 // waited for) when destroyed.
+// TempNatsCluster: three such nodes in one NATS cluster (routes between them, MQTT's streams
+// on 3 replicas, one setup shared by all three), as scripts/cluster-up runs them, any of which
+// a test may kill.
 #pragma once
 
 #include <signal.h>
@@ -16,6 +19,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,34 +31,51 @@
 
 namespace gh::testing {
 
+// One node's place in a NATS cluster: its name and ports, every node's route port, and the
+// directory of the setup all of them share.
+struct NatsClusterMember {
+  std::string name;
+  std::string auth_dir;
+  int client_port = 0;
+  int mqtt_port = 0;
+  int route_port = 0;
+  std::vector<int> route_ports;  // of every node, this one's included
+};
+
 class TempNats {
  public:
   static constexpr const char* kBin = "/usr/sbin/nats-server";
 
   TempNats(uint32_t groups, const std::string& prefix = "gatehouse") {
-    if (!std::filesystem::exists(kBin)) {
-      problem_ = std::string(kBin) + " is missing: install nats-server (scripts/setup)";
-      return;
-    }
-    std::string pattern = (std::filesystem::temp_directory_path() / "gh-nats-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      problem_ = "cannot create a temporary directory";
-      return;
-    }
-    dir_ = pattern;
-    std::ostringstream ignored;
-    auto created =
-        ctl::create_nats_auth({dir_ + "/auth", {prefix}, groups}, unix_now_ms() / 1000, ignored);
-    if (!created.is_ok()) {
-      problem_ = "gatehousectl nats-auth create: " + created.to_string();
+    if (!make_dir()) return;
+    if (auto created = create_auth(auth_dir(), groups, prefix); !created.is_ok()) {
+      problem_ = created.to_string();
       return;
     }
     for (int attempt = 0; attempt < 5 && !running(); ++attempt) {
       client_port_ = TempPostgres::free_port();
       mqtt_port_ = TempPostgres::free_port();
       write_config();
-      start();
+      launch();
+      wait_ready();
     }
+  }
+  // A member of a cluster: started, not waited for (its MQTT listener needs a JetStream
+  // quorum, so the others must start too); wait_ready() afterwards.
+  explicit TempNats(NatsClusterMember member) : member_(std::move(member)) {
+    if (!make_dir()) return;
+    // NATS reads an include relative to the including file: a copy of the shared setup.
+    std::error_code failed;
+    std::filesystem::copy(member_.auth_dir, auth_dir(), std::filesystem::copy_options::recursive,
+                          failed);
+    if (failed) {
+      problem_ = "cannot copy the NATS setup: " + failed.message();
+      return;
+    }
+    client_port_ = member_.client_port;
+    mqtt_port_ = member_.mqtt_port;
+    write_config();
+    launch();
   }
   ~TempNats() {
     stop();
@@ -67,6 +88,14 @@ class TempNats {
   TempNats& operator=(const TempNats&) = delete;
 
   bool running() const { return pid_ > 0 && problem_.empty(); }
+  // Kills the process at once (SIGKILL: a lost machine) and waits for it.
+  void kill_now() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
   const std::string& problem() const { return problem_; }
   // The MQTT listener, as gatehouse's mqtt.broker and paho want it.
   std::string mqtt_url() const { return "tcp://127.0.0.1:" + std::to_string(mqtt_port_); }
@@ -84,17 +113,27 @@ class TempNats {
   }
   std::string auth_dir() const { return dir_ + "/auth"; }
   std::string account_seed_file() const { return auth_dir() + "/account.seed"; }
-  std::string tools_jwt() const {
-    std::ifstream in(auth_dir() + "/tools.jwt");
-    std::string jwt;
-    in >> jwt;
-    return jwt;
-  }
+  std::string tools_jwt() const { return read_tools_jwt(auth_dir()); }
   std::string log() const {
     std::ifstream in(dir_ + "/log");
     std::stringstream out;
     out << in.rdbuf();
     return out.str();
+  }
+
+  // The bearer JWT with every permission that `gatehousectl nats-auth create` wrote in `dir`.
+  static std::string read_tools_jwt(const std::string& dir) {
+    std::ifstream in(dir + "/tools.jwt");
+    std::string jwt;
+    in >> jwt;
+    return jwt;
+  }
+  // `gatehousectl nats-auth create` into `dir`, or why it failed.
+  static Status create_auth(const std::string& dir, uint32_t groups, const std::string& prefix) {
+    std::ostringstream ignored;
+    auto created = ctl::create_nats_auth({dir, {prefix}, groups}, unix_now_ms() / 1000, ignored);
+    if (created.is_ok()) return created;
+    return Status(created.code(), "gatehousectl nats-auth create: " + created.message());
   }
 
  private:
@@ -106,16 +145,40 @@ class TempNats {
       ++count;
     return count;
   }
-  void write_config() {
-    std::ofstream conf(dir_ + "/nats.conf");
-    conf << "server_name: gh-test-nats\n"
-         << "listen: 127.0.0.1:" << client_port_ << "\n"
-         << "jetstream { store_dir: \"" << dir_ << "/jetstream\" }\n"
-         << "mqtt { listen: 127.0.0.1:" << mqtt_port_ << " }\n"
-         << "include \"auth/nats-auth.conf\"\n";  // relative to this file, as NATS reads it
+  bool make_dir() {
+    if (!std::filesystem::exists(kBin)) {
+      problem_ = std::string(kBin) + " is missing: install nats-server (scripts/setup)";
+      return false;
+    }
+    std::string pattern = (std::filesystem::temp_directory_path() / "gh-nats-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      problem_ = "cannot create a temporary directory";
+      return false;
+    }
+    dir_ = pattern;
+    return true;
   }
 
-  void start() {
+  void write_config() {
+    std::ofstream conf(dir_ + "/nats.conf");
+    const bool clustered = !member_.name.empty();
+    conf << "server_name: " << (clustered ? member_.name : "gh-test-nats") << "\n"
+         << "listen: 127.0.0.1:" << client_port_ << "\n"
+         << "jetstream { store_dir: \"" << dir_ << "/jetstream\" }\n";
+    if (clustered) {
+      conf << "cluster {\n  name: gh-test\n  listen: 127.0.0.1:" << member_.route_port
+           << "\n  routes: [";
+      for (size_t i = 0; i < member_.route_ports.size(); ++i)
+        conf << (i ? ", " : "") << "nats-route://127.0.0.1:" << member_.route_ports[i];
+      conf << "]\n}\n";
+    }
+    conf << "mqtt { listen: 127.0.0.1:" << mqtt_port_ << (clustered ? ", stream_replicas: 3" : "")
+         << " }\n"
+         // The account's JWT carries the mappings. Relative to this file, as NATS reads it.
+         << "include \"auth/nats-auth.conf\"\n";
+  }
+
+  void launch() {
     problem_.clear();
     const std::string conf = dir_ + "/nats.conf";
     const std::string log_path = dir_ + "/log";
@@ -131,8 +194,14 @@ class TempNats {
       execv(args[0], args.data());
       _exit(127);
     }
-    // Ready once the MQTT listener accepts (JetStream and MQTT come up before it listens).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  }
+
+ public:
+  // Ready once the MQTT listener accepts (JetStream and MQTT come up before it listens);
+  // otherwise problem() says why and the process is stopped.
+  void wait_ready() {
+    if (pid_ <= 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -149,6 +218,7 @@ class TempNats {
     stop();
   }
 
+ private:
   void stop() {
     if (pid_ <= 0) return;
     kill(pid_, SIGTERM);
@@ -157,11 +227,83 @@ class TempNats {
     pid_ = 0;
   }
 
+  NatsClusterMember member_;  // empty name: a node alone
   std::string dir_;
   std::string problem_;
   int client_port_ = 0;
   int mqtt_port_ = 0;
   pid_t pid_ = 0;
+};
+
+class TempNatsCluster {
+ public:
+  static constexpr size_t kNodes = 3;
+
+  explicit TempNatsCluster(uint32_t groups, const std::string& prefix = "gatehouse") {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gh-nats-auth-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      problem_ = "cannot create a temporary directory";
+      return;
+    }
+    auth_dir_ = pattern + "/auth";
+    if (auto created = TempNats::create_auth(auth_dir_, groups, prefix); !created.is_ok()) {
+      problem_ = created.to_string();
+      return;
+    }
+    std::vector<NatsClusterMember> members(kNodes);
+    std::vector<int> routes;
+    for (size_t i = 0; i < kNodes; ++i) {
+      members[i].name = "gh-test-nats" + std::to_string(i + 1);
+      members[i].auth_dir = auth_dir_;
+      members[i].client_port = TempPostgres::free_port();
+      members[i].mqtt_port = TempPostgres::free_port();
+      members[i].route_port = TempPostgres::free_port();
+      routes.push_back(members[i].route_port);
+    }
+    for (auto& member : members) {
+      member.route_ports = routes;
+      nodes_.push_back(std::make_unique<TempNats>(member));
+    }
+    for (auto& node : nodes_) node->wait_ready();
+  }
+
+  ~TempNatsCluster() {
+    nodes_.clear();
+    if (!auth_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(std::filesystem::path(auth_dir_).parent_path(), ignored);
+    }
+  }
+  TempNatsCluster(const TempNatsCluster&) = delete;
+  TempNatsCluster& operator=(const TempNatsCluster&) = delete;
+
+  bool running() const {
+    if (!problem_.empty() || nodes_.empty()) return false;
+    for (const auto& node : nodes_)
+      if (!node->running()) return false;
+    return true;
+  }
+  std::string problem() const {
+    if (!problem_.empty()) return problem_;
+    for (const auto& node : nodes_)
+      if (!node->problem().empty()) return node->problem();
+    return "";
+  }
+  TempNats& node(size_t i) { return *nodes_.at(i); }
+  std::string account_seed_file() const { return auth_dir_ + "/account.seed"; }
+  std::string tools_jwt() const { return TempNats::read_tools_jwt(auth_dir_); }
+  // mqtt.broker for a gatehouse node: every MQTT listener, node `first` first.
+  std::string mqtt_urls(size_t first) const {
+    std::string urls = nodes_.at(first)->mqtt_url();
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (i != first) urls += "," + nodes_[i]->mqtt_url();
+    return urls;
+  }
+
+ private:
+  std::string problem_;
+  std::string auth_dir_;
+  std::vector<std::unique_ptr<TempNats>> nodes_;
 };
 
 }  // namespace gh::testing

@@ -217,6 +217,16 @@ TEST(BrokerUrl, Parses) {
   }
 }
 
+// mqtt.broker on NATS: the cluster's listeners, in the order given, each in paho's form.
+TEST(BrokerUrl, ParsesAList) {
+  auto urls = mqtt_adapter::parse_broker_urls("tcp://n1:4001,mqtt://n2,n3:4003");
+  ASSERT_TRUE(urls.is_ok()) << urls.status().to_string();
+  EXPECT_EQ(*urls, (std::vector<std::string>{"tcp://n1:4001", "tcp://n2:1883", "tcp://n3:4003"}));
+  EXPECT_EQ(mqtt_adapter::parse_broker_urls("tcp://one:1")->size(), 1u);
+  for (auto bad : {"", ",tcp://h:1", "tcp://h:1,", "tcp://h:1,,tcp://g:2", "tcp://h:1,ssl://g:2"})
+    EXPECT_FALSE(mqtt_adapter::parse_broker_urls(bad).is_ok()) << bad;
+}
+
 TEST(TopicFilter, Matches) {
   using mqtt_adapter::topic_matches;
   EXPECT_TRUE(topic_matches("g/devices/+/hello", "g/devices/d1/hello"));
