@@ -1088,122 +1088,122 @@ TEST_F(NatsNode, ARevokedDoorIsRefusedOnceNatsReloadsItsConfiguration) {
   EXPECT_TRUE(publishes(*nats_, "front-door", front_door, "gatehouse/devices/front-door/state"))
       << "only door1 is revoked";
   EXPECT_TRUE(publishes(*nats_, "tools", nats_->tools_jwt(), "gatehouse/devices/door1/command"));
-  // mqtt.broker lists every MQTT listener of a NATS cluster: when the NATS node that holds the
-  // node's connections is lost, its group sessions are opened again through another NATS node
-  // (at the next lease round), and a door's report still reaches the node.
-  TEST_F(NatsNode, WhenItsNatsNodeIsLostTheGroupSessionsMoveToAnotherNatsNode) {
-    testing::TempNatsCluster cluster(kGroups);
-    ASSERT_TRUE(cluster.running()) << cluster.problem();
-    configure = [&](Config& c) {
-      configure_node(c, conninfo_, node_);
-      c.cluster_broker = "nats";
-      c.broker_url = cluster.mqtt_urls(0);
-      c.cluster_nats_account_seed_file = cluster.account_seed_file();
-    };
-    start();
-    ASSERT_TRUE(mqtt_test::eventually(
-        [&] { return metric("gatehouse_cluster_session_groups_open") == kGroups; },
-        std::chrono::seconds(60)));
-    EXPECT_EQ(app_->info().broker_url, cluster.node(0).mqtt_url()) << "the first listed first";
-    const std::string password = register_door("door1");
+}
 
-    // A door connected to the second NATS node reaches the node (whose sessions are on the
-    // first). The sessions count as open once started: until group 8's has subscribed (JetStream
-    // consumers on 3 replicas take seconds), a report reaches nobody, so it is sent again.
-    TestClient door(cluster.node(1).mqtt_url(), "door1-test");
-    ASSERT_TRUE(door.connect("door1", password));
-    ASSERT_TRUE(mqtt_test::eventually(
-        [&] {
-          door.publish("gatehouse/devices/door1/state", "UNLOCKED");
-          return mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; },
-                                       std::chrono::seconds(2));
-        },
-        std::chrono::seconds(60)))
-        << cluster.node(0).log() << cluster.node(1).log();
+// mqtt.broker lists every MQTT listener of a NATS cluster: when the NATS node that holds the
+// node's connections is lost, its group sessions are opened again through another NATS node
+// (at the next lease round), and a door's report still reaches the node.
+TEST_F(NatsNode, WhenItsNatsNodeIsLostTheGroupSessionsMoveToAnotherNatsNode) {
+  testing::TempNatsCluster cluster(kGroups);
+  ASSERT_TRUE(cluster.running()) << cluster.problem();
+  configure = [&](Config& c) {
+    configure_node(c, conninfo_, node_);
+    c.cluster_broker = "nats";
+    c.broker_url = cluster.mqtt_urls(0);
+    c.cluster_nats_account_seed_file = cluster.account_seed_file();
+  };
+  start();
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_cluster_session_groups_open") == kGroups; },
+      std::chrono::seconds(60)));
+  EXPECT_EQ(app_->info().broker_url, cluster.node(0).mqtt_url()) << "the first listed first";
+  const std::string password = register_door("door1");
 
-    // The first NATS node dies. The door's next report, once NATS acknowledges it (when
-    // JetStream has a leader again; the door connects again as a device does when its
-    // connection is dropped meanwhile), reaches the node through a session opened on another
-    // NATS node.
-    cluster.node(0).kill_now();
-    std::unique_ptr<TestClient> reporter;
-    ASSERT_TRUE(mqtt_test::eventually(
-        [&] {
-          reporter = std::make_unique<TestClient>(cluster.node(1).mqtt_url(), "door1-test");
-          return reporter->connect("door1", password) &&
-                 reporter->publish("gatehouse/devices/door1/state", "LOCKED");
-        },
-        std::chrono::seconds(90)))
-        << cluster.node(1).log();
-    EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; },
-                                      std::chrono::seconds(60)))
-        << reported("door1");
-    EXPECT_EQ(metric("gatehouse_cluster_session_groups_open"), kGroups);
-  }
+  // A door connected to the second NATS node reaches the node (whose sessions are on the
+  // first). The sessions count as open once started: until group 8's has subscribed (JetStream
+  // consumers on 3 replicas take seconds), a report reaches nobody, so it is sent again.
+  TestClient door(cluster.node(1).mqtt_url(), "door1-test");
+  ASSERT_TRUE(door.connect("door1", password));
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] {
+        door.publish("gatehouse/devices/door1/state", "UNLOCKED");
+        return mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; },
+                                     std::chrono::seconds(2));
+      },
+      std::chrono::seconds(60)))
+      << cluster.node(0).log() << cluster.node(1).log();
 
-  TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
-    start();
-    auto refused = call("POST", "/devices", bearer(kApiToken), {{"id", "door.1"}});
-    EXPECT_EQ(refused.status, 400) << refused.body.dump();
-    EXPECT_NE(refused.body.dump().find("NATS"), std::string::npos) << refused.body.dump();
-    EXPECT_EQ(events_in_database(conninfo_, "device/door.1"), 0);
-    EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 0) << "no credential";
-  }
+  // The first NATS node dies. The door's next report, once NATS acknowledges it (when
+  // JetStream has a leader again; the door connects again as a device does when its
+  // connection is dropped meanwhile), reaches the node through a session opened on another
+  // NATS node.
+  cluster.node(0).kill_now();
+  std::unique_ptr<TestClient> reporter;
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] {
+        reporter = std::make_unique<TestClient>(cluster.node(1).mqtt_url(), "door1-test");
+        return reporter->connect("door1", password) &&
+               reporter->publish("gatehouse/devices/door1/state", "LOCKED");
+      },
+      std::chrono::seconds(90)))
+      << cluster.node(1).log();
+  EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; },
+                                    std::chrono::seconds(60)))
+      << reported("door1");
+  EXPECT_EQ(metric("gatehouse_cluster_session_groups_open"), kGroups);
+}
 
-  TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
-    auto no_url = start_error([&](Config& c) {
-      c.cluster_broker = "nats";
-      c.broker_url.clear();
-    });
-    EXPECT_NE(no_url.find("cluster.broker=nats needs mqtt.broker"), std::string::npos) << no_url;
-    auto groups = start_error([](Config& c) { c.cluster_session_groups = 48; });
-    EXPECT_NE(groups.find("cluster.session-groups must be a power of two"), std::string::npos)
-        << groups;
-    auto broker = start_error([](Config& c) { c.cluster_broker = "kafka"; });
-    EXPECT_NE(broker.find("cluster.broker: private|nats"), std::string::npos) << broker;
-    auto embedded = start_error([](Config& c) {
-      c.store_backend = "rocksdb";
-      c.store_postgres.clear();
-      c.cluster_broker = "nats";
-    });
-    EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
-    auto no_seed = start_error([&](Config& c) {
+TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
+  start();
+  auto refused = call("POST", "/devices", bearer(kApiToken), {{"id", "door.1"}});
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_NE(refused.body.dump().find("NATS"), std::string::npos) << refused.body.dump();
+  EXPECT_EQ(events_in_database(conninfo_, "device/door.1"), 0);
+  EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), 0) << "no credential";
+}
+
+TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
+  auto no_url = start_error([&](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url.clear();
+  });
+  EXPECT_NE(no_url.find("cluster.broker=nats needs mqtt.broker"), std::string::npos) << no_url;
+  auto groups = start_error([](Config& c) { c.cluster_session_groups = 48; });
+  EXPECT_NE(groups.find("cluster.session-groups must be a power of two"), std::string::npos)
+      << groups;
+  auto broker = start_error([](Config& c) { c.cluster_broker = "kafka"; });
+  EXPECT_NE(broker.find("cluster.broker: private|nats"), std::string::npos) << broker;
+  auto embedded = start_error([](Config& c) {
+    c.store_backend = "rocksdb";
+    c.store_postgres.clear();
+    c.cluster_broker = "nats";
+  });
+  EXPECT_NE(embedded.find("needs store.backend=postgres"), std::string::npos) << embedded;
+  auto no_seed = start_error([&](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url = nats_->mqtt_url();
+  });
+  EXPECT_NE(no_seed.find("needs cluster.nats-account-seed-file"), std::string::npos) << no_seed;
+  const auto readable = (dir_ / "readable.seed").string();
+  fs::copy_file(nats_->account_seed_file(), readable);
+  fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
+  auto on_nats = [&](const std::string& seed_file) {
+    return [&, seed_file](Config& c) {
       c.cluster_broker = "nats";
       c.broker_url = nats_->mqtt_url();
-    });
-    EXPECT_NE(no_seed.find("needs cluster.nats-account-seed-file"), std::string::npos) << no_seed;
-    const auto readable = (dir_ / "readable.seed").string();
-    fs::copy_file(nats_->account_seed_file(), readable);
-    fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
-    auto on_nats = [&](const std::string& seed_file) {
-      return [&, seed_file](Config& c) {
-        c.cluster_broker = "nats";
-        c.broker_url = nats_->mqtt_url();
-        c.cluster_nats_account_seed_file = seed_file;
-      };
+      c.cluster_nats_account_seed_file = seed_file;
     };
-    auto open_seed = start_error(on_nats(readable));
-    EXPECT_NE(open_seed.find("cluster.nats-account-seed-file"), std::string::npos) << open_seed;
-    EXPECT_NE(open_seed.find("read"), std::string::npos) << open_seed;
-    const auto operator_seed = nats_->auth_dir() + "/operator.seed";
-    auto wrong_kind = start_error(on_nats(operator_seed));
-    EXPECT_NE(wrong_kind.find("does not hold a NATS account seed"), std::string::npos)
-        << wrong_kind;
-    EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written (no table)";
-    auto several_private = start_error([](Config& c) {
-      c.cluster_broker = "private";
-      c.broker_url = "tcp://127.0.0.1:1883,tcp://127.0.0.1:1884";
-    });
-    EXPECT_NE(several_private.find("several URLs: only with cluster.broker=nats"),
-              std::string::npos)
-        << several_private;
-    auto bad_entry = start_error([](Config& c) {
-      c.cluster_broker = "nats";
-      c.broker_url = "tcp://127.0.0.1:1883,,tcp://127.0.0.1:1884";
-    });
-    EXPECT_NE(bad_entry.find("mqtt.broker: broker url list has an empty entry"), std::string::npos)
-        << bad_entry;
-  }
+  };
+  auto open_seed = start_error(on_nats(readable));
+  EXPECT_NE(open_seed.find("cluster.nats-account-seed-file"), std::string::npos) << open_seed;
+  EXPECT_NE(open_seed.find("read"), std::string::npos) << open_seed;
+  const auto operator_seed = nats_->auth_dir() + "/operator.seed";
+  auto wrong_kind = start_error(on_nats(operator_seed));
+  EXPECT_NE(wrong_kind.find("does not hold a NATS account seed"), std::string::npos) << wrong_kind;
+  EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written (no table)";
+  auto several_private = start_error([](Config& c) {
+    c.cluster_broker = "private";
+    c.broker_url = "tcp://127.0.0.1:1883,tcp://127.0.0.1:1884";
+  });
+  EXPECT_NE(several_private.find("several URLs: only with cluster.broker=nats"), std::string::npos)
+      << several_private;
+  auto bad_entry = start_error([](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url = "tcp://127.0.0.1:1883,,tcp://127.0.0.1:1884";
+  });
+  EXPECT_NE(bad_entry.find("mqtt.broker: broker url list has an empty entry"), std::string::npos)
+      << bad_entry;
+}
 
 }  // namespace
 }  // namespace gh::server
