@@ -17,7 +17,6 @@
 #include <httplib.h>
 #include <mqtt/async_client.h>
 #include <sodium.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,6 +37,7 @@
 #include "actors/chat/chat_system.h"
 #include "actors/device/device_system.h"
 #include "adapters/mqtt/tcp_nodelay.h"
+#include "bench/process_cpu.h"
 #include "bench/raw_append.h"
 #include "events/database.h"
 #include "events/lease_manager.h"
@@ -853,14 +853,6 @@ double argon2_per_second(size_t threads, int count) {
   return count / seconds_since(start);
 }
 
-// CPU seconds (user + system) this process has used, all threads.
-double process_cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 struct OneRoomRun {
   double rate = 0, p50_ms = 0, p99_ms = 0;
   double cpu_us_per_post = 0;  // the whole process: room, shell, journal, snapshots
@@ -891,7 +883,7 @@ OneRoomRun posts_into_one_room(chat::ChatSystem& chat, const chat::Identity& who
               });
   };
   auto start = Clock::now();
-  const double cpu_start = process_cpu_seconds();
+  const double cpu_start = own_cpu_seconds();
   {
     std::lock_guard lock(mutex);
     for (int w = 0; w < window && sent < total; ++w) send_one();
@@ -900,7 +892,7 @@ OneRoomRun posts_into_one_room(chat::ChatSystem& chat, const chat::Identity& who
   cv.wait(lock, [&] { return answered == total; });
   OneRoomRun run;
   run.rate = total / seconds_since(start);
-  run.cpu_us_per_post = 1e6 * (process_cpu_seconds() - cpu_start) / total;
+  run.cpu_us_per_post = 1e6 * (own_cpu_seconds() - cpu_start) / total;
   std::sort(ms.begin(), ms.end());
   run.p50_ms = ms[ms.size() / 2];
   run.p99_ms = ms[ms.size() * 99 / 100];

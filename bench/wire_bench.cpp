@@ -20,7 +20,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +45,7 @@
 #include <vector>
 
 #include "adapters/mqtt/tcp_nodelay.h"
+#include "bench/process_cpu.h"
 #include "bench/raw_append.h"
 
 namespace gh::bench {
@@ -245,13 +245,6 @@ double cpu_seconds_of(pid_t pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // The processes whose CPU a run reports: gatehouse, its broker, the ceiling's server.
