@@ -76,6 +76,16 @@ CtlRun run_gatehousectl(const fs::path& dir, const std::string& args, const std:
           std::string((std::istreambuf_iterator<char>(file)), {})};
 }
 
+// gatehousectl with `args` exits with `code` and says `said`; what it printed, for more checks.
+std::string expect_gatehousectl(const fs::path& dir, const std::string& args, int code,
+                                const std::string& said) {
+  auto run = run_gatehousectl(dir, args);
+  EXPECT_EQ(run.code, code) << "gatehousectl " << args << "\n" << run.output;
+  EXPECT_NE(run.output.find(said), std::string::npos) << "gatehousectl " << args << "\n"
+                                                      << run.output;
+  return run.output;
+}
+
 std::string shell_quoted(const std::string& word) { return "'" + word + "'"; }
 
 // The last event of `stream` in the database behind `conninfo`, read with the journal.
@@ -224,9 +234,8 @@ TEST_F(PostgresNode, GatehousectlWritesThroughTheNodesAdminSocketAndReadsPostgre
 
   // A user verb through the node, found from its store.path: recorded in user/alice as the
   // operator's, through the admin channel.
-  auto granted = run_gatehousectl(dir_, store + " user grant alice operator --as ops-1");
-  ASSERT_EQ(granted.code, 0) << granted.output;
-  EXPECT_NE(granted.output.find("role operator granted"), std::string::npos) << granted.output;
+  expect_gatehousectl(dir_, store + " user grant alice operator --as ops-1", 0,
+                      "role operator granted");
   auto grant = last_event(conninfo_, "user/alice");
   ASSERT_TRUE(grant.is_ok()) << grant.status().to_string();
   ASSERT_TRUE(grant->has_user_role_granted()) << grant->DebugString();
@@ -250,62 +259,35 @@ TEST_F(PostgresNode, GatehousectlWritesThroughTheNodesAdminSocketAndReadsPostgre
   // A system-stream verb with a file: the tool sends the script, the node installs it.
   const auto script = dir_ / "greet.lua";
   std::ofstream(script) << "function handle(msg)\n  return 'hello ' .. msg.args\nend\n";
-  auto installed = run_gatehousectl(dir_, socket + " action install greet " + script.string());
-  ASSERT_EQ(installed.code, 0) << installed.output;
-  EXPECT_NE(installed.output.find("In effect now."), std::string::npos) << installed.output;
+  expect_gatehousectl(dir_, socket + " action install greet " + script.string(), 0,
+                      "In effect now.");
   EXPECT_EQ(events_in_database(conninfo_, "system/actions"), 1);
 
   // Read verbs through the node, found from its store.path: no connection string needed.
-  auto via_node = run_gatehousectl(dir_, store + " users");
-  ASSERT_EQ(via_node.code, 0) << via_node.output;
-  EXPECT_NE(via_node.output.find("alice v2 active roles=operator"), std::string::npos)
-      << via_node.output;
-  auto verify_in_node = run_gatehousectl(dir_, store + " verify");
-  EXPECT_EQ(verify_in_node.code, 1);
-  EXPECT_NE(verify_in_node.output.find("embedded RocksDB store only"), std::string::npos)
-      << verify_in_node.output;
+  expect_gatehousectl(dir_, store + " users", 0, "alice v2 active roles=operator");
+  expect_gatehousectl(dir_, store + " verify", 1, "embedded RocksDB store only");
 
   // Read verbs on PostgreSQL itself.
-  auto streams = run_gatehousectl(dir_, postgres + " streams user/");
-  ASSERT_EQ(streams.code, 0) << streams.output;
-  EXPECT_NE(streams.output.find("user/alice 2"), std::string::npos) << streams.output;
-  auto users = run_gatehousectl(dir_, postgres + " users");
-  ASSERT_EQ(users.code, 0) << users.output;
-  EXPECT_NE(users.output.find("alice v2 active roles=operator"), std::string::npos) << users.output;
-  auto history = run_gatehousectl(dir_, postgres + " events device/porch");
-  ASSERT_EQ(history.code, 0) << history.output;
-  EXPECT_NE(history.output.find("device/porch"), std::string::npos) << history.output;
-  auto actions = run_gatehousectl(dir_, postgres + " action list");
-  ASSERT_EQ(actions.code, 0) << actions.output;
-  EXPECT_NE(actions.output.find("greet r1 enabled"), std::string::npos) << actions.output;
-  auto credentials = run_gatehousectl(dir_, postgres + " device credentials");
-  ASSERT_EQ(credentials.code, 0) << credentials.output;
-  EXPECT_NE(credentials.output.find("porch issued="), std::string::npos) << credentials.output;
+  expect_gatehousectl(dir_, postgres + " streams user/", 0, "user/alice 2");
+  expect_gatehousectl(dir_, postgres + " users", 0, "alice v2 active roles=operator");
+  expect_gatehousectl(dir_, postgres + " events device/porch", 0, "device/porch");
+  expect_gatehousectl(dir_, postgres + " action list", 0, "greet r1 enabled");
+  expect_gatehousectl(dir_, postgres + " device credentials", 0, "porch issued=");
 
   // What does not work on PostgreSQL says so and writes nothing.
   const auto alice_events = events_in_database(conninfo_, "user/alice");
-  auto verify = run_gatehousectl(dir_, postgres + " verify");
-  EXPECT_EQ(verify.code, 1);
-  EXPECT_NE(verify.output.find("embedded RocksDB store only"), std::string::npos) << verify.output;
-  auto backup = run_gatehousectl(dir_, postgres + " backup " + (dir_ / "copy").string());
-  EXPECT_EQ(backup.code, 1);
-  EXPECT_NE(backup.output.find("pg_dump"), std::string::npos) << backup.output;
+  expect_gatehousectl(dir_, postgres + " verify", 1, "embedded RocksDB store only");
+  expect_gatehousectl(dir_, postgres + " backup " + (dir_ / "copy").string(), 1, "pg_dump");
   EXPECT_FALSE(fs::exists(dir_ / "copy"));
-  auto erase = run_gatehousectl(dir_, socket + " user erase alice --yes");
-  EXPECT_EQ(erase.code, 1);
-  EXPECT_NE(erase.output.find("user erase works on the embedded RocksDB store only"),
-            std::string::npos)
-      << erase.output;
-  auto direct = run_gatehousectl(dir_, postgres + " user revoke alice operator");
-  EXPECT_EQ(direct.code, 1);
-  EXPECT_NE(direct.output.find("reading only"), std::string::npos) << direct.output;
+  expect_gatehousectl(dir_, socket + " user erase alice --yes", 1,
+                      "user erase works on the embedded RocksDB store only");
+  expect_gatehousectl(dir_, postgres + " user revoke alice operator", 1, "reading only");
   EXPECT_EQ(events_in_database(conninfo_, "user/alice"), alice_events);
   // A database that holds no gatehouse store is not made one.
   auto& pg = testing::TempPostgres::shared();
   const std::string empty = pg.fresh_database();
-  auto typo = run_gatehousectl(dir_, "--postgres " + shell_quoted(empty) + " streams");
-  EXPECT_EQ(typo.code, 1);
-  EXPECT_NE(typo.output.find("no gatehouse store in PostgreSQL"), std::string::npos) << typo.output;
+  expect_gatehousectl(dir_, "--postgres " + shell_quoted(empty) + " streams", 1,
+                      "no gatehouse store in PostgreSQL");
   auto db = PgConnection::open(empty);
   ASSERT_TRUE(db.is_ok());
   auto tables = (*db)->exec("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
@@ -650,17 +632,11 @@ TEST_F(TwoNodes, AVerbAboutAnotherNodesEntityIsRefusedNamingItsOwner) {
   const auto credentials = events_in_database(conninfo_, "system/door-credentials");
 
   // Through B: refused, naming A and its address; nothing written, not even a credential.
-  auto refused = run_gatehousectl(dir_, via_b + "user grant " + user_a + " operator");
-  EXPECT_EQ(refused.code, 1) << refused.output;
-  EXPECT_NE(refused.output.find("lease_lost"), std::string::npos) << refused.output;
-  EXPECT_NE(refused.output.find("served by node gh-a at " + a_.app->info().http_url),
-            std::string::npos)
-      << refused.output;
-  EXPECT_NE(refused.output.find("nothing written"), std::string::npos) << refused.output;
-  auto door_refused = run_gatehousectl(dir_, via_b + "device add " + door_a);
-  EXPECT_EQ(door_refused.code, 1) << door_refused.output;
-  EXPECT_NE(door_refused.output.find("served by node gh-a"), std::string::npos)
-      << door_refused.output;
+  const auto refused = expect_gatehousectl(dir_, via_b + "user grant " + user_a + " operator", 1,
+                                           "served by node gh-a at " + a_.app->info().http_url);
+  EXPECT_NE(refused.find("lease_lost"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("nothing written"), std::string::npos) << refused;
+  expect_gatehousectl(dir_, via_b + "device add " + door_a, 1, "served by node gh-a");
   EXPECT_EQ(events_in_database(conninfo_, "user/" + user_a), user_events);
   EXPECT_EQ(events_in_database(conninfo_, "device/" + door_a), 0);
   EXPECT_EQ(events_in_database(conninfo_, "system/door-credentials"), credentials);
