@@ -900,6 +900,32 @@ OneRoomRun posts_into_one_room(chat::ChatSystem& chat, const chat::Identity& who
   return run;
 }
 
+// Ends the benchmark, saying why, when a call it depends on failed.
+template <class R>
+void require_ok(const R& r, const char* what) {
+  if (!r) {
+    std::cerr << what << ": " << r.status().to_string() << "\n";
+    std::abort();
+  }
+}
+
+// Registers `name` with the password "password-NAME".
+void register_bench_user(chat::ChatSystem& chat, const std::string& name) {
+  require_ok(device::wait_for<chat::UserView>([&](auto done) {
+               chat.register_user(name, "password-" + name, chat::Caller{"tool", "bench"}, done);
+             }),
+             "register");
+}
+
+// A session token of `name`, registered by register_bench_user.
+std::string login_bench_user(chat::ChatSystem& chat, const std::string& name) {
+  auto session = device::wait_for<chat::LoginResult>([&](auto done) {
+    chat.login(name, "password-" + name, chat::Caller{"tool", "bench"}, done);
+  });
+  require_ok(session, "login");
+  return session->token;
+}
+
 void bench_chat() {
   const int hashes = quick ? 20 : 200;
   for (size_t threads : {size_t(1), size_t(2)})
@@ -919,24 +945,8 @@ void bench_chat() {
   chat::ChatSystemOptions options;                        // default cost, one hashing thread
   options.throttle = chat::ThrottleOptions::unlimited();  // measures hashing, not the throttle
   chat::ChatSystem chat(system, journal, &snapshots, options);
-  auto ok = [](const auto& r, const char* what) {
-    if (!r) {
-      std::cerr << what << ": " << r.status().to_string() << "\n";
-      std::abort();
-    }
-  };
-  for (int u = 0; u <= others; ++u) {
-    auto name = "u" + std::to_string(u);
-    ok(device::wait_for<chat::UserView>([&](auto done) {
-         chat.register_user(name, "password-" + name, chat::Caller{"tool", "bench"}, done);
-       }),
-       "register");
-  }
-  auto session = device::wait_for<chat::LoginResult>([&](auto done) {
-    chat.login("u0", "password-u0", chat::Caller{"tool", "bench"}, done);
-  });
-  ok(session, "login");
-  const std::string token = session->token;
+  for (int u = 0; u <= others; ++u) register_bench_user(chat, "u" + std::to_string(u));
+  const std::string token = login_bench_user(chat, "u0");
 
   auto measure = [&](bool with_logins) {
     std::atomic<bool> stop{false};
@@ -965,10 +975,10 @@ void bench_chat() {
       auto t = Clock::now();
       auto who =
           device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(token, done); });
-      ok(who, "authenticate");
+      require_ok(who, "authenticate");
       auto posted = device::wait_for<chat::MessageView>(
           [&](auto done) { chat.post(*who, "lobby", "message " + std::to_string(i), "", done); });
-      ok(posted, "post");
+      require_ok(posted, "post");
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
     }
     stop = true;
@@ -995,7 +1005,7 @@ void bench_chat() {
   measure(true);
 
   auto who = device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(token, done); });
-  ok(who, "authenticate");
+  require_ok(who, "authenticate");
   for (int window : {1, 100}) {
     auto run = posts_into_one_room(chat, *who, window, quick ? 500 : 5000);
     std::printf(
@@ -1023,26 +1033,13 @@ void bench_room() {
   chat::ChatSystemOptions options;
   options.throttle = chat::ThrottleOptions::unlimited();
   chat::ChatSystem chat(system, journal, &snapshots, options);
-  auto ok = [](const auto& r, const char* what) {
-    if (!r) {
-      std::cerr << what << ": " << r.status().to_string() << "\n";
-      std::abort();
-    }
-  };
-  ok(device::wait_for<chat::UserView>([&](auto done) {
-       chat.register_user("poster", "password-poster", chat::Caller{"tool", "bench"}, done);
-     }),
-     "register");
-  auto session = device::wait_for<chat::LoginResult>([&](auto done) {
-    chat.login("poster", "password-poster", chat::Caller{"tool", "bench"}, done);
-  });
-  ok(session, "login");
-  auto who =
-      device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(session->token, done); });
-  ok(who, "authenticate");
+  register_bench_user(chat, "poster");
+  const std::string token = login_bench_user(chat, "poster");
+  auto who = device::wait_for<chat::Identity>([&](auto done) { chat.authenticate(token, done); });
+  require_ok(who, "authenticate");
   std::vector<double> raw;
-  std::map<int, std::vector<double>>
-      journal_rates;  // 64 streams, window / 64 appends in flight each
+  // The journal fed by 64 streams with window / 64 appends in flight each.
+  std::map<int, std::vector<double>> journal_rates;
   std::map<int, std::vector<OneRoomRun>> runs;
   for (int round = 0; round < 3; ++round) {
     raw.push_back(raw_rocksdb_batches_of_64(fresh("raw"), raw_batches, 72));
