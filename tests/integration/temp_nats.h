@@ -89,13 +89,7 @@ class TempNats {
 
   bool running() const { return pid_ > 0 && problem_.empty(); }
   // Kills the process at once (SIGKILL: a lost machine) and waits for it.
-  void kill_now() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = 0;
-  }
+  void kill_now() { end_with(SIGKILL); }
   const std::string& problem() const { return problem_; }
   // The MQTT listener, as gatehouse's mqtt.broker and paho want it.
   std::string mqtt_url() const { return "tcp://127.0.0.1:" + std::to_string(mqtt_port_); }
@@ -128,6 +122,11 @@ class TempNats {
     in >> jwt;
     return jwt;
   }
+  // A new directory under the system's temporary one, named `prefix`-XXXXXX; empty if none.
+  static std::string temp_dir(const std::string& prefix) {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    return mkdtemp(pattern.data()) == nullptr ? std::string() : pattern;
+  }
   // `gatehousectl nats-auth create` into `dir`, or why it failed.
   static Status create_auth(const std::string& dir, uint32_t groups, const std::string& prefix) {
     std::ostringstream ignored;
@@ -150,13 +149,9 @@ class TempNats {
       problem_ = std::string(kBin) + " is missing: install nats-server (scripts/setup)";
       return false;
     }
-    std::string pattern = (std::filesystem::temp_directory_path() / "gh-nats-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      problem_ = "cannot create a temporary directory";
-      return false;
-    }
-    dir_ = pattern;
-    return true;
+    dir_ = temp_dir("gh-nats");
+    if (dir_.empty()) problem_ = "cannot create a temporary directory";
+    return !dir_.empty();
   }
 
   void write_config() {
@@ -219,9 +214,10 @@ class TempNats {
   }
 
  private:
-  void stop() {
+  void stop() { end_with(SIGTERM); }
+  void end_with(int signal) {
     if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
+    kill(pid_, signal);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = 0;
@@ -240,12 +236,12 @@ class TempNatsCluster {
   static constexpr size_t kNodes = 3;
 
   explicit TempNatsCluster(uint32_t groups, const std::string& prefix = "gatehouse") {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gh-nats-auth-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
+    const std::string dir = TempNats::temp_dir("gh-nats-auth");
+    if (dir.empty()) {
       problem_ = "cannot create a temporary directory";
       return;
     }
-    auth_dir_ = pattern + "/auth";
+    auth_dir_ = dir + "/auth";
     if (auto created = TempNats::create_auth(auth_dir_, groups, prefix); !created.is_ok()) {
       problem_ = created.to_string();
       return;
