@@ -207,9 +207,27 @@ void MqttConnection::run() {
   }
 }
 
+// A connect we gave up waiting for (its CONNACK came after our wait, as when this process
+// was paused) or a connection we could not subscribe on may still be open in paho: paho
+// then refuses every later connect, and we would retry for ever while the broker shows us
+// connected. Closing it first makes each attempt start from nothing.
+void MqttConnection::abandon_connection() {
+  try {
+    impl_->client.disconnect()->wait_for(options_.connect_timeout);
+  } catch (const std::exception&) {
+  }
+}
+
 bool MqttConnection::try_connect() {
   auto& client = impl_->client;
   BrokerAddress peer = broker_;
+  auto failed = [this](const std::string& why) {
+    log::warning(
+        "mqtt", "could not connect to the broker; retrying",
+        {{"broker", broker_url(broker_)}, {"client_id", options_.client_id}, {"why", why}});
+    return false;
+  };
+  if (client.is_connected()) abandon_connection();
   try {
     mqtt::connect_options_builder builder;
     // The version first: setting it resets the clean-session/clean-start flags.
@@ -244,12 +262,15 @@ bool MqttConnection::try_connect() {
     // paho completes the token within connect_timeout per URL it tries; the margin covers its
     // own delays.
     const auto urls = static_cast<int>(1 + options_.other_urls.size());
-    if (!token->wait_for(options_.connect_timeout * urls + std::chrono::seconds(2))) return false;
+    if (!token->wait_for(options_.connect_timeout * urls + std::chrono::seconds(2))) {
+      abandon_connection();
+      return failed("no answer to CONNECT in time");
+    }
     // With several URLs, the one that answered.
     if (auto answered = parse_broker_url(token->get_connect_response().get_server_uri()))
       peer = std::move(*answered);
-  } catch (const std::exception&) {
-    return false;
+  } catch (const std::exception& e) {
+    return failed(e.what());
   }
 
   // Before anything is sent: otherwise the SUBSCRIBE itself already waits on Nagle.
@@ -276,13 +297,10 @@ bool MqttConnection::try_connect() {
         if (static_cast<int>(code) >= 0x80) throw std::runtime_error("subscription refused");
       }
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // A connection we cannot subscribe on is useless: drop it and retry with backoff.
-    try {
-      client.disconnect()->wait_for(options_.connect_timeout);
-    } catch (const std::exception&) {
-    }
-    return false;
+    abandon_connection();
+    return failed(std::string("subscribing: ") + e.what());
   }
 
   {

@@ -153,7 +153,8 @@ class MqttConnection final : public Publisher {
   struct Impl;
   MqttConnection(MqttConnectionOptions options, BrokerAddress broker);
   void run();
-  bool try_connect();
+  bool try_connect();  // logs why it failed
+  void abandon_connection();
   void dispatch(const mqtt::message& message);
   std::chrono::milliseconds jittered(std::chrono::milliseconds backoff);
 
