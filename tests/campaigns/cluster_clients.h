@@ -39,6 +39,9 @@ struct ClientProgress {
   std::atomic<double> last_ack_s{0};  // wall time (Unix seconds) of the newest acknowledgement
   std::atomic<uint64_t> acked{0};     // writes acknowledged
   std::atomic<uint64_t> attempts_failed{0};  // attempts answered otherwise (then the next node)
+  // MQTT doors only (cluster_doors.h): wall time at which the door's status last showed a
+  // message of it newer than any before (recorded in its stream); 0 for other clients.
+  std::atomic<double> last_recorded_s{0};
 };
 
 // Wall time now, in Unix seconds.
