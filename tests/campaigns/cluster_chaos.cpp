@@ -3,7 +3,7 @@
 //
 //   cluster_chaos load --nodes PORT,PORT,... --token-file FILE --work DIR [--doors N]
 //                      [--rooms N] [--run NAME] [--mqtt PORT,PORT,... [--mqtt-doors N]
-//                      [--prefix P]]
+//                      [--prefix P] [--allow-door-losses]]
 //     Provisions N doors (default 6) and N users each with a room of their name (default 3)
 //     through whichever node serves them, then runs one locker per door and one poster per
 //     room (cluster_clients.h) with one WriteLedger, until DIR/stop exists. With --mqtt (the
@@ -18,7 +18,9 @@
 //     (PostgreSQL, below) and checks the ledger (the log's own checks are `check`'s): the
 //     lock/unlock commands of each door (LockCommandRequested, its envelope's command id and
 //     action), the posts of each room (MessagePosted: client_msg_id, text) and the MQTT
-//     doors' hellos (DeviceInfoChanged: firmware).
+//     doors' hellos (DeviceInfoChanged: firmware). --allow-door-losses: door messages lost
+//     are printed but do not fail the check (docs/cluster.md "What session groups do not
+//     guarantee yet": a known window, for the test suite until it is closed).
 //   cluster_chaos check
 //     Checks the log alone (cluster_checks.h): versions contiguous, epochs per shard never
 //     decreasing, no fenced write without an epoch.
@@ -60,7 +62,7 @@ using namespace std::chrono_literals;
 const char* kUsage =
     "usage: cluster_chaos load --nodes PORT,PORT,... --token-file FILE --work DIR [--doors N]\n"
     "                          [--rooms N] [--run NAME] [--mqtt PORT,PORT,...\n"
-    "                          [--mqtt-doors N] [--prefix P]]\n"
+    "                          [--mqtt-doors N] [--prefix P] [--allow-door-losses]]\n"
     "       cluster_chaos check\n"
     "both read the log with the libpq connection string in $GH_PG_CONNINFO\n";
 
@@ -72,6 +74,7 @@ struct LoadOptions {
   std::string run;
   NatsFront front;  // no MQTT doors when it has no ports
   int mqtt_doors = 3;
+  bool allow_door_losses = false;
 };
 
 std::vector<int> parse_ports(const std::string& list) {
@@ -88,8 +91,13 @@ std::vector<int> parse_ports(const std::string& list) {
 std::optional<LoadOptions> parse_load(int argc, char** argv) {
   LoadOptions o;
   o.run = "c" + std::to_string(::time(nullptr));
-  for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string arg = argv[i], value = argv[i + 1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (auto flag = std::find(args.begin(), args.end(), "--allow-door-losses"); flag != args.end()) {
+    o.allow_door_losses = true;
+    args.erase(flag);
+  }
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    const std::string arg = args[i], value = args[i + 1];
     if (arg == "--nodes") {
       o.ports = parse_ports(value);
     } else if (arg == "--token-file") {
@@ -113,8 +121,8 @@ std::optional<LoadOptions> parse_load(int argc, char** argv) {
       return std::nullopt;
     }
   }
-  if (argc % 2 != 0 || o.ports.empty() || o.token_file.empty() || o.work.empty() || o.doors < 1 ||
-      o.rooms < 0 || o.mqtt_doors < 0 || o.mqtt_doors > o.doors)
+  if (args.size() % 2 != 0 || o.ports.empty() || o.token_file.empty() || o.work.empty() ||
+      o.doors < 1 || o.rooms < 0 || o.mqtt_doors < 0 || o.mqtt_doors > o.doors)
     return std::nullopt;
   if (o.front.mqtt_ports.empty()) o.mqtt_doors = 0;
   return o;
@@ -197,7 +205,8 @@ std::string progress_line(const std::vector<std::unique_ptr<ClientProgress>>& cl
   return line;
 }
 
-// What the log holds of each ledger subject: commands/DOOR, posts/ROOM and hellos/DOOR.
+// What the log holds of each ledger subject: commands/DOOR, confirmations/DOOR (a command
+// the door's report confirmed), posts/ROOM and hellos/DOOR.
 void read_back(const Envelope& e, std::map<std::string, std::vector<ReadBack>>& out) {
   if (e.has_lock_command_requested() && e.stream().starts_with("device/")) {
     const auto action = e.lock_command_requested().action();
@@ -205,6 +214,9 @@ void read_back(const Envelope& e, std::map<std::string, std::vector<ReadBack>>& 
         {e.command_id(), action == events::LOCK     ? "LOCK"
                          : action == events::UNLOCK ? "UNLOCK"
                                                     : "?"});
+  } else if (e.has_lock_command_confirmed() && e.stream().starts_with("device/")) {
+    out["confirmations/" + e.stream().substr(7)].push_back(
+        {e.lock_command_confirmed().command_id(), "confirmed"});
   } else if (e.has_device_info_changed() && e.stream().starts_with("device/")) {
     const std::string& firmware = e.device_info_changed().firmware();
     out["hellos/" + e.stream().substr(7)].push_back({firmware, firmware});
@@ -343,6 +355,14 @@ int load_main(const LoadOptions& o) {
   for (const auto& subject : ledger.subjects()) {
     if (subject.starts_with("sessions/")) continue;  // logins of the set-up, not judged here
     const bool mqtt = subject.starts_with("hellos/");
+    if (subject.starts_with("confirmations/")) {
+      // Known only when an answer said so (a repeated command answered "confirmed"): judge
+      // those; the log confirms many more that no answer reported.
+      std::vector<std::string> asked;
+      for (const auto& [id, value] : ledger.acked_writes(subject)) asked.push_back(id);
+      total += ledger.check_only(subject, asked, present[subject], &problems);
+      continue;
+    }
     (mqtt ? hellos : total) += ledger.check(subject, present[subject], &problems);
     const auto c = ledger.count(subject);
     (mqtt ? hellos_acked : acked) += c.acked;
@@ -388,7 +408,8 @@ int load_main(const LoadOptions& o) {
   }
   for (size_t i = 0; i < problems.size() && i < 20; ++i) std::printf("  %s\n", problems[i].c_str());
   for (const auto& note : trouble.notes()) std::printf("  %s\n", note.c_str());
-  const bool doors_clean = hellos.lost == 0 && hellos.unexpected == 0 && hellos.changed == 0;
+  const bool doors_clean =
+      (hellos.lost == 0 || o.allow_door_losses) && hellos.unexpected == 0 && hellos.changed == 0;
   return total.clean() && doors_clean && trouble.count() == 0 ? 0 : 1;
 }
 

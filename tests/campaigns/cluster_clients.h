@@ -8,6 +8,9 @@
 // Subjects and ids in the ledger:
 //   commands/DOOR   HTTP lock/unlock (crash_clients.h send_command), id = the Idempotency-Key,
 //                   value = LOCK | UNLOCK; acknowledged by a 200/202 naming that command
+//   confirmations/DOOR  a command the door confirmed (crash_clients.h send_command: an answer,
+//                   often to a repeated request, naming the command confirmed); only those
+//                   are judged, against the log's LockCommandConfirmed
 //   posts/ROOM      HTTP posts into ROOM by the user of the same name (a user and a room of
 //                   one name share a shard, so one node serves both: a post is authenticated
 //                   by the user's owner), id = client_msg_id, value = the text; acknowledged
