@@ -226,7 +226,6 @@ void read_back(const Envelope& e, std::map<std::string, std::vector<ReadBack>>& 
   }
 }
 
-// The newest hello of `door` that NATS acknowledged ("m<n>" with the highest n), or empty.
 // How many of `door`'s acknowledged hellos its stream does not hold (yet).
 size_t hellos_missing(const Journal& journal, const WriteLedger& ledger, const std::string& door) {
   auto acked = ledger.acked_writes("hellos/" + door);
