@@ -8,6 +8,9 @@
 // Subjects and ids in the ledger:
 //   commands/DOOR   HTTP lock/unlock (crash_clients.h send_command), id = the Idempotency-Key,
 //                   value = LOCK | UNLOCK; acknowledged by a 200/202 naming that command
+//   confirmations/DOOR  a command the door confirmed (crash_clients.h send_command: an answer,
+//                   often to a repeated request, naming the command confirmed); only those
+//                   are judged, against the log's LockCommandConfirmed
 //   posts/ROOM      HTTP posts into ROOM by the user of the same name (a user and a room of
 //                   one name share a shard, so one node serves both: a post is authenticated
 //                   by the user's owner), id = client_msg_id, value = the text; acknowledged
@@ -39,6 +42,9 @@ struct ClientProgress {
   std::atomic<double> last_ack_s{0};  // wall time (Unix seconds) of the newest acknowledgement
   std::atomic<uint64_t> acked{0};     // writes acknowledged
   std::atomic<uint64_t> attempts_failed{0};  // attempts answered otherwise (then the next node)
+  // MQTT doors only (cluster_doors.h): wall time at which the door's status last showed a
+  // message of it newer than any before (recorded in its stream); 0 for other clients.
+  std::atomic<double> last_recorded_s{0};
 };
 
 // Wall time now, in Unix seconds.

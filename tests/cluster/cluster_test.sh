@@ -15,10 +15,14 @@
 #   3. scripts/cluster-failover postgres, nats and gatehouse (the node serving a door, while
 #      its locks go through the others): no acknowledged write lost, none unexpected, and
 #      healthy again after the killed part restarts;
-#   4. a short scripts/cluster-chaos: under device and chat load over HTTP, a gatehouse node
-#      killed, one paused past the lease TTL (the zombie writer) and one paused briefly; it
-#      exits 0 and prints 0 acknowledged writes lost, 0 unexpected, 0 duplicates, no version
-#      gap, no epoch going down in a shard, and all 1024 shards owned by live nodes;
+#   4. a short scripts/cluster-chaos: under device and chat load over HTTP and 6 doors over
+#      MQTT through NATS, a gatehouse node killed, one paused past the lease TTL (the zombie
+#      writer) and one paused briefly (no NATS kill: it can leave a gatehouse node unhealthy,
+#      docs/cluster.md "Chaos"); it exits 0 and
+#      prints 0 acknowledged writes lost, 0 unexpected, 0 duplicates, door messages
+#      acknowledged by NATS, none unexpected (those lost are printed, not judged: a known
+#      window, docs/cluster.md "What session groups do not guarantee yet"); no version gap,
+#      no epoch going down in a shard, and all 1024 shards owned by live nodes;
 #   5. scripts/cluster-down leaves no process of the cluster behind.
 # No timing is asserted; the figures are printed for docs/cluster.md.
 #   tests/cluster/cluster_test.sh SOURCE_DIR GATEHOUSE_EXECUTABLE CLUSTER_CHAOS_EXECUTABLE \
@@ -190,15 +194,16 @@ echo "== failover: a NATS node"
 echo "== failover: the gatehouse node serving a door"
 "$ROOT/scripts/cluster-failover" --dir "$DIR" gatehouse || fail "gatehouse node failover"
 
-echo "== chaos: a gatehouse node killed, one paused past the lease TTL, one paused briefly"
+echo "== chaos: a gatehouse node killed, one paused past the lease TTL, one paused briefly; doors over MQTT"
 chaos_started=$(date +%s)
 "$ROOT/scripts/cluster-chaos" --dir "$DIR" --events 3 --seed 1 --campaign "$CHAOS" \
-  --kinds gatehouse-kill,gatehouse-pause-long,gatehouse-pause > "$DIR.chaos" 2>&1
+  --kinds gatehouse-kill,gatehouse-pause-long,gatehouse-pause --allow-door-losses > "$DIR.chaos" 2>&1
 chaos_status=$?
 cat "$DIR.chaos"
 echo "(the chaos run took $(($(date +%s) - chaos_started)) s)"
 [ "$chaos_status" -eq 0 ] || fail "cluster-chaos exited $chaos_status"
 for line in '^events: 3 of 3$' '^lost 0, unexpected 0, duplicates 0, changed 0, wrong answers 0$' \
+  '^door messages lost [0-9]*, unexpected 0, ' \
   '^version gaps 0, epoch regressions 0, fenced writes without epoch 0$' \
   '^shards owned by live nodes (gh1,gh2,gh3): 1024 of 1024$' '^gatehouse-pause-long: count 1,' \
   '^gatehouse-kill: count 1,' '^long pauses that woke a zombie (shards taken meanwhile): 1 of 1$' \
@@ -206,6 +211,7 @@ for line in '^events: 3 of 3$' '^lost 0, unexpected 0, duplicates 0, changed 0, 
   grep -q "$line" "$DIR.chaos" || fail "cluster-chaos did not print a line matching $line"
 done
 grep -Eq '^writes: [1-9][0-9]* acknowledged' "$DIR.chaos" || fail "cluster-chaos acknowledged no write"
+grep -Eq '^door messages: [1-9][0-9]* acknowledged by NATS' "$DIR.chaos" || fail "no door message was acknowledged by NATS"
 rm -f "$DIR.chaos"
 
 echo "== cluster-down"
