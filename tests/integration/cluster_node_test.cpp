@@ -1194,21 +1194,21 @@ TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
 constexpr std::chrono::seconds kAnswerWait{20};
 
 // Publishes chat request `op` with `fields`, id `id` and reply_to PREFIX/inbox/{user}/replies
-// on `client` (subscribed to that inbox), and returns the answer with that id (null when none
-// came within `wait`).
+// on `client` (subscribed to that inbox), and returns the answer with that id (an empty object
+// when none came within `wait`).
 json ask(TestClient& client, const std::string& user, const std::string& op, json fields, int id,
          std::chrono::milliseconds wait = kAnswerWait) {
   const std::string reply_to = "gatehouse/inbox/" + user + "/replies";
   fields["id"] = id;
   fields["reply_to"] = reply_to;
-  if (!client.publish("gatehouse/chat/" + op, fields.dump())) return nullptr;
+  if (!client.publish("gatehouse/chat/" + op, fields.dump())) return json::object();
   auto answer = client.wait_for(
       reply_to,
       [id](const Message& m) {
         return json::parse(m.payload, nullptr, false).value("id", -1) == id;
       },
       wait);
-  return answer ? json::parse(answer->payload, nullptr, false) : json();
+  return answer ? json::parse(answer->payload, nullptr, false) : json::object();
 }
 
 // How many answers with id `id` reached `user`'s inbox on `client`.
