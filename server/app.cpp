@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "actors/actions/action_runner.h"
 #include "actors/chat/chat_system.h"
@@ -40,6 +41,7 @@
 #include "adapters/mqtt/legacy_chat.h"
 #include "adapters/mqtt/mqtt_connection.h"
 #include "adapters/mqtt/mqtt_metrics.h"
+#include "adapters/mqtt/node_topics.h"
 #include "adapters/mqtt/provision_topics.h"
 #include "events/cause.h"
 #include "events/clock.h"
@@ -196,6 +198,9 @@ struct App::Parts {
   // every lease of; `held_sessions` is what the lease manager's thread reaches, set once the
   // devices are served and cleared first at stop.
   std::unique_ptr<mqtt_adapter::GroupSessions> group_sessions;
+  // cluster.broker=nats only: the connection on which other nodes hand this one chat
+  // requests (PREFIX/nodes/{node}/chat/+), started once the group sessions are connected.
+  std::unique_ptr<mqtt_adapter::MqttConnection> node_requests;
   std::atomic<mqtt_adapter::GroupSessions*> held_sessions{nullptr};
   std::mutex identities_mu;  // guards identities: the journal's writer, the connect thread
   std::unique_ptr<mqtt_adapter::IdentityProjection> identities;
@@ -249,12 +254,14 @@ struct App::Parts {
   Status start_admin();
   std::string admin_socket_file() const;
   void ask_every_door();
-  void hold_sessions();
+  // Returns how many groups this node holds whole now.
+  size_t hold_sessions();
   // Whether this node subscribes the MQTT request topics (chat, provisioning, the action
-  // table, remote installs, Home Assistant's set topics). On NATS every node would receive
-  // each request and each would answer (once with the owner's answer, the others
-  // lease_lost), so until requests are routed to one node (docs/cluster.md, "Next steps")
-  // a node on NATS serves them over HTTP only.
+  // table, remote installs, Home Assistant's set topics) on its own connection. On NATS
+  // every node would receive each request and each would answer (once with the owner's
+  // answer, the others lease_lost): there the chat requests come through group 0's session
+  // instead (start_mqtt), and the others are served over HTTP only (docs/cluster.md,
+  // "Chat requests on NATS").
   bool answers_mqtt_requests() const { return !nats_broker(*config); }
   void follow_durable(const events::Envelope& e);
   void project(const events::Envelope& e);
@@ -559,9 +566,9 @@ Status App::Parts::start_admin() {
 
 // cluster.broker=nats: open the session of every group whose leases this node all holds now,
 // close the others (a lease lost or run out without a release included).
-void App::Parts::hold_sessions() {
+size_t App::Parts::hold_sessions() {
   auto* sessions = held_sessions.load();
-  if (!sessions || !leases) return;
+  if (!sessions || !leases) return 0;
   const auto groups = static_cast<uint32_t>(config->cluster_session_groups);
   std::map<uint32_t, uint32_t> shards_held;
   for (const auto& [shard, epoch] : leases->held())
@@ -570,6 +577,7 @@ void App::Parts::hold_sessions() {
   for (const auto& [group, count] : shards_held)
     if (count == shards::kShardCount / groups) whole.insert(group);
   sessions->hold(whole);
+  return whole.size();
 }
 
 // The account seed from its file, which only its owner may read (as the PostgreSQL password).
@@ -695,6 +703,19 @@ Status App::Parts::start_mqtt() {
     groups.username = config->cluster_node;
     groups.password = node_jwt;
     groups.handler = on_device_message;
+    // The chat requests come through group 0's session too (docs/cluster.md, "Chat requests
+    // on NATS"): one node, group 0's holder, receives each, and what is published while
+    // nobody holds the group waits in its session for the next holder. The session opens
+    // after the chat topics exist (hold_sessions, once App::start has set everything up).
+    groups.requests_group = 0;
+    groups.request_filters = {config->mqtt_prefix + "/chat/+"};
+    groups.request_handler = [this](const std::string& t, const std::string& p, bool retained) {
+      mqtt_adapter::InboundMessage message;
+      message.topic = t;
+      message.payload = p;
+      message.retained = retained;
+      if (chat_topics) chat_topics->on_message(message);
+    };
     group_sessions = std::make_unique<mqtt_adapter::GroupSessions>(std::move(groups));
   } else {
     GH_RETURN_IF_ERROR(step(
@@ -783,9 +804,58 @@ Status App::Parts::start_chat() {
   mqtt_adapter::ChatTopicsOptions topics;
   topics.prefix = config->mqtt_prefix;
   topics.max_payload_bytes = config->mqtt_max_payload;
+  const bool on_nats = nats_broker(*config);
+  if (on_nats) {
+    // A request about another node's room or user is handed to that node on a topic only
+    // nodes may use, and answered there (docs/cluster.md, "Chat requests on NATS").
+    topics.owner_elsewhere = [this](const std::string& stream) -> std::optional<std::string> {
+      auto owner = routing->owner_elsewhere(stream);
+      return owner ? std::optional<std::string>(owner->node) : std::nullopt;
+    };
+    topics.hand_on = [this](const std::string& owner, std::string_view op,
+                            std::string_view payload) {
+      connection->publish(mqtt_adapter::node_chat_topic(config->mqtt_prefix, owner, op),
+                          std::string(payload), 1, false);
+    };
+  }
   chat_topics = std::make_unique<mqtt_adapter::ChatTopics>(*connection, *chat, topics);
   if (answers_mqtt_requests())
     GH_RETURN_IF_ERROR(step("subscribing chat topics", chat_topics->install(*connection)));
+  if (on_nats) {
+    // What other nodes hand to this one: served here, never handed on again. On a connection
+    // of its own (clean session, like the node's own): started after the group sessions
+    // (App::start), since NATS 2.9.10 here held every MQTT CONNECT of the account for its
+    // 2 s authentication timeout when a subscription came first (seen in the tests; the
+    // group sessions then connect again at the next lease round).
+    mqtt_adapter::MqttConnectionOptions options;
+    auto urls = mqtt_adapter::parse_broker_urls(config->broker_url);
+    if (!urls) return step("mqtt.broker", urls.status());
+    options.url = urls->front();
+    options.other_urls.assign(urls->begin() + 1, urls->end());
+    options.client_id = config->mqtt_client_id + "-" + config->cluster_node + "-requests-" +
+                        nats_identities::private_client_id_suffix(*nats_account);
+    options.mqtt_version = 4;
+    options.clean_session = true;
+    options.keep_alive = std::chrono::seconds(config->mqtt_keep_alive_s);
+    options.username = config->cluster_node;
+    options.password =
+        nats_identities::node_jwt(*nats_account, config->cluster_node, unix_now_ms() / 1000);
+    auto created = mqtt_adapter::MqttConnection::create(options);
+    if (!created) return step("configuring the node's request connection", created.status());
+    node_requests = std::move(*created);
+    const std::string prefix = config->mqtt_prefix;
+    GH_RETURN_IF_ERROR(step("subscribing the requests other nodes hand on",
+                            node_requests->add_request_handler(
+                                {mqtt_adapter::node_chat_filter(prefix, config->cluster_node)}, 1,
+                                [this, prefix](const mqtt_adapter::InboundMessage& m) {
+                                  auto topic =
+                                      mqtt_adapter::chat_topic_of_node_topic(prefix, m.topic);
+                                  if (!topic || !chat_topics) return;
+                                  mqtt_adapter::InboundMessage request = m;
+                                  request.topic = *topic;
+                                  chat_topics->on_forwarded(request);
+                                })));
+  }
   chat->add_listener(chat_topics.get());
   if (switch_on(config->legacy) && answers_mqtt_requests()) {
     mqtt_adapter::LegacyChatOptions legacy;
@@ -950,6 +1020,11 @@ Status App::Parts::start_http() {
                                        static_cast<uint32_t>(config->cluster_session_groups),
                                        device_id, unix_now_ms() / 1000);
     });
+    // A chat user connects with a JWT of its own, expiring with its session.
+    http->set_chat_broker_password([this](const std::string& user, int64_t expires_at_ms) {
+      return nats_identities::chat_user_jwt(*nats_account, config->mqtt_prefix, user,
+                                            unix_now_ms() / 1000, expires_at_ms / 1000);
+    });
   }
   chat->add_listener(&http->room_listener());
   device_effects->set_second(&http->device_listener());
@@ -990,7 +1065,14 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   p.info.mqtt_connected = p.connection->wait_connected(std::chrono::seconds(10));
   if (p.group_sessions) {  // cluster.broker=nats: the sessions of the groups held
     p.held_sessions = p.group_sessions.get();
-    p.hold_sessions();
+    const size_t held = p.hold_sessions();
+    // The requests other nodes hand on come after the groups' sessions have connected (or
+    // 10 s), for the reason given in start_chat.
+    for (int i = 0; i < 100 && p.group_sessions->open_groups().size() < held; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (p.node_requests)
+      GH_RETURN_IF_ERROR(
+          step("connecting the node's request connection", p.node_requests->start()));
   }
   // Ready means clients can connect: the private broker's plugin refuses them until it has
   // the identities.
@@ -1022,7 +1104,8 @@ void App::stop() {
   // stays there for the groups' next owners.
   p.held_sessions = nullptr;
   if (p.group_sessions) p.group_sessions->close_all();
-  p.follower.reset();  // other nodes' changes no longer followed
+  if (p.node_requests) p.node_requests->stop();  // nor requests handed on by other nodes
+  p.follower.reset();                            // other nodes' changes no longer followed
   if (p.device_topics) p.device_topics->set_service(nullptr);    // no new device messages
   if (p.home_assistant) p.home_assistant->set_service(nullptr);  // nor set commands
   if (p.action_table) {                                          // nor actions from the table
@@ -1057,6 +1140,7 @@ void App::stop() {
   p.provision_topics.reset();  // after the registry: its queued answers call this object
   p.broker_sync.reset();
   p.group_sessions.reset();  // after leave(): the lease thread, which reaches it, has ended
+  p.node_requests.reset();
   p.connection.reset();
   p.broker.reset();
   p.snapshots.reset();

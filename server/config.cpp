@@ -252,6 +252,11 @@ Status validate_backend(const Config& c) {
           "(tcp://host:port)");
     if (auto urls = mqtt_adapter::parse_broker_urls(c.broker_url); !urls)
       return invalid_argument("mqtt.broker: " + urls.status().message());
+    if (node.find('.') != std::string::npos)
+      return invalid_argument(
+          "cluster.broker=nats: cluster.node must not contain '.', which NATS' MQTT refuses "
+          "in topics (other nodes hand requests on to PREFIX/nodes/NODE/...), got '" +
+          node + "'");
     if (c.cluster_nats_account_seed_file.empty())
       return invalid_argument(
           "cluster.broker=nats needs cluster.nats-account-seed-file, the account seed "

@@ -105,4 +105,32 @@ std::string node_jwt(const nkeys::KeyPair& account, const std::string& node, int
       now_s);
 }
 
+nkeys::KeyPair chat_user_key(const nkeys::KeyPair& account, const std::string& user) {
+  return derived_user(account, "gatehouse chat user", user);
+}
+
+nats_claims::Permissions chat_user_permissions(const std::string& prefix, const std::string& user) {
+  const std::string p = subject_of_topic(prefix);
+  nats_claims::Permissions out;
+  out.publish.push_back(p + ".chat.*");
+  // An MQTT subscription to PREFIX/inbox/{user}/# is two NATS subscriptions: the level itself
+  // and everything below it.
+  out.subscribe.push_back(p + ".inbox." + user);
+  out.subscribe.push_back(p + ".inbox." + user + ".>");
+  out.subscribe.push_back(p + ".rooms.*.events");
+  out.subscribe.push_back(p + ".server.status");
+  out.subscribe.push_back("$MQTT.sub.>");
+  return out;
+}
+
+std::string chat_user_jwt(const nkeys::KeyPair& account, const std::string& prefix,
+                          const std::string& user, int64_t now_s, int64_t expires_s) {
+  if (user.empty() || user.find('.') != std::string::npos) return {};
+  const auto key = chat_user_key(account, user);
+  auto claims = nats_claims::user_claims(key.public_text(), "chat user " + user,
+                                         chat_user_permissions(prefix, user));
+  claims["exp"] = expires_s;  // NATS refuses the JWT from then on
+  return nats_jwt::encode(account, std::move(claims), now_s);
+}
+
 }  // namespace gh::nats_identities

@@ -9,7 +9,11 @@
 //   publishes a last will unmapped); it may subscribe only its own command, status and
 //   error topics, the server status, and "$MQTT.sub.>" (the delivery subjects of NATS' MQTT
 //   for QoS 1 subscriptions, which an MQTT client cannot subscribe itself);
-// - a gatehouse node's user: every subject (its groups' sessions, commands to every door).
+// - a gatehouse node's user: every subject (its groups' sessions, commands to every door);
+// - a chat user's user (derived from the account seed and the user name): it may publish only
+//   the chat requests PREFIX/chat/{op}, and subscribe only its own inbox PREFIX/inbox/{user}
+//   (and below), the rooms' events, the server status and "$MQTT.sub.>"; its JWT expires
+//   with the session it was issued with.
 //
 // Both are bearer JWTs for MQTT connections only: the JWT is the MQTT password.
 // MQTT topics become NATS subjects with '/' -> '.'.
@@ -57,5 +61,15 @@ std::string door_jwt(const nkeys::KeyPair& account, const std::string& prefix, u
                      const std::string& device_id, int64_t now_s);
 // The bearer JWT of gatehouse node `node`: every subject.
 std::string node_jwt(const nkeys::KeyPair& account, const std::string& node, int64_t now_s);
+
+// The user key of chat user `user`, derived likewise.
+nkeys::KeyPair chat_user_key(const nkeys::KeyPair& account, const std::string& user);
+// What chat user `user` may publish and subscribe (the header above).
+nats_claims::Permissions chat_user_permissions(const std::string& prefix, const std::string& user);
+// The bearer JWT chat user `user` connects with (its MQTT password on NATS), issued at
+// `now_s` and expiring at `expires_s` (Unix seconds: its session's end). Empty for a user
+// name with '.', which NATS' MQTT refuses in a topic level (its inbox could not be named).
+std::string chat_user_jwt(const nkeys::KeyPair& account, const std::string& prefix,
+                          const std::string& user, int64_t now_s, int64_t expires_s);
 
 }  // namespace gh::nats_identities

@@ -105,6 +105,11 @@ void HttpAdapter::set_broker_password(
   impl_->context.broker_password = std::move(password);
 }
 
+void HttpAdapter::set_chat_broker_password(
+    std::function<std::string(const std::string& user, int64_t expires_at_ms)> password) {
+  impl_->context.chat_broker_password = std::move(password);
+}
+
 Result<events::Cause> HttpAdapter::authenticate_operator(const std::string& secret) const {
   return operator_caller(impl_->context, secret);
 }

@@ -61,6 +61,12 @@ class HttpAdapter {
   // "Cluster mode on NATS"); the answers then carry it as "password". Call before start().
   // `password` is called on HTTP worker threads.
   void set_broker_password(std::function<std::string(const std::string& device_id)> password);
+  // The MQTT password a chat user's login answer carries as "mqtt_password" (on NATS: the
+  // user's NATS JWT, expiring with the session: docs/protocol.md, "Cluster mode on NATS"),
+  // given the user and the session's end (Unix ms); an empty answer adds nothing. Before
+  // start(); without it a login answer has no such field.
+  void set_chat_broker_password(
+      std::function<std::string(const std::string& user, int64_t expires_at_ms)> password);
   // Who `secret` is, by the rule of the operator routes: an API token, or the session of a
   // user with the role `operator` (the cause has channel "http"; the caller may change it).
   // kUnauthenticated or kPermissionDenied otherwise. Blocks at most the call timeout on the

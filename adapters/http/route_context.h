@@ -51,6 +51,11 @@ struct RouteContext {
   // The MQTT password of a door whose credential was just issued, when it is not the secret
   // (HttpAdapter::set_broker_password(): on NATS, the door's NATS user JWT); null: the secret.
   std::function<std::string(const std::string& device_id)> broker_password = nullptr;
+  // The MQTT password a login answer carries as "mqtt_password", given the user and the
+  // session's end in Unix ms (HttpAdapter::set_chat_broker_password(): on NATS, the user's
+  // NATS JWT); null or empty: none.
+  std::function<std::string(const std::string& user, int64_t expires_at_ms)> chat_broker_password =
+      nullptr;
   // Refusals by reason for /metrics (the server's); null: not counted.
   RefusalCounters* refusals = nullptr;
   // The listener, for its open connections in /metrics; null: left out.

@@ -65,6 +65,11 @@ Status login(RouteContext& context, chat::ChatService& chat, const httplib::Requ
                            {"expires_at", codec::iso8601_or_null(session->expires_at_ms)},
                            {"roles", session->roles},
                            {"csrf", csrf_token(session->token)}};
+  if (context.chat_broker_password) {
+    if (auto password = context.chat_broker_password(session->user, session->expires_at_ms);
+        !password.empty())
+      answer["mqtt_password"] = std::move(password);
+  }
   if (given->cookie) {
     // The token goes only into the HttpOnly cookie: no script of the page can read it.
     const int64_t max_age_s = (session->expires_at_ms - context.now_ms()) / 1000;

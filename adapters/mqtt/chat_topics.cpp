@@ -143,24 +143,24 @@ void sniff(std::string_view payload, size_t max_bytes, json& id, std::string& re
 }  // namespace
 
 const std::array<ChatTopics::Op, static_cast<size_t>(ChatOp::kOther)> ChatTopics::kOps = {{
-    {"register", false, &ChatTopics::op_register},
-    {"login", false, &ChatTopics::op_login},
-    {"logout", true, &ChatTopics::op_logout},
-    {"change_password", true, &ChatTopics::op_change_password},
-    {"set_security_question", true, &ChatTopics::op_set_security_question},
-    {"security_question", false, &ChatTopics::op_security_question},
-    {"reset_password", false, &ChatTopics::op_reset_password},
-    {"whoami", true, &ChatTopics::op_whoami},
-    {"rooms", true, &ChatTopics::op_rooms},
-    {"create_room", true, &ChatTopics::op_create_room},
-    {"join", true, &ChatTopics::op_join},
-    {"leave", true, &ChatTopics::op_leave},
-    {"members", true, &ChatTopics::op_members},
-    {"post", true, &ChatTopics::op_post},
-    {"history", true, &ChatTopics::op_history},
-    {"like", true, &ChatTopics::op_like},
-    {"unlike", true, &ChatTopics::op_unlike},
-    {"delete", true, &ChatTopics::op_delete},
+    {"register", false, Owner::kNamedUser, &ChatTopics::op_register},
+    {"login", false, Owner::kNamedUser, &ChatTopics::op_login},
+    {"logout", true, Owner::kSessionUser, &ChatTopics::op_logout},
+    {"change_password", true, Owner::kSessionUser, &ChatTopics::op_change_password},
+    {"set_security_question", true, Owner::kSessionUser, &ChatTopics::op_set_security_question},
+    {"security_question", false, Owner::kNamedUser, &ChatTopics::op_security_question},
+    {"reset_password", false, Owner::kNamedUser, &ChatTopics::op_reset_password},
+    {"whoami", true, Owner::kAny, &ChatTopics::op_whoami},
+    {"rooms", true, Owner::kAny, &ChatTopics::op_rooms},
+    {"create_room", true, Owner::kRoom, &ChatTopics::op_create_room},
+    {"join", true, Owner::kRoom, &ChatTopics::op_join},
+    {"leave", true, Owner::kRoom, &ChatTopics::op_leave},
+    {"members", true, Owner::kRoom, &ChatTopics::op_members},
+    {"post", true, Owner::kRoom, &ChatTopics::op_post},
+    {"history", true, Owner::kRoom, &ChatTopics::op_history},
+    {"like", true, Owner::kRoom, &ChatTopics::op_like},
+    {"unlike", true, Owner::kRoom, &ChatTopics::op_unlike},
+    {"delete", true, Owner::kRoom, &ChatTopics::op_delete},
 }};
 
 std::string_view chat_op_name(ChatOp op) {
@@ -263,7 +263,41 @@ chat::Callback<T> ChatTopics::answer(const Reply& reply, F to_fields) {
 
 // ---- requests ----
 
-void ChatTopics::on_message(const InboundMessage& message) {
+void ChatTopics::on_message(const InboundMessage& message) { handle(message, true); }
+
+void ChatTopics::on_forwarded(const InboundMessage& message) { handle(message, false); }
+
+bool ChatTopics::hand_on(const std::string& stream, std::string_view word,
+                         std::string_view payload) {
+  auto owner = options_.owner_elsewhere(stream);
+  if (!owner) return false;
+  // Counted first: once the owner's answer is out, a reader of the counters must see it.
+  counters_.forwarded.fetch_add(1);
+  options_.hand_on(*owner, word, payload);
+  return true;
+}
+
+bool ChatTopics::forwarded(const std::string& stream, std::string_view word,
+                           const InboundMessage& message) {
+  // MQTT 5's Response Topic and Correlation Data would not travel with the payload: such a
+  // request is served here (NATS, where requests are handed on, speaks MQTT 3.1.1 only).
+  if (!options_.owner_elsewhere || message.has_correlation_data || !message.response_topic.empty())
+    return false;
+  return hand_on(stream, word, message.payload);
+}
+
+namespace {
+// The stream whose owner serves a request about the entity in `field`; empty when the field
+// holds no valid id (the op answers that itself).
+std::string entity_stream(const json& request, const char* field, std::string_view kind) {
+  auto it = request.find(field);
+  if (it == request.end() || !it->is_string() || !is_valid_id(it->get_ref<const std::string&>()))
+    return {};
+  return std::string(kind) + "/" + it->get<std::string>();
+}
+}  // namespace
+
+void ChatTopics::handle(const InboundMessage& message, bool may_forward) {
   const std::string head = options_.prefix + "/chat/";
   std::string_view word;
   if (message.topic.starts_with(head)) word = message.topic.substr(head.size());
@@ -356,6 +390,13 @@ void ChatTopics::on_message(const InboundMessage& message) {
         invalid_argument("unknown op " + excerpt(word) + " in topic " + excerpt(message.topic)));
   }
   const Op& entry = kOps[static_cast<size_t>(op)];
+  // Cluster mode: a request about another node's room or user is answered by that node,
+  // which checks the caller's session itself; everything above was answered here.
+  if (may_forward && (entry.owner == Owner::kRoom || entry.owner == Owner::kNamedUser)) {
+    const auto stream = entity_stream(request, entry.owner == Owner::kRoom ? "room" : "name",
+                                      entry.owner == Owner::kRoom ? "room" : "user");
+    if (!stream.empty() && forwarded(stream, word, message)) return;
+  }
   static const std::string kNoToken;
   static const chat::Identity kNobody;
   if (!entry.needs_session) return (this->*entry.handler)(Call{request, reply, kNoToken, kNobody});
@@ -366,11 +407,20 @@ void ChatTopics::on_message(const InboundMessage& message) {
     return send_error(reply, ChatRejection::kUnauthenticated,
                       unauthenticated("this op needs a session: log in and pass its \"token\""));
   }
-  service_.authenticate(*token, [this, handler = entry.handler, request = std::move(*parsed),
-                                 token = *token, reply](Result<chat::Identity> who) {
-    if (!who) return send_error(reply, ChatRejection::kUnauthenticated, who.status());
-    (this->*handler)(Call{request, reply, token, *who});
-  });
+  // An op of the session's own user is handed to the user's owner once the session says who
+  // it is (any node checks a session: docs/cluster.md, "Chat across nodes").
+  const bool by_user_owner = may_forward && entry.owner == Owner::kSessionUser &&
+                             options_.owner_elsewhere && message.response_topic.empty() &&
+                             !message.has_correlation_data;
+  service_.authenticate(
+      *token, [this, handler = entry.handler, request = std::move(*parsed), token = *token, reply,
+               word = by_user_owner ? std::string(word) : std::string(),
+               copy = by_user_owner ? std::string(message.payload) : std::string(),
+               by_user_owner](Result<chat::Identity> who) {
+        if (!who) return send_error(reply, ChatRejection::kUnauthenticated, who.status());
+        if (by_user_owner && hand_on("user/" + who->user, word, copy)) return;
+        (this->*handler)(Call{request, reply, token, *who});
+      });
 }
 
 chat::Caller ChatTopics::caller(const Reply& reply) const {
@@ -603,6 +653,8 @@ std::vector<std::pair<std::string, double>> ChatTopics::metrics() const {
   add("gatehouse_mqtt_chat_replies_total{result=\"error\"}", counters_.replies_error.load());
   add("gatehouse_mqtt_chat_dropped_total", counters_.dropped.load());
   add("gatehouse_mqtt_chat_updates_published_total", counters_.updates_published.load());
+  if (options_.owner_elsewhere)
+    add("gatehouse_mqtt_chat_forwarded_total", counters_.forwarded.load());
   return out;
 }
 

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -58,6 +59,14 @@ struct ChatTopicsOptions {
   int qos = 1;                       // subscriptions, replies and room updates
   RateLimitedLog::Sink log;          // refused requests; empty: stderr
   std::chrono::milliseconds log_interval{10000};
+  // Cluster mode on NATS (docs/cluster.md, "Chat requests on NATS"): the other node that
+  // serves the stream a request is about ("room/r1", "user/alice"), asked before the request
+  // is served here; nullopt: served here. Empty: every request is served here.
+  std::function<std::optional<std::string>(const std::string& stream)> owner_elsewhere;
+  // Hands a request, as received (its op word and payload), to node `owner`, which answers it;
+  // nothing is answered here. Needed with owner_elsewhere.
+  std::function<void(const std::string& owner, std::string_view op, std::string_view payload)>
+      hand_on;
 };
 
 // The ops, in the order of the docs; kOther for an unknown PREFIX/chat/{word}.
@@ -110,6 +119,7 @@ struct ChatTopicsCounters {
   std::atomic<uint64_t> replies_error{0};
   std::atomic<uint64_t> dropped{0};  // refused with nowhere to answer
   std::atomic<uint64_t> updates_published{0};
+  std::atomic<uint64_t> forwarded{0};  // handed to the owner of their room or user
 
   uint64_t received_of(ChatOp op) const { return received.get(op); }
   uint64_t rejected_of(ChatRejection r) const { return rejected.get(r); }
@@ -131,6 +141,9 @@ class ChatTopics final : public chat::RoomListener {
 
   // Handles one request from the broker. Never blocks, never throws.
   void on_message(const InboundMessage& message);
+  // The same for a request another node handed on (options.hand_on): served here, never
+  // handed on again, so a request is answered where it lands.
+  void on_forwarded(const InboundMessage& message);
 
   // RoomListener: to_json(update) on PREFIX/rooms/{room}/events, QoS `qos`, not retained.
   void on_room_update(const chat::RoomUpdate& update) override;
@@ -145,6 +158,7 @@ class ChatTopics final : public chat::RoomListener {
   //   gatehouse_mqtt_chat_replies_total{result="ok|error"}
   //   gatehouse_mqtt_chat_dropped_total
   //   gatehouse_mqtt_chat_updates_published_total
+  //   gatehouse_mqtt_chat_forwarded_total (with options.owner_elsewhere only)
   std::vector<std::pair<std::string, double>> metrics() const;
 
   // Topic names, for tests and the docs.
@@ -169,15 +183,25 @@ class ChatTopics final : public chat::RoomListener {
     const chat::Identity& who;  // empty for an open op
   };
   using Handler = void (ChatTopics::*)(const Call&);
+  // The entity whose owner serves an op (cluster mode): none (any node), the user named by
+  // the "name" field, the user of the session, or the room of the "room" field.
+  enum class Owner { kAny, kNamedUser, kSessionUser, kRoom };
   // One row per op, in ChatOp order, as mosquitto has one handler per packet type.
   struct Op {
     std::string_view name;
     bool needs_session;
+    Owner owner;
     Handler handler;
   };
   static const std::array<Op, static_cast<size_t>(ChatOp::kOther)> kOps;
   friend std::string_view chat_op_name(ChatOp op);
   friend ChatOp chat_op_of(std::string_view word);
+
+  void handle(const InboundMessage& message, bool may_forward);
+  // Whether `stream` (empty: none) is another node's and the request was handed to it.
+  bool forwarded(const std::string& stream, std::string_view word, const InboundMessage& message);
+  // Whether `stream`'s owner is another node, to which the request was then handed.
+  bool hand_on(const std::string& stream, std::string_view word, std::string_view payload);
 
   void op_register(const Call& call);
   void op_login(const Call& call);

@@ -45,6 +45,8 @@ std::unique_ptr<MqttConnection> GroupSessions::open(uint32_t group) {
         if (topic.size() > root.size() && topic.compare(0, root.size(), root) == 0)
           handler(topic.substr(root.size()), payload, retained);
       });
+  if (status.is_ok() && group == options_.requests_group && !options_.request_filters.empty())
+    status = (*created)->add_handler(options_.request_filters, 1, options_.request_handler);
   if (status.is_ok()) status = (*created)->start();
   if (!status.is_ok()) {
     log::error("mqtt", "cannot open a session group",
@@ -97,7 +99,9 @@ void GroupSessions::close_all() {
 std::set<uint32_t> GroupSessions::open_groups() const {
   std::lock_guard lock(mu_);
   std::set<uint32_t> out;
-  for (const auto& [group, session] : open_) out.insert(group);
+  // Connected and subscribed: a request or report published from now on is in the session.
+  for (const auto& [group, session] : open_)
+    if (session->connected()) out.insert(group);
   return out;
 }
 

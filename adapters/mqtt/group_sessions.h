@@ -16,6 +16,9 @@
 //   sessions.close_all();                     // stopping: none is opened again
 //
 // Each message is passed to `handler` with its original topic (shard-group/{g}/ removed).
+// The session of one group (`requests_group`, 0 by default) also subscribes the request
+// filters given, so that exactly one node receives each request and those published while
+// nobody holds that group wait in its session.
 // Thread-safety: every method from any thread, serialised; handlers run on paho's threads.
 #pragma once
 
@@ -42,6 +45,12 @@ struct GroupSessionsOptions {
   std::string password;
   std::chrono::seconds keep_alive{30};
   MessageHandler handler;  // (original topic, payload, retained)
+  // Group `requests_group`'s session also subscribes these filters (the MQTT request topics
+  // one node serves: docs/cluster.md, "Chat requests on NATS"), each message to
+  // `request_handler` with its topic as published. Empty: none.
+  uint32_t requests_group = 0;
+  std::vector<std::string> request_filters;
+  MessageHandler request_handler;
 };
 
 class GroupSessions {
@@ -65,6 +74,7 @@ class GroupSessions {
   // Closes every session; hold() opens none afterwards.
   void close_all();
 
+  // The groups whose session is open and connected (subscribed) now.
   std::set<uint32_t> open_groups() const;
   // Messages received on every session, for /metrics.
   uint64_t received() const;

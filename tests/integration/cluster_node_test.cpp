@@ -411,6 +411,7 @@ class TwoNodes : public ::testing::Test {
     c.argon2_ops = 1;
     c.argon2_mem_kib = 8;
     configure_node(c, conninfo_, name);
+    if (also_configure_) also_configure_(c);
     auto app = App::start(c);
     ASSERT_TRUE(app.is_ok()) << app.status().to_string();
     node.app = std::move(*app);
@@ -460,6 +461,7 @@ class TwoNodes : public ::testing::Test {
   fs::path dir_;
   std::string conninfo_;
   Node a_, b_;
+  std::function<void(Config&)> also_configure_;  // after configure_node: a test's own settings
 };
 
 TEST_F(TwoNodes, SplitTheShardsAndNeitherWritesAnEntityOfTheOther) {
@@ -1173,12 +1175,279 @@ TEST_F(NatsNode, BadSettingsAreClearStartupErrors) {
   });
   EXPECT_NE(several_private.find("several URLs: only with cluster.broker=nats"), std::string::npos)
       << several_private;
+  auto dotted = start_error([&](Config& c) {
+    c.cluster_node = "gh.a";
+    on_nats(nats_->account_seed_file())(c);
+  });
+  EXPECT_NE(dotted.find("cluster.node must not contain '.'"), std::string::npos) << dotted;
   auto bad_entry = start_error([](Config& c) {
     c.cluster_broker = "nats";
     c.broker_url = "tcp://127.0.0.1:1883,,tcp://127.0.0.1:1884";
   });
   EXPECT_NE(bad_entry.find("mqtt.broker: broker url list has an empty entry"), std::string::npos)
       << bad_entry;
+}
+
+// Chat requests on NATS (docs/cluster.md, "Chat requests on NATS"): a chat user logs in over
+// HTTP, whose answer carries its NATS JWT ("mqtt_password"), connects to NATS with it and
+// reads its own inbox PREFIX/inbox/{user}/....
+constexpr std::chrono::seconds kAnswerWait{20};
+
+// Publishes chat request `op` with `fields`, id `id` and reply_to PREFIX/inbox/{user}/replies
+// on `client` (subscribed to that inbox), and returns the answer with that id (an empty object
+// when none came within `wait`).
+json ask(TestClient& client, const std::string& user, const std::string& op, json fields, int id,
+         std::chrono::milliseconds wait = kAnswerWait) {
+  const std::string reply_to = "gatehouse/inbox/" + user + "/replies";
+  fields["id"] = id;
+  fields["reply_to"] = reply_to;
+  if (!client.publish("gatehouse/chat/" + op, fields.dump())) return json::object();
+  auto answer = client.wait_for(
+      reply_to,
+      [id](const Message& m) {
+        return json::parse(m.payload, nullptr, false).value("id", -1) == id;
+      },
+      wait);
+  return answer ? json::parse(answer->payload, nullptr, false) : json::object();
+}
+
+// How many answers with id `id` reached `user`'s inbox on `client`.
+size_t answers_with_id(TestClient& client, const std::string& user, int id) {
+  size_t count = 0;
+  for (const auto& m : client.messages_on("gatehouse/inbox/" + user + "/replies"))
+    if (json::parse(m.payload, nullptr, false).value("id", -1) == id) ++count;
+  return count;
+}
+
+// A user registered and logged in over HTTP through `http`: its session token and its NATS JWT.
+struct ChatLogin {
+  std::string token;
+  std::string mqtt_password;
+};
+ChatLogin register_and_log_in(httplib::Client& http, const std::string& user) {
+  const std::string body = json({{"name", user}, {"password", "correct horse"}}).dump();
+  auto registered = http.Post("/api/users", body, "application/json");
+  EXPECT_TRUE(registered && registered->status == 201)
+      << (registered ? registered->body : "no answer");
+  auto session = http.Post("/api/sessions", body, "application/json");
+  EXPECT_TRUE(session && session->status == 201) << (session ? session->body : "no answer");
+  if (!session) return {};
+  auto answer = json::parse(session->body, nullptr, false);
+  return {answer.value("token", ""), answer.value("mqtt_password", "")};
+}
+
+TEST_F(NatsNode, AChatClientWithItsJwtChatsOverNatsAndGetsOneAnswerPerRequest) {
+  start_holding_every_group();
+  const auto alice = register_and_log_in(*http_, "alice");
+  ASSERT_FALSE(alice.mqtt_password.empty()) << "on NATS a login carries the user's NATS JWT";
+
+  TestClient chat(nats_->mqtt_url(), "alice-chat");
+  ASSERT_TRUE(chat.connect("alice", alice.mqtt_password)) << chat.last_error() << nats_->log();
+  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/alice/#"));
+  ASSERT_TRUE(chat.subscribe("gatehouse/rooms/+/events"));
+  auto created = ask(chat, "alice", "create_room", {{"token", alice.token}, {"room", "r1"}}, 1);
+  ASSERT_EQ(created.value("ok", false), true) << created.dump() << nats_->log();
+  auto posted = ask(chat, "alice", "post",
+                    {{"token", alice.token}, {"room", "r1"}, {"text", "over NATS"}}, 2);
+  ASSERT_EQ(posted.value("ok", false), true) << posted.dump();
+  EXPECT_EQ(posted["message"]["text"], "over NATS");
+  EXPECT_TRUE(chat.wait_for("gatehouse/rooms/r1/events")) << "the room's events reach it";
+  // Answered after the post: had the post been answered twice, both would be here by now.
+  auto me = ask(chat, "alice", "whoami", {{"token", alice.token}}, 3);
+  ASSERT_EQ(me.value("ok", false), true) << me.dump();
+  EXPECT_EQ(me["user"]["name"], "alice");
+  for (int id : {1, 2, 3}) EXPECT_EQ(answers_with_id(chat, "alice", id), 1u) << id;
+  auto history = call("GET", "/api/rooms/r1/messages", bearer(alice.token));
+  ASSERT_EQ(history.status, 200) << history.body.dump();
+  ASSERT_EQ(history.body["messages"].size(), 1u) << history.body.dump();
+}
+
+TEST_F(NatsNode, AChatUserReadsOnlyItsOwnInboxAndOnlyChatUsersPublishChatRequests) {
+  start_holding_every_group();
+  const auto alice = register_and_log_in(*http_, "alice");
+  const auto bob = register_and_log_in(*http_, "bob");
+  ASSERT_FALSE(alice.mqtt_password.empty());
+  const std::string door1 = register_door("door1");
+  TestClient chat(nats_->mqtt_url(), "alice-chat");
+  ASSERT_TRUE(chat.connect("alice", alice.mqtt_password)) << nats_->log();
+  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/alice/#"));
+  ASSERT_EQ(ask(chat, "alice", "create_room", {{"token", alice.token}, {"room", "r1"}}, 1)
+                .value("ok", false),
+            true);
+
+  // What alice's JWT lets her read.
+  const auto& pw = alice.mqtt_password;
+  EXPECT_TRUE(subscription_granted(*nats_, "alice", pw, "gatehouse/inbox/alice/#"));
+  EXPECT_TRUE(subscription_granted(*nats_, "alice", pw, "gatehouse/rooms/+/events"));
+  EXPECT_FALSE(subscription_granted(*nats_, "alice", pw, "gatehouse/inbox/bob/#"));
+  EXPECT_FALSE(subscription_granted(*nats_, "alice", pw, "gatehouse/inbox/+/replies"));
+  EXPECT_FALSE(subscription_granted(*nats_, "alice", pw, "gatehouse/chat/+"));
+  EXPECT_FALSE(subscription_granted(*nats_, "alice", pw, "gatehouse/devices/+/command"));
+  EXPECT_FALSE(subscription_granted(*nats_, "alice", pw, "#"));
+
+  // Publishing where only nodes may (a request handed on between nodes), or as a door: dropped.
+  const std::string request = json({{"id", 9},
+                                    {"reply_to", "gatehouse/inbox/alice/replies"},
+                                    {"token", alice.token},
+                                    {"room", "r1"},
+                                    {"text", "bypass"}})
+                                  .dump();
+  EXPECT_TRUE(publishes(*nats_, "alice", pw, "gatehouse/nodes/gh-a/chat/post", request));
+  EXPECT_TRUE(publishes(*nats_, "alice", pw, "gatehouse/devices/door1/state", "UNLOCKED"));
+  // A door's JWT: no chat request.
+  EXPECT_TRUE(publishes(*nats_, "door1", door1, "gatehouse/chat/post", request));
+  EXPECT_TRUE(mqtt_test::eventually([&] {
+    const auto log = nats_->log();
+    return log.find("Subject \"gatehouse.nodes.gh-a.chat.post\"") != std::string::npos &&
+           log.find("Subject \"shard-group.8.gatehouse.devices.door1.state\"") !=
+               std::string::npos &&
+           log.find("Publish Violation - User \"door1\", Subject \"gatehouse.chat.post\"") !=
+               std::string::npos;
+  })) << nats_->log();
+  EXPECT_EQ(reported("door1"), "UNKNOWN");
+  auto history = ask(chat, "alice", "history", {{"token", alice.token}, {"room", "r1"}}, 10);
+  ASSERT_EQ(history.value("ok", false), true) << history.dump();
+  EXPECT_TRUE(history["messages"].empty()) << history.dump();
+  EXPECT_EQ(answers_with_id(chat, "alice", 9), 0u);
+
+  // No JWT, or one that expired with its session: refused.
+  EXPECT_FALSE(publishes(*nats_, "alice", "", "gatehouse/chat/whoami", "{}"));
+  std::ifstream seed_file(nats_->account_seed_file());
+  std::string seed((std::istreambuf_iterator<char>(seed_file)), std::istreambuf_iterator<char>());
+  auto account = nkeys::parse_seed(seed.substr(0, seed.find_first_of("\r\n")));
+  ASSERT_TRUE(account.is_ok()) << account.status().to_string();
+  const int64_t now = unix_now_ms() / 1000;
+  EXPECT_FALSE(
+      publishes(*nats_, "bob",
+                nats_identities::chat_user_jwt(*account, "gatehouse", "bob", now - 60, now - 30),
+                "gatehouse/chat/whoami", "{}"))
+      << "expired";
+  EXPECT_TRUE(publishes(*nats_, "bob", bob.mqtt_password, "gatehouse/chat/whoami", "{}"));
+}
+
+TEST_F(NatsNode, AChatRequestSentWhileNobodyHoldsItsGroupIsAnsweredByTheNextHolder) {
+  start_holding_every_group();
+  const auto alice = register_and_log_in(*http_, "alice");
+  TestClient chat(nats_->mqtt_url(), "alice-chat");
+  ASSERT_TRUE(chat.connect("alice", alice.mqtt_password)) << nats_->log();
+  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/alice/#"));
+  ASSERT_EQ(ask(chat, "alice", "create_room", {{"token", alice.token}, {"room", "r1"}}, 1)
+                .value("ok", false),
+            true);
+  const int64_t created_events = events_in_database(conninfo_, "room/r1");
+  stop();  // gh-a leaves: group 0's session closed, its leases released
+
+  // Nobody serves chat requests now: NATS keeps this one in group 0's session.
+  json post = {{"id", 2},
+               {"reply_to", "gatehouse/inbox/alice/replies"},
+               {"token", alice.token},
+               {"room", "r1"},
+               {"text", "while nobody served"}};
+  ASSERT_TRUE(chat.publish("gatehouse/chat/post", post.dump()));
+  EXPECT_EQ(events_in_database(conninfo_, "room/r1"), created_events) << "only its creation";
+
+  node_ = "gh-b";  // the next holder of group 0 answers it
+  start_holding_every_group();
+  auto answer = chat.wait_for(
+      "gatehouse/inbox/alice/replies",
+      [](const Message& m) { return json::parse(m.payload, nullptr, false).value("id", -1) == 2; },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(answer) << nats_->log();
+  EXPECT_EQ(json::parse(answer->payload, nullptr, false).value("ok", false), true)
+      << answer->payload;
+  auto me = ask(chat, "alice", "whoami", {{"token", alice.token}}, 3);
+  ASSERT_EQ(me.value("ok", false), true) << me.dump();
+  EXPECT_EQ(answers_with_id(chat, "alice", 2), 1u);
+  EXPECT_EQ(events_in_database(conninfo_, "room/r1"), created_events + 1)
+      << "the post, written by gh-b";
+}
+
+// Two nodes on one PostgreSQL and one NATS: the holder of group 0 receives every chat request
+// and hands those about the other node's rooms and users to it, which answers.
+class TwoNatsNodes : public TwoNodes {
+ protected:
+  void SetUp() override {
+    TwoNodes::SetUp();
+    nats_ = std::make_unique<testing::TempNats>(kGroups);
+    ASSERT_TRUE(nats_->running()) << nats_->problem();
+    also_configure_ = [this](Config& c) {
+      c.cluster_broker = "nats";
+      c.broker_url = nats_->mqtt_url();
+      c.cluster_nats_account_seed_file = nats_->account_seed_file();
+    };
+  }
+  void TearDown() override {
+    TwoNodes::TearDown();
+    nats_.reset();
+  }
+  static double metric_of(Node& node, const std::string& name) {
+    auto res = node.http->Get("/metrics");
+    if (!res) return -1;
+    const std::string line = "\n" + name + " ";
+    auto at = res->body.find(line);
+    return at == std::string::npos ? -1
+                                   : std::strtod(res->body.c_str() + at + line.size(), nullptr);
+  }
+  std::unique_ptr<testing::TempNats> nats_;
+};
+
+TEST_F(TwoNatsNodes, AChatRequestAboutTheOtherNodesRoomOrUserIsAnsweredOnceByIt) {
+  start_both();
+  const std::string open = "gatehouse_cluster_session_groups_open";
+  ASSERT_TRUE(
+      mqtt_test::eventually([&] { return metric_of(a_, open) + metric_of(b_, open) == kGroups; },
+                            std::chrono::seconds(60)));
+  // Group 0's holder receives the chat requests; the user and the room are the other's.
+  const std::string holder = shards::desired_owner(0, {"gh-a", "gh-b"}, kGroups);
+  const std::string owner = holder == "gh-a" ? "gh-b" : "gh-a";
+  Node& requests = holder == "gh-a" ? a_ : b_;
+  Node& served = holder == "gh-a" ? b_ : a_;
+  const std::string user = id_served_by(owner, "user");
+  const std::string room = id_served_by(owner, "room");
+  const auto login = register_and_log_in(*served.http, user);
+  ASSERT_FALSE(login.mqtt_password.empty());
+  // A paho client of this process may fail to connect for a while after NATS closed other
+  // connections of it (docs/cluster.md, "In-process paho clients after refused
+  // connections"): a new client is tried until one connects.
+  std::unique_ptr<TestClient> client;
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] {
+        client = std::make_unique<TestClient>(nats_->mqtt_url(), user + "-chat");
+        return client->connect(user, login.mqtt_password);
+      },
+      std::chrono::seconds(60)))
+      << client->last_error();
+  TestClient& chat = *client;
+  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/" + user + "/#"));
+
+  // The room is created by its owner, through the holder, and a post into it is written once.
+  auto created = ask(chat, user, "create_room", {{"token", login.token}, {"room", room}}, 1);
+  ASSERT_EQ(created.value("ok", false), true) << created.dump();
+  auto posted = ask(chat, user, "post",
+                    {{"token", login.token}, {"room", room}, {"text", "to the other node"}}, 2);
+  ASSERT_EQ(posted.value("ok", false), true) << posted.dump();
+  auto history = served.http->Get(("/api/rooms/" + room + "/messages").c_str(),
+                                  {{"Authorization", "Bearer " + login.token}});
+  ASSERT_TRUE(history);
+  auto page = json::parse(history->body, nullptr, false)["messages"];
+  ASSERT_EQ(page.size(), 1u) << history->body;
+  EXPECT_EQ(page[0]["text"], "to the other node");
+  EXPECT_EQ(page[0]["author"], user);
+  EXPECT_EQ(metric_of(requests, "gatehouse_mqtt_chat_forwarded_total"), 2);
+  EXPECT_EQ(metric_of(served, "gatehouse_mqtt_chat_forwarded_total"), 0);
+
+  // A logout (the session's own user, the other's) is handed on too; the session then ends.
+  auto out = ask(chat, user, "logout", {{"token", login.token}}, 3);
+  ASSERT_EQ(out.value("ok", false), true) << out.dump();
+  EXPECT_EQ(metric_of(requests, "gatehouse_mqtt_chat_forwarded_total"), 3);
+  auto refused = ask(chat, user, "post",
+                     {{"token", login.token}, {"room", room}, {"text", "after logout"}}, 4);
+  EXPECT_EQ(refused["error"].value("code", ""), "unauthenticated") << refused.dump();
+  // Each answered once: the last answer came after every earlier one was sent.
+  for (int id : {1, 2, 3, 4}) EXPECT_EQ(answers_with_id(chat, user, id), 1u) << id;
+  EXPECT_EQ(metric_of(requests, "gatehouse_mqtt_chat_replies_total{result=\"ok\"}") +
+                metric_of(served, "gatehouse_mqtt_chat_replies_total{result=\"ok\"}"),
+            3);
 }
 
 }  // namespace

@@ -174,6 +174,28 @@ TEST(NatsIdentitiesTest, ANodesJwtHasEveryPermission) {
   EXPECT_EQ((*claims)["nats"]["bearer_token"], true);
 }
 
+TEST(NatsIdentitiesTest, AChatUsersJwtAllowsChatRequestsAndItsOwnInboxAndExpires) {
+  const auto account = nkeys::new_key(nkeys::Kind::kAccount);
+  auto claims = nats_jwt::decode(
+      nats_identities::chat_user_jwt(account, "gatehouse", "alice", 1700000000, 1700003600));
+  ASSERT_TRUE(claims.is_ok());
+  EXPECT_EQ((*claims)["sub"], nats_identities::chat_user_key(account, "alice").public_text());
+  EXPECT_NE((*claims)["sub"], nats_identities::door_user_key(account, "alice").public_text());
+  EXPECT_EQ((*claims)["exp"], 1700003600) << "the session's end";
+  const auto& nats = (*claims)["nats"];
+  EXPECT_EQ(nats["bearer_token"], true);
+  EXPECT_EQ(nats["pub"]["allow"], nlohmann::json::array({"gatehouse.chat.*"}));
+  const auto& sub = nats["sub"]["allow"];
+  EXPECT_TRUE(contains(sub, "gatehouse.inbox.alice"));
+  EXPECT_TRUE(contains(sub, "gatehouse.inbox.alice.>"));
+  EXPECT_TRUE(contains(sub, "gatehouse.rooms.*.events"));
+  EXPECT_FALSE(contains(sub, "gatehouse.inbox.*.>"));
+  EXPECT_FALSE(contains(sub, "gatehouse.chat.*")) << "requests carry passwords";
+  EXPECT_FALSE(contains(sub, ">"));
+  EXPECT_EQ(nats_identities::chat_user_jwt(account, "gatehouse", "a.b", 1700000000, 1700003600), "")
+      << "NATS' MQTT refuses '.' in a topic level: no inbox for such a user";
+}
+
 TEST(NatsSetupTest, TheAccountCarriesTheGroupMappingsAndJetStream) {
   const auto keys = nats_setup::new_keys();
   auto account = nats_jwt::decode(
