@@ -6,8 +6,8 @@
 #include <thread>
 #include <utility>
 
-#include "adapters/mqtt/broker_url.h"
 #include "actors/system/nats_connection.h"
+#include "adapters/mqtt/broker_url.h"
 #include "events/log.h"
 
 namespace gh::server {
