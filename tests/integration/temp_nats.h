@@ -98,8 +98,9 @@ class TempNats {
   std::string mqtt_url() const { return "tcp://127.0.0.1:" + std::to_string(mqtt_port_); }
   // NATS' own client port (cluster.nats-url).
   std::string client_url() const { return "nats://127.0.0.1:" + std::to_string(client_port_); }
-  // Makes nats-server read its configuration again (SIGHUP), as an operator does after
-  // gatehousectl nats-auth revoke; true once it says it reloaded (its log).
+  // Makes nats-server read its configuration again (SIGHUP); true once it says it reloaded
+  // (its log). With the full resolver a reload does not change the running account's
+  // revocations (docs/cluster.md, "Revocation on NATS").
   bool reload() {
     const auto before = count_reloads();
     if (pid_ <= 0 || kill(pid_, SIGHUP) != 0) return false;
