@@ -1400,5 +1400,55 @@ TEST_F(NatsRevokingNode, APushWithoutTheSystemUserOrTheSigningKeyIsRefusedByNats
   EXPECT_EQ(metric("gatehouse_nats_revocations_pending"), 1);
 }
 
+TEST_F(NatsRevokingNode, TheRevocationOptionsGoTogetherAndTheirFilesAreChecked) {
+  auto on_nats = [&](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url = nats_->mqtt_url();
+    c.cluster_nats_account_seed_file = nats_->account_seed_file();
+    c.cluster_nats_url = nats_->client_url();
+    c.cluster_nats_operator_signing_seed_file = nats_->signing_seed_file();
+    c.cluster_nats_system_creds_file = nats_->system_creds_file();
+  };
+  auto alone = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_system_creds_file.clear();
+  });
+  EXPECT_NE(alone.find("go together"), std::string::npos) << alone;
+  auto bad_url = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_url = "nats://127.0.0.1";
+  });
+  EXPECT_NE(bad_url.find("cluster.nats-url: a NATS URL is nats://HOST:PORT"), std::string::npos)
+      << bad_url;
+  auto private_broker = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_broker = "private";
+    c.broker_url.clear();
+    c.cluster_nats_account_seed_file.clear();
+  });
+  EXPECT_NE(private_broker.find("need cluster.broker=nats"), std::string::npos) << private_broker;
+  const auto readable = (dir_ / "signing.seed").string();
+  fs::copy_file(nats_->signing_seed_file(), readable);
+  fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
+  auto open_seed = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_operator_signing_seed_file = readable;
+  });
+  EXPECT_NE(open_seed.find("cluster.nats-operator-signing-seed-file"), std::string::npos)
+      << open_seed;
+  auto wrong_kind = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_operator_signing_seed_file = nats_->account_seed_file();
+  });
+  EXPECT_NE(wrong_kind.find("does not hold a NATS operator seed"), std::string::npos) << wrong_kind;
+  auto not_creds = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_system_creds_file = nats_->account_seed_file();
+  });
+  EXPECT_NE(not_creds.find("cluster.nats-system-creds-file: no NATS USER JWT"), std::string::npos)
+      << not_creds;
+  EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written";
+}
+
 }  // namespace
 }  // namespace gh::server
