@@ -58,6 +58,7 @@
 #include "events/system_writer.h"
 #include "server/admin_socket.h"
 #include "server/device_activity.h"
+#include "server/nats_revocation.h"
 #include "server/secret_file.h"
 #include "server/shard_routing.h"
 #include "snapshots/pg_snapshot_store.h"
@@ -194,6 +195,9 @@ struct App::Parts {
   // which signs this node's NATS user and each door's (docs/cluster.md, "Device identity on
   // NATS").
   std::optional<nkeys::KeyPair> nats_account;
+  // cluster.broker=nats only: the doors' revocations at NATS (docs/cluster.md, "Revocation on
+  // NATS"), folded from system/door-credentials; pushed when cluster.nats-url is given.
+  std::unique_ptr<NatsRevocation> nats_revocation;
   // cluster.broker=nats only: the persistent sessions of the session groups this node holds
   // every lease of; `held_sessions` is what the lease manager's thread reaches, set once the
   // devices are served and cleared first at stop.
@@ -461,6 +465,7 @@ Status App::Parts::load_identities() {
 // API tokens for HTTP and the broker's identities, from one event of the log: this node's
 // own, once durable, or (cluster mode) another node's, through the follower.
 void App::Parts::project(const events::Envelope& e) {
+  if (nats_revocation) nats_revocation->apply(e);
   if (e.stream() == tokens::kStream) {
     if (e.has_api_token_created())
       (void)api_tokens.add(e.api_token_created().name(), e.api_token_created().sha256());
@@ -591,6 +596,9 @@ Status App::Parts::load_nats_account() {
                                  " does not hold a NATS account seed (SA...)" +
                                  (key ? std::string() : ": " + key.status().message())));
   nats_account = std::move(*key);
+  auto revocation = NatsRevocation::open(*config, *nats_account);
+  if (!revocation) return step("revoking doors at NATS", revocation.status());
+  nats_revocation = std::move(*revocation);
   return Status::ok();
 }
 
@@ -941,6 +949,8 @@ http::MetricsSources App::Parts::metrics() {
     }
     if (parts->leases)
       out.emplace_back("gatehouse_cluster_shards_held", double(parts->leases->held().size()));
+    if (parts->nats_revocation)
+      for (auto& m : parts->nats_revocation->metrics()) out.push_back(std::move(m));
     if (parts->group_sessions) {
       out.emplace_back("gatehouse_cluster_session_groups_open",
                        double(parts->group_sessions->open_groups().size()));
@@ -1016,9 +1026,9 @@ Status App::Parts::start_http() {
   if (nats_account) {
     // On NATS a door connects with its NATS user JWT as password, not its secret.
     http->set_broker_password([this](const std::string& device_id) {
-      return nats_identities::door_jwt(*nats_account, config->mqtt_prefix,
-                                       static_cast<uint32_t>(config->cluster_session_groups),
-                                       device_id, unix_now_ms() / 1000);
+      return nats_identities::door_jwt(
+          *nats_account, config->mqtt_prefix, static_cast<uint32_t>(config->cluster_session_groups),
+          device_id, nats_revocation->jwt_issued_at(device_id, unix_now_ms() / 1000));
     });
     // A chat user connects with a JWT of its own, expiring with its session.
     http->set_chat_broker_password([this](const std::string& user, int64_t expires_at_ms) {
@@ -1050,6 +1060,9 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   // Before anything is written: a bad account seed file stops the start with nothing done.
   if (nats_broker(config)) GH_RETURN_IF_ERROR(p.load_nats_account());
   GH_RETURN_IF_ERROR(p.open_store());
+  if (p.nats_revocation)
+    GH_RETURN_IF_ERROR(
+        step("reading the doors' credentials for NATS", p.nats_revocation->replay(*p.journal)));
   GH_RETURN_IF_ERROR(p.load_auth());
   GH_RETURN_IF_ERROR(p.start_mqtt());
   p.start_devices();
@@ -1059,6 +1072,7 @@ Result<std::unique_ptr<App>> App::start(Config& config) {
   GH_RETURN_IF_ERROR(p.start_http());
   GH_RETURN_IF_ERROR(p.start_admin());
   GH_RETURN_IF_ERROR(p.start_following());
+  if (p.nats_revocation) p.nats_revocation->start();  // what the log holds, caught up
   // Devices are reachable (service set) before the connection subscribes: no message from
   // the broker finds the adapter without a service.
   GH_RETURN_IF_ERROR(step("connecting to the broker", p.connection->start()));
@@ -1119,9 +1133,10 @@ void App::stop() {
   if (p.chat) p.chat->shutdown();          // users and rooms too; hashing threads end
   if (p.connection) p.connection->stop();  // effects were handed to paho before this
   p.remote_install.reset();                // finishes queued installs (durable), then joins
-  p.actions.reset();      // kills calls in flight, answers queued ones unavailable, joins
-  p.credentials.reset();  // answers queued credential issues (durable)
-  p.shutdown_journal();   // drains any append still queued
+  p.actions.reset();          // kills calls in flight, answers queued ones unavailable, joins
+  p.credentials.reset();      // answers queued credential issues (durable)
+  p.shutdown_journal();       // drains any append still queued
+  p.nats_revocation.reset();  // no more events to fold; a push in progress ends (bounded)
   // Cluster mode: hand every shard back at once (the others take them on their next round,
   // rather than after the leases expire) and leave the live nodes.
   p.handoff_devices = nullptr;  // both are shut down: nothing left to evict

@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "actors/system/nats_connection.h"
 #include "adapters/mqtt/broker_url.h"
 #include "events/log.h"
 
@@ -42,7 +43,13 @@ Config::Config() {
       .add(cluster_broker, "broker",
            "private|nats: each node its own broker, or mqtt.broker is the NATS cluster's MQTT")
       .add(cluster_nats_account_seed_file, "nats-account-seed-file",
-           "file (0600) holding the NATS account seed gatehousectl nats-auth create wrote");
+           "file (0600) holding the NATS account seed gatehousectl nats-auth create wrote")
+      .add(cluster_nats_url, "nats-url",
+           "NATS client URLs (nats://host:port, comma-separated): push door revocations there")
+      .add(cluster_nats_operator_signing_seed_file, "nats-operator-signing-seed-file",
+           "file (0600) holding the operator signing key that re-signs the account (nats-url)")
+      .add(cluster_nats_system_creds_file, "nats-system-creds-file",
+           "file (0600): the NATS system-account user that pushes the account (nats-url)");
   opt_group{custom_options_, "mqtt"}
       .add(broker_url, "broker",
            "broker URL (tcp://host:port); on NATS a comma-separated list of the cluster's MQTT "
@@ -203,6 +210,26 @@ bool valid_switch(const std::string& value) {
 }  // namespace
 
 namespace {
+// cluster.nats-url and its two files: all or none, on NATS only, each URL nats://HOST:PORT.
+Status validate_revocation_push(const Config& c) {
+  const bool url = !c.cluster_nats_url.empty();
+  const bool seed = !c.cluster_nats_operator_signing_seed_file.empty();
+  const bool creds = !c.cluster_nats_system_creds_file.empty();
+  if (!url && !seed && !creds) return Status::ok();
+  if (!nats_broker(c))
+    return invalid_argument(
+        "cluster.nats-url, cluster.nats-operator-signing-seed-file and "
+        "cluster.nats-system-creds-file need cluster.broker=nats");
+  if (!url || !seed || !creds)
+    return invalid_argument(
+        "cluster.nats-url, cluster.nats-operator-signing-seed-file and "
+        "cluster.nats-system-creds-file go together (gatehousectl nats-auth create writes both "
+        "files): give all three, or none to leave revocations at NATS to an operator");
+  if (auto urls = nats_client::parse_urls(c.cluster_nats_url); !urls)
+    return invalid_argument("cluster.nats-url: " + urls.status().message());
+  return Status::ok();
+}
+
 // store.backend and, for PostgreSQL, what cluster mode needs. The connection string itself is
 // checked by libpq's parser when the App opens it (pg_conninfo.h); here only its presence.
 Status validate_backend(const Config& c) {
@@ -218,6 +245,7 @@ Status validate_backend(const Config& c) {
                               " needs store.backend=postgres (cluster mode)");
     if (!c.cluster_nats_account_seed_file.empty())
       return invalid_argument("cluster.nats-account-seed-file needs cluster.broker=nats");
+    GH_RETURN_IF_ERROR(validate_revocation_push(c));
     if (!c.store_postgres.empty() || !c.store_postgres_password_file.empty())
       return invalid_argument(
           "store.postgres and store.postgres-password-file need store.backend=postgres");
@@ -264,7 +292,7 @@ Status validate_backend(const Config& c) {
   } else if (!c.cluster_nats_account_seed_file.empty()) {
     return invalid_argument("cluster.nats-account-seed-file needs cluster.broker=nats");
   }
-  return Status::ok();
+  return validate_revocation_push(c);
 }
 
 // A network listener needs TLS (certificate and key) unless told `insecure` explicitly.

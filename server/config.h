@@ -46,6 +46,13 @@ class Config : public caf::actor_system_config {
   // cluster.broker=nats: the seed of gatehouse's NATS account (gatehousectl nats-auth create
   // writes it, 0600), with which the node signs its own and the doors' NATS users.
   std::string cluster_nats_account_seed_file;
+  // cluster.broker=nats, all three or none: gatehouse revokes a door's NATS user by itself,
+  // pushing its account's JWT with the revocations to NATS' client port(s) `cluster_nats_url`
+  // (comma-separated nats://HOST:PORT), re-signed with the operator signing key, as the
+  // system-account user of the credentials file (docs/cluster.md, "Revocation on NATS").
+  std::string cluster_nats_url;
+  std::string cluster_nats_operator_signing_seed_file;
+  std::string cluster_nats_system_creds_file;
   // mqtt
   std::string broker_url;  // empty: start a private mosquitto
   std::string mqtt_prefix = "gatehouse";

@@ -16,10 +16,12 @@ nlohmann::json subject_of(const std::string& sub, const std::string& name, nlohm
 }  // namespace
 
 nlohmann::json operator_claims(const std::string& operator_public, const std::string& name,
-                               const std::string& system_account_public) {
-  return subject_of(
-      operator_public, name,
-      {{"type", "operator"}, {"version", 2}, {"system_account", system_account_public}});
+                               const std::string& system_account_public,
+                               const std::vector<std::string>& signing_keys) {
+  nlohmann::json nats = {
+      {"type", "operator"}, {"version", 2}, {"system_account", system_account_public}};
+  if (!signing_keys.empty()) nats["signing_keys"] = signing_keys;
+  return subject_of(operator_public, name, std::move(nats));
 }
 
 nlohmann::json system_account_claims(const std::string& account_public) {

@@ -16,8 +16,11 @@
 
 namespace gh::nats_claims {
 
+// `signing_keys`: public operator keys that may sign accounts too (nats-server trusts an
+// account JWT issued by the operator or by one of these).
 nlohmann::json operator_claims(const std::string& operator_public, const std::string& name,
-                               const std::string& system_account_public);
+                               const std::string& system_account_public,
+                               const std::vector<std::string>& signing_keys = {});
 
 // The system account: no JetStream (NATS refuses it there).
 nlohmann::json system_account_claims(const std::string& account_public);

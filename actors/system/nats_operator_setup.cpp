@@ -8,15 +8,16 @@ namespace gh::nats_setup {
 
 Keys new_keys() {
   return {nkeys::new_key(nkeys::Kind::kOperator), nkeys::new_key(nkeys::Kind::kAccount),
-          nkeys::new_key(nkeys::Kind::kAccount)};
+          nkeys::new_key(nkeys::Kind::kAccount), nkeys::new_key(nkeys::Kind::kOperator),
+          nkeys::new_key(nkeys::Kind::kUser)};
 }
 
 std::string operator_jwt(const Keys& keys, int64_t now_s) {
-  return nats_jwt::encode(
-      keys.operator_key,
-      nats_claims::operator_claims(keys.operator_key.public_text(), "gatehouse-operator",
-                                   keys.system_account.public_text()),
-      now_s);
+  return nats_jwt::encode(keys.operator_key,
+                          nats_claims::operator_claims(
+                              keys.operator_key.public_text(), "gatehouse-operator",
+                              keys.system_account.public_text(), {keys.signing_key.public_text()}),
+                          now_s);
 }
 
 std::string system_account_jwt(const Keys& keys, int64_t now_s) {
@@ -30,8 +31,10 @@ std::string account_jwt(const Keys& keys, const std::vector<std::string>& prefix
   std::map<std::string, std::string> mappings;
   for (const auto& prefix : prefixes)
     mappings.merge(nats_identities::group_mappings(prefix, groups));
+  // Signed by the signing key, as every later version is (by gatehousectl nats-auth revoke or
+  // a node's push): a node builds only on a JWT this key signed.
   return nats_jwt::encode(
-      keys.operator_key,
+      keys.signing_key,
       nats_claims::account_claims(keys.account.public_text(), "gatehouse", mappings, revocations),
       now_s);
 }
@@ -45,7 +48,6 @@ std::string server_config(const Keys& keys, const std::string& operator_jwt_path
          "system_account: " +
          keys.system_account.public_text() +
          "\n"
-         "resolver: MEMORY\n"
          "resolver_preload: {\n"
          "  " +
          keys.account.public_text() + ": \"" + account_jwt +
@@ -54,6 +56,13 @@ std::string server_config(const Keys& keys, const std::string& operator_jwt_path
          keys.system_account.public_text() + ": \"" + system_jwt +
          "\"\n"
          "}\n";
+}
+
+std::string resolver_config(const std::string& dir) {
+  // allow_delete off: nobody removes gatehouse's account through the resolver; the interval
+  // is how often a node compares its JWTs with another's (a node that missed a push).
+  return "resolver: {\n  type: full\n  dir: \"" + dir +
+         "\"\n  allow_delete: false\n  interval: \"1m\"\n}\n";
 }
 
 }  // namespace gh::nats_setup

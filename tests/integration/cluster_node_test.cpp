@@ -18,9 +18,11 @@
 #include <regex>
 #include <sstream>
 
+#include "actors/system/nats_connection.h"
 #include "actors/system/nats_identities.h"
 #include "actors/system/nats_jwt.h"
 #include "actors/system/nats_nkey.h"
+#include "actors/system/nats_system_user.h"
 #include "actors/user/user_model.h"
 #include "events/cause.h"
 #include "events/clock.h"
@@ -1050,17 +1052,21 @@ TEST_F(NatsNode, ADoorPublishesAndReadsOnlyItsOwnTopics) {
                                    "gatehouse/devices/front-door/command"));
 }
 
-TEST_F(NatsNode, ARevokedDoorIsRefusedOnceNatsReloadsItsConfiguration) {
+// gatehousectl nats-auth revoke --nats-url, for nodes that do not push revocations
+// themselves: the revocation reaches the running NATS (NATS' full resolver does not change a
+// running account on a reload).
+TEST_F(NatsNode, ARevokedDoorIsRefusedOnceAnOperatorPushesTheRevocation) {
   start_holding_every_group();
   const std::string door1 = register_door("door1");
   const std::string front_door = register_door("front-door");
   ASSERT_TRUE(publishes(*nats_, "door1", door1, "gatehouse/devices/door1/state"));
 
   std::ostringstream said;
-  ASSERT_TRUE(
-      ctl::revoke_nats_doors(nats_->auth_dir(), {"door1"}, unix_now_ms() / 1000, said).is_ok())
+  ASSERT_TRUE(ctl::revoke_nats_doors(nats_->auth_dir(), {"door1"}, unix_now_ms() / 1000, said,
+                                     nats_->client_url())
+                  .is_ok())
       << said.str();
-  ASSERT_TRUE(nats_->reload()) << nats_->log();
+  EXPECT_NE(said.str().find("pushed to NATS"), std::string::npos) << said.str();
   EXPECT_FALSE(publishes(*nats_, "door1", door1, "gatehouse/devices/door1/state"))
       << "every JWT issued to door1 until then";
   EXPECT_TRUE(publishes(*nats_, "front-door", front_door, "gatehouse/devices/front-door/state"))
@@ -1448,6 +1454,269 @@ TEST_F(TwoNatsNodes, AChatRequestAboutTheOtherNodesRoomOrUserIsAnsweredOnceByIt)
   EXPECT_EQ(metric_of(requests, "gatehouse_mqtt_chat_replies_total{result=\"ok\"}") +
                 metric_of(served, "gatehouse_mqtt_chat_replies_total{result=\"ok\"}"),
             3);
+}
+
+// Revocation on NATS (docs/cluster.md): a node given cluster.nats-url and its two files pushes
+// gatehouse's account JWT with a door's revocation, through NATS' client protocol as the
+// system user, once the revocation, rotation or removal is durable: NATS refuses the door's
+// earlier JWTs and closes its connections with no operator step.
+class NatsRevokingNode : public NatsNode {
+ protected:
+  void SetUp() override {
+    NatsNode::SetUp();
+    configure = [this](Config& c) {
+      configure_node(c, conninfo_, node_);
+      c.cluster_broker = "nats";
+      c.broker_url = nats_->mqtt_url();
+      c.cluster_nats_account_seed_file = nats_->account_seed_file();
+      c.cluster_nats_url = nats_url_.empty() ? nats_->client_url() : nats_url_;
+      c.cluster_nats_operator_signing_seed_file = nats_->signing_seed_file();
+      c.cluster_nats_system_creds_file = nats_->system_creds_file();
+    };
+  }
+  // Whether NATS takes door `id`'s `password` now (a QoS 1 publish to its own state topic).
+  bool accepted(const std::string& id, const std::string& password) {
+    return publishes(*nats_, id, password, "gatehouse/devices/" + id + "/state");
+  }
+  // True once NATS refuses `password` of `id`: polled, at most 60 s.
+  bool refused_soon(const std::string& id, const std::string& password) {
+    return mqtt_test::eventually([&] { return !accepted(id, password); }, std::chrono::seconds(60));
+  }
+  std::string nats_url_;  // empty: the TempNats' client port
+};
+
+// A mosquitto_sub of door `id` kept connected (debug output in a file) until NATS ends it.
+class LiveSubscriber {
+ public:
+  LiveSubscriber(const testing::TempNats& nats, const std::string& id, const std::string& password)
+      : out_(fs::temp_directory_path() / ("gh-live-sub-" + std::to_string(getpid()) + "-" + id)) {
+    const auto url = nats.mqtt_url();
+    const std::string port = url.substr(url.rfind(':') + 1);
+    const std::string topic = "gatehouse/devices/" + id + "/command";
+    const std::string client = "gh-live-" + id;
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* file = freopen(out_.c_str(), "w", stdout);
+      (void)file;
+      dup2(1, 2);
+      // Line-buffered: the test reads the debug lines while it runs.
+      execlp("stdbuf", "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", port.c_str(),
+             "-V", "mqttv311", "-q", "1", "-d", "-i", client.c_str(), "-u", id.c_str(), "-P",
+             password.c_str(), "-t", topic.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~LiveSubscriber() {
+    if (pid_ > 0 && !exited()) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    fs::remove(out_);
+  }
+  bool exited() {
+    if (done_) return true;
+    done_ = waitpid(pid_, nullptr, WNOHANG) == pid_;
+    return done_;
+  }
+  std::string output() const {
+    std::ifstream in(out_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  fs::path out_;
+  pid_t pid_ = -1;
+  bool done_ = false;
+};
+
+TEST_F(NatsRevokingNode, ARevokedRotatedOrRemovedDoorsEarlierJwtIsRefusedWithoutAnOperator) {
+  start_holding_every_group();
+  const std::string door1 = register_door("door1");
+  const std::string front_door = register_door("front-door");
+  ASSERT_TRUE(accepted("door1", door1)) << nats_->log();
+  LiveSubscriber live(*nats_, "door1", door1);
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] { return live.output().find("SUBACK") != std::string::npos; }, std::chrono::seconds(30)))
+      << live.output();
+
+  // Revoked over HTTP: no gatehousectl, no reload.
+  auto revoked = call("DELETE", "/devices/door1/credential", bearer(kApiToken));
+  ASSERT_LT(revoked.status, 300) << revoked.body.dump();
+  EXPECT_TRUE(refused_soon("door1", door1)) << nats_->log();
+  EXPECT_TRUE(mqtt_test::eventually([&] { return live.exited(); }, std::chrono::seconds(60)))
+      << "door1's live connection is closed: " << live.output();
+  EXPECT_TRUE(accepted("front-door", front_door)) << "only door1 is revoked";
+  EXPECT_TRUE(publishes(*nats_, "tools", nats_->tools_jwt(), "gatehouse/devices/door1/command"));
+
+  // A new credential (at once, the same second maybe): its JWT is taken.
+  auto issued = call("POST", "/devices/door1/credential", bearer(kApiToken));
+  ASSERT_EQ(issued.status, 200) << issued.body.dump();
+  const std::string second = issued.body["credential"].value("password", "");
+  EXPECT_TRUE(accepted("door1", second)) << nats_->log();
+
+  // Rotated: the JWT it replaced is refused, the rotation's taken.
+  auto rotated = call("POST", "/devices/door1/credential", bearer(kApiToken));
+  ASSERT_EQ(rotated.status, 200) << rotated.body.dump();
+  const std::string third = rotated.body["credential"].value("password", "");
+  EXPECT_TRUE(refused_soon("door1", second)) << nats_->log();
+  EXPECT_TRUE(accepted("door1", third)) << nats_->log();
+  EXPECT_FALSE(accepted("door1", door1));
+
+  // Removed: its JWT is refused too.
+  auto removed = call("DELETE", "/devices/front-door", bearer(kApiToken));
+  ASSERT_LT(removed.status, 300) << removed.body.dump();
+  EXPECT_TRUE(refused_soon("front-door", front_door)) << nats_->log();
+  EXPECT_TRUE(accepted("door1", third));
+  EXPECT_GE(metric("gatehouse_nats_revocation_pushes_total"), 1);
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_nats_revocations_pending") == 0; }, std::chrono::seconds(30)));
+}
+
+TEST_F(NatsRevokingNode, WhileNatsCannotBeReachedTheAnswerDoesNotWaitAndTheNextStartPushes) {
+  nats_url_ = "nats://127.0.0.1:1";  // nobody listens there
+  start_holding_every_group();
+  const std::string door1 = register_door("door1");
+  const auto before = std::chrono::steady_clock::now();
+  auto revoked = call("DELETE", "/devices/door1/credential", bearer(kApiToken));
+  ASSERT_LT(revoked.status, 300) << revoked.body.dump();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(10))
+      << "the HTTP answer does not wait for NATS";
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_nats_revocation_push_failures_total") >= 1; },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(metric("gatehouse_nats_revocations_pending"), 1);
+  EXPECT_TRUE(accepted("door1", door1)) << "nothing reached NATS";
+
+  // The next start (or any node) folds the log and pushes what it asks for.
+  stop();
+  nats_url_.clear();
+  start_holding_every_group();
+  EXPECT_TRUE(refused_soon("door1", door1)) << nats_->log();
+}
+
+TEST_F(NatsRevokingNode, APushWithoutTheSystemUserOrTheSigningKeyIsRefusedByNats) {
+  start_holding_every_group();
+  const std::string door1 = register_door("door1");
+  std::ifstream creds_file(nats_->system_creds_file());
+  std::stringstream creds_text;
+  creds_text << creds_file.rdbuf();
+  auto system_user = nats_system_user::parse_creds(creds_text.str());
+  ASSERT_TRUE(system_user.is_ok()) << system_user.status().to_string();
+  std::ifstream seed_file(nats_->account_seed_file());
+  std::string seed_text;
+  seed_file >> seed_text;
+  auto account = nkeys::parse_seed(seed_text);
+  ASSERT_TRUE(account.is_ok());
+  std::ifstream signing_file(nats_->signing_seed_file());
+  signing_file >> seed_text;
+  auto signing = nkeys::parse_seed(seed_text);
+  ASSERT_TRUE(signing.is_ok());
+  const auto timeout = std::chrono::milliseconds(3000);
+
+  // The account's JWT with door1 revoked, signed by `key`: what a push carries.
+  auto account_jwt = [&](const nkeys::KeyPair& key) {
+    nlohmann::json claims = {{"sub", account->public_text()},
+                             {"name", "gatehouse"},
+                             {"nats",
+                              {{"type", "account"},
+                               {"version", 2},
+                               {"revocations",
+                                {{nats_identities::door_user_key(*account, "door1").public_text(),
+                                  unix_now_ms() / 1000 + 5}}}}}};
+    return nats_jwt::encode(key, claims, unix_now_ms() / 1000 + 5);
+  };
+
+  // A user of gatehouse's own account on NATS' client port, even with a validly signed JWT:
+  // $SYS.REQ.CLAIMS.UPDATE is the system account's subject, nobody answers it there.
+  const auto intruder = nkeys::new_key(nkeys::Kind::kUser);
+  const std::string intruder_jwt = nats_jwt::encode(
+      *account,
+      {{"sub", intruder.public_text()},
+       {"name", "intruder"},
+       {"nats", {{"type", "user"}, {"version", 2}, {"subs", -1}, {"data", -1}, {"payload", -1}}}},
+      unix_now_ms() / 1000);
+  auto outsider =
+      nats_client::NatsConnection::open(nats_->client_url(), {intruder_jwt, intruder}, timeout);
+  ASSERT_TRUE(outsider.is_ok()) << outsider.status().to_string();
+  auto pushed =
+      (*outsider)->request(nats_system_user::kClaimsUpdate, account_jwt(*signing), timeout);
+  EXPECT_FALSE(pushed.is_ok()) << *pushed;
+
+  // The system user's JWT with another seed: refused at CONNECT (it cannot sign the nonce).
+  auto forged = nats_client::NatsConnection::open(
+      nats_->client_url(), {system_user->jwt, nkeys::new_key(nkeys::Kind::kUser)}, timeout);
+  ASSERT_FALSE(forged.is_ok());
+  EXPECT_EQ(forged.status().code(), Code::kPermissionDenied) << forged.status().to_string();
+
+  // The system user pushing an account JWT signed by a key the operator does not name: NATS
+  // 2.9.10 answers "jwt updated" and stores it, but does not apply it (door1 is still
+  // taken), and gatehouse never builds on it: its next revocation is a counted failure.
+  auto system = nats_client::NatsConnection::open(nats_->client_url(),
+                                                  {system_user->jwt, system_user->user}, timeout);
+  ASSERT_TRUE(system.is_ok()) << system.status().to_string();
+  auto wrong_key = (*system)->request(nats_system_user::kClaimsUpdate,
+                                      account_jwt(nkeys::new_key(nkeys::Kind::kOperator)), timeout);
+  ASSERT_TRUE(wrong_key.is_ok()) << wrong_key.status().to_string();
+  EXPECT_TRUE(accepted("door1", door1)) << "none of these revoked door1";
+  const double failures = metric("gatehouse_nats_revocation_push_failures_total");
+  auto revoked = call("DELETE", "/devices/door1/credential", bearer(kApiToken));
+  ASSERT_LT(revoked.status, 300) << revoked.body.dump();
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_nats_revocation_push_failures_total") > failures; },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(metric("gatehouse_nats_revocations_pending"), 1);
+}
+
+TEST_F(NatsRevokingNode, TheRevocationOptionsGoTogetherAndTheirFilesAreChecked) {
+  auto on_nats = [&](Config& c) {
+    c.cluster_broker = "nats";
+    c.broker_url = nats_->mqtt_url();
+    c.cluster_nats_account_seed_file = nats_->account_seed_file();
+    c.cluster_nats_url = nats_->client_url();
+    c.cluster_nats_operator_signing_seed_file = nats_->signing_seed_file();
+    c.cluster_nats_system_creds_file = nats_->system_creds_file();
+  };
+  auto alone = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_system_creds_file.clear();
+  });
+  EXPECT_NE(alone.find("go together"), std::string::npos) << alone;
+  auto bad_url = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_url = "nats://127.0.0.1";
+  });
+  EXPECT_NE(bad_url.find("cluster.nats-url: a NATS URL is nats://HOST:PORT"), std::string::npos)
+      << bad_url;
+  auto private_broker = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_broker = "private";
+    c.broker_url.clear();
+    c.cluster_nats_account_seed_file.clear();
+  });
+  EXPECT_NE(private_broker.find("need cluster.broker=nats"), std::string::npos) << private_broker;
+  const auto readable = (dir_ / "signing.seed").string();
+  fs::copy_file(nats_->signing_seed_file(), readable);
+  fs::permissions(readable, fs::perms::others_read, fs::perm_options::add);
+  auto open_seed = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_operator_signing_seed_file = readable;
+  });
+  EXPECT_NE(open_seed.find("cluster.nats-operator-signing-seed-file"), std::string::npos)
+      << open_seed;
+  auto wrong_kind = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_operator_signing_seed_file = nats_->account_seed_file();
+  });
+  EXPECT_NE(wrong_kind.find("does not hold a NATS operator seed"), std::string::npos) << wrong_kind;
+  auto not_creds = start_error([&](Config& c) {
+    on_nats(c);
+    c.cluster_nats_system_creds_file = nats_->account_seed_file();
+  });
+  EXPECT_NE(not_creds.find("cluster.nats-system-creds-file: no NATS USER JWT"), std::string::npos)
+      << not_creds;
+  EXPECT_LE(events_in_database(conninfo_, "system/tokens"), 0) << "nothing written";
 }
 
 }  // namespace

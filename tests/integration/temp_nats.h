@@ -4,8 +4,10 @@
 // `gatehousectl nats-auth create` writes (as scripts/cluster-up does), whose account carries
 // the subject mappings of devices' topics to shard-group.{{partition(groups,1)}}.….
 // account_seed_file() is gatehouse's cluster.nats-account-seed-file; tools_jwt() a bearer JWT
-// with every permission (a stand-in for operators' own clients). Stopped (SIGTERM, then
-// waited for) when destroyed.
+// with every permission (a stand-in for operators' own clients); NATS' `full` resolver keeps
+// the account JWTs in the node's directory, and client_url(), signing_seed_file() and
+// system_creds_file() are what a gatehouse node needs to push revocations (cluster.nats-url
+// and its two files). Stopped (SIGTERM, then waited for) when destroyed.
 // TempNatsCluster: three such nodes in one NATS cluster (routes between them, MQTT's streams
 // on 3 replicas, one setup shared by all three), as scripts/cluster-up runs them, any of which
 // a test may kill.
@@ -25,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/system/nats_operator_setup.h"
 #include "events/clock.h"
 #include "tests/events/temp_postgres.h"
 #include "tools/ctl/nats_auth_admin.h"
@@ -93,8 +96,11 @@ class TempNats {
   const std::string& problem() const { return problem_; }
   // The MQTT listener, as gatehouse's mqtt.broker and paho want it.
   std::string mqtt_url() const { return "tcp://127.0.0.1:" + std::to_string(mqtt_port_); }
-  // Makes nats-server read its configuration again (SIGHUP), as an operator does after
-  // gatehousectl nats-auth revoke; true once it says it reloaded (its log).
+  // NATS' own client port (cluster.nats-url).
+  std::string client_url() const { return "nats://127.0.0.1:" + std::to_string(client_port_); }
+  // Makes nats-server read its configuration again (SIGHUP); true once it says it reloaded
+  // (its log). With the full resolver a reload does not change the running account's
+  // revocations (docs/cluster.md, "Revocation on NATS").
   bool reload() {
     const auto before = count_reloads();
     if (pid_ <= 0 || kill(pid_, SIGHUP) != 0) return false;
@@ -107,6 +113,8 @@ class TempNats {
   }
   std::string auth_dir() const { return dir_ + "/auth"; }
   std::string account_seed_file() const { return auth_dir() + "/account.seed"; }
+  std::string signing_seed_file() const { return auth_dir() + "/operator-signing.seed"; }
+  std::string system_creds_file() const { return auth_dir() + "/system-user.creds"; }
   std::string tools_jwt() const { return read_tools_jwt(auth_dir()); }
   std::string log() const {
     std::ifstream in(dir_ + "/log");
@@ -170,7 +178,8 @@ class TempNats {
     conf << "mqtt { listen: 127.0.0.1:" << mqtt_port_ << (clustered ? ", stream_replicas: 3" : "")
          << " }\n"
          // The account's JWT carries the mappings. Relative to this file, as NATS reads it.
-         << "include \"auth/nats-auth.conf\"\n";
+         << "include \"auth/nats-auth.conf\"\n"
+         << nats_setup::resolver_config(dir_ + "/jwt");
   }
 
   void launch() {
@@ -287,7 +296,16 @@ class TempNatsCluster {
   }
   TempNats& node(size_t i) { return *nodes_.at(i); }
   std::string account_seed_file() const { return auth_dir_ + "/account.seed"; }
+  std::string signing_seed_file() const { return auth_dir_ + "/operator-signing.seed"; }
+  std::string system_creds_file() const { return auth_dir_ + "/system-user.creds"; }
   std::string tools_jwt() const { return TempNats::read_tools_jwt(auth_dir_); }
+  // cluster.nats-url for a gatehouse node: every client port, node `first` first.
+  std::string client_urls(size_t first) const {
+    std::string urls = nodes_.at(first)->client_url();
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (i != first) urls += "," + nodes_[i]->client_url();
+    return urls;
+  }
   // mqtt.broker for a gatehouse node: every MQTT listener, node `first` first.
   std::string mqtt_urls(size_t first) const {
     std::string urls = nodes_.at(first)->mqtt_url();

@@ -201,7 +201,7 @@ TEST(NatsSetupTest, TheAccountCarriesTheGroupMappingsAndJetStream) {
   auto account = nats_jwt::decode(
       nats_setup::account_jwt(keys, {"gatehouse", "probe"}, 32, {{"UREVOKED", 1700000000}}, 1));
   ASSERT_TRUE(account.is_ok());
-  EXPECT_EQ((*account)["iss"], keys.operator_key.public_text());
+  EXPECT_EQ((*account)["iss"], keys.signing_key.public_text());
   const auto& nats = (*account)["nats"];
   EXPECT_EQ(nats["mappings"]["gatehouse.devices.*.state"][0]["subject"],
             "shard-group.{{partition(32,1)}}.gatehouse.devices.{{wildcard(1)}}.state");
@@ -211,8 +211,11 @@ TEST(NatsSetupTest, TheAccountCarriesTheGroupMappingsAndJetStream) {
   auto op = nats_jwt::decode(nats_setup::operator_jwt(keys, 1));
   ASSERT_TRUE(op.is_ok());
   EXPECT_EQ((*op)["nats"]["system_account"], keys.system_account.public_text());
+  EXPECT_EQ((*op)["nats"]["signing_keys"][0], keys.signing_key.public_text())
+      << "the signing key gatehouse re-signs the account with is the operator's";
   const auto conf = nats_setup::server_config(keys, "/x/operator.jwt", "ACC.JWT", "SYS.JWT");
-  EXPECT_NE(conf.find("resolver: MEMORY"), std::string::npos);
+  EXPECT_EQ(conf.find("resolver:"), std::string::npos) << "each node's own file has it";
+  EXPECT_NE(nats_setup::resolver_config("/n1/jwt").find("type: full"), std::string::npos);
   EXPECT_NE(conf.find(keys.account.public_text() + ": \"ACC.JWT\""), std::string::npos);
 }
 

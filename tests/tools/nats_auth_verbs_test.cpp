@@ -1,6 +1,7 @@
 // gatehousectl nats-auth create and revoke through run(), in temporary directories: the
 // operator's NATS setup (docs/cluster.md, "Device identity on NATS") with its secrets 0600,
-// bad arguments refused with nothing written, and a revocation re-signed by the operator.
+// bad arguments refused with nothing written, and a revocation re-signed by the operator
+// signing key (its push to a running NATS: integration_test, NatsNode.*).
 // That nats-server accepts what it writes: integration_test, NatsNode.*.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -52,7 +53,8 @@ TEST_F(NatsAuthVerbsTest, CreateWritesTheSetupWithItsSecretsReadableByTheOwnerOn
   const auto dir = root_ / "auth";
   auto created = ctl({"nats-auth", "create", dir.string(), "--prefix", "gatehouse"});
   ASSERT_EQ(created.code, kExitOk) << created.err;
-  for (const char* secret : {"account.seed", "operator.seed", "system-account.seed", "tools.jwt"})
+  for (const char* secret : {"account.seed", "operator.seed", "system-account.seed", "tools.jwt",
+                             "operator-signing.seed", "system-user.creds"})
     EXPECT_EQ(fs::status(dir / secret).permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::owner_write)
         << secret;
@@ -106,9 +108,17 @@ TEST_F(NatsAuthVerbsTest, RevokeAddsTheDoorsUserToTheAccountSignedByTheOperator)
   auto claims = nats_jwt::decode(conf.substr(at, conf.find('"', at) - at));
   ASSERT_TRUE(claims.is_ok()) << claims.status().to_string();
   EXPECT_TRUE((*claims)["nats"]["revocations"].contains(user));
+  auto signing = nkeys::parse_seed(slurp(dir / "operator-signing.seed").substr(0, 58));
+  ASSERT_TRUE(signing.is_ok());
+  EXPECT_EQ((*claims)["iss"], signing->public_text()) << "re-signed with the signing key";
   EXPECT_TRUE((*claims)["nats"]["mappings"].contains("gatehouse.devices.*.state"))
       << "the rest of the account is kept";
   EXPECT_EQ(ctl({"nats-auth", "revoke", dir.string(), "bad/id"}).code, kExitFailed);
+  EXPECT_EQ(ctl({"nats-auth", "revoke", dir.string(), "door1", "--nats-url"}).code, kExitUsage);
+  auto unreachable =
+      ctl({"nats-auth", "revoke", dir.string(), "--nats-url", "nats://127.0.0.1:1", "door1"});
+  EXPECT_EQ(unreachable.code, kExitFailed) << "the file is written, the push fails";
+  EXPECT_NE(unreachable.err.find("cannot connect"), std::string::npos) << unreachable.err;
   EXPECT_EQ(ctl({"nats-auth", "revoke", (root_ / "nothing").string(), "door1"}).code, kExitFailed);
 }
 

@@ -66,7 +66,7 @@ constexpr const char* kUsage =
     "\n"
     "cluster mode on NATS (needs no store):\n"
     "  nats-auth create DIR --prefix P [--session-groups G]   NATS operator keys and config\n"
-    "  nats-auth revoke DIR ID...               revoke doors' NATS JWTs (then reload NATS)\n"
+    "  nats-auth revoke DIR [--nats-url U] ID... revoke doors' NATS JWTs (pushed, or reload NATS)\n"
     "\n"
     "gatehousectl VERB --help describes a verb.\n";
 
@@ -130,12 +130,15 @@ const std::map<std::string, std::string>& verb_help() {
        "operator.jwt, nats-auth.conf (include it in every nats-server's configuration: operator\n"
        "mode, gatehouse's account with the session groups' subject mappings for each prefix\n"
        "P, G groups, default 32), account.seed (gatehouse's cluster.nats-account-seed-file),\n"
-       "operator.seed and system-account.seed (mode 0600) and tools.jwt (a bearer JWT with\n"
-       "every permission, the MQTT password of operators' own clients, 0600).\n"
-       "       gatehousectl nats-auth revoke DIR ID [ID ...]\n"
-       "Revokes every NATS JWT issued until now to the doors ID (in the account JWT of\n"
-       "DIR/nats-auth.conf, re-signed with DIR/operator.seed); each nats-server applies it when\n"
-       "it reloads its configuration (kill -HUP, or nats-server --signal reload).\n"},
+       "operator.seed, operator-signing.seed, system-account.seed and system-user.creds (the\n"
+       "last two a node's cluster.nats-operator-signing-seed-file and cluster.nats-system-creds-\n"
+       "file; mode 0600) and tools.jwt (a bearer JWT with every permission, the MQTT password of\n"
+       "operators' own clients, 0600). Each nats-server also declares NATS' full resolver.\n"
+       "       gatehousectl nats-auth revoke DIR [--nats-url URL,...] ID [ID ...]\n"
+       "Revokes every NATS JWT issued until now to the doors ID: in the account JWT of\n"
+       "DIR/nats-auth.conf, re-signed with DIR/operator-signing.seed (a new nats-server, or one\n"
+       "restarted, takes it), and with --nats-url pushed to the running NATS cluster as the\n"
+       "system user of DIR/system-user.creds (NATS' client ports, nats://HOST:PORT).\n"},
       {"token",
        "usage: gatehousectl token create NAME | list | revoke NAME\n"
        "API tokens for the HTTP API (stream system/tokens). create prints the secret once;\n"
@@ -1051,9 +1054,19 @@ int user_verb(Context& c, const std::vector<std::string>& args) {
 
 int nats_auth_verb(Context& c, const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "revoke") {
-    if (args.size() < 3) return usage(c, "nats-auth", "revoke needs DIR and device ids");
-    auto status =
-        revoke_nats_doors(args[1], {args.begin() + 2, args.end()}, unix_now_ms() / 1000, c.out);
+    std::string nats_url;
+    std::vector<std::string> ids;
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (args[i] != "--nats-url") {
+        ids.push_back(args[i]);
+      } else if (i + 1 < args.size()) {
+        nats_url = args[++i];
+      } else {
+        return usage(c, "nats-auth", "--nats-url needs NATS' client URLs");
+      }
+    }
+    if (ids.empty()) return usage(c, "nats-auth", "revoke needs DIR and device ids");
+    auto status = revoke_nats_doors(args[1], ids, unix_now_ms() / 1000, c.out, nats_url);
     if (!status.is_ok()) return fail(c, status);
     return kExitOk;
   }

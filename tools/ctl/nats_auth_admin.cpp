@@ -2,14 +2,20 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "actors/system/nats_account_update.h"
+#include "actors/system/nats_connection.h"
 #include "actors/system/nats_identities.h"
 #include "actors/system/nats_jwt.h"
 #include "actors/system/nats_operator_setup.h"
+#include "actors/system/nats_system_user.h"
 #include "events/rendezvous.h"
 #include "events/stream_name.h"
 
@@ -59,17 +65,45 @@ Result<nkeys::KeyPair> read_seed(const fs::path& path, nkeys::Kind kind) {
   return key;
 }
 
+// Pushes `wanted` to the running NATS cluster at `nats_url` as DIR/system-user.creds' user.
+Status push_revocations(const std::string& dir, const std::string& nats_url,
+                        const nkeys::KeyPair& signing_key, const std::string& account,
+                        const std::map<std::string, int64_t>& wanted, int64_t now_s,
+                        std::ostream& out) {
+  auto urls = nats_client::parse_urls(nats_url);
+  if (!urls) return invalid_argument("--nats-url: " + urls.status().message());
+  auto text = read_file(fs::path(dir) / "system-user.creds");
+  if (!text) return text.status();
+  auto creds = nats_system_user::parse_creds(*text);
+  if (!creds) return creds.status();
+  constexpr auto kTimeout = std::chrono::milliseconds(5000);
+  Status last = unavailable("no NATS URL");
+  for (const auto& url : *urls) {
+    auto connection = nats_client::NatsConnection::open(url, {creds->jwt, creds->user}, kTimeout);
+    if (!connection) {
+      last = connection.status();
+      continue;
+    }
+    auto pushed =
+        nats_client::update_account(**connection, account, signing_key, wanted, now_s, kTimeout);
+    if (!pushed) return pushed.status();
+    out << (*pushed ? "pushed to NATS at " : "NATS already held it, at ") << url << "\n";
+    return Status::ok();
+  }
+  return last;
+}
+
 }  // namespace
 
 Status revoke_nats_doors(const std::string& dir, const std::vector<std::string>& device_ids,
-                         int64_t now_s, std::ostream& out) {
+                         int64_t now_s, std::ostream& out, const std::string& nats_url) {
   if (device_ids.empty()) return invalid_argument("give the ids of the doors to revoke");
   for (const auto& id : device_ids)
     if (!is_valid_id(id)) return invalid_argument("'" + id + "' is not a device id");
   auto account = read_seed(fs::path(dir) / "account.seed", nkeys::Kind::kAccount);
   if (!account) return account.status();
-  auto operator_key = read_seed(fs::path(dir) / "operator.seed", nkeys::Kind::kOperator);
-  if (!operator_key) return operator_key.status();
+  auto signing_key = read_seed(fs::path(dir) / "operator-signing.seed", nkeys::Kind::kOperator);
+  if (!signing_key) return signing_key.status();
   const fs::path conf_path = fs::path(dir) / "nats-auth.conf";
   auto conf = read_file(conf_path);
   if (!conf) return conf.status();
@@ -82,19 +116,24 @@ Status revoke_nats_doors(const std::string& dir, const std::vector<std::string>&
   const std::string old_jwt = conf->substr(at + head.size(), end - at - head.size());
   auto claims = nats_jwt::decode(old_jwt);
   if (!claims) return claims.status();
-  if ((*claims)["iss"] != operator_key->public_text())
-    return invalid_argument("the account JWT is not signed by the key in operator.seed");
+  if ((*claims)["iss"] != signing_key->public_text())
+    return invalid_argument("the account JWT is not signed by the key in operator-signing.seed");
   auto& revocations = (*claims)["nats"]["revocations"];
+  std::map<std::string, int64_t> wanted;
   for (const auto& id : device_ids) {
     const auto user = nats_identities::door_user_key(*account, id).public_text();
     revocations[user] = now_s;
+    wanted[user] = now_s;
     out << "revoked " << id << " (NATS user " << user << ") at " << now_s << "\n";
   }
-  const std::string new_jwt = nats_jwt::encode(*operator_key, std::move(*claims), now_s);
+  // Newer than the JWT held (NATS' resolver keeps the newer), even one pushed this second.
+  const int64_t iat = std::max(now_s, claims->value("iat", int64_t{0}) + 1);
+  const std::string new_jwt = nats_jwt::encode(*signing_key, std::move(*claims), iat);
   std::string text = conf->substr(0, at + head.size()) + new_jwt + conf->substr(end);
   GH_RETURN_IF_ERROR(write_file(conf_path, text, 0644));
-  out << "wrote " << conf_path.string() << ": reload every nats-server (SIGHUP)\n";
-  return Status::ok();
+  out << "wrote " << conf_path.string() << "\n";
+  if (nats_url.empty()) return Status::ok();
+  return push_revocations(dir, nats_url, *signing_key, account->public_text(), wanted, now_s, out);
 }
 
 Status create_nats_auth(const NatsAuthOptions& options, int64_t now_s, std::ostream& out) {
@@ -127,13 +166,25 @@ Status create_nats_auth(const NatsAuthOptions& options, int64_t now_s, std::ostr
   GH_RETURN_IF_ERROR(
       write_file(dir / "system-account.seed", keys.system_account.seed_text() + "\n", 0600));
   GH_RETURN_IF_ERROR(
+      write_file(dir / "operator-signing.seed", keys.signing_key.seed_text() + "\n", 0600));
+  GH_RETURN_IF_ERROR(
+      write_file(dir / "system-user.creds",
+                 nats_system_user::creds_text(
+                     nats_system_user::user_jwt(keys.system_account, keys.system_user, now_s),
+                     keys.system_user),
+                 0600));
+  GH_RETURN_IF_ERROR(
       write_file(dir / "tools.jwt", nats_identities::node_jwt(keys.account, "tools", now_s), 0600));
   out << "operator " << keys.operator_key.public_text() << "\n"
       << "account " << keys.account.public_text() << "\n"
       << "system account " << keys.system_account.public_text() << "\n"
       << "wrote " << options.dir << ": include nats-auth.conf in every nats-server's "
-      << "configuration; give gatehouse --cluster.nats-account-seed-file=" << options.dir
-      << "/account.seed\n";
+      << "configuration, with a resolver block of its own:\n"
+      << nats_setup::resolver_config("<a directory of that node>/jwt")
+      << "give gatehouse --cluster.nats-account-seed-file=" << options.dir
+      << "/account.seed, and to revoke by itself --cluster.nats-operator-signing-seed-file="
+      << options.dir << "/operator-signing.seed --cluster.nats-system-creds-file=" << options.dir
+      << "/system-user.creds --cluster.nats-url=nats://HOST:PORT,...\n";
   return Status::ok();
 }
 
