@@ -1096,11 +1096,19 @@ TEST_F(NatsNode, WhenItsNatsNodeIsLostTheGroupSessionsMoveToAnotherNatsNode) {
   // A door connected to the second NATS node reaches the node (whose sessions are on the
   // first). The sessions count as open once started: until group 8's has subscribed (JetStream
   // consumers on 3 replicas take seconds), a report reaches nobody, so it is sent again.
-  TestClient door(cluster.node(1).mqtt_url(), "door1-test");
-  ASSERT_TRUE(door.connect("door1", password));
+  // It connects again when refused, as a device does (in-process paho clients are sometimes
+  // refused "TCP connect completion failure" while the node's sessions connect: "What remains
+  // open" in docs/cluster.md).
+  std::unique_ptr<TestClient> door;
   ASSERT_TRUE(mqtt_test::eventually(
       [&] {
-        door.publish("gatehouse/devices/door1/state", "UNLOCKED");
+        door = std::make_unique<TestClient>(cluster.node(1).mqtt_url(), "door1-test");
+        return door->connect("door1", password);
+      },
+      std::chrono::seconds(30)));
+  ASSERT_TRUE(mqtt_test::eventually(
+      [&] {
+        door->publish("gatehouse/devices/door1/state", "UNLOCKED");
         return mqtt_test::eventually([&] { return reported("door1") == "UNLOCKED"; },
                                      std::chrono::seconds(2));
       },
@@ -1124,7 +1132,12 @@ TEST_F(NatsNode, WhenItsNatsNodeIsLostTheGroupSessionsMoveToAnotherNatsNode) {
   EXPECT_TRUE(mqtt_test::eventually([&] { return reported("door1") == "LOCKED"; },
                                     std::chrono::seconds(60)))
       << reported("door1");
-  EXPECT_EQ(metric("gatehouse_cluster_session_groups_open"), kGroups);
+  // Every session connected again (the metric counts connected sessions; some of them may
+  // still be reconnecting to the surviving NATS nodes when the report arrives).
+  EXPECT_TRUE(mqtt_test::eventually(
+      [&] { return metric("gatehouse_cluster_session_groups_open") == kGroups; },
+      std::chrono::seconds(60)))
+      << metric("gatehouse_cluster_session_groups_open");
 }
 
 TEST_F(NatsNode, ADeviceIdWithADotIsRefusedAndWritesNothing) {
