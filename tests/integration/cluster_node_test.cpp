@@ -1230,6 +1230,12 @@ json ask(TestClient& client, const std::string& user, const std::string& op, jso
   return answer ? json::parse(answer->payload, nullptr, false) : json::object();
 }
 
+// Connects `chat` to NATS as `user` with the NATS JWT its login returned, and subscribes
+// the user's own inbox; false when NATS refuses either (chat.last_error() says why).
+bool connect_to_own_inbox(TestClient& chat, const std::string& user, const std::string& jwt) {
+  return chat.connect(user, jwt) && chat.subscribe("gatehouse/inbox/" + user + "/#");
+}
+
 // How many answers with id `id` reached `user`'s inbox on `client`.
 size_t answers_with_id(TestClient& client, const std::string& user, int id) {
   size_t count = 0;
@@ -1261,8 +1267,8 @@ TEST_F(NatsNode, AChatClientWithItsJwtChatsOverNatsAndGetsOneAnswerPerRequest) {
   ASSERT_FALSE(alice.mqtt_password.empty()) << "on NATS a login carries the user's NATS JWT";
 
   TestClient chat(nats_->mqtt_url(), "alice-chat");
-  ASSERT_TRUE(chat.connect("alice", alice.mqtt_password)) << chat.last_error() << nats_->log();
-  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/alice/#"));
+  ASSERT_TRUE(connect_to_own_inbox(chat, "alice", alice.mqtt_password))
+      << chat.last_error() << nats_->log();
   ASSERT_TRUE(chat.subscribe("gatehouse/rooms/+/events"));
   auto created = ask(chat, "alice", "create_room", {{"token", alice.token}, {"room", "r1"}}, 1);
   ASSERT_EQ(created.value("ok", false), true) << created.dump() << nats_->log();
@@ -1288,8 +1294,8 @@ TEST_F(NatsNode, AChatUserReadsOnlyItsOwnInboxAndOnlyChatUsersPublishChatRequest
   ASSERT_FALSE(alice.mqtt_password.empty());
   const std::string door1 = register_door("door1");
   TestClient chat(nats_->mqtt_url(), "alice-chat");
-  ASSERT_TRUE(chat.connect("alice", alice.mqtt_password)) << nats_->log();
-  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/alice/#"));
+  ASSERT_TRUE(connect_to_own_inbox(chat, "alice", alice.mqtt_password))
+      << chat.last_error() << nats_->log();
   ASSERT_EQ(ask(chat, "alice", "create_room", {{"token", alice.token}, {"room", "r1"}}, 1)
                 .value("ok", false),
             true);
@@ -1348,8 +1354,8 @@ TEST_F(NatsNode, AChatRequestSentWhileNobodyHoldsItsGroupIsAnsweredByTheNextHold
   start_holding_every_group();
   const auto alice = register_and_log_in(*http_, "alice");
   TestClient chat(nats_->mqtt_url(), "alice-chat");
-  ASSERT_TRUE(chat.connect("alice", alice.mqtt_password)) << nats_->log();
-  ASSERT_TRUE(chat.subscribe("gatehouse/inbox/alice/#"));
+  ASSERT_TRUE(connect_to_own_inbox(chat, "alice", alice.mqtt_password))
+      << chat.last_error() << nats_->log();
   ASSERT_EQ(ask(chat, "alice", "create_room", {{"token", alice.token}, {"room", "r1"}}, 1)
                 .value("ok", false),
             true);
